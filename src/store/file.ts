@@ -1,0 +1,77 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { UserError } from '../errors';
+import { ensurePrivateDir, sessionsFile, symposiumHome } from '../paths';
+import { FormatError, decodeFile, encodeFile } from './codec';
+import { withLockSync } from './lock';
+import type { SessionMap } from './types';
+
+// Reading and writing agent-sessions.json: every change happens under the lock and lands
+// with an atomic rename of a fsynced temporary file, so a crash never leaves half a file.
+// A file we cannot decode is never overwritten.
+
+export function readSessions(file = sessionsFile()): SessionMap {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    if (e.code === 'ENOENT') return new Map();
+    throw new UserError(`Cannot read ${file}: ${e.code ?? e.message}`);
+  }
+  try {
+    return decodeFile(text);
+  } catch (err) {
+    if (err instanceof FormatError) {
+      throw new UserError(
+        `The session file ${file} is invalid: ${err.message}. It was left untouched; fix or move it away to continue.`,
+      );
+    }
+    throw err;
+  }
+}
+
+export function writeSessionsAtomic(map: SessionMap, file = sessionsFile()): void {
+  const text = encodeFile(map);
+  const dir = path.dirname(file);
+  const tmp = path.join(dir, `.${path.basename(file)}.tmp-${process.pid}-${Date.now()}`);
+  try {
+    const fd = fs.openSync(tmp, 'w', 0o600);
+    try {
+      fs.writeFileSync(fd, text);
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+    fs.renameSync(tmp, file);
+    const dfd = fs.openSync(dir, 'r');
+    try {
+      fs.fsyncSync(dfd);
+    } finally {
+      fs.closeSync(dfd);
+    }
+  } catch (err) {
+    fs.rmSync(tmp, { force: true });
+    const e = err as NodeJS.ErrnoException;
+    throw new UserError(
+      `Cannot write ${file}: ${e.code ?? e.message}. The previous file was left intact; free some disk space or fix permissions and try again.`,
+    );
+  }
+}
+
+/**
+ * Read-modify-write under the lock. `fn` edits the map in place and returns a value;
+ * the file is rewritten only when the encoded content changed.
+ */
+export function updateSessions<T>(fn: (map: SessionMap) => T): T {
+  ensurePrivateDir(symposiumHome());
+  const file = sessionsFile();
+  return withLockSync(`${file}.lock`, () => {
+    const map = readSessions(file);
+    const before = encodeFile(map);
+    const result = fn(map);
+    const exists = fs.existsSync(file);
+    if (encodeFile(map) !== before || !exists) writeSessionsAtomic(map, file);
+    return result;
+  });
+}

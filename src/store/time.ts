@@ -1,0 +1,34 @@
+// Rust's serde form of SystemTime: { secs_since_epoch, nanos_since_epoch }.
+
+export interface SystemTime {
+  secs_since_epoch: number;
+  nanos_since_epoch: number;
+}
+
+export function now(): SystemTime {
+  const ns = process.hrtime.bigint() - hrtimeOrigin + wallOriginNs;
+  return {
+    secs_since_epoch: Number(ns / 1_000_000_000n),
+    nanos_since_epoch: Number(ns % 1_000_000_000n),
+  };
+}
+
+// Wall-clock nanoseconds: Date.now() anchors, hrtime adds the sub-millisecond part.
+const hrtimeOrigin = process.hrtime.bigint();
+const wallOriginNs = BigInt(Date.now()) * 1_000_000n;
+
+export function fromMillis(ms: number): SystemTime {
+  const whole = Math.floor(ms);
+  return {
+    secs_since_epoch: Math.floor(whole / 1000),
+    nanos_since_epoch: (whole % 1000) * 1_000_000,
+  };
+}
+
+export function toMillis(t: SystemTime): number {
+  return t.secs_since_epoch * 1000 + Math.floor(t.nanos_since_epoch / 1_000_000);
+}
+
+export function toIso(t: SystemTime): string {
+  return new Date(toMillis(t)).toISOString();
+}
