@@ -13,6 +13,8 @@ export interface SpawnRequest {
   sizePolicy: 'latest' | 'smallest';
   /** Quiet time after which the agent counts as idle. */
   idleMs: number;
+  /** The record's created_at in ms: the supervisor names its incarnation with it. */
+  createdAtMs: number;
 }
 
 export interface SpawnResult {

@@ -1,7 +1,7 @@
 import { backendFor } from '../backends';
 import { UserError } from '../errors';
 import { updateSessions } from '../store/file';
-import { now } from '../store/time';
+import { now, toMillis } from '../store/time';
 import { DEFAULT_COLS, DEFAULT_IDLE_MS, DEFAULT_ROWS, checkWorkdir } from './spawn';
 import { findSession } from './session';
 
@@ -20,6 +20,7 @@ export async function restartCommand(rawId: string, flags: RestartFlags): Promis
   // Clear what the ended run left (kept screen, dead tmux pane) before starting again.
   await backend.kill(rec);
   const tty = process.stdout.isTTY ? process.stdout : null;
+  const createdAt = now();
   updateSessions((map) => {
     const r = map.get(rec.uuid);
     if (!r) throw new UserError(`Agent session ${rec.uuid} not found`);
@@ -28,7 +29,7 @@ export async function restartCommand(rawId: string, flags: RestartFlags): Promis
     r.exit_code = null;
     r.exit_signal = null;
     r.ended_at = null;
-    r.created_at = now();
+    r.created_at = createdAt;
   });
   try {
     const res = await backend.spawn({
@@ -39,6 +40,7 @@ export async function restartCommand(rawId: string, flags: RestartFlags): Promis
       rows: flags.rows ?? tty?.rows ?? DEFAULT_ROWS,
       sizePolicy: 'latest',
       idleMs: DEFAULT_IDLE_MS,
+      createdAtMs: toMillis(createdAt),
     });
     updateSessions((map) => {
       const r = map.get(rec.uuid);

@@ -4,7 +4,7 @@ import { defaultBackendName, getBackend } from '../backends';
 import { UserError, errorMessage } from '../errors';
 import { checkId, sessionName } from '../ids';
 import { updateSessions } from '../store/file';
-import { now } from '../store/time';
+import { now, toMillis } from '../store/time';
 import type { SessionRecord } from '../store/types';
 
 export interface SpawnFlags {
@@ -72,6 +72,7 @@ export async function spawnCommand(flags: SpawnFlags, command: string[]): Promis
       rows,
       sizePolicy,
       idleMs: flags.idle !== undefined ? Math.round(flags.idle * 1000) : DEFAULT_IDLE_MS,
+      createdAtMs: toMillis(createdAt),
     });
   } catch (err) {
     // Nothing runs: drop the record we reserved (only ours, not a later one).

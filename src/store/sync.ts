@@ -2,6 +2,7 @@ import type { Observation } from '../backends/backend';
 import { backendFor } from '../backends';
 import { UserError, errorMessage } from '../errors';
 import { readSessions, updateSessions } from './file';
+import { markEnded } from './status';
 import { now, toMillis } from './time';
 import { type SessionMap, type SessionRecord, backendOf, isEnded } from './types';
 
@@ -78,13 +79,3 @@ export function applyObservation(rec: SessionRecord, obs: Observation): void {
   }
 }
 
-export function markEnded(rec: SessionRecord, code: number | null, signal: string | null, reason: string | null): void {
-  const clean = code === 0 && !signal;
-  const status = clean ? 'Stopped' : 'Crashed';
-  if (rec.status === status && rec.exit_code === code && rec.exit_signal === signal) return;
-  rec.status = status;
-  rec.exit_code = code;
-  rec.exit_signal = signal;
-  rec.status_reason = reason ?? (clean ? 'exited' : signal ? `killed by ${signal}` : `exited with code ${code}`);
-  rec.ended_at = rec.ended_at ?? now();
-}

@@ -1,0 +1,136 @@
+import { UserError } from '../../errors';
+import type { ServerMessage } from '../../protocol/messages';
+import type { AttachOptions } from '../backend';
+import { SupervisorClient } from './client';
+import { BEFORE_REPLAY, ON_LEAVE } from './terminal-modes';
+
+// `agent attach` for the pty backend: the local terminal in raw mode shows the snapshot,
+// then the live stream; keys go to the agent, except the detach key.
+
+/** A lone detach key waits this long for a second press (which sends the key itself). */
+const DOUBLE_PRESS_MS = 300;
+
+export async function attachTerminal(id: string, socketPath: string, opts: AttachOptions): Promise<number> {
+  const stdin = process.stdin;
+  const stdout = process.stdout;
+  if (!stdin.isTTY) {
+    throw new UserError(
+      `agent attach needs a terminal, but stdin is not one. From scripts, use \`agent send ${id} TEXT --enter\`, \`agent capture ${id}\`, \`agent wait ${id} --idle\` or \`agent queue ${id} TEXT\`.`,
+    );
+  }
+  const size = () => ({ cols: stdout.columns || 80, rows: stdout.rows || 24 });
+  let client: SupervisorClient;
+  try {
+    client = await SupervisorClient.connect(socketPath, { mode: 'attach', readOnly: opts.readOnly, ...size() });
+  } catch (err) {
+    throw new UserError(`Cannot attach to agent session ${id}: ${(err as Error).message}`);
+  }
+
+  return new Promise<number>((resolve) => {
+    let replayed = false;
+    let leaving = false;
+    let pendingDetach: NodeJS.Timeout | null = null;
+
+    const leave = (line: string | null, code: number, restore = true) => {
+      if (leaving) return;
+      leaving = true;
+      if (pendingDetach) clearTimeout(pendingDetach);
+      stdout.off('resize', onResize);
+      process.off('SIGHUP', onHangup);
+      process.off('SIGTERM', onTerm);
+      stdin.off('data', onInput);
+      if (restore) {
+        try {
+          stdin.setRawMode(false);
+        } catch {
+          /* terminal gone */
+        }
+        // Put the message under everything the agent drew.
+        stdout.write(`${ON_LEAVE}\x1b[${size().rows};1H\r\n${line ? `${line}\r\n` : ''}`);
+      }
+      stdin.pause();
+      client.close();
+      resolve(code);
+    };
+
+    client.onMessage = (m: ServerMessage) => {
+      switch (m.t) {
+        case 'snapshot':
+          stdout.write(BEFORE_REPLAY + m.data);
+          replayed = true;
+          return;
+        case 'output':
+          if (!stdout.write(m.data)) {
+            // Our terminal is slow: stop reading; the supervisor sees the backlog and
+            // later sends a fresh snapshot instead of the flood.
+            client.socket.pause();
+            stdout.once('drain', () => client.socket.resume());
+          }
+          return;
+        case 'exit': {
+          const how = m.signal ? `was killed by ${m.signal}` : `exited with code ${m.code}`;
+          leave(`[${id} ${how}]`, 0);
+          return;
+        }
+        case 'error':
+          leave(`[${id}: ${m.message}]`, 1);
+          return;
+        default:
+          return;
+      }
+    };
+    client.onClose = () => leave(`[lost connection to ${id}]`, 1);
+
+    const sendInput = (data: Buffer) => {
+      if (!opts.readOnly && replayed && data.length > 0) client.send({ t: 'input', data });
+    };
+    const key = opts.detachKey;
+    const onInput = (data: Buffer) => {
+      let from = 0;
+      for (let i = 0; i < data.length; i++) {
+        if (data[i] !== key) continue;
+        if (pendingDetach) {
+          // Second press: the key itself goes to the agent.
+          clearTimeout(pendingDetach);
+          pendingDetach = null;
+          sendInput(Buffer.from([key]));
+          from = i + 1;
+          continue;
+        }
+        sendInput(data.subarray(from, i));
+        from = i + 1;
+        if (i + 1 < data.length) {
+          if (data[i + 1] === key) {
+            sendInput(Buffer.from([key]));
+            i++;
+            from = i + 1;
+            continue;
+          }
+          leave(`[detached from ${id}]`, 0);
+          return;
+        }
+        pendingDetach = setTimeout(() => leave(`[detached from ${id}]`, 0), DOUBLE_PRESS_MS);
+        return;
+      }
+      if (pendingDetach && from < data.length) {
+        // Another key after a single press: that was a detach.
+        leave(`[detached from ${id}]`, 0);
+        return;
+      }
+      sendInput(data.subarray(from));
+    };
+    const onResize = () => {
+      if (!opts.readOnly) client.send({ t: 'resize', ...size() });
+    };
+    // The terminal went away (ssh dropped, window closed): leave the agent untouched.
+    const onHangup = () => leave(null, 0, false);
+    const onTerm = () => leave(`[detached from ${id}]`, 0);
+
+    stdin.setRawMode(true);
+    stdin.resume();
+    stdin.on('data', onInput);
+    stdout.on('resize', onResize);
+    process.on('SIGHUP', onHangup);
+    process.on('SIGTERM', onTerm);
+  });
+}

@@ -1,0 +1,179 @@
+import * as net from 'node:net';
+import { FrameReader, encodeFrame } from '../../protocol/framing';
+import {
+  type ClientMessage,
+  FEATURES,
+  PROTOCOL_VERSION,
+  type RequestOp,
+  type ServerMessage,
+  type Welcome,
+  decodeServerMessage,
+} from '../../protocol/messages';
+
+// The CLI's side of a supervisor connection: connect, say hello, then either stream
+// (attach) or ask (control requests with ids). All decoding goes through the protocol
+// module's checks.
+
+export class ProtocolFailure extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface ConnectOptions {
+  mode: 'attach' | 'control';
+  readOnly?: boolean;
+  cols?: number | null;
+  rows?: number | null;
+  timeoutMs?: number;
+}
+
+type Pending = { resolve: (r: Record<string, unknown>) => void; reject: (e: Error) => void };
+
+export class SupervisorClient {
+  welcome!: Welcome;
+  private readonly reader = new FrameReader();
+  private nextId = 1;
+  private readonly pending = new Map<number, Pending>();
+  private closedErr: Error | null = null;
+  /** Stream messages (snapshot, output, size, exit, error) for attach mode. */
+  onMessage: (m: ServerMessage) => void = noop;
+  onClose: (err: Error | null) => void = () => {};
+
+  private constructor(readonly socket: net.Socket) {}
+
+  static connect(socketPath: string, opts: ConnectOptions): Promise<SupervisorClient> {
+    return new Promise((resolve, reject) => {
+      const socket = net.createConnection(socketPath);
+      const client = new SupervisorClient(socket);
+      let welcomed = false;
+      const timer = setTimeout(() => {
+        socket.destroy();
+        reject(new ProtocolFailure('timeout', `the supervisor at ${socketPath} did not answer`));
+      }, opts.timeoutMs ?? 5000);
+      socket.on('connect', () => {
+        client.send({
+          t: 'hello',
+          protocol: PROTOCOL_VERSION,
+          client: 'symposium-mcp/0.1.0',
+          mode: opts.mode,
+          readOnly: opts.readOnly ?? false,
+          cols: opts.cols ?? null,
+          rows: opts.rows ?? null,
+          features: [...FEATURES],
+        });
+      });
+      socket.on('error', (err) => {
+        clearTimeout(timer);
+        if (!welcomed) reject(err);
+        client.shutdown(err);
+      });
+      socket.on('close', () => {
+        clearTimeout(timer);
+        if (!welcomed) reject(new ProtocolFailure('closed', `the supervisor at ${socketPath} closed the connection`));
+        client.shutdown(null);
+      });
+      socket.on('data', (chunk) => {
+        let values: unknown[];
+        try {
+          values = client.reader.push(chunk);
+        } catch (err) {
+          socket.destroy();
+          client.shutdown(err as Error);
+          return;
+        }
+        for (const v of values) {
+          let m: ServerMessage | null;
+          try {
+            m = decodeServerMessage(v);
+          } catch (err) {
+            socket.destroy();
+            client.shutdown(err as Error);
+            return;
+          }
+          if (!m) continue;
+          if (!welcomed) {
+            if (m.t === 'welcome') {
+              welcomed = true;
+              clearTimeout(timer);
+              client.welcome = m;
+              resolve(client);
+              continue;
+            }
+            if (m.t === 'error') {
+              clearTimeout(timer);
+              reject(new ProtocolFailure(m.code, m.message));
+              socket.destroy();
+              return;
+            }
+            continue;
+          }
+          client.dispatch(m);
+        }
+      });
+    });
+  }
+
+  private dispatch(m: ServerMessage): void {
+    if (m.t === 'response') {
+      const p = this.pending.get(m.id);
+      if (!p) return;
+      this.pending.delete(m.id);
+      if (m.ok) p.resolve(m.result ?? {});
+      else p.reject(new ProtocolFailure(m.error?.code ?? 'internal', m.error?.message ?? 'request failed'));
+      return;
+    }
+    if (m.t === 'error' && this.pending.size > 0 && this.onMessage === noop) {
+      this.failPending(new ProtocolFailure(m.code, m.message));
+      return;
+    }
+    this.onMessage(m);
+  }
+
+  send(m: ClientMessage): void {
+    if (!this.socket.destroyed) this.socket.write(encodeFrame(m));
+  }
+
+  /** One control request; resolves with its result map. */
+  request(op: RequestOp, timeoutMs: number | null = 30_000): Promise<Record<string, unknown>> {
+    if (this.closedErr) return Promise.reject(this.closedErr);
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      let timer: NodeJS.Timeout | null = null;
+      const done = (fn: () => void) => {
+        if (timer) clearTimeout(timer);
+        fn();
+      };
+      this.pending.set(id, { resolve: (r) => done(() => resolve(r)), reject: (e) => done(() => reject(e)) });
+      if (timeoutMs !== null) {
+        timer = setTimeout(() => {
+          this.pending.delete(id);
+          reject(new ProtocolFailure('timeout', `no answer to ${op.op} within ${timeoutMs} ms`));
+        }, timeoutMs);
+      }
+      this.send({ t: 'request', id, ...op } as ClientMessage);
+    });
+  }
+
+  private failPending(err: Error): void {
+    for (const p of this.pending.values()) p.reject(err);
+    this.pending.clear();
+  }
+
+  private shutdown(err: Error | null): void {
+    if (this.closedErr) return;
+    this.closedErr = err ?? new ProtocolFailure('closed', 'the supervisor closed the connection');
+    this.failPending(this.closedErr);
+    this.onClose(err);
+  }
+
+  close(): void {
+    this.socket.end();
+    this.socket.destroy();
+  }
+}
+
+function noop(): void {}

@@ -1,0 +1,69 @@
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { UserError } from '../../errors';
+import type { SupervisorConfig } from '../../store/session-dir';
+
+// Starts a supervisor detached in its own session (setsid), stdio to its log, and waits
+// for its one-line readiness report on fd 3: `ready AGENT_PID` or `error MESSAGE`.
+
+const SUPERVISOR_MAIN = path.join(__dirname, '..', '..', 'supervisor', 'main.js');
+const READY_TIMEOUT_MS = 15_000;
+
+/** V8 flags that keep an idle supervisor small (measured by `npm run bench`). */
+export const SUPERVISOR_NODE_FLAGS = ['--max-semi-space-size=2', '--stack-size=2048'];
+
+export function startSupervisor(config: SupervisorConfig, configPath: string, logPath: string): Promise<{ supervisorPid: number; agentPid: number }> {
+  const logFd = fs.openSync(logPath, 'a', 0o600);
+  const child = spawn(process.execPath, [...SUPERVISOR_NODE_FLAGS, SUPERVISOR_MAIN, configPath], {
+    detached: true,
+    cwd: config.workdir,
+    env: process.env,
+    stdio: ['ignore', logFd, logFd, 'pipe'],
+  });
+  fs.closeSync(logFd);
+  const pipe = child.stdio[3] as NodeJS.ReadableStream | null;
+  return new Promise((resolve, reject) => {
+    let text = '';
+    let settled = false;
+    const settle = (fn: () => void) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      child.unref();
+      (pipe as unknown as { destroy?: () => void } | null)?.destroy?.();
+      fn();
+    };
+    const timer = setTimeout(() => {
+      try {
+        process.kill(child.pid!, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+      settle(() => reject(new UserError(`The supervisor of ${config.id} did not start within ${READY_TIMEOUT_MS / 1000} s. See ${logPath}`)));
+    }, READY_TIMEOUT_MS);
+    const finish = () => {
+      const line = text.split('\n')[0] ?? '';
+      const ready = /^ready (\d+)$/.exec(line);
+      if (ready) return settle(() => resolve({ supervisorPid: child.pid!, agentPid: Number(ready[1]) }));
+      if (line.startsWith('error ')) return settle(() => reject(new UserError(`Failed to start agent session ${config.id}: ${line.slice(6)}`)));
+      settle(() => reject(new UserError(`The supervisor of ${config.id} exited before it was ready. See ${logPath}:\n${tail(logPath)}`)));
+    };
+    pipe?.setEncoding('utf8');
+    pipe?.on('data', (d: string) => {
+      text += d;
+      if (text.includes('\n')) finish();
+    });
+    pipe?.on('end', finish);
+    pipe?.on('error', finish);
+    child.on('error', (err) => settle(() => reject(new UserError(`Cannot start the supervisor: ${err.message}`))));
+  });
+}
+
+function tail(file: string): string {
+  try {
+    return fs.readFileSync(file, 'utf8').split('\n').slice(-10).join('\n');
+  } catch {
+    return '(no log)';
+  }
+}

@@ -1,0 +1,30 @@
+// What the attach client writes to its own terminal around a session: a reset before a
+// replay (so the snapshot lands on a known state) and a full reset of every mode an agent
+// may have turned on when it leaves (agent-deck #394, zmx: terminals left broken).
+
+const MODES_OFF = [
+  '\x1b[?1l', // application cursor keys
+  '\x1b>', // application keypad (DECKPNM)
+  '\x1b[?66l',
+  '\x1b[?2004l', // bracketed paste
+  '\x1b[4l', // insert
+  '\x1b[?6l', // origin
+  '\x1b[?45l', // reverse wrap
+  '\x1b[?1004l', // focus events
+  '\x1b[?7h', // autowrap back on
+  '\x1b[?9l\x1b[?1000l\x1b[?1001l\x1b[?1002l\x1b[?1003l', // mouse tracking
+  '\x1b[?1005l\x1b[?1006l\x1b[?1015l\x1b[?1016l', // mouse encodings
+  '\x1b[<u', // kitty keyboard protocol: pop
+  '\x1b[>4;0m', // xterm modifyOtherKeys off
+  '\x1b[0 q', // cursor style: terminal default
+  '\x1b]112\x07', // cursor colour: default
+  '\x1b[?25h', // cursor visible
+  '\x1b[0m', // attributes
+  '\x1b[r', // scroll region: whole screen
+].join('');
+
+/** Before a snapshot: leave the alternate screen, reset modes, clear the screen, home. */
+export const BEFORE_REPLAY = `\x1b[?1049l${MODES_OFF}\x1b[H\x1b[2J`;
+
+/** On detach or exit: leave the alternate screen and reset every mode. */
+export const ON_LEAVE = `\x1b[?1049l${MODES_OFF}`;

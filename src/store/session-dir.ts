@@ -1,0 +1,124 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { sessionDir } from '../paths';
+
+// Files a pty session keeps in its directory (~/.symposium/sessions/ID/), written by the
+// supervisor and read by the CLI: the supervisor's config, its log, the exit record and
+// the final screen (so `capture` works after the agent exited), and the task queue.
+
+export interface SupervisorConfig {
+  id: string;
+  workdir: string;
+  command: string[];
+  cols: number;
+  rows: number;
+  sizePolicy: 'latest' | 'smallest';
+  idleMs: number;
+  socketPath: string;
+  sessionDir: string;
+  scrollbackLines: number;
+  /** Bound on the scrollback in bytes (approximate: ~12 bytes per cell). */
+  scrollbackBytes: number;
+  /** Identifies the session incarnation (created_at in ms), for adoption after file loss. */
+  createdAtMs: number;
+}
+
+export interface ExitRecord {
+  code: number | null;
+  signal: string | null;
+  /** ms since the epoch */
+  endedAt: number;
+  reason: string;
+}
+
+export interface FinalScreen {
+  cols: number;
+  rows: number;
+  cursor: { x: number; y: number };
+  /** Plain lines: scrollback then screen. */
+  lines: string[];
+  /** How many of `lines` are scrollback. */
+  scrollbackLines: number;
+  /** The same lines with colours and attributes (as `capture --ansi`). */
+  ansiLines: string[];
+}
+
+export function sessionFiles(id: string, dir = sessionDir(id)) {
+  return {
+    dir,
+    config: path.join(dir, 'supervisor.json'),
+    log: path.join(dir, 'supervisor.log'),
+    exit: path.join(dir, 'exit.json'),
+    screen: path.join(dir, 'final-screen.json'),
+    queue: path.join(dir, 'queue.json'),
+  };
+}
+
+/** Atomic replace: temp file, fsync, rename. */
+export function writeJsonAtomic(file: string, value: unknown): void {
+  const tmp = `${file}.tmp-${process.pid}`;
+  const fd = fs.openSync(tmp, 'w', 0o600);
+  try {
+    fs.writeFileSync(fd, JSON.stringify(value));
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+  fs.renameSync(tmp, file);
+}
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v);
+const isStrArr = (v: unknown): v is string[] => Array.isArray(v) && v.every((x) => typeof x === 'string');
+
+function readJson(file: string): unknown {
+  try {
+    return JSON.parse(fs.readFileSync(file, 'utf8')) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+export function readSupervisorConfig(file: string): SupervisorConfig | null {
+  const v = readJson(file);
+  if (!isObj(v)) return null;
+  const ok =
+    typeof v.id === 'string' &&
+    typeof v.workdir === 'string' &&
+    isStrArr(v.command) &&
+    isInt(v.cols) &&
+    isInt(v.rows) &&
+    (v.sizePolicy === 'latest' || v.sizePolicy === 'smallest') &&
+    isInt(v.idleMs) &&
+    typeof v.socketPath === 'string' &&
+    typeof v.sessionDir === 'string' &&
+    isInt(v.scrollbackLines) &&
+    isInt(v.scrollbackBytes) &&
+    isInt(v.createdAtMs);
+  return ok ? (v as unknown as SupervisorConfig) : null;
+}
+
+export function readExitRecord(file: string): ExitRecord | null {
+  const v = readJson(file);
+  if (!isObj(v)) return null;
+  if (!(v.code === null || isInt(v.code)) || !(v.signal === null || typeof v.signal === 'string')) return null;
+  if (!isInt(v.endedAt) || typeof v.reason !== 'string') return null;
+  return { code: v.code, signal: v.signal, endedAt: v.endedAt, reason: v.reason };
+}
+
+export function readFinalScreen(file: string): FinalScreen | null {
+  const v = readJson(file);
+  if (!isObj(v) || !isInt(v.cols) || !isInt(v.rows) || !isStrArr(v.lines) || !isInt(v.scrollbackLines)) return null;
+  const c = v.cursor;
+  if (!isObj(c) || !isInt(c.x) || !isInt(c.y)) return null;
+  if (!isStrArr(v.ansiLines) || v.ansiLines.length !== v.lines.length) return null;
+  return {
+    cols: v.cols,
+    rows: v.rows,
+    cursor: { x: c.x, y: c.y },
+    lines: v.lines,
+    scrollbackLines: v.scrollbackLines,
+    ansiLines: v.ansiLines,
+  };
+}

@@ -1,0 +1,171 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as pty from 'node-pty';
+
+// The agent in its pseudo-terminal. It owns the node-pty child and the two traps of
+// node-pty listed in shared/lessons.md: output lost when the pty is paused at exit
+// (we never stay paused once the child is gone), and the exit code of a signalled child.
+
+export interface AgentExit {
+  code: number | null;
+  signal: string | null;
+}
+
+const SIGNAL_NAMES = new Map<number, string>(
+  Object.entries(os.constants.signals).map(([name, num]) => [num as number, name]),
+);
+
+export function signalName(num: number): string {
+  return SIGNAL_NAMES.get(num) ?? `SIG${num}`;
+}
+
+export class AgentProcess {
+  private readonly pty: pty.IPty;
+  private paused = false;
+  private pauseWatch: NodeJS.Timeout | null = null;
+  private exited: AgentExit | null = null;
+  private exitWaiters: Array<(e: AgentExit) => void> = [];
+
+  constructor(
+    command: string[],
+    cwd: string,
+    cols: number,
+    rows: number,
+    onData: (data: Buffer) => void,
+  ) {
+    const env: Record<string, string> = {};
+    for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
+    env.TERM = 'xterm-256color';
+    env.SYMPOSIUM_AGENT = '1';
+    this.pty = pty.spawn(command[0]!, command.slice(1), {
+      name: 'xterm-256color',
+      cols,
+      rows,
+      cwd,
+      env,
+      encoding: null,
+      // Off: it would swallow Ctrl-S/Ctrl-Q typed by the user (lessons).
+      handleFlowControl: false,
+    });
+    this.pty.onData((d) => onData(typeof d === 'string' ? Buffer.from(d, 'utf8') : Buffer.from(d)));
+    this.pty.onExit(({ exitCode, signal }) => {
+      // node-pty reports a signalled child as exitCode 0 plus the signal (#461).
+      const sig = signal ? signalName(signal) : null;
+      this.exited = { code: sig ? null : exitCode, signal: sig };
+      this.clearPauseWatch();
+      for (const w of this.exitWaiters) w(this.exited);
+      this.exitWaiters = [];
+    });
+  }
+
+  get pid(): number {
+    return this.pty.pid;
+  }
+
+  get exit(): AgentExit | null {
+    return this.exited;
+  }
+
+  onExit(cb: (e: AgentExit) => void): void {
+    if (this.exited) cb(this.exited);
+    else this.exitWaiters.push(cb);
+  }
+
+  write(data: string | Buffer): void {
+    if (this.exited) return;
+    this.pty.write(data);
+  }
+
+  resize(cols: number, rows: number): void {
+    if (this.exited) return;
+    try {
+      this.pty.resize(cols, rows);
+    } catch {
+      /* the pty closed between exit and here */
+    }
+  }
+
+  /**
+   * Backpressure for our own parser only. While paused, the child's liveness is checked
+   * often: once it is gone we resume, so node-pty's 200 ms close timer never drops output.
+   */
+  pause(): void {
+    if (this.paused || this.exited) return;
+    this.paused = true;
+    this.pty.pause();
+    this.pauseWatch = setInterval(() => {
+      if (!pidAlive(this.pty.pid)) this.resume();
+    }, 10);
+  }
+
+  resume(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    this.clearPauseWatch();
+    this.pty.resume();
+  }
+
+  private clearPauseWatch(): void {
+    if (this.pauseWatch) clearInterval(this.pauseWatch);
+    this.pauseWatch = null;
+  }
+
+  /** The terminal's foreground process group (field 8 of /proc/PID/stat), for SIGWINCH. */
+  foregroundPgid(): number | null {
+    try {
+      const stat = fs.readFileSync(`/proc/${this.pty.pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const tpgid = Number(fields[5]);
+      return tpgid > 0 ? tpgid : null;
+    } catch {
+      return null;
+    }
+  }
+
+  /** Makes the program redraw without changing the size (the kernel sends no SIGWINCH then). */
+  nudgeRedraw(): void {
+    const pg = this.foregroundPgid();
+    if (pg === null) return;
+    try {
+      process.kill(-pg, 'SIGWINCH');
+    } catch {
+      /* gone */
+    }
+  }
+
+  signalGroup(sig: NodeJS.Signals): void {
+    try {
+      process.kill(-this.pty.pid, sig);
+    } catch {
+      try {
+        process.kill(this.pty.pid, sig);
+      } catch {
+        /* gone */
+      }
+    }
+  }
+
+  /** SIGHUP, then SIGTERM, then SIGKILL after the grace period; resolves on exit. */
+  async terminate(graceMs: number): Promise<AgentExit> {
+    const done = new Promise<AgentExit>((resolve) => this.onExit(resolve));
+    if (this.exited) return done;
+    this.signalGroup('SIGHUP');
+    const step = (ms: number) => Promise.race([done, new Promise<null>((r) => setTimeout(() => r(null), ms))]);
+    if (await step(Math.min(200, graceMs / 2))) return done;
+    this.signalGroup('SIGTERM');
+    if (await step(graceMs)) return done;
+    this.signalGroup('SIGKILL');
+    const killed = await step(2000);
+    // A child stuck in uninterruptible sleep: report what we know.
+    return killed ?? { code: null, signal: 'SIGKILL' };
+  }
+}
+
+export function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

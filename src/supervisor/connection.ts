@@ -1,0 +1,120 @@
+import type * as net from 'node:net';
+import { FrameError, FrameReader, encodeFrame } from '../protocol/framing';
+import {
+  type ClientMessage,
+  type ErrorCode,
+  MessageError,
+  type ServerMessage,
+  decodeClientMessage,
+} from '../protocol/messages';
+
+// One client connection as the supervisor sees it: framing, decoding, and the error
+// policy of protocol.md (a malformed or oversized frame closes this connection with an
+// error frame; unknown message types are ignored). Nothing here can throw into the
+// supervisor: every failure ends only this connection.
+
+/** Past this many unsent bytes a viewer is behind: it stops getting output until it drains. */
+export const BACKLOG_LIMIT = 1024 * 1024;
+
+let nextId = 1;
+
+export class Connection {
+  readonly id = nextId++;
+  state: 'handshake' | 'attach' | 'control' | 'closed' = 'handshake';
+  readOnly = false;
+  /** Receives live output (its snapshot has been sent). */
+  live = false;
+  /** Fell behind: dropped from the stream until it drains, then resynced by snapshot. */
+  stale = false;
+  typedAt = 0;
+  attachedAt = 0;
+  cols: number | null = null;
+  rows: number | null = null;
+  private readonly reader = new FrameReader();
+
+  constructor(
+    readonly socket: net.Socket,
+    private readonly onMessage: (c: Connection, m: ClientMessage) => void,
+    private readonly onClose: (c: Connection) => void,
+  ) {
+    socket.on('data', (chunk) => this.received(chunk));
+    socket.on('error', () => this.close());
+    socket.on('close', () => this.close());
+  }
+
+  get closed(): boolean {
+    return this.state === 'closed';
+  }
+
+  get isViewer(): boolean {
+    return this.state === 'attach';
+  }
+
+  get canWrite(): boolean {
+    return this.state === 'attach' && !this.readOnly;
+  }
+
+  private received(chunk: Buffer): void {
+    if (this.state === 'closed') return;
+    let values: unknown[];
+    try {
+      values = this.reader.push(chunk);
+    } catch (err) {
+      const code = err instanceof FrameError ? err.code : 'malformed';
+      this.fail(code, (err as Error).message);
+      return;
+    }
+    for (const v of values) {
+      if (this.closed) return;
+      let msg: ClientMessage | null;
+      try {
+        msg = decodeClientMessage(v);
+      } catch (err) {
+        this.fail('bad-message', err instanceof MessageError ? err.message : String(err));
+        return;
+      }
+      if (msg === null) continue; // unknown type: ignored for forward compatibility
+      try {
+        this.onMessage(this, msg);
+      } catch (err) {
+        this.fail('internal', `supervisor error: ${(err as Error).message}`);
+        return;
+      }
+    }
+  }
+
+  send(msg: ServerMessage): void {
+    this.sendFrame(encodeFrame(msg));
+  }
+
+  sendFrame(frame: Buffer): void {
+    if (this.state === 'closed' || this.socket.destroyed) return;
+    this.socket.write(frame);
+  }
+
+  get backlog(): number {
+    return this.socket.writableLength;
+  }
+
+  /** Sends an error frame and closes the connection once it is flushed. */
+  fail(code: ErrorCode, message: string): void {
+    if (this.state === 'closed') return;
+    this.send({ t: 'error', code, message });
+    this.end();
+  }
+
+  end(): void {
+    if (this.state === 'closed') return;
+    this.socket.end();
+    // A peer that never reads must not keep us: force the close after a while.
+    setTimeout(() => this.socket.destroy(), 2000).unref();
+    this.close();
+  }
+
+  close(): void {
+    if (this.state === 'closed') return;
+    this.state = 'closed';
+    this.live = false;
+    this.onClose(this);
+  }
+}

@@ -1,0 +1,407 @@
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import { encodeFrame } from '../protocol/framing';
+import { type ClientMessage, FEATURES, type Hello, PROTOCOL_VERSION } from '../protocol/messages';
+import { type SupervisorConfig, sessionFiles, writeJsonAtomic } from '../store/session-dir';
+import { Activity } from './activity';
+import { type AgentExit, AgentProcess } from './agent-process';
+import { BACKLOG_LIMIT, Connection } from './connection';
+import { classifyInput } from './input-kind';
+import { TaskQueue } from './queue';
+import { handleRequest } from './requests';
+import { Screen } from './screen';
+import { answeringViewer, chooseSize } from './size-policy';
+import { Waits } from './waits';
+
+// One supervisor per agent: it owns the agent's pty, mirrors its screen, serves viewers
+// and control requests on a Unix socket, and records how the agent ended.
+
+/** Parser backlog that pauses reading from the pty (and where reading resumes). */
+const PARSE_HIGH_WATER = 2 * 1024 * 1024;
+const PARSE_LOW_WATER = 256 * 1024;
+/** After node-pty reports the exit, output may still trail (lessons: VS Code waits 250 ms). */
+const EXIT_QUIET_MS = 100;
+const EXIT_MAX_DRAIN_MS = 1000;
+/** A connection that says nothing for this long after connecting is dropped. */
+const HELLO_TIMEOUT_MS = 10_000;
+const MAX_CONNECTIONS = 256;
+const SERVER_NAME = 'symposium-mcp-supervisor/0.1.0';
+
+export class Supervisor {
+  readonly screen: Screen;
+  readonly activity: Activity;
+  readonly queue: TaskQueue;
+  readonly waits: Waits;
+  agent!: AgentProcess;
+  readonly conns = new Set<Connection>();
+  private server!: net.Server;
+  private lastDataAt = 0;
+  exitInfo: AgentExit | null = null;
+  /** Set once the exit record is on disk. */
+  ended = false;
+  private endedWaiters: Array<() => void> = [];
+  private lastDeliveryAt = 0;
+  private deliveryTimer: NodeJS.Timeout | null = null;
+  private readonly files: ReturnType<typeof sessionFiles>;
+
+  constructor(readonly config: SupervisorConfig) {
+    this.files = sessionFiles(config.id, config.sessionDir);
+    this.screen = new Screen(config.cols, config.rows, config.scrollbackLines, config.scrollbackBytes);
+    this.activity = new Activity(
+      this.screen.term,
+      config.idleMs,
+      () => this.screen.parsedSeq + 1,
+      () => this.screen.seq,
+    );
+    this.queue = new TaskQueue(this.files.queue);
+    this.waits = new Waits(this);
+    this.screen.onParsed = () => this.parsed();
+    // Answers to the agent's queries (DA, CPR…) from the headless terminal reach the
+    // agent only while no viewer's real terminal is there to answer.
+    this.screen.term.onData((answer) => {
+      if (!answeringViewer(this.conns)) this.agent.write(answer);
+    });
+  }
+
+  /** Listens, then starts the agent. Throws when either fails. */
+  async start(): Promise<void> {
+    await this.listen();
+    this.agent = new AgentProcess(this.config.command, this.config.workdir, this.config.cols, this.config.rows, (d) =>
+      this.output(d),
+    );
+    this.agent.onExit((e) => void this.agentExited(e));
+    this.scheduleDelivery();
+  }
+
+  private listen(): Promise<void> {
+    const path = this.config.socketPath;
+    try {
+      fs.unlinkSync(path); // a stale socket of a dead supervisor (the CLI checked none answers)
+    } catch {
+      /* none */
+    }
+    this.server = net.createServer((socket) => this.accept(socket));
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      // umask makes the socket 0600 from its creation: no window where others could connect.
+      const old = process.umask(0o177);
+      this.server.listen(path, () => {
+        process.umask(old);
+        this.server.off('error', reject);
+        resolve();
+      });
+    });
+  }
+
+  private accept(socket: net.Socket): void {
+    if (this.conns.size >= MAX_CONNECTIONS) {
+      socket.end(encodeFrame({ t: 'error', code: 'internal', message: `too many connections (${MAX_CONNECTIONS})` }));
+      socket.on('error', () => {});
+      return;
+    }
+    const conn = new Connection(
+      socket,
+      (c, m) => this.message(c, m),
+      (c) => this.closed(c),
+    );
+    this.conns.add(conn);
+    const timer = setTimeout(() => {
+      if (conn.state === 'handshake') conn.fail('hello-required', 'no hello within 10 s');
+    }, HELLO_TIMEOUT_MS);
+    timer.unref();
+    socket.on('drain', () => this.drained(conn));
+  }
+
+  private message(c: Connection, m: ClientMessage): void {
+    if (c.state === 'handshake') {
+      if (m.t !== 'hello') {
+        c.fail('hello-required', `the first message must be hello, got ${m.t}`);
+        return;
+      }
+      this.hello(c, m);
+      return;
+    }
+    switch (m.t) {
+      case 'hello':
+        c.fail('bad-message', 'hello was already received');
+        return;
+      case 'input':
+        this.input(c, Buffer.from(m.data));
+        return;
+      case 'resize':
+        if (!c.isViewer) return c.fail('bad-message', 'resize needs an attach connection');
+        if (c.readOnly) return c.send({ t: 'error', code: 'read-only', message: 'read-only viewers cannot resize' });
+        c.cols = m.cols;
+        c.rows = m.rows;
+        this.applySize();
+        return;
+      case 'detach':
+        c.end();
+        return;
+      case 'request':
+        handleRequest(this, c, m);
+        return;
+    }
+  }
+
+  private hello(c: Connection, m: Hello): void {
+    if (m.protocol !== PROTOCOL_VERSION) {
+      c.fail(
+        'version-mismatch',
+        `client speaks protocol ${m.protocol}, this supervisor speaks protocol ${PROTOCOL_VERSION}; use a symposium-mcp of the same version as the one that spawned the agent`,
+      );
+      return;
+    }
+    c.state = m.mode;
+    c.readOnly = m.readOnly;
+    c.cols = m.readOnly ? null : m.cols;
+    c.rows = m.readOnly ? null : m.rows;
+    c.attachedAt = Date.now();
+    c.send({
+      t: 'welcome',
+      protocol: PROTOCOL_VERSION,
+      server: SERVER_NAME,
+      features: [...FEATURES],
+      session: {
+        id: this.config.id,
+        supervisorPid: process.pid,
+        agentPid: this.agent.pid,
+        cols: this.screen.cols,
+        rows: this.screen.rows,
+        viewerId: c.id,
+        readOnly: c.readOnly,
+      },
+    });
+    if (m.mode !== 'attach') return;
+    if (this.ended) {
+      // Attached after the end: show the final screen, then the exit.
+      this.sendSnapshot(c, 'attach');
+      return;
+    }
+    const changed = this.applySize();
+    this.sendSnapshot(c, 'attach');
+    // Same size: the kernel sends no SIGWINCH, but a redraw is still wanted (shpool does this too).
+    if (!changed && c.canWrite) this.agent.nudgeRedraw();
+  }
+
+  private input(c: Connection, data: Buffer): void {
+    if (!c.isViewer && c.state !== 'control') return;
+    if (c.readOnly) {
+      c.send({ t: 'error', code: 'read-only', message: 'this connection is read-only: input refused' });
+      return;
+    }
+    if (c.isViewer && !c.live) return; // input during the replay is dropped (VS Code does too)
+    const k = classifyInput(data);
+    let out = data;
+    if (k.hadAnswers && c.isViewer && answeringViewer(this.conns) !== c) out = k.withoutAnswers;
+    if (k.typed && c.isViewer) {
+      c.typedAt = Date.now();
+      this.applySize();
+    }
+    if (out.length > 0) this.agent.write(out);
+  }
+
+  private closed(c: Connection): void {
+    this.conns.delete(c);
+    this.waits.connectionClosed(c);
+    if (c.isViewer || c.cols !== null) this.applySize();
+  }
+
+  /** Resizes the agent to what the size policy says; true when the size changed. */
+  applySize(): boolean {
+    if (this.ended) return false;
+    const size = chooseSize(this.config.sizePolicy, [...this.conns].filter((c) => !c.closed));
+    if (!size || (size.cols === this.screen.cols && size.rows === this.screen.rows)) return false;
+    this.agent.resize(size.cols, size.rows);
+    this.screen.resize(size.cols, size.rows);
+    const frame = encodeFrame({ t: 'size', cols: size.cols, rows: size.rows });
+    for (const v of this.conns) if (v.isViewer) v.sendFrame(frame);
+    return true;
+  }
+
+  /** Sends a snapshot joined to the stream: snapshot at N, then chunks after N, then live. */
+  sendSnapshot(c: Connection, reason: 'attach' | 'resync'): void {
+    c.live = false;
+    this.screen.snapshot((snap) => {
+      if (c.closed) return;
+      c.send({ t: 'snapshot', seq: snap.seq, cols: snap.cols, rows: snap.rows, reason, data: snap.data });
+      for (const ch of snap.after) c.send({ t: 'output', seq: ch.seq, data: ch.data });
+      c.stale = false;
+      c.live = true;
+      if (this.ended) this.sendExit(c);
+    });
+  }
+
+  private drained(c: Connection): void {
+    if (c.stale && !c.closed) this.sendSnapshot(c, 'resync');
+  }
+
+  private output(data: Buffer): void {
+    this.lastDataAt = Date.now();
+    this.activity.output();
+    const seq = this.screen.write(data);
+    if (this.screen.unparsedBytes > PARSE_HIGH_WATER) this.agent.pause();
+    let frame: Buffer | null = null;
+    for (const c of this.conns) {
+      if (!c.live || c.stale) continue;
+      if (c.backlog > BACKLOG_LIMIT) {
+        // Too far behind: stop feeding it; on 'drain' it gets a fresh snapshot instead.
+        c.stale = true;
+        continue;
+      }
+      frame ??= encodeFrame({ t: 'output', seq, data });
+      c.sendFrame(frame);
+    }
+    this.scheduleDelivery();
+    this.waits.outputArrived();
+  }
+
+  private parsed(): void {
+    if (this.screen.unparsedBytes < PARSE_LOW_WATER) this.agent.resume();
+    this.waits.screenChanged();
+  }
+
+  // ---- task queue ------------------------------------------------------------------
+
+  /** Delivers the next queued task once the agent is idle and nobody is typing. */
+  scheduleDelivery(): void {
+    if (this.deliveryTimer || this.ended || !this.agent || !this.queue.next()) return;
+    this.deliveryTimer = setTimeout(() => {
+      this.deliveryTimer = null;
+      this.tryDeliver();
+    }, this.deliveryWait() + 5);
+  }
+
+  /** Milliseconds until a task may be typed: idle, nobody typing, a full quiet spell since the last task. */
+  private deliveryWait(): number {
+    const now = Date.now();
+    const lastTyped = Math.max(0, ...[...this.conns].map((c) => c.typedAt));
+    return Math.max(
+      0,
+      this.activity.msUntilIdle(),
+      lastTyped + this.config.idleMs - now,
+      this.lastDeliveryAt + this.config.idleMs - now,
+    );
+  }
+
+  private tryDeliver(): void {
+    const task = this.queue.next();
+    if (!task || this.ended) return;
+    if (this.deliveryWait() > 0) return this.scheduleDelivery();
+    this.queue.markDelivered(task);
+    this.lastDeliveryAt = Date.now();
+    this.typeText(Buffer.from(task.text, 'utf8'), true);
+    // Enter as its own write, a moment later: agents that read a paste as one event
+    // must see the paste end before the key that submits it.
+    setTimeout(() => {
+      this.agent.write('\r');
+      this.lastDeliveryAt = Date.now();
+      this.scheduleDelivery();
+    }, 50);
+  }
+
+  /** Types text: one bracketed paste when the agent enabled it, else plain bytes. */
+  typeText(data: Buffer, paste: boolean): void {
+    if (paste && this.screen.term.modes.bracketedPasteMode) {
+      // A paste must not be able to end itself early.
+      const clean = Buffer.from(data.toString('utf8').replaceAll('\x1b[201~', ''), 'utf8');
+      this.agent.write(Buffer.concat([Buffer.from('\x1b[200~'), clean, Buffer.from('\x1b[201~')]));
+      return;
+    }
+    // node-pty queues writes and retries on EAGAIN, so the line discipline takes it all in
+    // order; 4 KiB pieces keep each write within one canonical-mode line buffer.
+    for (let i = 0; i < data.length; i += 4096) this.agent.write(data.subarray(i, i + 4096));
+  }
+
+  // ---- the end ---------------------------------------------------------------------
+
+  onEnded(cb: () => void): void {
+    if (this.ended) cb();
+    else this.endedWaiters.push(cb);
+  }
+
+  private async agentExited(e: AgentExit): Promise<void> {
+    // Wait for trailing output (a quiet spell), then for xterm to parse all of it.
+    const start = Date.now();
+    this.agent.resume();
+    while (Date.now() - this.lastDataAt < EXIT_QUIET_MS && Date.now() - start < EXIT_MAX_DRAIN_MS) {
+      await new Promise((r) => setTimeout(r, EXIT_QUIET_MS / 2));
+    }
+    await this.screen.flush();
+    this.exitInfo = e;
+    this.writeEndFiles(e, e.signal ? `killed by ${e.signal}` : `exited with code ${e.code}`);
+    this.ended = true;
+    if (this.deliveryTimer) clearTimeout(this.deliveryTimer);
+    for (const c of this.conns) if (c.isViewer && c.live) this.sendExit(c);
+    this.waits.agentEnded();
+    for (const w of this.endedWaiters) w();
+    this.endedWaiters = [];
+    this.shutdownSoon();
+  }
+
+  private sendExit(c: Connection): void {
+    c.send({ t: 'exit', code: this.exitInfo?.code ?? null, signal: this.exitInfo?.signal ?? null });
+  }
+
+  private writeEndFiles(e: AgentExit, reason: string): void {
+    try {
+      const all = this.screen.allLines();
+      const buf = this.screen.term.buffer.active;
+      writeJsonAtomic(this.files.screen, {
+        cols: this.screen.cols,
+        rows: this.screen.rows,
+        cursor: { x: buf.cursorX, y: buf.cursorY },
+        lines: all.lines,
+        ansiLines: all.ansiLines,
+        scrollbackLines: all.scrollbackLines,
+      });
+      writeJsonAtomic(this.files.exit, { code: e.code, signal: e.signal, endedAt: Date.now(), reason });
+    } catch (err) {
+      log(`cannot write the end files: ${(err as Error).message}`);
+    }
+    try {
+      // The record in agent-sessions.json, so it is right even if no CLI runs for a while.
+      // Loaded only now: the store code is not needed while the agent runs.
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      (require('./record-exit') as typeof import('./record-exit')).recordExit(this.config, e, reason);
+    } catch (err) {
+      log(`cannot update the session record: ${(err as Error).message}`);
+    }
+  }
+
+  /** Lets viewers and pending requests receive their last frames, then exits. */
+  private shutdownSoon(): void {
+    const finish = () => {
+      try {
+        this.server.close();
+        fs.unlinkSync(this.config.socketPath);
+      } catch {
+        /* gone */
+      }
+      process.exit(0);
+    };
+    // Viewers get the exit and close; control connections may still ask for the final
+    // screen for a moment (a `wait --exit` racing the end).
+    setTimeout(() => {
+      for (const c of this.conns) c.end();
+      const deadline = Date.now() + 2000;
+      const poll = setInterval(() => {
+        const pending = [...this.conns].some((c) => !c.socket.destroyed && c.backlog > 0);
+        if (!pending || Date.now() > deadline) {
+          clearInterval(poll);
+          finish();
+        }
+      }, 20);
+    }, 300);
+  }
+
+  /** SIGTERM to the supervisor, or a kill request: end the agent the polite way first. */
+  async terminate(graceMs: number): Promise<void> {
+    if (!this.ended) await this.agent.terminate(graceMs);
+    await new Promise<void>((r) => this.onEnded(r));
+  }
+}
+
+export function log(msg: string): void {
+  process.stderr.write(`${new Date().toISOString()} ${msg}\n`);
+}
