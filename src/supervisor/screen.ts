@@ -140,7 +140,7 @@ export class Screen {
       lines = renderAnsiLines(buf, start, end, this.term.cols);
     } else {
       lines = [];
-      for (let y = start; y < end; y++) lines.push(buf.getLine(y)?.translateToString(true) ?? '');
+      for (let y = start; y < end; y++) lines.push((buf.getLine(y)?.translateToString(true) ?? '').replace(/\s+$/, ''));
     }
     while (lines.length > 0 && stripAnsi(lines[lines.length - 1]!).trim() === '') lines.pop();
     if (opts.lines !== null && lines.length > opts.lines) lines = lines.slice(lines.length - opts.lines);

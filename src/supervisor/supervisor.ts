@@ -253,7 +253,6 @@ export class Supervisor {
       c.sendFrame(frame);
     }
     this.scheduleDelivery();
-    this.waits.outputArrived();
   }
 
   private parsed(): void {

@@ -70,7 +70,9 @@ export class Waits {
         if (m !== undefined) this.answer(w, true, m);
       }
     }
-    if (Number.isFinite(nextIdle) && !this.idleTimer) {
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.idleTimer = null;
+    if (Number.isFinite(nextIdle)) {
       this.idleTimer = setTimeout(() => {
         this.idleTimer = null;
         this.check();
@@ -78,12 +80,9 @@ export class Waits {
     }
   }
 
-  outputArrived(): void {
-    // Idle waiters re-arm from their own timer; nothing to do per chunk.
-  }
-
+  /** After output is parsed: text may match now, and a prompt mark may make the agent idle. */
   screenChanged(): void {
-    if (this.textTimer || ![...this.waiters].some((w) => w.cond.until === 'text')) return;
+    if (this.textTimer || this.waiters.size === 0) return;
     this.textTimer = setTimeout(() => {
       this.textTimer = null;
       this.check();
