@@ -1,0 +1,175 @@
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import { UserError } from '../errors';
+import { sessionName } from '../ids';
+import type { SessionRecord } from '../store/types';
+import type {
+  AttachOptions,
+  Backend,
+  CaptureOptions,
+  CaptureResult,
+  Observation,
+  QueueEntry,
+  SendOptions,
+  SpawnRequest,
+  SpawnResult,
+  WaitCondition,
+  WaitResult,
+} from './backend';
+import { type PaneInfo, listAllPanes, sessionPane } from './tmux/panes';
+import { TMUX_MISSING, isNoServer, isNoSession, paneTarget, runTmux, sessionTarget } from './tmux/run';
+import { normalizeScreen, readScreen } from './tmux/screen';
+import { spawnTmux } from './tmux/spawn';
+import { waitTmux } from './tmux/wait';
+
+// The original design: each agent in its own tmux session `symposium-agent-ID`, on
+// whatever tmux server the environment names. Dead panes stay (remain-on-exit) so the
+// exit status can be read, until `agent kill` closes the session.
+
+const DEFAULT_IDLE_MS = 2000;
+const QUEUE_UNSUPPORTED =
+  'The task queue needs the pty backend (a resident supervisor delivers tasks when the agent is idle); tmux sessions cannot queue. Use `agent send` instead.';
+
+/** The name tmux really gave the session: the Rust tool let `.` and `:` through, tmux made them `_`. */
+function tmuxName(rec: SessionRecord): string {
+  return sessionName(rec.uuid).replace(/[.:]/g, '_');
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Running, not a zombie waiting for tmux to reap it. */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  try {
+    // /proc/PID/stat: "pid (comm) S …"; comm may hold spaces and parentheses.
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return true;
+  }
+}
+
+function observation(pane: PaneInfo | undefined): Observation {
+  if (!pane) return { state: 'missing', reason: 'gone from tmux' };
+  if (pane.ended) return { state: 'ended', exitCode: pane.exitCode, exitSignal: pane.exitSignal, agentPid: pane.pid };
+  // window_activity has whole seconds: count output in that second as recent.
+  const lastOutputAt = pane.activitySecs !== null ? pane.activitySecs * 1000 : null;
+  const idleMs = pane.idleMs ?? DEFAULT_IDLE_MS;
+  return {
+    state: 'running',
+    agentPid: pane.pid,
+    supervisorPid: null,
+    cols: pane.cols,
+    rows: pane.rows,
+    viewers: pane.viewers,
+    lastOutputAt,
+    activity: lastOutputAt === null ? null : Date.now() - (lastOutputAt + 999) < idleMs ? 'working' : 'idle',
+  };
+}
+
+export class TmuxBackend implements Backend {
+  readonly name = 'tmux' as const;
+
+  spawn(req: SpawnRequest): Promise<SpawnResult> {
+    return spawnTmux(req);
+  }
+
+  async observe(records: SessionRecord[]): Promise<Map<string, Observation>> {
+    const panes = await listAllPanes();
+    const out = new Map<string, Observation>();
+    for (const rec of records) out.set(rec.uuid, observation(panes.get(tmuxName(rec))));
+    return out;
+  }
+
+  async attach(rec: SessionRecord, opts: AttachOptions): Promise<number> {
+    const name = tmuxName(rec);
+    if (opts.printOnly) {
+      process.stdout.write(`To attach to agent session ${rec.uuid}, run:\n  tmux attach-session -t ${name}\n`);
+      return 0;
+    }
+    // Inside tmux a nested client is refused: move this client to the agent instead.
+    const insideTmux = !!process.env.TMUX;
+    if (insideTmux && opts.readOnly) {
+      throw new UserError('A read-only attach from inside tmux is not supported: run it from a terminal outside tmux, or drop --read-only.');
+    }
+    const args = insideTmux
+      ? ['switch-client', '-t', sessionTarget(name)]
+      : ['attach-session', ...(opts.readOnly ? ['-r'] : []), '-t', sessionTarget(name)];
+    // The detach key is tmux's own (prefix, then d); opts.detachKey applies to pty sessions.
+    const r = spawnSync('tmux', args, { stdio: 'inherit' });
+    if (r.error) {
+      if ((r.error as NodeJS.ErrnoException).code === 'ENOENT') throw new UserError(TMUX_MISSING);
+      throw new UserError(`Failed to attach to tmux session ${name}`);
+    }
+    if (r.status !== 0) throw new UserError(`Failed to attach to tmux session ${name}`);
+    return 0;
+  }
+
+  async kill(rec: SessionRecord): Promise<void> {
+    const name = tmuxName(rec);
+    const pane = await sessionPane(name);
+    const r = await runTmux(['kill-session', '-t', sessionTarget(name)]);
+    if (r.code !== 0 && !isNoServer(r.stderr) && !isNoSession(r.stderr)) {
+      throw new UserError(`Failed to kill tmux session ${name}: ${r.stderr.trim() || `exit code ${r.code}`}`);
+    }
+    // tmux hangs up the pane; an agent that ignores SIGHUP would live on unseen.
+    if (pane && !pane.ended && pane.pid !== null) {
+      for (let i = 0; i < 10 && alive(pane.pid); i++) await sleep(30);
+      if (alive(pane.pid)) {
+        try {
+          process.kill(-pane.pid, 'SIGKILL');
+        } catch {
+          /* gone meanwhile */
+        }
+      }
+    }
+  }
+
+  async send(rec: SessionRecord, opts: SendOptions): Promise<void> {
+    if (opts.data.length === 0) return;
+    const name = tmuxName(rec);
+    // The buffer name is ours alone, so concurrent sends cannot paste each other's text.
+    const buffer = `symposium-${rec.uuid}-${process.pid}-${Date.now()}`;
+    let data = opts.data;
+    // A paste must not be able to end itself early.
+    if (opts.paste) data = Buffer.from(data.toString('utf8').replaceAll('\x1b[201~', ''), 'utf8');
+    // -r: bytes as given (no LF to CR); -p: bracketed only if the agent enabled it.
+    const paste = ['paste-buffer', '-d', '-r', ...(opts.paste ? ['-p'] : []), '-b', buffer, '-t', paneTarget(name)];
+    const r = await runTmux(['load-buffer', '-b', buffer, '-', ';', ...paste], data);
+    if (r.code !== 0) {
+      await runTmux(['delete-buffer', '-b', buffer]);
+      if (isNoServer(r.stderr) || isNoSession(r.stderr)) throw new UserError(`Agent session ${rec.uuid} is gone from tmux: cannot send to it`);
+      throw new UserError(`Failed to send to tmux session ${name}: ${r.stderr.trim() || `exit code ${r.code}`}`);
+    }
+  }
+
+  async capture(rec: SessionRecord, opts: CaptureOptions): Promise<CaptureResult> {
+    const screen = await readScreen(tmuxName(rec), { ansi: opts.ansi, history: opts.scrollback ? 'all' : 0 });
+    if (!screen) {
+      throw new UserError(
+        `Agent session ${rec.uuid} is gone from tmux (status ${rec.status}): there is no screen to capture. \`agent kill ${rec.uuid}\` removes its record.`,
+      );
+    }
+    return { text: normalizeScreen(screen.text, opts.lines), cols: screen.cols, rows: screen.rows, cursor: screen.cursor, final: screen.ended };
+  }
+
+  wait(rec: SessionRecord, cond: WaitCondition, timeoutMs: number | null): Promise<WaitResult> {
+    return waitTmux(rec.uuid, tmuxName(rec), cond, timeoutMs);
+  }
+
+  async queueAdd(): Promise<QueueEntry> {
+    throw new UserError(QUEUE_UNSUPPORTED);
+  }
+
+  async queueList(): Promise<QueueEntry[]> {
+    throw new UserError(QUEUE_UNSUPPORTED);
+  }
+
+  async queueClear(): Promise<number> {
+    throw new UserError(QUEUE_UNSUPPORTED);
+  }
+}

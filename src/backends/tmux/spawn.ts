@@ -1,0 +1,100 @@
+import * as fs from 'node:fs';
+import { UserError } from '../../errors';
+import { sessionName } from '../../ids';
+import type { SpawnRequest, SpawnResult } from '../backend';
+import { IDLE_OPTION, sessionPane } from './panes';
+import { firstLine, literalArg, literalFormat, paneTarget, runTmux, sessionTarget } from './run';
+import { normalizeScreen, readScreen } from './screen';
+
+// Creating the tmux session and checking that the agent command really started.
+
+/** How long a command may take to fail before it counts as started. */
+const START_CHECK_MS = 400;
+const POLL_MS = 20;
+
+/** sh's exit codes for "cannot execute" and "not found". */
+const NOT_STARTED = new Set([126, 127]);
+
+/**
+ * Several arguments are exec'd through `sh -c 'exec "$@"'` rather than by tmux itself:
+ * the argv is the same, but a command that cannot run prints why (tmux's own exec
+ * failure exits 1 silently). A single argument goes to tmux as is, which runs it with
+ * `$SHELL -c`, as the Rust tool did (compat).
+ */
+export function paneCommand(command: string[]): string[] {
+  if (command.length === 1) return command;
+  return ['/bin/sh', '-c', 'exec "$@"', 'sh', ...command];
+}
+
+function createArgs(req: SpawnRequest, name: string): string[] {
+  const t = paneTarget(name);
+  return [
+    'new-session', '-d', '-s', name,
+    '-c', literalArg(literalFormat(req.workdir)),
+    '-x', String(req.cols), '-y', String(req.rows),
+    '-P', '-F', '#{pane_pid}',
+    ...paneCommand(req.command).map(literalArg),
+    // In the same command list: tmux runs it before it handles the child's exit, so
+    // even a command that dies at once leaves its pane and exit status behind.
+    ';', 'set-option', '-t', t, 'remain-on-exit', 'on',
+    ';', 'set-option', '-t', t, IDLE_OPTION, String(req.idleMs),
+    // With several clients: follow the latest one, or fit the smallest (tmux's own policies).
+    ';', 'set-option', '-t', t, 'window-size', req.sizePolicy,
+    // Keep the final screen as the agent left it (no "Pane is dead" line; 3.3+ only, last).
+    ';', 'set-option', '-t', t, 'remain-on-exit-format', '',
+  ];
+}
+
+function createFailed(id: string, stdout: string, stderr: string): UserError {
+  return new UserError(`Failed to create tmux session ${id}:\n  stdout: ${stdout.trim()}\n  stderr: ${stderr.trim()}`);
+}
+
+/** Linux: the pane's process now runs the agent's own argv, so exec succeeded. */
+function execConfirmed(pid: number, command: string[]): boolean {
+  let raw: string;
+  try {
+    raw = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+  } catch {
+    return false;
+  }
+  const argv = raw.replace(/\0$/, '').split('\0');
+  const want = command.length === 1 ? command[0]!.trim().split(/\s+/) : command;
+  return argv.length === want.length && argv.every((a, i) => a === want[i]);
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export async function spawnTmux(req: SpawnRequest): Promise<SpawnResult> {
+  const name = sessionName(req.id);
+  const r = await runTmux(createArgs(req, name));
+  const pid = /^(\d+)$/m.exec(r.stdout)?.[1];
+  if (r.code !== 0) {
+    if (pid === undefined) throw createFailed(req.id, r.stdout, r.stderr);
+    // Created, but a later option failed: only an old tmux's missing option is harmless.
+    if (!/remain-on-exit-format/.test(r.stderr)) {
+      await runTmux(['kill-session', '-t', sessionTarget(name)]);
+      throw createFailed(req.id, r.stdout, r.stderr);
+    }
+  }
+  const agentPid = pid !== undefined ? Number(pid) : null;
+  const deadline = Date.now() + START_CHECK_MS;
+  for (;;) {
+    const pane = await sessionPane(name);
+    if (!pane) throw createFailed(req.id, r.stdout, 'the session closed right after it was created');
+    if (pane.ended) {
+      if (pane.exitCode !== null && NOT_STARTED.has(pane.exitCode)) {
+        const screen = await readScreen(name, { ansi: false, history: 'all' });
+        await runTmux(['kill-session', '-t', sessionTarget(name)]);
+        const said = normalizeScreen(screen?.text ?? '', 20).split('\n').filter((l) => l !== '');
+        const why = said.length > 0 ? said.map((l) => `  ${l}`).join('\n') : `  ${firstLine(r.stderr) || 'no output'}`;
+        throw new UserError(`The agent command failed to start in tmux session ${name} (exit code ${pane.exitCode}):\n${why}`);
+      }
+      // It ran and ended at once: the next sync records how.
+      return { supervisorPid: null, agentPid: pane.pid ?? agentPid };
+    }
+    if ((agentPid !== null && execConfirmed(agentPid, req.command)) || Date.now() > deadline) {
+      return { supervisorPid: null, agentPid: pane.pid ?? agentPid };
+    }
+    await sleep(POLL_MS);
+  }
+}

@@ -1,0 +1,73 @@
+import { UserError } from '../../errors';
+import type { WaitCondition, WaitResult } from '../backend';
+import { type PaneInfo, sessionPane } from './panes';
+import { type Screen, normalizeScreen, readScreen } from './screen';
+
+// `agent wait` for tmux sessions: tmux has no events we can block on, so poll.
+
+const POLL_MS = 150;
+const DEFAULT_IDLE_MS = 2000;
+/** History lines searched by --text beside the screen: text that scrolled by between polls. */
+const TEXT_HISTORY = 200;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function gone(id: string): UserError {
+  return new UserError(`Agent session ${id} is gone from tmux (its tmux session was closed outside symposium-mcp)`);
+}
+
+function ended(pane: { exitCode: number | null; exitSignal: string | null }, extra: Partial<WaitResult> = {}): WaitResult {
+  return { satisfied: true, exitCode: pane.exitCode, exitSignal: pane.exitSignal, ...extra };
+}
+
+export async function waitTmux(id: string, name: string, cond: WaitCondition, timeoutMs: number | null): Promise<WaitResult> {
+  const deadline = timeoutMs === null ? Infinity : Date.now() + timeoutMs;
+  const timedOut = (): WaitResult => ({ satisfied: false, exitCode: null, exitSignal: null });
+
+  if (cond.until === 'exit') {
+    for (;;) {
+      const pane: PaneInfo | null = await sessionPane(name);
+      if (!pane) throw gone(id);
+      if (pane.ended) return ended(pane);
+      if (Date.now() >= deadline) return timedOut();
+      await sleep(Math.min(POLL_MS, Math.max(0, deadline - Date.now())));
+    }
+  }
+
+  if (cond.until === 'text') {
+    const re = new RegExp(cond.pattern, cond.flags.replace('g', ''));
+    for (;;) {
+      const screen: Screen | null = await readScreen(name, { ansi: false, history: TEXT_HISTORY });
+      if (!screen) throw gone(id);
+      const m = re.exec(normalizeScreen(screen.text, null));
+      const pane = screen.ended ? await sessionPane(name) : null;
+      if (m) return { satisfied: true, exitCode: pane?.exitCode ?? null, exitSignal: pane?.exitSignal ?? null, match: m[0] };
+      if (screen.ended) return ended(pane ?? { exitCode: null, exitSignal: null });
+      if (Date.now() >= deadline) return timedOut();
+      await sleep(Math.min(POLL_MS, Math.max(0, deadline - Date.now())));
+    }
+  }
+
+  // idle: the screen (and cursor) unchanged for idleMs; an ended agent is idle for good.
+  let idleMs = cond.idleMs;
+  if (idleMs < 0) idleMs = (await sessionPane(name))?.idleMs ?? DEFAULT_IDLE_MS;
+  let last: string | null = null;
+  let since = Date.now();
+  for (;;) {
+    const screen = await readScreen(name, { ansi: true, history: 0 });
+    if (!screen) throw gone(id);
+    if (screen.ended) {
+      const pane = await sessionPane(name);
+      return ended(pane ?? { exitCode: null, exitSignal: null });
+    }
+    const key = `${screen.cursor?.x},${screen.cursor?.y}\n${screen.text}`;
+    if (key !== last) {
+      last = key;
+      since = Date.now();
+    } else if (Date.now() - since >= idleMs) {
+      return { satisfied: true, exitCode: null, exitSignal: null };
+    }
+    if (Date.now() >= deadline) return timedOut();
+    await sleep(Math.min(POLL_MS, Math.max(0, idleMs - (Date.now() - since)), Math.max(0, deadline - Date.now())) || 10);
+  }
+}
