@@ -237,6 +237,30 @@ describe('tmux backend lifecycle', () => {
     expect(s.run(['agent', 'wait', 'w', '--exit', '--timeout', '0.2']).code).toBe(124);
   });
 
+  it('reports tmux failures in the documented form', async () => {
+    const s = sandbox();
+    // A stray tmux session holds the name; the record is ours to refuse.
+    expect(s.tmux(['new-session', '-d', '-s', 'symposium-agent-dup', 'sleep', '30']).code).toBe(0);
+    expect(s.run(['agent', 'spawn', '--uuid', 'dup', '--workdir', s.work, 'sleep', '30'])).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: 'Error: Failed to create tmux session dup:\n  stdout: \n  stderr: duplicate session: symposium-agent-dup\n',
+    });
+    expect(fs.readFileSync(s.sessionsFile(), 'utf8')).toBe('{}');
+    expect(s.tmux(['has-session', '-t', '=symposium-agent-dup']).code).toBe(0);
+
+    // A terminal tmux cannot use: tmux says why, we say what failed.
+    expect(s.run(['agent', 'spawn', '--uuid', 'a', '--workdir', s.work, 'sleep', '30']).code).toBe(0);
+    const pty = await import('node-pty');
+    const term = pty.spawn(process.execPath, [CLI, 'agent', 'attach', 'a'], { env: { ...s.env, TERM: 'dumb' } as Record<string, string>, cwd: s.work, cols: 80, rows: 24 });
+    let seen = '';
+    term.onData((d) => (seen += d));
+    const code = await new Promise<number>((resolve) => term.onExit((e) => resolve(e.exitCode)));
+    expect(code).toBe(1);
+    expect(seen).toContain('open terminal failed');
+    expect(seen).toContain('Error: Failed to attach to tmux session symposium-agent-a');
+  });
+
   it('refuses the task queue with a clear error, and restarts an ended session', async () => {
     const s = sandbox();
     s.run(['agent', 'spawn', '--uuid', 'q', '--workdir', s.work, 'sh', '-c', 'echo run; exit 2']);
