@@ -1,0 +1,398 @@
+import { execFileSync, spawn as spawnChild } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Sampler, readMem } from './memory';
+import { OuterTerm } from './outer';
+import type { Sandbox } from './sandbox';
+import { type Column, type Size, type System, type SystemName, pokeFifo } from './systems';
+import { BenchError, errorText, liveChildren, mapLimit, now, percentile, run, sleep, waitUntil, withTimeout } from './util';
+
+// The measurements. Each figure is a function of (column, run) that starts its own
+// sessions, measures, and always removes what it started (try/finally), returning named
+// values; the driver runs it several times for each system, interleaving the systems so
+// that a noisy neighbour hurts them alike.
+
+export interface Plan {
+  runs: { spawn: number; flood: number; echo: number; attach: number; memory: number };
+  floodBytes: number;
+  keys: number;
+  keyGapMs: number;
+  idleSessions: number;
+  settleMs: number;
+}
+
+export type Values = Record<string, number | boolean>;
+
+export interface RunRecord {
+  figure: string;
+  column: Column;
+  run: number;
+  values?: Values;
+  error?: string;
+}
+
+export interface Ctx {
+  sb: Sandbox;
+  systems: Map<SystemName, System>;
+  plan: Plan;
+  size: Size;
+  floodFile: string;
+  floodEnd: string;
+  progress: (what: string) => void;
+}
+
+let idCounter = 0;
+function nextId(prefix: string): string {
+  idCounter++;
+  return `${prefix}${idCounter}`;
+}
+
+function outerFor(ctx: Ctx, file: string, args: string[], track = true): OuterTerm {
+  return new OuterTerm(file, args, { cols: ctx.size.cols, rows: ctx.size.rows, cwd: ctx.sb.work, env: ctx.sb.env, track });
+}
+
+function attach(ctx: Ctx, sys: System, id: string): OuterTerm {
+  const [file, args] = sys.attachArgv(id);
+  return outerFor(ctx, file, args);
+}
+
+function sys(ctx: Ctx, col: Column): System {
+  const s = ctx.systems.get(col as SystemName);
+  if (!s) throw new BenchError(`no system ${col}`);
+  return s;
+}
+
+/** Removes a session; a failure here is reported but does not hide the measurement's own error. */
+async function cleanup(s: System, id: string, outer: OuterTerm | null): Promise<void> {
+  if (outer && !outer.exit) {
+    await s.detach(outer, id).catch(() => outer.close().catch(() => undefined));
+  }
+  await s.kill(id).catch((err) => {
+    throw new BenchError(`could not kill session ${id}: ${errorText(err)}`);
+  });
+}
+
+// ---- spawn → running ----------------------------------------------------------------
+
+/**
+ * From the spawn command's start until both: the command has returned (the session exists)
+ * and the agent process has started (it creates a file first thing). Also: until the
+ * agent's first line is visible through the system's own capture command, polled.
+ */
+export async function figSpawn(ctx: Ctx, col: Column): Promise<Values> {
+  const id = nextId('sp');
+  const started = path.join(ctx.sb.work, `started-${id}`);
+  const mark = `SPAWN-MARK-${id}`;
+  const script = `: > ${started}; echo ${mark}; exec cat`;
+  const startedAt = (): boolean => fs.existsSync(started);
+  if (col === 'direct') {
+    const t0 = now();
+    const outer = outerFor(ctx, 'sh', ['-c', script]);
+    try {
+      const tStart = await waitUntil(startedAt, 10_000, 'the agent to start', 1);
+      const tSeen = await outer.waitText(mark, 10_000);
+      return { spawn_ms: tStart - t0, spawn_return_ms: tStart - t0, spawn_visible_ms: tSeen - t0 };
+    } finally {
+      await outer.close();
+    }
+  }
+  const s = sys(ctx, col);
+  const t0 = now();
+  const spawned = s.spawn(id, ['sh', '-c', script], ctx.size);
+  const agentUp = waitUntil(startedAt, 20_000, 'the agent to start', 1);
+  agentUp.catch(() => undefined);
+  try {
+    const res = await spawned;
+    const tStart = await agentUp;
+    const tVis = await waitUntil(async () => (await s.capture(id)).includes(mark), 15_000, `${mark} in the captured screen`, 0);
+    return { spawn_ms: Math.max(res.endedAt, tStart) - t0, spawn_return_ms: res.endedAt - t0, spawn_visible_ms: tVis - t0 };
+  } finally {
+    await cleanup(s, id, null);
+  }
+}
+
+/**
+ * The fixed cost of starting the program a user types, doing nothing: `symposium-mcp --help`
+ * (Node start-up plus loading the CLI), `tmux -V`, and a bare `node -e 0` as the floor of
+ * any Node program. It is part of every CLI figure (spawn, attach, capture).
+ */
+export async function figStartup(ctx: Ctx, col: Column): Promise<Values> {
+  const [file, args]: [string, string[]] =
+    col === 'pty' ? [process.execPath, [ctx.sb.cli, '--help']] : col === 'tmux' ? ['tmux', ['-V']] : [process.execPath, ['-e', '0']];
+  const res = await run(file, args, { env: ctx.sb.env, cwd: ctx.sb.work, timeoutMs: 30_000 });
+  return { startup_ms: res.endedAt - res.startedAt };
+}
+
+// ---- flood ----------------------------------------------------------------------------
+
+/** Writes `bytes` of printable 100-byte lines; the last line is a marker. Returns it. */
+export function makeFloodFile(file: string, bytes: number): string {
+  const lineLen = 100;
+  const lines = Math.max(1, Math.floor(bytes / lineLen));
+  const end = 'FLOOD-END-MARK';
+  const alphabet = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 .,;:-+=()[]{}<>/?!@#$%^&*~';
+  const fd = fs.openSync(file, 'w');
+  try {
+    const perChunk = 10_000;
+    for (let i = 0; i < lines; i += perChunk) {
+      const parts: string[] = [];
+      for (let j = i; j < Math.min(lines, i + perChunk); j++) {
+        if (j === lines - 1) {
+          parts.push(`${end}${'.'.repeat(lineLen - 1 - end.length)}\n`);
+          continue;
+        }
+        const head = `${String(j).padStart(10, '0')} `;
+        const off = j % alphabet.length;
+        const body = (alphabet.slice(off) + alphabet + alphabet).slice(0, lineLen - 1 - head.length);
+        parts.push(`${head}${body}\n`);
+      }
+      fs.writeSync(fd, parts.join(''));
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+  return end;
+}
+
+/**
+ * The agent waits on a FIFO, then `cat`s the flood file and exits. Timed from the moment
+ * the benchmark releases it until its exit is known: `agent wait --exit` returning (pty),
+ * tmux's pane-died hook firing (tmux: that is when tmux has read the pane to its end), or
+ * node-pty's exit event after the last data (direct). Attached: a client is attached and
+ * its terminal drained by the benchmark throughout. Memory of the supervisor / the tmux
+ * server is sampled every 50 ms meanwhile.
+ */
+export async function figFlood(ctx: Ctx, col: Column, attached: boolean): Promise<Values> {
+  const id = nextId(attached ? 'fa' : 'fd');
+  const ready = path.join(ctx.sb.work, `ready-${id}`);
+  const fifo = path.join(ctx.sb.work, `go-${id}`);
+  execFileSync('mkfifo', [fifo]);
+  const readyMark = `FLOOD-READY-${id}`;
+  const script = `echo ready > ${ready}; echo ${readyMark}; read x < ${fifo}; exec cat ${ctx.floodFile}`;
+  const mb = ctx.plan.floodBytes / 1e6;
+  const timeoutMs = Math.max(60_000, mb * 1000); // no slower than 1 MB/s
+  if (col === 'direct') {
+    const outer = outerFor(ctx, 'sh', ['-c', script]);
+    try {
+      await outer.waitText(readyMark, 10_000);
+      outer.track = false;
+      // node-pty can report the exit before the last data: the end is the later of the
+      // exit and the last line's arrival (lost, if it never comes).
+      const lastLine = outer.waitFor(() => outer.tail.includes(ctx.floodEnd), timeoutMs, 'the last line of the flood');
+      lastLine.catch(() => undefined);
+      const t0 = await pokeFifo(fifo, 10_000);
+      const ex = await withTimeout(outer.exited, timeoutMs, 'the flood to end');
+      const tLast = await withTimeout(lastLine, 2000, 'the last line after the exit').catch(() => null);
+      const secs = (Math.max(ex.at, tLast ?? 0) - t0) / 1000;
+      return { mbps: mb / secs, secs, complete: tLast !== null, client_mchars: outer.chars / 1e6 };
+    } finally {
+      await outer.close();
+    }
+  }
+  const s = sys(ctx, col);
+  if (s.name === 'tmux') await s.reset(); // a fresh server: its peak memory is this flood's
+  await s.spawn(id, ['sh', '-c', script], ctx.size);
+  let outer: OuterTerm | null = null;
+  try {
+    await waitUntil(() => fs.existsSync(ready), 15_000, 'the flood agent to start', 2);
+    if (attached) {
+      outer = attach(ctx, s, id);
+      await outer.waitText(readyMark, 15_000);
+      await outer.quiet(100, 5000);
+      outer.track = false;
+    }
+    const pids = await s.serverPids([id]);
+    const waiter = await s.exitWaiter(id, timeoutMs);
+    waiter.done.catch(() => undefined);
+    const sampler = new Sampler(pids, 50).start();
+    const clientSampler = outer ? new Sampler([outer.p.pid], 50).start() : null;
+    let t0: number;
+    let tEnd: number;
+    let mem;
+    let clientMem = null;
+    try {
+      t0 = await pokeFifo(fifo, 10_000);
+      tEnd = await waiter.done;
+    } finally {
+      mem = sampler.stop();
+      clientMem = clientSampler?.stop() ?? null;
+    }
+    const secs = (tEnd - t0) / 1000;
+    const screen = await s.capture(id).catch(() => '');
+    const v: Values = {
+      mbps: mb / secs,
+      secs,
+      complete: screen.includes(ctx.floodEnd),
+      peak_pss_mib: mem.peakPssKiB / 1024,
+      peak_rss_mib: mem.peakRssKiB / 1024,
+      server_cpu_s: mem.cpuSeconds,
+      mem_samples: mem.samples,
+    };
+    if (outer && clientMem) {
+      v.client_mchars = outer.chars / 1e6;
+      v.client_peak_pss_mib = clientMem.peakPssKiB / 1024;
+      v.client_cpu_s = clientMem.cpuSeconds;
+    }
+    return v;
+  } finally {
+    await cleanup(s, id, outer);
+  }
+}
+
+// ---- keystroke echo ---------------------------------------------------------------------
+
+const KEYS = 'abcdefghijklmnopqrstuvwxyz';
+
+/**
+ * The agent is `cat` on a raw-mode pty, so the program itself echoes each key as agents do.
+ * One key at a time into the outer terminal; the time until that character appears in the
+ * outer terminal's output. 10 warm-up keys are not counted.
+ */
+export async function figEcho(ctx: Ctx, col: Column): Promise<Values> {
+  const id = nextId('ec');
+  const readyMark = `ECHO-READY-${id}`;
+  const script = `stty raw -echo; echo ${readyMark}; exec cat`;
+  let s: System | null = null;
+  let outer: OuterTerm | null = null;
+  try {
+    if (col === 'direct') {
+      outer = outerFor(ctx, 'sh', ['-c', script]);
+    } else {
+      s = sys(ctx, col);
+      await s.spawn(id, ['sh', '-c', script], ctx.size);
+      await waitUntil(async () => (await s!.capture(id)).includes(readyMark), 15_000, `${readyMark} in the captured screen`, 20);
+      outer = attach(ctx, s, id);
+    }
+    const o = outer;
+    await o.waitText(readyMark, 15_000);
+    await o.quiet(200, 5000);
+    const lat: number[] = [];
+    const warmup = 10;
+    for (let i = 0; i < warmup + ctx.plan.keys; i++) {
+      const ch = KEYS[i % KEYS.length]!;
+      const from = o.mark;
+      const t0 = now();
+      o.write(ch);
+      const t1 = await o.waitFor(() => o.seen(ch, from), 5000, `the echo of key ${i + 1} (${ch})`);
+      if (i >= warmup) lat.push(t1 - t0);
+      if (ctx.plan.keyGapMs > 0) await sleep(ctx.plan.keyGapMs);
+    }
+    const mean = lat.reduce((a, b) => a + b, 0) / lat.length;
+    return {
+      p50_ms: percentile(lat, 50),
+      p90_ms: percentile(lat, 90),
+      p99_ms: percentile(lat, 99),
+      max_ms: Math.max(...lat),
+      mean_ms: mean,
+      keys: lat.length,
+    };
+  } finally {
+    if (s) await cleanup(s, id, outer);
+    else await outer?.close();
+  }
+}
+
+// ---- attach with history ------------------------------------------------------------------
+
+/**
+ * The agent prints 5 000 lines and a last marker line, then waits. Once that is on its
+ * screen (and things settled), a fresh client attaches: the time from starting the attach
+ * command until the marker line shows in the outer terminal. Includes the client program's
+ * own start-up, as the user experiences it.
+ */
+export async function figAttach(ctx: Ctx, col: Column): Promise<Values> {
+  if (col === 'direct') throw new BenchError('no attach for a direct pty');
+  const s = sys(ctx, col);
+  const id = nextId('at');
+  const mark = `HISTORY-END-${id}`;
+  const script = `seq -f 'history line %05.0f: the quick brown fox jumps over the lazy dog 0123456789' 1 5000; echo ${mark}; exec cat`;
+  await s.spawn(id, ['sh', '-c', script], ctx.size);
+  let outer: OuterTerm | null = null;
+  try {
+    await waitUntil(async () => (await s.capture(id)).includes(mark), 20_000, `${mark} in the captured screen`, 20);
+    await sleep(300);
+    const t0 = now();
+    outer = attach(ctx, s, id);
+    const t1 = await outer.waitText(mark, 10_000);
+    await outer.quiet(150, 5000);
+    return {
+      attach_ms: t1 - t0,
+      first_byte_ms: (outer.firstDataAt ?? t1) - t0,
+      attach_kchars: outer.chars / 1000,
+      history_replayed: outer.seen('history line 00001:'),
+    };
+  } finally {
+    await cleanup(s, id, outer);
+  }
+}
+
+// ---- idle memory --------------------------------------------------------------------------
+
+/**
+ * N idle sessions (the agent is `cat`, waiting for input); after a settle time, the PSS of
+ * the processes the system adds per session: the N supervisors (pty) or the one tmux server,
+ * divided by N. The agents themselves are the same for both and reported apart.
+ */
+export async function figMemory(ctx: Ctx, col: Column): Promise<Values> {
+  const n = ctx.plan.idleSessions;
+  if (col === 'direct') return bareNodeMemory(ctx, n);
+  const s = sys(ctx, col);
+  if (s.name === 'tmux') await s.reset();
+  const ids = Array.from({ length: n }, () => nextId('id'));
+  const spawned: string[] = [];
+  try {
+    await mapLimit(ids, s.name === 'pty' ? 4 : 1, async (id) => {
+      await s.spawn(id, ['cat'], ctx.size);
+      spawned.push(id);
+    });
+    await sleep(ctx.plan.settleMs);
+    const pids = await s.serverPids(ids);
+    let pss = 0;
+    let rss = 0;
+    for (const pid of pids) {
+      const m = readMem(pid);
+      if (!m) throw new BenchError(`process ${pid} (${s.name}) is gone: cannot read its memory`);
+      pss += m.pssKiB;
+      rss += m.rssKiB;
+    }
+    let agentPss = 0;
+    for (const pid of await s.agentPids(ids)) agentPss += readMem(pid)?.pssKiB ?? 0;
+    return {
+      pss_per_session_mib: pss / n / 1024,
+      rss_per_session_mib: rss / n / 1024,
+      server_processes: pids.length,
+      total_pss_mib: pss / 1024,
+      agent_pss_mib: agentPss / n / 1024,
+    };
+  } finally {
+    const errs: string[] = [];
+    await mapLimit(spawned, 4, (id) => s.kill(id).catch((e) => void errs.push(errorText(e))));
+    if (errs.length) throw new BenchError(`could not kill ${errs.length} idle sessions: ${errs[0]}`);
+  }
+}
+
+/** The floor for a Node supervisor: N bare `node` processes, idle, measured the same way. */
+async function bareNodeMemory(ctx: Ctx, n: number): Promise<Values> {
+  const children = Array.from({ length: n }, () => {
+    const c = spawnChild(process.execPath, ['-e', 'setInterval(() => {}, 1 << 30)'], { env: ctx.sb.env, stdio: 'ignore' });
+    liveChildren.add(c);
+    c.on('exit', () => liveChildren.delete(c));
+    return c;
+  });
+  try {
+    await waitUntil(() => children.every((c) => c.pid !== undefined && readMem(c.pid) !== null), 10_000, 'bare node processes', 10);
+    await sleep(ctx.plan.settleMs);
+    let pss = 0;
+    let rss = 0;
+    for (const c of children) {
+      const m = readMem(c.pid!);
+      if (!m) throw new BenchError('a bare node process died');
+      pss += m.pssKiB;
+      rss += m.rssKiB;
+    }
+    return { pss_per_session_mib: pss / n / 1024, rss_per_session_mib: rss / n / 1024, server_processes: n, total_pss_mib: pss / 1024 };
+  } finally {
+    for (const c of children) c.kill('SIGKILL');
+    await waitUntil(() => children.every((c) => c.exitCode !== null || c.signalCode !== null), 5000, 'bare node processes to exit', 10).catch(() => undefined);
+  }
+}

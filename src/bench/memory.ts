@@ -1,0 +1,113 @@
+import * as fs from 'node:fs';
+
+// Memory and CPU of processes, from /proc: PSS (proportional set size: private pages plus
+// a fair share of the shared ones) from smaps_rollup, RSS, and CPU time from stat.
+
+export interface MemSample {
+  pssKiB: number;
+  rssKiB: number;
+}
+
+/** PSS and RSS of one process, or null when it is gone. */
+export function readMem(pid: number): MemSample | null {
+  let text: string;
+  try {
+    text = fs.readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+  } catch {
+    return null;
+  }
+  const pss = /^Pss:\s+(\d+) kB/m.exec(text);
+  const rss = /^Rss:\s+(\d+) kB/m.exec(text);
+  if (!pss || !rss) return null;
+  return { pssKiB: Number(pss[1]), rssKiB: Number(rss[1]) };
+}
+
+let ticks = 100;
+/** Clock ticks per second for /proc/PID/stat (always 100 on Linux/x86). */
+export function setClockTicks(n: number): void {
+  ticks = n;
+}
+
+/** User + system CPU seconds a process has used so far, or null when it is gone. */
+export function readCpuSeconds(pid: number): number | null {
+  let text: string;
+  try {
+    text = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return null;
+  }
+  // The command name may contain spaces and parentheses: fields follow the last ')'.
+  const rest = text.slice(text.lastIndexOf(')') + 2).split(' ');
+  const utime = Number(rest[11]);
+  const stime = Number(rest[12]);
+  if (!Number.isFinite(utime) || !Number.isFinite(stime)) return null;
+  return (utime + stime) / ticks;
+}
+
+export interface SamplerResult {
+  samples: number;
+  peakPssKiB: number;
+  peakRssKiB: number;
+  /** CPU seconds the sampled processes used between start and the last sample. */
+  cpuSeconds: number;
+}
+
+/**
+ * Samples the summed memory of `pids` every `intervalMs` (a process that is gone counts 0),
+ * keeping the peak; also the CPU time they used meanwhile.
+ */
+export class Sampler {
+  private timer: NodeJS.Timeout | null = null;
+  private peakPss = 0;
+  private peakRss = 0;
+  private samples = 0;
+  private readonly cpu0 = new Map<number, number>();
+  private readonly cpuLast = new Map<number, number>();
+
+  constructor(
+    private readonly pids: number[],
+    private readonly intervalMs = 50,
+  ) {}
+
+  start(): this {
+    for (const pid of this.pids) {
+      const c = readCpuSeconds(pid);
+      if (c !== null) {
+        this.cpu0.set(pid, c);
+        this.cpuLast.set(pid, c);
+      }
+    }
+    this.sample();
+    this.timer = setInterval(() => this.sample(), this.intervalMs);
+    return this;
+  }
+
+  sample(): void {
+    let pss = 0;
+    let rss = 0;
+    let any = false;
+    for (const pid of this.pids) {
+      const m = readMem(pid);
+      if (m) {
+        any = true;
+        pss += m.pssKiB;
+        rss += m.rssKiB;
+      }
+      const c = readCpuSeconds(pid);
+      if (c !== null) this.cpuLast.set(pid, c);
+    }
+    if (!any) return;
+    this.samples++;
+    this.peakPss = Math.max(this.peakPss, pss);
+    this.peakRss = Math.max(this.peakRss, rss);
+  }
+
+  stop(): SamplerResult {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    this.sample();
+    let cpu = 0;
+    for (const [pid, c0] of this.cpu0) cpu += (this.cpuLast.get(pid) ?? c0) - c0;
+    return { samples: this.samples, peakPssKiB: this.peakPss, peakRssKiB: this.peakRss, cpuSeconds: cpu };
+  }
+}

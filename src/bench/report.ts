@@ -1,0 +1,149 @@
+import type { RunRecord } from './figures';
+import type { Column } from './systems';
+import { median } from './util';
+
+// From run records to figures: the median over runs for each system (the maximum for peak
+// memory), the ratio pty/tmux, and the verdict against the targets of issue 8.
+
+export interface Target {
+  text: string;
+  /** Returns the shortfall as text when missed, '' when met; null when it cannot be judged. */
+  judge: (pty: number, tmux: number) => string | null;
+}
+
+export interface Metric {
+  key: string;
+  figure: string;
+  value: string;
+  label: string;
+  unit: string;
+  better: 'lower' | 'higher';
+  agg: 'median' | 'max';
+  digits: number;
+  target?: Target;
+}
+
+const pct = (x: number): string => `${Math.round(x * 100)}%`;
+
+const noSlowerThanTmux: Target = {
+  text: '≤ tmux',
+  judge: (p, t) => (p <= t ? '' : `${pct(p / t - 1)} slower`),
+};
+const noLessThanTmux: Target = {
+  text: '≥ tmux',
+  judge: (p, t) => (p >= t ? '' : `${pct(1 - p / t)} short`),
+};
+function atMost(limit: number, unit: string, strict = false): Target {
+  return {
+    text: `${strict ? '<' : '≤'} ${limit} ${unit}`,
+    judge: (p) => ((strict ? p < limit : p <= limit) ? '' : `${(p - limit).toFixed(1)} ${unit} over`),
+  };
+}
+
+export function metrics(floodMB: number, idleSessions: number): Metric[] {
+  const mb = `${floodMB} MB`;
+  return [
+    { key: 'spawn_ms', figure: 'spawn', value: 'spawn_ms', label: 'spawn → agent running', unit: 'ms', better: 'lower', agg: 'median', digits: 1 },
+    { key: 'spawn_visible_ms', figure: 'spawn', value: 'spawn_visible_ms', label: 'spawn → first line seen by capture', unit: 'ms', better: 'lower', agg: 'median', digits: 1 },
+    { key: 'startup_ms', figure: 'startup', value: 'startup_ms', label: 'program start-up, no-op', unit: 'ms', better: 'lower', agg: 'median', digits: 1 },
+    { key: 'flood_detached_mbps', figure: 'flood-detached', value: 'mbps', label: `flood ${mb}, nothing attached`, unit: 'MB/s', better: 'higher', agg: 'median', digits: 1, target: noLessThanTmux },
+    { key: 'flood_attached_mbps', figure: 'flood-attached', value: 'mbps', label: `flood ${mb}, client attached`, unit: 'MB/s', better: 'higher', agg: 'median', digits: 1, target: noLessThanTmux },
+    { key: 'echo_p50_ms', figure: 'echo', value: 'p50_ms', label: 'keystroke echo, median', unit: 'ms', better: 'lower', agg: 'median', digits: 2, target: noSlowerThanTmux },
+    { key: 'echo_p90_ms', figure: 'echo', value: 'p90_ms', label: 'keystroke echo, p90', unit: 'ms', better: 'lower', agg: 'median', digits: 2 },
+    { key: 'echo_p99_ms', figure: 'echo', value: 'p99_ms', label: 'keystroke echo, p99', unit: 'ms', better: 'lower', agg: 'median', digits: 2, target: noSlowerThanTmux },
+    { key: 'attach_ms', figure: 'attach', value: 'attach_ms', label: 'attach, 5 000 lines of history', unit: 'ms', better: 'lower', agg: 'median', digits: 1, target: atMost(100, 'ms', true) },
+    { key: 'idle_pss_mib', figure: 'memory', value: 'pss_per_session_mib', label: `idle PSS per session (${idleSessions})`, unit: 'MiB', better: 'lower', agg: 'median', digits: 2, target: atMost(15, 'MiB') },
+    { key: 'flood_detached_peak_pss_mib', figure: 'flood-detached', value: 'peak_pss_mib', label: 'peak PSS in flood, detached', unit: 'MiB', better: 'lower', agg: 'max', digits: 1, target: atMost(150, 'MiB') },
+    { key: 'flood_attached_peak_pss_mib', figure: 'flood-attached', value: 'peak_pss_mib', label: 'peak PSS in flood, attached', unit: 'MiB', better: 'lower', agg: 'max', digits: 1, target: atMost(150, 'MiB') },
+  ];
+}
+
+export interface FigureResult {
+  key: string;
+  label: string;
+  unit: string;
+  better: 'lower' | 'higher';
+  aggregate: 'median' | 'max';
+  values: Partial<Record<Column, number>>;
+  runs: Partial<Record<Column, number[]>>;
+  ratio_pty_tmux: number | null;
+  target: string | null;
+  /** 'pass', 'fail', 'n/a' (no data) or null (no target). */
+  verdict: 'pass' | 'fail' | 'n/a' | null;
+  shortfall: string | null;
+}
+
+export function aggregate(records: RunRecord[], defs: Metric[], columns: Column[]): FigureResult[] {
+  return defs.map((m) => {
+    const runs: Partial<Record<Column, number[]>> = {};
+    const values: Partial<Record<Column, number>> = {};
+    for (const col of columns) {
+      const xs = records
+        .filter((r) => r.figure === m.figure && r.column === col && r.values && typeof r.values[m.value] === 'number')
+        .map((r) => r.values![m.value] as number)
+        .filter((x) => Number.isFinite(x));
+      if (xs.length === 0) continue;
+      runs[col] = xs;
+      values[col] = m.agg === 'max' ? Math.max(...xs) : median(xs);
+    }
+    const p = values.pty;
+    const t = values.tmux;
+    const ratio = p !== undefined && t !== undefined && t !== 0 ? p / t : null;
+    let verdict: FigureResult['verdict'] = null;
+    let shortfall: string | null = null;
+    if (m.target) {
+      const needsTmux = m.target.text.includes('tmux');
+      if (p === undefined || (needsTmux && t === undefined)) verdict = 'n/a';
+      else {
+        const miss = m.target.judge(p, t ?? NaN);
+        if (miss === null) verdict = 'n/a';
+        else if (miss === '') verdict = 'pass';
+        else {
+          verdict = 'fail';
+          shortfall = miss;
+        }
+      }
+    }
+    return {
+      key: m.key,
+      label: m.label,
+      unit: m.unit,
+      better: m.better,
+      aggregate: m.agg,
+      values,
+      runs,
+      ratio_pty_tmux: ratio,
+      target: m.target?.text ?? null,
+      verdict,
+      shortfall,
+    };
+  });
+}
+
+function fmt(x: number | undefined, digits: number): string {
+  if (x === undefined) return '—';
+  if (Math.abs(x) >= 1000) return x.toFixed(0);
+  return x.toFixed(digits);
+}
+
+/** The human table. */
+export function table(results: FigureResult[], defs: Metric[], columns: Column[]): string {
+  const head = ['figure', 'unit', ...columns, 'pty/tmux', 'target', 'result'];
+  const rows: string[][] = results.map((r, i) => {
+    const d = defs[i]!;
+    const ratio = r.ratio_pty_tmux === null ? '—' : `${r.ratio_pty_tmux.toFixed(2)}×`;
+    const result = r.verdict === null ? '' : r.verdict === 'fail' ? `FAIL: ${r.shortfall}` : r.verdict;
+    return [r.label, r.unit, ...columns.map((c) => fmt(r.values[c], d.digits)), ratio, r.target ?? '', result];
+  });
+  const width = head.map((h, i) => Math.max([...h].length, ...rows.map((r) => [...r[i]!].length)));
+  const numeric = (i: number): boolean => i >= 2 && i < 2 + columns.length + 1;
+  const line = (cells: string[]): string =>
+    cells
+      .map((c, i) => {
+        const pad = ' '.repeat(width[i]! - [...c].length);
+        return numeric(i) ? pad + c : c + pad;
+      })
+      .join('  ')
+      .trimEnd();
+  return [line(head), width.map((w) => '─'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+}
