@@ -19,9 +19,17 @@ export function signalName(num: number): string {
   return SIGNAL_NAMES.get(num) ?? `SIG${num}`;
 }
 
+/** After the exit: the output must be quiet this long before the stream may end… */
+const EXIT_READ_QUIET_MS = 100;
+/** …or a grandchild still writing to the pty gets this long. */
+const EXIT_READ_MAX_MS = 3000;
+
 export class AgentProcess {
   private readonly pty: pty.IPty;
   private paused = false;
+  private lastDataAt = 0;
+  /** The child is gone (reaped), even if node-pty has not reported the exit yet. */
+  private childGone = false;
   private pauseWatch: NodeJS.Timeout | null = null;
   private exited: AgentExit | null = null;
   private exitWaiters: Array<(e: AgentExit) => void> = [];
@@ -37,6 +45,7 @@ export class AgentProcess {
     for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
     env.TERM = 'xterm-256color';
     env.SYMPOSIUM_AGENT = '1';
+    delete env.MSGPACKR_NATIVE_ACCELERATION_DISABLED; // ours, not the agent's
     this.pty = pty.spawn(command[0]!, command.slice(1), {
       name: 'xterm-256color',
       cols,
@@ -47,7 +56,12 @@ export class AgentProcess {
       // Off: it would swallow Ctrl-S/Ctrl-Q typed by the user (lessons).
       handleFlowControl: false,
     });
-    this.pty.onData((d) => onData(typeof d === 'string' ? Buffer.from(d, 'utf8') : Buffer.from(d)));
+    // encoding: null gives Buffers at run time (the typings say string).
+    this.pty.onData((d: string | Buffer) => {
+      this.lastDataAt = Date.now();
+      onData(typeof d === 'string' ? Buffer.from(d, 'utf8') : d);
+    });
+    this.keepReadingAfterExit();
     this.pty.onExit(({ exitCode, signal }) => {
       // node-pty reports a signalled child as exitCode 0 plus the signal (#461).
       const sig = signal ? signalName(signal) : null;
@@ -56,6 +70,52 @@ export class AgentProcess {
       for (const w of this.exitWaiters) w(this.exited);
       this.exitWaiters = [];
     });
+  }
+
+  /**
+   * Output lost at exit (node-pty #726; measured here: 3 to 12 KB of a 100 MB `cat`, even
+   * with nothing else running). When the child closes the pty, a non-blocking read of the
+   * master can get EIO while the kernel still holds output in its flip buffer, and
+   * node-pty also destroys the stream 200 ms after the exit. So we hold the slave side
+   * open ourselves: the master then never sees EIO early. When node-pty wants to destroy
+   * the stream (after the exit), we wait for the output to go quiet, close our slave fd,
+   * and let the stream end by itself once drained; the real destroy is only a fallback.
+   * node-pty 1.1.0 is pinned; without `_socket` or `ptsName` this is a no-op.
+   */
+  private keepReadingAfterExit(): void {
+    type Sock = { destroy: (err?: Error) => unknown; destroyed: boolean };
+    const sock = (this.pty as unknown as { _socket?: Sock })._socket;
+    const ptsName = (this.pty as unknown as { ptsName?: unknown }).ptsName;
+    if (!sock || typeof sock.destroy !== 'function' || typeof ptsName !== 'string') return;
+    let holdFd: number | null;
+    try {
+      holdFd = fs.openSync(ptsName, fs.constants.O_RDWR | fs.constants.O_NOCTTY);
+    } catch {
+      return;
+    }
+    const realDestroy = sock.destroy.bind(sock);
+    let deferred = false;
+    sock.destroy = (err?: Error) => {
+      if (deferred) return sock;
+      deferred = true;
+      const started = Date.now();
+      const check = () => {
+        if (sock.destroyed) return;
+        const quiet = Date.now() - this.lastDataAt;
+        if (holdFd !== null && (quiet >= EXIT_READ_QUIET_MS || Date.now() - started >= EXIT_READ_MAX_MS)) {
+          // Drained: closing the last slave fd makes the next read end the stream.
+          fs.closeSync(holdFd);
+          holdFd = null;
+          setTimeout(() => {
+            if (!sock.destroyed) realDestroy(err);
+          }, 1000);
+          return;
+        }
+        setTimeout(check, 20);
+      };
+      check();
+      return sock;
+    };
   }
 
   get pid(): number {
@@ -90,11 +150,18 @@ export class AgentProcess {
    * often: once it is gone we resume, so node-pty's 200 ms close timer never drops output.
    */
   pause(): void {
-    if (this.paused || this.exited) return;
+    if (this.paused || this.exited || this.childGone) return;
+    if (!pidAlive(this.pty.pid)) {
+      // node-pty destroys the pty stream 200 ms after the exit: never pause again.
+      this.childGone = true;
+      return;
+    }
     this.paused = true;
     this.pty.pause();
     this.pauseWatch = setInterval(() => {
-      if (!pidAlive(this.pty.pid)) this.resume();
+      if (pidAlive(this.pty.pid)) return;
+      this.childGone = true;
+      this.resume();
     }, 10);
   }
 

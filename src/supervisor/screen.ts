@@ -1,11 +1,15 @@
 import { SerializeAddon } from '@xterm/addon-serialize';
+import { Unicode11Addon } from '@xterm/addon-unicode11';
 import { Terminal } from '@xterm/headless';
+import { skippableBytes } from './fast-forward';
 import { ModeTracker } from './modes';
 import { renderAnsiLines } from './render';
 
 // The headless mirror of the agent's screen. Every output chunk gets a sequence number
-// and is fed to xterm; a snapshot is taken inside a write callback, so it is exactly
-// "the screen after chunk N", and the chunks after N are still held here for joining.
+// and waits in our own queue; xterm gets at most FEED_BYTES at a time. A snapshot is a
+// marker in that queue: it is taken when xterm has parsed exactly the chunks before it
+// ("the screen after chunk N"), and the chunks after N are still queued here for joining.
+// Keeping the backlog on our side also lets a plain-text flood be fast-forwarded.
 
 export interface Chunk {
   seq: number;
@@ -30,6 +34,17 @@ export interface CaptureText {
 
 /** ~12 bytes per cell in xterm's buffer (measured; shared/lessons.md). */
 const BYTES_PER_CELL = 12;
+/** Bytes handed to xterm and not yet parsed, at most (xterm parses in ~12 ms slices). */
+const FEED_BYTES = 256 * 1024;
+/** Below this backlog, fast-forwarding is not worth a scan. */
+const FAST_FORWARD_MIN_BYTES = 2 * 1024 * 1024;
+
+type Marker = { marker: () => void };
+type Queued = Chunk | Marker;
+
+interface ParserView {
+  _core?: { _inputHandler?: { _parser?: { currentState?: unknown } } };
+}
 
 export class Screen {
   readonly term: Terminal;
@@ -38,8 +53,17 @@ export class Screen {
   /** Last chunk received / last chunk parsed. */
   seq = 0;
   parsedSeq = 0;
-  private unparsed: Chunk[] = [];
+  /** Received, not yet handed to xterm (chunks and markers, in order). */
+  private queue: Queued[] = [];
+  /** Handed to xterm, not yet parsed. */
+  private inflight: Chunk[] = [];
+  private inflightBytes = 0;
+  /** Bytes received and not yet parsed: what flow control looks at. */
   unparsedBytes = 0;
+  /** Bytes skipped by fast-forward (for tests and the log). */
+  skippedBytes = 0;
+  /** After a fast-forward attempt, the next waits until this chunk is handed to xterm. */
+  private noSkipUntil = 0;
   private snapshotWaiters: Array<(s: ScreenSnapshot) => void> = [];
   private snapshotQueued = false;
   private cached: { seq: number; cols: number; rows: number; data: string } | null = null;
@@ -53,6 +77,8 @@ export class Screen {
     rows: number,
     private readonly scrollbackLines: number,
     private readonly scrollbackBytes: number,
+    /** Off only in tests that compare against a full parse. */
+    private readonly fastForwardEnabled = true,
   ) {
     this.term = new Terminal({
       cols,
@@ -62,6 +88,10 @@ export class Screen {
       logLevel: 'off',
     });
     this.term.loadAddon(this.serializer);
+    // Character widths as today's terminals measure them (emoji are wide): with xterm's
+    // default Unicode 6 table, a replay shifts everything after an emoji by a column.
+    this.term.loadAddon(new Unicode11Addon());
+    this.term.unicode.activeVersion = '11';
     this.modes = new ModeTracker(this.term);
   }
 
@@ -76,25 +106,91 @@ export class Screen {
     return this.term.rows;
   }
 
-  /** Feeds one output chunk; returns its sequence number. */
+  /** Queues one output chunk; returns its sequence number. */
   write(data: Buffer): number {
     const seq = ++this.seq;
-    this.unparsed.push({ seq, data });
+    this.queue.push({ seq, data });
     this.unparsedBytes += data.length;
-    this.term.write(data, () => {
-      const done = this.unparsed.shift();
-      if (done) {
-        this.unparsedBytes -= done.data.length;
-        this.parsedSeq = done.seq;
-      }
-      this.onParsed();
-    });
+    this.pump();
     return seq;
+  }
+
+  /** Runs `fn` once everything queued before it is parsed, before anything after it. */
+  private mark(fn: () => void): void {
+    this.queue.push({ marker: fn });
+    this.pump();
   }
 
   /** Resolves once everything written so far is parsed. */
   flush(): Promise<void> {
-    return new Promise((resolve) => this.term.write('', resolve));
+    return new Promise((resolve) => this.mark(resolve));
+  }
+
+  private pump(): void {
+    while (this.queue.length > 0) {
+      const head = this.queue[0]!;
+      if ('marker' in head) {
+        if (this.inflight.length > 0) return; // xterm has not reached this point yet
+        this.queue.shift();
+        head.marker();
+        continue;
+      }
+      if (this.inflightBytes >= FEED_BYTES) return;
+      if (this.fastForwardEnabled && this.unparsedBytes >= FAST_FORWARD_MIN_BYTES && head.seq > this.noSkipUntil) {
+        // Let xterm drain first: the cut is only safe from its ground state.
+        if (this.inflight.length > 0) return;
+        this.fastForward();
+        continue;
+      }
+      const chunk = this.queue.shift() as Chunk;
+      this.inflight.push(chunk);
+      this.inflightBytes += chunk.data.length;
+      this.term.write(chunk.data, () => this.parsedOne());
+    }
+  }
+
+  private parsedOne(): void {
+    const done = this.inflight.shift();
+    if (done) {
+      this.inflightBytes -= done.data.length;
+      this.unparsedBytes -= done.data.length;
+      this.parsedSeq = done.seq;
+    }
+    this.onParsed();
+    this.pump();
+  }
+
+  /** Skips the start of a plain-text flood that would scroll out of the buffer anyway. */
+  private fastForward(): void {
+    // Only from the parser's ground state: a cut inside an escape sequence would not be plain.
+    const head = this.queue[0];
+    this.noSkipUntil = head && 'seq' in head ? head.seq : this.seq;
+    const parser = (this.term as unknown as ParserView)._core?._inputHandler?._parser;
+    if (parser?.currentState !== 0) return;
+    const chunks: Chunk[] = [];
+    for (const q of this.queue) {
+      if ('marker' in q) break; // never skip past a snapshot point
+      chunks.push(q);
+    }
+    const keep = this.term.options.scrollback! + 2 * this.term.rows + 16;
+    let skip = skippableBytes(
+      chunks.map((c) => c.data),
+      keep,
+    );
+    if (skip === 0) return;
+    this.skippedBytes += skip;
+    this.unparsedBytes -= skip;
+    while (skip > 0) {
+      const c = this.queue[0] as Chunk;
+      if (c.data.length <= skip) {
+        skip -= c.data.length;
+        this.queue.shift();
+        this.parsedSeq = c.seq; // its effect on the screen is nil: it counts as parsed
+      } else {
+        c.data = c.data.subarray(skip);
+        skip = 0;
+      }
+    }
   }
 
   resize(cols: number, rows: number): void {
@@ -112,11 +208,12 @@ export class Screen {
     this.snapshotWaiters.push(cb);
     if (this.snapshotQueued) return;
     this.snapshotQueued = true;
-    this.term.write('', () => {
+    this.mark(() => {
       this.snapshotQueued = false;
       const waiters = this.snapshotWaiters;
       this.snapshotWaiters = [];
-      const snap: ScreenSnapshot = { ...this.serializeNow(), after: this.unparsed.slice() };
+      const after = this.queue.filter((q): q is Chunk => !('marker' in q));
+      const snap: ScreenSnapshot = { ...this.serializeNow(), after };
       for (const w of waiters) w(snap);
     });
   }
