@@ -157,7 +157,7 @@ describe('agent capture', () => {
 
 describe('agent wait', () => {
   it('--exit returns the agent exit code; --timeout gives 124', async () => {
-    spawn('w1', ['bash', '-c', 'sleep 1.5; exit 7']);
+    spawn('w1', ['bash', '-c', 'sleep 3; exit 7']);
     const t = sb.run(['agent', 'wait', 'w1', '--exit', '--timeout', '0.3']);
     expect(t.code).toBe(124);
     expect(t.stderr).toBe('Timed out after 0.3 s waiting for agent session w1 to exit\n');
