@@ -27,7 +27,8 @@ export async function attachCommand(rawId: string, flags: AttachFlags): Promise<
   const detachKey = parseDetachKey(flags.detachKey ?? 'C-\\');
   const backend = backendFor(rec);
   const printOnly = flags.print === true || (backend.name === 'tmux' && !process.stdout.isTTY);
-  if (!printOnly) {
+  // Only an attach that can happen counts (stdin must be a terminal).
+  if (!printOnly && process.stdin.isTTY) {
     updateSessions((map) => {
       const r = map.get(rec.uuid);
       if (r) r.last_attached = now();

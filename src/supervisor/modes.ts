@@ -78,12 +78,20 @@ export class ModeTracker {
     const buf = this.term.buffer.active;
     const top = core.buffer?.scrollTop;
     const bottom = core.buffer?.scrollBottom;
-    if (typeof top === 'number' && typeof bottom === 'number' && (top !== 0 || bottom !== this.term.rows - 1)) {
-      // DECSTBM homes the cursor: put it back (relative to the margin in origin mode).
-      const origin = this.term.modes.originMode;
-      const row = buf.cursorY + 1 - (origin ? top : 0);
-      out += `\x1b[${top + 1};${bottom + 1}r\x1b[${row};${buf.cursorX + 1}H`;
+    const origin = this.term.modes.originMode;
+    const hasRegion = typeof top === 'number' && typeof bottom === 'number';
+    if (hasRegion && (top !== 0 || bottom !== this.term.rows - 1)) {
+      out += `\x1b[${top + 1};${bottom + 1}r`; // DECSTBM homes the cursor: the CUP below puts it back
     }
+    // The cursor by absolute position: serialize() moves it relatively from the end of the
+    // text, which lands wrong if the user's terminal measures a character differently.
+    // A cursor past the last column (a wrap pending) keeps serialize()'s placement.
+    if (buf.cursorX < this.term.cols && (hasRegion || !origin)) {
+      const row = buf.cursorY + 1 - (origin ? (top as number) : 0);
+      out += `\x1b[${row};${buf.cursorX + 1}H`;
+    }
+    // serialize() writes DECNKM (?66h), which tmux and many terminals ignore: DECKPAM too.
+    if (this.term.modes.applicationKeypadMode) out += '\x1b=';
     const enc = core.coreMouseService?.activeEncoding;
     if (typeof enc === 'string' && MOUSE_ENCODING[enc]) out += MOUSE_ENCODING[enc];
     if (this.cursorStyle !== null) out += `\x1b[${this.cursorStyle} q`;

@@ -1,0 +1,76 @@
+import { Terminal } from '@xterm/headless';
+import * as pty from 'node-pty';
+import { waitFor } from './sandbox';
+
+// A terminal driven from the test process, for where tmux is not wanted (tests without
+// tmux on PATH) or cannot show something (the raw bytes, e.g. the cursor style): the
+// command runs on a real node-pty, every byte it writes is kept and also fed to a
+// headless xterm, whose screen the test reads.
+
+export class PtyTerminal {
+  readonly term: Terminal;
+  private readonly proc: pty.IPty;
+  /** Everything the program wrote, as text. */
+  raw = '';
+  exitCode: number | null = null;
+  readonly exited: Promise<number>;
+
+  constructor(argv: string[], opts: { cols: number; rows: number; env: NodeJS.ProcessEnv; cwd: string }) {
+    this.term = new Terminal({ cols: opts.cols, rows: opts.rows, scrollback: 10_000, allowProposedApi: true });
+    const env: Record<string, string> = {};
+    for (const [k, v] of Object.entries(opts.env)) if (v !== undefined) env[k] = v;
+    this.proc = pty.spawn(argv[0]!, argv.slice(1), { name: 'xterm-256color', cols: opts.cols, rows: opts.rows, cwd: opts.cwd, env });
+    this.proc.onData((d) => {
+      this.raw += d;
+      this.term.write(d);
+    });
+    this.exited = new Promise((resolve) =>
+      this.proc.onExit(({ exitCode }) => {
+        this.exitCode = exitCode;
+        resolve(exitCode);
+      }),
+    );
+  }
+
+  get pid(): number {
+    return this.proc.pid;
+  }
+
+  write(data: string): void {
+    this.proc.write(data);
+  }
+
+  resize(cols: number, rows: number): void {
+    this.proc.resize(cols, rows);
+    this.term.resize(cols, rows);
+  }
+
+  /** The visible screen as text, trailing blanks trimmed. */
+  text(): string {
+    const buf = this.term.buffer.active;
+    const lines: string[] = [];
+    for (let y = buf.baseY; y < buf.baseY + this.term.rows; y++) lines.push(buf.getLine(y)?.translateToString(true) ?? '');
+    return lines.join('\n').replace(/\n+$/, '');
+  }
+
+  /** Resolves once the parsed screen matches. */
+  async waitText(re: RegExp, timeoutMs = 15_000): Promise<string> {
+    return waitFor(async () => {
+      await new Promise<void>((r) => this.term.write('', r));
+      const t = this.text();
+      return re.test(t) ? t : null;
+    }, timeoutMs);
+  }
+
+  async waitRaw(re: RegExp, timeoutMs = 15_000): Promise<string> {
+    return waitFor(() => (re.test(this.raw) ? this.raw : null), timeoutMs);
+  }
+
+  kill(): void {
+    try {
+      this.proc.kill('SIGKILL');
+    } catch {
+      /* gone */
+    }
+  }
+}

@@ -1,0 +1,145 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { afterEach, describe, expect, it } from 'vitest';
+import { PtyTerminal } from './helpers/pty-terminal';
+import { CLI, Sandbox, waitFor } from './helpers/sandbox';
+
+// The pty backend's lifecycle: output printed right before an exit is all kept, `kill`
+// ends an agent that ignores the polite signals, and everything works with no tmux at all.
+
+let sb: Sandbox;
+afterEach(() => sb?.dispose());
+
+function spawn(id: string, argv: string[], env: NodeJS.ProcessEnv = {}): void {
+  const r = sb.run(['agent', 'spawn', '--uuid', id, '--workdir', sb.work, '--cols', '100', '--rows', '30', '--', ...argv], { env });
+  expect(r).toMatchObject({ code: 0, stdout: 'Agent session spawned successfully\n', stderr: '' });
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Pids whose process group is `pgid`. */
+function groupMembers(pgid: number): number[] {
+  const out: number[] = [];
+  for (const e of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(e)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${e}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(fields[2]) === pgid && fields[0] !== 'Z') out.push(Number(e));
+    } catch {
+      /* gone */
+    }
+  }
+  return out;
+}
+
+function socketFiles(): string[] {
+  return fs.existsSync(sb.runtime) ? fs.readdirSync(sb.runtime).filter((f) => f.endsWith('.sock')) : [];
+}
+
+describe('pty lifecycle', () => {
+  it('keeps the last 100 KB printed right before the agent exits, in order, up to the last line', async () => {
+    sb = new Sandbox();
+    // ~120 KB of numbered lines, then an immediate exit; three times, for the race.
+    const runs = [
+      { id: 'f1', lines: 9000, code: 0, status: 'Stopped' },
+      { id: 'f2', lines: 9500, code: 7, status: 'Crashed' },
+      { id: 'f3', lines: 9900, code: 0, status: 'Stopped' },
+    ];
+    for (const r of runs) spawn(r.id, ['bash', '-c', `seq -f 'line %06g of the flood' 1 ${r.lines}; exit ${r.code}`]);
+    for (const r of runs) {
+      const w = sb.run(['agent', 'wait', r.id, '--exit', '--timeout', '30']);
+      expect(w.code, w.stderr).toBe(r.code);
+      await waitFor(() => sb.readSessions()[r.id]?.status === r.status);
+      const cap = sb.run(['agent', 'capture', r.id, '--scrollback']);
+      expect(cap.code, cap.stderr).toBe(0);
+      const lines = cap.stdout.split('\n').filter((l) => l.startsWith('line '));
+      expect(lines.length).toBe(r.lines);
+      lines.forEach((l, i) => {
+        if (l !== `line ${String(i + 1).padStart(6, '0')} of the flood`) expect(l).toBe(`line ${i + 1} …`);
+      });
+      const tail = sb.run(['agent', 'capture', r.id]).stdout.trimEnd().split('\n');
+      expect(tail[tail.length - 1]).toBe(`line ${String(r.lines).padStart(6, '0')} of the flood`);
+      expect(sb.readSessions()[r.id]).toMatchObject({ status: r.status, exit_code: r.code });
+    }
+    // Each supervisor is gone once its agent ended, and its socket with it.
+    await waitFor(() => socketFiles().length === 0, 10_000);
+  });
+
+  it('kill ends an agent whose processes ignore SIGTERM and SIGHUP: SIGKILL after the grace period, nothing left', async () => {
+    sb = new Sandbox();
+    const script = path.join(sb.work, 'stubborn.sh');
+    // A child and a grandchild in the agent's process group, all ignoring TERM and HUP.
+    fs.writeFileSync(script, "trap '' TERM HUP\nbash -c 'sleep 1000 & sleep 1000' &\necho stubborn ready\nwhile :; do sleep 1; done\n");
+    spawn('k1', ['bash', script]);
+    expect(sb.run(['agent', 'wait', 'k1', '--text', 'stubborn ready', '--timeout', '20']).code).toBe(0);
+    const rec = sb.readSessions().k1!;
+    const agentPid = rec.agent_pid as number;
+    const supervisorPid = rec.supervisor_pid as number;
+    await waitFor(() => groupMembers(agentPid).length >= 4); // bash, bash -c, 2 sleeps (+ the loop's sleep)
+    expect(socketFiles().length).toBe(1);
+
+    const start = Date.now();
+    const k = sb.run(['agent', 'kill', 'k1'], { timeoutMs: 30_000 });
+    expect(k).toMatchObject({ code: 0, stdout: 'Agent session k1 killed\n', stderr: '' });
+    expect(Date.now() - start).toBeGreaterThan(1000); // it had to wait for the grace period
+    await waitFor(() => groupMembers(agentPid).length === 0, 5000);
+    await waitFor(() => !alive(supervisorPid), 5000);
+    expect(socketFiles()).toEqual([]);
+    expect(fs.existsSync(path.join(sb.home, 'sessions', 'k1'))).toBe(false);
+    expect(sb.readSessions()).toEqual({});
+    expect(sb.run(['agent', 'list']).stdout).toBe('No active agent sessions\n');
+  });
+
+  it('works with no tmux on PATH: spawn, list, send, capture, attach, detach, kill', async () => {
+    sb = new Sandbox();
+    // PATH holds only what the agent and the CLI need, and no tmux.
+    const bin = path.join(sb.dir, 'bin');
+    fs.mkdirSync(bin);
+    for (const tool of ['bash', 'sh', 'cat', 'sleep', 'stty', 'env', 'ls', 'echo', 'tty']) {
+      const found = spawnSync('bash', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).stdout.trim();
+      if (found.startsWith('/')) fs.symlinkSync(found, path.join(bin, tool));
+    }
+    fs.symlinkSync(process.execPath, path.join(bin, 'node'));
+    const env = { PATH: bin };
+    expect(spawnSync('bash', ['-c', 'command -v tmux'], { env: { ...sb.env, ...env } }).status).not.toBe(0);
+
+    spawn('t1', ['bash', '--norc', '--noprofile', '-i'], { ...env, PS1: 'no-tmux$ ' });
+    expect(sb.readSessions().t1).toMatchObject({ status: 'Running', backend: 'pty' });
+    expect(sb.run(['agent', 'list'], { env }).stdout).toMatch(/^Active agent sessions:\n {2}t1 - Running \(symposium-agent-t1\)/);
+    expect(sb.run(['agent', 'send', 't1', 'echo "sum=$((40 + 2))"', '--enter'], { env })).toMatchObject({ code: 0 });
+    expect(sb.run(['agent', 'wait', 't1', '--text', 'sum=42', '--timeout', '20'], { env }).code).toBe(0);
+    expect(sb.run(['agent', 'capture', 't1'], { env }).stdout).toContain('sum=42');
+
+    // Attach from a terminal the test drives itself.
+    const t = new PtyTerminal([process.execPath, CLI, 'agent', 'attach', 't1'], { cols: 100, rows: 30, env: { ...sb.env, ...env }, cwd: sb.work });
+    try {
+      await t.waitText(/sum=42/);
+      t.write('echo "typed $(tty)"\r');
+      await t.waitText(/typed \/dev\/pts\/\d+/);
+      t.write('\x1c');
+      expect(await t.exited).toBe(0);
+      expect(t.text()).toContain('[detached from t1]');
+    } finally {
+      t.kill();
+    }
+    expect(sb.run(['agent', 'capture', 't1'], { env }).stdout).toMatch(/typed \/dev\/pts\/\d+/);
+    expect(sb.readSessions().t1?.last_attached).not.toBeNull();
+
+    const agentPid = sb.readSessions().t1!.agent_pid as number;
+    expect(sb.run(['agent', 'kill', 't1'], { env })).toMatchObject({ code: 0, stdout: 'Agent session t1 killed\n' });
+    await waitFor(() => !alive(agentPid), 5000);
+    expect(socketFiles()).toEqual([]);
+    expect(sb.run(['agent', 'list'], { env }).stdout).toBe('No active agent sessions\n');
+    // No tmux server was started for this sandbox.
+    expect(fs.readdirSync(sb.tmuxTmp)).toEqual([]);
+  });
+});

@@ -1,0 +1,140 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Sandbox, waitFor } from './helpers/sandbox';
+import { type PaneState, TmuxView, settleEqual } from './helpers/tmux-view';
+
+// Attaching again and again: each attach shows exactly the current screen (compared with
+// the same program run directly in a tmux pane), and the snapshot joins the live stream
+// without a line shown twice or skipped.
+
+const COLS = 100;
+const ROWS = 30;
+
+let sb: Sandbox;
+afterEach(() => sb?.dispose());
+
+interface Seen {
+  screen: string;
+  history: string;
+  joined: string;
+  alternate: string;
+  state: PaneState;
+}
+
+function seen(v: TmuxView, alternate: boolean, history: boolean): Seen {
+  return {
+    screen: v.capture(),
+    history: history ? v.capture({ scrollback: true }) : '',
+    joined: history ? joinedHistory(v) : '',
+    // The screen hidden under the alternate one (capture-pane -a), when there is one.
+    alternate: alternate ? v.capture({ alternate: true, scrollback: true }) : '',
+    state: v.state(),
+  };
+}
+
+/** History with wrapped lines joined: proves the wrap flags were replayed too. */
+function joinedHistory(v: TmuxView): string {
+  const r = v.sb.tmux(['capture-pane', '-p', '-J', '-S', '-', '-t', v.target]);
+  return r.stdout;
+}
+
+/** Polls until both panes show the same thing, then asserts it (a failure shows the diff). */
+async function expectSame(direct: TmuxView, viewer: TmuxView, alternate = false, history = true): Promise<Seen> {
+  const [a, b] = await settleEqual(
+    () => seen(direct, alternate, history),
+    () => seen(viewer, alternate, history),
+  );
+  expect(b).toEqual(a);
+  return a;
+}
+
+function writeScript(name: string, body: string): string {
+  const file = path.join(sb.work, name);
+  fs.writeFileSync(file, body);
+  return file;
+}
+
+function spawn(id: string, argv: string[], cols = COLS, rows = ROWS): void {
+  const r = sb.run(['agent', 'spawn', '--uuid', id, '--workdir', sb.work, '--cols', String(cols), '--rows', String(rows), '--', ...argv]);
+  expect(r).toMatchObject({ code: 0, stderr: '' });
+}
+
+/** The same program directly in a pane (with the TERM agents get) and as an agent. */
+function startBoth(id: string, argv: string[]): TmuxView {
+  const direct = new TmuxView(sb, 'direct', COLS, ROWS, ['env', 'TERM=xterm-256color', ...argv]);
+  spawn(id, argv);
+  return direct;
+}
+
+async function agentShows(id: string, re: RegExp): Promise<void> {
+  const r = sb.run(['agent', 'wait', id, '--text', re.source, '--timeout', '20']);
+  expect(r, r.stderr).toMatchObject({ code: 0 });
+}
+
+async function detach(v: TmuxView, id: string): Promise<void> {
+  v.keys('C-\\');
+  await waitFor(() => v.dead(), 15_000);
+  expect(v.text()).toContain(`[detached from ${id}]`);
+}
+
+
+describe('attach, detach, attach again', () => {
+  it('detached and attached again 20 times with output in between: each attach shows the current screen', async () => {
+    sb = new Sandbox();
+    const file = writeScript(
+      'rounds.sh',
+      String.raw`
+n=0
+printf '\e]2;rounds\a'
+while IFS= read -r line; do
+  n=$((n + 1))
+  case $((n % 4)) in
+    0) for i in 1 2 3 4 5 6 7; do printf '\e[3%sm%s colour %s\e[0m\n' $i "$line" $i; done ;;
+    1) printf '%s: 中文 😀 wide\n' "$line" ;;
+    2) printf '\e[?1049h\e[H\e[2Jalternate for %s\n' "$line" ;;
+    3) printf '\e[?1049lback from the alternate screen at %s\n' "$line" ;;
+  esac
+  printf '[%s]> ' $n
+done
+`,
+    );
+    const direct = startBoth('d1', ['bash', file]);
+    for (let round = 1; round <= 20; round++) {
+      // Output while nobody is attached.
+      direct.type(`round ${round}\r`);
+      expect(sb.run(['agent', 'send', 'd1', `round ${round}`, '--enter'])).toMatchObject({ code: 0 });
+      const prompt = new RegExp(`\\[${round}\\]>`); // capture-pane trims trailing spaces
+      await direct.waitText(prompt);
+      await agentShows('d1', prompt);
+      const viewer = TmuxView.attach(sb, `viewer${round}`, COLS, ROWS, 'd1');
+      const s = await expectSame(direct, viewer, round % 4 === 2);
+      expect(s.screen).toMatch(prompt);
+      await detach(viewer, 'd1');
+      viewer.kill();
+    }
+  });
+
+  it('joins the snapshot to the live stream: numbered lines printed during the attach come without gap or repeat', async () => {
+    sb = new Sandbox();
+    // Many lines per second, in bursts, so an attach lands between and inside chunks.
+    const file = writeScript('count.sh', 'i=0; while :; do for k in 1 2 3 4 5 6 7 8 9 10; do i=$((i + 1)); printf "n %07d\\n" $i; done; sleep 0.002; done\n');
+    spawn('n1', ['bash', file]);
+    await agentShows('n1', /n \d{7}/);
+    for (let round = 0; round < 3; round++) {
+      const viewer = TmuxView.attach(sb, `viewer${round}`, COLS, ROWS, 'n1');
+      await viewer.waitText(/n \d{7}/);
+      await new Promise((r) => setTimeout(r, 700));
+      await detach(viewer, 'n1');
+      const lines = viewer
+        .capture({ scrollback: true, ansi: false })
+        .split('\n')
+        .filter((l) => /^n \d{7}$/.test(l))
+        .map((l) => Number(l.slice(2)));
+      expect(lines.length).toBeGreaterThan(200);
+      const breaks = lines.flatMap((n, i) => (i > 0 && n !== lines[i - 1]! + 1 ? [`${lines[i - 1]} -> ${n}`] : []));
+      expect(breaks).toEqual([]);
+      viewer.kill();
+    }
+  });
+});
