@@ -38,6 +38,29 @@ export interface Observation {
   /** Milliseconds since the epoch of the last output, when known. */
   lastOutputAt?: number | null;
   activity?: 'working' | 'idle' | null;
+  /** Set when the session's own metadata describes a newer run than the record (a file restored from an old copy): the record is corrected from it. */
+  incarnation?: Incarnation;
+}
+
+export interface ObserveOptions {
+  /** Size, viewers and activity too (`agent list`). Default true. */
+  detail?: boolean;
+}
+
+/** A run of a session as the backend's own metadata describes it (pty: supervisor.json). */
+export interface Incarnation {
+  createdAtMs: number;
+  command: string[];
+  workdir: string;
+}
+
+/** A session the backend knows about that the file has no record of (a deleted or restored file). */
+export interface Discovered {
+  id: string;
+  incarnation: Incarnation;
+  observation: Observation;
+  /** Checked again under the file lock before the record is added: is it still there? */
+  stillThere(): boolean;
 }
 
 export interface AttachOptions {
@@ -95,8 +118,13 @@ export interface QueueEntry {
 export interface Backend {
   readonly name: BackendName;
   spawn(req: SpawnRequest): Promise<SpawnResult>;
-  /** One call for all of this backend's records: tmux lists its sessions once. */
-  observe(records: SessionRecord[]): Promise<Map<string, Observation>>;
+  /**
+   * One call for all of this backend's records: tmux lists its sessions once. Without
+   * `detail`, only the state must be right (no size, viewers or activity): cheaper.
+   */
+  observe(records: SessionRecord[], opts?: ObserveOptions): Promise<Map<string, Observation>>;
+  /** Sessions this backend runs or keeps that are not among `known` (adoption after file loss). */
+  discover?(known: ReadonlySet<string>): Promise<Discovered[]>;
   /** Returns the process exit code for the CLI. */
   attach(rec: SessionRecord, opts: AttachOptions): Promise<number>;
   /** Ends the agent (if running) and everything the backend keeps for it. */

@@ -9,7 +9,8 @@ export async function findSession(rawId: string): Promise<SessionRecord> {
   // The Rust tool did not check ids: a record it wrote may have one we refuse today
   // ("a.b"). Such a record can still be found (and killed) by its exact key; any other
   // invalid id is refused before anything is looked up.
-  const legacy = !isValidId(rawId) && rawId.length > 0 && readSessions().get(rawId)?.backend === undefined;
+  const old = !isValidId(rawId) && rawId.length > 0 ? readSessions().get(rawId) : undefined;
+  const legacy = old !== undefined && old.backend === undefined;
   const id = legacy ? rawId : checkId(rawId);
   // Only the states must be true here; `agent list` asks for the details.
   const { sessions, unavailable } = await syncSessions({ detail: false });

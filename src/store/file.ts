@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { UserError } from '../errors';
+import { UserError, describeFsError, fsErrorAdvice } from '../errors';
 import { ensurePrivateDir, sessionsFile, symposiumHome } from '../paths';
 import { FormatError, decodeFile, encodeFile } from './codec';
 import { withLockSync } from './lock';
@@ -17,7 +17,7 @@ export function readSessions(file = sessionsFile()): SessionMap {
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     if (e.code === 'ENOENT') return new Map();
-    throw new UserError(`Cannot read ${file}: ${e.code ?? e.message}`);
+    throw new UserError(`Cannot read the session file ${file}: ${describeFsError(e)}. ${fsErrorAdvice(e)}`, { cause: err });
   }
   try {
     return decodeFile(text);
@@ -51,10 +51,14 @@ export function writeSessionsAtomic(map: SessionMap, file = sessionsFile()): voi
       fs.closeSync(dfd);
     }
   } catch (err) {
-    fs.rmSync(tmp, { force: true });
-    const e = err as NodeJS.ErrnoException;
+    try {
+      fs.rmSync(tmp, { force: true });
+    } catch {
+      /* nothing to clean (read-only file system) */
+    }
     throw new UserError(
-      `Cannot write ${file}: ${e.code ?? e.message}. The previous file was left intact; free some disk space or fix permissions and try again.`,
+      `Cannot write the session file ${file}: ${describeFsError(err)}. The previous file was left intact. ${fsErrorAdvice(err)}`,
+      { cause: err },
     );
   }
 }

@@ -1,16 +1,33 @@
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
-import { UserError } from '../errors';
+import { UserError, describeFsError, fsErrorAdvice } from '../errors';
 
-// A lock across processes: a lock file created with O_EXCL holding "pid nonce".
-// A holder that died (its pid is gone) leaves a stale lock that the next taker removes;
-// a lock older than STALE_MS is also taken over, so a hung holder cannot block forever.
+// A lock across processes: a lock file holding "PID STARTTIME NONCE", made complete in a
+// temporary file first and then hard-linked into place (link fails if the lock exists),
+// so a lock file is never seen half-written. A lock whose holder is gone (its pid is dead,
+// or was recycled: another start time) is stale and the next taker removes it. A live
+// holder is never robbed: a waiter gives up after the timeout with an error naming it.
 
-const STALE_MS = 30_000;
 const DEFAULT_TIMEOUT_MS = 15_000;
+
+/** SYMPOSIUM_LOCK_TIMEOUT (seconds) overrides the default wait. */
+export function lockTimeoutMs(): number {
+  const v = Number(process.env.SYMPOSIUM_LOCK_TIMEOUT);
+  return process.env.SYMPOSIUM_LOCK_TIMEOUT && Number.isFinite(v) && v >= 0 ? v * 1000 : DEFAULT_TIMEOUT_MS;
+}
 
 function sleepSync(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/** The process's start time in ticks since boot (field 22 of /proc/PID/stat), or null. */
+function startTicks(pid: number): string | null {
+  try {
+    const text = fs.readFileSync(`/proc/${pid}/stat`, 'latin1');
+    return text.slice(text.lastIndexOf(')') + 2).split(' ')[19] ?? null;
+  } catch {
+    return null;
+  }
 }
 
 function pidAlive(pid: number): boolean {
@@ -22,20 +39,30 @@ function pidAlive(pid: number): boolean {
   }
 }
 
-function isStale(lockPath: string): string | null {
-  let content: string;
-  let mtimeMs: number;
+interface Holder {
+  pid: number;
+  start: string | null;
+}
+
+function parseHolder(content: string): Holder | null {
+  const [pidText, start] = content.split(' ');
+  const pid = Number(pidText);
+  if (!Number.isInteger(pid) || pid <= 0) return null;
+  // Locks of older versions hold "PID NONCE": no start time to compare.
+  return { pid, start: start && /^\d+$/.test(start) ? start : null };
+}
+
+function holderAlive(h: Holder): boolean {
+  if (!pidAlive(h.pid)) return false;
+  let stat: string;
   try {
-    content = fs.readFileSync(lockPath, 'utf8');
-    mtimeMs = fs.statSync(lockPath).mtimeMs;
+    stat = fs.readFileSync(`/proc/${h.pid}/stat`, 'latin1');
   } catch {
-    return null; // gone already: just retry
+    return true; // no /proc: trust the pid
   }
-  const pid = Number.parseInt(content.split(' ')[0] ?? '', 10);
-  // An empty file is a holder between open and write: only its age can make it stale.
-  if (Number.isInteger(pid) && pid > 0 && !pidAlive(pid)) return content;
-  if (Date.now() - mtimeMs > STALE_MS) return content;
-  return null;
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  if (f[0] === 'Z' || f[0] === 'X') return false; // exited, not yet reaped
+  return h.start === null || f[19] === h.start;
 }
 
 /** Removes a stale lock only if it is still the same lock we judged stale. */
@@ -46,48 +73,84 @@ function breakStale(lockPath: string, staleContent: string): void {
   } catch {
     return;
   }
-  const moved = fs.readFileSync(aside, 'utf8');
-  if (moved === staleContent) {
-    fs.rmSync(aside, { force: true });
-    return;
-  }
-  // We took a fresh lock by mistake: put it back unless someone locked meanwhile.
+  let moved: string | null = null;
   try {
-    fs.linkSync(aside, lockPath);
+    moved = fs.readFileSync(aside, 'utf8');
   } catch {
-    /* a new holder exists; the one we moved keeps running unaware, as with a stale break */
+    /* removed by another breaker */
+  }
+  if (moved !== null && moved !== staleContent) {
+    // We moved a fresh lock by mistake: put it back unless someone locked meanwhile.
+    try {
+      fs.linkSync(aside, lockPath);
+    } catch {
+      /* a new holder exists; the one we moved keeps running unaware, as with a stale break */
+    }
   }
   fs.rmSync(aside, { force: true });
 }
 
-export function withLockSync<T>(lockPath: string, fn: () => T, timeoutMs = DEFAULT_TIMEOUT_MS): T {
-  const content = `${process.pid} ${crypto.randomBytes(8).toString('hex')}`;
+/** Makes the lock in one step; false when someone else holds it. */
+function tryCreate(lockPath: string, content: string): boolean {
+  const tmp = `${lockPath}.new-${process.pid}-${crypto.randomBytes(4).toString('hex')}`;
+  try {
+    fs.writeFileSync(tmp, content, { mode: 0o600, flag: 'wx' });
+    fs.linkSync(tmp, lockPath);
+    return true;
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    if (e.code === 'EEXIST') return false;
+    throw new UserError(`Cannot create the lock file ${lockPath}: ${describeFsError(e)}. Nothing was changed. ${fsErrorAdvice(e)}`, { cause: err });
+  } finally {
+    fs.rmSync(tmp, { force: true });
+  }
+}
+
+function readLock(lockPath: string): string | null {
+  try {
+    return fs.readFileSync(lockPath, 'utf8');
+  } catch {
+    return null;
+  }
+}
+
+function lockAgeMs(lockPath: string): number | null {
+  try {
+    return Date.now() - fs.statSync(lockPath).mtimeMs;
+  } catch {
+    return null;
+  }
+}
+
+function describeHolder(h: Holder | null, ageMs: number | null): string {
+  if (!h) return 'an unreadable lock';
+  let what = '';
+  try {
+    what = fs.readFileSync(`/proc/${h.pid}/cmdline`, 'latin1').replace(/\0+$/, '').replace(/\0/g, ' ');
+  } catch {
+    /* not visible */
+  }
+  const age = ageMs !== null ? `, for ${Math.round(ageMs / 1000)} s` : '';
+  return `process ${h.pid}${what ? ` (${what.length > 80 ? `${what.slice(0, 77)}...` : what})` : ''}${age}`;
+}
+
+export function withLockSync<T>(lockPath: string, fn: () => T, timeoutMs = lockTimeoutMs()): T {
+  const content = `${process.pid} ${startTicks(process.pid) ?? '-'} ${crypto.randomBytes(8).toString('hex')}`;
   const deadline = Date.now() + timeoutMs;
   let delay = 2;
-  for (;;) {
-    try {
-      const fd = fs.openSync(lockPath, fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_WRONLY, 0o600);
-      try {
-        fs.writeSync(fd, content);
-      } finally {
-        fs.closeSync(fd);
-      }
-      break;
-    } catch (err) {
-      const e = err as NodeJS.ErrnoException;
-      if (e.code !== 'EEXIST') {
-        throw new UserError(`Cannot create lock file ${lockPath}: ${e.code ?? e.message}`);
-      }
-    }
-    const stale = isStale(lockPath);
-    if (stale !== null) {
-      breakStale(lockPath, stale);
+  while (!tryCreate(lockPath, content)) {
+    const held = readLock(lockPath);
+    if (held === null) continue; // released meanwhile
+    const holder = parseHolder(held);
+    // Unreadable content is not ours; give a writer of another version a moment anyway.
+    if ((holder === null && (lockAgeMs(lockPath) ?? 0) > 2000) || (holder !== null && !holderAlive(holder))) {
+      breakStale(lockPath, held);
       continue;
     }
     if (Date.now() > deadline) {
-      throw new UserError(
-        `Timed out after ${Math.round(timeoutMs / 1000)} s waiting for the lock ${lockPath}. If no other symposium-mcp command is running, remove that file.`,
-      );
+      const by = describeHolder(holder, lockAgeMs(lockPath));
+      const todo = holder ? `If that process is stuck, end it (kill ${holder.pid}) and try again.` : `If no symposium-mcp command is running, remove that file.`;
+      throw new UserError(`Timed out after ${Math.round(timeoutMs / 1000)} s waiting for the lock ${lockPath}, held by ${by}. ${todo}`);
     }
     sleepSync(delay + Math.random() * delay);
     delay = Math.min(delay * 2, 50);
@@ -95,10 +158,6 @@ export function withLockSync<T>(lockPath: string, fn: () => T, timeoutMs = DEFAU
   try {
     return fn();
   } finally {
-    try {
-      if (fs.readFileSync(lockPath, 'utf8') === content) fs.rmSync(lockPath, { force: true });
-    } catch {
-      /* already gone */
-    }
+    if (readLock(lockPath) === content) fs.rmSync(lockPath, { force: true });
   }
 }

@@ -1,13 +1,17 @@
-import type { Observation } from '../backends/backend';
-import { backendFor } from '../backends';
+import type { Discovered, Observation } from '../backends/backend';
+import { backendFor, getBackend } from '../backends';
+import { hasUnknownLeftovers } from '../backends/pty/leftovers';
 import { UserError, errorMessage } from '../errors';
+import { sessionName } from '../ids';
+import { encodeFile } from './codec';
 import { readSessions, updateSessions } from './file';
 import { markEnded } from './status';
-import { now, toMillis } from './time';
+import { fromMillis, now, toMillis } from './time';
 import { type SessionMap, type SessionRecord, backendOf, isEnded } from './types';
 
 // The design's auto-sync: before every command, each recorded session is checked against
-// what its backend really sees, and the file is corrected under the lock.
+// what its backend really sees, sessions the file lost are adopted again from their own
+// metadata, and the file is corrected under the lock (taken only when something changed).
 
 /** A session younger than this may still be starting: its backend may not show it yet. */
 const STARTING_GRACE_MS = 30_000;
@@ -19,7 +23,12 @@ export interface Synced {
   unavailable: Map<string, string>;
 }
 
-export async function syncSessions(): Promise<Synced> {
+function cloneMap(map: SessionMap): SessionMap {
+  return new Map([...map].map(([id, rec]) => [id, structuredClone(rec)]));
+}
+
+/** `detail`: also ask running sessions for size, viewers and activity (`agent list`). */
+export async function syncSessions(opts: { detail?: boolean } = {}): Promise<Synced> {
   const current = readSessions();
   const byBackend = new Map<string, SessionRecord[]>();
   for (const rec of current.values()) {
@@ -31,27 +40,80 @@ export async function syncSessions(): Promise<Synced> {
   const unavailable = new Map<string, string>();
   for (const [name, recs] of byBackend) {
     try {
-      const obs = await backendFor(recs[0]!).observe(recs);
+      const obs = await backendFor(recs[0]!).observe(recs, { detail: opts.detail !== false });
       for (const [id, o] of obs) observations.set(id, o);
     } catch (err) {
       if (!(err instanceof UserError)) throw err;
       unavailable.set(name, errorMessage(err));
     }
   }
+  const discovered = await discover(new Set(current.keys()));
+  for (const d of discovered) observations.set(d.id, d.observation);
+
+  // Most commands change nothing: then the file is neither locked nor written.
+  const planned = cloneMap(current);
+  applyAll(planned, current, observations, discovered, () => true);
+  if (encodeFile(planned) === encodeFile(current)) return { sessions: planned, observations, unavailable };
+
   const sessions = updateSessions((map) => {
-    for (const [id, obs] of observations) {
-      const rec = map.get(id);
-      const seen = current.get(id);
-      // Only correct the record we observed, not one replaced meanwhile by another command.
-      if (!rec || !seen || toMillis(rec.created_at) !== toMillis(seen.created_at)) continue;
-      applyObservation(rec, obs);
-    }
-    return new Map(map);
+    applyAll(map, current, observations, discovered, (d) => d.stillThere());
+    return cloneMap(map);
   });
   return { sessions, observations, unavailable };
 }
 
+function applyAll(
+  map: SessionMap,
+  seenBefore: SessionMap,
+  observations: Map<string, Observation>,
+  discovered: Discovered[],
+  stillThere: (d: Discovered) => boolean,
+): void {
+  for (const [id, obs] of observations) {
+    const rec = map.get(id);
+    const seen = seenBefore.get(id);
+    // Only correct the record we observed, not one replaced meanwhile by another command.
+    if (!rec || !seen || toMillis(rec.created_at) !== toMillis(seen.created_at)) continue;
+    applyObservation(rec, obs);
+  }
+  for (const d of discovered) {
+    // Added only if no command recorded this id meanwhile and the session is still there.
+    if (map.has(d.id) || !stillThere(d)) continue;
+    map.set(d.id, adoptedRecord(d));
+  }
+}
+
+/** pty is the only backend whose sessions can outlive their record unseen (tmux lists by name). */
+async function discover(known: ReadonlySet<string>): Promise<Discovered[]> {
+  if (!hasUnknownLeftovers(known)) return [];
+  const pty = getBackend('pty');
+  const found = (await pty.discover?.(known)) ?? [];
+  return found.sort((a, b) => a.incarnation.createdAtMs - b.incarnation.createdAtMs);
+}
+
+function adoptedRecord(d: Discovered): SessionRecord {
+  const rec: SessionRecord = {
+    uuid: d.id,
+    tmux_session_name: sessionName(d.id),
+    agent_command: d.incarnation.command,
+    working_directory: d.incarnation.workdir,
+    status: 'Starting',
+    created_at: fromMillis(d.incarnation.createdAtMs),
+    last_attached: null,
+    backend: 'pty',
+  };
+  applyObservation(rec, d.observation);
+  return rec;
+}
+
 export function applyObservation(rec: SessionRecord, obs: Observation): void {
+  if (obs.incarnation) {
+    // The record is from an old copy of the file: the session's own metadata wins.
+    rec.created_at = fromMillis(obs.incarnation.createdAtMs);
+    rec.agent_command = obs.incarnation.command;
+    rec.working_directory = obs.incarnation.workdir;
+    rec.ended_at = null;
+  }
   if (obs.supervisorPid !== undefined && obs.supervisorPid !== null) rec.supervisor_pid = obs.supervisorPid;
   if (obs.agentPid !== undefined && obs.agentPid !== null) rec.agent_pid = obs.agentPid;
   switch (obs.state) {
@@ -68,9 +130,13 @@ export function applyObservation(rec: SessionRecord, obs: Observation): void {
       markEnded(rec, obs.exitCode ?? null, obs.exitSignal ?? null, obs.reason ?? null);
       return;
     case 'missing': {
-      if (isEnded(rec)) return;
       const age = Date.now() - toMillis(rec.created_at);
       if (rec.status === 'Starting' && age < STARTING_GRACE_MS) return;
+      if (isEnded(rec)) {
+        // The reason may change while the session stays ended (its orphaned agent exits).
+        if (rec.status === 'Crashed' && obs.reason && rec.status_reason?.startsWith('supervisor died')) rec.status_reason = obs.reason;
+        return;
+      }
       rec.status = 'Crashed';
       rec.status_reason = obs.reason ?? 'gone';
       rec.ended_at = rec.ended_at ?? now();
@@ -78,4 +144,3 @@ export function applyObservation(rec: SessionRecord, obs: Observation): void {
     }
   }
 }
-

@@ -5,9 +5,11 @@ import {
   type SupervisorConfig,
   readExitRecord,
   readFinalScreen,
+  readSupervisorConfig,
   sessionFiles,
   writeJsonAtomic,
 } from '../../store/session-dir';
+import { toMillis } from '../../store/time';
 import type { SessionRecord } from '../../store/types';
 import { readQueueFile } from '../../supervisor/queue';
 import type {
@@ -15,7 +17,9 @@ import type {
   Backend,
   CaptureOptions,
   CaptureResult,
+  Discovered,
   Observation,
+  ObserveOptions,
   QueueEntry,
   SendOptions,
   SpawnRequest,
@@ -24,6 +28,8 @@ import type {
   WaitResult,
 } from '../backend';
 import { ProtocolFailure, SupervisorClient } from './client';
+import { discoverSessions } from './discover';
+import { groupMembers, isSupervisorOf, orphanedAgentGroup } from './processes';
 import { startSupervisor } from './start-supervisor';
 
 // The pty backend as the CLI sees it: start a supervisor, then talk to it on its socket.
@@ -34,24 +40,8 @@ export const DEFAULT_SCROLLBACK_LINES = 10_000;
 export const DEFAULT_SCROLLBACK_BYTES = 32 * 1024 * 1024;
 const KILL_GRACE_MS = 3000;
 
-function pidAlive(pid: number | null | undefined): boolean {
-  if (!pid) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 function groupAlive(pgid: number | null | undefined): boolean {
-  if (!pgid) return false;
-  try {
-    process.kill(-pgid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
+  return !!pgid && groupMembers(pgid).length > 0;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -125,13 +115,41 @@ export class PtyBackend implements Backend {
     }
   }
 
-  async observe(records: SessionRecord[]): Promise<Map<string, Observation>> {
+  async observe(records: SessionRecord[], opts: ObserveOptions = {}): Promise<Map<string, Observation>> {
     const out = new Map<string, Observation>();
-    await Promise.all(records.map(async (rec) => out.set(rec.uuid, await this.observeOne(rec))));
+    const detail = opts.detail !== false;
+    await Promise.all(records.map(async (rec) => out.set(rec.uuid, await this.observeOne(rec, detail))));
     return out;
   }
 
-  private async observeOne(rec: SessionRecord): Promise<Observation> {
+  async discover(known: ReadonlySet<string>): Promise<Discovered[]> {
+    return discoverSessions(known);
+  }
+
+  private async observeOne(rec: SessionRecord, detail: boolean): Promise<Observation> {
+    const obs = (!detail && this.observeQuick(rec)) || (await this.observeRun(rec));
+    // A record older than the session's own config comes from an old copy of the file.
+    const config = readSupervisorConfig(sessionFiles(rec.uuid).config);
+    if (config && config.id === rec.uuid && config.createdAtMs > toMillis(rec.created_at) && obs.state !== 'missing') {
+      obs.incarnation = { createdAtMs: config.createdAtMs, command: config.command, workdir: config.workdir };
+    }
+    return obs;
+  }
+
+  /**
+   * Without a socket round trip: an exit record of this run, or our supervisor alive
+   * under its pid (it writes the exit record before it leaves). Null when unsure.
+   */
+  private observeQuick(rec: SessionRecord): Observation | null {
+    const exit = readExitRecord(sessionFiles(rec.uuid).exit);
+    if (exit && exit.endedAt >= toMillis(rec.created_at)) {
+      return { state: 'ended', exitCode: exit.code, exitSignal: exit.signal, reason: exit.reason };
+    }
+    if (isSupervisorOf(rec.supervisor_pid, rec.uuid)) return { state: 'running', supervisorPid: rec.supervisor_pid ?? null };
+    return null;
+  }
+
+  private async observeRun(rec: SessionRecord): Promise<Observation> {
     const files = sessionFiles(rec.uuid);
     try {
       const client = await connectControl(rec.uuid, 2000);
@@ -158,11 +176,16 @@ export class PtyBackend implements Backend {
       /* not answering: look at what it left */
     }
     const exit = readExitRecord(files.exit);
-    if (exit) return { state: 'ended', exitCode: exit.code, exitSignal: exit.signal, reason: exit.reason };
-    if (pidAlive(rec.supervisor_pid) && isSupervisor(rec.supervisor_pid!)) {
+    // An exit record older than the record is the previous run's (a restart in progress).
+    if (exit && exit.endedAt >= toMillis(rec.created_at)) {
+      return { state: 'ended', exitCode: exit.code, exitSignal: exit.signal, reason: exit.reason };
+    }
+    if (isSupervisorOf(rec.supervisor_pid, rec.uuid)) {
       return { state: 'running', activity: null, supervisorPid: rec.supervisor_pid ?? null };
     }
-    const orphan = groupAlive(rec.agent_pid) ? ` (its agent, process group ${rec.agent_pid}, still runs: \`agent kill ${rec.uuid}\` ends it)` : '';
+    const orphan = orphanedAgentGroup(rec.agent_pid, toMillis(rec.created_at)).length > 0
+      ? ` (its agent, process group ${rec.agent_pid}, still runs: \`agent kill ${rec.uuid}\` ends it)`
+      : '';
     return { state: 'missing', reason: `supervisor died${orphan}` };
   }
 
@@ -181,6 +204,11 @@ export class PtyBackend implements Backend {
       /* runtime dir unusable: fall back to signals */
     }
     let supervisorPid = rec.supervisor_pid ?? null;
+    // A newer run of this id (spawned or restarted meanwhile) owns the socket and the
+    // directory now: ending this record's run must not end that one.
+    const config = readSupervisorConfig(files.config);
+    const newer = config !== null && config.createdAtMs > toMillis(rec.created_at);
+    if (newer) sock = null;
     if (sock && fs.existsSync(sock)) {
       try {
         const client = await connectControl(rec.uuid, 2000);
@@ -194,9 +222,20 @@ export class PtyBackend implements Backend {
         /* unreachable: signals below */
       }
     }
+    if (!newer) {
+      for (let i = 0; i < 60 && isSupervisorOf(supervisorPid, rec.uuid); i++) await sleep(50);
+      if (isSupervisorOf(supervisorPid, rec.uuid)) {
+        try {
+          process.kill(supervisorPid!, 'SIGKILL');
+        } catch {
+          /* gone */
+        }
+      }
+    }
     // Whatever is left: the agent's process group (a supervisor killed with SIGKILL
-    // leaves it running), then the supervisor itself.
-    if (groupAlive(rec.agent_pid) && !pidAlive(supervisorPid)) {
+    // leaves it running). Only a verified orphan is signalled: the recorded pid may
+    // belong to someone else by now (after a reboot, surely).
+    if (orphanedAgentGroup(rec.agent_pid, toMillis(rec.created_at)).length > 0) {
       for (const sig of ['SIGHUP', 'SIGTERM'] as const) {
         try {
           process.kill(-rec.agent_pid!, sig);
@@ -213,14 +252,7 @@ export class PtyBackend implements Backend {
         }
       }
     }
-    for (let i = 0; i < 60 && pidAlive(supervisorPid) && isSupervisor(supervisorPid!); i++) await sleep(50);
-    if (pidAlive(supervisorPid) && isSupervisor(supervisorPid!)) {
-      try {
-        process.kill(supervisorPid!, 'SIGKILL');
-      } catch {
-        /* gone */
-      }
-    }
+    if (newer) return;
     if (sock) fs.rmSync(sock, { force: true });
     fs.rmSync(files.dir, { recursive: true, force: true });
   }
@@ -330,15 +362,6 @@ function toEntry(v: unknown): QueueEntry {
     queuedAt: num(t.queuedAt) ?? 0,
     deliveredAt: num(t.deliveredAt),
   };
-}
-
-/** Is this pid one of our supervisors (not a recycled pid of something else)? */
-function isSupervisor(pid: number): boolean {
-  try {
-    return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('supervisor');
-  } catch {
-    return false;
-  }
 }
 
 function finalCapture(screen: NonNullable<ReturnType<typeof readFinalScreen>>, opts: CaptureOptions): CaptureResult {

@@ -1,0 +1,46 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { isValidId } from '../../ids';
+import { checkRuntimeDir, homeTag, runtimeBaseDir, symposiumHome } from '../../paths';
+
+// What pty sessions of this home leave on disk, found by listing two directories: cheap
+// enough to run on every command, so the adoption code is loaded only when needed.
+
+/** Ids of this home's sockets (<home tag>-ID.sock) in the runtime directory; none if it is unsafe. */
+export function socketIds(): Map<string, string> {
+  const out = new Map<string, string>();
+  const dir = runtimeBaseDir();
+  try {
+    checkRuntimeDir(dir);
+  } catch {
+    return out; // missing or refused: the commands that need it say why
+  }
+  const prefix = `${homeTag()}-`;
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch {
+    return out;
+  }
+  for (const name of names) {
+    if (!name.startsWith(prefix) || !name.endsWith('.sock')) continue;
+    const id = name.slice(prefix.length, -'.sock'.length);
+    if (isValidId(id)) out.set(id, path.join(dir, name));
+  }
+  return out;
+}
+
+/** Ids that have a directory in $SYMPOSIUM_HOME/sessions. */
+export function sessionDirIds(): string[] {
+  try {
+    return fs.readdirSync(path.join(symposiumHome(), 'sessions')).filter(isValidId);
+  } catch {
+    return [];
+  }
+}
+
+/** Is anything there that the file does not know? */
+export function hasUnknownLeftovers(known: ReadonlySet<string>): boolean {
+  for (const id of socketIds().keys()) if (!known.has(id)) return true;
+  return sessionDirIds().some((id) => !known.has(id));
+}
