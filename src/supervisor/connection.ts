@@ -17,6 +17,9 @@ import {
 export const BACKLOG_LIMIT = 1024 * 1024;
 
 let nextId = 1;
+let typedCount = 0;
+/** A viewer's CPR answer later than this is no longer expected. */
+const CPR_ANSWER_MS = 5000;
 
 export class Connection {
   readonly id = nextId++;
@@ -26,8 +29,13 @@ export class Connection {
   live = false;
   /** Fell behind: dropped from the stream until it drains, then resynced by snapshot. */
   stale = false;
+  /** When this viewer last typed a real key (ms), and its rank among all typing (ties in a ms happen). */
   typedAt = 0;
+  typedOrder = 0;
   attachedAt = 0;
+  /** Cursor position queries sent to this viewer and not yet answered (see input-kind.ts). */
+  private cprQueries = 0;
+  private cprAskedAt = 0;
   cols: number | null = null;
   rows: number | null = null;
   private readonly reader = new FrameReader();
@@ -52,6 +60,25 @@ export class Connection {
 
   get canWrite(): boolean {
     return this.state === 'attach' && !this.readOnly;
+  }
+
+  markTyped(): void {
+    this.typedAt = Date.now();
+    this.typedOrder = ++typedCount;
+  }
+
+  /** The stream sent to this viewer held `n` cursor position queries. */
+  cprAsked(n: number): void {
+    this.cprQueries = Math.min(16, this.cprPending + n);
+    this.cprAskedAt = Date.now();
+  }
+
+  get cprPending(): number {
+    return Date.now() - this.cprAskedAt > CPR_ANSWER_MS ? 0 : this.cprQueries;
+  }
+
+  cprAnswered(n: number): void {
+    this.cprQueries = Math.max(0, this.cprQueries - n);
   }
 
   private received(chunk: Buffer): void {

@@ -1,7 +1,7 @@
 // Sorts a viewer's input into what a person typed and what its terminal sent by itself:
 // mouse reports, focus events and answers to the agent's queries. Only typing makes a
 // viewer the size owner (tmux's `window-size latest`, zmx); only one viewer's answers
-// to queries reach the agent, else a query sent to five viewers gets five answers.
+// to queries reach the agent, else a query seen by five viewers gets five answers.
 
 export interface ClassifiedInput {
   /** True when at least one byte is a key press (not a report or an answer). */
@@ -10,12 +10,24 @@ export interface ClassifiedInput {
   withoutAnswers: Buffer;
   /** True when the input contained terminal answers. */
   hadAnswers: boolean;
+  /** How many cursor position reports it held (to settle the viewer's pending CPR queries). */
+  cprAnswers: number;
+}
+
+export interface InputContext {
+  /**
+   * Cursor position queries this viewer was sent and has not answered yet. A report of
+   * row 1 (`ESC [ 1 ; N R`) is byte for byte the key F3 with a modifier; it counts as an
+   * answer only while a query is pending.
+   */
+  cprPending: number;
 }
 
 const ESC = 0x1b;
+type Kind = 'answer' | 'report' | 'key' | 'cpr';
 
-/** Length of the escape sequence at `i` and whether it is an answer, a report or a key. */
-function scanEscape(b: Buffer, i: number): { len: number; kind: 'answer' | 'report' | 'key' } {
+/** Length of the escape sequence at `i` and what it is. */
+function scanEscape(b: Buffer, i: number): { len: number; kind: Kind } {
   const next = b[i + 1];
   if (next === undefined) return { len: 1, kind: 'key' };
   if (next === 0x5b /* [ */) {
@@ -29,12 +41,12 @@ function scanEscape(b: Buffer, i: number): { len: number; kind: 'answer' | 'repo
     const len = j - i + 1;
     if (body.startsWith('<') && (final === 0x4d || final === 0x6d)) return { len, kind: 'report' }; // SGR mouse
     if (body === '' && (final === 0x49 || final === 0x4f)) return { len, kind: 'report' }; // focus in/out
-    if (final === 0x52 /* R */ && /^\??\d+;\d+$/.test(body) && !/^1;\d$/.test(body)) return { len, kind: 'answer' }; // CPR (not F3+mods)
+    if (final === 0x52 /* R */ && /^\??\d+;\d+(;\d+)?$/.test(body)) return { len, kind: 'cpr' }; // CPR, DECXCPR
     if (final === 0x63 /* c */ && /^[?>=]/.test(body)) return { len, kind: 'answer' }; // DA1/DA2/DA3
     if (final === 0x79 /* y */ && body.endsWith('$')) return { len, kind: 'answer' }; // DECRPM
     if (final === 0x6e /* n */ && body === '0') return { len, kind: 'answer' }; // DSR ok
     if (final === 0x75 /* u */ && body.startsWith('?')) return { len, kind: 'answer' }; // kitty keyboard flags
-    if (final === 0x74 /* t */ && /^\d+(;\d+)*$/.test(body) && body.split(';').length === 3) return { len, kind: 'answer' }; // window size reports
+    if (final === 0x74 /* t */ && /^\d+;\d+;\d+$/.test(body)) return { len, kind: 'answer' }; // window size reports
     return { len, kind: 'key' };
   }
   if (next === 0x5d /* ] */ || next === 0x50 /* P */ || next === 0x5f /* _ */) {
@@ -43,14 +55,22 @@ function scanEscape(b: Buffer, i: number): { len: number; kind: 'answer' | 'repo
       if (b[j] === 0x07) return { len: j - i + 1, kind: 'answer' };
       if (b[j] === ESC && b[j + 1] === 0x5c) return { len: j - i + 2, kind: 'answer' };
     }
+    // Nothing after the introducer: that is Alt+], Alt+P or Alt+_ typed, not a reply.
+    if (i + 2 >= b.length) return { len: 2, kind: 'key' };
     return { len: b.length - i, kind: 'answer' };
   }
   return { len: 1, kind: 'key' };
 }
 
-export function classifyInput(b: Buffer): ClassifiedInput {
+/** Is this CPR-shaped sequence (`ESC [ body R`) a key (F3 with modifiers) rather than a report? */
+function cprIsKey(b: Buffer, i: number, len: number, pending: number): boolean {
+  return pending <= 0 && /^1;\d$/.test(b.subarray(i + 2, i + len - 1).toString('latin1'));
+}
+
+export function classifyInput(b: Buffer, ctx: InputContext = { cprPending: 0 }): ClassifiedInput {
   let typed = false;
   let hadAnswers = false;
+  let cprAnswers = 0;
   const keep: Buffer[] = [];
   let i = 0;
   let from = 0;
@@ -60,7 +80,16 @@ export function classifyInput(b: Buffer): ClassifiedInput {
       i++;
       continue;
     }
-    const { len, kind } = scanEscape(b, i);
+    const scanned = scanEscape(b, i);
+    const len = scanned.len;
+    let kind = scanned.kind;
+    if (kind === 'cpr') {
+      if (cprIsKey(b, i, len, ctx.cprPending - cprAnswers)) kind = 'key';
+      else {
+        kind = 'answer';
+        cprAnswers++;
+      }
+    }
     if (kind === 'key') typed = true;
     if (kind === 'answer') {
       hadAnswers = true;
@@ -69,7 +98,15 @@ export function classifyInput(b: Buffer): ClassifiedInput {
     }
     i += len;
   }
-  if (!hadAnswers) return { typed, withoutAnswers: b, hadAnswers };
+  if (!hadAnswers) return { typed, withoutAnswers: b, hadAnswers, cprAnswers };
   if (from < b.length) keep.push(b.subarray(from));
-  return { typed, withoutAnswers: Buffer.concat(keep), hadAnswers };
+  return { typed, withoutAnswers: Buffer.concat(keep), hadAnswers, cprAnswers };
+}
+
+/** How many cursor position queries (`ESC [ 6 n`, `ESC [ ? 6 n`) a chunk of output holds. */
+export function countCprQueries(data: Buffer): number {
+  let n = 0;
+  for (let at = data.indexOf('\x1b[6n'); at >= 0; at = data.indexOf('\x1b[6n', at + 4)) n++;
+  for (let at = data.indexOf('\x1b[?6n'); at >= 0; at = data.indexOf('\x1b[?6n', at + 5)) n++;
+  return n;
 }

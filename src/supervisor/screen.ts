@@ -64,7 +64,7 @@ export class Screen {
   skippedBytes = 0;
   /** After a fast-forward attempt, the next waits until this chunk is handed to xterm. */
   private noSkipUntil = 0;
-  private snapshotWaiters: Array<(s: ScreenSnapshot) => void> = [];
+  private snapshotWaiters: Array<{ cb: (s: ScreenSnapshot) => void; scrollback: boolean }> = [];
   private snapshotQueued = false;
   private cached: { seq: number; cols: number; rows: number; data: string } | null = null;
   private sizeVersion = 0;
@@ -203,9 +203,11 @@ export class Screen {
   /**
    * Calls `cb` with a snapshot at the current end of the parse queue. Requests that
    * arrive together share one serialization; an unchanged screen reuses the last one.
+   * Without scrollback it is the visible screen only: cheap and small, for resyncing a
+   * viewer that fell behind (tmux redraws just the screen too).
    */
-  snapshot(cb: (s: ScreenSnapshot) => void): void {
-    this.snapshotWaiters.push(cb);
+  snapshot(cb: (s: ScreenSnapshot) => void, scrollback = true): void {
+    this.snapshotWaiters.push({ cb, scrollback });
     if (this.snapshotQueued) return;
     this.snapshotQueued = true;
     this.mark(() => {
@@ -213,8 +215,12 @@ export class Screen {
       const waiters = this.snapshotWaiters;
       this.snapshotWaiters = [];
       const after = this.queue.filter((q): q is Chunk => !('marker' in q));
-      const snap: ScreenSnapshot = { ...this.serializeNow(), after };
-      for (const w of waiters) w(snap);
+      let full: ScreenSnapshot | null = null;
+      let visible: ScreenSnapshot | null = null;
+      for (const w of waiters) {
+        if (w.scrollback) w.cb((full ??= { ...this.serializeNow(), after }));
+        else w.cb((visible ??= { ...this.serializeVisible(), after }));
+      }
     });
   }
 
@@ -225,6 +231,11 @@ export class Screen {
     this.cached = { seq: this.parsedSeq, cols: this.term.cols, rows: this.term.rows, data };
     this.cachedSizeVersion = this.sizeVersion;
     return this.cached;
+  }
+
+  private serializeVisible(): { seq: number; cols: number; rows: number; data: string } {
+    const data = this.serializer.serialize({ scrollback: 0 }) + this.modes.tail();
+    return { seq: this.parsedSeq, cols: this.term.cols, rows: this.term.rows, data };
   }
 
   /** The screen as text (of what is parsed so far), like `tmux capture-pane -p`. */

@@ -1,25 +1,37 @@
 import type { Connection } from './connection';
 
 // Which viewer decides the window size, and which one answers the agent's terminal
-// queries. tmux's default `window-size latest`: the viewer that most recently typed a
-// real key; before anyone typed, the viewer that attached last. `smallest` fits every
-// writable viewer. Read-only viewers never count.
+// queries. `latest` (tmux's default `window-size latest`): the viewer that most recently
+// typed a real key. Attaching or resizing does not take over: before anyone typed, the
+// viewer that has been attached longest keeps the size, so a lone first viewer sets it
+// and a second one joining does not. `smallest` fits every writable viewer. Read-only
+// viewers never count.
 
-function byRecency(a: Connection, b: Connection): number {
-  return b.typedAt - a.typedAt || b.attachedAt - a.attachedAt;
+/** Typed most recently first; nobody typed: attached first (connection ids only grow). */
+function byPrecedence(a: Connection, b: Connection): number {
+  return b.typedOrder - a.typedOrder || a.id - b.id;
 }
 
-/** The viewer whose terminal answers queries and whose size wins under `latest`. */
-export function leadViewer(conns: Iterable<Connection>): Connection | null {
-  const writable = [...conns].filter((c) => c.canWrite && c.cols !== null && c.rows !== null);
-  writable.sort(byRecency);
+function sized(c: Connection): c is Connection & { cols: number; rows: number } {
+  return c.canWrite && c.cols !== null && c.rows !== null;
+}
+
+/** The viewer whose size wins under `latest`. */
+export function leadViewer(conns: Iterable<Connection>): (Connection & { cols: number; rows: number }) | null {
+  const writable = [...conns].filter(sized);
+  writable.sort(byPrecedence);
   return writable[0] ?? null;
 }
 
+/**
+ * The one viewer whose terminal answers the agent's queries (DA, CPR…). It must be
+ * receiving the stream (live and not stale), else it never sees the query; with no such
+ * viewer the supervisor's own headless terminal answers.
+ */
 export function answeringViewer(conns: Iterable<Connection>): Connection | null {
-  const writable = [...conns].filter((c) => c.canWrite && c.live);
-  writable.sort(byRecency);
-  return writable[0] ?? null;
+  const receiving = [...conns].filter((c) => c.canWrite && c.live && !c.stale);
+  receiving.sort(byPrecedence);
+  return receiving[0] ?? null;
 }
 
 export function chooseSize(
@@ -28,12 +40,12 @@ export function chooseSize(
 ): { cols: number; rows: number } | null {
   if (policy === 'latest') {
     const lead = leadViewer(conns);
-    return lead ? { cols: lead.cols!, rows: lead.rows! } : null;
+    return lead ? { cols: lead.cols, rows: lead.rows } : null;
   }
   let cols = Infinity;
   let rows = Infinity;
   for (const c of conns) {
-    if (!c.canWrite || c.cols === null || c.rows === null) continue;
+    if (!sized(c)) continue;
     cols = Math.min(cols, c.cols);
     rows = Math.min(rows, c.rows);
   }

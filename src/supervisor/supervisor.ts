@@ -6,7 +6,7 @@ import { type SupervisorConfig, sessionFiles, writeJsonAtomic } from '../store/s
 import { Activity } from './activity';
 import { type AgentExit, AgentProcess } from './agent-process';
 import { BACKLOG_LIMIT, Connection } from './connection';
-import { classifyInput } from './input-kind';
+import { classifyInput, countCprQueries } from './input-kind';
 import { TaskQueue } from './queue';
 import { handleRequest } from './requests';
 import { Screen } from './screen';
@@ -191,11 +191,12 @@ export class Supervisor {
       return;
     }
     if (c.isViewer && !c.live) return; // input during the replay is dropped (VS Code does too)
-    const k = classifyInput(data);
+    const k = classifyInput(data, c);
+    c.cprAnswered(k.cprAnswers);
     let out = data;
     if (k.hadAnswers && c.isViewer && answeringViewer(this.conns) !== c) out = k.withoutAnswers;
     if (k.typed && c.isViewer) {
-      c.typedAt = Date.now();
+      c.markTyped();
       this.applySize();
     }
     if (out.length > 0) this.agent.write(out);
@@ -215,13 +216,17 @@ export class Supervisor {
     this.agent.resize(size.cols, size.rows);
     this.screen.resize(size.cols, size.rows);
     const frame = encodeFrame({ t: 'size', cols: size.cols, rows: size.rows });
-    for (const v of this.conns) if (v.isViewer) v.sendFrame(frame);
+    // A viewer still waiting for its snapshot learns the size from it.
+    for (const v of this.conns) if (v.isViewer && v.live) v.sendFrame(frame);
     return true;
   }
 
   /** Sends a snapshot joined to the stream: snapshot at N, then chunks after N, then live. */
   sendSnapshot(c: Connection, reason: 'attach' | 'resync'): void {
     c.live = false;
+    // A resync carries the visible screen only: the lines the viewer missed are gone for
+    // it anyway, and a full history every time a slow viewer drains would cost the
+    // supervisor (serializing blocks it) and flood that viewer's scrollback with repeats.
     this.screen.snapshot((snap) => {
       if (c.closed) return;
       c.send({ t: 'snapshot', seq: snap.seq, cols: snap.cols, rows: snap.rows, reason, data: snap.data });
@@ -229,7 +234,7 @@ export class Supervisor {
       c.stale = false;
       c.live = true;
       if (this.ended) this.sendExit(c);
-    });
+    }, reason === 'attach');
   }
 
   private drained(c: Connection): void {
@@ -242,6 +247,7 @@ export class Supervisor {
     const seq = this.screen.write(data);
     if (this.screen.unparsedBytes > PARSE_HIGH_WATER) this.agent.pause();
     let frame: Buffer | null = null;
+    const cprQueries = countCprQueries(data);
     for (const c of this.conns) {
       if (!c.live || c.stale) continue;
       if (c.backlog > BACKLOG_LIMIT) {
@@ -251,6 +257,7 @@ export class Supervisor {
       }
       frame ??= encodeFrame({ t: 'output', seq, data });
       c.sendFrame(frame);
+      if (cprQueries > 0) c.cprAsked(cprQueries);
     }
     this.scheduleDelivery();
   }
@@ -331,7 +338,12 @@ export class Supervisor {
     this.writeEndFiles(e, e.signal ? `killed by ${e.signal}` : `exited with code ${e.code}`);
     this.ended = true;
     if (this.deliveryTimer) clearTimeout(this.deliveryTimer);
-    for (const c of this.conns) if (c.isViewer && c.live) this.sendExit(c);
+    for (const c of this.conns) {
+      if (!c.isViewer || !c.live) continue;
+      // A viewer that fell behind gets the final screen first (the exit follows it).
+      if (c.stale) this.sendSnapshot(c, 'resync');
+      else this.sendExit(c);
+    }
     this.waits.agentEnded();
     for (const w of this.endedWaiters) w();
     this.endedWaiters = [];
@@ -382,10 +394,12 @@ export class Supervisor {
     // Viewers get the exit and close; control connections may still ask for the final
     // screen for a moment (a `wait --exit` racing the end).
     setTimeout(() => {
-      for (const c of this.conns) c.end();
+      // Ending a connection drops it from this.conns at once: keep them to watch their flush.
+      const ending = [...this.conns];
+      for (const c of ending) c.end();
       const deadline = Date.now() + 2000;
       const poll = setInterval(() => {
-        const pending = [...this.conns].some((c) => !c.socket.destroyed && c.backlog > 0);
+        const pending = ending.some((c) => !c.socket.destroyed && c.backlog > 0);
         if (!pending || Date.now() > deadline) {
           clearInterval(poll);
           finish();

@@ -30,6 +30,15 @@ export async function attachTerminal(id: string, socketPath: string, opts: Attac
     let replayed = false;
     let leaving = false;
     let pendingDetach: NodeJS.Timeout | null = null;
+    /** The agent's window size (from the snapshot and size messages): another viewer may set it. */
+    let agentSize: { cols: number; rows: number } | null = null;
+    // Told on leaving, not while attached: drawing over the agent's screen would corrupt it.
+    const sizeNotice = (): string => {
+      const own = size();
+      if (!agentSize || (agentSize.cols === own.cols && agentSize.rows === own.rows)) return '';
+      const why = opts.readOnly ? 'a read-only viewer never sets it' : 'another viewer sets it; typing a key takes it over';
+      return `[${id}'s window is ${agentSize.cols}x${agentSize.rows}, this terminal is ${own.cols}x${own.rows}: ${why}]\r\n`;
+    };
 
     const leave = (line: string | null, code: number, restore = true) => {
       if (leaving) return;
@@ -46,7 +55,7 @@ export async function attachTerminal(id: string, socketPath: string, opts: Attac
           /* terminal gone */
         }
         // Put the message under everything the agent drew.
-        stdout.write(`${ON_LEAVE}\x1b[${size().rows};1H\r\n${line ? `${line}\r\n` : ''}`);
+        stdout.write(`${ON_LEAVE}\x1b[${size().rows};1H\r\n${line ? `${line}\r\n` : ''}${sizeNotice()}`);
       }
       stdin.pause();
       client.close();
@@ -56,8 +65,12 @@ export async function attachTerminal(id: string, socketPath: string, opts: Attac
     client.onMessage = (m: ServerMessage) => {
       switch (m.t) {
         case 'snapshot':
+          agentSize = { cols: m.cols, rows: m.rows };
           stdout.write(BEFORE_REPLAY + m.data);
           replayed = true;
+          return;
+        case 'size':
+          agentSize = { cols: m.cols, rows: m.rows };
           return;
         case 'output':
           if (!stdout.write(m.data)) {

@@ -39,9 +39,21 @@ export class SupervisorClient {
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
   private closedErr: Error | null = null;
-  /** Stream messages (snapshot, output, size, exit, error) for attach mode. */
-  onMessage: (m: ServerMessage) => void = noop;
+  private handler: ((m: ServerMessage) => void) | null = null;
+  /** Stream messages that arrived with the welcome, before anyone listened (the snapshot often does). */
+  private early: ServerMessage[] = [];
   onClose: (err: Error | null) => void = () => {};
+
+  /** Stream messages (snapshot, output, size, exit, error) for attach mode; held ones are delivered on assignment. */
+  get onMessage(): (m: ServerMessage) => void {
+    return this.handler ?? noop;
+  }
+  set onMessage(fn: (m: ServerMessage) => void) {
+    this.handler = fn;
+    const held = this.early;
+    this.early = [];
+    for (const m of held) fn(m);
+  }
 
   private constructor(readonly socket: net.Socket) {}
 
@@ -126,11 +138,12 @@ export class SupervisorClient {
       else p.reject(new ProtocolFailure(m.error?.code ?? 'internal', m.error?.message ?? 'request failed'));
       return;
     }
-    if (m.t === 'error' && this.pending.size > 0 && this.onMessage === noop) {
+    if (m.t === 'error' && this.pending.size > 0 && !this.handler) {
       this.failPending(new ProtocolFailure(m.code, m.message));
       return;
     }
-    this.onMessage(m);
+    if (this.handler) this.handler(m);
+    else if (this.early.length < 10_000) this.early.push(m);
   }
 
   send(m: ClientMessage): void {
