@@ -38,7 +38,7 @@ function spawn(id: string, argv: string[], cols = 100, rows = 30): void {
 }
 
 async function agentShows(id: string, re: RegExp): Promise<void> {
-  const r = sb.run(['agent', 'wait', id, '--text', re.source, '--timeout', '20']);
+  const r = sb.run(['agent', 'wait', id, '--text', re.source, '--timeout', '40'], { timeoutMs: 50_000 });
   expect(r, r.stderr).toMatchObject({ code: 0 });
 }
 
@@ -70,7 +70,8 @@ const NORMAL = {
 /** Turns on everything a full-screen agent may: alternate screen, mouse, paste, keys, region, cursor. */
 const MODES_ON = String.raw`printf '\e[?1049h\e[?1000h\e[?1002h\e[?1003h\e[?1006h\e[?2004h\e[?25l\e[?1h\e=\e[4h\e[?1004h\e[5;20r\e[?6h\e[4 q\e]12;#ff0000\a\e]2;agent title\a'`;
 
-describe('agent attach', () => {
+// Generous: on a loaded CI machine each CLI start alone can take seconds.
+describe('agent attach', { timeout: 120_000 }, () => {
   it('restores the terminal after a detach: modes off, alternate screen left, cursor shown, a line says so', async () => {
     sb = new Sandbox();
     const agent = writeScript('modes.sh', `${MODES_ON}\nprintf 'full screen agent'\nexec sleep 1000\n`);
@@ -79,7 +80,7 @@ describe('agent attach', () => {
     const v = attachThenRead('viewer', 't1');
     await v.waitText(/full screen agent/);
     // While attached, the user's terminal has the agent's modes.
-    await waitFor(() => v.state().mouse_sgr_flag === '1' && v.state().alternate_on === '1');
+    await waitFor(() => v.state().mouse_sgr_flag === '1' && v.state().alternate_on === '1', 30_000);
     expect(v.state()).toMatchObject({ cursor_flag: '0', keypad_cursor_flag: '1', keypad_flag: '1', origin_flag: '1', insert_flag: '1', mouse_all_flag: '1' });
 
     v.keys('C-\\');
@@ -104,13 +105,13 @@ describe('agent attach', () => {
     await agentShows('e1', /press enter/);
     const v = attachThenRead('viewer', 'e1');
     await v.waitText(/press enter to exit/);
-    await waitFor(() => v.state().alternate_on === '1');
+    await waitFor(() => v.state().alternate_on === '1', 30_000);
     v.keys('Enter');
     const text = await v.waitText(/reading bytes/);
     expect(text).toContain('[e1 exited with code 3]');
     expect(text).toContain('attach exited 0');
     expect(v.state()).toMatchObject(NORMAL);
-    await waitFor(() => sb.readSessions().e1?.status === 'Crashed');
+    await waitFor(() => sb.readSessions().e1?.status === 'Crashed', 30_000);
   });
 
   it('restores the cursor style and colour (which tmux does not show): checked on the raw bytes', async () => {
@@ -163,16 +164,25 @@ describe('agent attach', () => {
     await v.waitText(/^61 1c 62 1c 63$/m);
     expect(v.dead()).toBe(false);
     v.keys('C-\\');
-    await waitFor(() => v.dead());
+    await waitFor(() => v.dead(), 30_000);
     expect(v.text()).toContain('[detached from k1]');
-    expect(v.exitStatus()).toBe(0);
+    expect(await waitFor(() => v.exitStatus() !== null && { code: v.exitStatus() }, 30_000)).toEqual({ code: 0 });
     v.kill();
 
-    // A key typed right after a single press: the press was a detach, the key is not sent.
+    // A key typed right after a single press: the press was a detach, the key is not sent;
+    // in the same read as the press, or in the next one.
     v = TmuxView.attach(sb, 'viewer2', 100, 30, 'k1');
     await v.waitText(/^61 1c 62 1c 63$/m);
     v.keys('C-\\', 'd');
-    await waitFor(() => v.dead());
+    await waitFor(() => v.dead(), 30_000);
+    expect(v.text()).toContain('[detached from k1]');
+    v.kill();
+    v = TmuxView.attach(sb, 'viewer2b', 100, 30, 'k1');
+    await v.waitText(/^61 1c 62 1c 63$/m);
+    v.keys('C-\\');
+    await new Promise((r) => setTimeout(r, 100));
+    v.keys('d', 'C-\\');
+    await waitFor(() => v.dead(), 30_000);
     expect(v.text()).toContain('[detached from k1]');
     v.kill();
 
@@ -182,7 +192,7 @@ describe('agent attach', () => {
     v.type('e');
     await v.waitText(/^61 1c 62 1c 63 1c 65$/m);
     v.keys('C-]');
-    await waitFor(() => v.dead());
+    await waitFor(() => v.dead(), 30_000);
     expect(v.text()).toContain('[detached from k1]');
     expect(sb.run(['agent', 'capture', 'k1']).stdout).toMatch(/^61 1c 62 1c 63 1c 65$/m);
   });
@@ -234,7 +244,7 @@ while :; do sleep 0.05; done
     v.resize(90, 26);
     await v.waitText(/winch 2: 26 90/);
     v.keys('C-\\');
-    await waitFor(() => v.dead());
+    await waitFor(() => v.dead(), 30_000);
     v.kill();
     // Detached, nobody sets the size: it stays.
     expect(JSON.parse(sb.run(['agent', 'capture', 'w1', '--json']).stdout)).toMatchObject({ cols: 90, rows: 26 });

@@ -45,7 +45,8 @@ function socketFiles(): string[] {
   return fs.existsSync(sb.runtime) ? fs.readdirSync(sb.runtime).filter((f) => f.endsWith('.sock')) : [];
 }
 
-describe('pty lifecycle', () => {
+// Generous: on a loaded CI machine each CLI start alone can take seconds.
+describe('pty lifecycle', { timeout: 120_000 }, () => {
   it('keeps the last 100 KB printed right before the agent exits, in order, up to the last line', async () => {
     sb = new Sandbox();
     // ~120 KB of numbered lines, then an immediate exit; three times, for the race.
@@ -56,9 +57,9 @@ describe('pty lifecycle', () => {
     ];
     for (const r of runs) spawn(r.id, ['bash', '-c', `seq -f 'line %06g of the flood' 1 ${r.lines}; exit ${r.code}`]);
     for (const r of runs) {
-      const w = sb.run(['agent', 'wait', r.id, '--exit', '--timeout', '30']);
+      const w = sb.run(['agent', 'wait', r.id, '--exit', '--timeout', '40'], { timeoutMs: 50_000 });
       expect(w.code, w.stderr).toBe(r.code);
-      await waitFor(() => sb.readSessions()[r.id]?.status === r.status);
+      await waitFor(() => sb.readSessions()[r.id]?.status === r.status, 30_000);
       const cap = sb.run(['agent', 'capture', r.id, '--scrollback']);
       expect(cap.code, cap.stderr).toBe(0);
       const lines = cap.stdout.split('\n').filter((l) => l.startsWith('line '));
@@ -71,7 +72,7 @@ describe('pty lifecycle', () => {
       expect(sb.readSessions()[r.id]).toMatchObject({ status: r.status, exit_code: r.code });
     }
     // Each supervisor is gone once its agent ended, and its socket with it.
-    await waitFor(() => socketFiles().length === 0, 10_000);
+    await waitFor(() => socketFiles().length === 0, 30_000);
   });
 
   it('kill ends an agent whose processes ignore SIGTERM and SIGHUP: SIGKILL after the grace period, nothing left', async () => {
@@ -80,19 +81,19 @@ describe('pty lifecycle', () => {
     // A child and a grandchild in the agent's process group, all ignoring TERM and HUP.
     fs.writeFileSync(script, "trap '' TERM HUP\nbash -c 'sleep 1000 & sleep 1000' &\necho stubborn ready\nwhile :; do sleep 1; done\n");
     spawn('k1', ['bash', script]);
-    expect(sb.run(['agent', 'wait', 'k1', '--text', 'stubborn ready', '--timeout', '20']).code).toBe(0);
+    expect(sb.run(['agent', 'wait', 'k1', '--text', 'stubborn ready', '--timeout', '40'], { timeoutMs: 50_000 }).code).toBe(0);
     const rec = sb.readSessions().k1!;
     const agentPid = rec.agent_pid as number;
     const supervisorPid = rec.supervisor_pid as number;
-    await waitFor(() => groupMembers(agentPid).length >= 4); // bash, bash -c, 2 sleeps (+ the loop's sleep)
+    await waitFor(() => groupMembers(agentPid).length >= 4, 30_000); // bash, bash -c, 2 sleeps (+ the loop's sleep)
     expect(socketFiles().length).toBe(1);
 
     const start = Date.now();
     const k = sb.run(['agent', 'kill', 'k1'], { timeoutMs: 30_000 });
     expect(k).toMatchObject({ code: 0, stdout: 'Agent session k1 killed\n', stderr: '' });
     expect(Date.now() - start).toBeGreaterThan(1000); // it had to wait for the grace period
-    await waitFor(() => groupMembers(agentPid).length === 0, 5000);
-    await waitFor(() => !alive(supervisorPid), 5000);
+    await waitFor(() => groupMembers(agentPid).length === 0, 20_000);
+    await waitFor(() => !alive(supervisorPid), 20_000);
     expect(socketFiles()).toEqual([]);
     expect(fs.existsSync(path.join(sb.home, 'sessions', 'k1'))).toBe(false);
     expect(sb.readSessions()).toEqual({});
@@ -116,7 +117,7 @@ describe('pty lifecycle', () => {
     expect(sb.readSessions().t1).toMatchObject({ status: 'Running', backend: 'pty' });
     expect(sb.run(['agent', 'list'], { env }).stdout).toMatch(/^Active agent sessions:\n {2}t1 - Running \(symposium-agent-t1\)/);
     expect(sb.run(['agent', 'send', 't1', 'echo "sum=$((40 + 2))"', '--enter'], { env })).toMatchObject({ code: 0 });
-    expect(sb.run(['agent', 'wait', 't1', '--text', 'sum=42', '--timeout', '20'], { env }).code).toBe(0);
+    expect(sb.run(['agent', 'wait', 't1', '--text', 'sum=42', '--timeout', '40'], { env, timeoutMs: 50_000 }).code).toBe(0);
     expect(sb.run(['agent', 'capture', 't1'], { env }).stdout).toContain('sum=42');
 
     // Attach from a terminal the test drives itself.
@@ -136,7 +137,7 @@ describe('pty lifecycle', () => {
 
     const agentPid = sb.readSessions().t1!.agent_pid as number;
     expect(sb.run(['agent', 'kill', 't1'], { env })).toMatchObject({ code: 0, stdout: 'Agent session t1 killed\n' });
-    await waitFor(() => !alive(agentPid), 5000);
+    await waitFor(() => !alive(agentPid), 20_000);
     expect(socketFiles()).toEqual([]);
     expect(sb.run(['agent', 'list'], { env }).stdout).toBe('No active agent sessions\n');
     // No tmux server was started for this sandbox.

@@ -68,18 +68,19 @@ function startBoth(id: string, argv: string[]): TmuxView {
 }
 
 async function agentShows(id: string, re: RegExp): Promise<void> {
-  const r = sb.run(['agent', 'wait', id, '--text', re.source, '--timeout', '20']);
+  const r = sb.run(['agent', 'wait', id, '--text', re.source, '--timeout', '40'], { timeoutMs: 50_000 });
   expect(r, r.stderr).toMatchObject({ code: 0 });
 }
 
 async function detach(v: TmuxView, id: string): Promise<void> {
   v.keys('C-\\');
-  await waitFor(() => v.dead(), 15_000);
+  await waitFor(() => v.dead(), 30_000);
   expect(v.text()).toContain(`[detached from ${id}]`);
 }
 
 
-describe('attach, detach, attach again', () => {
+// Generous: on a loaded CI machine each CLI start alone can take seconds.
+describe('attach, detach, attach again', { timeout: 120_000 }, () => {
   it('detached and attached again 20 times with output in between: each attach shows the current screen', async () => {
     sb = new Sandbox();
     const file = writeScript(
@@ -103,7 +104,8 @@ done
     for (let round = 1; round <= 20; round++) {
       // Output while nobody is attached.
       direct.type(`round ${round}\r`);
-      expect(sb.run(['agent', 'send', 'd1', `round ${round}`, '--enter'])).toMatchObject({ code: 0 });
+      const sent = sb.run(['agent', 'send', 'd1', `round ${round}`, '--enter']);
+      expect(sent, sent.stderr).toMatchObject({ code: 0 });
       const prompt = new RegExp(`\\[${round}\\]>`); // capture-pane trims trailing spaces
       await direct.waitText(prompt);
       await agentShows('d1', prompt);
@@ -113,7 +115,7 @@ done
       await detach(viewer, 'd1');
       viewer.kill();
     }
-  });
+  }, 240_000);
 
   it('joins the snapshot to the live stream: numbered lines printed during the attach come without gap or repeat', async () => {
     sb = new Sandbox();

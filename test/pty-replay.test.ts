@@ -69,18 +69,19 @@ function startBoth(id: string, argv: string[]): TmuxView {
 }
 
 async function agentShows(id: string, re: RegExp): Promise<void> {
-  const r = sb.run(['agent', 'wait', id, '--text', re.source, '--timeout', '20']);
+  const r = sb.run(['agent', 'wait', id, '--text', re.source, '--timeout', '40'], { timeoutMs: 50_000 });
   expect(r, r.stderr).toMatchObject({ code: 0 });
 }
 
 async function detach(v: TmuxView, id: string): Promise<void> {
   v.keys('C-\\');
-  await waitFor(() => v.dead(), 15_000);
+  await waitFor(() => v.dead(), 30_000);
   expect(v.text()).toContain(`[detached from ${id}]`);
 }
 
 
-describe('attach replays the screen exactly', () => {
+// Generous: on a loaded CI machine each CLI start alone can take seconds.
+describe('attach replays the screen exactly', { timeout: 120_000 }, () => {
   it('colours (16, 256, truecolor), attributes, wide characters, cursor position', async () => {
     sb = new Sandbox();
     const body = String.raw`
@@ -289,5 +290,48 @@ while IFS= read -r line; do printf 'you said: %s\n$ ' "$line"; done
     viewer = TmuxView.attach(sb, 'viewer2', COLS, ROWS, 'p1');
     s = await expectSame(direct, viewer);
     expect(s.history.match(/output line 1\n/g)?.length).toBe(1);
+  });
+
+  it('tab stops, a saved cursor (DECSC), origin mode in a region, and a pending wrap survive the replay', async () => {
+    sb = new Sandbox();
+    const file = writeScript(
+      'odd.sh',
+      String.raw`
+stty -echo
+printf 'odd states\n'
+printf '\e[3g\e[1;11H\eH\e[1;31H\eH'
+printf '\e[12;5Hsaved here\e[12;5H\e7'
+printf '\e[5;25r\e[?6h\e[3;7Hin origin mode'
+read -r l
+printf '\e[1;1H(origin) %s' "$l"
+read -r l
+printf '\e[?6l\e[r\e8restored: %s|\e[26;1Ha\tb\tc\n' "$l"
+printf '\e[30;1H'; printf 'x%.0s' $(seq 1 100)
+read -r l
+printf '%s' "$l"
+exec sleep 1000
+`,
+    );
+    const direct = startBoth('o1', ['bash', file]);
+    await direct.waitText(/in origin mode/);
+    await agentShows('o1', /in origin mode/);
+    let viewer = TmuxView.attach(sb, 'viewer', COLS, ROWS, 'o1');
+    let s = await expectSame(direct, viewer);
+    expect(s.state.origin_flag).toBe('1');
+    for (const [i, word] of ['one', 'two', 'three'].entries()) {
+      for (const v of [direct, viewer]) v.type(`${word}\r`);
+      await direct.waitText(new RegExp(word));
+      s = await expectSame(direct, viewer);
+      if (i === 1) {
+        expect(s.screen).toMatch(/^ {4}restored: two\|/m);
+        expect(s.screen).toMatch(/^a {9}b {19}c$/m);
+      }
+      // Attached again before each next step: the replayed state must carry on.
+      await detach(viewer, 'o1');
+      viewer.kill();
+      viewer = TmuxView.attach(sb, `viewer-${word}`, COLS, ROWS, 'o1');
+      await expectSame(direct, viewer);
+    }
+    expect(s.screen).toMatch(/^x{100}\nthree$/m);
   });
 });

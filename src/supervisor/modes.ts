@@ -1,15 +1,24 @@
 import type { Terminal } from '@xterm/headless';
 
 // The terminal state that @xterm/addon-serialize does not write (checked by round trip,
-// see shared/lessons.md): scroll region, hidden cursor, cursor style, mouse encoding,
-// title, cursor colour. Appended after the serialized screen so a replay is exact.
+// see shared/lessons.md and test/pty-replay.test.ts): scroll region, hidden cursor, cursor
+// style, mouse encoding, title, cursor colour, DECKPAM, tab stops, the saved cursor
+// (DECSC) position. Appended after the serialized screen so a replay is exact.
 //
-// Scroll region, hidden cursor and mouse encoding are read from xterm's core (pinned
-// version 6.0.0) because xterm keeps them right through resets and resizes; each read is
-// guarded, so a changed internal only loses that one mode instead of the snapshot.
+// Scroll region, hidden cursor, mouse encoding, tab stops and the saved cursor are read
+// from xterm's core (pinned version 6.0.0) because xterm keeps them right through resets
+// and resizes; each read is guarded, so a changed internal only loses that one item
+// instead of the snapshot.
 
 interface CoreView {
-  buffer?: { scrollTop?: unknown; scrollBottom?: unknown; x?: unknown; y?: unknown };
+  buffer?: {
+    scrollTop?: unknown;
+    scrollBottom?: unknown;
+    ybase?: unknown;
+    savedX?: unknown;
+    savedY?: unknown;
+    tabs?: unknown;
+  };
   coreService?: { isCursorHidden?: unknown };
   coreMouseService?: { activeEncoding?: unknown };
 }
@@ -71,6 +80,32 @@ export class ModeTracker {
     return this.core().coreService?.isCursorHidden === true;
   }
 
+  /** Tab stops when they differ from every 8 columns: clear all, then set each (moves the cursor). */
+  private tabStops(row: number): string {
+    const tabs = this.core().buffer?.tabs;
+    if (typeof tabs !== 'object' || tabs === null) return '';
+    const cols = this.term.cols;
+    const stops = Object.keys(tabs)
+      .map(Number)
+      .filter((x) => Number.isInteger(x) && x > 0 && x < cols && (tabs as Record<number, unknown>)[x])
+      .sort((a, b) => a - b);
+    const usual = stops.length === Math.ceil(cols / 8) - 1 && stops.every((x, i) => x === (i + 1) * 8);
+    if (usual) return '';
+    return `\x1b[3g${stops.map((x) => `\x1b[${row};${x + 1}H\x1bH`).join('')}`;
+  }
+
+  /** Where DECSC saved the cursor (on the visible screen), or null if never moved from home. */
+  private savedCursor(): { x: number; y: number } | null {
+    const b = this.core().buffer;
+    const x = b?.savedX;
+    const y = b?.savedY;
+    const base = b?.ybase;
+    if (typeof x !== 'number' || typeof y !== 'number' || typeof base !== 'number') return null;
+    const row = Math.max(0, y - base);
+    if (x === 0 && row === 0) return null;
+    return { x: Math.min(x, this.term.cols - 1), y: Math.min(row, this.term.rows - 1) };
+  }
+
   /** Sequences to append after `serialize()`; they leave the cursor where it was. */
   tail(): string {
     let out = '';
@@ -85,10 +120,17 @@ export class ModeTracker {
     }
     // The cursor by absolute position: serialize() moves it relatively from the end of the
     // text, which lands wrong if the user's terminal measures a character differently.
-    // A cursor past the last column (a wrap pending) keeps serialize()'s placement.
+    // A cursor past the last column (a wrap pending) keeps serialize()'s placement, and
+    // then nothing here may move the cursor.
     if (buf.cursorX < this.term.cols && (hasRegion || !origin)) {
-      const row = buf.cursorY + 1 - (origin ? (top as number) : 0);
-      out += `\x1b[${row};${buf.cursorX + 1}H`;
+      const rowOf = (y: number) => y + 1 - (origin ? (top as number) : 0);
+      out += this.tabStops(rowOf(buf.cursorY));
+      // DECSC's position, for a later DECRC. DECSC also saves origin mode, which xterm does
+      // not record: saved with origin mode off, the usual case. (The saved attributes are
+      // the current ones, not those of the original save.)
+      const saved = this.savedCursor();
+      if (saved) out += `${origin ? '\x1b[?6l' : ''}\x1b[${saved.y + 1};${saved.x + 1}H\x1b7${origin ? '\x1b[?6h' : ''}`;
+      out += `\x1b[${rowOf(buf.cursorY)};${buf.cursorX + 1}H`;
     }
     // serialize() writes DECNKM (?66h), which tmux and many terminals ignore: DECKPAM too.
     if (this.term.modes.applicationKeypadMode) out += '\x1b=';

@@ -54,7 +54,7 @@ export class PtyTerminal {
   }
 
   /** Resolves once the parsed screen matches. */
-  async waitText(re: RegExp, timeoutMs = 15_000): Promise<string> {
+  async waitText(re: RegExp, timeoutMs = 30_000): Promise<string> {
     return waitFor(async () => {
       await new Promise<void>((r) => this.term.write('', r));
       const t = this.text();
@@ -62,7 +62,7 @@ export class PtyTerminal {
     }, timeoutMs);
   }
 
-  async waitRaw(re: RegExp, timeoutMs = 15_000): Promise<string> {
+  async waitRaw(re: RegExp, timeoutMs = 30_000): Promise<string> {
     return waitFor(() => (re.test(this.raw) ? this.raw : null), timeoutMs);
   }
 

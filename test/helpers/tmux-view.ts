@@ -38,7 +38,9 @@ function confFile(sb: Sandbox): string {
   const file = path.join(sb.dir, 'tmux.conf');
   if (!fs.existsSync(file)) {
     // remain-on-exit: what the attach client printed last stays readable after it ends.
-    fs.writeFileSync(file, ['set -g remain-on-exit on', 'set -g status off', 'set -g history-limit 50000', ''].join('\n'));
+    // exit-empty off: killing the last view must not race the next view's start with the
+    // server's exit ("server exited unexpectedly"); the sandbox kills the server.
+    fs.writeFileSync(file, ['set -g remain-on-exit on', 'set -g exit-empty off', 'set -g status off', 'set -g history-limit 50000', ''].join('\n'));
   }
   return file;
 }
@@ -136,7 +138,7 @@ export class TmuxView {
   }
 
   /** Waits until the visible text matches. */
-  async waitText(re: RegExp, timeoutMs = 15_000): Promise<string> {
+  async waitText(re: RegExp, timeoutMs = 30_000): Promise<string> {
     return waitFor(() => {
       const t = this.text();
       return re.test(t) ? t : null;
@@ -149,7 +151,7 @@ export class TmuxView {
 }
 
 /** Polls until `a()` and `b()` are equal (then returns both); else returns the last pair. */
-export async function settleEqual<T>(a: () => T, b: () => T, timeoutMs = 15_000): Promise<[T, T]> {
+export async function settleEqual<T>(a: () => T, b: () => T, timeoutMs = 30_000): Promise<[T, T]> {
   const deadline = Date.now() + timeoutMs;
   let pair: [T, T] = [a(), b()];
   while (JSON.stringify(pair[0]) !== JSON.stringify(pair[1]) && Date.now() < deadline) {

@@ -30,6 +30,7 @@ export async function attachTerminal(id: string, socketPath: string, opts: Attac
     let replayed = false;
     let leaving = false;
     let pendingDetach: NodeJS.Timeout | null = null;
+    let waitingDrain = false;
     /** The agent's window size (from the snapshot and size messages): another viewer may set it. */
     let agentSize: { cols: number; rows: number } | null = null;
     // Told on leaving, not while attached: drawing over the agent's screen would corrupt it.
@@ -73,11 +74,16 @@ export async function attachTerminal(id: string, socketPath: string, opts: Attac
           agentSize = { cols: m.cols, rows: m.rows };
           return;
         case 'output':
-          if (!stdout.write(m.data)) {
+          if (!stdout.write(m.data) && !waitingDrain) {
             // Our terminal is slow: stop reading; the supervisor sees the backlog and
-            // later sends a fresh snapshot instead of the flood.
+            // later sends a fresh snapshot instead of the flood. (One frame read can hold
+            // many outputs: one drain listener, not one per output.)
+            waitingDrain = true;
             client.socket.pause();
-            stdout.once('drain', () => client.socket.resume());
+            stdout.once('drain', () => {
+              waitingDrain = false;
+              client.socket.resume();
+            });
           }
           return;
         case 'exit': {
@@ -100,16 +106,17 @@ export async function attachTerminal(id: string, socketPath: string, opts: Attac
     const key = opts.detachKey;
     const onInput = (data: Buffer) => {
       let from = 0;
-      for (let i = 0; i < data.length; i++) {
+      if (pendingDetach && data.length > 0) {
+        clearTimeout(pendingDetach);
+        pendingDetach = null;
+        // Another key right after a lone press: that press was a detach.
+        if (data[0] !== key) return leave(`[detached from ${id}]`, 0);
+        // Second press: the key itself goes to the agent.
+        sendInput(Buffer.from([key]));
+        from = 1;
+      }
+      for (let i = from; i < data.length; i++) {
         if (data[i] !== key) continue;
-        if (pendingDetach) {
-          // Second press: the key itself goes to the agent.
-          clearTimeout(pendingDetach);
-          pendingDetach = null;
-          sendInput(Buffer.from([key]));
-          from = i + 1;
-          continue;
-        }
         sendInput(data.subarray(from, i));
         from = i + 1;
         if (i + 1 < data.length) {
@@ -123,11 +130,6 @@ export async function attachTerminal(id: string, socketPath: string, opts: Attac
           return;
         }
         pendingDetach = setTimeout(() => leave(`[detached from ${id}]`, 0), DOUBLE_PRESS_MS);
-        return;
-      }
-      if (pendingDetach && from < data.length) {
-        // Another key after a single press: that was a detach.
-        leave(`[detached from ${id}]`, 0);
         return;
       }
       sendInput(data.subarray(from));
