@@ -132,6 +132,30 @@ describe('a supervisor killed with SIGKILL', () => {
   });
 });
 
+describe('a session whose start was interrupted', () => {
+  it('stays Starting during its grace period, then shows as Crashed "never started"', () => {
+    const s = sandbox();
+    spawnOk(s, 'real', ['sleep', '300']);
+    const file = s.readSessions();
+    const stub = (secsAgo: number) => ({
+      ...file.real!,
+      status: 'Starting',
+      created_at: { secs_since_epoch: Math.floor(Date.now() / 1000) - secsAgo, nanos_since_epoch: 0 },
+      supervisor_pid: null,
+      agent_pid: null,
+    });
+    // A spawn killed right after it reserved the id: nothing runs, nothing on disk.
+    file.young = { ...stub(1), uuid: 'young', tmux_session_name: 'symposium-agent-young' };
+    file.old = { ...stub(120), uuid: 'old', tmux_session_name: 'symposium-agent-old' };
+    fs.writeFileSync(s.sessionsFile(), JSON.stringify(file, null, 2));
+    const list = s.run(['agent', 'list']).stdout;
+    expect(list).toContain('  young - Starting (symposium-agent-young)\n');
+    expect(list).toContain('  old - Crashed (symposium-agent-old)  [never started (the command that started it was interrupted)]\n');
+    expect(s.run(['agent', 'restart', 'old'])).toEqual({ code: 0, stdout: 'Agent session old restarted\n', stderr: '' });
+    expect(listJson(s).get('old')).toMatchObject({ status: 'Running', command: ['sleep', '300'] });
+  });
+});
+
 describe('agent restart', () => {
   it('is refused with a clear error while the session runs', () => {
     const s = sandbox();

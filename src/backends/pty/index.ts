@@ -183,6 +183,8 @@ export class PtyBackend implements Backend {
     if (isSupervisorOf(rec.supervisor_pid, rec.uuid)) {
       return { state: 'running', activity: null, supervisorPid: rec.supervisor_pid ?? null };
     }
+    // Reported only once the record is past its start-up grace (see sync).
+    if (!rec.supervisor_pid && !rec.agent_pid) return { state: 'missing', reason: 'never started (the command that started it was interrupted)' };
     const orphan = orphanedAgentGroup(rec.agent_pid, toMillis(rec.created_at)).length > 0
       ? ` (its agent, process group ${rec.agent_pid}, still runs: \`agent kill ${rec.uuid}\` ends it)`
       : '';
