@@ -26,6 +26,8 @@ Options:
   --systems LIST       comma-separated: pty,tmux,direct (default: all three)
   --figures LIST       comma-separated: spawn,flood,echo,attach,memory (default: all)
   --keep               keep the temporary directory (for debugging)
+  --profile DIR        write V8 CPU profiles of every symposium-mcp process (CLI, supervisors)
+                       into DIR (NODE_OPTIONS=--cpu-prof); the figures are then slower than normal
   --in-place           run the repo's dist/ directly (default: a copy taken at the start,
                        so a rebuild during the run cannot mix two versions)
   -h, --help           this help
@@ -45,6 +47,7 @@ interface Options {
   figures: FigureName[];
   keep: boolean;
   inPlace: boolean;
+  profileDir: string | null;
 }
 
 function parseArgs(argv: string[]): Options {
@@ -59,6 +62,7 @@ function parseArgs(argv: string[]): Options {
     figures: [...FIGURES],
     keep: false,
     inPlace: false,
+    profileDir: null,
   };
   const value = (i: number, name: string): string => {
     const v = argv[i + 1];
@@ -81,6 +85,9 @@ function parseArgs(argv: string[]): Options {
         break;
       case '--keep':
         o.keep = true;
+        break;
+      case '--profile':
+        o.profileDir = path.resolve(value(i++, a));
         break;
       case '--in-place':
         o.inPlace = true;
@@ -194,8 +201,9 @@ class Progress {
 }
 
 /** Whether the pty backend can spawn an agent here: returns the reason when it cannot. */
-async function probePty(pty: PtySystem): Promise<string | null> {
+async function probePty(pty: PtySystem, cli: string): Promise<string | null> {
   if (!fs.existsSync(path.join(ROOT, 'dist', 'cli.js'))) return 'dist/cli.js is missing: run `npm run build`';
+  if (!fs.existsSync(cli)) return `${cli} is missing`;
   try {
     await pty.spawn('probe', ['cat'], { cols: 80, rows: 24 });
   } catch (err) {
@@ -211,6 +219,31 @@ async function probePty(pty: PtySystem): Promise<string | null> {
   }
   return null;
 }
+
+/** Preloaded with --profile: profiles the whole process, written when it exits normally. */
+const PROFILE_HOOK = `'use strict';
+const inspector = require('node:inspector');
+const fs = require('node:fs');
+const path = require('node:path');
+const session = new inspector.Session();
+session.connect();
+session.post('Profiler.enable');
+session.post('Profiler.setSamplingInterval', { interval: 200 });
+session.post('Profiler.start');
+let written = false;
+function write() {
+  if (written) return;
+  written = true;
+  // An in-thread session answers synchronously: safe in an 'exit' handler.
+  session.post('Profiler.stop', (err, res) => {
+    if (err || !res) return;
+    const role = (process.argv[1] || 'node').split('/').slice(-2).join('-').replace(/[^A-Za-z0-9_.-]/g, '_');
+    const file = path.join(process.env.SYMPOSIUM_BENCH_PROFILE_DIR, role + '-' + process.argv.slice(2, 4).join('-').replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 60) + '-' + process.pid + '.cpuprofile');
+    try { fs.writeFileSync(file, JSON.stringify(res.profile)); } catch {}
+  });
+}
+process.on('exit', write);
+`;
 
 let sandbox: Sandbox | null = null;
 let keepDir = false;
@@ -247,14 +280,24 @@ async function main(): Promise<number> {
   const plan = makePlan(opts);
   keepDir = opts.keep;
   installHandlers();
+  const prog0 = new Progress(0);
   const sb = new Sandbox();
   sandbox = sb;
   if (!opts.inPlace) sb.freezeBuild();
+  if (opts.profileDir) {
+    fs.mkdirSync(opts.profileDir, { recursive: true });
+    // --cpu-prof is refused in NODE_OPTIONS; a preloaded script does the same through the
+    // inspector, in every Node process the CLI starts (supervisors included).
+    const hook = path.join(sb.dir, 'cpu-profile-hook.js');
+    fs.writeFileSync(hook, PROFILE_HOOK);
+    sb.env.NODE_OPTIONS = `${sb.env.NODE_OPTIONS ?? ''} --require ${hook}`.trim();
+    sb.env.SYMPOSIUM_BENCH_PROFILE_DIR = opts.profileDir;
+    prog0.note(`bench: CPU profiles go to ${opts.profileDir}; figures measured while profiling are slower than normal`);
+  }
   const errors: string[] = [];
   const notes: string[] = [];
   const t0 = now();
   const loadStart = os.loadavg().map((x) => Math.round(x * 100) / 100);
-  const prog0 = new Progress(0);
 
   const tmux = new TmuxSystem(sb);
   const pty = new PtySystem(sb);
@@ -273,7 +316,7 @@ async function main(): Promise<number> {
     }
     if (opts.columns.includes('pty')) {
       prog0.note('bench: checking that the pty backend can spawn an agent…');
-      ptyUnavailable = await probePty(pty);
+      ptyUnavailable = await probePty(pty, sb.cli);
       if (ptyUnavailable) {
         prog0.note(`Error: the pty backend is not available: ${ptyUnavailable}\nbench: measuring the other systems only; pty figures are missing.`);
         errors.push(`pty backend not available: ${ptyUnavailable}`);
@@ -308,7 +351,9 @@ async function main(): Promise<number> {
     c.progress = (w) => progress.step(w);
 
     const records: RunRecord[] = [];
+    const jobSeconds: Record<string, number> = {};
     for (const job of jobs) {
+      const jobStart = now();
       for (let r = 0; r < job.runs; r++) {
         // Interleave the systems, starting with a different one each run.
         const order = job.cols.map((_, i) => job.cols[(i + r) % job.cols.length]!);
@@ -332,11 +377,14 @@ async function main(): Promise<number> {
           }
         }
       }
+      jobSeconds[job.figure] = Math.round((now() - jobStart) / 100) / 10;
     }
     progress.end();
 
     const defs = metrics(plan.floodBytes / 1e6, plan.idleSessions).filter((m) => records.some((r) => r.figure === m.figure));
-    const results = aggregate(records, defs, columns);
+    // Requested but unavailable systems keep their column, empty.
+    const shown = opts.columns;
+    const results = aggregate(records, defs, shown);
     const mach = await machine(tmuxVersion);
     const report = {
       tool: 'symposium-mcp bench',
@@ -349,11 +397,17 @@ async function main(): Promise<number> {
         tmux: { measured: systems.has('tmux'), version: tmuxVersion, config: fs.readFileSync(sb.tmuxConf, 'utf8').trim().split('\n') },
         direct: { measured: columns.includes('direct') },
       },
+      targets: {
+        met: results.filter((r) => r.verdict === 'pass').map((r) => r.key),
+        missed: results.filter((r) => r.verdict === 'fail').map((r) => `${r.key}: ${r.shortfall}`),
+        not_measured: results.filter((r) => r.verdict === 'n/a').map((r) => r.key),
+      },
       figures: results,
       runs: records,
       notes,
       errors,
       duration_s: Math.round((now() - t0) / 100) / 10,
+      figure_seconds: jobSeconds,
     };
     const outPath = path.resolve(opts.out);
     fs.writeFileSync(outPath, `${JSON.stringify(report, null, 2)}\n`);
@@ -365,7 +419,8 @@ async function main(): Promise<number> {
       lines.push(`machine: ${mach.nproc} CPUs, ${mach.cpu}, ${mach.memory_gib} GiB, ${mach.kernel}, node ${mach.node}, ${mach.tmux ?? 'no tmux'}; load average ${loadStart.join(' ')} at start, ${mach.loadavg.join(' ')} at end`);
       lines.push(`runs: spawn ${plan.runs.spawn}, flood ${plan.runs.flood}, echo ${plan.runs.echo}×${plan.keys} keys, attach ${plan.runs.attach}, memory ${plan.runs.memory}×${plan.idleSessions} sessions; median of runs (peak PSS: max of runs)`);
       lines.push('');
-      lines.push(table(results, defs, columns));
+      if (ptyUnavailable) lines.push(`pty backend NOT MEASURED: ${ptyUnavailable}`, '');
+      lines.push(table(results, defs, shown));
       lines.push('');
       lines.push('direct: the agent on a pty read by this process, no multiplexer; its idle-memory value is a bare `node` process (the floor for a Node supervisor).');
       for (const n of notes) lines.push(`note: ${n}`);
