@@ -132,9 +132,12 @@ export class TmuxView {
     return this.tmux(['display', '-p', '-t', this.target, '#{pane_dead}']).trim() === '1';
   }
 
-  exitStatus(): number | null {
-    const s = this.tmux(['display', '-p', '-t', this.target, '#{pane_dead_status}']).trim();
-    return s === '' ? null : Number(s);
+  /** How the program in a dead pane ended (null while tmux has not reaped it yet). */
+  exitStatus(): { code: number } | { signal: number } | null {
+    const [code, signal] = this.tmux(['display', '-p', '-t', this.target, '#{pane_dead_status},#{pane_dead_signal}']).trim().split(',');
+    if (code) return { code: Number(code) };
+    if (signal) return { signal: Number(signal) };
+    return null;
   }
 
   /** Waits until the visible text matches. */

@@ -2,13 +2,15 @@ import { UserError } from '../../errors';
 import type { ServerMessage } from '../../protocol/messages';
 import type { AttachOptions } from '../backend';
 import { SupervisorClient } from './client';
-import { BEFORE_REPLAY, ON_LEAVE } from './terminal-modes';
+import { BEFORE_REPLAY, ON_ENTER, ON_LEAVE } from './terminal-modes';
 
 // `agent attach` for the pty backend: the local terminal in raw mode shows the snapshot,
 // then the live stream; keys go to the agent, except the detach key.
 
 /** A lone detach key waits this long for a second press (which sends the key itself). */
 const DOUBLE_PRESS_MS = 300;
+
+function ignoreSignal(): void {}
 
 export async function attachTerminal(id: string, socketPath: string, opts: AttachOptions): Promise<number> {
   const stdin = process.stdin;
@@ -50,13 +52,18 @@ export async function attachTerminal(id: string, socketPath: string, opts: Attac
       process.off('SIGTERM', onTerm);
       stdin.off('data', onInput);
       if (restore) {
+        // Restore and tell first, cooked mode last: once the terminal is cooked again, a
+        // Ctrl-\\ or Ctrl-C typed right behind the detach key is a signal to us; it must
+        // neither find the terminal in the agent's modes nor kill us before we are done.
+        // Put the message under everything the agent drew.
+        stdout.write(`${ON_LEAVE}\x1b[${size().rows};1H\r\n${line ? `${line}\r\n` : ''}${sizeNotice()}`);
+        process.on('SIGQUIT', ignoreSignal);
+        process.on('SIGINT', ignoreSignal);
         try {
           stdin.setRawMode(false);
         } catch {
           /* terminal gone */
         }
-        // Put the message under everything the agent drew.
-        stdout.write(`${ON_LEAVE}\x1b[${size().rows};1H\r\n${line ? `${line}\r\n` : ''}${sizeNotice()}`);
       }
       stdin.pause();
       client.close();
@@ -142,6 +149,7 @@ export async function attachTerminal(id: string, socketPath: string, opts: Attac
     const onTerm = () => leave(`[detached from ${id}]`, 0);
 
     stdin.setRawMode(true);
+    stdout.write(ON_ENTER); // the agent's title replaces the user's until we leave
     stdin.resume();
     stdin.on('data', onInput);
     stdout.on('resize', onResize);

@@ -23,8 +23,11 @@ const MODES_OFF = [
   '\x1b[r', // scroll region: whole screen
 ].join('');
 
+/** Saves the terminal's window title on its title stack (xterm, VTE…; others ignore it). */
+export const ON_ENTER = '\x1b[22;0t';
+
 /** Before a snapshot: leave the alternate screen, reset modes, clear the screen, home. */
 export const BEFORE_REPLAY = `\x1b[?1049l${MODES_OFF}\x1b[H\x1b[2J`;
 
-/** On detach or exit: leave the alternate screen and reset every mode. */
-export const ON_LEAVE = `\x1b[?1049l${MODES_OFF}`;
+/** On detach or exit: leave the alternate screen, reset every mode, the user's title back. */
+export const ON_LEAVE = `\x1b[?1049l${MODES_OFF}\x1b[23;0t`;
