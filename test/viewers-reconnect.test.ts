@@ -76,6 +76,15 @@ describe('viewers that go away', () => {
     const list = JSON.parse((await sb.runAsync(['agent', 'list', '--json'])).stdout) as Array<Record<string, unknown>>;
     expect(list[0]).toMatchObject({ id: 'rc', status: 'Running', viewers: 0 });
 
+    // A closed terminal (SIGHUP to the client) leaves it untouched too.
+    const hung = attachCli('rc');
+    await showsCapture(hung, 'rc');
+    hung.kill('SIGHUP');
+    await hung.exited;
+    await waitFor(async () => (await status(sock)).viewers === 0);
+    expect(await status(sock)).toMatchObject({ agentPid: before.agentPid, ended: false });
+    expect(await captureJson(sb, 'rc')).toEqual(screenBefore);
+
     // Attach again: the exact screen (alternate screen, colours and cursor included).
     const v2 = attachCli('rc');
     await showsCapture(v2, 'rc');

@@ -233,12 +233,16 @@ export class CliViewer {
       this.term.write(d);
     });
     this.exited = new Promise((resolve) =>
-      this.proc.onExit(({ exitCode }) => {
+      this.proc.onExit(({ exitCode, signal }) => {
         this.exitCode = exitCode;
-        resolve(exitCode);
+        this.signal = signal ?? null;
+        // A signalled child shows as exit code 0 plus the signal (node-pty #461): not a success.
+        resolve(signal ? 128 + signal : exitCode);
       }),
     );
   }
+
+  signal: number | null = null;
 
   get pid(): number {
     return this.proc.pid;
