@@ -238,13 +238,15 @@ export class PtyBackend implements Backend {
     // leaves it running). Only a verified orphan is signalled: the recorded pid may
     // belong to someone else by now (after a reboot, surely).
     if (orphanedAgentGroup(rec.agent_pid, toMillis(rec.created_at)).length > 0) {
-      for (const sig of ['SIGHUP', 'SIGTERM'] as const) {
+      // It already had the hangup of its dying terminal: a short wait after SIGHUP, the
+      // supervisor's grace after SIGTERM.
+      for (const [sig, waitMs] of [['SIGHUP', 200], ['SIGTERM', KILL_GRACE_MS]] as const) {
         try {
           process.kill(-rec.agent_pid!, sig);
         } catch {
           /* gone */
         }
-        for (let i = 0; i < 20 && groupAlive(rec.agent_pid); i++) await sleep(50);
+        for (let i = 0; i < waitMs / 50 && groupAlive(rec.agent_pid); i++) await sleep(50);
       }
       if (groupAlive(rec.agent_pid)) {
         try {
