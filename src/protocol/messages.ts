@@ -101,6 +101,7 @@ export type ErrorCode =
   | 'exited'
   | 'timeout'
   | 'unsupported'
+  | 'busy'
   | 'internal';
 export interface ErrorMsg {
   t: 'error';
@@ -120,6 +121,20 @@ export type ServerMessage = Welcome | Snapshot | Output | SizeMsg | ExitMsg | Er
 // ---- decoding ---------------------------------------------------------------------
 
 export class MessageError extends Error {}
+
+/**
+ * A well-formed request whose op (or wait condition) this supervisor does not know: it is
+ * answered with an `unsupported` response, and the connection carries on (a newer client
+ * may ask for things an older supervisor cannot do).
+ */
+export class UnsupportedRequest extends MessageError {
+  constructor(
+    readonly id: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
 
 type Obj = Record<string, unknown>;
 
@@ -199,11 +214,18 @@ export function decodeClientMessage(v: unknown): ClientMessage | null {
   if (!CLIENT_TYPES.has(t)) return null;
   switch (t) {
     case 'hello': {
+      const protocol = uint(v, t, 'protocol');
+      if (protocol !== PROTOCOL_VERSION) {
+        // Another version's hello may hold fields we cannot check: only its version
+        // matters, so that it gets a version-mismatch error rather than bad-message.
+        const client = typeof v.client === 'string' ? v.client.slice(0, 200) : 'unknown';
+        return { t, protocol, client, mode: 'control', readOnly: true, cols: null, rows: null, features: [] };
+      }
       const mode = v.mode ?? 'attach';
       if (mode !== 'attach' && mode !== 'control') bad(t, 'mode', '"attach" or "control"');
       return {
         t,
-        protocol: uint(v, t, 'protocol'),
+        protocol,
         client: optStr(v, t, 'client') ?? 'unknown',
         mode,
         readOnly: bool(v, t, 'readOnly', false),
@@ -223,11 +245,14 @@ export function decodeClientMessage(v: unknown): ClientMessage | null {
   }
 }
 
+/** Node timers fire at once (and warn) past 2^31-1 ms: a longer wait would spin the supervisor. */
+const MAX_TIMER_MS = 0x7fffffff;
+
 function decodeRequest(v: Obj): Request {
   const t = 'request';
   const id = uint(v, t, 'id');
   const op = v.op;
-  const timeoutMs = optUint(v, t, 'timeoutMs');
+  const timeoutMs = optUint(v, t, 'timeoutMs', MAX_TIMER_MS);
   switch (op) {
     case 'status':
     case 'queue-list':
@@ -250,15 +275,17 @@ function decodeRequest(v: Obj): Request {
       return { t, id, op, text: str(v, t, 'text', 8 << 20) };
     case 'wait': {
       const until = v.until;
-      if (until === 'idle') return { t, id, op, until, idleMs: uint(v, t, 'idleMs'), timeoutMs };
+      if (until === 'idle') return { t, id, op, until, idleMs: uint(v, t, 'idleMs', MAX_TIMER_MS), timeoutMs };
       if (until === 'exit') return { t, id, op, until, timeoutMs };
       if (until === 'text') {
         return { t, id, op, until, pattern: str(v, t, 'pattern', 4096), flags: optStr(v, t, 'flags') ?? '', timeoutMs };
       }
+      if (typeof until === 'string') throw new UnsupportedRequest(id, `wait until ${JSON.stringify(until.slice(0, 100))} is not supported`);
       return bad(t, 'until', '"idle", "exit" or "text"');
     }
     default:
-      throw new MessageError(`request.op ${JSON.stringify(op)} is unknown`);
+      if (typeof op === 'string') throw new UnsupportedRequest(id, `request op ${JSON.stringify(op.slice(0, 100))} is not supported`);
+      return bad(t, 'op', 'a string');
   }
 }
 

@@ -1,10 +1,11 @@
 import type * as net from 'node:net';
-import { FrameError, FrameReader, encodeFrame } from '../protocol/framing';
+import { FrameError, FrameReader, MAX_FRAME_BYTES, NO_FRAME, encodeFrame } from '../protocol/framing';
 import {
   type ClientMessage,
   type ErrorCode,
   MessageError,
   type ServerMessage,
+  UnsupportedRequest,
   decodeClientMessage,
 } from '../protocol/messages';
 
@@ -15,6 +16,13 @@ import {
 
 /** Past this many unsent bytes a viewer is behind: it stops getting output until it drains. */
 export const BACKLOG_LIMIT = 1024 * 1024;
+/**
+ * Past this many unsent bytes we stop reading the peer until it reads: a client that
+ * sends requests but never reads the answers must not make us buffer without bound.
+ */
+const READ_PAUSE_BACKLOG = 4 * BACKLOG_LIMIT;
+/** Frames before the hello is accepted are small; junk must not make us buffer 16 MiB. */
+export const HANDSHAKE_MAX_FRAME = 64 * 1024;
 
 let nextId = 1;
 let typedCount = 0;
@@ -38,7 +46,8 @@ export class Connection {
   private cprAskedAt = 0;
   cols: number | null = null;
   rows: number | null = null;
-  private readonly reader = new FrameReader();
+  private readonly reader = new FrameReader(HANDSHAKE_MAX_FRAME);
+  private readPaused = false;
 
   constructor(
     readonly socket: net.Socket,
@@ -48,6 +57,11 @@ export class Connection {
     socket.on('data', (chunk) => this.received(chunk));
     socket.on('error', () => this.close());
     socket.on('close', () => this.close());
+    socket.on('drain', () => {
+      if (!this.readPaused || this.closed) return;
+      this.readPaused = false;
+      socket.resume();
+    });
   }
 
   get closed(): boolean {
@@ -83,20 +97,27 @@ export class Connection {
 
   private received(chunk: Buffer): void {
     if (this.state === 'closed') return;
-    let values: unknown[];
-    try {
-      values = this.reader.push(chunk);
-    } catch (err) {
-      const code = err instanceof FrameError ? err.code : 'malformed';
-      this.fail(code, (err as Error).message);
-      return;
-    }
-    for (const v of values) {
+    this.reader.append(chunk);
+    // One frame at a time: the hello raises the frame limit for the frames after it.
+    for (;;) {
       if (this.closed) return;
+      let v: unknown;
+      try {
+        v = this.reader.read();
+      } catch (err) {
+        this.fail(err instanceof FrameError ? err.code : 'malformed', (err as Error).message);
+        return;
+      }
+      if (v === NO_FRAME) break;
       let msg: ClientMessage | null;
       try {
         msg = decodeClientMessage(v);
       } catch (err) {
+        if (err instanceof UnsupportedRequest) {
+          if (this.state === 'handshake') return this.fail('hello-required', 'the first message must be hello, got request');
+          this.send({ t: 'response', id: err.id, ok: false, result: null, error: { code: 'unsupported', message: err.message } });
+          continue;
+        }
         this.fail('bad-message', err instanceof MessageError ? err.message : String(err));
         return;
       }
@@ -107,6 +128,11 @@ export class Connection {
         this.fail('internal', `supervisor error: ${(err as Error).message}`);
         return;
       }
+      if (this.state !== 'handshake') this.reader.maxFrame = MAX_FRAME_BYTES;
+    }
+    if (!this.closed && !this.readPaused && this.socket.writableLength > READ_PAUSE_BACKLOG) {
+      this.readPaused = true;
+      this.socket.pause();
     }
   }
 
@@ -134,7 +160,10 @@ export class Connection {
     if (this.state === 'closed') return;
     this.socket.end();
     // A peer that never reads must not keep us: force the close after a while.
-    setTimeout(() => this.socket.destroy(), 2000).unref();
+    const force = setTimeout(() => this.socket.destroy(), 2000);
+    force.unref();
+    // Thousands of dropped connections must not each stay referenced by a timer.
+    this.socket.once('close', () => clearTimeout(force));
     this.close();
   }
 
@@ -142,6 +171,7 @@ export class Connection {
     if (this.state === 'closed') return;
     this.state = 'closed';
     this.live = false;
+    this.reader.clear();
     this.onClose(this);
   }
 }

@@ -109,6 +109,7 @@ export class Supervisor {
       if (conn.state === 'handshake') conn.fail('hello-required', 'no hello within 10 s');
     }, HELLO_TIMEOUT_MS);
     timer.unref();
+    socket.once('close', () => clearTimeout(timer)); // else it holds the connection for 10 s
     socket.on('drain', () => this.drained(conn));
   }
 

@@ -15,6 +15,8 @@ interface Waiter {
 }
 
 const TEXT_CHECK_MS = 50;
+/** Pending waits per supervisor: each is checked on every screen change, so they are bounded. */
+export const MAX_WAITERS = 256;
 
 export class Waits {
   private waiters = new Set<Waiter>();
@@ -24,6 +26,11 @@ export class Waits {
   constructor(private readonly sup: Supervisor) {}
 
   add(conn: Connection, id: number, cond: Cond, timeoutMs: number | null): void {
+    if (this.waiters.size >= MAX_WAITERS) {
+      const message = `too many pending waits (${MAX_WAITERS}); try again later`;
+      conn.send({ t: 'response', id, ok: false, result: null, error: { code: 'busy', message } });
+      return;
+    }
     const w: Waiter = { conn, id, cond, timeout: null };
     this.waiters.add(w);
     if (timeoutMs !== null) {
@@ -52,21 +59,23 @@ export class Waits {
     });
   }
 
-  private textMatch(re: RegExp): string | undefined {
-    const m = re.exec(this.sup.screen.visibleText());
+  private textMatch(re: RegExp, text = this.sup.screen.visibleText()): string | undefined {
+    re.lastIndex = 0; // a "g" or "y" flag must not make the next check start mid-screen
+    const m = re.exec(text);
     return m ? m[0] : undefined;
   }
 
   /** Answers every waiter whose condition holds now; arms the timers the others need. */
   private check(): void {
     let nextIdle = Infinity;
+    let text: string | undefined; // the screen once per check, not once per waiter
     for (const w of [...this.waiters]) {
       if (w.cond.until === 'idle') {
         const left = this.sup.activity.msUntilIdle(w.cond.idleMs);
         if (left <= 0) this.answer(w, true);
         else nextIdle = Math.min(nextIdle, left);
       } else if (w.cond.until === 'text') {
-        const m = this.textMatch(w.cond.re);
+        const m = this.textMatch(w.cond.re, (text ??= this.sup.screen.visibleText()));
         if (m !== undefined) this.answer(w, true, m);
       }
     }
