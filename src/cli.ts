@@ -18,9 +18,13 @@ function positiveInt(value: string): number {
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a positive integer');
   return n;
 }
+/** Node timers hold at most 2^31-1 ms (24.8 days); longer waits would fire at once. */
+const MAX_SECONDS = 2_000_000;
 function seconds(value: string): number {
   const n = Number(value);
-  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError('expected a number of seconds');
+  if (!Number.isFinite(n) || n < 0 || n > MAX_SECONDS) {
+    throw new InvalidArgumentError(`expected a number of seconds from 0 to ${MAX_SECONDS}`);
+  }
   return n;
 }
 function collect(value: string, previous: string[] = []): string[] {

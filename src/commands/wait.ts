@@ -24,7 +24,7 @@ function condition(flags: WaitFlags, defaultIdleMs: number): WaitCondition {
   }
   if (flags.idle === true) return { until: 'idle', idleMs: defaultIdleMs };
   const secs = Number(flags.idle);
-  if (!Number.isFinite(secs) || secs < 0) throw new UserError(`Invalid --idle value ${JSON.stringify(flags.idle)}: give seconds`);
+  if (!Number.isFinite(secs) || secs < 0 || secs > 2_000_000) throw new UserError(`Invalid --idle value ${JSON.stringify(flags.idle)}: give seconds`);
   return { until: 'idle', idleMs: Math.round(secs * 1000) };
 }
 
