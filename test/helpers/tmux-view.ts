@@ -61,9 +61,22 @@ export class TmuxView {
     if (r.code !== 0) throw new Error(`tmux new-session ${name} failed: ${r.stderr}`);
   }
 
-  /** A pane showing `agent attach ID` (extra CLI flags after the id). */
+  /**
+   * A pane showing `agent attach ID` (extra CLI flags after the id). A shell around it
+   * prints `[attach exited N]` afterwards: tmux's own #{pane_dead_status} is unreliable here
+   * (a pane's process sometimes stays an unreaped zombie when tmux runs under vitest).
+   */
   static attach(sb: Sandbox, name: string, cols: number, rows: number, id: string, ...flags: string[]): TmuxView {
-    return new TmuxView(sb, name, cols, rows, [process.execPath, CLI, 'agent', 'attach', id, ...flags]);
+    const argv = [process.execPath, CLI, 'agent', 'attach', id, ...flags];
+    // `trap : QUIT`: like an interactive shell, the wrapper survives a stray Ctrl-\\ (a
+    // handler, not an ignore: attach itself starts with the default disposition).
+    return new TmuxView(sb, name, cols, rows, ['bash', '-c', 'trap : QUIT; "$@"; echo "[attach exited $?]"', 'attach', ...argv]);
+  }
+
+  /** The exit code `attach` printed via its wrapper, once it ended. */
+  attachExit(): number | null {
+    const m = /\[attach exited (\d+)\]/.exec(this.text());
+    return m ? Number(m[1]) : null;
   }
 
   private tmux(args: string[]): string {
@@ -130,14 +143,6 @@ export class TmuxView {
   /** True once the program in the pane has ended (the pane stays, remain-on-exit). */
   dead(): boolean {
     return this.tmux(['display', '-p', '-t', this.target, '#{pane_dead}']).trim() === '1';
-  }
-
-  /** How the program in a dead pane ended (null while tmux has not reaped it yet). */
-  exitStatus(): { code: number } | { signal: number } | null {
-    const [code, signal] = this.tmux(['display', '-p', '-t', this.target, '#{pane_dead_status},#{pane_dead_signal}']).trim().split(',');
-    if (code) return { code: Number(code) };
-    if (signal) return { signal: Number(signal) };
-    return null;
   }
 
   /** Waits until the visible text matches. */
