@@ -260,7 +260,7 @@ export async function figEcho(ctx: Ctx, col: Column): Promise<Values> {
     } else {
       s = sys(ctx, col);
       await s.spawn(id, ['sh', '-c', script], ctx.size);
-      await waitUntil(async () => (await s!.capture(id)).includes(readyMark), 15_000, `${readyMark} in the captured screen`, 20);
+      await s.waitText(id, readyMark, 15_000);
       outer = attach(ctx, s, id);
     }
     const o = outer;
@@ -309,7 +309,7 @@ export async function figAttach(ctx: Ctx, col: Column): Promise<Values> {
   await s.spawn(id, ['sh', '-c', script], ctx.size);
   let outer: OuterTerm | null = null;
   try {
-    await waitUntil(async () => (await s.capture(id)).includes(mark), 20_000, `${mark} in the captured screen`, 20);
+    await s.waitText(id, mark, 20_000);
     await sleep(300);
     const t0 = now();
     outer = attach(ctx, s, id);
@@ -366,7 +366,8 @@ export async function figMemory(ctx: Ctx, col: Column): Promise<Values> {
     };
   } finally {
     const errs: string[] = [];
-    await mapLimit(spawned, 4, (id) => s.kill(id).catch((e) => void errs.push(errorText(e))));
+    // `agent kill` mostly waits (the agent's exit, the supervisor's end): many at once.
+    await mapLimit(spawned, 10, (id) => s.kill(id).catch((e) => void errs.push(errorText(e))));
     if (errs.length) throw new BenchError(`could not kill ${errs.length} idle sessions: ${errs[0]}`);
   }
 }

@@ -136,7 +136,7 @@ function makePlan(o: Options): Plan {
     keys: o.keys ?? 300,
     keyGapMs: o.quick ? 2 : 10,
     idleSessions: 20,
-    settleMs: o.quick ? 1500 : 3000,
+    settleMs: o.quick ? 1000 : 3000,
   };
 }
 

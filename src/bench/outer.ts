@@ -170,7 +170,7 @@ export class OuterTerm {
   /** Resolves with the time the condition became true (checked on every chunk received). */
   waitFor(check: () => boolean, timeoutMs: number, what: string): Promise<number> {
     if (check()) return Promise.resolve(now());
-    return new Promise((resolve, reject) => {
+    const p = new Promise<number>((resolve, reject) => {
       const w: Waiter = {
         check,
         resolve,
@@ -182,8 +182,12 @@ export class OuterTerm {
           reject(new BenchError(`timed out after ${timeoutMs} ms waiting for ${what} in the terminal of \`${this.what}\` (${state}; last text: ${shown})`));
         }, timeoutMs),
       };
+      w.timer.unref(); // a forgotten wait never keeps the benchmark alive
       this.waiters.add(w);
     });
+    // A wait cancelled by close() after its caller moved on is no unhandled rejection.
+    p.catch(() => undefined);
+    return p;
   }
 
   waitText(s: string, timeoutMs: number, from = 0): Promise<number> {
@@ -212,7 +216,17 @@ export class OuterTerm {
     this.text = '';
   }
 
+  /** Rejects every pending wait: nothing more will be read. */
+  private cancelWaiters(): void {
+    for (const w of this.waiters) {
+      clearTimeout(w.timer);
+      w.reject(new BenchError(`the terminal of \`${this.what}\` was closed`));
+    }
+    this.waiters.clear();
+  }
+
   async close(timeoutMs = 3000): Promise<void> {
+    this.cancelWaiters();
     if (this.exit) return;
     try {
       this.p.kill('SIGHUP');
@@ -231,6 +245,7 @@ export class OuterTerm {
 
   /** For the Ctrl-C path: no waiting. */
   killNow(): void {
+    this.cancelWaiters();
     try {
       this.p.kill('SIGKILL');
     } catch {

@@ -26,6 +26,8 @@ export interface System {
   spawn(id: string, command: string[], size: Size): Promise<ProcResult>;
   /** The screen as text. */
   capture(id: string): Promise<string>;
+  /** Waits (not timed) until the screen shows `text` (a plain string of letters, digits, -). */
+  waitText(id: string, text: string, timeoutMs: number): Promise<void>;
   /** Starts listening for the agent's exit; resolves once the listener is in place. */
   exitWaiter(id: string, timeoutMs: number): Promise<ExitWaiter>;
   /** The command a user types to attach. */
@@ -87,6 +89,13 @@ export class PtySystem implements System {
 
   async capture(id: string): Promise<string> {
     return (await this.cli(['agent', 'capture', id], 15_000)).stdout;
+  }
+
+  async waitText(id: string, text: string, timeoutMs: number): Promise<void> {
+    // One `agent wait --text` instead of polling `agent capture` (a Node start-up each).
+    const secs = Math.ceil(timeoutMs / 1000);
+    const res = await this.cli(['agent', 'wait', id, '--text', text, '--timeout', String(secs)], timeoutMs + 10_000, false);
+    if (res.code !== 0) throw new BenchError(`\`agent wait ${id} --text ${text}\` ended with ${res.code ?? res.signal}: ${(res.stderr || res.stdout).trim()}`);
   }
 
   async exitWaiter(id: string, timeoutMs: number): Promise<ExitWaiter> {
@@ -210,6 +219,10 @@ export class TmuxSystem implements System {
 
   async capture(id: string): Promise<string> {
     return (await this.tmux(['capture-pane', '-p', '-t', this.target(id)])).stdout;
+  }
+
+  async waitText(id: string, text: string, timeoutMs: number): Promise<void> {
+    await waitUntil(async () => (await this.capture(id)).includes(text), timeoutMs, `${text} on the screen of ${id}`, 20);
   }
 
   async exitWaiter(id: string, timeoutMs: number): Promise<ExitWaiter> {
