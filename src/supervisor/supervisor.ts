@@ -36,6 +36,7 @@ export class Supervisor {
   readonly conns = new Set<Connection>();
   private server!: net.Server;
   private lastDataAt = 0;
+  private bytesIn = 0;
   exitInfo: AgentExit | null = null;
   /** Set once the exit record is on disk. */
   ended = false;
@@ -244,6 +245,7 @@ export class Supervisor {
 
   private output(data: Buffer): void {
     this.lastDataAt = Date.now();
+    this.bytesIn += data.length;
     this.activity.output();
     const seq = this.screen.write(data);
     if (this.screen.unparsedBytes > PARSE_HIGH_WATER) this.agent.pause();
@@ -335,6 +337,7 @@ export class Supervisor {
       await new Promise((r) => setTimeout(r, EXIT_QUIET_MS / 2));
     }
     await this.screen.flush();
+    log(`agent ended (${JSON.stringify(e)}) after ${this.bytesIn} bytes of output, ${this.screen.skippedBytes} fast-forwarded`);
     this.exitInfo = e;
     this.writeEndFiles(e, e.signal ? `killed by ${e.signal}` : `exited with code ${e.code}`);
     this.ended = true;
