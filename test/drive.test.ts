@@ -66,6 +66,18 @@ describe('agent send', () => {
     expect(capture('paste1')).toContain(`GOT ${Buffer.byteLength(text)} BYTES`);
   });
 
+  it('keeps each send whole: text and Enter of concurrent sends never interleave', async () => {
+    const out = path.join(sb.work, 'lines.txt');
+    spawn('many1', ['bash', '-c', `stty -echo; cat > ${out}`]);
+    const texts = Array.from({ length: 10 }, (_, i) => `send number ${i} ${'word '.repeat(20 + i)}`.trim());
+    const results = await Promise.all(texts.map((t) => sb.runAsync(['agent', 'send', 'many1', t, '--enter'])));
+    for (const r of results) expect(r.code, r.stderr).toBe(0);
+    sb.run(['agent', 'send', 'many1', '--key', 'C-d']);
+    await waitFor(() => sb.run(['agent', 'list']).stdout.includes('Stopped'), 20_000);
+    const got = fs.readFileSync(out, 'utf8').split('\n').filter(Boolean);
+    expect(got.sort()).toEqual([...texts].sort());
+  });
+
   it('sends named keys: C-c interrupts a running command', async () => {
     spawn('keys1', ['bash', '--norc', '--noprofile', '-i']);
     sb.run(['agent', 'send', 'keys1', 'sleep 100; echo after-sleep', '--enter']);

@@ -87,10 +87,15 @@ export interface CaptureResult {
 }
 
 export interface SendOptions {
-  /** Raw bytes to type (text plus named keys already encoded). */
+  /** Text to type (may be empty). */
   data: Buffer;
-  /** Send as one bracketed paste when the agent enabled it. */
+  /** Send the text as one bracketed paste when the agent enabled it. */
   paste: boolean;
+  /**
+   * Keys typed after the text, each as its own write (Enter is one). Text and keys are
+   * one unit: two sends at once never interleave.
+   */
+  keys: Buffer[];
 }
 
 export type WaitCondition =

@@ -130,8 +130,16 @@ export class TmuxBackend implements Backend {
   }
 
   async send(rec: SessionRecord, opts: SendOptions): Promise<void> {
-    if (opts.data.length === 0) return;
+    if (opts.data.length === 0 && opts.keys.length === 0) return;
     const name = tmuxName(rec);
+    // Keys as raw bytes (send-keys -H), in the same command list as the paste, so that the
+    // tmux server runs the whole send as one unit.
+    const keys = opts.keys.flatMap((k) => [';', 'send-keys', '-H', '-t', paneTarget(name), ...[...k].map((b) => b.toString(16).padStart(2, '0'))]);
+    if (opts.data.length === 0) {
+      const r = await runTmux(keys.slice(1));
+      if (r.code !== 0) throw new UserError(`Failed to send to tmux session ${name}: ${r.stderr.trim() || `exit code ${r.code}`}`);
+      return;
+    }
     // The buffer name is ours alone, so concurrent sends cannot paste each other's text.
     const buffer = `symposium-${rec.uuid}-${process.pid}-${Date.now()}`;
     let data = opts.data;
@@ -139,7 +147,7 @@ export class TmuxBackend implements Backend {
     if (opts.paste) data = Buffer.from(data.toString('utf8').replaceAll('\x1b[201~', ''), 'utf8');
     // -r: bytes as given (no LF to CR); -p: bracketed only if the agent enabled it.
     const paste = ['paste-buffer', '-d', '-r', ...(opts.paste ? ['-p'] : []), '-b', buffer, '-t', paneTarget(name)];
-    const r = await runTmux(['load-buffer', '-b', buffer, '-', ';', ...paste], data);
+    const r = await runTmux(['load-buffer', '-b', buffer, '-', ';', ...paste, ...keys], data);
     if (r.code !== 0) {
       await runTmux(['delete-buffer', '-b', buffer]);
       if (isNoServer(r.stderr) || isNoSession(r.stderr)) throw new UserError(`Agent session ${rec.uuid} is gone from tmux: cannot send to it`);

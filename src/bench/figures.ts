@@ -204,6 +204,16 @@ export async function figFlood(ctx: Ctx, col: Column, attached: boolean): Promis
     const pids = await s.serverPids([id]);
     const waiter = await s.exitWaiter(id, timeoutMs);
     waiter.done.catch(() => undefined);
+    // When the client shows the last line (if it ever does): the stream's own end, before
+    // the system declares the exit.
+    let clientLastLine: number | null = null;
+    if (outer) {
+      const o = outer;
+      o.waitFor(() => o.tail.includes(ctx.floodEnd), timeoutMs, 'the last line in the client').then(
+        (t) => (clientLastLine = t),
+        () => undefined,
+      );
+    }
     const sampler = new Sampler(pids, 50).start();
     const clientSampler = outer ? new Sampler([outer.p.pid], 50).start() : null;
     let t0: number;
@@ -229,6 +239,8 @@ export async function figFlood(ctx: Ctx, col: Column, attached: boolean): Promis
       mem_samples: mem.samples,
     };
     if (outer && clientMem) {
+      await sleep(20); // a last chunk already read but not yet dispatched
+      if (clientLastLine !== null) v.client_last_line_s = (clientLastLine - t0) / 1000;
       v.client_mchars = outer.chars / 1e6;
       v.client_peak_pss_mib = clientMem.peakPssKiB / 1024;
       v.client_cpu_s = clientMem.cpuSeconds;

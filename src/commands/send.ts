@@ -11,9 +11,8 @@ export async function sendCommand(rawId: string, text: string[], flags: SendFlag
   const keys = (flags.key ?? []).map(encodeKey); // bad key names fail before anything is sent
   const rec = await findSession(rawId);
   requireRunning(rec, 'send to it');
-  const backend = backendFor(rec);
-  if (text.length > 0) await backend.send(rec, { data: Buffer.from(text.join(' '), 'utf8'), paste: true });
-  // Keys and Enter are separate writes: an agent must see the pasted text end first.
-  for (const k of keys) await backend.send(rec, { data: Buffer.from(k, 'utf8'), paste: false });
-  if (flags.enter) await backend.send(rec, { data: Buffer.from('\r'), paste: false });
+  // Keys and Enter are separate writes after the text (an agent must see a paste end
+  // before the key that submits it), but one request: concurrent sends never interleave.
+  const after = [...keys, ...(flags.enter ? ['\r'] : [])].map((k) => Buffer.from(k, 'utf8'));
+  await backendFor(rec).send(rec, { data: Buffer.from(text.join(' '), 'utf8'), paste: true, keys: after });
 }

@@ -35,7 +35,7 @@ export interface Detach {
 export type RequestOp =
   | { op: 'status' }
   | { op: 'capture'; lines: number | null; scrollback: boolean; ansi: boolean }
-  | { op: 'send'; data: Uint8Array; paste: boolean }
+  | { op: 'send'; data: Uint8Array; paste: boolean; keys: Uint8Array[] }
   | { op: 'kill'; graceMs: number }
   | { op: 'queue-add'; text: string }
   | { op: 'queue-list' }
@@ -179,6 +179,18 @@ function bin(o: Obj, t: string, f: string): Uint8Array {
   if (typeof v === 'string') return Buffer.from(v, 'utf8');
   bad(t, f, 'binary (or a string)');
 }
+
+/** Keys after a send: at most 256 of them, each binary (or a string). */
+function binArray(o: Obj, t: string, f: string): Uint8Array[] {
+  const v = o[f];
+  if (v === undefined || v === null) return [];
+  if (!Array.isArray(v) || v.length > 256) bad(t, f, 'an array of at most 256 binaries');
+  return v.map((x) => {
+    if (x instanceof Uint8Array) return x;
+    if (typeof x === 'string') return Buffer.from(x, 'utf8');
+    return bad(t, f, 'an array of binaries (or strings)');
+  });
+}
 function strArray(o: Obj, t: string, f: string): string[] {
   const v = o[f];
   if (v === undefined || v === null) return [];
@@ -268,7 +280,7 @@ function decodeRequest(v: Obj): Request {
         ansi: bool(v, t, 'ansi', false),
       };
     case 'send':
-      return { t, id, op, data: bin(v, t, 'data'), paste: bool(v, t, 'paste', false) };
+      return { t, id, op, data: bin(v, t, 'data'), paste: bool(v, t, 'paste', false), keys: binArray(v, t, 'keys') };
     case 'kill':
       return { t, id, op, graceMs: optUint(v, t, 'graceMs', 600_000) ?? 3000 };
     case 'queue-add':

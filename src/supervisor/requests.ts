@@ -53,8 +53,10 @@ export function handleRequest(sup: Supervisor, c: Connection, r: Request): void 
     }
     case 'send':
       if (sup.ended) return fail(c, r.id, 'exited', 'the agent has exited');
-      sup.typeText(Buffer.from(r.data), r.paste);
-      return ok(c, r.id, { bytes: r.data.length });
+      void sup
+        .type([{ data: Buffer.from(r.data), paste: r.paste }, ...r.keys.map((k) => ({ data: Buffer.from(k), paste: false }))])
+        .then(() => ok(c, r.id, { bytes: r.data.length + r.keys.reduce((n, k) => n + k.length, 0) }));
+      return;
     case 'kill':
       void sup.terminate(r.graceMs).then(() => ok(c, r.id, { exitCode: sup.exitInfo?.code ?? null, exitSignal: sup.exitInfo?.signal ?? null }));
       return;

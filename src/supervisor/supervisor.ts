@@ -25,6 +25,8 @@ const EXIT_MAX_DRAIN_MS = 1000;
 /** A connection that says nothing for this long after connecting is dropped. */
 const HELLO_TIMEOUT_MS = 10_000;
 const MAX_CONNECTIONS = 256;
+/** Between the parts of one send (text, then each key). */
+const KEY_GAP_MS = 50;
 const SERVER_NAME = 'symposium-mcp-supervisor/0.1.0';
 
 export class Supervisor {
@@ -42,6 +44,8 @@ export class Supervisor {
   ended = false;
   private endedWaiters: Array<() => void> = [];
   private lastDeliveryAt = 0;
+  /** The end of the typing in progress (see type()). */
+  private typing: Promise<void> = Promise.resolve();
   private deliveryTimer: NodeJS.Timeout | null = null;
   private readonly files: ReturnType<typeof sessionFiles>;
 
@@ -299,18 +303,37 @@ export class Supervisor {
     if (this.deliveryWait() > 0) return this.scheduleDelivery();
     this.queue.markDelivered(task);
     this.lastDeliveryAt = Date.now();
-    this.typeText(Buffer.from(task.text, 'utf8'), true);
-    // Enter as its own write, a moment later: agents that read a paste as one event
-    // must see the paste end before the key that submits it.
-    setTimeout(() => {
-      this.agent.write('\r');
+    void this.type([
+      { data: Buffer.from(task.text, 'utf8'), paste: true },
+      { data: Buffer.from('\r'), paste: false },
+    ]).then(() => {
       this.lastDeliveryAt = Date.now();
       this.scheduleDelivery();
-    }, 50);
+    });
+  }
+
+  /**
+   * Types parts in order, each as its own write, KEY_GAP_MS apart: agents that read a
+   * paste as one event must see it end before the key that submits it. Sequences from
+   * different requests (and queue deliveries) run one after another, never interleaved.
+   */
+  type(parts: Array<{ data: Buffer; paste: boolean }>): Promise<void> {
+    const run = async () => {
+      let first = true;
+      for (const p of parts) {
+        if (p.data.length === 0) continue;
+        if (!first) await new Promise((r) => setTimeout(r, KEY_GAP_MS));
+        first = false;
+        this.typeText(p.data, p.paste);
+      }
+    };
+    const next = this.typing.then(run, run);
+    this.typing = next;
+    return next;
   }
 
   /** Types text: one bracketed paste when the agent enabled it, else plain bytes. */
-  typeText(data: Buffer, paste: boolean): void {
+  private typeText(data: Buffer, paste: boolean): void {
     if (paste && this.screen.term.modes.bracketedPasteMode) {
       // A paste must not be able to end itself early.
       const clean = Buffer.from(data.toString('utf8').replaceAll('\x1b[201~', ''), 'utf8');

@@ -262,7 +262,7 @@ export class PtyBackend implements Backend {
   }
 
   async send(rec: SessionRecord, opts: SendOptions): Promise<void> {
-    await ask(rec.uuid, { op: 'send', data: opts.data, paste: opts.paste });
+    await ask(rec.uuid, { op: 'send', data: opts.data, paste: opts.paste, keys: opts.keys });
   }
 
   async capture(rec: SessionRecord, opts: CaptureOptions): Promise<CaptureResult> {
