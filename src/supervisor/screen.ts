@@ -224,6 +224,14 @@ export class Screen {
     });
   }
 
+  /**
+   * Serializes now, at the current end of the queue, so that the next attach finds its
+   * snapshot ready: the supervisor calls this when the agent has gone quiet.
+   */
+  warm(): void {
+    this.mark(() => void this.serializeNow());
+  }
+
   private serializeNow(): { seq: number; cols: number; rows: number; data: string } {
     const c = this.cached;
     if (c && c.seq === this.parsedSeq && this.cachedSizeVersion === this.sizeVersion) return c;

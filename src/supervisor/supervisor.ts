@@ -25,6 +25,8 @@ const EXIT_MAX_DRAIN_MS = 1000;
 /** A connection that says nothing for this long after connecting is dropped. */
 const HELLO_TIMEOUT_MS = 10_000;
 const MAX_CONNECTIONS = 256;
+/** Quiet output after which the snapshot is prepared in advance. */
+const WARM_AFTER_MS = 500;
 /** Between the parts of one send (text, then each key). */
 const KEY_GAP_MS = 50;
 const SERVER_NAME = 'symposium-mcp-supervisor/0.1.0';
@@ -38,6 +40,7 @@ export class Supervisor {
   readonly conns = new Set<Connection>();
   private server!: net.Server;
   private lastDataAt = 0;
+  private warmTimer: NodeJS.Timeout | null = null;
   private bytesIn = 0;
   exitInfo: AgentExit | null = null;
   /** Set once the exit record is on disk. */
@@ -250,6 +253,7 @@ export class Supervisor {
   private output(data: Buffer): void {
     this.lastDataAt = Date.now();
     this.bytesIn += data.length;
+    this.warmSoon();
     this.activity.output();
     const seq = this.screen.write(data);
     if (this.screen.unparsedBytes > PARSE_HIGH_WATER) this.agent.pause();
@@ -267,6 +271,26 @@ export class Supervisor {
       if (cprQueries > 0) c.cprAsked(cprQueries);
     }
     this.scheduleDelivery();
+  }
+
+  /**
+   * Once the output has been quiet for WARM_AFTER_MS, serialize the screen in advance: an
+   * attach then shows it at once instead of paying for the serialization (~30 ms per
+   * 1 000 lines of history). One timer, re-armed only when it fires, so a flood costs
+   * nothing per chunk.
+   */
+  private warmSoon(): void {
+    if (this.warmTimer) return;
+    const fire = () => {
+      const quiet = Date.now() - this.lastDataAt;
+      if (quiet < WARM_AFTER_MS) {
+        this.warmTimer = setTimeout(fire, WARM_AFTER_MS - quiet);
+        return;
+      }
+      this.warmTimer = null;
+      if (!this.ended) this.screen.warm();
+    };
+    this.warmTimer = setTimeout(fire, WARM_AFTER_MS);
   }
 
   private parsed(): void {
