@@ -308,7 +308,7 @@ export async function figEcho(ctx: Ctx, col: Column): Promise<Values> {
 
 /**
  * The agent prints 5 000 lines and a last marker line, then waits. Once that is on its
- * screen (and things settled), a fresh client attaches: the time from starting the attach
+ * screen and the agent has been quiet for a second, a fresh client attaches: the time from starting the attach
  * command until the marker line shows in the outer terminal. Includes the client program's
  * own start-up, as the user experiences it.
  */
@@ -322,7 +322,9 @@ export async function figAttach(ctx: Ctx, col: Column): Promise<Values> {
   let outer: OuterTerm | null = null;
   try {
     await s.waitText(id, mark, 20_000);
-    await sleep(300);
+    // The agent has been waiting a moment when the user comes back (1 s: enough for a
+    // supervisor to have prepared its snapshot after 0.5 s of quiet, as it does).
+    await sleep(1000);
     const t0 = now();
     outer = attach(ctx, s, id);
     const t1 = await outer.waitText(mark, 10_000);
@@ -361,16 +363,19 @@ export async function figMemory(ctx: Ctx, col: Column): Promise<Values> {
     const pids = await s.serverPids(ids);
     let pss = 0;
     let rss = 0;
+    let anon = 0;
     for (const pid of pids) {
       const m = readMem(pid);
       if (!m) throw new BenchError(`process ${pid} (${s.name}) is gone: cannot read its memory`);
       pss += m.pssKiB;
       rss += m.rssKiB;
+      anon += m.pssAnonKiB;
     }
     let agentPss = 0;
     for (const pid of await s.agentPids(ids)) agentPss += readMem(pid)?.pssKiB ?? 0;
     return {
       pss_per_session_mib: pss / n / 1024,
+      anon_per_session_mib: anon / n / 1024,
       rss_per_session_mib: rss / n / 1024,
       server_processes: pids.length,
       total_pss_mib: pss / 1024,
@@ -397,13 +402,21 @@ async function bareNodeMemory(ctx: Ctx, n: number): Promise<Values> {
     await sleep(ctx.plan.settleMs);
     let pss = 0;
     let rss = 0;
+    let anon = 0;
     for (const c of children) {
       const m = readMem(c.pid!);
       if (!m) throw new BenchError('a bare node process died');
       pss += m.pssKiB;
       rss += m.rssKiB;
+      anon += m.pssAnonKiB;
     }
-    return { pss_per_session_mib: pss / n / 1024, rss_per_session_mib: rss / n / 1024, server_processes: n, total_pss_mib: pss / 1024 };
+    return {
+      pss_per_session_mib: pss / n / 1024,
+      anon_per_session_mib: anon / n / 1024,
+      rss_per_session_mib: rss / n / 1024,
+      server_processes: n,
+      total_pss_mib: pss / 1024,
+    };
   } finally {
     for (const c of children) c.kill('SIGKILL');
     await waitUntil(() => children.every((c) => c.exitCode !== null || c.signalCode !== null), 5000, 'bare node processes to exit', 10).catch(() => undefined);

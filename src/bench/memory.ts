@@ -6,6 +6,8 @@ import * as fs from 'node:fs';
 export interface MemSample {
   pssKiB: number;
   rssKiB: number;
+  /** The anonymous part of PSS (heap, stacks): the process's own memory, whatever else runs. */
+  pssAnonKiB: number;
 }
 
 /** PSS and RSS of one process, or null when it is gone. */
@@ -18,8 +20,9 @@ export function readMem(pid: number): MemSample | null {
   }
   const pss = /^Pss:\s+(\d+) kB/m.exec(text);
   const rss = /^Rss:\s+(\d+) kB/m.exec(text);
+  const anon = /^Pss_Anon:\s+(\d+) kB/m.exec(text);
   if (!pss || !rss) return null;
-  return { pssKiB: Number(pss[1]), rssKiB: Number(rss[1]) };
+  return { pssKiB: Number(pss[1]), rssKiB: Number(rss[1]), pssAnonKiB: anon ? Number(anon[1]) : NaN };
 }
 
 let ticks = 100;

@@ -13,28 +13,20 @@ export class AnsiStripper {
   /** Returns the printable text (and newlines) of `chunk`. */
   feed(chunk: string): string {
     let out = '';
-    let runStart = -1;
-    const flush = (i: number): void => {
-      if (runStart >= 0) {
-        out += chunk.slice(runStart, i);
-        runStart = -1;
+    let i = 0;
+    const n = chunk.length;
+    while (i < n) {
+      if (this.state === 0) {
+        // Ground: everything up to the next ESC, less the control characters but \n.
+        let j = chunk.indexOf('\x1b', i);
+        if (j < 0) j = n;
+        if (j > i) out += chunk.slice(i, j).replace(CONTROLS, '');
+        if (j < n) this.state = 1;
+        i = j + 1;
+        continue;
       }
-    };
-    for (let i = 0; i < chunk.length; i++) {
-      const c = chunk.charCodeAt(i);
+      const c = chunk.charCodeAt(i++);
       switch (this.state) {
-        case 0: // ground
-          if (c === 0x1b) {
-            flush(i);
-            this.state = 1;
-          } else if (c === 0x0a) {
-            if (runStart < 0) runStart = i;
-          } else if (c < 0x20 || c === 0x7f) {
-            flush(i);
-          } else if (runStart < 0) {
-            runStart = i;
-          }
-          break;
         case 1: // after ESC
           if (c === 0x5b) this.state = 2; // [
           else if (c === 0x5d) this.state = 3; // ]
@@ -59,10 +51,12 @@ export class AnsiStripper {
           break;
       }
     }
-    flush(chunk.length);
     return out;
   }
 }
+
+// C0 controls except \n, and DEL.
+const CONTROLS = /[\x00-\x09\x0b-\x1a\x1c-\x1f\x7f]/g;
 
 export interface OuterOptions {
   cols: number;
@@ -190,8 +184,18 @@ export class OuterTerm {
     return p;
   }
 
+  /** Like waitFor(seen(s, from)), but each check only scans the text that is new. */
   waitText(s: string, timeoutMs: number, from = 0): Promise<number> {
-    return this.waitFor(() => this.seen(s, from), timeoutMs, JSON.stringify(s));
+    let next = from;
+    return this.waitFor(
+      () => {
+        const found = this.seen(s, next);
+        next = Math.max(from, this.mark - s.length + 1);
+        return found;
+      },
+      timeoutMs,
+      JSON.stringify(s),
+    );
   }
 
   /** Resolves once no data has arrived for `quietMs` (bounded by `timeoutMs`). */

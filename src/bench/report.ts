@@ -53,6 +53,7 @@ export function metrics(floodMB: number, idleSessions: number): Metric[] {
     { key: 'echo_p99_ms', figure: 'echo', value: 'p99_ms', label: 'keystroke echo, p99', unit: 'ms', better: 'lower', agg: 'median', digits: 2, target: noSlowerThanTmux },
     { key: 'attach_ms', figure: 'attach', value: 'attach_ms', label: 'attach, 5 000 lines of history', unit: 'ms', better: 'lower', agg: 'median', digits: 1, target: atMost(100, 'ms', true) },
     { key: 'idle_pss_mib', figure: 'memory', value: 'pss_per_session_mib', label: `idle PSS per session (${idleSessions})`, unit: 'MiB', better: 'lower', agg: 'median', digits: 2, target: atMost(15, 'MiB') },
+    { key: 'idle_anon_mib', figure: 'memory', value: 'anon_per_session_mib', label: '  of which private (Pss_Anon)', unit: 'MiB', better: 'lower', agg: 'median', digits: 2 },
     { key: 'flood_detached_peak_pss_mib', figure: 'flood-detached', value: 'peak_pss_mib', label: 'peak PSS in flood, detached', unit: 'MiB', better: 'lower', agg: 'max', digits: 1, target: atMost(150, 'MiB') },
     { key: 'flood_attached_peak_pss_mib', figure: 'flood-attached', value: 'peak_pss_mib', label: 'peak PSS in flood, attached', unit: 'MiB', better: 'lower', agg: 'max', digits: 1, target: atMost(150, 'MiB') },
   ];
