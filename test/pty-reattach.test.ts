@@ -1,83 +1,15 @@
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Sandbox, waitFor } from './helpers/sandbox';
-import { type PaneState, TmuxView, settleEqual } from './helpers/tmux-view';
+import { Sandbox } from './helpers/sandbox';
+import { COLS, ROWS, replayKit } from './helpers/replay';
+import { TmuxView } from './helpers/tmux-view';
 
 // Attaching again and again: each attach shows exactly the current screen (compared with
 // the same program run directly in a tmux pane), and the snapshot joins the live stream
 // without a line shown twice or skipped.
 
-const COLS = 100;
-const ROWS = 30;
-
 let sb: Sandbox;
 afterEach(() => sb?.dispose());
-
-interface Seen {
-  screen: string;
-  history: string;
-  joined: string;
-  alternate: string;
-  state: PaneState;
-}
-
-function seen(v: TmuxView, alternate: boolean, history: boolean): Seen {
-  return {
-    screen: v.capture(),
-    history: history ? v.capture({ scrollback: true }) : '',
-    joined: history ? joinedHistory(v) : '',
-    // The screen hidden under the alternate one (capture-pane -a), when there is one.
-    alternate: alternate ? v.capture({ alternate: true, scrollback: true }) : '',
-    state: v.state(),
-  };
-}
-
-/** History with wrapped lines joined: proves the wrap flags were replayed too. */
-function joinedHistory(v: TmuxView): string {
-  const r = v.sb.tmux(['capture-pane', '-p', '-J', '-S', '-', '-t', v.target]);
-  return r.stdout;
-}
-
-/** Polls until both panes show the same thing, then asserts it (a failure shows the diff). */
-async function expectSame(direct: TmuxView, viewer: TmuxView, alternate = false, history = true): Promise<Seen> {
-  const [a, b] = await settleEqual(
-    () => seen(direct, alternate, history),
-    () => seen(viewer, alternate, history),
-  );
-  expect(b).toEqual(a);
-  return a;
-}
-
-function writeScript(name: string, body: string): string {
-  const file = path.join(sb.work, name);
-  fs.writeFileSync(file, body);
-  return file;
-}
-
-function spawn(id: string, argv: string[], cols = COLS, rows = ROWS): void {
-  const r = sb.run(['agent', 'spawn', '--uuid', id, '--workdir', sb.work, '--cols', String(cols), '--rows', String(rows), '--', ...argv]);
-  expect(r).toMatchObject({ code: 0, stderr: '' });
-}
-
-/** The same program directly in a pane (with the TERM agents get) and as an agent. */
-function startBoth(id: string, argv: string[]): TmuxView {
-  const direct = new TmuxView(sb, 'direct', COLS, ROWS, ['env', 'TERM=xterm-256color', ...argv]);
-  spawn(id, argv);
-  return direct;
-}
-
-async function agentShows(id: string, re: RegExp): Promise<void> {
-  const r = sb.run(['agent', 'wait', id, '--text', re.source, '--timeout', '40'], { timeoutMs: 50_000 });
-  expect(r, r.stderr).toMatchObject({ code: 0 });
-}
-
-async function detach(v: TmuxView, id: string): Promise<void> {
-  v.keys('C-\\');
-  await waitFor(() => v.dead(), 30_000);
-  expect(v.text()).toContain(`[detached from ${id}]`);
-}
-
+const { expectSame, writeScript, spawn, startBoth, agentShows, detach } = replayKit(() => sb);
 
 // Generous: on a loaded CI machine each CLI start alone can take seconds.
 describe('attach, detach, attach again', { timeout: 120_000 }, () => {

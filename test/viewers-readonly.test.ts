@@ -53,7 +53,7 @@ describe('read-only viewers', () => {
     expect(ro.closed).toBe(false);
 
     // Requests on the read-only viewer's own connection.
-    expect(await refused(ro.client.request({ op: 'send', data: Buffer.from('echo RO-SEND-RAN\r'), paste: false }))).toBe('read-only');
+    expect(await refused(ro.client.request({ op: 'send', data: Buffer.from('echo RO-SEND-RAN\r'), paste: false, keys: [] }))).toBe('read-only');
     expect(await refused(ro.client.request({ op: 'kill', graceMs: 100 }))).toBe('read-only');
     // Looking is allowed.
     expect((await ro.client.request({ op: 'status' })).readOnlyViewers).toBe(1);
@@ -62,7 +62,7 @@ describe('read-only viewers', () => {
     const rc = await control(sock, true);
     controls.push(rc);
     expect(rc.welcome.session.readOnly).toBe(true);
-    expect(await refused(rc.request({ op: 'send', data: Buffer.from('echo RC-SEND-RAN\r'), paste: true }))).toBe('read-only');
+    expect(await refused(rc.request({ op: 'send', data: Buffer.from('echo RC-SEND-RAN\r'), paste: true, keys: [] }))).toBe('read-only');
     expect(await refused(rc.request({ op: 'kill', graceMs: 100 }))).toBe('read-only');
     expect(await refused(rc.request({ op: 'queue-add', text: 'echo RC-QUEUE-RAN' }))).toBe('read-only');
     expect(await refused(rc.request({ op: 'queue-clear' }))).toBe('read-only');

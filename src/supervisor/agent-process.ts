@@ -19,8 +19,12 @@ export function signalName(num: number): string {
   return SIGNAL_NAMES.get(num) ?? `SIG${num}`;
 }
 
+/** Writes up to this size skip node-pty's thread-pool queue when it is empty (see write()). */
+const DIRECT_WRITE_MAX = 4096;
 /** After the exit: the output must be quiet this long before the stream may end… */
-const EXIT_READ_QUIET_MS = 100;
+const EXIT_READ_QUIET_MS = 30;
+/** How often a busy or dying agent is checked for its end (see watchForEnd). */
+const END_POLL_MS = 25;
 /** …or a grandchild still writing to the pty gets this long. */
 const EXIT_READ_MAX_MS = 3000;
 
@@ -59,6 +63,7 @@ export class AgentProcess {
     // encoding: null gives Buffers at run time (the typings say string).
     this.pty.onData((d: string | Buffer) => {
       this.lastDataAt = Date.now();
+      this.watchForEnd();
       onData(typeof d === 'string' ? Buffer.from(d, 'utf8') : d);
     });
     this.keepReadingAfterExit();
@@ -94,29 +99,57 @@ export class AgentProcess {
       return;
     }
     const realDestroy = sock.destroy.bind(sock);
-    let deferred = false;
-    sock.destroy = (err?: Error) => {
-      if (deferred) return sock;
-      deferred = true;
+    let releasing = false;
+    /** Once the child is gone: wait for the output to drain, then let the stream end. */
+    this.releaseHold = () => {
+      if (releasing) return;
+      releasing = true;
       const started = Date.now();
       const check = () => {
-        if (sock.destroyed) return;
+        if (sock.destroyed || holdFd === null) return;
         const quiet = Date.now() - this.lastDataAt;
-        if (holdFd !== null && (quiet >= EXIT_READ_QUIET_MS || Date.now() - started >= EXIT_READ_MAX_MS)) {
+        if (quiet >= EXIT_READ_QUIET_MS || Date.now() - started >= EXIT_READ_MAX_MS) {
           // Drained: closing the last slave fd makes the next read end the stream.
           fs.closeSync(holdFd);
           holdFd = null;
           setTimeout(() => {
-            if (!sock.destroyed) realDestroy(err);
+            if (!sock.destroyed) realDestroy();
           }, 1000);
           return;
         }
         setTimeout(check, 20);
       };
       check();
+    };
+    sock.destroy = (err?: Error) => {
+      // Our slave fd is closed: this is the stream ending by itself (EIO after the drain).
+      if (holdFd === null) return realDestroy(err);
+      // node-pty's 200 ms timer after the exit: not yet, the kernel may hold output.
+      this.releaseHold();
       return sock;
     };
   }
+
+  /** Set by keepReadingAfterExit; a no-op when the hold could not be set up. */
+  private releaseHold: () => void = () => {};
+
+  /**
+   * Notices the child's end ourselves, every END_POLL_MS while output flows (and during a
+   * kill), instead of waiting for node-pty's 200 ms timer: the end of a flood, and
+   * `agent kill`, are known sooner. An idle agent has no timer at all.
+   */
+  private watchForEnd(): void {
+    if (this.endWatch || this.exited) return;
+    this.endWatch = setTimeout(() => {
+      this.endWatch = null;
+      if (this.exited) return;
+      if (!pidAlive(this.pty.pid)) return this.releaseHold();
+      if (this.killing || Date.now() - this.lastDataAt < 1000) this.watchForEnd();
+    }, END_POLL_MS);
+  }
+
+  private endWatch: NodeJS.Timeout | null = null;
+  private killing = false;
 
   get pid(): number {
     return this.pty.pid;
@@ -133,7 +166,23 @@ export class AgentProcess {
 
   write(data: string | Buffer): void {
     if (this.exited) return;
-    this.pty.write(data);
+    const buf = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+    // Keystrokes: node-pty queues every write through fs.write on the thread pool, a
+    // thread hop per key. When its queue is empty, a small write goes straight to the
+    // (non-blocking) master fd instead; whatever the kernel does not take, and every
+    // large write, goes through node-pty's queue, which keeps the order.
+    const ws = (this.pty as unknown as { _writeStream?: { _fd?: unknown; _writeQueue?: unknown } })._writeStream;
+    if (buf.length <= DIRECT_WRITE_MAX && ws && typeof ws._fd === 'number' && Array.isArray(ws._writeQueue) && ws._writeQueue.length === 0) {
+      let written = 0;
+      try {
+        written = fs.writeSync(ws._fd, buf);
+      } catch {
+        written = 0; // EAGAIN: the queue retries
+      }
+      if (written < buf.length) this.pty.write(buf.subarray(written));
+      return;
+    }
+    this.pty.write(buf);
   }
 
   resize(cols: number, rows: number): void {
@@ -216,6 +265,8 @@ export class AgentProcess {
   async terminate(graceMs: number): Promise<AgentExit> {
     const done = new Promise<AgentExit>((resolve) => this.onExit(resolve));
     if (this.exited) return done;
+    this.killing = true;
+    this.watchForEnd();
     this.signalGroup('SIGHUP');
     const step = (ms: number) => Promise.race([done, new Promise<null>((r) => setTimeout(() => r(null), ms))]);
     if (await step(Math.min(200, graceMs / 2))) return done;

@@ -36,8 +36,18 @@ export interface CaptureText {
 const BYTES_PER_CELL = 12;
 /** Bytes handed to xterm and not yet parsed, at most (xterm parses in ~12 ms slices). */
 const FEED_BYTES = 256 * 1024;
-/** Below this backlog, fast-forwarding is not worth a scan. */
-const FAST_FORWARD_MIN_BYTES = 2 * 1024 * 1024;
+/**
+ * Below this backlog, fast-forwarding is not worth a scan; and a new attempt waits until
+ * this much more has arrived (one scan per MiB keeps the cost near nothing). It must stay
+ * below the supervisor's pause threshold, or the backlog would never reach it.
+ */
+const FAST_FORWARD_MIN_BYTES = 1024 * 1024;
+/** Output faster than this (bytes per RATE_WINDOW_MS) is a flood: the mirror batches it. */
+const RATE_WINDOW_MS = 50;
+const FLOOD_RATE_BYTES = 512 * 1024;
+/** A flood batch is parsed when this much waits, or after BATCH_MAX_MS. */
+const FLOOD_BATCH_BYTES = 6 * 1024 * 1024;
+const BATCH_MAX_MS = 150;
 
 type Marker = { marker: () => void };
 type Queued = Chunk | Marker;
@@ -62,8 +72,17 @@ export class Screen {
   unparsedBytes = 0;
   /** Bytes skipped by fast-forward (for tests and the log). */
   skippedBytes = 0;
-  /** After a fast-forward attempt, the next waits until this chunk is handed to xterm. */
-  private noSkipUntil = 0;
+  /** Bytes received so far, and when the next fast-forward attempt may be made. */
+  private receivedBytes = 0;
+  private nextSkipAt = 0;
+  /** Flood detection and batching (see holdForBatch). */
+  private markers = 0;
+  private rateWindowStart = 0;
+  private windowBytes = 0;
+  /** Bytes received in the last complete rate window. */
+  private rateBytes = 0;
+  private batchTimer: NodeJS.Timeout | null = null;
+  private batchReleased = false;
   private snapshotWaiters: Array<{ cb: (s: ScreenSnapshot) => void; scrollback: boolean }> = [];
   private snapshotQueued = false;
   private cached: { seq: number; cols: number; rows: number; data: string } | null = null;
@@ -111,14 +130,60 @@ export class Screen {
     const seq = ++this.seq;
     this.queue.push({ seq, data });
     this.unparsedBytes += data.length;
+    this.receivedBytes += data.length;
+    // The arrival rate over RATE_WINDOW_MS windows tells a flood from interactive output.
+    const now = Date.now();
+    if (now - this.rateWindowStart >= RATE_WINDOW_MS) {
+      this.rateBytes = now - this.rateWindowStart < 2 * RATE_WINDOW_MS ? this.windowBytes : 0;
+      this.rateWindowStart = now;
+      this.windowBytes = 0;
+    }
+    this.windowBytes += data.length;
     this.pump();
     return seq;
   }
 
   /** Runs `fn` once everything queued before it is parsed, before anything after it. */
   private mark(fn: () => void): void {
-    this.queue.push({ marker: fn });
+    this.markers++;
+    this.queue.push({
+      marker: () => {
+        this.markers--;
+        fn();
+      },
+    });
     this.pump();
+  }
+
+  /**
+   * During a flood, parsing every chunk as it comes keeps the backlog too short to
+   * fast-forward: the reads and the parser just share the CPU. So while output arrives
+   * faster than FLOOD_BYTES_PER_S, the mirror lets a batch build up (at most
+   * BATCH_MAX_MS, or until FLOOD_BATCH_BYTES are waiting), skips what will scroll away,
+   * and parses the rest. Viewers are not delayed (they get every chunk as it arrives);
+   * only the mirror lags, and any snapshot or flush request ends the wait at once.
+   */
+  private holdForBatch(): boolean {
+    if (!this.fastForwardEnabled || this.markers > 0 || this.batchReleased || this.rateBytes < FLOOD_RATE_BYTES) return false;
+    if (this.unparsedBytes >= FLOOD_BATCH_BYTES) {
+      this.releaseBatch();
+      return false;
+    }
+    if (!this.batchTimer) {
+      this.batchTimer = setTimeout(() => {
+        this.batchTimer = null;
+        this.releaseBatch();
+        this.pump();
+      }, BATCH_MAX_MS);
+    }
+    return true;
+  }
+
+  /** Parse what waits now; the next batch starts once the queue has been fed. */
+  private releaseBatch(): void {
+    this.batchReleased = true;
+    if (this.batchTimer) clearTimeout(this.batchTimer);
+    this.batchTimer = null;
   }
 
   /** Resolves once everything written so far is parsed. */
@@ -127,6 +192,7 @@ export class Screen {
   }
 
   private pump(): void {
+    if (this.queue.length === 0) this.batchReleased = false;
     while (this.queue.length > 0) {
       const head = this.queue[0]!;
       if ('marker' in head) {
@@ -136,7 +202,8 @@ export class Screen {
         continue;
       }
       if (this.inflightBytes >= FEED_BYTES) return;
-      if (this.fastForwardEnabled && this.unparsedBytes >= FAST_FORWARD_MIN_BYTES && head.seq > this.noSkipUntil) {
+      if (this.holdForBatch()) return;
+      if (this.fastForwardEnabled && this.unparsedBytes >= FAST_FORWARD_MIN_BYTES && this.receivedBytes >= this.nextSkipAt) {
         // Let xterm drain first: the cut is only safe from its ground state.
         if (this.inflight.length > 0) return;
         this.fastForward();
@@ -163,8 +230,7 @@ export class Screen {
   /** Skips the start of a plain-text flood that would scroll out of the buffer anyway. */
   private fastForward(): void {
     // Only from the parser's ground state: a cut inside an escape sequence would not be plain.
-    const head = this.queue[0];
-    this.noSkipUntil = head && 'seq' in head ? head.seq : this.seq;
+    this.nextSkipAt = this.receivedBytes + FAST_FORWARD_MIN_BYTES;
     const parser = (this.term as unknown as ParserView)._core?._inputHandler?._parser;
     if (parser?.currentState !== 0) return;
     const chunks: Chunk[] = [];

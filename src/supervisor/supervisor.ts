@@ -17,16 +17,14 @@ import { Waits } from './waits';
 // and control requests on a Unix socket, and records how the agent ended.
 
 /** Parser backlog that pauses reading from the pty (and where reading resumes). */
-const PARSE_HIGH_WATER = 2 * 1024 * 1024;
-const PARSE_LOW_WATER = 256 * 1024;
-/** After node-pty reports the exit, output may still trail (lessons: VS Code waits 250 ms). */
-const EXIT_QUIET_MS = 100;
-const EXIT_MAX_DRAIN_MS = 1000;
+const PARSE_HIGH_WATER = 8 * 1024 * 1024;
+const PARSE_LOW_WATER = 2 * 1024 * 1024;
 /** A connection that says nothing for this long after connecting is dropped. */
 const HELLO_TIMEOUT_MS = 10_000;
 const MAX_CONNECTIONS = 256;
 /** Quiet output after which the snapshot is prepared in advance. */
 const WARM_AFTER_MS = 500;
+const WARM_MIN_LINES = 1000;
 /** Between the parts of one send (text, then each key). */
 const KEY_GAP_MS = 50;
 const SERVER_NAME = 'symposium-mcp-supervisor/0.1.0';
@@ -253,10 +251,9 @@ export class Supervisor {
   private output(data: Buffer): void {
     this.lastDataAt = Date.now();
     this.bytesIn += data.length;
-    this.warmSoon();
-    this.activity.output();
-    const seq = this.screen.write(data);
-    if (this.screen.unparsedBytes > PARSE_HIGH_WATER) this.agent.pause();
+    // Viewers first (keystroke echo latency), the mirror after: the chunk gets the next
+    // sequence number either way, and a viewer not yet live gets it with its snapshot.
+    const seq = this.screen.seq + 1;
     let frame: Buffer | null = null;
     const cprQueries = countCprQueries(data);
     for (const c of this.conns) {
@@ -270,6 +267,10 @@ export class Supervisor {
       c.sendFrame(frame);
       if (cprQueries > 0) c.cprAsked(cprQueries);
     }
+    this.screen.write(data);
+    if (this.screen.unparsedBytes > PARSE_HIGH_WATER) this.agent.pause();
+    this.warmSoon();
+    this.activity.output();
     this.scheduleDelivery();
   }
 
@@ -288,7 +289,9 @@ export class Supervisor {
         return;
       }
       this.warmTimer = null;
-      if (!this.ended) this.screen.warm();
+      // A short history serializes in a few ms anyway; its garbage would only grow the
+      // idle heap (memory counts once per agent).
+      if (!this.ended && this.screen.term.buffer.normal.length >= WARM_MIN_LINES) this.screen.warm();
     };
     this.warmTimer = setTimeout(fire, WARM_AFTER_MS);
   }
@@ -377,12 +380,9 @@ export class Supervisor {
   }
 
   private async agentExited(e: AgentExit): Promise<void> {
-    // Wait for trailing output (a quiet spell), then for xterm to parse all of it.
-    const start = Date.now();
+    // node-pty reports the exit once the pty stream has ended (AgentProcess makes sure the
+    // kernel had nothing left): all output is here, xterm only has to parse it.
     this.agent.resume();
-    while (Date.now() - this.lastDataAt < EXIT_QUIET_MS && Date.now() - start < EXIT_MAX_DRAIN_MS) {
-      await new Promise((r) => setTimeout(r, EXIT_QUIET_MS / 2));
-    }
     await this.screen.flush();
     log(`agent ended (${JSON.stringify(e)}) after ${this.bytesIn} bytes of output, ${this.screen.skippedBytes} fast-forwarded`);
     this.exitInfo = e;
@@ -455,8 +455,8 @@ export class Supervisor {
           clearInterval(poll);
           finish();
         }
-      }, 20);
-    }, 300);
+      }, 10);
+    }, 100);
   }
 
   /** SIGTERM to the supervisor, or a kill request: end the agent the polite way first. */

@@ -225,7 +225,7 @@ export class PtyBackend implements Backend {
       }
     }
     if (!newer) {
-      for (let i = 0; i < 60 && isSupervisorOf(supervisorPid, rec.uuid); i++) await sleep(50);
+      for (let i = 0; i < 150 && isSupervisorOf(supervisorPid, rec.uuid); i++) await sleep(20);
       if (isSupervisorOf(supervisorPid, rec.uuid)) {
         try {
           process.kill(supervisorPid!, 'SIGKILL');
