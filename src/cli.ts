@@ -1,17 +1,8 @@
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
-import { attachCommand } from './commands/attach';
-import { captureCommand } from './commands/capture';
-import { killCommand } from './commands/kill';
-import { listCommand } from './commands/list';
-import { pruneCommand } from './commands/prune';
-import { queueCommand } from './commands/queue';
-import { restartCommand } from './commands/restart';
-import { sendCommand } from './commands/send';
-import { spawnCommand } from './commands/spawn';
-import { waitCommand } from './commands/wait';
 import { UserError, debugEnabled } from './errors';
 
 // The command line: wires each verb to its module. Errors print as `Error: …`, exit 1.
+// Each verb's module loads only when that verb runs: start-up time is paid per command.
 
 function positiveInt(value: string): number {
   const n = Number(value);
@@ -65,14 +56,14 @@ export function buildProgram(): Command {
     .argument('<command...>', 'the agent command and its arguments')
     .passThroughOptions()
     .addHelpText('after', examples('symposium-mcp agent spawn --uuid my-agent-1 --workdir ~/project q chat --resume', 'symposium-mcp agent spawn --uuid fix-42 --workdir . --backend tmux -- claude --continue'))
-    .action(async (command: string[], opts) => spawnCommand(opts, command));
+    .action(async (command: string[], opts) => (await import('./commands/spawn')).spawnCommand(opts, command));
 
   agent
     .command('list')
     .description('list agent sessions with their true status')
     .option('--json', 'machine-readable output with backend, pid, size, viewers, activity')
     .addHelpText('after', examples('symposium-mcp agent list', 'symposium-mcp agent list --json'))
-    .action(async (opts) => listCommand(opts));
+    .action(async (opts) => (await import('./commands/list')).listCommand(opts));
 
   agent
     .command('attach')
@@ -83,7 +74,7 @@ export function buildProgram(): Command {
     .option('--print', 'print the tmux command instead of attaching (tmux backend)')
     .addHelpText('after', examples('symposium-mcp agent attach my-agent-1', 'symposium-mcp agent attach my-agent-1 --read-only --detach-key C-]'))
     .action(async (id: string, opts) => {
-      exitCode = await attachCommand(id, opts);
+      exitCode = await (await import('./commands/attach')).attachCommand(id, opts);
     });
 
   agent
@@ -91,7 +82,7 @@ export function buildProgram(): Command {
     .description('end an agent session and remove its record')
     .argument('<id>', 'session id')
     .addHelpText('after', examples('symposium-mcp agent kill my-agent-1'))
-    .action(async (id: string) => killCommand(id));
+    .action(async (id: string) => (await import('./commands/kill')).killCommand(id));
 
   agent
     .command('send')
@@ -101,7 +92,7 @@ export function buildProgram(): Command {
     .option('--enter', 'press Enter after the text')
     .option('--key <key>', 'a named key: Enter, Escape, Tab, Up, C-c, M-x… (repeatable)', collect)
     .addHelpText('after', examples('symposium-mcp agent send my-agent-1 "Run the tests" --enter', 'symposium-mcp agent send my-agent-1 --key C-c'))
-    .action(async (id: string, text: string[], opts) => sendCommand(id, text, opts));
+    .action(async (id: string, text: string[], opts) => (await import('./commands/send')).sendCommand(id, text, opts));
 
   agent
     .command('queue')
@@ -112,7 +103,7 @@ export function buildProgram(): Command {
     .option('--clear', 'drop tasks not yet delivered')
     .option('--json', 'with --list: machine-readable output')
     .addHelpText('after', examples('symposium-mcp agent queue my-agent-1 "Implement authentication system"', 'symposium-mcp agent queue my-agent-1 --list'))
-    .action(async (id: string, text: string[], opts) => queueCommand(id, text, opts));
+    .action(async (id: string, text: string[], opts) => (await import('./commands/queue')).queueCommand(id, text, opts));
 
   agent
     .command('capture')
@@ -123,7 +114,7 @@ export function buildProgram(): Command {
     .option('--ansi', 'keep colours and attributes')
     .option('--json', 'text, size and cursor position as JSON')
     .addHelpText('after', examples('symposium-mcp agent capture my-agent-1', 'symposium-mcp agent capture my-agent-1 --scrollback --lines 200'))
-    .action(async (id: string, opts) => captureCommand(id, opts));
+    .action(async (id: string, opts) => (await import('./commands/capture')).captureCommand(id, opts));
 
   agent
     .command('wait')
@@ -135,7 +126,7 @@ export function buildProgram(): Command {
     .option('--timeout <seconds>', 'give up after SECONDS, exit code 124', seconds)
     .addHelpText('after', examples('symposium-mcp agent wait my-agent-1 --idle 5 --timeout 600', 'symposium-mcp agent wait my-agent-1 --text "All tests passed"'))
     .action(async (id: string, opts) => {
-      exitCode = await waitCommand(id, opts);
+      exitCode = await (await import('./commands/wait')).waitCommand(id, opts);
     });
 
   agent
@@ -143,13 +134,13 @@ export function buildProgram(): Command {
     .description('start an ended session again with its recorded command')
     .argument('<id>', 'session id')
     .addHelpText('after', examples('symposium-mcp agent restart my-agent-1'))
-    .action(async (id: string) => restartCommand(id, {}));
+    .action(async (id: string) => (await import('./commands/restart')).restartCommand(id, {}));
 
   agent
     .command('prune')
     .description('remove the records of all ended sessions')
     .addHelpText('after', examples('symposium-mcp agent prune'))
-    .action(async () => pruneCommand());
+    .action(async () => (await import('./commands/prune')).pruneCommand());
 
   return program;
 }

@@ -69,6 +69,8 @@ export interface AttachOptions {
   detachKey: number;
   /** Print the command instead of attaching (tmux backend). */
   printOnly: boolean;
+  /** Called once the user sees the session (records last_attached), not before. */
+  onAttached: () => void;
 }
 
 export interface CaptureOptions {

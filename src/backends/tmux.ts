@@ -100,6 +100,7 @@ export class TmuxBackend implements Backend {
       ? ['switch-client', '-t', sessionTarget(name)]
       : ['attach-session', ...(opts.readOnly ? ['-r'] : []), '-t', sessionTarget(name)];
     // The detach key is tmux's own (prefix, then d); opts.detachKey applies to pty sessions.
+    if (process.stdin.isTTY) opts.onAttached(); // without a terminal tmux refuses at once
     const r = spawnSync('tmux', args, { stdio: 'inherit' });
     if (r.error) {
       if ((r.error as NodeJS.ErrnoException).code === 'ENOENT') throw new UserError(TMUX_MISSING);

@@ -27,12 +27,12 @@ export async function attachCommand(rawId: string, flags: AttachFlags): Promise<
   const detachKey = parseDetachKey(flags.detachKey ?? 'C-\\');
   const backend = backendFor(rec);
   const printOnly = flags.print === true || (backend.name === 'tmux' && !process.stdout.isTTY);
-  // Only an attach that can happen counts (stdin must be a terminal).
-  if (!printOnly && process.stdin.isTTY) {
+  // Recorded once the screen is shown: an attach that fails does not count, and the
+  // file's lock and fsync do not delay the first picture.
+  const onAttached = () =>
     updateSessions((map) => {
       const r = map.get(rec.uuid);
       if (r) r.last_attached = now();
     });
-  }
-  return backend.attach(rec, { readOnly: flags.readOnly === true, detachKey, printOnly });
+  return backend.attach(rec, { readOnly: flags.readOnly === true, detachKey, printOnly, onAttached });
 }

@@ -75,6 +75,13 @@ export async function attachTerminal(id: string, socketPath: string, opts: Attac
         case 'snapshot':
           agentSize = { cols: m.cols, rows: m.rows };
           stdout.write(BEFORE_REPLAY + m.data);
+          if (!replayed) {
+            try {
+              opts.onAttached();
+            } catch {
+              /* the record is best effort: the attach goes on */
+            }
+          }
           replayed = true;
           return;
         case 'size':

@@ -86,7 +86,10 @@ export async function spawnTmux(req: SpawnRequest): Promise<SpawnResult> {
         const screen = await readScreen(name, { ansi: false, history: 'all' });
         await runTmux(['kill-session', '-t', sessionTarget(name)]);
         const said = normalizeScreen(screen?.text ?? '', 20).split('\n').filter((l) => l !== '');
-        const why = said.length > 0 ? said.map((l) => `  ${l}`).join('\n') : `  ${firstLine(r.stderr) || 'no output'}`;
+        // tmux may drop a pane's last output when it exits at once: then say what the
+        // shell's exit code means (126: found but not executable, 127: not found).
+        const byCode = pane.exitCode === 126 ? `${req.command[0]}: Permission denied` : `${req.command[0]}: command not found`;
+        const why = said.length > 0 ? said.map((l) => `  ${l}`).join('\n') : `  ${firstLine(r.stderr) || byCode}`;
         throw new UserError(`The agent command failed to start in tmux session ${name} (exit code ${pane.exitCode}):\n${why}`);
       }
       // It ran and ended at once: the next sync records how.
