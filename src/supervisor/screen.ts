@@ -1,4 +1,4 @@
-import { SerializeAddon } from '@xterm/addon-serialize';
+import type { SerializeAddon } from '@xterm/addon-serialize';
 import { Unicode11Addon } from '@xterm/addon-unicode11';
 import { Terminal } from '@xterm/headless';
 import { skippableBytes } from './fast-forward';
@@ -59,7 +59,8 @@ interface ParserView {
 export class Screen {
   readonly term: Terminal;
   readonly modes: ModeTracker;
-  private readonly serializer = new SerializeAddon();
+  /** Loaded on the first snapshot: ~0.8 MB an agent nobody attaches to never pays. */
+  private serializerAddon: SerializeAddon | null = null;
   /** Last chunk received / last chunk parsed. */
   seq = 0;
   parsedSeq = 0;
@@ -106,12 +107,21 @@ export class Screen {
       allowProposedApi: true,
       logLevel: 'off',
     });
-    this.term.loadAddon(this.serializer);
     // Character widths as today's terminals measure them (emoji are wide): with xterm's
     // default Unicode 6 table, a replay shifts everything after an emoji by a column.
     this.term.loadAddon(new Unicode11Addon());
     this.term.unicode.activeVersion = '11';
     this.modes = new ModeTracker(this.term);
+  }
+
+  private serializer(): SerializeAddon {
+    if (!this.serializerAddon) {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { SerializeAddon: Addon } = require('@xterm/addon-serialize') as typeof import('@xterm/addon-serialize');
+      this.serializerAddon = new Addon();
+      this.term.loadAddon(this.serializerAddon);
+    }
+    return this.serializerAddon;
   }
 
   private boundedScrollback(cols: number): number {
@@ -301,14 +311,14 @@ export class Screen {
   private serializeNow(): { seq: number; cols: number; rows: number; data: string } {
     const c = this.cached;
     if (c && c.seq === this.parsedSeq && this.cachedSizeVersion === this.sizeVersion) return c;
-    const data = this.serializer.serialize() + this.modes.tail();
+    const data = this.serializer().serialize() + this.modes.tail();
     this.cached = { seq: this.parsedSeq, cols: this.term.cols, rows: this.term.rows, data };
     this.cachedSizeVersion = this.sizeVersion;
     return this.cached;
   }
 
   private serializeVisible(): { seq: number; cols: number; rows: number; data: string } {
-    const data = this.serializer.serialize({ scrollback: 0 }) + this.modes.tail();
+    const data = this.serializer().serialize({ scrollback: 0 }) + this.modes.tail();
     return { seq: this.parsedSeq, cols: this.term.cols, rows: this.term.rows, data };
   }
 
