@@ -145,6 +145,26 @@ export class Connection {
     this.socket.write(frame);
   }
 
+  /**
+   * Output frames of one event-loop turn leave in one write: libuv reads a flooding pty
+   * up to 32 times per turn, and a syscall per 4 KB chunk would cost more than the chunk.
+   * Uncorked in the same turn's check phase, so a keystroke's echo waits for nothing.
+   */
+  sendOutputFrame(frame: Buffer): void {
+    if (this.state === 'closed' || this.socket.destroyed) return;
+    if (!this.corked) {
+      this.corked = true;
+      this.socket.cork();
+      setImmediate(() => {
+        this.corked = false;
+        this.socket.uncork();
+      });
+    }
+    this.socket.write(frame);
+  }
+
+  private corked = false;
+
   get backlog(): number {
     return this.socket.writableLength;
   }

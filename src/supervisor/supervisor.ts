@@ -264,7 +264,7 @@ export class Supervisor {
         continue;
       }
       frame ??= encodeFrame({ t: 'output', seq, data });
-      c.sendFrame(frame);
+      c.sendOutputFrame(frame);
       if (cprQueries > 0) c.cprAsked(cprQueries);
     }
     this.screen.write(data);

@@ -70,7 +70,24 @@ export async function attachTerminal(id: string, socketPath: string, opts: Attac
       resolve(code);
     };
 
+    const pendingOut: Uint8Array[] = [];
+    const flushOut = () => {
+      if (leaving || pendingOut.length === 0) return;
+      const data = pendingOut.length === 1 ? pendingOut[0]! : Buffer.concat(pendingOut);
+      pendingOut.length = 0;
+      if (!stdout.write(data) && !waitingDrain) {
+        // Our terminal is slow: stop reading; the supervisor sees the backlog and later
+        // sends a fresh snapshot instead of the flood.
+        waitingDrain = true;
+        client.socket.pause();
+        stdout.once('drain', () => {
+          waitingDrain = false;
+          client.socket.resume();
+        });
+      }
+    };
     client.onMessage = (m: ServerMessage) => {
+      if (m.t !== 'output') flushOut(); // keep the order: earlier output first
       switch (m.t) {
         case 'snapshot':
           agentSize = { cols: m.cols, rows: m.rows };
@@ -88,17 +105,9 @@ export async function attachTerminal(id: string, socketPath: string, opts: Attac
           agentSize = { cols: m.cols, rows: m.rows };
           return;
         case 'output':
-          if (!stdout.write(m.data) && !waitingDrain) {
-            // Our terminal is slow: stop reading; the supervisor sees the backlog and
-            // later sends a fresh snapshot instead of the flood. (One frame read can hold
-            // many outputs: one drain listener, not one per output.)
-            waitingDrain = true;
-            client.socket.pause();
-            stdout.once('drain', () => {
-              waitingDrain = false;
-              client.socket.resume();
-            });
-          }
+          // All outputs of one socket read go to the terminal in one write.
+          pendingOut.push(m.data);
+          if (pendingOut.length === 1) process.nextTick(flushOut);
           return;
         case 'exit': {
           const how = m.signal ? `was killed by ${m.signal}` : `exited with code ${m.code}`;
