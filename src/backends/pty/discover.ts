@@ -1,8 +1,9 @@
 import * as fs from 'node:fs';
 import { type SupervisorConfig, readExitRecord, readSupervisorConfig, sessionFiles } from '../../store/session-dir';
-import type { Discovered, Incarnation, Observation } from '../backend';
+import type { Discovered, Incarnation } from '../backend';
 import { SupervisorClient } from './client';
 import { sessionDirIds, socketIds } from './leftovers';
+import { observationFromStatus } from './status';
 
 // Adoption: finds the pty sessions of this home that agent-sessions.json does not list
 // (the file was deleted, or restored from an old copy), from what each session keeps
@@ -20,7 +21,6 @@ function configFor(id: string): SupervisorConfig | null {
   return c && c.id === id ? c : null;
 }
 
-const num = (v: unknown): number | null => (typeof v === 'number' ? v : null);
 
 async function askStatus(sock: string): Promise<Record<string, unknown> | null> {
   let client: SupervisorClient;
@@ -45,16 +45,7 @@ async function discoverLive(id: string, sock: string): Promise<Discovered | null
   if (!st?.isSocket() || st.uid !== process.getuid!()) return null;
   const s = await askStatus(sock);
   if (!s || s.id !== id || s.ended === true) return null; // an ending one leaves its exit record
-  const observation: Observation = {
-    state: 'running',
-    supervisorPid: num(s.supervisorPid),
-    agentPid: num(s.agentPid),
-    cols: num(s.cols) ?? undefined,
-    rows: num(s.rows) ?? undefined,
-    viewers: num(s.viewers) ?? undefined,
-    lastOutputAt: num(s.lastOutputAt),
-    activity: s.activity === 'idle' || s.activity === 'working' ? s.activity : null,
-  };
+  const observation = observationFromStatus(s);
   return { id, incarnation: incarnationOf(config), observation, stillThere: () => fs.existsSync(sock) };
 }
 

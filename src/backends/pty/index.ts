@@ -31,6 +31,7 @@ import { ProtocolFailure, SupervisorClient } from './client';
 import { discoverSessions } from './discover';
 import { groupMembers, isSupervisorOf, orphanedAgentGroup } from './processes';
 import { startSupervisor } from './start-supervisor';
+import { num, observationFromStatus, strOrNull } from './status';
 
 // The pty backend as the CLI sees it: start a supervisor, then talk to it on its socket.
 // When the supervisor is gone, answers come from the files it left (exit record, final
@@ -68,8 +69,6 @@ async function ask(id: string, op: Parameters<SupervisorClient['request']>[0], t
   }
 }
 
-const num = (v: unknown): number | null => (typeof v === 'number' ? v : null);
-const strOrNull = (v: unknown): string | null => (typeof v === 'string' ? v : null);
 
 export class PtyBackend implements Backend {
   readonly name = 'pty' as const;
@@ -154,21 +153,7 @@ export class PtyBackend implements Backend {
     try {
       const client = await connectControl(rec.uuid, 2000);
       try {
-        const s = await client.request({ op: 'status' }, 2000);
-        if (s.ended === true) {
-          return { state: 'ended', exitCode: num(s.exitCode), exitSignal: strOrNull(s.exitSignal), supervisorPid: num(s.supervisorPid) };
-        }
-        const activity = s.activity === 'idle' || s.activity === 'working' ? s.activity : null;
-        return {
-          state: 'running',
-          supervisorPid: num(s.supervisorPid),
-          agentPid: num(s.agentPid),
-          cols: num(s.cols) ?? undefined,
-          rows: num(s.rows) ?? undefined,
-          viewers: num(s.viewers) ?? undefined,
-          lastOutputAt: num(s.lastOutputAt),
-          activity,
-        };
+        return observationFromStatus(await client.request({ op: 'status' }, 2000));
       } finally {
         client.close();
       }
