@@ -1,23 +1,14 @@
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { decodeFile, encodeFile } from '../src/store/codec';
-import { CLI, type RunResult, Sandbox, waitFor } from './helpers/sandbox';
+import { CLI, type RunResult, type Sandbox, sandboxPerTest, waitFor } from './helpers/sandbox';
 
 // Many CLI processes at once on one home (pty backend): the file stays valid and complete,
 // duplicates are refused cleanly, nothing hangs; and the lock's stale and stuck cases.
 
-let sb: Sandbox | undefined;
-afterEach(() => {
-  sb?.dispose();
-  sb = undefined;
-});
-
-function sandbox(): Sandbox {
-  sb = new Sandbox({ SYMPOSIUM_AGENT_BACKEND: 'pty' });
-  return sb;
-}
+const sandbox = sandboxPerTest({ SYMPOSIUM_AGENT_BACKEND: 'pty' });
 
 /** The file decodes, and re-encodes to exactly its own bytes (the documented layout). */
 function checkFile(s: Sandbox): Record<string, Record<string, unknown>> {

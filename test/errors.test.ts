@@ -2,24 +2,18 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type RunResult, Sandbox } from './helpers/sandbox';
+import { type RunResult, type Sandbox, sandboxPerTest } from './helpers/sandbox';
 
 // Issue 7: a full disk, a read-only or blocked SYMPOSIUM_HOME: a clear error that says
 // what to do, and the previous file intact. Errors carry no stack unless SYMPOSIUM_DEBUG=1.
 
-let sb: Sandbox | undefined;
+const sandbox = sandboxPerTest({ SYMPOSIUM_AGENT_BACKEND: 'pty' });
 const mounts: string[] = [];
+// Registered after the sandbox's hook, so it runs before it (hooks unwind as a stack):
+// lazy unmounts, since a supervisor may still hold a file open under the mount point.
 afterEach(() => {
-  // Lazy: a supervisor may still hold a file open under the mount point.
   for (const m of mounts.splice(0)) spawnSync('umount', ['-l', m]);
-  sb?.dispose();
-  sb = undefined;
 });
-
-function sandbox(): Sandbox {
-  sb = new Sandbox({ SYMPOSIUM_AGENT_BACKEND: 'pty' });
-  return sb;
-}
 
 const IS_ROOT = process.getuid?.() === 0;
 

@@ -1,24 +1,15 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { CLI, type RunResult, Sandbox, waitFor } from './helpers/sandbox';
+import { describe, expect, it } from 'vitest';
+import { CLI, type RunResult, type Sandbox, sandboxPerTest, waitFor } from './helpers/sandbox';
 import { TmuxView } from './helpers/tmux-view';
 
 // Issue 7: nobody else gets in (another uid cannot reach a supervisor or read the files;
 // unsafe runtime directories and bad working directories are refused), and what happens
 // to an attached client (its terminal closed, Ctrl-C) never touches the agent.
 
-let sb: Sandbox | undefined;
-afterEach(() => {
-  sb?.dispose();
-  sb = undefined;
-});
-
-function sandbox(): Sandbox {
-  sb = new Sandbox({ SYMPOSIUM_AGENT_BACKEND: 'pty' });
-  return sb;
-}
+const sandbox = sandboxPerTest({ SYMPOSIUM_AGENT_BACKEND: 'pty' });
 
 const IS_ROOT = process.getuid?.() === 0;
 const NOBODY = 65534;

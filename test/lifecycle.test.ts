@@ -1,22 +1,13 @@
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { Sandbox, waitFor } from './helpers/sandbox';
+import { describe, expect, it } from 'vitest';
+import { type Sandbox, sandboxPerTest, waitFor } from './helpers/sandbox';
 
 // Issue 7: the truth about every agent after crashes, file loss and reboots; restart and
 // prune. Real supervisors killed with SIGKILL, real orphaned process groups.
 
-let sb: Sandbox | undefined;
-afterEach(() => {
-  sb?.dispose();
-  sb = undefined;
-});
-
-function sandbox(): Sandbox {
-  sb = new Sandbox({ SYMPOSIUM_AGENT_BACKEND: 'pty' });
-  return sb;
-}
+const sandbox = sandboxPerTest({ SYMPOSIUM_AGENT_BACKEND: 'pty' });
 
 /** An agent that outlives its terminal: it ignores the hangup a dying pty sends. */
 const STUBBORN = ['sh', '-c', 'trap "" HUP; while :; do sleep 1; done'];

@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { pidsWithEnv } from '../proc-env';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -72,26 +73,7 @@ export class Sandbox {
 
   /** Pids of live processes (not this one) whose environment contains `NAME=value`. */
   processesWith(name: string, value: string): number[] {
-    const needle = `${name}=${value}\0`;
-    const pids: number[] = [];
-    let entries: string[];
-    try {
-      entries = fs.readdirSync('/proc');
-    } catch {
-      return pids;
-    }
-    for (const entry of entries) {
-      if (!/^\d+$/.test(entry)) continue;
-      const pid = Number(entry);
-      if (pid === process.pid) continue;
-      try {
-        const env = fs.readFileSync(`/proc/${pid}/environ`, 'latin1');
-        if (env.includes(needle)) pids.push(pid);
-      } catch {
-        /* gone, or not ours to read */
-      }
-    }
-    return pids;
+    return pidsWithEnv(name, value);
   }
 
   /** Every process this benchmark started (directly or not) that is still alive. */

@@ -2,6 +2,8 @@ import { type SpawnSyncReturns, spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { afterEach } from 'vitest';
+import { pidsWithEnv } from '../../src/proc-env';
 
 // One private world per test: its own SYMPOSIUM_HOME, runtime directory and tmux server
 // (TMUX_TMPDIR). dispose() kills every process that carries this sandbox's home in its
@@ -97,20 +99,7 @@ export class Sandbox {
 
   /** Pids of every live process whose environment names this sandbox's home. */
   processes(): number[] {
-    const needle = `SYMPOSIUM_HOME=${this.home}\0`;
-    const pids: number[] = [];
-    for (const entry of fs.readdirSync('/proc')) {
-      if (!/^\d+$/.test(entry)) continue;
-      const pid = Number(entry);
-      if (pid === process.pid) continue;
-      try {
-        const env = fs.readFileSync(`/proc/${pid}/environ`, 'latin1');
-        if (env.includes(needle)) pids.push(pid);
-      } catch {
-        /* gone or not ours */
-      }
-    }
-    return pids;
+    return pidsWithEnv('SYMPOSIUM_HOME', this.home);
   }
 
   dispose(): void {
@@ -146,4 +135,21 @@ export async function waitFor<T>(fn: () => T | undefined | false | null | Promis
     }
     await new Promise((r) => setTimeout(r, stepMs));
   }
+}
+
+/**
+ * A fresh sandbox per call, disposed after each test even when it fails:
+ * `const sandbox = sandboxPerTest({ SYMPOSIUM_AGENT_BACKEND: 'pty' })`, then `sandbox()`.
+ */
+export function sandboxPerTest(extraEnv: NodeJS.ProcessEnv = {}): () => Sandbox {
+  let sb: Sandbox | undefined;
+  afterEach(() => {
+    sb?.dispose();
+    sb = undefined;
+  });
+  return () => {
+    sb?.dispose();
+    sb = new Sandbox(extraEnv);
+    return sb;
+  };
 }
