@@ -63,7 +63,7 @@ export function handleRequest(sup: Supervisor, c: Connection, r: Request): void 
     case 'queue-add': {
       if (sup.ended) return fail(c, r.id, 'exited', 'the agent has exited');
       const t = sup.queue.add(r.text);
-      sup.scheduleDelivery();
+      sup.delivery.schedule();
       return ok(c, r.id, { task: t });
     }
     case 'queue-list':

@@ -6,6 +6,7 @@ import { type SupervisorConfig, sessionFiles, writeJsonAtomic } from '../store/s
 import { Activity } from './activity';
 import { type AgentExit, AgentProcess } from './agent-process';
 import { BACKLOG_LIMIT, Connection } from './connection';
+import { TaskDelivery } from './delivery';
 import { classifyInput, countCprQueries } from './input-kind';
 import { TaskQueue } from './queue';
 import { handleRequest } from './requests';
@@ -44,10 +45,9 @@ export class Supervisor {
   /** Set once the exit record is on disk. */
   ended = false;
   private endedWaiters: Array<() => void> = [];
-  private lastDeliveryAt = 0;
   /** The end of the typing in progress (see type()). */
   private typing: Promise<void> = Promise.resolve();
-  private deliveryTimer: NodeJS.Timeout | null = null;
+  readonly delivery: TaskDelivery;
   private readonly files: ReturnType<typeof sessionFiles>;
 
   constructor(readonly config: SupervisorConfig) {
@@ -61,6 +61,14 @@ export class Supervisor {
     );
     this.queue = new TaskQueue(this.files.queue);
     this.waits = new Waits(this);
+    this.delivery = new TaskDelivery({
+      queue: this.queue,
+      activity: this.activity,
+      idleMs: config.idleMs,
+      accepting: () => this.agent !== undefined && !this.ended,
+      lastTypedAt: () => Math.max(0, ...[...this.conns].map((c) => c.typedAt)),
+      type: (parts) => this.type(parts),
+    });
     this.screen.onParsed = () => this.parsed();
     // Answers to the agent's queries (DA, CPR…) from the headless terminal reach the
     // agent only while no viewer's real terminal is there to answer.
@@ -76,7 +84,7 @@ export class Supervisor {
       this.output(d),
     );
     this.agent.onExit((e) => void this.agentExited(e));
-    this.scheduleDelivery();
+    this.delivery.schedule();
   }
 
   private listen(): Promise<void> {
@@ -271,7 +279,7 @@ export class Supervisor {
     if (this.screen.unparsedBytes > PARSE_HIGH_WATER) this.agent.pause();
     this.warmSoon();
     this.activity.output();
-    this.scheduleDelivery();
+    this.delivery.schedule();
   }
 
   /**
@@ -301,43 +309,7 @@ export class Supervisor {
     this.waits.screenChanged();
   }
 
-  // ---- task queue ------------------------------------------------------------------
-
-  /** Delivers the next queued task once the agent is idle and nobody is typing. */
-  scheduleDelivery(): void {
-    if (this.deliveryTimer || this.ended || !this.agent || !this.queue.next()) return;
-    this.deliveryTimer = setTimeout(() => {
-      this.deliveryTimer = null;
-      this.tryDeliver();
-    }, this.deliveryWait() + 5);
-  }
-
-  /** Milliseconds until a task may be typed: idle, nobody typing, a full quiet spell since the last task. */
-  private deliveryWait(): number {
-    const now = Date.now();
-    const lastTyped = Math.max(0, ...[...this.conns].map((c) => c.typedAt));
-    return Math.max(
-      0,
-      this.activity.msUntilIdle(),
-      lastTyped + this.config.idleMs - now,
-      this.lastDeliveryAt + this.config.idleMs - now,
-    );
-  }
-
-  private tryDeliver(): void {
-    const task = this.queue.next();
-    if (!task || this.ended) return;
-    if (this.deliveryWait() > 0) return this.scheduleDelivery();
-    this.queue.markDelivered(task);
-    this.lastDeliveryAt = Date.now();
-    void this.type([
-      { data: Buffer.from(task.text, 'utf8'), paste: true },
-      { data: Buffer.from('\r'), paste: false },
-    ]).then(() => {
-      this.lastDeliveryAt = Date.now();
-      this.scheduleDelivery();
-    });
-  }
+  // ---- typing ----------------------------------------------------------------------
 
   /**
    * Types parts in order, each as its own write, KEY_GAP_MS apart: agents that read a
@@ -388,7 +360,7 @@ export class Supervisor {
     this.exitInfo = e;
     this.writeEndFiles(e, e.signal ? `killed by ${e.signal}` : `exited with code ${e.code}`);
     this.ended = true;
-    if (this.deliveryTimer) clearTimeout(this.deliveryTimer);
+    this.delivery.stop();
     for (const c of this.conns) {
       if (!c.isViewer || !c.live) continue;
       // A viewer that fell behind gets the final screen first (the exit follows it).
