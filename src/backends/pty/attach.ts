@@ -86,7 +86,7 @@ export async function attachTerminal(id: string, socketPath: string, opts: Attac
         });
       }
     };
-    client.onMessage = (m: ServerMessage) => {
+    const handleMessage = (m: ServerMessage) => {
       if (m.t !== 'output') flushOut(); // keep the order: earlier output first
       switch (m.t) {
         case 'snapshot':
@@ -171,5 +171,9 @@ export async function attachTerminal(id: string, socketPath: string, opts: Attac
     stdout.on('resize', onResize);
     process.on('SIGHUP', onHangup);
     process.on('SIGTERM', onTerm);
+    // Last: messages that arrived with the welcome are delivered on this assignment, and
+    // the terminal must already be raw (a Ctrl-\ typed as soon as the screen shows would
+    // otherwise be a SIGQUIT) with every handler in place.
+    client.onMessage = handleMessage;
   });
 }
