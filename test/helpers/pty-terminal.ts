@@ -24,10 +24,12 @@ export class PtyTerminal {
       this.raw += d;
       this.term.write(d);
     });
+    // Resolved once xterm has parsed everything the program wrote: its last words (a
+    // detach message) are on text() when a test reads it after the exit.
     this.exited = new Promise((resolve) =>
       this.proc.onExit(({ exitCode }) => {
         this.exitCode = exitCode;
-        resolve(exitCode);
+        this.term.write('', () => resolve(exitCode));
       }),
     );
   }
