@@ -222,7 +222,8 @@ describe('agent attach', { timeout: 120_000 }, () => {
     const before = Date.now() / 1000;
     const v = TmuxView.attach(sb, 'viewer', 100, 30, 'l1');
     await v.waitText(/ready/);
-    const at = sb.readSessions().l1?.last_attached as { secs_since_epoch: number; nanos_since_epoch: number };
+    // Written right after the screen is shown (so the file's lock never delays it).
+    const at = await waitFor(() => sb.readSessions().l1?.last_attached as { secs_since_epoch: number; nanos_since_epoch: number } | null);
     expect(Object.keys(at)).toEqual(['secs_since_epoch', 'nanos_since_epoch']);
     expect(at.secs_since_epoch).toBeGreaterThanOrEqual(Math.floor(before));
     expect(at.secs_since_epoch).toBeLessThanOrEqual(Date.now() / 1000 + 1);
