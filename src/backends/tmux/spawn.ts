@@ -89,7 +89,9 @@ export async function spawnTmux(req: SpawnRequest): Promise<SpawnResult> {
         // tmux may drop a pane's last output when it exits at once: then say what the
         // shell's exit code means (126: found but not executable, 127: not found).
         const byCode = pane.exitCode === 126 ? `${req.command[0]}: Permission denied` : `${req.command[0]}: command not found`;
-        const why = said.length > 0 ? said.map((l) => `  ${l}`).join('\n') : `  ${firstLine(r.stderr) || byCode}`;
+        // What tmux kept may be cut short ("sh: 1: exec:"): then the exit code says it.
+        const lines = said.some((l) => /not found|denied/i.test(l)) ? said : [firstLine(r.stderr) || byCode];
+        const why = lines.map((l) => `  ${l}`).join('\n');
         throw new UserError(`The agent command failed to start in tmux session ${name} (exit code ${pane.exitCode}):\n${why}`);
       }
       // It ran and ended at once: the next sync records how.
