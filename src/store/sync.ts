@@ -72,8 +72,11 @@ function applyAll(
   for (const [id, obs] of observations) {
     const rec = map.get(id);
     const seen = seenBefore.get(id);
-    // Only correct the record we observed, not one replaced meanwhile by another command.
+    // Only correct the record we observed: not one replaced meanwhile by another command,
+    // nor one whose state another command changed meanwhile (a spawn that just finished:
+    // our observation of its Starting record is stale). The next command syncs again.
     if (!rec || !seen || toMillis(rec.created_at) !== toMillis(seen.created_at)) continue;
+    if (rec.status !== seen.status || rec.supervisor_pid !== seen.supervisor_pid || rec.agent_pid !== seen.agent_pid) continue;
     applyObservation(rec, obs);
   }
   for (const d of discovered) {
