@@ -6,22 +6,23 @@ import * as fs from 'node:fs';
  */
 export function pidsWithEnv(name: string, value: string): number[] {
   const needle = `${name}=${value}\0`;
-  const pids: number[] = [];
+  return allPids().filter((pid) => {
+    if (pid === process.pid) return false;
+    try {
+      return fs.readFileSync(`/proc/${pid}/environ`, 'latin1').includes(needle);
+    } catch {
+      return false; // gone, or not ours to read
+    }
+  });
+}
+
+/** Every pid in /proc right now (empty where /proc cannot be read). */
+export function allPids(): number[] {
   let entries: string[];
   try {
     entries = fs.readdirSync('/proc');
   } catch {
-    return pids;
+    return [];
   }
-  for (const entry of entries) {
-    if (!/^\d+$/.test(entry)) continue;
-    const pid = Number(entry);
-    if (pid === process.pid) continue;
-    try {
-      if (fs.readFileSync(`/proc/${pid}/environ`, 'latin1').includes(needle)) pids.push(pid);
-    } catch {
-      /* gone, or not ours to read */
-    }
-  }
-  return pids;
+  return entries.filter((e) => /^\d+$/.test(e)).map(Number);
 }

@@ -38,7 +38,6 @@ export class Supervisor {
   agent!: AgentProcess;
   readonly conns = new Set<Connection>();
   private server!: net.Server;
-  private lastDataAt = 0;
   private warmTimer: NodeJS.Timeout | null = null;
   private bytesIn = 0;
   exitInfo: AgentExit | null = null;
@@ -257,13 +256,12 @@ export class Supervisor {
   }
 
   private output(data: Buffer): void {
-    this.lastDataAt = Date.now();
     this.bytesIn += data.length;
     // Viewers first (keystroke echo latency), the mirror after: the chunk gets the next
     // sequence number either way, and a viewer not yet live gets it with its snapshot.
     const seq = this.screen.seq + 1;
     let frame: Buffer | null = null;
-    const cprQueries = countCprQueries(data);
+    let cprQueries = 0;
     for (const c of this.conns) {
       if (!c.live || c.stale) continue;
       if (c.backlog > BACKLOG_LIMIT) {
@@ -271,14 +269,18 @@ export class Supervisor {
         c.stale = true;
         continue;
       }
-      frame ??= encodeFrame({ t: 'output', seq, data });
+      if (!frame) {
+        // Encoded once for all viewers; cursor queries counted only when someone sees them.
+        frame = encodeFrame({ t: 'output', seq, data });
+        cprQueries = countCprQueries(data);
+      }
       c.sendOutputFrame(frame);
       if (cprQueries > 0) c.cprAsked(cprQueries);
     }
     this.screen.write(data);
     if (this.screen.unparsedBytes > PARSE_HIGH_WATER) this.agent.pause();
-    this.warmSoon();
     this.activity.output();
+    this.warmSoon();
     this.delivery.schedule();
   }
 
@@ -291,7 +293,7 @@ export class Supervisor {
   private warmSoon(): void {
     if (this.warmTimer) return;
     const fire = () => {
-      const quiet = Date.now() - this.lastDataAt;
+      const quiet = Date.now() - this.activity.lastOutputAt;
       if (quiet < WARM_AFTER_MS) {
         this.warmTimer = setTimeout(fire, WARM_AFTER_MS - quiet);
         return;

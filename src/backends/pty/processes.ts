@@ -1,4 +1,5 @@
 import * as fs from 'node:fs';
+import { allPids } from '../../proc-env';
 
 // Looking at processes through /proc, for the cases where a supervisor is gone and only
 // pids remain in the record. A recorded pid may have been recycled (after a reboot every
@@ -78,15 +79,8 @@ function isAnySupervisor(pid: number): boolean {
 /** Every live (non-zombie) process of a process group. */
 export function groupMembers(pgid: number): ProcStat[] {
   const out: ProcStat[] = [];
-  let entries: string[];
-  try {
-    entries = fs.readdirSync('/proc');
-  } catch {
-    return out;
-  }
-  for (const e of entries) {
-    if (!/^\d+$/.test(e)) continue;
-    const st = procStat(Number(e));
+  for (const pid of allPids()) {
+    const st = procStat(pid);
     if (st && st.pgid === pgid && st.state !== 'Z' && st.state !== 'X') out.push(st);
   }
   return out;
