@@ -1,5 +1,6 @@
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { UserError, debugEnabled } from './errors';
+import { restoreHeld } from './held-env';
 
 // The command line: wires each verb to its module. Errors print as `Error: …`, exit 1.
 // Each verb's module loads only when that verb runs: start-up time is paid per command.
@@ -172,6 +173,8 @@ export async function main(argv: string[]): Promise<number> {
 
 /** Entry point used by bin/symposium-mcp. */
 export function run(): void {
+  // The launcher held these back from our own start-up; what we start gets them (held-env.ts).
+  restoreHeld(process.env);
   main(process.argv).then(
     (code) => {
       process.exitCode = code;

@@ -99,9 +99,10 @@ describe('agent commands', () => {
   it('without tmux in PATH: a clear error for tmux sessions, list still works', () => {
     const s = sandbox();
     expect(s.run(['agent', 'spawn', '--uuid', 'a', '--workdir', s.work, 'sleep', '30']).code).toBe(0);
-    // node runs by its absolute path; PATH holds nothing at all.
+    // PATH holds only node (the launcher runs `node` from PATH, as `#!/usr/bin/env node` would).
     const empty = path.join(s.dir, 'empty-bin');
     fs.mkdirSync(empty);
+    fs.symlinkSync(process.execPath, path.join(empty, 'node'));
     const env = { PATH: empty };
     const before = fs.readFileSync(s.sessionsFile(), 'utf8');
 

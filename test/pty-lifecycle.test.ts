@@ -100,6 +100,23 @@ describe('pty lifecycle', { timeout: 120_000 }, () => {
     expect(sb.run(['agent', 'list']).stdout).toBe('No active agent sessions\n');
   });
 
+  it('starts the CLI and the supervisor without NODE_EXTRA_CA_CERTS, and gives it back to the agent', () => {
+    sb = new Sandbox();
+    const certs = path.join(sb.dir, 'extra-ca.pem');
+    fs.writeFileSync(certs, '');
+    spawn('ca', ['sh', '-c', 'echo "agent has [$NODE_EXTRA_CA_CERTS] [${SYMPOSIUM_HELD_NODE_EXTRA_CA_CERTS-unset}]"; exec cat'], { NODE_EXTRA_CA_CERTS: certs });
+    const w = sb.run(['agent', 'wait', 'ca', '--text', 'agent has \\[.*\\] \\[.*\\]', '--timeout', '20'], { timeoutMs: 30_000 });
+    expect(w.stdout).toContain(`agent has [${certs}] [unset]`);
+    const pid = sb.readSessions().ca!.supervisor_pid as number;
+    const environ = fs.readFileSync(`/proc/${pid}/environ`, 'latin1').split('\0');
+    expect(environ).not.toContain(`NODE_EXTRA_CA_CERTS=${certs}`);
+    expect(environ).toContain(`SYMPOSIUM_HELD_NODE_EXTRA_CA_CERTS=${certs}`);
+    // The tmux backend's agents get it too (the CLI put it back before starting anything).
+    const t = sb.run(['agent', 'spawn', '--uuid', 'cat', '--backend', 'tmux', '--workdir', sb.work, '--', 'sh', '-c', 'echo "tmux agent has [$NODE_EXTRA_CA_CERTS]"; exec cat'], { env: { NODE_EXTRA_CA_CERTS: certs } });
+    expect(t.code).toBe(0);
+    expect(sb.run(['agent', 'wait', 'cat', '--text', 'tmux agent has \\[.*\\]', '--timeout', '20'], { timeoutMs: 30_000 }).stdout).toContain(`tmux agent has [${certs}]`);
+  });
+
   it('works with no tmux on PATH: spawn, list, send, capture, attach, detach, kill', async () => {
     sb = new Sandbox();
     // PATH holds only what the agent and the CLI need, and no tmux.

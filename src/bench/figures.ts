@@ -118,7 +118,7 @@ export async function figSpawn(ctx: Ctx, col: Column): Promise<Values> {
  */
 export async function figStartup(ctx: Ctx, col: Column): Promise<Values> {
   const [file, args]: [string, string[]] =
-    col === 'pty' ? [process.execPath, [ctx.sb.cli, '--help']] : col === 'tmux' ? ['tmux', ['-V']] : [process.execPath, ['-e', '0']];
+    col === 'pty' ? [ctx.sb.cli, ['--help']] : col === 'tmux' ? ['tmux', ['-V']] : [process.execPath, ['-e', '0']];
   const res = await run(file, args, { env: ctx.sb.env, cwd: ctx.sb.work, timeoutMs: 30_000 });
   return { startup_ms: res.endedAt - res.startedAt };
 }

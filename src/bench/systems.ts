@@ -79,7 +79,7 @@ export class PtySystem implements System {
   constructor(private readonly sb: Sandbox) {}
 
   cli(args: string[], timeoutMs = CLI_TIMEOUT, check = true): Promise<ProcResult> {
-    return run(process.execPath, [this.sb.cli, ...args], { env: this.sb.env, cwd: this.sb.work, timeoutMs, check });
+    return run(this.sb.cli, args, { env: this.sb.env, cwd: this.sb.work, timeoutMs, check });
   }
 
   spawn(id: string, command: string[], size: Size): Promise<ProcResult> {
@@ -100,7 +100,7 @@ export class PtySystem implements System {
 
   async exitWaiter(id: string, timeoutMs: number): Promise<ExitWaiter> {
     const secs = Math.ceil(timeoutMs / 1000);
-    const r = start(process.execPath, [this.sb.cli, 'agent', 'wait', id, '--exit', '--timeout', String(secs)], {
+    const r = start(this.sb.cli, ['agent', 'wait', id, '--exit', '--timeout', String(secs)], {
       env: this.sb.env,
       cwd: this.sb.work,
       timeoutMs: timeoutMs + 10_000,
@@ -116,7 +116,7 @@ export class PtySystem implements System {
   }
 
   attachArgv(id: string): [string, string[]] {
-    return [process.execPath, [this.sb.cli, 'agent', 'attach', id]];
+    return [this.sb.cli, ['agent', 'attach', id]];
   }
 
   async detach(outer: OuterTerm): Promise<void> {

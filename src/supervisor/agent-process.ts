@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as pty from 'node-pty';
+import { restoreHeld } from '../held-env';
 
 // The agent in its pseudo-terminal. It owns the node-pty child and the two traps of
 // node-pty listed in shared/lessons.md: output lost when the pty is paused at exit
@@ -50,6 +51,7 @@ export class AgentProcess {
     env.TERM = 'xterm-256color';
     env.SYMPOSIUM_AGENT = '1';
     delete env.MSGPACKR_NATIVE_ACCELERATION_DISABLED; // ours, not the agent's
+    restoreHeld(env); // held back from the supervisor's own start-up only
     this.pty = pty.spawn(command[0]!, command.slice(1), {
       name: 'xterm-256color',
       cols,

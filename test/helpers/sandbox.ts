@@ -53,7 +53,7 @@ export class Sandbox {
 
   /** Runs the CLI to completion. */
   run(args: string[], opts: { env?: NodeJS.ProcessEnv; input?: string; timeoutMs?: number } = {}): RunResult {
-    const r: SpawnSyncReturns<string> = spawnSync(process.execPath, [CLI, ...args], {
+    const r: SpawnSyncReturns<string> = spawnSync(CLI, args, {
       env: { ...this.env, ...opts.env },
       cwd: this.work,
       encoding: 'utf8',
@@ -66,7 +66,7 @@ export class Sandbox {
   /** Runs the CLI without blocking the test's event loop (for concurrency tests). */
   runAsync(args: string[], opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<RunResult> {
     return new Promise((resolve) => {
-      const child = spawn(process.execPath, [CLI, ...args], {
+      const child = spawn(CLI, args, {
         env: { ...this.env, ...opts.env },
         cwd: this.work,
         stdio: ['ignore', 'pipe', 'pipe'],

@@ -67,7 +67,7 @@ export class TmuxView {
    * (a pane's process sometimes stays an unreaped zombie when tmux runs under vitest).
    */
   static attach(sb: Sandbox, name: string, cols: number, rows: number, id: string, ...flags: string[]): TmuxView {
-    const argv = [process.execPath, CLI, 'agent', 'attach', id, ...flags];
+    const argv = [CLI, 'agent', 'attach', id, ...flags];
     // `trap : QUIT`: like an interactive shell, the wrapper survives a stray Ctrl-\\ (a
     // handler, not an ignore: attach itself starts with the default disposition).
     return new TmuxView(sb, name, cols, rows, ['bash', '-c', 'trap : QUIT; "$@"; echo "[attach exited $?]"', 'attach', ...argv]);

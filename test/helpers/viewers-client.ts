@@ -219,7 +219,7 @@ export class CliViewer {
     this.term = new Terminal({ cols, rows, scrollback: 1000, allowProposedApi: true });
     const env: Record<string, string> = {};
     for (const [k, v] of Object.entries(sb.env)) if (v !== undefined) env[k] = v;
-    this.proc = ptySpawn(process.execPath, [CLI, 'agent', 'attach', id, ...(opts.args ?? [])], {
+    this.proc = ptySpawn(CLI, ['agent', 'attach', id, ...(opts.args ?? [])], {
       name: 'xterm-256color',
       cols,
       rows,

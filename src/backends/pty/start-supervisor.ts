@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { UserError } from '../../errors';
+import { holdBack } from '../../held-env';
 import type { SupervisorConfig } from '../../store/session-dir';
 
 // Starts a supervisor detached in its own session (setsid), stdio to its log, and waits
@@ -19,7 +20,7 @@ export function startSupervisor(config: SupervisorConfig, configPath: string, lo
   const child = spawn(process.execPath, [...SUPERVISOR_NODE_FLAGS, SUPERVISOR_MAIN, configPath], {
     detached: true,
     cwd: config.workdir,
-    env: process.env,
+    env: holdBack(process.env), // the agent gets them back (agent-process.ts)
     stdio: ['ignore', logFd, logFd, 'pipe'],
   });
   fs.closeSync(logFd);
