@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { BEFORE_REPLAY, ON_LEAVE } from '../src/backends/pty/terminal-modes';
+import { BEFORE_REPLAY, ON_LEAVE } from '../src/terminal-modes';
 import { encodeFrame } from '../src/protocol/framing';
 import { type Msg, RawClient, frame, frameOf, mp, socketOf, unmp } from './helpers/raw-client';
 import { ROOT, Sandbox, waitFor } from './helpers/sandbox';

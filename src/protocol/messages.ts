@@ -3,7 +3,7 @@
 
 export const PROTOCOL_VERSION = 1;
 /** Features this implementation speaks; a peer ignores names it does not know. */
-export const FEATURES = ['snapshot-seq', 'read-only', 'resync', 'requests', 'queue', 'wait'] as const;
+export const FEATURES = ['snapshot-seq', 'read-only', 'resync', 'requests', 'queue', 'wait', 'terminal'] as const;
 
 export type Mode = 'attach' | 'control';
 
@@ -18,6 +18,19 @@ export interface Hello {
   cols: number | null;
   rows: number | null;
   features: string[];
+  /** Hand-over (attach only): the client's terminal, for the supervisor to drive itself. */
+  terminal: TerminalHandover | null;
+}
+/**
+ * The client's terminal device: a path to open, and the identity (st_dev, st_ino) of the
+ * file the client holds, which the opened file must match. The detach key is the byte
+ * that, pressed alone, ends the attach (pressed twice, it goes to the agent once).
+ */
+export interface TerminalHandover {
+  path: string;
+  dev: number;
+  ino: number;
+  detachKey: number;
 }
 export interface Input {
   t: 'input';
@@ -58,6 +71,10 @@ export interface SessionInfo {
   rows: number;
   viewerId: number;
   readOnly: boolean;
+  /** The supervisor drives the viewer's terminal itself (hand-over accepted). */
+  terminal: boolean;
+  /** Why a requested hand-over was refused (the client then relays the stream itself). */
+  terminalError: string | null;
 }
 export interface Welcome {
   t: 'welcome';
@@ -73,6 +90,19 @@ export interface Snapshot {
   rows: number;
   reason: 'attach' | 'resync';
   data: string;
+}
+/** Hand-over: the snapshot (then the chunks after it) has been written to the viewer's terminal. */
+export interface Shown {
+  t: 'shown';
+  seq: number;
+  cols: number;
+  rows: number;
+  reason: 'attach' | 'resync';
+}
+/** Hand-over: the detach key was pressed; the supervisor has let go of the terminal. */
+export interface Detached {
+  t: 'detached';
+  reason: 'key';
 }
 export interface Output {
   t: 'output';
@@ -116,7 +146,7 @@ export interface Response {
   error: { code: ErrorCode; message: string } | null;
 }
 
-export type ServerMessage = Welcome | Snapshot | Output | SizeMsg | ExitMsg | ErrorMsg | Response;
+export type ServerMessage = Welcome | Snapshot | Shown | Detached | Output | SizeMsg | ExitMsg | ErrorMsg | Response;
 
 // ---- decoding ---------------------------------------------------------------------
 
@@ -208,6 +238,21 @@ function optDim(o: Obj, t: string, f: string): number | null {
   return o[f] === undefined || o[f] === null ? null : dim(o, t, f);
 }
 
+function optHandover(o: Obj, t: string): TerminalHandover | null {
+  const v = o.terminal;
+  if (v === undefined || v === null) return null;
+  if (!isObj(v)) bad(t, 'terminal', 'a map or nil');
+  const f = `${t}.terminal`;
+  const path = str(v, f, 'path', 4096);
+  if (!path.startsWith('/')) bad(f, 'path', 'an absolute path');
+  return {
+    path,
+    dev: uint(v, f, 'dev', Number.MAX_SAFE_INTEGER),
+    ino: uint(v, f, 'ino', Number.MAX_SAFE_INTEGER),
+    detachKey: optUint(v, f, 'detachKey', 255) ?? 0x1c,
+  };
+}
+
 /** The message type of a decoded value, or null when it has none. */
 export function messageType(v: unknown): string | null {
   return isObj(v) && typeof v.t === 'string' ? v.t : null;
@@ -231,7 +276,7 @@ export function decodeClientMessage(v: unknown): ClientMessage | null {
         // Another version's hello may hold fields we cannot check: only its version
         // matters, so that it gets a version-mismatch error rather than bad-message.
         const client = typeof v.client === 'string' ? v.client.slice(0, 200) : 'unknown';
-        return { t, protocol, client, mode: 'control', readOnly: true, cols: null, rows: null, features: [] };
+        return { t, protocol, client, mode: 'control', readOnly: true, cols: null, rows: null, features: [], terminal: null };
       }
       const mode = v.mode ?? 'attach';
       if (mode !== 'attach' && mode !== 'control') bad(t, 'mode', '"attach" or "control"');
@@ -244,6 +289,7 @@ export function decodeClientMessage(v: unknown): ClientMessage | null {
         cols: optDim(v, t, 'cols'),
         rows: optDim(v, t, 'rows'),
         features: strArray(v, t, 'features'),
+        terminal: mode === 'attach' ? optHandover(v, t) : null,
       };
     }
     case 'input':
@@ -301,7 +347,7 @@ function decodeRequest(v: Obj): Request {
   }
 }
 
-const SERVER_TYPES = new Set(['welcome', 'snapshot', 'output', 'size', 'exit', 'error', 'response']);
+const SERVER_TYPES = new Set(['welcome', 'snapshot', 'shown', 'detached', 'output', 'size', 'exit', 'error', 'response']);
 
 /** Decodes a supervisor message; null for an unknown type (ignored). */
 export function decodeServerMessage(v: unknown): ServerMessage | null {
@@ -326,6 +372,8 @@ export function decodeServerMessage(v: unknown): ServerMessage | null {
           rows: dim(s, 'welcome.session', 'rows'),
           viewerId: uint(s, 'welcome.session', 'viewerId'),
           readOnly: bool(s, 'welcome.session', 'readOnly', false),
+          terminal: bool(s, 'welcome.session', 'terminal', false),
+          terminalError: optStr(s, 'welcome.session', 'terminalError'),
         },
       };
     }
@@ -340,6 +388,16 @@ export function decodeServerMessage(v: unknown): ServerMessage | null {
         data: str(v, t, 'data', 64 << 20),
       };
     }
+    case 'shown':
+      return {
+        t,
+        seq: uint(v, t, 'seq', Number.MAX_SAFE_INTEGER),
+        cols: dim(v, t, 'cols'),
+        rows: dim(v, t, 'rows'),
+        reason: v.reason === 'resync' ? 'resync' : 'attach',
+      };
+    case 'detached':
+      return { t, reason: 'key' };
     case 'output':
       return { t, seq: uint(v, t, 'seq', Number.MAX_SAFE_INTEGER), data: bin(v, t, 'data') };
     case 'size':

@@ -8,6 +8,7 @@ import {
   UnsupportedRequest,
   decodeClientMessage,
 } from '../protocol/messages';
+import type { ViewerTerminal } from './viewer-terminal';
 
 // One client connection as the supervisor sees it: framing, decoding, and the error
 // policy of protocol.md (a malformed or oversized frame closes this connection with an
@@ -46,6 +47,8 @@ export class Connection {
   private cprAskedAt = 0;
   cols: number | null = null;
   rows: number | null = null;
+  /** The viewer's own terminal when it was handed over: output goes there, not in frames. */
+  terminal: ViewerTerminal | null = null;
   private readonly reader = new FrameReader(HANDSHAKE_MAX_FRAME);
   private readPaused = false;
 
@@ -165,13 +168,21 @@ export class Connection {
 
   private corked = false;
 
+  /** What this viewer has not taken yet: its terminal's when handed over, else its socket's. */
   get backlog(): number {
-    return this.socket.writableLength;
+    return this.terminal ? this.terminal.backlog : this.socket.writableLength;
+  }
+
+  /** Lets go of a handed-over terminal (the client restores it once told, or once we are gone). */
+  releaseTerminal(flushMs = 0): Promise<void> {
+    const t = this.terminal;
+    return t ? t.release(flushMs) : Promise.resolve();
   }
 
   /** Sends an error frame and closes the connection once it is flushed. */
   fail(code: ErrorCode, message: string): void {
     if (this.state === 'closed') return;
+    void this.releaseTerminal(); // before the client reads the error and restores its terminal
     this.send({ t: 'error', code, message });
     this.end();
   }
@@ -191,6 +202,7 @@ export class Connection {
     if (this.state === 'closed') return;
     this.state = 'closed';
     this.live = false;
+    void this.releaseTerminal();
     this.reader.clear();
     this.onClose(this);
   }

@@ -3,10 +3,12 @@ import * as net from 'node:net';
 import { encodeFrame } from '../protocol/framing';
 import { type ClientMessage, FEATURES, type Hello, PROTOCOL_VERSION } from '../protocol/messages';
 import { type SupervisorConfig, sessionFiles, writeJsonAtomic } from '../store/session-dir';
+import { BEFORE_REPLAY } from '../terminal-modes';
 import { Activity } from './activity';
 import { type AgentExit, AgentProcess } from './agent-process';
 import { BACKLOG_LIMIT, Connection } from './connection';
 import { TaskDelivery } from './delivery';
+import { takeTerminal } from './handover';
 import { classifyInput, countCprQueries } from './input-kind';
 import { TaskQueue } from './queue';
 import { handleRequest } from './requests';
@@ -28,6 +30,8 @@ const WARM_AFTER_MS = 500;
 const WARM_MIN_LINES = 1000;
 /** Between the parts of one send (text, then each key). */
 const KEY_GAP_MS = 50;
+/** A handed-over terminal gets this long to take the agent's last output before the exit. */
+const EXIT_FLUSH_MS = 1000;
 const SERVER_NAME = 'symposium-mcp-supervisor/0.1.0';
 
 export class Supervisor {
@@ -46,6 +50,8 @@ export class Supervisor {
   private endedWaiters: Array<() => void> = [];
   /** The end of the typing in progress (see type()). */
   private typing: Promise<void> = Promise.resolve();
+  /** Terminals being let go at the end (their last output flushing). */
+  private releasing: Array<Promise<void>> = [];
   readonly delivery: TaskDelivery;
   private readonly files: ReturnType<typeof sessionFiles>;
 
@@ -171,6 +177,7 @@ export class Supervisor {
     c.cols = m.readOnly ? null : m.cols;
     c.rows = m.readOnly ? null : m.rows;
     c.attachedAt = Date.now();
+    const terminalError = m.mode === 'attach' && m.terminal ? takeTerminal(this, c, m.terminal) : null;
     c.send({
       t: 'welcome',
       protocol: PROTOCOL_VERSION,
@@ -184,6 +191,8 @@ export class Supervisor {
         rows: this.screen.rows,
         viewerId: c.id,
         readOnly: c.readOnly,
+        terminal: c.terminal !== null,
+        terminalError,
       },
     });
     if (m.mode !== 'attach') return;
@@ -198,7 +207,7 @@ export class Supervisor {
     if (!changed && c.canWrite) this.agent.nudgeRedraw();
   }
 
-  private input(c: Connection, data: Buffer): void {
+  input(c: Connection, data: Buffer): void {
     if (!c.isViewer && c.state !== 'control') return;
     if (c.readOnly) {
       c.send({ t: 'error', code: 'read-only', message: 'this connection is read-only: input refused' });
@@ -210,8 +219,10 @@ export class Supervisor {
     let out = data;
     if (k.hadAnswers && c.isViewer && answeringViewer(this.conns) !== c) out = k.withoutAnswers;
     if (k.typed && c.isViewer) {
+      // Typing makes a viewer the size owner (`latest`): nothing changes when it already was.
+      const wasLatest = c.typedOrder > 0 && c.typedOrder === lastTypedOrder(this.conns);
       c.markTyped();
-      this.applySize();
+      if (!wasLatest) this.applySize();
     }
     if (out.length > 0) this.agent.write(out);
   }
@@ -243,15 +254,22 @@ export class Supervisor {
     // supervisor (serializing blocks it) and flood that viewer's scrollback with repeats.
     this.screen.snapshot((snap) => {
       if (c.closed) return;
-      c.send({ t: 'snapshot', seq: snap.seq, cols: snap.cols, rows: snap.rows, reason, data: snap.data });
-      for (const ch of snap.after) c.send({ t: 'output', seq: ch.seq, data: ch.data });
+      const t = c.terminal;
+      if (t) {
+        t.write(BEFORE_REPLAY + snap.data);
+        for (const ch of snap.after) t.write(ch.data);
+        c.send({ t: 'shown', seq: snap.seq, cols: snap.cols, rows: snap.rows, reason });
+      } else {
+        c.send({ t: 'snapshot', seq: snap.seq, cols: snap.cols, rows: snap.rows, reason, data: snap.data });
+        for (const ch of snap.after) c.send({ t: 'output', seq: ch.seq, data: ch.data });
+      }
       c.stale = false;
       c.live = true;
       if (this.ended) this.sendExit(c);
     }, reason === 'attach');
   }
 
-  private drained(c: Connection): void {
+  drained(c: Connection): void {
     if (c.stale && !c.closed) this.sendSnapshot(c, 'resync');
   }
 
@@ -261,7 +279,7 @@ export class Supervisor {
     // sequence number either way, and a viewer not yet live gets it with its snapshot.
     const seq = this.screen.seq + 1;
     let frame: Buffer | null = null;
-    let cprQueries = 0;
+    let cprQueries = -1;
     for (const c of this.conns) {
       if (!c.live || c.stale) continue;
       if (c.backlog > BACKLOG_LIMIT) {
@@ -269,12 +287,14 @@ export class Supervisor {
         c.stale = true;
         continue;
       }
-      if (!frame) {
-        // Encoded once for all viewers; cursor queries counted only when someone sees them.
-        frame = encodeFrame({ t: 'output', seq, data });
-        cprQueries = countCprQueries(data);
+      // Cursor queries counted only when someone sees them.
+      if (cprQueries < 0) cprQueries = countCprQueries(data);
+      if (c.terminal) {
+        c.terminal.write(data);
+      } else {
+        frame ??= encodeFrame({ t: 'output', seq, data }); // encoded once for all viewers
+        c.sendOutputFrame(frame);
       }
-      c.sendOutputFrame(frame);
       if (cprQueries > 0) c.cprAsked(cprQueries);
     }
     this.screen.write(data);
@@ -376,7 +396,10 @@ export class Supervisor {
   }
 
   private sendExit(c: Connection): void {
-    c.send({ t: 'exit', code: this.exitInfo?.code ?? null, signal: this.exitInfo?.signal ?? null });
+    const exit = { t: 'exit', code: this.exitInfo?.code ?? null, signal: this.exitInfo?.signal ?? null } as const;
+    if (!c.terminal) return c.send(exit);
+    // The client prints its exit line once told: the terminal must be ours no more.
+    this.releasing.push(c.releaseTerminal(EXIT_FLUSH_MS).then(() => c.send(exit)));
   }
 
   private writeEndFiles(e: AgentExit, reason: string): void {
@@ -418,7 +441,8 @@ export class Supervisor {
     };
     // Viewers get the exit and close; control connections may still ask for the final
     // screen for a moment (a `wait --exit` racing the end).
-    setTimeout(() => {
+    const afterReleases = (fn: () => void) => void Promise.all(this.releasing).then(() => setTimeout(fn, 100));
+    afterReleases(() => {
       // Ending a connection drops it from this.conns at once: keep them to watch their flush.
       const ending = [...this.conns];
       for (const c of ending) c.end();
@@ -430,7 +454,7 @@ export class Supervisor {
           finish();
         }
       }, 10);
-    }, 100);
+    });
   }
 
   /** SIGTERM to the supervisor, or a kill request: end the agent the polite way first. */
@@ -438,6 +462,12 @@ export class Supervisor {
     if (!this.ended) await this.agent.terminate(graceMs);
     await new Promise<void>((r) => this.onEnded(r));
   }
+}
+
+function lastTypedOrder(conns: Iterable<Connection>): number {
+  let n = 0;
+  for (const c of conns) if (c.typedOrder > n) n = c.typedOrder;
+  return n;
 }
 
 export function log(msg: string): void {

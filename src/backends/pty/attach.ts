@@ -1,14 +1,20 @@
+import * as fs from 'node:fs';
+import { DetachKeyFilter } from '../../detach-key';
 import { UserError } from '../../errors';
-import type { ServerMessage } from '../../protocol/messages';
+import type { ServerMessage, TerminalHandover } from '../../protocol/messages';
+import { BEFORE_REPLAY, ON_ENTER, ON_LEAVE, TITLE_RESTORE } from '../../terminal-modes';
 import type { AttachOptions } from '../backend';
 import { SupervisorClient } from './client';
-import { BEFORE_REPLAY, ON_ENTER, ON_LEAVE } from './terminal-modes';
 
-// `agent attach` for the pty backend: the local terminal in raw mode shows the snapshot,
-// then the live stream; keys go to the agent, except the detach key.
+// `agent attach` for the pty backend. The local terminal goes raw; then, as tmux does,
+// the terminal is handed over: the supervisor writes the screen and the live output into
+// it and reads the keys itself (one process between a key and its echo, not two), while
+// this process waits for the end and forwards window size changes. When the supervisor
+// cannot take the terminal (another mount namespace, stdout not the terminal, or
+// SYMPOSIUM_ATTACH_RELAY=1), this process relays the stream and the keys itself.
 
-/** A lone detach key waits this long for a second press (which sends the key itself). */
-const DOUBLE_PRESS_MS = 300;
+/** How long a client leaving on its own waits for the supervisor to let go of the terminal. */
+const RELEASE_WAIT_MS = 1000;
 
 function ignoreSignal(): void {}
 
@@ -21,17 +27,28 @@ export async function attachTerminal(id: string, socketPath: string, opts: Attac
     );
   }
   const size = () => ({ cols: stdout.columns || 80, rows: stdout.rows || 24 });
+  // Raw before the supervisor may read the terminal (keys typed now must not be a line or
+  // a signal); the title saved before the agent's replaces it.
+  stdin.setRawMode(true);
+  stdout.write(ON_ENTER);
   let client: SupervisorClient;
   try {
-    client = await SupervisorClient.connect(socketPath, { mode: 'attach', readOnly: opts.readOnly, ...size() });
+    client = await SupervisorClient.connect(socketPath, {
+      mode: 'attach',
+      readOnly: opts.readOnly,
+      ...size(),
+      terminal: handover(opts.detachKey),
+    });
   } catch (err) {
+    stdout.write(TITLE_RESTORE);
+    stdin.setRawMode(false);
     throw new UserError(`Cannot attach to agent session ${id}: ${(err as Error).message}`);
   }
+  const handedOver = client.welcome.session.terminal;
 
   return new Promise<number>((resolve) => {
     let replayed = false;
     let leaving = false;
-    let pendingDetach: NodeJS.Timeout | null = null;
     let waitingDrain = false;
     /** The agent's window size (from the snapshot and size messages): another viewer may set it. */
     let agentSize: { cols: number; rows: number } | null = null;
@@ -43,14 +60,7 @@ export async function attachTerminal(id: string, socketPath: string, opts: Attac
       return `[${id}'s window is ${agentSize.cols}x${agentSize.rows}, this terminal is ${own.cols}x${own.rows}: ${why}]\r\n`;
     };
 
-    const leave = (line: string | null, code: number, restore = true) => {
-      if (leaving) return;
-      leaving = true;
-      if (pendingDetach) clearTimeout(pendingDetach);
-      stdout.off('resize', onResize);
-      process.off('SIGHUP', onHangup);
-      process.off('SIGTERM', onTerm);
-      stdin.off('data', onInput);
+    const finish = (line: string | null, code: number, restore: boolean) => {
       if (restore) {
         // Restore and tell first, cooked mode last: once the terminal is cooked again, a
         // Ctrl-\\ or Ctrl-C typed right behind the detach key is a signal to us; it must
@@ -69,6 +79,28 @@ export async function attachTerminal(id: string, socketPath: string, opts: Attac
       client.close();
       resolve(code);
     };
+    /**
+     * Ends the attach. `supervisorLetGo`: the supervisor no longer touches our terminal
+     * (it said so, or it is gone); else, with a handed-over terminal, it is asked to let go
+     * first, so that nothing it writes lands after our restore.
+     */
+    const leave = (line: string | null, code: number, opt: { restore?: boolean; supervisorLetGo?: boolean } = {}) => {
+      if (leaving) return;
+      leaving = true;
+      keys?.cancel();
+      stdout.off('resize', onResize);
+      process.off('SIGHUP', onHangup);
+      process.off('SIGTERM', onTerm);
+      stdin.off('data', onInput);
+      const restore = opt.restore ?? true;
+      if (!handedOver || opt.supervisorLetGo || client.socket.destroyed) return finish(line, code, restore);
+      client.send({ t: 'detach' });
+      const timer = setTimeout(() => finish(line, code, restore), RELEASE_WAIT_MS);
+      client.socket.once('close', () => {
+        clearTimeout(timer);
+        finish(line, code, restore);
+      });
+    };
 
     const pendingOut: Uint8Array[] = [];
     const flushOut = () => {
@@ -86,20 +118,26 @@ export async function attachTerminal(id: string, socketPath: string, opts: Attac
         });
       }
     };
+    const shown = (cols: number, rows: number) => {
+      agentSize = { cols, rows };
+      if (!replayed) {
+        try {
+          opts.onAttached();
+        } catch {
+          /* the record is best effort: the attach goes on */
+        }
+      }
+      replayed = true;
+    };
     const handleMessage = (m: ServerMessage) => {
       if (m.t !== 'output') flushOut(); // keep the order: earlier output first
       switch (m.t) {
         case 'snapshot':
-          agentSize = { cols: m.cols, rows: m.rows };
           stdout.write(BEFORE_REPLAY + m.data);
-          if (!replayed) {
-            try {
-              opts.onAttached();
-            } catch {
-              /* the record is best effort: the attach goes on */
-            }
-          }
-          replayed = true;
+          shown(m.cols, m.rows);
+          return;
+        case 'shown':
+          shown(m.cols, m.rows);
           return;
         case 'size':
           agentSize = { cols: m.cols, rows: m.rows };
@@ -109,65 +147,45 @@ export async function attachTerminal(id: string, socketPath: string, opts: Attac
           pendingOut.push(m.data);
           if (pendingOut.length === 1) process.nextTick(flushOut);
           return;
+        case 'detached':
+          leave(`[detached from ${id}]`, 0, { supervisorLetGo: true });
+          return;
         case 'exit': {
           const how = m.signal ? `was killed by ${m.signal}` : `exited with code ${m.code}`;
-          leave(`[${id} ${how}]`, 0);
+          leave(`[${id} ${how}]`, 0, { supervisorLetGo: true });
           return;
         }
         case 'error':
-          leave(`[${id}: ${m.message}]`, 1);
+          leave(`[${id}: ${m.message}]`, 1, { supervisorLetGo: true });
           return;
         default:
           return;
       }
     };
-    client.onClose = () => leave(`[lost connection to ${id}]`, 1);
+    client.onClose = () => leave(`[lost connection to ${id}]`, 1, { supervisorLetGo: true });
 
-    const sendInput = (data: Buffer) => {
-      if (!opts.readOnly && replayed && data.length > 0) client.send({ t: 'input', data });
-    };
-    const key = opts.detachKey;
-    const onInput = (data: Buffer) => {
-      let from = 0;
-      if (pendingDetach && data.length > 0) {
-        clearTimeout(pendingDetach);
-        pendingDetach = null;
-        // Another key right after a lone press: that press was a detach.
-        if (data[0] !== key) return leave(`[detached from ${id}]`, 0);
-        // Second press: the key itself goes to the agent.
-        sendInput(Buffer.from([key]));
-        from = 1;
-      }
-      for (let i = from; i < data.length; i++) {
-        if (data[i] !== key) continue;
-        sendInput(data.subarray(from, i));
-        from = i + 1;
-        if (i + 1 < data.length) {
-          if (data[i + 1] === key) {
-            sendInput(Buffer.from([key]));
-            i++;
-            from = i + 1;
-            continue;
-          }
-          leave(`[detached from ${id}]`, 0);
-          return;
-        }
-        pendingDetach = setTimeout(() => leave(`[detached from ${id}]`, 0), DOUBLE_PRESS_MS);
-        return;
-      }
-      sendInput(data.subarray(from));
-    };
+    // Relaying: our keys, through the detach key, to the supervisor.
+    const keys = handedOver
+      ? null
+      : new DetachKeyFilter(
+          opts.detachKey,
+          (data) => {
+            if (!opts.readOnly && replayed) client.send({ t: 'input', data });
+          },
+          () => leave(`[detached from ${id}]`, 0),
+        );
+    const onInput = (data: Buffer) => keys?.push(data);
     const onResize = () => {
       if (!opts.readOnly) client.send({ t: 'resize', ...size() });
     };
     // The terminal went away (ssh dropped, window closed): leave the agent untouched.
-    const onHangup = () => leave(null, 0, false);
+    const onHangup = () => leave(null, 0, { restore: false });
     const onTerm = () => leave(`[detached from ${id}]`, 0);
 
-    stdin.setRawMode(true);
-    stdout.write(ON_ENTER); // the agent's title replaces the user's until we leave
-    stdin.resume();
-    stdin.on('data', onInput);
+    if (!handedOver) {
+      stdin.resume();
+      stdin.on('data', onInput);
+    }
     stdout.on('resize', onResize);
     process.on('SIGHUP', onHangup);
     process.on('SIGTERM', onTerm);
@@ -176,4 +194,22 @@ export async function attachTerminal(id: string, socketPath: string, opts: Attac
     // otherwise be a SIGQUIT) with every handler in place.
     client.onMessage = handleMessage;
   });
+}
+
+/**
+ * What the supervisor needs to take our terminal: its path and identity. None when output
+ * does not go to the same terminal (`attach | tee log`): then we relay.
+ */
+function handover(detachKey: number): TerminalHandover | null {
+  if (process.env.SYMPOSIUM_ATTACH_RELAY === '1') return null;
+  try {
+    const input = fs.fstatSync(0);
+    const output = fs.fstatSync(1);
+    if (input.dev !== output.dev || input.ino !== output.ino) return null;
+    const path = fs.readlinkSync('/proc/self/fd/0');
+    if (!path.startsWith('/')) return null;
+    return { path, dev: input.dev, ino: input.ino, detachKey };
+  } catch {
+    return null;
+  }
 }

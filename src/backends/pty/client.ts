@@ -6,6 +6,7 @@ import {
   PROTOCOL_VERSION,
   type RequestOp,
   type ServerMessage,
+  type TerminalHandover,
   type Welcome,
   decodeServerMessage,
 } from '../../protocol/messages';
@@ -28,6 +29,8 @@ export interface ConnectOptions {
   readOnly?: boolean;
   cols?: number | null;
   rows?: number | null;
+  /** Attach only: offer the supervisor our terminal (it may refuse; see welcome.session). */
+  terminal?: TerminalHandover | null;
   timeoutMs?: number;
 }
 
@@ -76,6 +79,7 @@ export class SupervisorClient {
           cols: opts.cols ?? null,
           rows: opts.rows ?? null,
           features: [...FEATURES],
+          terminal: opts.terminal ?? null,
         });
       });
       socket.on('error', (err) => {

@@ -1,6 +1,7 @@
-// What the attach client writes to its own terminal around a session: a reset before a
+// What a viewer's terminal is sent around a session: a reset before a
 // replay (so the snapshot lands on a known state) and a full reset of every mode an agent
 // may have turned on when it leaves (agent-deck #394, zmx: terminals left broken).
+// The attach client writes them, or the supervisor when the terminal was handed over.
 
 const MODES_OFF = [
   '\x1b[?1l', // application cursor keys
@@ -25,9 +26,11 @@ const MODES_OFF = [
 
 /** Saves the terminal's window title on its title stack (xterm, VTE…; others ignore it). */
 export const ON_ENTER = '\x1b[22;0t';
+/** Takes it back. */
+export const TITLE_RESTORE = '\x1b[23;0t';
 
 /** Before a snapshot: leave the alternate screen, reset modes, clear the screen, home. */
 export const BEFORE_REPLAY = `\x1b[?1049l${MODES_OFF}\x1b[H\x1b[2J`;
 
 /** On detach or exit: leave the alternate screen, reset every mode, the user's title back. */
-export const ON_LEAVE = `\x1b[?1049l${MODES_OFF}\x1b[23;0t`;
+export const ON_LEAVE = `\x1b[?1049l${MODES_OFF}${TITLE_RESTORE}`;

@@ -1,0 +1,47 @@
+import { DetachKeyFilter } from '../detach-key';
+import type { TerminalHandover } from '../protocol/messages';
+import type { Connection } from './connection';
+import { HandoverRefused, ViewerTerminal } from './viewer-terminal';
+
+// Taking over a viewer's terminal (protocol.md §9): its keys go through the detach key,
+// then to the agent like any viewer's input; when it hangs up the viewer is gone.
+
+export interface HandoverHost {
+  /** Keys from a viewer (checked and delivered as `input` messages are). */
+  input(c: Connection, data: Buffer): void;
+  /** The viewer's terminal took all that was queued for it. */
+  drained(c: Connection): void;
+}
+
+/** Takes the terminal for `c`; returns why not when it cannot (the client then relays). */
+export function takeTerminal(host: HandoverHost, c: Connection, h: TerminalHandover): string | null {
+  let terminal: ViewerTerminal;
+  try {
+    terminal = ViewerTerminal.open(h);
+  } catch (err) {
+    return err instanceof HandoverRefused ? err.message : `cannot take the terminal: ${(err as Error).message}`;
+  }
+  c.terminal = terminal;
+  const keys = new DetachKeyFilter(
+    h.detachKey,
+    (data) => {
+      if (!c.readOnly) host.input(c, data); // a read-only viewer's keys only detach
+    },
+    () => detachByKey(c),
+  );
+  terminal.onInput = (data) => keys.push(data);
+  terminal.onGone = () => {
+    keys.cancel();
+    c.end();
+  };
+  terminal.onDrain = () => host.drained(c);
+  return null;
+}
+
+/** The client restores its terminal when told, so it is told only once we have let go. */
+function detachByKey(c: Connection): void {
+  void c.releaseTerminal().then(() => {
+    c.send({ t: 'detached', reason: 'key' });
+    c.end();
+  });
+}

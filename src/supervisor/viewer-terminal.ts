@@ -1,0 +1,147 @@
+import * as fs from 'node:fs';
+import * as tty from 'node:tty';
+import type { TerminalHandover } from '../protocol/messages';
+
+// A viewer's own terminal, handed over by its attach client as tmux's client hands its
+// tty to the server: the supervisor writes the screen and the output straight into it and
+// reads the keys from it, so a keystroke and its echo cross one process, not two. The
+// client keeps the terminal's modes (it made it raw) and gets it back untouched once
+// released: after a release nothing more is read from it or written to it.
+
+export class HandoverRefused extends Error {}
+
+export class ViewerTerminal {
+  private readonly stream: tty.ReadStream;
+  private corked = false;
+  private released = false;
+  private closed = false;
+  private closedWaiters: Array<() => void> = [];
+  onInput: (data: Buffer) => void = () => {};
+  /** The terminal went away (hung up, closed): the viewer is gone. */
+  onGone: () => void = () => {};
+  onDrain: () => void = () => {};
+
+  /** Opens the client's terminal; throws HandoverRefused when it is not safely the same one. */
+  static open(h: TerminalHandover): ViewerTerminal {
+    let fd: number;
+    try {
+      // O_NOCTTY: the supervisor leads its own session, and a terminal it merely opens must
+      // never become its controlling terminal (its hang-up would kill the supervisor).
+      fd = fs.openSync(h.path, fs.constants.O_RDWR | fs.constants.O_NOCTTY | fs.constants.O_NONBLOCK);
+    } catch (err) {
+      throw new HandoverRefused(`cannot open ${h.path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
+    try {
+      const st = fs.fstatSync(fd);
+      if (!tty.isatty(fd)) throw new HandoverRefused(`${h.path} is not a terminal`);
+      // Another devpts (a container) can have a /dev/pts/N of its own: the very file the
+      // client holds, or nothing.
+      if (st.dev !== h.dev || st.ino !== h.ino) throw new HandoverRefused(`${h.path} here is not the client's terminal`);
+      if (typeof process.getuid === 'function' && st.uid !== process.getuid()) {
+        throw new HandoverRefused(`${h.path} belongs to another user`);
+      }
+      return new ViewerTerminal(fd);
+    } catch (err) {
+      fs.closeSync(fd);
+      throw err;
+    }
+  }
+
+  private constructor(private readonly fd: number) {
+    this.stream = new tty.ReadStream(fd);
+    this.stream.on('data', (d: Buffer) => {
+      if (!this.released) this.onInput(d);
+    });
+    const gone = () => {
+      if (!this.released) this.onGone();
+    };
+    this.stream.on('end', gone);
+    this.stream.on('error', gone); // EIO: the terminal hung up
+    this.stream.on('drain', () => {
+      if (!this.released) this.onDrain();
+    });
+    this.stream.on('close', () => {
+      this.closed = true;
+      // libuv drives a reopened copy of the terminal; the descriptor we opened is ours to close.
+      try {
+        fs.closeSync(this.fd);
+      } catch {
+        /* closed */
+      }
+      for (const w of this.closedWaiters) w();
+      this.closedWaiters = [];
+    });
+  }
+
+  /**
+   * The first write of an event-loop turn goes out at once (a keystroke's echo is usually
+   * alone); the rest of that turn's output is corked into one write (libuv reads a
+   * flooding pty up to 32 times per turn), uncorked in the same turn's check phase.
+   */
+  write(data: Buffer | string): void {
+    if (this.released) return;
+    if (!this.busyTurn) {
+      this.busyTurn = true;
+      setImmediate(this.endTurn);
+      if (this.stream.writableLength === 0) {
+        // Straight to the terminal: our descriptor shares its open file with the stream's
+        // (libuv reopened the device onto it), and nothing is queued ahead. What the
+        // terminal does not take now goes through the stream, still in order.
+        const buf = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+        let written = 0;
+        try {
+          written = fs.writeSync(this.fd, buf);
+        } catch {
+          written = 0; // EAGAIN: the terminal is full
+        }
+        if (written < buf.length) this.stream.write(buf.subarray(written));
+        return;
+      }
+    } else if (!this.corked) {
+      this.corked = true;
+      this.stream.cork();
+    }
+    this.stream.write(data);
+  }
+
+  private busyTurn = false;
+  private readonly endTurn = () => {
+    this.busyTurn = false;
+    if (!this.corked) return;
+    this.corked = false;
+    this.stream.uncork();
+  };
+
+  /** Bytes accepted and not yet written to the terminal. */
+  get backlog(): number {
+    return this.stream.writableLength;
+  }
+
+  /**
+   * Lets go of the terminal: reads stop at once; what is already queued is written for
+   * up to `flushMs` (the end of the agent's output before its exit line), then dropped.
+   * Resolves once the descriptor is closed.
+   */
+  release(flushMs = 0): Promise<void> {
+    if (!this.released) {
+      this.released = true;
+      this.stream.pause();
+      if (this.corked) {
+        this.corked = false;
+        this.stream.uncork();
+      }
+      const destroy = () => this.stream.destroy();
+      if (flushMs > 0 && this.stream.writableLength > 0 && !this.stream.destroyed) {
+        const timer = setTimeout(destroy, flushMs);
+        this.stream.once('drain', () => {
+          clearTimeout(timer);
+          destroy();
+        });
+      } else {
+        destroy();
+      }
+    }
+    if (this.closed) return Promise.resolve();
+    return new Promise((r) => this.closedWaiters.push(r));
+  }
+}
