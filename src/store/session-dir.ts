@@ -54,13 +54,16 @@ export function sessionFiles(id: string, dir = sessionDir(id)) {
   };
 }
 
-/** Atomic replace: temp file, fsync, rename. */
-export function writeJsonAtomic(file: string, value: unknown): void {
+/**
+ * Atomic replace: temp file, fsync, rename. `durable: false` skips the fsync, for copies
+ * that a power cut may lose (a reader then finds the old file, or a broken one it refuses).
+ */
+export function writeJsonAtomic(file: string, value: unknown, durable = true): void {
   const tmp = `${file}.tmp-${process.pid}`;
   const fd = fs.openSync(tmp, 'w', 0o600);
   try {
     fs.writeFileSync(fd, JSON.stringify(value));
-    fs.fsyncSync(fd);
+    if (durable) fs.fsyncSync(fd);
   } finally {
     fs.closeSync(fd);
   }

@@ -106,6 +106,7 @@ export class AgentProcess {
     this.releaseHold = () => {
       if (releasing) return;
       releasing = true;
+      this.goneAt = Date.now();
       const started = Date.now();
       const check = () => {
         if (sock.destroyed || holdFd === null) return;
@@ -131,6 +132,9 @@ export class AgentProcess {
       return sock;
     };
   }
+
+  /** When the child was first seen gone (ms), for the log. */
+  goneAt = 0;
 
   /** Set by keepReadingAfterExit; a no-op when the hold could not be set up. */
   private releaseHold: () => void = () => {};

@@ -38,6 +38,9 @@ export class Connection {
   live = false;
   /** Fell behind: dropped from the stream until it drains, then resynced by snapshot. */
   stale = false;
+  /** When it was last resynced, and the timer of a resync put off during a flood. */
+  resyncedAt = 0;
+  resyncTimer: NodeJS.Timeout | null = null;
   /** When this viewer last typed a real key (ms), and its rank among all typing (ties in a ms happen). */
   typedAt = 0;
   typedOrder = 0;
@@ -202,6 +205,7 @@ export class Connection {
     if (this.state === 'closed') return;
     this.state = 'closed';
     this.live = false;
+    if (this.resyncTimer) clearTimeout(this.resyncTimer);
     void this.releaseTerminal();
     this.reader.clear();
     this.onClose(this);

@@ -43,7 +43,8 @@ export function renderAnsiLines(buf: IBuffer, start: number, end: number, cols: 
     for (let x = 0; x < cols; x++) {
       cell = line.getCell(x, cell);
       if (!cell) break;
-      if (cell.getChars() !== '' && cell.getChars() !== ' ') last = x;
+      const code = cell.getCode();
+      if (code !== 0 && code !== 32) last = x;
       else if (!cell.isBgDefault() || cell.isInverse()) last = x;
     }
     let s = '';
@@ -52,7 +53,8 @@ export function renderAnsiLines(buf: IBuffer, start: number, end: number, cols: 
       cell = line.getCell(x, cell);
       if (!cell) break;
       if (cell.getWidth() === 0) continue; // right half of a wide character
-      const sgr = sgrOf(cell);
+      // Most cells have no attributes at all (a final screen has 10 000 lines of them).
+      const sgr = cell.isAttributeDefault() ? '0' : sgrOf(cell);
       if (sgr !== cur) {
         s += `\x1b[${sgr}m`;
         cur = sgr;

@@ -45,9 +45,13 @@ const FAST_FORWARD_MIN_BYTES = 1024 * 1024;
 /** Output faster than this (bytes per RATE_WINDOW_MS) is a flood: the mirror batches it. */
 const RATE_WINDOW_MS = 50;
 const FLOOD_RATE_BYTES = 512 * 1024;
-/** A flood batch is parsed when this much waits, or after BATCH_MAX_MS. */
+/**
+ * A flood batch is parsed after BATCH_MAX_MS, or sooner when this much waits that cannot
+ * be skipped. Each batch parses at least the lines the scrollback keeps (~1 MB of text),
+ * so longer batches parse less of a flood (measured, 100 MB: 150 ms batches parsed 17 %).
+ */
 const FLOOD_BATCH_BYTES = 6 * 1024 * 1024;
-const BATCH_MAX_MS = 150;
+const BATCH_MAX_MS = 400;
 
 type Marker = { marker: () => void };
 type Queued = Chunk | Marker;
@@ -135,6 +139,11 @@ export class Screen {
     return this.term.rows;
   }
 
+  /** Output arrives as fast as a flood (measured over the last complete rate window). */
+  get flooding(): boolean {
+    return this.rateBytes >= FLOOD_RATE_BYTES && Date.now() - this.rateWindowStart < 2 * RATE_WINDOW_MS;
+  }
+
   /** Queues one output chunk; returns its sequence number. */
   write(data: Buffer): number {
     const seq = ++this.seq;
@@ -176,6 +185,10 @@ export class Screen {
   private holdForBatch(): boolean {
     if (!this.fastForwardEnabled || this.markers > 0 || this.batchReleased || this.rateBytes < FLOOD_RATE_BYTES) return false;
     if (this.unparsedBytes >= FLOOD_BATCH_BYTES) {
+      // Much waits already: skip what would scroll away and hold on. Only a backlog that
+      // cannot be skipped (not plain) is parsed before the batch ends.
+      if (this.inflight.length === 0 && this.receivedBytes >= this.nextSkipAt) this.fastForward();
+      if (this.unparsedBytes < FLOOD_BATCH_BYTES) return true;
       this.releaseBatch();
       return false;
     }

@@ -30,6 +30,9 @@ const WARM_AFTER_MS = 500;
 const WARM_MIN_LINES = 1000;
 /** Between the parts of one send (text, then each key). */
 const KEY_GAP_MS = 50;
+const TERMINAL_BACKLOG_MIN = 32 * 1024;
+/** Redraws of a viewer that cannot keep up with a flood, at most this often. */
+const RESYNC_GAP_MS = 250;
 /** A handed-over terminal gets this long to take the agent's last output before the exit. */
 const EXIT_FLUSH_MS = 1000;
 const SERVER_NAME = 'symposium-mcp-supervisor/0.1.0';
@@ -269,8 +272,32 @@ export class Supervisor {
     }, reason === 'attach');
   }
 
+  /**
+   * How far a handed-over terminal may fall behind before it is skipped and later redrawn:
+   * tmux's rule (8 bytes per cell of the window, ~38 KB at 120x40; the kernel holds up to
+   * 64 KB more). A terminal that cannot keep up with a flood then shows the screen as it
+   * is, redrawn a few times a second, instead of minutes of old lines, and a Ctrl-C typed
+   * into the flood shows its effect at once (measured: a 100 MB flood reached the terminal
+   * as 2.5 to 4.6 MB; tmux's client got 0.8 to 1.7 MB).
+   */
+  private terminalBacklogLimit(): number {
+    return Math.max(TERMINAL_BACKLOG_MIN, 8 * this.screen.cols * this.screen.rows);
+  }
+
   drained(c: Connection): void {
-    if (c.stale && !c.closed) this.sendSnapshot(c, 'resync');
+    if (!c.stale || c.closed || c.resyncTimer) return;
+    // In a flood, a redraw at most every RESYNC_GAP_MS: each one has the mirror parse up to
+    // that point, and the viewer could not take the stream anyway.
+    const wait = c.resyncedAt + RESYNC_GAP_MS - Date.now();
+    if (wait > 0 && this.screen.flooding) {
+      c.resyncTimer = setTimeout(() => {
+        c.resyncTimer = null;
+        this.drained(c);
+      }, wait);
+      return;
+    }
+    c.resyncedAt = Date.now();
+    this.sendSnapshot(c, 'resync');
   }
 
   private output(data: Buffer): void {
@@ -282,7 +309,7 @@ export class Supervisor {
     let cprQueries = -1;
     for (const c of this.conns) {
       if (!c.live || c.stale) continue;
-      if (c.backlog > BACKLOG_LIMIT) {
+      if (c.backlog > (c.terminal ? this.terminalBacklogLimit() : BACKLOG_LIMIT)) {
         // Too far behind: stop feeding it; on 'drain' it gets a fresh snapshot instead.
         c.stale = true;
         continue;
@@ -377,10 +404,12 @@ export class Supervisor {
     // node-pty reports the exit once the pty stream has ended (AgentProcess makes sure the
     // kernel had nothing left): all output is here, xterm only has to parse it.
     this.agent.resume();
+    const exitAt = Date.now();
     await this.screen.flush();
-    log(`agent ended (${JSON.stringify(e)}) after ${this.bytesIn} bytes of output, ${this.screen.skippedBytes} fast-forwarded`);
+    const flushedAt = Date.now();
     this.exitInfo = e;
-    this.writeEndFiles(e, e.signal ? `killed by ${e.signal}` : `exited with code ${e.code}`);
+    this.recordEnd(e, e.signal ? `killed by ${e.signal}` : `exited with code ${e.code}`);
+    const recordedAt = Date.now();
     this.ended = true;
     this.delivery.stop();
     for (const c of this.conns) {
@@ -392,7 +421,20 @@ export class Supervisor {
     this.waits.agentEnded();
     for (const w of this.endedWaiters) w();
     this.endedWaiters = [];
-    this.shutdownSoon();
+    // The final screen (megabytes with a full scrollback: a few hundred ms) once everyone
+    // has been told, and after the terminals let go; until it is on disk, `capture` asks
+    // this supervisor, which listens until then.
+    setTimeout(() => {
+      const screenAt = Date.now();
+      this.writeFinalScreen();
+      const gone = this.agent.goneAt ? `${exitAt - this.agent.goneAt} ms after the child was seen gone, ` : '';
+      log(
+        `agent ended (${JSON.stringify(e)}) after ${this.bytesIn} bytes of output, ${this.screen.skippedBytes} fast-forwarded; ` +
+          `exit reported ${gone}mirror flushed in ${flushedAt - exitAt} ms, recorded in ${recordedAt - flushedAt} ms, ` +
+          `final screen written in ${Date.now() - screenAt} ms`,
+      );
+      this.shutdownSoon();
+    }, 0);
   }
 
   private sendExit(c: Connection): void {
@@ -402,21 +444,12 @@ export class Supervisor {
     this.releasing.push(c.releaseTerminal(EXIT_FLUSH_MS).then(() => c.send(exit)));
   }
 
-  private writeEndFiles(e: AgentExit, reason: string): void {
+  /** The exit, durably: exit.json and the session's record. */
+  private recordEnd(e: AgentExit, reason: string): void {
     try {
-      const all = this.screen.allLines();
-      const buf = this.screen.term.buffer.active;
-      writeJsonAtomic(this.files.screen, {
-        cols: this.screen.cols,
-        rows: this.screen.rows,
-        cursor: { x: buf.cursorX, y: buf.cursorY },
-        lines: all.lines,
-        ansiLines: all.ansiLines,
-        scrollbackLines: all.scrollbackLines,
-      });
       writeJsonAtomic(this.files.exit, { code: e.code, signal: e.signal, endedAt: Date.now(), reason });
     } catch (err) {
-      log(`cannot write the end files: ${(err as Error).message}`);
+      log(`cannot write the exit record: ${(err as Error).message}`);
     }
     try {
       // The record in agent-sessions.json, so it is right even if no CLI runs for a while.
@@ -425,6 +458,25 @@ export class Supervisor {
       (require('./record-exit') as typeof import('./record-exit')).recordExit(this.config, e, reason);
     } catch (err) {
       log(`cannot update the session record: ${(err as Error).message}`);
+    }
+  }
+
+  private writeFinalScreen(): void {
+    try {
+      const all = this.screen.allLines();
+      const buf = this.screen.term.buffer.active;
+      const screen = {
+        cols: this.screen.cols,
+        rows: this.screen.rows,
+        cursor: { x: buf.cursorX, y: buf.cursorY },
+        lines: all.lines,
+        ansiLines: all.ansiLines,
+        scrollbackLines: all.scrollbackLines,
+      };
+      // Not fsynced: megabytes, and only for `capture` after the end (the exit is durable).
+      writeJsonAtomic(this.files.screen, screen, false);
+    } catch (err) {
+      log(`cannot write the final screen: ${(err as Error).message}`);
     }
   }
 

@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import { DetachKeyFilter } from '../../detach-key';
 import { UserError } from '../../errors';
@@ -30,6 +31,7 @@ export async function attachTerminal(id: string, socketPath: string, opts: Attac
   // Raw before the supervisor may read the terminal (keys typed now must not be a line or
   // a signal); the title saved before the agent's replaces it.
   stdin.setRawMode(true);
+  rawOutput();
   stdout.write(ON_ENTER);
   let client: SupervisorClient;
   try {
@@ -194,6 +196,22 @@ export async function attachTerminal(id: string, socketPath: string, opts: Attac
     // otherwise be a SIGQUIT) with every handler in place.
     client.onMessage = handleMessage;
   });
+}
+
+/**
+ * Output processing off too (`stty -opost`), as tmux's client does (cfmakeraw): Node's raw
+ * mode keeps ONLCR, and the kernel then handles every line of output apart (measured: a
+ * 100 MB flood cost the writer a second more CPU). The agent's bytes already have their
+ * CRs, from its own pty. Run alongside the attach, not waited for: until it is applied,
+ * a line ends in one CR more, which shows nothing. Cooked mode restores the saved state.
+ */
+function rawOutput(): void {
+  try {
+    const child = spawn('stty', ['-opost'], { stdio: ['inherit', 'ignore', 'ignore'] });
+    child.on('error', () => {}); // no stty: output processing stays on, which is only slower
+  } catch {
+    /* as above */
+  }
 }
 
 /**

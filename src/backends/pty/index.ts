@@ -252,7 +252,9 @@ export class PtyBackend implements Backend {
 
   async capture(rec: SessionRecord, opts: CaptureOptions): Promise<CaptureResult> {
     const files = sessionFiles(rec.uuid);
-    if (rec.status === 'Running' || rec.status === 'Starting') {
+    // Just after the end, the supervisor tells first and writes the final screen next:
+    // until that file exists, it still answers.
+    if (rec.status === 'Running' || rec.status === 'Starting' || !fs.existsSync(files.screen)) {
       try {
         const r = await ask(rec.uuid, { op: 'capture', lines: opts.lines, scrollback: opts.scrollback, ansi: opts.ansi });
         const c = r.cursor as { x?: unknown; y?: unknown } | undefined;
@@ -264,7 +266,8 @@ export class PtyBackend implements Backend {
           final: r.final === true,
         };
       } catch (err) {
-        if (!fs.existsSync(files.screen)) throw err;
+        const ended = rec.status === 'Stopped' || rec.status === 'Crashed';
+        if (!ended && !fs.existsSync(files.screen)) throw err;
       }
     }
     const screen = readFinalScreen(files.screen);
@@ -284,7 +287,8 @@ export class PtyBackend implements Backend {
       }
       return { satisfied: true, ...base };
     };
-    if (rec.status === 'Crashed' || rec.status === 'Stopped') return fromDisk();
+    // Ended: from disk, but for a text the final screen must be there (see capture).
+    if ((rec.status === 'Crashed' || rec.status === 'Stopped') && (cond.until !== 'text' || fs.existsSync(files.screen))) return fromDisk();
     let client: SupervisorClient;
     try {
       client = await connectControl(rec.uuid);
