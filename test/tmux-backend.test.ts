@@ -108,7 +108,9 @@ describe('tmux backend lifecycle', () => {
 
   it('keeps the exit status: exit 3 is Crashed, exit 0 Stopped, a signal Crashed, until kill', async () => {
     const s = sandbox();
-    expect(s.run(['agent', 'spawn', '--uuid', 'three', '--workdir', s.work, 'sh', '-c', 'echo bye; exit 3']).code).toBe(0);
+    // The pause: tmux 3.3a may drop a pane's output written right before its exit (tmux#506,
+    // seen here under load); what is tested is what we keep, not that race of tmux's.
+    expect(s.run(['agent', 'spawn', '--uuid', 'three', '--workdir', s.work, 'sh', '-c', 'echo bye; sleep 0.3; exit 3']).code).toBe(0);
     expect(s.run(['agent', 'spawn', '--uuid', 'zero', '--workdir', s.work, '--', 'sh', '-c', 'exit 0']).code).toBe(0);
     expect(s.run(['agent', 'spawn', '--uuid', 'sig', '--workdir', s.work, 'sh', '-c', 'kill -TERM $$']).code).toBe(0);
     await waitFor(() => !s.run(['agent', 'list']).stdout.includes('Running'));

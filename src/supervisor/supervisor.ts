@@ -273,12 +273,13 @@ export class Supervisor {
   }
 
   /**
-   * How far a handed-over terminal may fall behind before it is skipped and later redrawn:
-   * tmux's rule (8 bytes per cell of the window, ~38 KB at 120x40; the kernel holds up to
-   * 64 KB more). A terminal that cannot keep up with a flood then shows the screen as it
-   * is, redrawn a few times a second, instead of minutes of old lines, and a Ctrl-C typed
-   * into the flood shows its effect at once (measured: a 100 MB flood reached the terminal
-   * as 2.5 to 4.6 MB; tmux's client got 0.8 to 1.7 MB).
+   * During a flood, how far a handed-over terminal may fall behind before it is skipped and
+   * later redrawn: tmux's rule (8 bytes per cell of the window, ~38 KB at 120x40; the kernel
+   * holds up to 64 KB more). A terminal that cannot keep up with a flood then shows the
+   * screen as it is, redrawn a few times a second, instead of minutes of old lines, and a
+   * Ctrl-C typed into the flood shows its effect at once (measured: a 100 MB flood reached
+   * the terminal as 2.5 to 4.6 MB; tmux's client got 0.8 to 1.7 MB). Short of a flood the
+   * limit is 1 MiB, so a terminal that stalls a moment misses no line.
    */
   private terminalBacklogLimit(): number {
     return Math.max(TERMINAL_BACKLOG_MIN, 8 * this.screen.cols * this.screen.rows);
@@ -309,7 +310,7 @@ export class Supervisor {
     let cprQueries = -1;
     for (const c of this.conns) {
       if (!c.live || c.stale) continue;
-      if (c.backlog > (c.terminal ? this.terminalBacklogLimit() : BACKLOG_LIMIT)) {
+      if (c.backlog > (c.terminal && this.screen.flooding ? this.terminalBacklogLimit() : BACKLOG_LIMIT)) {
         // Too far behind: stop feeding it; on 'drain' it gets a fresh snapshot instead.
         c.stale = true;
         continue;
