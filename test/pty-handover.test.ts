@@ -99,9 +99,11 @@ describe('terminal hand-over', { timeout: 90_000 }, () => {
     sb = new Sandbox();
     const sup = spawn('k1', ['cat']);
     const t = attach('k1');
+    // Until the child has set up its descriptors, its fd 0 is something else (a socket).
     const tty = await waitFor(() => {
       try {
-        return fs.readlinkSync(`/proc/${t.pid}/fd/0`);
+        const target = fs.readlinkSync(`/proc/${t.pid}/fd/0`);
+        return target.startsWith('/dev/pts/') ? target : null;
       } catch {
         return null;
       }

@@ -11,7 +11,6 @@ import {
 } from '../../store/session-dir';
 import { toMillis } from '../../store/time';
 import type { SessionRecord } from '../../store/types';
-import { readQueueFile } from '../../supervisor/queue';
 import type {
   AttachOptions,
   Backend,
@@ -28,10 +27,17 @@ import type {
   WaitResult,
 } from '../backend';
 import { ProtocolFailure, SupervisorClient } from './client';
-import { discoverSessions } from './discover';
 import { groupMembers, isSupervisorOf, orphanedAgentGroup } from './processes';
-import { startSupervisor } from './start-supervisor';
 import { num, observationFromStatus, strOrNull } from './status';
+
+// Loaded by the verbs that need them: `attach`, the most waited-for command, never does.
+/* eslint-disable @typescript-eslint/no-require-imports */
+const lazy = {
+  startSupervisor: () => require('./start-supervisor') as typeof import('./start-supervisor'),
+  discover: () => require('./discover') as typeof import('./discover'),
+  queue: () => require('../../supervisor/queue') as typeof import('../../supervisor/queue'),
+};
+/* eslint-enable @typescript-eslint/no-require-imports */
 
 // The pty backend as the CLI sees it: start a supervisor, then talk to it on its socket.
 // When the supervisor is gone, answers come from the files it left (exit record, final
@@ -106,7 +112,7 @@ export class PtyBackend implements Backend {
     };
     writeJsonAtomic(files.config, config);
     try {
-      return await startSupervisor(config, files.config, files.log);
+      return await lazy.startSupervisor().startSupervisor(config, files.config, files.log);
     } catch (err) {
       // Nothing runs: leave nothing behind (the supervisor removed its socket or never made it).
       fs.rmSync(files.dir, { recursive: true, force: true });
@@ -122,7 +128,7 @@ export class PtyBackend implements Backend {
   }
 
   async discover(known: ReadonlySet<string>): Promise<Discovered[]> {
-    return discoverSessions(known);
+    return lazy.discover().discoverSessions(known);
   }
 
   private async observeOne(rec: SessionRecord, detail: boolean): Promise<Observation> {
@@ -336,7 +342,7 @@ export class PtyBackend implements Backend {
         /* ended meanwhile: read the file */
       }
     }
-    return readQueueFile(sessionFiles(rec.uuid).queue).map(toEntry);
+    return lazy.queue().readQueueFile(sessionFiles(rec.uuid).queue).map(toEntry);
   }
 
   async queueClear(rec: SessionRecord): Promise<number> {
