@@ -14,7 +14,7 @@ function run(data: Buffer, fastForward: boolean, cols = 80, rows = 24, scrollbac
 }
 
 function snapshotOf(s: Screen): Promise<string> {
-  return new Promise((resolve) => s.snapshot((snap) => resolve(snap.data)));
+  return new Promise((resolve) => s.snapshot((snap) => resolve(snap.bytes.toString('utf8'))));
 }
 
 async function same(data: Buffer, expectSkip: boolean): Promise<void> {

@@ -259,11 +259,12 @@ export class Supervisor {
       if (c.closed) return;
       const t = c.terminal;
       if (t) {
-        t.write(BEFORE_REPLAY + snap.data);
+        t.write(BEFORE_REPLAY);
+        t.write(snap.bytes);
         for (const ch of snap.after) t.write(ch.data);
         c.send({ t: 'shown', seq: snap.seq, cols: snap.cols, rows: snap.rows, reason });
       } else {
-        c.send({ t: 'snapshot', seq: snap.seq, cols: snap.cols, rows: snap.rows, reason, data: snap.data });
+        c.send({ t: 'snapshot', seq: snap.seq, cols: snap.cols, rows: snap.rows, reason, data: snap.bytes.toString('utf8') });
         for (const ch of snap.after) c.send({ t: 'output', seq: ch.seq, data: ch.data });
       }
       c.stale = false;

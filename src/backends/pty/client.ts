@@ -31,6 +31,8 @@ export interface ConnectOptions {
   rows?: number | null;
   /** Attach only: offer the supervisor our terminal (it may refuse; see welcome.session). */
   terminal?: TerminalHandover | null;
+  /** The hello waits for this too (the terminal's modes being set), not only for the socket. */
+  beforeHello?: Promise<void>;
   timeoutMs?: number;
 }
 
@@ -70,7 +72,7 @@ export class SupervisorClient {
         reject(new ProtocolFailure('timeout', `the supervisor at ${socketPath} did not answer`));
       }, opts.timeoutMs ?? 5000);
       socket.on('connect', () => {
-        client.send({
+        void (opts.beforeHello ?? Promise.resolve()).then(() => client.send({
           t: 'hello',
           protocol: PROTOCOL_VERSION,
           client: 'symposium-mcp/0.1.0',
@@ -80,7 +82,7 @@ export class SupervisorClient {
           rows: opts.rows ?? null,
           features: [...FEATURES],
           terminal: opts.terminal ?? null,
-        });
+        }));
       });
       socket.on('error', (err) => {
         clearTimeout(timer);
