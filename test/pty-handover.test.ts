@@ -114,6 +114,31 @@ describe('terminal hand-over', { timeout: 90_000 }, () => {
     expect(sb.run(['agent', 'list']).stdout).toContain('k1 - Running');
   });
 
+  it('a handed-over terminal that stops reading never holds the agent back, and shows the current screen when it reads again', async () => {
+    sb = new Sandbox();
+    spawn('s1', ['bash', '-c', 'i=0; while :; do i=$((i + 1)); printf "line %08d ........................................\\n" $i; done']);
+    const t = attach('s1');
+    await t.waitText(/line \d{8}/);
+    const count = (text: string): number => Math.max(0, ...[...text.matchAll(/line (\d{8})/g)].map((m) => Number(m[1])));
+    t.pause();
+    const before = count(sb.run(['agent', 'capture', 's1']).stdout);
+    // The agent goes on while the terminal reads nothing (it is far more than the pty and
+    // the supervisor's queue for it could hold).
+    await waitFor(() => count(sb.run(['agent', 'capture', 's1']).stdout) > before + 300_000, 90_000);
+    const stalledAt = count(t.text());
+    const rawAt = t.raw.length;
+    t.resume();
+    // Redrawn with a screen of now, not the lines it missed one by one: what it gets after
+    // the stall is what the pty and the 1 MiB queue held, then a screen.
+    const now = count(sb.run(['agent', 'capture', 's1']).stdout);
+    await waitFor(async () => count(await t.waitText(/line/)) >= now, 30_000);
+    expect(now - stalledAt).toBeGreaterThan(300_000);
+    expect(t.raw.length - rawAt).toBeLessThan(6_000_000); // the agent printed over 17 MB meanwhile
+    t.write('\x1c');
+    expect(await t.exited).toBe(0);
+    expect(t.text()).toContain('[detached from s1]');
+  });
+
   it('refuses a terminal that is not the one the client holds, and the attach goes on relayed', async () => {
     sb = new Sandbox();
     const sup = spawn('p1', ['cat']);

@@ -42,6 +42,14 @@ export class PtyTerminal {
     this.proc.write(data);
   }
 
+  /** Stops reading the program's output (a terminal that stalls), and resumes. */
+  pause(): void {
+    this.proc.pause();
+  }
+  resume(): void {
+    this.proc.resume();
+  }
+
   resize(cols: number, rows: number): void {
     this.proc.resize(cols, rows);
     this.term.resize(cols, rows);
