@@ -1,7 +1,8 @@
 import * as fs from 'node:fs';
 import { readSupervisorConfig } from '../store/session-dir';
 import { resolveCommand } from './resolve-command';
-import { Supervisor, log } from './supervisor';
+import { log } from './log';
+import { Supervisor } from './supervisor';
 
 // The supervisor process: it loads only what a running agent needs (no CLI,
 // no commander, no tmux code), because its memory counts once per agent.

@@ -51,3 +51,10 @@ export function chooseSize(
   }
   return Number.isFinite(cols) ? { cols, rows } : null;
 }
+
+/** The rank of the latest typing among these viewers (0: nobody typed). */
+export function lastTypedOrder(conns: Iterable<Connection>): number {
+  let n = 0;
+  for (const c of conns) if (c.typedOrder > n) n = c.typedOrder;
+  return n;
+}

@@ -2,18 +2,21 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import { encodeFrame } from '../protocol/framing';
 import { type ClientMessage, FEATURES, type Hello, PROTOCOL_VERSION } from '../protocol/messages';
-import { type SupervisorConfig, sessionFiles, writeJsonAtomic } from '../store/session-dir';
+import { type SupervisorConfig, sessionFiles } from '../store/session-dir';
 import { BEFORE_REPLAY } from '../terminal-modes';
 import { Activity } from './activity';
 import { type AgentExit, AgentProcess } from './agent-process';
 import { BACKLOG_LIMIT, Connection } from './connection';
 import { TaskDelivery } from './delivery';
+import { recordEnd, writeFinalScreen } from './end-files';
 import { takeTerminal } from './handover';
 import { classifyInput, countCprQueries } from './input-kind';
 import { TaskQueue } from './queue';
 import { handleRequest } from './requests';
 import { Screen } from './screen';
-import { answeringViewer, chooseSize } from './size-policy';
+import { log } from './log';
+import { answeringViewer, chooseSize, lastTypedOrder } from './size-policy';
+import { Typing } from './typing';
 import { Waits } from './waits';
 
 // One supervisor per agent: it owns the agent's pty, mirrors its screen, serves viewers
@@ -28,8 +31,6 @@ const MAX_CONNECTIONS = 256;
 /** Quiet output after which the snapshot is prepared in advance. */
 const WARM_AFTER_MS = 500;
 const WARM_MIN_LINES = 1000;
-/** Between the parts of one send (text, then each key). */
-const KEY_GAP_MS = 50;
 const TERMINAL_BACKLOG_MIN = 32 * 1024;
 /** Redraws of a viewer that cannot keep up with a flood, at most this often. */
 const RESYNC_GAP_MS = 250;
@@ -51,8 +52,7 @@ export class Supervisor {
   /** Set once the exit record is on disk. */
   ended = false;
   private endedWaiters: Array<() => void> = [];
-  /** The end of the typing in progress (see type()). */
-  private typing: Promise<void> = Promise.resolve();
+  private readonly typing: Typing;
   /** Terminals being let go at the end (their last output flushing). */
   private releasing: Array<Promise<void>> = [];
   readonly delivery: TaskDelivery;
@@ -77,6 +77,10 @@ export class Supervisor {
       lastTypedAt: () => Math.max(0, ...[...this.conns].map((c) => c.typedAt)),
       type: (parts) => this.type(parts),
     });
+    this.typing = new Typing(
+      () => this.agent,
+      () => this.screen.term.modes.bracketedPasteMode,
+    );
     this.screen.onParsed = () => this.parsed();
     // Answers to the agent's queries (DA, CPR…) from the headless terminal reach the
     // agent only while no viewer's real terminal is there to answer.
@@ -360,39 +364,9 @@ export class Supervisor {
     this.waits.screenChanged();
   }
 
-  // ---- typing ----------------------------------------------------------------------
-
-  /**
-   * Types parts in order, each as its own write, KEY_GAP_MS apart: agents that read a
-   * paste as one event must see it end before the key that submits it. Sequences from
-   * different requests (and queue deliveries) run one after another, never interleaved.
-   */
+  /** Types for `send` and the queue (see typing.ts). */
   type(parts: Array<{ data: Buffer; paste: boolean }>): Promise<void> {
-    const run = async () => {
-      let first = true;
-      for (const p of parts) {
-        if (p.data.length === 0) continue;
-        if (!first) await new Promise((r) => setTimeout(r, KEY_GAP_MS));
-        first = false;
-        this.typeText(p.data, p.paste);
-      }
-    };
-    const next = this.typing.then(run, run);
-    this.typing = next;
-    return next;
-  }
-
-  /** Types text: one bracketed paste when the agent enabled it, else plain bytes. */
-  private typeText(data: Buffer, paste: boolean): void {
-    if (paste && this.screen.term.modes.bracketedPasteMode) {
-      // A paste must not be able to end itself early.
-      const clean = Buffer.from(data.toString('utf8').replaceAll('\x1b[201~', ''), 'utf8');
-      this.agent.write(Buffer.concat([Buffer.from('\x1b[200~'), clean, Buffer.from('\x1b[201~')]));
-      return;
-    }
-    // node-pty queues writes and retries on EAGAIN, so the line discipline takes it all in
-    // order; 4 KiB pieces keep each write within one canonical-mode line buffer.
-    for (let i = 0; i < data.length; i += 4096) this.agent.write(data.subarray(i, i + 4096));
+    return this.typing.type(parts);
   }
 
   // ---- the end ---------------------------------------------------------------------
@@ -410,7 +384,7 @@ export class Supervisor {
     await this.screen.flush();
     const flushedAt = Date.now();
     this.exitInfo = e;
-    this.recordEnd(e, e.signal ? `killed by ${e.signal}` : `exited with code ${e.code}`);
+    recordEnd(this.files, this.config, e, e.signal ? `killed by ${e.signal}` : `exited with code ${e.code}`);
     const recordedAt = Date.now();
     this.ended = true;
     this.delivery.stop();
@@ -428,7 +402,7 @@ export class Supervisor {
     // this supervisor, which listens until then.
     setTimeout(() => {
       const screenAt = Date.now();
-      this.writeFinalScreen();
+      writeFinalScreen(this.files, this.screen);
       const gone = this.agent.goneAt ? `${exitAt - this.agent.goneAt} ms after the child was seen gone, ` : '';
       log(
         `agent ended (${JSON.stringify(e)}) after ${this.bytesIn} bytes of output, ${this.screen.skippedBytes} fast-forwarded; ` +
@@ -444,42 +418,6 @@ export class Supervisor {
     if (!c.terminal) return c.send(exit);
     // The client prints its exit line once told: the terminal must be ours no more.
     this.releasing.push(c.releaseTerminal(EXIT_FLUSH_MS).then(() => c.send(exit)));
-  }
-
-  /** The exit, durably: exit.json and the session's record. */
-  private recordEnd(e: AgentExit, reason: string): void {
-    try {
-      writeJsonAtomic(this.files.exit, { code: e.code, signal: e.signal, endedAt: Date.now(), reason });
-    } catch (err) {
-      log(`cannot write the exit record: ${(err as Error).message}`);
-    }
-    try {
-      // The record in agent-sessions.json, so it is right even if no CLI runs for a while.
-      // Loaded only now: the store code is not needed while the agent runs.
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
-      (require('./record-exit') as typeof import('./record-exit')).recordExit(this.config, e, reason);
-    } catch (err) {
-      log(`cannot update the session record: ${(err as Error).message}`);
-    }
-  }
-
-  private writeFinalScreen(): void {
-    try {
-      const all = this.screen.allLines();
-      const buf = this.screen.term.buffer.active;
-      const screen = {
-        cols: this.screen.cols,
-        rows: this.screen.rows,
-        cursor: { x: buf.cursorX, y: buf.cursorY },
-        lines: all.lines,
-        ansiLines: all.ansiLines,
-        scrollbackLines: all.scrollbackLines,
-      };
-      // Not fsynced: megabytes, and only for `capture` after the end (the exit is durable).
-      writeJsonAtomic(this.files.screen, screen, false);
-    } catch (err) {
-      log(`cannot write the final screen: ${(err as Error).message}`);
-    }
   }
 
   /** Lets viewers and pending requests receive their last frames, then exits. */
@@ -516,14 +454,4 @@ export class Supervisor {
     if (!this.ended) await this.agent.terminate(graceMs);
     await new Promise<void>((r) => this.onEnded(r));
   }
-}
-
-function lastTypedOrder(conns: Iterable<Connection>): number {
-  let n = 0;
-  for (const c of conns) if (c.typedOrder > n) n = c.typedOrder;
-  return n;
-}
-
-export function log(msg: string): void {
-  process.stderr.write(`${new Date().toISOString()} ${msg}\n`);
 }
