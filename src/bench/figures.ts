@@ -1,6 +1,7 @@
 import { execFileSync, spawn as spawnChild } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { pidAlive } from '../backends/pty/processes';
 import { Sampler, readMem } from './memory';
 import { OuterTerm } from './outer';
 import type { Sandbox } from './sandbox';
@@ -63,16 +64,6 @@ function sys(ctx: Ctx, col: Column): System {
 }
 
 /** Removes a session; a failure here is reported but does not hide the measurement's own error. */
-/** A live process, not a zombie. */
-function running(pid: number): boolean {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
-  }
-}
-
 async function cleanup(s: System, id: string, outer: OuterTerm | null): Promise<void> {
   if (outer && !outer.exit) {
     await s.detach(outer, id).catch(() => outer.close().catch(() => undefined));
@@ -236,7 +227,7 @@ export async function figFlood(ctx: Ctx, col: Column, attached: boolean): Promis
       // Memory is sampled past the end too: what a system does after the exit is known
       // (our supervisor writes the final screen then) counts for its peak. Until its
       // processes are gone, at most 1.5 s (tmux's server stays).
-      await waitUntil(() => !pids.some(running), 1500, 'the end', 20).catch(() => undefined);
+      await waitUntil(() => !pids.some(pidAlive), 1500, 'the end', 20).catch(() => undefined);
     } finally {
       mem = sampler.stop();
       clientMem = clientSampler?.stop() ?? null;
