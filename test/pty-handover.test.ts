@@ -139,6 +139,22 @@ describe('terminal hand-over', { timeout: 90_000 }, () => {
     expect(t.text()).toContain('[detached from s1]');
   });
 
+  it('an attach that cannot reach its supervisor gives the terminal back as it was, output processing included', async () => {
+    sb = new Sandbox();
+    spawn('z1', ['cat']);
+    // The supervisor runs but cannot be reached: the connection fails at once, while the
+    // client's `stty -opost` may still be on its way.
+    fs.unlinkSync(socketOf(sb.runtime, 'z1'));
+    const t = new PtyTerminal(['bash', '-c', `"$0" agent attach z1; echo "[rc=$?]"; stty -a`, CLI], { cols: 120, rows: 30, env: sb.env, cwd: sb.work });
+    outers.push(t);
+    expect(await t.exited).toBe(0);
+    const text = t.raw.replace(/\r/g, '');
+    expect(text).toContain('Cannot attach to agent session z1');
+    expect(text).toContain('[rc=1]');
+    expect(text).toMatch(/(^|\s)opost\b/m); // not -opost
+    expect(text).toMatch(/(^|\s)icanon\b/m); // cooked again
+  });
+
   it('refuses a terminal that is not the one the client holds, and the attach goes on relayed', async () => {
     sb = new Sandbox();
     const sup = spawn('p1', ['cat']);

@@ -43,6 +43,7 @@ export async function attachTerminal(id: string, socketPath: string, opts: Attac
       beforeHello: rawDone,
     });
   } catch (err) {
+    await rawDone; // else a late `stty -opost` would outlive the restore
     stdout.write(TITLE_RESTORE);
     stdin.setRawMode(false);
     throw new UserError(`Cannot attach to agent session ${id}: ${(err as Error).message}`);
