@@ -135,6 +135,7 @@ function makePlan(o: Options): Plan {
     floodBytes: (o.floodMB ?? (o.quick ? 20 : 100)) * 1e6,
     keys: o.keys ?? 300,
     keyGapMs: o.quick ? 2 : 10,
+    warmKeys: o.quick ? 0 : 2000,
     idleSessions: 20,
     settleMs: o.quick ? 1000 : 3000,
   };
