@@ -130,16 +130,13 @@ export class ViewerTerminal {
         this.corked = false;
         this.stream.uncork();
       }
-      const destroy = () => this.stream.destroy();
-      if (flushMs > 0 && this.stream.writableLength > 0 && !this.stream.destroyed) {
-        const timer = setTimeout(destroy, flushMs);
-        this.stream.once('drain', () => {
-          clearTimeout(timer);
-          destroy();
-        });
-      } else {
-        destroy();
-      }
+      // Polled, not 'drain': that event only follows a write the stream refused.
+      const deadline = Date.now() + flushMs;
+      const flushThenDestroy = () => {
+        if (this.stream.writableLength === 0 || this.stream.destroyed || Date.now() >= deadline) this.stream.destroy();
+        else setTimeout(flushThenDestroy, 10);
+      };
+      flushThenDestroy();
     }
     if (this.closed) return Promise.resolve();
     return new Promise((r) => this.closedWaiters.push(r));
