@@ -3,7 +3,7 @@ import type { TerminalHandover } from '../protocol/messages';
 import type { Connection } from './connection';
 import { HandoverRefused, ViewerTerminal } from './viewer-terminal';
 
-// Taking over a viewer's terminal (protocol.md §9): its keys go through the detach key,
+// Taking over a viewer's terminal (protocol.md §8.6): its keys go through the detach key,
 // then to the agent like any viewer's input; when it hangs up the viewer is gone.
 
 export interface HandoverHost {

@@ -10,7 +10,7 @@ import {
   writeJsonAtomic,
 } from '../../store/session-dir';
 import { toMillis } from '../../store/time';
-import type { SessionRecord } from '../../store/types';
+import { type SessionRecord, isEnded } from '../../store/types';
 import type {
   AttachOptions,
   Backend,
@@ -272,8 +272,7 @@ export class PtyBackend implements Backend {
           final: r.final === true,
         };
       } catch (err) {
-        const ended = rec.status === 'Stopped' || rec.status === 'Crashed';
-        if (!ended && !fs.existsSync(files.screen)) throw err;
+        if (!isEnded(rec) && !fs.existsSync(files.screen)) throw err;
       }
     }
     const screen = readFinalScreen(files.screen);
@@ -294,7 +293,7 @@ export class PtyBackend implements Backend {
       return { satisfied: true, ...base };
     };
     // Ended: from disk, but for a text the final screen must be there (see capture).
-    if ((rec.status === 'Crashed' || rec.status === 'Stopped') && (cond.until !== 'text' || fs.existsSync(files.screen))) return fromDisk();
+    if (isEnded(rec) && (cond.until !== 'text' || fs.existsSync(files.screen))) return fromDisk();
     let client: SupervisorClient;
     try {
       client = await connectControl(rec.uuid);
