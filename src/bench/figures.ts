@@ -268,6 +268,17 @@ const KEYS = 'abcdefghijklmnopqrstuvwxyz';
  * outer terminal's output. 10 warm-up keys are not counted.
  */
 export async function figEcho(ctx: Ctx, col: Column): Promise<Values> {
+  const v = await echoThrough(ctx, col, false);
+  if (col === 'direct') {
+    // The same keys through a bare Node relay: what any Node process in the path costs.
+    const relay = await echoThrough(ctx, col, true);
+    v.relay_p50_ms = relay.p50_ms!;
+    v.relay_p99_ms = relay.p99_ms!;
+  }
+  return v;
+}
+
+async function echoThrough(ctx: Ctx, col: Column, nodeRelay: boolean): Promise<Values> {
   const id = nextId('ec');
   const readyMark = `ECHO-READY-${id}`;
   const script = `stty raw -echo; echo ${readyMark}; exec cat`;
@@ -275,7 +286,7 @@ export async function figEcho(ctx: Ctx, col: Column): Promise<Values> {
   let outer: OuterTerm | null = null;
   try {
     if (col === 'direct') {
-      outer = outerFor(ctx, 'sh', ['-c', script]);
+      outer = nodeRelay ? outerFor(ctx, process.execPath, [path.join(__dirname, 'node-relay.js'), 'sh', '-c', script]) : outerFor(ctx, 'sh', ['-c', script]);
     } else {
       s = sys(ctx, col);
       await s.spawn(id, ['sh', '-c', script], ctx.size);
@@ -310,7 +321,7 @@ export async function figEcho(ctx: Ctx, col: Column): Promise<Values> {
       mean_ms: mean,
       keys: lat.length,
     };
-    if (ctx.plan.warmKeys > 0) {
+    if (ctx.plan.warmKeys > 0 && !nodeRelay) {
       // A session in use for a while: a Node supervisor's code is optimized by then
       // (measured: the median falls by a third), a C server's is what it was.
       await type(ctx.plan.warmKeys, ctx.plan.warmKeys, 0);

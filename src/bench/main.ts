@@ -423,7 +423,7 @@ async function main(): Promise<number> {
       if (ptyUnavailable) lines.push(`pty backend NOT MEASURED: ${ptyUnavailable}`, '');
       lines.push(table(results, defs, shown));
       lines.push('');
-      lines.push('direct: the agent on a pty read by this process, no multiplexer; its idle-memory value is a bare `node` process (the floor for a Node supervisor).');
+      lines.push('direct: the agent on a pty read by this process, no multiplexer; its idle-memory value is a bare `node` process, its "bare Node relay" echo a Node process that only copies bytes between the terminal and the agent\'s pty (src/bench/node-relay.ts): the floors for a Node supervisor.');
       for (const n of notes) lines.push(`note: ${n}`);
       for (const e of errors) lines.push(`error: ${e}`);
       lines.push(`results: ${outPath} (${report.duration_s} s)`);

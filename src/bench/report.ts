@@ -53,6 +53,8 @@ export function metrics(floodMB: number, idleSessions: number): Metric[] {
     { key: 'echo_p99_ms', figure: 'echo', value: 'p99_ms', label: 'keystroke echo, p99', unit: 'ms', better: 'lower', agg: 'median', digits: 2, target: noSlowerThanTmux },
     { key: 'echo_warm_p50_ms', figure: 'echo', value: 'warm_p50_ms', label: '… after 2 000 more keys, median', unit: 'ms', better: 'lower', agg: 'median', digits: 2 },
     { key: 'echo_warm_p99_ms', figure: 'echo', value: 'warm_p99_ms', label: '… after 2 000 more keys, p99', unit: 'ms', better: 'lower', agg: 'median', digits: 2 },
+    { key: 'echo_relay_p50_ms', figure: 'echo', value: 'relay_p50_ms', label: 'echo via a bare Node relay, median', unit: 'ms', better: 'lower', agg: 'median', digits: 2 },
+    { key: 'echo_relay_p99_ms', figure: 'echo', value: 'relay_p99_ms', label: 'echo via a bare Node relay, p99', unit: 'ms', better: 'lower', agg: 'median', digits: 2 },
     { key: 'attach_ms', figure: 'attach', value: 'attach_ms', label: 'attach, 5 000 lines of history', unit: 'ms', better: 'lower', agg: 'median', digits: 1, target: atMost(100, 'ms', true) },
     { key: 'idle_pss_mib', figure: 'memory', value: 'pss_per_session_mib', label: `idle PSS per session (${idleSessions})`, unit: 'MiB', better: 'lower', agg: 'median', digits: 2, target: atMost(15, 'MiB') },
     { key: 'idle_anon_mib', figure: 'memory', value: 'anon_per_session_mib', label: '  of which private (Pss_Anon)', unit: 'MiB', better: 'lower', agg: 'median', digits: 2 },
