@@ -212,6 +212,32 @@ describe('agent wait', () => {
     const two = sb.run(['agent', 'wait', 'w3', '--exit', '--idle']);
     expect(two.code).toBe(1);
   });
+
+  it('--text with a catastrophic pattern neither freezes the agent nor hangs', async () => {
+    spawn('w5', ['bash', '-c', `printf '${'a'.repeat(40)}!\\n'; exec cat`]);
+    await waitFor(() => capture('w5').includes('a!'));
+    // Nested repetition: V8's linear-time engine takes it, so the wait just times out.
+    const nested = sb.run(['agent', 'wait', 'w5', '--text', '(a+)+b', '--timeout', '0.5']);
+    expect(nested.code, nested.stderr).toBe(124);
+    // A backreference needs backtracking: the supervisor gives up after its time limit.
+    const t0 = Date.now();
+    const backref = sb.run(['agent', 'wait', 'w5', '--text', '(a+)+\\1b', '--timeout', '20']);
+    expect(backref.code).toBe(1);
+    expect(backref.stderr).toMatch(/^Error: .*took more than 200 ms to match the screen/);
+    expect(Date.now() - t0).toBeLessThan(10_000);
+    // A backreference that matches at once still works.
+    const fine = sb.run(['agent', 'wait', 'w5', '--text', '(a)\\1+!', '--timeout', '5']);
+    expect(fine.code, fine.stderr).toBe(0);
+    // And the agent was never frozen: it still echoes what it is sent.
+    expect(sb.run(['agent', 'send', 'w5', 'still-alive', '--enter']).code).toBe(0);
+    await waitFor(() => capture('w5').includes('still-alive'));
+    // An ended agent's final screen is matched by the CLI, under the same limit.
+    sb.run(['agent', 'send', 'w5', '--key', 'C-d']);
+    await waitFor(() => sb.run(['agent', 'list']).stdout.includes('Stopped'), 15_000);
+    const late = sb.run(['agent', 'wait', 'w5', '--text', '(a+)+\\1b']);
+    expect(late.code).toBe(1);
+    expect(late.stderr).toMatch(/took more than 200 ms/);
+  });
 });
 
 describe('agent list activity', () => {

@@ -237,6 +237,12 @@ describe('tmux backend lifecycle', () => {
     expect(to.code).toBe(124);
     expect(to.stderr).toBe('Timed out after 0.3 s waiting for agent session w to show /never/\n');
     expect(s.run(['agent', 'wait', 'w', '--exit', '--timeout', '0.2']).code).toBe(124);
+    // A pattern that backtracks exponentially is a clear error, not a hung command.
+    s.run(['agent', 'spawn', '--uuid', 'aa', '--workdir', s.work, 'sh', '-c', `echo ${'a'.repeat(40)}!; sleep 30`]);
+    expect(s.run(['agent', 'wait', 'aa', '--text', 'a!', '--timeout', '10']).code).toBe(0);
+    const slow = s.run(['agent', 'wait', 'aa', '--text', '(a+)+\\1b', '--timeout', '20']);
+    expect(slow.code).toBe(1);
+    expect(slow.stderr).toMatch(/^Error: Agent session aa: the pattern .* took more than 200 ms/);
   });
 
   it('reports tmux failures in the documented form', async () => {

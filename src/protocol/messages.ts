@@ -132,6 +132,7 @@ export type ErrorCode =
   | 'timeout'
   | 'unsupported'
   | 'busy'
+  | 'pattern-too-slow'
   | 'internal';
 export interface ErrorMsg {
   t: 'error';

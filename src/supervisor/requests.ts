@@ -1,4 +1,5 @@
 import type { ErrorCode, Request } from '../protocol/messages';
+import { TextPattern } from '../text-pattern';
 import type { Connection } from './connection';
 import type { Supervisor } from './supervisor';
 
@@ -72,9 +73,9 @@ export function handleRequest(sup: Supervisor, c: Connection, r: Request): void 
       return ok(c, r.id, { cleared: sup.queue.clear() });
     case 'wait': {
       if (r.until === 'text') {
-        let re: RegExp;
+        let re: TextPattern;
         try {
-          re = new RegExp(r.pattern, r.flags);
+          re = TextPattern.compile(r.pattern, r.flags);
         } catch (err) {
           return fail(c, r.id, 'bad-request', `invalid pattern: ${(err as Error).message}`);
         }

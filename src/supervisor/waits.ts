@@ -1,3 +1,4 @@
+import { PatternTooSlow, type TextPattern } from '../text-pattern';
 import type { Connection } from './connection';
 import type { Supervisor } from './supervisor';
 
@@ -5,7 +6,7 @@ import type { Supervisor } from './supervisor';
 // condition holds, when the agent ends, or when its timeout passes. Timers exist only
 // while someone waits, so an idle supervisor does no work.
 
-type Cond = { until: 'idle'; idleMs: number } | { until: 'exit' } | { until: 'text'; re: RegExp };
+type Cond = { until: 'idle'; idleMs: number } | { until: 'exit' } | { until: 'text'; re: TextPattern };
 
 interface Waiter {
   conn: Connection;
@@ -40,6 +41,13 @@ export class Waits {
     this.check();
   }
 
+  /** A text wait whose pattern ran too long: failed, so it cannot freeze the agent again. */
+  private failSlow(w: Waiter, err: PatternTooSlow): void {
+    if (!this.waiters.delete(w)) return;
+    if (w.timeout) clearTimeout(w.timeout);
+    w.conn.send({ t: 'response', id: w.id, ok: false, result: null, error: { code: 'pattern-too-slow', message: err.message } });
+  }
+
   private answer(w: Waiter, satisfied: boolean, match?: string): void {
     if (!this.waiters.delete(w)) return;
     if (w.timeout) clearTimeout(w.timeout);
@@ -59,10 +67,18 @@ export class Waits {
     });
   }
 
-  private textMatch(re: RegExp, text = this.sup.screen.visibleText()): string | undefined {
-    re.lastIndex = 0; // a "g" or "y" flag must not make the next check start mid-screen
-    const m = re.exec(text);
-    return m ? m[0] : undefined;
+  /** Answers `w` when its pattern matches `text`; true when it was answered. */
+  private checkText(w: Waiter, re: TextPattern, text: string, final: boolean): boolean {
+    let m: string | undefined;
+    try {
+      m = re.exec(text);
+    } catch (err) {
+      if (!(err instanceof PatternTooSlow)) throw err;
+      this.failSlow(w, err);
+      return true;
+    }
+    if (m !== undefined || final) this.answer(w, m !== undefined, m);
+    return m !== undefined || final;
   }
 
   /** Answers every waiter whose condition holds now; arms the timers the others need. */
@@ -75,8 +91,7 @@ export class Waits {
         if (left <= 0) this.answer(w, true);
         else nextIdle = Math.min(nextIdle, left);
       } else if (w.cond.until === 'text') {
-        const m = this.textMatch(w.cond.re, (text ??= this.sup.screen.visibleText()));
-        if (m !== undefined) this.answer(w, true, m);
+        this.checkText(w, w.cond.re, (text ??= this.sup.screen.visibleText()), false);
       }
     }
     if (this.idleTimer) clearTimeout(this.idleTimer);
@@ -99,10 +114,10 @@ export class Waits {
   }
 
   agentEnded(): void {
+    let text: string | undefined;
     for (const w of [...this.waiters]) {
       if (w.cond.until === 'text') {
-        const m = this.textMatch(w.cond.re);
-        this.answer(w, m !== undefined, m);
+        this.checkText(w, w.cond.re, (text ??= this.sup.screen.visibleText()), true);
       } else {
         this.answer(w, true);
       }

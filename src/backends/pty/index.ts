@@ -10,6 +10,7 @@ import {
   writeJsonAtomic,
 } from '../../store/session-dir';
 import { toMillis } from '../../store/time';
+import { textMatch } from '../../text-pattern';
 import { type SessionRecord, isEnded } from '../../store/types';
 import type {
   AttachOptions,
@@ -287,8 +288,8 @@ export class PtyBackend implements Backend {
       const base = { exitCode: exit?.code ?? rec.exit_code ?? null, exitSignal: exit?.signal ?? rec.exit_signal ?? null };
       if (cond.until === 'text') {
         const screen = readFinalScreen(files.screen);
-        const m = screen ? new RegExp(cond.pattern, cond.flags).exec(screen.lines.slice(screen.scrollbackLines).join('\n')) : null;
-        return { satisfied: m !== null, match: m?.[0], ...base };
+        const m = screen ? textMatch(cond.pattern, cond.flags, screen.lines.slice(screen.scrollbackLines).join('\n')) : undefined;
+        return { satisfied: m !== undefined, match: m, ...base };
       }
       return { satisfied: true, ...base };
     };

@@ -1,4 +1,5 @@
 import { UserError } from '../../errors';
+import { PatternTooSlow, TextPattern } from '../../text-pattern';
 import type { WaitCondition, WaitResult } from '../backend';
 import { type PaneInfo, sessionPane } from './panes';
 import { type Screen, normalizeScreen, readScreen } from './screen';
@@ -14,6 +15,15 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function gone(id: string): UserError {
   return new UserError(`Agent session ${id} is gone from tmux (its tmux session was closed outside symposium-mcp)`);
+}
+
+function matchOrFail(id: string, re: TextPattern, text: string): string | undefined {
+  try {
+    return re.exec(text);
+  } catch (err) {
+    if (err instanceof PatternTooSlow) throw new UserError(`Agent session ${id}: ${err.message}`);
+    throw err;
+  }
 }
 
 function ended(pane: { exitCode: number | null; exitSignal: string | null }, extra: Partial<WaitResult> = {}): WaitResult {
@@ -35,13 +45,13 @@ export async function waitTmux(id: string, name: string, cond: WaitCondition, ti
   }
 
   if (cond.until === 'text') {
-    const re = new RegExp(cond.pattern, cond.flags.replace('g', ''));
+    const re = TextPattern.compile(cond.pattern, cond.flags);
     for (;;) {
       const screen: Screen | null = await readScreen(name, { ansi: false, history: TEXT_HISTORY });
       if (!screen) throw gone(id);
-      const m = re.exec(normalizeScreen(screen.text, null));
+      const m = matchOrFail(id, re, normalizeScreen(screen.text, null));
       const pane = screen.ended ? await sessionPane(name) : null;
-      if (m) return { satisfied: true, exitCode: pane?.exitCode ?? null, exitSignal: pane?.exitSignal ?? null, match: m[0] };
+      if (m !== undefined) return { satisfied: true, exitCode: pane?.exitCode ?? null, exitSignal: pane?.exitSignal ?? null, match: m };
       if (screen.ended) return ended(pane ?? { exitCode: null, exitSignal: null });
       if (Date.now() >= deadline) return timedOut();
       await sleep(Math.min(POLL_MS, Math.max(0, deadline - Date.now())));
