@@ -16,6 +16,11 @@ export class DetachKeyFilter {
     private readonly detach: () => void,
   ) {}
 
+  /** A lone press waits for a possible second one: the next keys must come here. */
+  get waiting(): boolean {
+    return this.pending !== null;
+  }
+
   /** Keys as read from the terminal. */
   push(data: Buffer): void {
     if (this.done || data.length === 0) return;

@@ -64,8 +64,7 @@ export class AgentProcess {
     });
     // encoding: null gives Buffers at run time (the typings say string).
     this.pty.onData((d: string | Buffer) => {
-      this.lastDataAt = Date.now();
-      this.watchForEnd();
+      this.noteData();
       onData(typeof d === 'string' ? Buffer.from(d, 'utf8') : d);
     });
     this.keepReadingAfterExit();
@@ -131,6 +130,56 @@ export class AgentProcess {
       this.releaseHold();
       return sock;
     };
+  }
+
+  /** Output arrived (from node-pty or from the native relay reading the master for us). */
+  noteData(): void {
+    this.lastDataAt = Date.now();
+    this.watchForEnd();
+  }
+
+  private halted = false;
+
+  /** The pty master's descriptor (node-pty 1.1.0 internals), or null. */
+  get masterFd(): number | null {
+    const ws = (this.pty as unknown as { _writeStream?: { _fd?: unknown } })._writeStream;
+    return ws && typeof ws._fd === 'number' ? ws._fd : null;
+  }
+
+  private get socket(): ReadSocket | null {
+    const s = (this.pty as unknown as { _socket?: ReadSocket })._socket;
+    return s && typeof s.pause === 'function' && s._handle && typeof s._handle.readStop === 'function' ? s : null;
+  }
+
+  /**
+   * Stops reading the master at once, for the native relay to read it: true when nothing
+   * read is waiting in our stream (else a chunk would be delivered out of order).
+   */
+  haltReads(): boolean {
+    const s = this.socket;
+    if (this.halted || this.paused || this.exited || this.childGone || !s || s.readableLength > 0 || s.destroyed) return false;
+    haltSocket(s);
+    this.halted = true;
+    return true;
+  }
+
+  resumeReads(): void {
+    if (!this.halted) return;
+    this.halted = false;
+    const s = this.socket;
+    if (this.paused) return; // resume() restarts it
+    if (s) unhaltSocket(s);
+    else this.pty.resume();
+  }
+
+  /** Writes still queued in node-pty (keys must not overtake them). */
+  get writesQueued(): number {
+    const q = (this.pty as unknown as { _writeStream?: { _writeQueue?: unknown } })._writeStream?._writeQueue;
+    return Array.isArray(q) ? q.length : 0;
+  }
+
+  get isPaused(): boolean {
+    return this.paused;
   }
 
   /** When the child was first seen gone (ms), for the log. */
@@ -212,7 +261,7 @@ export class AgentProcess {
       return;
     }
     this.paused = true;
-    this.pty.pause();
+    if (!this.halted) this.pty.pause();
     this.pauseWatch = setInterval(() => {
       if (pidAlive(this.pty.pid)) return;
       this.childGone = true;
@@ -224,7 +273,10 @@ export class AgentProcess {
     if (!this.paused) return;
     this.paused = false;
     this.clearPauseWatch();
-    this.pty.resume();
+    if (this.halted) return;
+    const s = this.socket;
+    if (s) unhaltSocket(s);
+    else this.pty.resume();
   }
 
   private clearPauseWatch(): void {
@@ -283,6 +335,42 @@ export class AgentProcess {
     // A child stuck in uninterruptible sleep: report what we know.
     return killed ?? { code: null, signal: 'SIGKILL' };
   }
+}
+
+/** The parts of a net.Socket that a hard stop of its reads needs. */
+export interface ReadSocket {
+  pause(): unknown;
+  resume(): unknown;
+  readonly readableLength: number;
+  readonly destroyed: boolean;
+  _handle?: { reading?: boolean; readStop?: () => number; readStart?: () => number } | null;
+}
+
+/**
+ * pause() alone leaves libuv reading until one more chunk is buffered; a second reader of
+ * the same descriptor needs the reads stopped now; unhaltSocket starts them again.
+ */
+export function haltSocket(s: ReadSocket): void {
+  s.pause();
+  const h = s._handle;
+  if (h && h.reading !== false && typeof h.readStop === 'function') {
+    h.reading = false;
+    h.readStop();
+  }
+}
+
+/**
+ * The stream may still count a read as in progress (it was waiting for data when halted),
+ * and then resume() alone would never start one: the handle is restarted here, as
+ * net.Socket's own tryReadStart does.
+ */
+export function unhaltSocket(s: ReadSocket): void {
+  const h = s._handle;
+  if (!s.destroyed && h && h.reading === false && typeof h.readStart === 'function') {
+    h.reading = true;
+    h.readStart();
+  }
+  s.resume();
 }
 
 export function pidAlive(pid: number): boolean {

@@ -179,8 +179,14 @@ export class Connection {
   /** Lets go of a handed-over terminal (the client restores it once told, or once we are gone). */
   releaseTerminal(flushMs = 0): Promise<void> {
     const t = this.terminal;
-    return t ? t.release(flushMs) : Promise.resolve();
+    if (!t) return Promise.resolve();
+    // The native relay, if it drives this terminal, lets go first (fast-relay.ts).
+    const first = this.beforeRelease();
+    return first ? first.then(() => t.release(flushMs)) : t.release(flushMs);
   }
+
+  /** Set by the supervisor for a handed-over terminal: stops what else uses it (null: nothing). */
+  beforeRelease: () => Promise<void> | null = () => null;
 
   /** Sends an error frame and closes the connection once it is flushed. */
   fail(code: ErrorCode, message: string): void {

@@ -30,6 +30,7 @@ export function takeTerminal(host: HandoverHost, c: Connection, h: TerminalHando
     () => detachByKey(c),
   );
   terminal.onInput = (data) => keys.push(data);
+  terminal.keysWaiting = () => keys.waiting;
   terminal.onGone = () => {
     keys.cancel();
     c.end();

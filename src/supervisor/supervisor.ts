@@ -12,6 +12,7 @@ import { recordEnd, writeFinalScreen } from './end-files';
 import { takeTerminal } from './handover';
 import { classifyInput, countCprQueries } from './input-kind';
 import { TaskQueue } from './queue';
+import { RelayPolicy } from './relay-policy';
 import { handleRequest } from './requests';
 import { Screen } from './screen';
 import { log } from './log';
@@ -56,6 +57,8 @@ export class Supervisor {
   /** Terminals being let go at the end (their last output flushing). */
   private releasing: Array<Promise<void>> = [];
   readonly delivery: TaskDelivery;
+  /** The native key relay for one handed-over terminal at a time (relay-policy.ts). */
+  readonly relays: RelayPolicy;
   private readonly files: ReturnType<typeof sessionFiles>;
 
   constructor(readonly config: SupervisorConfig) {
@@ -81,6 +84,7 @@ export class Supervisor {
       () => this.agent,
       () => this.screen.term.modes.bracketedPasteMode,
     );
+    this.relays = new RelayPolicy(this);
     this.screen.onParsed = () => this.parsed();
     // Answers to the agent's queries (DA, CPR…) from the headless terminal reach the
     // agent only while no viewer's real terminal is there to answer.
@@ -185,6 +189,7 @@ export class Supervisor {
     c.rows = m.readOnly ? null : m.rows;
     c.attachedAt = Date.now();
     const terminalError = m.mode === 'attach' && m.terminal ? takeTerminal(this, c, m.terminal) : null;
+    if (c.terminal) c.beforeRelease = () => this.relays.releaseFor(c);
     c.send({
       t: 'welcome',
       protocol: PROTOCOL_VERSION,
@@ -214,7 +219,8 @@ export class Supervisor {
     if (!changed && c.canWrite) this.agent.nudgeRedraw();
   }
 
-  input(c: Connection, data: Buffer): void {
+  /** Keys from a viewer; `alreadyWritten`: the native relay wrote them to the agent itself. */
+  input(c: Connection, data: Buffer, alreadyWritten = false): void {
     if (!c.isViewer && c.state !== 'control') return;
     if (c.readOnly) {
       c.send({ t: 'error', code: 'read-only', message: 'this connection is read-only: input refused' });
@@ -231,13 +237,14 @@ export class Supervisor {
       c.markTyped();
       if (!wasLatest) this.applySize();
     }
-    if (out.length > 0) this.agent.write(out);
+    if (out.length > 0 && !alreadyWritten) this.agent.write(out);
   }
 
   private closed(c: Connection): void {
     this.conns.delete(c);
     this.waits.connectionClosed(c);
     if (c.isViewer || c.cols !== null) this.applySize();
+    this.relays.viewerLeft();
   }
 
   /** Resizes the agent to what the size policy says; true when the size changed. */
@@ -274,6 +281,7 @@ export class Supervisor {
       c.stale = false;
       c.live = true;
       if (this.ended) this.sendExit(c);
+      else if (t) this.relays.consider(c);
     }, reason === 'attach');
   }
 
@@ -306,7 +314,8 @@ export class Supervisor {
     this.sendSnapshot(c, 'resync');
   }
 
-  private output(data: Buffer): void {
+  /** Agent output; `from`: a viewer whose terminal the native relay already wrote it to. */
+  output(data: Buffer, from: Connection | null = null): void {
     this.bytesIn += data.length;
     // Viewers first (keystroke echo latency), the mirror after: the chunk gets the next
     // sequence number either way, and a viewer not yet live gets it with its snapshot.
@@ -315,6 +324,10 @@ export class Supervisor {
     let cprQueries = -1;
     for (const c of this.conns) {
       if (!c.live || c.stale) continue;
+      if (c === from) {
+        if ((cprQueries = cprQueries < 0 ? countCprQueries(data) : cprQueries) > 0) c.cprAsked(cprQueries);
+        continue;
+      }
       if (c.backlog > (c.terminal && this.screen.flooding ? this.terminalBacklogLimit() : BACKLOG_LIMIT)) {
         // Too far behind: stop feeding it; on 'drain' it gets a fresh snapshot instead.
         c.stale = true;

@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as tty from 'node:tty';
 import type { TerminalHandover } from '../protocol/messages';
+import { type ReadSocket, haltSocket, unhaltSocket } from './agent-process';
 
 // A viewer's own terminal, handed over by its attach client as tmux's client hands its
 // tty to the server: the supervisor writes the screen and the output straight into it and
@@ -20,6 +21,8 @@ export class ViewerTerminal {
   /** The terminal went away (hung up, closed): the viewer is gone. */
   onGone: () => void = () => {};
   onDrain: () => void = () => {};
+  /** A key read earlier is still being decided on (a lone detach key waiting for a second press). */
+  keysWaiting: () => boolean = () => false;
 
   /** Opens the client's terminal; throws HandoverRefused when it is not safely the same one. */
   static open(h: TerminalHandover): ViewerTerminal {
@@ -40,14 +43,18 @@ export class ViewerTerminal {
       if (typeof process.getuid === 'function' && st.uid !== process.getuid()) {
         throw new HandoverRefused(`${h.path} belongs to another user`);
       }
-      return new ViewerTerminal(fd);
+      return new ViewerTerminal(fd, h.detachKey);
     } catch (err) {
       fs.closeSync(fd);
       throw err;
     }
   }
 
-  private constructor(private readonly fd: number) {
+  private constructor(
+    private readonly fd: number,
+    /** The byte that detaches (handover.ts filters it; the native relay leaves it to us). */
+    readonly detachKey: number,
+  ) {
     this.stream = new tty.ReadStream(fd);
     this.stream.on('data', (d: Buffer) => {
       if (!this.released) this.onInput(d);
@@ -111,6 +118,26 @@ export class ViewerTerminal {
     this.corked = false;
     this.stream.uncork();
   };
+
+  get isReleased(): boolean {
+    return this.released;
+  }
+
+  /** Our descriptor of the terminal (for the native relay, which reads and writes it meanwhile). */
+  get descriptor(): number {
+    return this.fd;
+  }
+
+  /** Stops reading keys at once (the native relay reads them); false when it cannot. */
+  haltReads(): boolean {
+    if (this.released || this.stream.destroyed || this.stream.readableLength > 0) return false;
+    haltSocket(this.stream as unknown as ReadSocket);
+    return true;
+  }
+
+  resumeReads(): void {
+    if (!this.released && !this.stream.destroyed) unhaltSocket(this.stream as unknown as ReadSocket);
+  }
 
   /** Bytes accepted and not yet written to the terminal. */
   get backlog(): number {

@@ -1,0 +1,207 @@
+/*
+ * symposium-relay: the keystroke fast path of a handed-over terminal.
+ *
+ * A Node process costs about 50 us per hop in a keystroke's path (measured: a bare Node
+ * relay echoes no faster than the supervisor, 1.3-1.4x tmux); this copies bytes between
+ * the viewer's terminal and the agent's pty master in C while the supervisor watches
+ * (src/supervisor/fast-relay.ts has the other side and the rules of when it runs).
+ *
+ *   fd 3  a socket to the supervisor
+ *   fd 4  the viewer's terminal (the supervisor's descriptor)
+ *   fd 5  the agent's pty master
+ *   fd 2  the supervisor's log
+ * (not 0 and 1: libuv makes a child's fds 0-2 blocking, and these files' flags are shared
+ * with the supervisor's descriptors)
+ *   argv[1]  the detach key (0-255), or -1
+ *
+ * To the supervisor, frames of type (1 byte), length (4 bytes, big-endian), payload:
+ *   'o'  output read from the agent and written whole to the terminal (for the mirror and
+ *        the other viewers; sent up to TEE_DELAY_MS late, so that waking the supervisor
+ *        does not compete with the echo)
+ *   't'  keys read from the terminal and written to the agent (for its bookkeeping)
+ *   'k'  keys NOT written: the supervisor handles them (the detach key, an escape
+ *        sequence such as a cursor position report, or keys the agent did not take); from
+ *        then on every key goes this way until the supervisor sends 'd'
+ *   'r'  the part of the last 'o' the terminal did not take (then 'x' 'f')
+ *   'x'  the end, one byte why: 's' stopped as asked, 'f' terminal full, 'h' terminal
+ *        gone, 'e' the agent's pty ended, 'i' an internal error; nothing follows.
+ * From the supervisor, single bytes: 'd' (keys may go straight to the agent again) and
+ * 's' (stop). The socket closing also stops it. Nothing read is ever dropped: every byte
+ * from the agent is in an 'o' frame, every key in a 't' or 'k' frame.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define CTL_FD 3
+#define TERM_FD 4
+#define MASTER_FD 5
+#define CHUNK 65536
+#define TEE_DELAY_MS 2
+#define OUT_LIMIT (1024 * 1024) /* frames queued for the supervisor before the agent waits */
+
+static unsigned char *out;
+static size_t out_len, out_cap;
+static int urgent;        /* a frame the supervisor must act on is queued */
+static long long due = -1; /* when the queued frames must go, ms; -1 none */
+
+static long long now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void die(void) { _exit(3); }
+
+static void frame(char type, const unsigned char *data, size_t len) {
+  size_t need = out_len + 5 + len;
+  if (need > out_cap) {
+    size_t cap = out_cap ? out_cap : CHUNK;
+    while (cap < need) cap *= 2;
+    unsigned char *p = realloc(out, cap);
+    if (!p) die();
+    out = p;
+    out_cap = cap;
+  }
+  unsigned char *p = out + out_len;
+  p[0] = (unsigned char)type;
+  p[1] = (unsigned char)(len >> 24);
+  p[2] = (unsigned char)(len >> 16);
+  p[3] = (unsigned char)(len >> 8);
+  p[4] = (unsigned char)len;
+  if (len) memcpy(p + 5, data, len);
+  out_len = need;
+  if (type == 'o' || type == 't') {
+    if (due < 0) due = now_ms() + TEE_DELAY_MS;
+  } else {
+    urgent = 1;
+  }
+}
+
+/* Writes what the socket takes now; returns -1 when the supervisor is gone. */
+static int flush_some(void) {
+  while (out_len > 0) {
+    ssize_t n = write(CTL_FD, out, out_len);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) return 0;
+      return -1;
+    }
+    memmove(out, out + n, out_len - (size_t)n);
+    out_len -= (size_t)n;
+  }
+  urgent = 0;
+  due = -1;
+  return 0;
+}
+
+/* The end: everything queued goes out (waiting for the socket), then exit. */
+static void finish(char why) {
+  unsigned char w = (unsigned char)why;
+  frame('x', &w, 1);
+  int fl = fcntl(CTL_FD, F_GETFL);
+  if (fl >= 0) fcntl(CTL_FD, F_SETFL, fl & ~O_NONBLOCK);
+  flush_some();
+  _exit(0);
+}
+
+/* Writes all it can without waiting; returns the bytes written, -1 on a hard error. */
+static ssize_t write_now(int fd, const unsigned char *p, size_t len) {
+  size_t done = 0;
+  while (done < len) {
+    ssize_t n = write(fd, p + done, len - done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+      return done > 0 ? (ssize_t)done : -1;
+    }
+    done += (size_t)n;
+  }
+  return (ssize_t)done;
+}
+
+int main(int argc, char **argv) {
+  int detach = argc > 1 ? atoi(argv[1]) : -1;
+  int direct = 1; /* keys may go straight to the agent */
+  static unsigned char buf[CHUNK];
+  static unsigned char keys[4096];
+  for (int fd = CTL_FD; fd <= MASTER_FD; fd++) {
+    int fl = fcntl(fd, F_GETFL);
+    if (fl < 0) die();
+    /* Shared with the supervisor's descriptions of these files, which are non-blocking too. */
+    if (!(fl & O_NONBLOCK)) fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+  }
+  for (;;) {
+    struct pollfd p[3];
+    p[0].fd = TERM_FD;
+    p[0].events = POLLIN;
+    p[1].fd = MASTER_FD;
+    p[1].events = out_len < OUT_LIMIT ? POLLIN : 0;
+    p[2].fd = CTL_FD;
+    p[2].events = POLLIN | (out_len > 0 && (urgent || now_ms() >= due) ? POLLOUT : 0);
+    int timeout = -1;
+    if (out_len > 0 && !(p[2].events & POLLOUT)) {
+      long long left = due - now_ms();
+      timeout = left > 0 ? (int)left : 0;
+    }
+    for (int i = 0; i < 3; i++) p[i].revents = 0;
+    if (poll(p, 3, timeout) < 0) {
+      if (errno == EINTR) continue;
+      finish('i');
+    }
+    if (p[2].revents & (POLLIN | POLLHUP | POLLERR)) {
+      unsigned char c[64];
+      ssize_t n = read(CTL_FD, c, sizeof c);
+      if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) _exit(0); /* supervisor gone */
+      for (ssize_t i = 0; i < n; i++) {
+        if (c[i] == 'd') direct = 1;
+        else if (c[i] == 's') finish('s');
+      }
+    }
+    if (p[1].revents & (POLLIN | POLLHUP | POLLERR)) {
+      ssize_t n = read(MASTER_FD, buf, sizeof buf);
+      if (n > 0) {
+        ssize_t w = write_now(TERM_FD, buf, (size_t)n);
+        frame('o', buf, (size_t)n);
+        if (w < 0) finish('h');
+        if (w < n) {
+          frame('r', buf + w, (size_t)(n - w));
+          finish('f');
+        }
+      } else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
+        finish('e');
+      }
+    }
+    if (p[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+      ssize_t n = read(TERM_FD, keys, sizeof keys);
+      if (n > 0) {
+        int plain = direct;
+        for (ssize_t i = 0; plain && i < n; i++) {
+          if (keys[i] == 0x1b || (detach >= 0 && keys[i] == (unsigned char)detach)) plain = 0;
+        }
+        if (plain) {
+          ssize_t w = write_now(MASTER_FD, keys, (size_t)n);
+          if (w < 0) w = 0;
+          if (w > 0) frame('t', keys, (size_t)w);
+          if (w < n) {
+            frame('k', keys + w, (size_t)(n - w));
+            direct = 0;
+          }
+        } else {
+          frame('k', keys, (size_t)n);
+          direct = 0;
+        }
+      } else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
+        finish('h');
+      }
+    }
+    if (p[2].revents & POLLOUT || urgent) {
+      if (flush_some() < 0) _exit(0);
+    }
+  }
+}

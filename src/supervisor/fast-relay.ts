@@ -1,0 +1,136 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import type * as net from 'node:net';
+import * as path from 'node:path';
+
+// The native key relay (native/relay.c, built into dist/symposium-relay): while it runs, a
+// handed-over terminal's keys and the agent's output cross a small C process instead of
+// this one, so a keystroke's echo costs what it costs under tmux. This module is the
+// mechanism: start it on two descriptors, read its frames, stop it. When it runs is the
+// supervisor's policy (relay-policy.ts). Frames from the relay: type byte, 4-byte
+// big-endian length, payload (see relay.c).
+
+/** Where the build puts the relay; null when it was not built or is turned off. */
+export function relayBinary(): string | null {
+  if (process.env.SYMPOSIUM_NATIVE_RELAY === '0') return null;
+  const p = path.join(__dirname, '..', 'symposium-relay');
+  try {
+    fs.accessSync(p, fs.constants.X_OK);
+    return p;
+  } catch {
+    return null;
+  }
+}
+
+/** Why the relay ended (relay.c's 'x' frame). */
+export type RelayEnd = 'stopped' | 'full' | 'hangup' | 'agent-eof' | 'internal' | 'crashed';
+
+const ENDS: Record<string, RelayEnd> = { s: 'stopped', f: 'full', h: 'hangup', e: 'agent-eof', i: 'internal' };
+
+export interface RelayHandlers {
+  /** Agent output, already written whole to the terminal. */
+  output(data: Buffer): void;
+  /** Keys already written to the agent. */
+  typed(data: Buffer): void;
+  /** Keys the relay left to us: they go the slow way (detach key, escape sequences). */
+  keys(data: Buffer): void;
+  /** The tail of the last output that the terminal did not take (it was full). */
+  rest(data: Buffer): void;
+  /** The relay is gone; every frame it sent has been handled before this. */
+  ended(why: RelayEnd): void;
+}
+
+export class FastRelay {
+  private readonly child: ChildProcess;
+  private readonly ctl: net.Socket;
+  private pending: Buffer = Buffer.alloc(0);
+  private why: RelayEnd | null = null;
+  private done = false;
+  private readonly doneWaiters: Array<() => void> = [];
+  private exited = false;
+  private ctlClosed = false;
+
+  constructor(binary: string, terminalFd: number, masterFd: number, detachKey: number | null, private readonly h: RelayHandlers) {
+    this.child = spawn(binary, [String(detachKey ?? -1)], {
+      stdio: ['ignore', 'ignore', 'inherit', 'pipe', terminalFd, masterFd],
+    });
+    const ctl = this.child.stdio[3] as net.Socket | null;
+    if (!ctl) throw new Error('the relay has no control socket');
+    this.ctl = ctl;
+    ctl.on('data', (d: Buffer) => this.received(d));
+    ctl.on('error', () => {});
+    ctl.on('close', () => {
+      this.ctlClosed = true;
+      this.maybeDone();
+    });
+    this.child.on('error', () => {
+      this.exited = true;
+      this.maybeDone();
+    });
+    this.child.on('exit', () => {
+      this.exited = true;
+      this.maybeDone();
+    });
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  /** Keys may go straight to the agent again (nothing of ours is pending before them). */
+  allowDirectKeys(): void {
+    if (!this.done && this.why === null) this.ctl.write('d');
+  }
+
+  /** Stops the relay; resolves once it is gone and all it sent has been handled. */
+  stop(): Promise<void> {
+    if (this.done) return Promise.resolve();
+    if (this.why === null && !this.ctl.destroyed) this.ctl.write('s');
+    // A relay that does not answer (it never should) is killed: its frames so far are kept.
+    const kill = setTimeout(() => this.child.kill('SIGKILL'), 2000);
+    return new Promise((resolve) => this.doneWaiters.push(() => (clearTimeout(kill), resolve())));
+  }
+
+  get running(): boolean {
+    return !this.done;
+  }
+
+  private received(d: Buffer): void {
+    this.pending = this.pending.length ? Buffer.concat([this.pending, d]) : d;
+    let at = 0;
+    while (this.pending.length - at >= 5) {
+      const len = this.pending.readUInt32BE(at + 1);
+      if (this.pending.length - at - 5 < len) break;
+      const type = String.fromCharCode(this.pending[at]!);
+      const data = this.pending.subarray(at + 5, at + 5 + len);
+      at += 5 + len;
+      this.frame(type, data);
+    }
+    this.pending = at === this.pending.length ? Buffer.alloc(0) : Buffer.from(this.pending.subarray(at));
+  }
+
+  private frame(type: string, data: Buffer): void {
+    if (this.why !== null) return; // nothing follows 'x'
+    switch (type) {
+      case 'o':
+        return this.h.output(data);
+      case 't':
+        return this.h.typed(data);
+      case 'k':
+        return this.h.keys(data);
+      case 'r':
+        return this.h.rest(data);
+      case 'x':
+        this.why = ENDS[String.fromCharCode(data[0] ?? 0x69)] ?? 'internal';
+        return;
+    }
+  }
+
+  private maybeDone(): void {
+    // Done once the process is gone and its socket has delivered everything.
+    if (this.done || !this.exited || !this.ctlClosed) return;
+    this.done = true;
+    this.h.ended(this.why ?? 'crashed');
+    for (const w of this.doneWaiters.splice(0)) w();
+  }
+}

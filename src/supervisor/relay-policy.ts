@@ -1,0 +1,164 @@
+import type { AgentProcess } from './agent-process';
+import type { Connection } from './connection';
+import { FastRelay, type RelayEnd, relayBinary } from './fast-relay';
+import { log } from './log';
+import type { Screen } from './screen';
+
+// When the native key relay (fast-relay.ts) runs, and for whom. It serves one viewer at a
+// time: one whose terminal was handed over, that may type, and is fully caught up, while
+// the agent is not flooding. Everything else (floods, a terminal that cannot keep up,
+// the detach key, escape sequences, other viewers) stays with the supervisor's own path;
+// the relay steps aside for it and is started again once things are calm.
+
+/** How long output must be calm before the relay (re)starts. */
+const CALM_RETRY_MS = 250;
+/** How often the keys the relay left to us are checked for being done with. */
+const DIRECT_CHECK_MS = 20;
+
+export interface RelayHost {
+  readonly agent: AgentProcess;
+  readonly screen: Screen;
+  readonly ended: boolean;
+  readonly conns: Set<Connection>;
+  /** Output the relay already wrote to `from`'s terminal: for the mirror and the others. */
+  output(data: Buffer, from: Connection): void;
+  /** Keys the relay wrote to the agent for `c` (bookkeeping only). */
+  input(c: Connection, data: Buffer, alreadyWritten: boolean): void;
+}
+
+export class RelayPolicy {
+  private readonly binary = relayBinary();
+  private relay: FastRelay | null = null;
+  private owner: Connection | null = null;
+  private rest: Buffer | null = null;
+  private releasing = false;
+  private directTimer: NodeJS.Timeout | null = null;
+  private retry: NodeJS.Timeout | null = null;
+  /** Bytes the relay carried, for the log. */
+  private carried = 0;
+  /** A relay that failed is not tried again in this session. */
+  private broken = false;
+
+  constructor(private readonly host: RelayHost) {}
+
+  get available(): boolean {
+    return this.binary !== null;
+  }
+
+  owns(c: Connection): boolean {
+    return this.owner === c;
+  }
+
+  /** Starts the relay for `c` if it may run now; else tries again once calm. */
+  consider(c: Connection): void {
+    if (!this.binary || this.broken || this.relay || !this.eligible(c)) return;
+    const h = this.host;
+    if (h.screen.flooding || h.agent.isPaused || (c.terminal?.backlog ?? 1) > 0) return this.later(c);
+    const t = c.terminal!;
+    const master = h.agent.masterFd;
+    if (master === null) return;
+    if (!t.haltReads()) return this.later(c);
+    if (!h.agent.haltReads()) {
+      t.resumeReads();
+      return this.later(c);
+    }
+    this.owner = c;
+    this.rest = null;
+    this.releasing = false;
+    this.carried = 0;
+    try {
+      this.relay = new FastRelay(this.binary, t.descriptor, master, t.detachKey, {
+        output: (d) => this.output(c, d),
+        typed: (d) => h.input(c, d, true),
+        keys: (d) => this.keys(c, d),
+        rest: (d) => {
+          this.rest = d;
+        },
+        ended: (why) => this.ended(c, why),
+      });
+    } catch (err) {
+      log(`native relay not started: ${(err as Error).message}`);
+      this.broken = true;
+      this.owner = null;
+      h.agent.resumeReads();
+      t.resumeReads();
+    }
+  }
+
+  /** Stops the relay before `c`'s terminal is let go (a no-op when `c` does not own it). */
+  releaseFor(c: Connection): Promise<void> | null {
+    if (this.owner !== c || !this.relay) return null;
+    this.releasing = true;
+    return this.relay.stop();
+  }
+
+  /** Stops the relay, whoever owns it (the agent ended, the session is going). */
+  async stop(): Promise<void> {
+    if (this.relay) await this.relay.stop();
+  }
+
+  /** A viewer left: another one may now get the relay. */
+  viewerLeft(): void {
+    if (this.relay) return;
+    for (const c of this.host.conns) if (c.terminal) this.consider(c);
+  }
+
+  private eligible(c: Connection): boolean {
+    return !this.host.ended && !c.closed && c.isViewer && c.live && !c.stale && !c.readOnly && c.terminal !== null && !c.terminal.isReleased;
+  }
+
+  private later(c: Connection): void {
+    if (this.retry) return;
+    this.retry = setTimeout(() => {
+      this.retry = null;
+      this.consider(c);
+    }, CALM_RETRY_MS);
+  }
+
+  private output(c: Connection, d: Buffer): void {
+    this.carried += d.length;
+    const h = this.host;
+    h.agent.noteData();
+    h.output(d, c);
+    // A flood is the supervisor's business (it skips what no one can read): step aside.
+    if (h.screen.flooding || h.agent.isPaused) void this.relay?.stop();
+  }
+
+  private keys(c: Connection, d: Buffer): void {
+    c.terminal?.onInput(d);
+    if (this.directTimer) return;
+    // Keys go straight to the agent again once ours have left: no detach key waiting for
+    // its second press, nothing queued for the agent.
+    const check = () => {
+      this.directTimer = null;
+      const relay = this.relay;
+      if (!relay || this.owner !== c) return;
+      if (c.terminal?.keysWaiting() || this.host.agent.writesQueued > 0) {
+        this.directTimer = setTimeout(check, DIRECT_CHECK_MS);
+        return;
+      }
+      relay.allowDirectKeys();
+    };
+    this.directTimer = setTimeout(check, 0);
+  }
+
+  private ended(c: Connection, why: RelayEnd): void {
+    if (this.directTimer) clearTimeout(this.directTimer);
+    this.directTimer = null;
+    this.relay = null;
+    this.owner = null;
+    const t = c.terminal;
+    // What the full terminal did not take goes first, through our own queue.
+    if (this.rest && t && !t.isReleased) t.write(this.rest);
+    this.rest = null;
+    this.host.agent.resumeReads();
+    if (why !== 'stopped') log(`native relay ended (${why}) after ${this.carried} bytes`);
+    if (why === 'crashed' || why === 'internal') this.broken = true;
+    if (why === 'hangup') {
+      t?.onGone();
+      return;
+    }
+    if (t && !this.releasing) t.resumeReads();
+    if (!this.releasing && why !== 'agent-eof') this.later(c);
+  }
+}
