@@ -22,15 +22,23 @@ function mtime(p) {
 if (mtime(out) >= mtime(src) && mtime(out) >= mtime(__filename)) process.exit(0);
 fs.mkdirSync(path.dirname(out), { recursive: true });
 const tmp = `${out}.${process.pid}.tmp`;
-const cc = process.env.CC || 'cc';
-const r = spawnSync(cc, ['-O2', '-Wall', '-Wextra', '-o', tmp, src], { stdio: ['ignore', 'inherit', 'inherit'] });
+// node-pty's build needs g++; `-x c` lets it compile C when no cc is installed.
+const compilers = [...(process.env.CC ? [[process.env.CC]] : []), ['cc'], ['gcc'], ['clang'], ['g++', '-x', 'c']];
+let r = null;
+for (const [cc, ...lang] of compilers) {
+  r = spawnSync(cc, ['-O2', '-Wall', '-Wextra', ...lang, '-o', tmp, src], { stdio: ['ignore', 'inherit', 'inherit'] });
+  if (r.status === 0 || !(r.error && r.error.code === 'ENOENT')) break;
+}
 if (r.status !== 0) {
-  try {
-    fs.unlinkSync(tmp);
-  } catch {
-    /* never written */
+  // An older build must not stay: it could speak an older frame format.
+  for (const p of [tmp, out]) {
+    try {
+      fs.unlinkSync(p);
+    } catch {
+      /* not there */
+    }
   }
-  const why = r.error ? r.error.message : `${cc} exited with ${r.status}`;
+  const why = r.error ? `no C compiler: ${r.error.message}` : `the compiler exited with ${r.status}`;
   process.stderr.write(`symposium-mcp: the native key relay was not built (${why}); attach relays keys in Node instead.\n`);
   process.exit(0);
 }

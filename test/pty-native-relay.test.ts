@@ -1,0 +1,205 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { PtyTerminal } from './helpers/pty-terminal';
+import { CLI, ROOT, Sandbox, waitFor } from './helpers/sandbox';
+
+// The native key relay (native/relay.c, src/supervisor/fast-relay.ts, relay-policy.ts):
+// while a handed-over terminal is calm, a small C process carries its keys and the echo.
+// Checked from /proc (which process holds the terminal and the pty master) and from what
+// the user sees; every path that hands control back to the supervisor is exercised.
+
+const BINARY = path.join(ROOT, 'dist', 'symposium-relay');
+
+let sb: Sandbox;
+const outers: PtyTerminal[] = [];
+afterEach(() => {
+  for (const o of outers.splice(0)) o.kill();
+  sb?.dispose();
+});
+
+function spawn(id: string, argv: string[], env: NodeJS.ProcessEnv = {}): number {
+  const r = sb.run(['agent', 'spawn', '--uuid', id, '--workdir', sb.work, '--cols', '80', '--rows', '24', '--', ...argv], { env });
+  expect(r).toMatchObject({ code: 0, stderr: '' });
+  return sb.readSessions()[id]!.supervisor_pid as number;
+}
+
+function attach(id: string): PtyTerminal {
+  const t = new PtyTerminal([CLI, 'agent', 'attach', id], { cols: 80, rows: 24, env: sb.env, cwd: sb.work });
+  outers.push(t);
+  return t;
+}
+
+function openFiles(pid: number): string[] {
+  const out: string[] = [];
+  try {
+    for (const fd of fs.readdirSync(`/proc/${pid}/fd`)) {
+      try {
+        out.push(fs.readlinkSync(`/proc/${pid}/fd/${fd}`));
+      } catch {
+        /* closed meanwhile */
+      }
+    }
+  } catch {
+    /* gone */
+  }
+  return out;
+}
+
+/** The supervisor's relay child, if one runs (comm "symposium-relay", parent `sup`). */
+function relayOf(sup: number): number | null {
+  for (const name of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${name}/stat`, 'utf8');
+      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (comm === 'symposium-relay' && ppid === sup && !/^\S+ \(.*\) Z/.test(stat)) return Number(name);
+    } catch {
+      /* gone */
+    }
+  }
+  return null;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return !/\) Z /.test(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
+function supervisorLog(id: string): string {
+  return fs.readFileSync(path.join(sb.home, 'sessions', id, 'supervisor.log'), 'utf8');
+}
+
+const PROMPT = /bash-[\d.]+[$#] ?$/m;
+
+describe('native key relay', { timeout: 90_000 }, () => {
+  it('is built (node-pty needs a C compiler too, so one is there)', () => {
+    expect(fs.existsSync(BINARY), `${BINARY} is missing: npm run build`).toBe(true);
+  });
+
+  it('carries keys and echo while calm, hands escape sequences and the detach key to the supervisor, and is gone after detach', async () => {
+    sb = new Sandbox();
+    const sup = spawn('n1', ['bash', '--norc', '--noprofile', '-i']);
+    const t = attach('n1');
+    await t.waitText(PROMPT);
+    const tty = await waitFor(() => {
+      const p = fs.readlinkSync(`/proc/${t.pid}/fd/0`);
+      return p.startsWith('/dev/pts/') ? p : null;
+    });
+    const relay = await waitFor(() => relayOf(sup));
+    expect(openFiles(relay)).toContain(tty);
+    expect(openFiles(relay)).toContain('/dev/ptmx');
+    t.write('echo "relayed $((6 * 7))"\r');
+    await t.waitText(/^relayed 42$/m);
+    // The supervisor mirrors what the relay carried.
+    await waitFor(() => sb.run(['agent', 'capture', 'n1']).stdout.includes('relayed 42'));
+    // Arrow keys are escape sequences: they go the supervisor's way, then keys go direct again.
+    t.write('echo abc');
+    await t.waitText(/echo abc$/m);
+    t.write('\x1b[D\x1b[D');
+    await new Promise((r) => setTimeout(r, 100));
+    t.write('X\r');
+    await t.waitText(/^aXbc$/m);
+    t.write('echo "still $((1 + 1))"\r');
+    await t.waitText(/^still 2$/m);
+    expect(relayOf(sup)).toBe(relay);
+    t.write('\x1c');
+    expect(await t.exited).toBe(0);
+    expect(t.text()).toContain('[detached from n1]');
+    await waitFor(() => !alive(relay));
+    expect(openFiles(sup)).not.toContain(tty);
+    // The agent carries on, mirrored by the supervisor's own reads again.
+    expect(sb.run(['agent', 'send', 'n1', 'echo after-$((2 * 5))', '--enter']).code).toBe(0);
+    await waitFor(() => sb.run(['agent', 'capture', 'n1']).stdout.includes('after-10'));
+  });
+
+  it('steps aside for a flood and comes back once calm; the screen ends right', async () => {
+    sb = new Sandbox();
+    const sup = spawn('f1', ['bash', '--norc', '--noprofile', '-i']);
+    const t = attach('f1');
+    await t.waitText(PROMPT);
+    const first = await waitFor(() => relayOf(sup));
+    t.write('seq 1 300000; echo "flood $((3 * 3)) done"\r');
+    await t.waitText(/^flood 9 done$/m, 60_000);
+    const second = await waitFor(() => relayOf(sup), 10_000);
+    expect(second).not.toBe(first);
+    expect(alive(first)).toBe(false);
+    expect(t.text()).toMatch(/^300000$/m);
+    t.write('echo "calm $((2 * 4))"\r');
+    await t.waitText(/^calm 8$/m);
+    await waitFor(() => sb.run(['agent', 'capture', 'f1']).stdout.includes('calm 8'));
+    expect(sb.run(['agent', 'capture', 'f1']).stdout).toMatch(/^300000$/m);
+    t.write('\x1c');
+    expect(await t.exited).toBe(0);
+    await waitFor(() => !alive(second));
+  });
+
+  it('the agent exits while the relay runs: its last output reaches the terminal and the final screen', async () => {
+    sb = new Sandbox();
+    const sup = spawn('e1', ['bash', '-c', 'read x; for i in $(seq 1 60); do echo "line $i"; done; echo LAST-LINE; exit 3']);
+    const t = attach('e1');
+    const relay = await waitFor(() => relayOf(sup));
+    t.write('\r');
+    expect(await t.exited).toBe(0);
+    expect(t.text()).toMatch(/^LAST-LINE$/m);
+    expect(t.text()).toContain('[e1 exited with code 3]');
+    await waitFor(() => !alive(relay));
+    // The relay read the pty to its end, then gave it back for the supervisor to see the end.
+    expect(supervisorLog('e1')).toContain('native relay ended (agent-eof)');
+    await waitFor(() => sb.run(['agent', 'list']).stdout.includes('Crashed'));
+    const screen = sb.run(['agent', 'capture', 'e1']).stdout;
+    expect(screen).toMatch(/^line 60$/m);
+    expect(screen).toMatch(/^LAST-LINE$/m);
+  });
+
+  it('a relay killed with SIGKILL: the supervisor carries on with its own path, and says so in its log', async () => {
+    sb = new Sandbox();
+    const sup = spawn('k1', ['bash', '--norc', '--noprofile', '-i']);
+    const t = attach('k1');
+    await t.waitText(PROMPT);
+    const relay = await waitFor(() => relayOf(sup));
+    process.kill(relay, 'SIGKILL');
+    await waitFor(() => supervisorLog('k1').includes('native relay ended (crashed)'));
+    t.write('echo "on $((5 + 5))"\r');
+    await t.waitText(/^on 10$/m);
+    await waitFor(() => sb.run(['agent', 'capture', 'k1']).stdout.includes('on 10'));
+    // Not started again in this session: a relay that failed once is not trusted.
+    await new Promise((r) => setTimeout(r, 600));
+    expect(relayOf(sup)).toBeNull();
+    t.write('\x1c');
+    expect(await t.exited).toBe(0);
+  });
+
+  it('the supervisor killed with SIGKILL: the relay exits too, and the terminal is let go', async () => {
+    sb = new Sandbox();
+    const sup = spawn('s1', ['bash', '--norc', '--noprofile', '-i']);
+    const t = attach('s1');
+    await t.waitText(PROMPT);
+    const relay = await waitFor(() => relayOf(sup));
+    process.kill(sup, 'SIGKILL');
+    await waitFor(() => !alive(relay), 5000);
+    // The client notices its supervisor is gone and restores the terminal.
+    expect(await t.exited).not.toBe(0);
+    expect(sb.run(['agent', 'list']).stdout).toMatch(/s1 - (Crashed|Stopped)/);
+    expect(sb.run(['agent', 'kill', 's1']).code).toBe(0);
+  });
+
+  it('SYMPOSIUM_NATIVE_RELAY=0 at spawn: no relay; keys, echo and detach work the same', async () => {
+    sb = new Sandbox();
+    const sup = spawn('o1', ['bash', '--norc', '--noprofile', '-i'], { SYMPOSIUM_NATIVE_RELAY: '0' });
+    const t = attach('o1');
+    await t.waitText(PROMPT);
+    t.write('echo "plain $((6 * 7))"\r');
+    await t.waitText(/^plain 42$/m);
+    await new Promise((r) => setTimeout(r, 600));
+    expect(relayOf(sup)).toBeNull();
+    t.write('\x1c');
+    expect(await t.exited).toBe(0);
+    expect(t.text()).toContain('[detached from o1]');
+  });
+});
