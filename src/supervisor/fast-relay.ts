@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import type * as net from 'node:net';
 import * as path from 'node:path';
@@ -51,6 +51,8 @@ export class FastRelay {
   private ctlClosed = false;
 
   constructor(binary: string, terminalFd: number, masterFd: number, detachKey: number | null, private readonly h: RelayHandlers) {
+    // Loaded on first use: a supervisor nobody attaches to never needs it (memory counts per agent).
+    const { spawn } = require('node:child_process') as typeof import('node:child_process');
     this.child = spawn(binary, [String(detachKey ?? -1)], {
       stdio: ['ignore', 'ignore', 'inherit', 'pipe', terminalFd, masterFd],
     });

@@ -12,6 +12,10 @@ import type { Screen } from './screen';
 
 /** How long output must be calm before the relay (re)starts. */
 const CALM_RETRY_MS = 250;
+/** A terminal still taking its snapshot (or other queued output) is asked again this soon… */
+const BACKLOG_RETRY_MS = 5;
+/** …this many times in a row; a terminal that stays behind is then asked only when calm. */
+const BACKLOG_RETRIES = 20;
 /** How often the keys the relay left to us are checked for being done with. */
 const DIRECT_CHECK_MS = 20;
 
@@ -36,6 +40,7 @@ export class RelayPolicy {
   private retry: NodeJS.Timeout | null = null;
   /** Bytes the relay carried, for the log. */
   private carried = 0;
+  private backlogTries = 0;
   /** A relay that failed is not tried again in this session. */
   private broken = false;
 
@@ -53,7 +58,9 @@ export class RelayPolicy {
   consider(c: Connection): void {
     if (!this.binary || this.broken || this.relay || !this.eligible(c)) return;
     const h = this.host;
-    if (h.screen.flooding || h.agent.isPaused || (c.terminal?.backlog ?? 1) > 0) return this.later(c);
+    if (h.screen.flooding || h.agent.isPaused) return this.later(c);
+    if ((c.terminal?.backlog ?? 1) > 0) return this.later(c, this.backlogTries++ < BACKLOG_RETRIES ? BACKLOG_RETRY_MS : CALM_RETRY_MS);
+    this.backlogTries = 0;
     const t = c.terminal!;
     const master = h.agent.masterFd;
     if (master === null) return;
@@ -107,12 +114,12 @@ export class RelayPolicy {
     return !this.host.ended && !c.closed && c.isViewer && c.live && !c.stale && !c.readOnly && c.terminal !== null && !c.terminal.isReleased;
   }
 
-  private later(c: Connection): void {
+  private later(c: Connection, ms = CALM_RETRY_MS): void {
     if (this.retry) return;
     this.retry = setTimeout(() => {
       this.retry = null;
       this.consider(c);
-    }, CALM_RETRY_MS);
+    }, ms);
   }
 
   private output(c: Connection, d: Buffer): void {
