@@ -118,6 +118,48 @@ describe('native key relay', { timeout: 90_000 }, () => {
     await waitFor(() => sb.run(['agent', 'capture', 'n1']).stdout.includes('after-10'));
   });
 
+  it('serves one viewer at a time: the others see its typing, type the slow way, and get the relay when it leaves', async () => {
+    sb = new Sandbox();
+    const sup = spawn('m1', ['bash', '--norc', '--noprofile', '-i']);
+    const a = attach('m1');
+    await a.waitText(PROMPT);
+    const relayA = await waitFor(() => relayOf(sup));
+    const ttyA = fs.readlinkSync(`/proc/${a.pid}/fd/0`);
+    expect(openFiles(relayA)).toContain(ttyA);
+    const b = attach('m1');
+    await b.waitText(PROMPT);
+    const ttyB = await waitFor(() => {
+      const p = fs.readlinkSync(`/proc/${b.pid}/fd/0`);
+      return p.startsWith('/dev/pts/') ? p : null;
+    });
+    await waitFor(() => openFiles(sup).includes(ttyB));
+    // A types through the relay; B sees it through the supervisor.
+    a.write('echo "from a $((1 + 2))"\r');
+    await a.waitText(/^from a 3$/m);
+    await b.waitText(/^from a 3$/m);
+    // B types the slow way; A sees the echo through the relay.
+    b.write('echo "from b $((2 + 2))"\r');
+    await b.waitText(/^from b 4$/m);
+    await a.waitText(/^from b 4$/m);
+    // A script's keys go in beside the relay's, and everyone sees them.
+    expect(sb.run(['agent', 'send', 'm1', 'echo "sent $((3 + 3))"', '--enter']).code).toBe(0);
+    await a.waitText(/^sent 6$/m);
+    await b.waitText(/^sent 6$/m);
+    expect(relayOf(sup)).toBe(relayA);
+    expect(openFiles(relayA)).not.toContain(ttyB);
+    // A leaves: B gets a relay of its own.
+    a.write('\x1c');
+    expect(await a.exited).toBe(0);
+    await waitFor(() => !alive(relayA));
+    const relayB = await waitFor(() => relayOf(sup));
+    await waitFor(() => openFiles(relayB).includes(ttyB));
+    b.write('echo "b alone $((4 + 4))"\r');
+    await b.waitText(/^b alone 8$/m);
+    b.write('\x1c');
+    expect(await b.exited).toBe(0);
+    await waitFor(() => !alive(relayB));
+  });
+
   it('steps aside for a flood and comes back once calm; the screen ends right', async () => {
     sb = new Sandbox();
     const sup = spawn('f1', ['bash', '--norc', '--noprofile', '-i']);

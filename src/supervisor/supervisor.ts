@@ -324,18 +324,16 @@ export class Supervisor {
     let cprQueries = -1;
     for (const c of this.conns) {
       if (!c.live || c.stale) continue;
-      if (c === from) {
-        if ((cprQueries = cprQueries < 0 ? countCprQueries(data) : cprQueries) > 0) c.cprAsked(cprQueries);
-        continue;
-      }
-      if (c.backlog > (c.terminal && this.screen.flooding ? this.terminalBacklogLimit() : BACKLOG_LIMIT)) {
+      if (c !== from && c.backlog > (c.terminal && this.screen.flooding ? this.terminalBacklogLimit() : BACKLOG_LIMIT)) {
         // Too far behind: stop feeding it; on 'drain' it gets a fresh snapshot instead.
         c.stale = true;
         continue;
       }
       // Cursor queries counted only when someone sees them.
       if (cprQueries < 0) cprQueries = countCprQueries(data);
-      if (c.terminal) {
+      if (c === from) {
+        // The native relay wrote it to this viewer's terminal already.
+      } else if (c.terminal) {
         c.terminal.write(data);
       } else {
         frame ??= encodeFrame({ t: 'output', seq, data }); // encoded once for all viewers
