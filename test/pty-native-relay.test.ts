@@ -231,6 +231,22 @@ describe('native key relay', { timeout: 90_000 }, () => {
     expect(sb.run(['agent', 'kill', 's1']).code).toBe(0);
   });
 
+  it('the terminal hangs up while the relay runs: the viewer is gone, the agent carries on', async () => {
+    sb = new Sandbox();
+    const sup = spawn('u1', ['bash', '--norc', '--noprofile', '-i']);
+    const t = attach('u1');
+    await t.waitText(PROMPT);
+    const relay = await waitFor(() => relayOf(sup));
+    const tty = fs.readlinkSync(`/proc/${t.pid}/fd/0`);
+    t.hangUp();
+    // The relay reads EIO (or is stopped first, when the client's hang-up closes the connection).
+    await waitFor(() => !alive(relay));
+    await waitFor(() => !openFiles(sup).includes(tty));
+    expect(sb.run(['agent', 'list']).stdout).toContain('u1 - Running');
+    expect(sb.run(['agent', 'send', 'u1', 'echo "alive $((9 * 9))"', '--enter']).code).toBe(0);
+    await waitFor(() => sb.run(['agent', 'capture', 'u1']).stdout.includes('alive 81'));
+  });
+
   it('SYMPOSIUM_NATIVE_RELAY=0 at spawn: no relay; keys, echo and detach work the same', async () => {
     sb = new Sandbox();
     const sup = spawn('o1', ['bash', '--norc', '--noprofile', '-i'], { SYMPOSIUM_NATIVE_RELAY: '0' });

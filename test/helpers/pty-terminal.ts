@@ -76,6 +76,11 @@ export class PtyTerminal {
     return waitFor(() => (re.test(this.raw) ? this.raw : null), timeoutMs);
   }
 
+  /** Closes the terminal itself (its master side): a hang-up, as when an ssh connection drops. */
+  hangUp(): void {
+    (this.proc as unknown as { _socket: { destroy(): void } })._socket.destroy();
+  }
+
   kill(): void {
     try {
       this.proc.kill('SIGKILL');
