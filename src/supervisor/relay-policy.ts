@@ -46,28 +46,20 @@ export class RelayPolicy {
 
   constructor(private readonly host: RelayHost) {}
 
-  get available(): boolean {
-    return this.binary !== null;
-  }
-
-  owns(c: Connection): boolean {
-    return this.owner === c;
-  }
-
   /** Starts the relay for `c` if it may run now; else tries again once calm. */
   consider(c: Connection): void {
     if (!this.binary || this.broken || this.relay || !this.eligible(c)) return;
     const h = this.host;
-    if (h.screen.flooding || h.agent.isPaused) return this.later(c);
-    if ((c.terminal?.backlog ?? 1) > 0) return this.later(c, this.backlogTries++ < BACKLOG_RETRIES ? BACKLOG_RETRY_MS : CALM_RETRY_MS);
+    if (h.screen.flooding || h.agent.isPaused) return this.later();
+    if ((c.terminal?.backlog ?? 1) > 0) return this.later(this.backlogTries++ < BACKLOG_RETRIES ? BACKLOG_RETRY_MS : CALM_RETRY_MS);
     this.backlogTries = 0;
     const t = c.terminal!;
     const master = h.agent.masterFd;
     if (master === null) return;
-    if (!t.haltReads()) return this.later(c);
+    if (!t.haltReads()) return this.later();
     if (!h.agent.haltReads()) {
       t.resumeReads();
-      return this.later(c);
+      return this.later();
     }
     this.owner = c;
     this.rest = null;
@@ -99,26 +91,28 @@ export class RelayPolicy {
     return this.relay.stop();
   }
 
-  /** Stops the relay, whoever owns it (the agent ended, the session is going). */
-  async stop(): Promise<void> {
-    if (this.relay) await this.relay.stop();
-  }
-
   /** A viewer left: another one may now get the relay. */
   viewerLeft(): void {
-    if (this.relay) return;
-    for (const c of this.host.conns) if (c.terminal) this.consider(c);
+    this.considerAll();
+  }
+
+  private considerAll(): void {
+    for (const c of this.host.conns) {
+      if (this.relay) return;
+      if (c.terminal) this.consider(c);
+    }
   }
 
   private eligible(c: Connection): boolean {
     return !this.host.ended && !c.closed && c.isViewer && c.live && !c.stale && !c.readOnly && c.terminal !== null && !c.terminal.isReleased;
   }
 
-  private later(c: Connection, ms = CALM_RETRY_MS): void {
+  /** Asks again later, for every viewer with a terminal (whoever is eligible by then). */
+  private later(ms = CALM_RETRY_MS): void {
     if (this.retry) return;
     this.retry = setTimeout(() => {
       this.retry = null;
-      this.consider(c);
+      this.considerAll();
     }, ms);
   }
 
@@ -166,6 +160,6 @@ export class RelayPolicy {
       return;
     }
     if (t && !this.releasing) t.resumeReads();
-    if (!this.releasing && why !== 'agent-eof') this.later(c);
+    if (!this.releasing && why !== 'agent-eof') this.later();
   }
 }
