@@ -22,7 +22,9 @@
  *   'k'  keys NOT written: the supervisor handles them (the detach key, an escape
  *        sequence such as a cursor position report, or keys the agent did not take); from
  *        then on every key goes this way until the supervisor sends 'd'
- *   'r'  the part of the last 'o' the terminal did not take (then 'x' 'f')
+ *   'r'  output not yet written to the terminal when the relay ends (it was slow): the
+ *        supervisor writes it, then goes on itself; more than TERM_PENDING_LIMIT of it
+ *        ends the relay ('x' 'f'), as the supervisor then stops feeding a slow terminal
  *   'x'  the end, one byte why: 's' stopped as asked, 'f' terminal full, 'h' terminal
  *        gone, 'e' the agent's pty ended, 'i' an internal error; nothing follows.
  * From the supervisor, single bytes: 'd' (keys may go straight to the agent again) and
@@ -32,6 +34,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,11 +47,29 @@
 #define CHUNK 65536
 #define TEE_DELAY_MS 2
 #define OUT_LIMIT (1024 * 1024) /* frames queued for the supervisor before the agent waits */
+#define TERM_PENDING_LIMIT (256 * 1024) /* output a slow terminal may owe before we give up */
 
 static unsigned char *out;
 static size_t out_len, out_cap;
 static int urgent;        /* a frame the supervisor must act on is queued */
 static long long due = -1; /* when the queued frames must go, ms; -1 none */
+
+/* Output read from the agent and not yet taken by the terminal, in order. */
+static unsigned char *tp;
+static size_t tp_len, tp_cap;
+
+static void pend(const unsigned char *data, size_t len) {
+  if (tp_len + len > tp_cap) {
+    size_t cap = tp_cap ? tp_cap : CHUNK;
+    while (cap < tp_len + len) cap *= 2;
+    unsigned char *p = realloc(tp, cap);
+    if (!p) _exit(3);
+    tp = p;
+    tp_cap = cap;
+  }
+  memcpy(tp + tp_len, data, len);
+  tp_len += len;
+}
 
 static long long now_ms(void) {
   struct timespec ts;
@@ -103,6 +124,9 @@ static int flush_some(void) {
 /* The end: everything queued goes out (waiting for the socket), then exit. */
 static void finish(char why) {
   unsigned char w = (unsigned char)why;
+  /* To the supervisor's log, which is a file: it cannot block like the socket. */
+  if (why != 's') dprintf(2, "symposium-relay: ending (%c), %zu bytes owed to the terminal, %zu queued for the supervisor\n", why, tp_len, out_len);
+  if (tp_len > 0 && why != 'h') frame('r', tp, tp_len);
   frame('x', &w, 1);
   int fl = fcntl(CTL_FD, F_GETFL);
   if (fl >= 0) fcntl(CTL_FD, F_SETFL, fl & ~O_NONBLOCK);
@@ -138,8 +162,10 @@ int main(int argc, char **argv) {
   }
   for (;;) {
     struct pollfd p[3];
+    /* A supervisor that does not read (stopped, swamped) holds both directions, as a frozen
+       tmux server would: memory stays bounded and nothing is dropped. */
     p[0].fd = TERM_FD;
-    p[0].events = POLLIN;
+    p[0].events = (out_len < OUT_LIMIT ? POLLIN : 0) | (tp_len > 0 ? POLLOUT : 0);
     p[1].fd = MASTER_FD;
     p[1].events = out_len < OUT_LIMIT ? POLLIN : 0;
     p[2].fd = CTL_FD;
@@ -154,6 +180,7 @@ int main(int argc, char **argv) {
       if (errno == EINTR) continue;
       finish('i');
     }
+    if ((p[0].revents | p[1].revents | p[2].revents) & POLLNVAL) finish('i');
     if (p[2].revents & (POLLIN | POLLHUP | POLLERR)) {
       unsigned char c[64];
       ssize_t n = read(CTL_FD, c, sizeof c);
@@ -166,16 +193,24 @@ int main(int argc, char **argv) {
     if (p[1].revents & (POLLIN | POLLHUP | POLLERR)) {
       ssize_t n = read(MASTER_FD, buf, sizeof buf);
       if (n > 0) {
-        ssize_t w = write_now(TERM_FD, buf, (size_t)n);
         frame('o', buf, (size_t)n);
-        if (w < 0) finish('h');
-        if (w < n) {
-          frame('r', buf + w, (size_t)(n - w));
-          finish('f');
+        if (tp_len > 0) {
+          pend(buf, (size_t)n); /* behind: in order, after what the terminal still owes */
+        } else {
+          ssize_t w = write_now(TERM_FD, buf, (size_t)n);
+          if (w < 0) finish('h');
+          if (w < n) pend(buf + w, (size_t)(n - w));
         }
+        if (tp_len > TERM_PENDING_LIMIT) finish('f');
       } else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
         finish('e');
       }
+    }
+    if ((p[0].revents & POLLOUT) && tp_len > 0) {
+      ssize_t w = write_now(TERM_FD, tp, tp_len);
+      if (w < 0) finish('h');
+      memmove(tp, tp + w, tp_len - (size_t)w);
+      tp_len -= (size_t)w;
     }
     if (p[0].revents & (POLLIN | POLLHUP | POLLERR)) {
       ssize_t n = read(TERM_FD, keys, sizeof keys);

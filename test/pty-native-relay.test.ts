@@ -231,6 +231,36 @@ describe('native key relay', { timeout: 90_000 }, () => {
     expect(sb.run(['agent', 'kill', 's1']).code).toBe(0);
   });
 
+  it('a supervisor that stops reading holds the agent through the relay, with bounded memory, and loses nothing', async () => {
+    sb = new Sandbox();
+    const sup = spawn('z1', ['bash', '--norc', '--noprofile', '-i']);
+    const t = attach('z1');
+    await t.waitText(PROMPT);
+    const relay = await waitFor(() => relayOf(sup));
+    process.kill(sup, 'SIGSTOP');
+    try {
+      // Keys still reach the agent through the relay; its flood fills what the relay may hold
+      // (1 MiB for the supervisor, 256 KiB for a terminal that is behind), then waits.
+      t.write('seq 1 400000; echo "flood $((4 * 4)) over"\r');
+      await t.waitText(/^\d{4,6}$/m);
+      await new Promise((r) => setTimeout(r, 500));
+      const rssKb = Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${relay}/status`, 'utf8'))![1]);
+      expect(rssKb).toBeLessThan(8 * 1024);
+      expect(t.text()).not.toMatch(/^flood 16 over$/m); // the agent is held, not finished
+    } finally {
+      process.kill(sup, 'SIGCONT');
+    }
+    await t.waitText(/^flood 16 over$/m, 60_000);
+    await waitFor(() => /^flood 16 over$/m.test(sb.run(['agent', 'capture', 'z1']).stdout), 20_000);
+    // Every line reached the mirror: the scrollback ends with the last numbers, in order.
+    const tail = sb.run(['agent', 'capture', 'z1', '--scrollback']).stdout.split('\n');
+    const at = tail.indexOf('400000');
+    expect(at).toBeGreaterThan(0);
+    expect(tail.slice(at - 3, at + 1)).toEqual(['399997', '399998', '399999', '400000']);
+    t.write('\x1c');
+    expect(await t.exited).toBe(0);
+  });
+
   it('the terminal hangs up while the relay runs: the viewer is gone, the agent carries on', async () => {
     sb = new Sandbox();
     const sup = spawn('u1', ['bash', '--norc', '--noprofile', '-i']);
