@@ -77,6 +77,16 @@ function supervisorLog(id: string): string {
 
 const PROMPT = /bash-[\d.]+[$#] ?$/m;
 
+/** A new sandbox with bash attached in a terminal of the test's, once its relay runs. */
+async function bashWithRelay(id: string): Promise<{ sup: number; t: PtyTerminal; relay: number }> {
+  sb = new Sandbox();
+  const sup = spawn(id, ['bash', '--norc', '--noprofile', '-i']);
+  const t = attach(id);
+  await t.waitText(PROMPT);
+  const relay = await waitFor(() => relayOf(sup));
+  return { sup, t, relay };
+}
+
 describe('native key relay', { timeout: 90_000 }, () => {
   it('is built (node-pty needs a C compiler too, so one is there)', () => {
     expect(fs.existsSync(BINARY), `${BINARY} is missing: npm run build`).toBe(true);
@@ -119,11 +129,7 @@ describe('native key relay', { timeout: 90_000 }, () => {
   });
 
   it('serves one viewer at a time: the others see its typing, type the slow way, and get the relay when it leaves', async () => {
-    sb = new Sandbox();
-    const sup = spawn('m1', ['bash', '--norc', '--noprofile', '-i']);
-    const a = attach('m1');
-    await a.waitText(PROMPT);
-    const relayA = await waitFor(() => relayOf(sup));
+    const { sup, t: a, relay: relayA } = await bashWithRelay('m1');
     const ttyA = fs.readlinkSync(`/proc/${a.pid}/fd/0`);
     expect(openFiles(relayA)).toContain(ttyA);
     const b = attach('m1');
@@ -161,11 +167,7 @@ describe('native key relay', { timeout: 90_000 }, () => {
   });
 
   it('steps aside for a flood and comes back once calm; the screen ends right', async () => {
-    sb = new Sandbox();
-    const sup = spawn('f1', ['bash', '--norc', '--noprofile', '-i']);
-    const t = attach('f1');
-    await t.waitText(PROMPT);
-    const first = await waitFor(() => relayOf(sup));
+    const { sup, t, relay: first } = await bashWithRelay('f1');
     t.write('seq 1 300000; echo "flood $((3 * 3)) done"\r');
     await t.waitText(/^flood 9 done$/m, 60_000);
     const second = await waitFor(() => relayOf(sup), 10_000);
@@ -200,11 +202,7 @@ describe('native key relay', { timeout: 90_000 }, () => {
   });
 
   it('a relay killed with SIGKILL: the supervisor carries on with its own path, and says so in its log', async () => {
-    sb = new Sandbox();
-    const sup = spawn('k1', ['bash', '--norc', '--noprofile', '-i']);
-    const t = attach('k1');
-    await t.waitText(PROMPT);
-    const relay = await waitFor(() => relayOf(sup));
+    const { sup, t, relay } = await bashWithRelay('k1');
     process.kill(relay, 'SIGKILL');
     await waitFor(() => supervisorLog('k1').includes('native relay ended (crashed)'));
     t.write('echo "on $((5 + 5))"\r');
@@ -218,11 +216,7 @@ describe('native key relay', { timeout: 90_000 }, () => {
   });
 
   it('the supervisor killed with SIGKILL: the relay exits too, and the terminal is let go', async () => {
-    sb = new Sandbox();
-    const sup = spawn('s1', ['bash', '--norc', '--noprofile', '-i']);
-    const t = attach('s1');
-    await t.waitText(PROMPT);
-    const relay = await waitFor(() => relayOf(sup));
+    const { sup, t, relay } = await bashWithRelay('s1');
     process.kill(sup, 'SIGKILL');
     await waitFor(() => !alive(relay), 5000);
     // The client notices its supervisor is gone and restores the terminal.
@@ -232,11 +226,7 @@ describe('native key relay', { timeout: 90_000 }, () => {
   });
 
   it('a supervisor that stops reading holds the agent through the relay, with bounded memory, and loses nothing', async () => {
-    sb = new Sandbox();
-    const sup = spawn('z1', ['bash', '--norc', '--noprofile', '-i']);
-    const t = attach('z1');
-    await t.waitText(PROMPT);
-    const relay = await waitFor(() => relayOf(sup));
+    const { sup, t, relay } = await bashWithRelay('z1');
     process.kill(sup, 'SIGSTOP');
     try {
       // Keys still reach the agent through the relay; its flood fills what the relay may hold
@@ -262,11 +252,7 @@ describe('native key relay', { timeout: 90_000 }, () => {
   });
 
   it('the terminal hangs up while the relay runs: the viewer is gone, the agent carries on', async () => {
-    sb = new Sandbox();
-    const sup = spawn('u1', ['bash', '--norc', '--noprofile', '-i']);
-    const t = attach('u1');
-    await t.waitText(PROMPT);
-    const relay = await waitFor(() => relayOf(sup));
+    const { sup, t, relay } = await bashWithRelay('u1');
     const tty = fs.readlinkSync(`/proc/${t.pid}/fd/0`);
     t.hangUp();
     // The relay reads EIO (or is stopped first, when the client's hang-up closes the connection).
