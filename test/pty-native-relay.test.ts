@@ -157,7 +157,9 @@ describe('native key relay', { timeout: 90_000 }, () => {
     a.write('\x1c');
     expect(await a.exited).toBe(0);
     await waitFor(() => !alive(relayA));
-    const relayB = await waitFor(() => relayOf(sup));
+    const relayB = await waitFor(() => relayOf(sup)).catch((err: Error) => {
+      throw new Error(`${err.message}; supervisor log:\n${supervisorLog('m1')}`);
+    });
     await waitFor(() => openFiles(relayB).includes(ttyB));
     b.write('echo "b alone $((4 + 4))"\r');
     await b.waitText(/^b alone 8$/m);
@@ -194,7 +196,7 @@ describe('native key relay', { timeout: 90_000 }, () => {
     expect(t.text()).toContain('[e1 exited with code 3]');
     await waitFor(() => !alive(relay));
     // The relay read the pty to its end, then gave it back for the supervisor to see the end.
-    expect(supervisorLog('e1')).toContain('native relay ended (agent-eof)');
+    expect(supervisorLog('e1')).toMatch(/native relay for viewer \d+ ended \(agent-eof\)/);
     await waitFor(() => sb.run(['agent', 'list']).stdout.includes('Crashed'));
     const screen = sb.run(['agent', 'capture', 'e1']).stdout;
     expect(screen).toMatch(/^line 60$/m);
@@ -204,7 +206,7 @@ describe('native key relay', { timeout: 90_000 }, () => {
   it('a relay killed with SIGKILL: the supervisor carries on with its own path, and says so in its log', async () => {
     const { sup, t, relay } = await bashWithRelay('k1');
     process.kill(relay, 'SIGKILL');
-    await waitFor(() => supervisorLog('k1').includes('native relay ended (crashed)'));
+    await waitFor(() => /native relay for viewer \d+ ended \(crashed\)/.test(supervisorLog('k1')));
     t.write('echo "on $((5 + 5))"\r');
     await t.waitText(/^on 10$/m);
     await waitFor(() => sb.run(['agent', 'capture', 'k1']).stdout.includes('on 10'));

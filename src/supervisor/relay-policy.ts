@@ -75,6 +75,7 @@ export class RelayPolicy {
         },
         ended: (why) => this.ended(c, why),
       });
+      log(`native relay for viewer ${c.id} started (pid ${this.relay.pid ?? '?'})`);
     } catch (err) {
       log(`native relay not started: ${(err as Error).message}`);
       this.broken = true;
@@ -153,7 +154,7 @@ export class RelayPolicy {
     if (this.rest && t && !t.isReleased) t.write(this.rest);
     this.rest = null;
     this.host.agent.resumeReads();
-    if (why !== 'stopped') log(`native relay ended (${why}) after ${this.carried} bytes`);
+    log(`native relay for viewer ${c.id} ended (${why}) after ${this.carried} bytes`);
     if (why === 'crashed' || why === 'internal') this.broken = true;
     if (why === 'hangup') {
       t?.onGone();
