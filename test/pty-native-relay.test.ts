@@ -203,15 +203,23 @@ describe('native key relay', { timeout: 90_000 }, () => {
     expect(screen).toMatch(/^LAST-LINE$/m);
   });
 
-  it('a relay killed with SIGKILL: the supervisor carries on with its own path, and says so in its log', async () => {
+  it('a relay killed with SIGKILL: the supervisor carries on with its own path, tries again later, and gives up after three', async () => {
     const { sup, t, relay } = await bashWithRelay('k1');
     process.kill(relay, 'SIGKILL');
     await waitFor(() => /native relay for viewer \d+ ended \(crashed\)/.test(supervisorLog('k1')));
     t.write('echo "on $((5 + 5))"\r');
     await t.waitText(/^on 10$/m);
     await waitFor(() => sb.run(['agent', 'capture', 'k1']).stdout.includes('on 10'));
-    // Not started again in this session: a relay that failed once is not trusted.
-    await new Promise((r) => setTimeout(r, 600));
+    // A second relay after a back-off (1 s), then a third (2 s); a third failure is the last.
+    const second = await waitFor(() => relayOf(sup), 5000);
+    expect(second).not.toBe(relay);
+    process.kill(second, 'SIGKILL');
+    const third = await waitFor(() => relayOf(sup), 8000);
+    process.kill(third, 'SIGKILL');
+    await waitFor(() => supervisorLog('k1').includes('native relay failed 3 times'));
+    t.write('echo "still $((6 + 6))"\r');
+    await t.waitText(/^still 12$/m);
+    await new Promise((r) => setTimeout(r, 1500));
     expect(relayOf(sup)).toBeNull();
     t.write('\x1c');
     expect(await t.exited).toBe(0);

@@ -16,6 +16,10 @@ const CALM_RETRY_MS = 250;
 const BACKLOG_RETRY_MS = 5;
 /** …this many times in a row; a terminal that stays behind is then asked only when calm. */
 const BACKLOG_RETRIES = 20;
+/** A relay that fails is tried again after this many ms per failure so far… */
+const FAILURE_BACKOFF_MS = 1000;
+/** …until this many failed: then this supervisor relays keys itself for good. */
+const MAX_FAILURES = 3;
 /** How often the keys the relay left to us are checked for being done with. */
 const DIRECT_CHECK_MS = 20;
 
@@ -41,15 +45,19 @@ export class RelayPolicy {
   /** Bytes the relay carried, for the log. */
   private carried = 0;
   private backlogTries = 0;
-  /** A relay that failed is not tried again in this session. */
-  private broken = false;
+  /** Relays that failed (crashed, killed, not started); at MAX_FAILURES none is tried again. */
+  private failures = 0;
+  /** No relay before this time (ms): the back-off after a failure. */
+  private notBefore = 0;
 
   constructor(private readonly host: RelayHost) {}
 
   /** Starts the relay for `c` if it may run now; else tries again once calm. */
   consider(c: Connection): void {
-    if (!this.binary || this.broken || this.relay || !this.eligible(c)) return;
+    if (!this.binary || this.failures >= MAX_FAILURES || this.relay || !this.eligible(c)) return;
     const h = this.host;
+    const wait = this.notBefore - Date.now();
+    if (wait > 0) return this.later(wait);
     if (h.screen.flooding || h.agent.isPaused) return this.later();
     if ((c.terminal?.backlog ?? 1) > 0) return this.later(this.backlogTries++ < BACKLOG_RETRIES ? BACKLOG_RETRY_MS : CALM_RETRY_MS);
     this.backlogTries = 0;
@@ -78,10 +86,10 @@ export class RelayPolicy {
       log(`native relay for viewer ${c.id} started (pid ${this.relay.pid ?? '?'})`);
     } catch (err) {
       log(`native relay not started: ${(err as Error).message}`);
-      this.broken = true;
       this.owner = null;
       h.agent.resumeReads();
       t.resumeReads();
+      this.failed();
     }
   }
 
@@ -155,12 +163,21 @@ export class RelayPolicy {
     this.rest = null;
     this.host.agent.resumeReads();
     log(`native relay for viewer ${c.id} ended (${why}) after ${this.carried} bytes`);
-    if (why === 'crashed' || why === 'internal') this.broken = true;
     if (why === 'hangup') {
       t?.onGone();
       return;
     }
     if (t && !this.releasing) t.resumeReads();
-    if (!this.releasing && why !== 'agent-eof') this.later();
+    if (why === 'crashed' || why === 'internal') this.failed();
+    else if (!this.releasing && why !== 'agent-eof') this.later();
+  }
+
+  private failed(): void {
+    this.failures++;
+    if (this.failures >= MAX_FAILURES) log(`native relay failed ${this.failures} times: keys go through the supervisor from now on`);
+    else {
+      this.notBefore = Date.now() + FAILURE_BACKOFF_MS * this.failures;
+      this.later(FAILURE_BACKOFF_MS * this.failures);
+    }
   }
 }
