@@ -10,8 +10,13 @@ import type { Screen } from './screen';
 // the detach key, escape sequences, other viewers) stays with the supervisor's own path;
 // the relay steps aside for it and is started again once things are calm.
 
-/** How long output must be calm before the relay (re)starts. */
+/** How long output must be calm before the relay (re)starts… */
 const CALM_RETRY_MS = 250;
+/**
+ * …calm meaning under this rate (bytes/s) since the last try: a spinner or a redraw is
+ * calm, a flood is not (the mirror's own `flooding` flag flickers between its batches).
+ */
+const CALM_RATE = 1024 * 1024;
 /** A terminal still taking its snapshot (or other queued output) is asked again this soon… */
 const BACKLOG_RETRY_MS = 5;
 /** …this many times in a row; a terminal that stays behind is then asked only when calm. */
@@ -25,6 +30,8 @@ const DIRECT_CHECK_MS = 20;
 
 export interface RelayHost {
   readonly agent: AgentProcess;
+  /** Bytes of output the agent wrote so far. */
+  readonly bytesIn: number;
   readonly screen: Screen;
   readonly ended: boolean;
   readonly conns: Set<Connection>;
@@ -49,6 +56,8 @@ export class RelayPolicy {
   private failures = 0;
   /** No relay before this time (ms): the back-off after a failure. */
   private notBefore = 0;
+  /** The output count when a retry was scheduled, and when: to measure the rate since. */
+  private sample: { at: number; bytes: number } | null = null;
 
   constructor(private readonly host: RelayHost) {}
 
@@ -58,7 +67,7 @@ export class RelayPolicy {
     const h = this.host;
     const wait = this.notBefore - Date.now();
     if (wait > 0) return this.later(wait);
-    if (h.screen.flooding || h.agent.isPaused) return this.later();
+    if (h.screen.flooding || h.agent.isPaused || this.busy()) return this.later();
     if ((c.terminal?.backlog ?? 1) > 0) return this.later(this.backlogTries++ < BACKLOG_RETRIES ? BACKLOG_RETRY_MS : CALM_RETRY_MS);
     this.backlogTries = 0;
     const t = c.terminal!;
@@ -116,9 +125,18 @@ export class RelayPolicy {
     return !this.host.ended && !c.closed && c.isViewer && c.live && !c.stale && !c.readOnly && c.terminal !== null && !c.terminal.isReleased;
   }
 
+  /** The output ran faster than CALM_RATE since the last retry was scheduled (≥ 100 ms ago). */
+  private busy(): boolean {
+    const s = this.sample;
+    if (!s) return false;
+    const ms = Date.now() - s.at;
+    return ms >= 100 && ((this.host.bytesIn - s.bytes) * 1000) / ms > CALM_RATE;
+  }
+
   /** Asks again later, for every viewer with a terminal (whoever is eligible by then). */
   private later(ms = CALM_RETRY_MS): void {
     if (this.retry) return;
+    this.sample = { at: Date.now(), bytes: this.host.bytesIn };
     this.retry = setTimeout(() => {
       this.retry = null;
       this.considerAll();

@@ -48,7 +48,8 @@ export class Supervisor {
   readonly conns = new Set<Connection>();
   private server!: net.Server;
   private warmTimer: NodeJS.Timeout | null = null;
-  private bytesIn = 0;
+  /** Bytes of output the agent wrote so far. */
+  bytesIn = 0;
   exitInfo: AgentExit | null = null;
   /** Set once the exit record is on disk. */
   ended = false;
