@@ -170,16 +170,21 @@ describe('native key relay', { timeout: 90_000 }, () => {
 
   it('steps aside for a flood and comes back once calm; the screen ends right', async () => {
     const { sup, t, relay: first } = await bashWithRelay('f1');
-    t.write('seq 1 300000; echo "flood $((3 * 3)) done"\r');
+    t.write('seq 1 2000000; echo "flood $((3 * 3)) done"\r');
     await t.waitText(/^flood 9 done$/m, 60_000);
-    const second = await waitFor(() => relayOf(sup), 10_000);
-    expect(second).not.toBe(first);
-    expect(alive(first)).toBe(false);
-    expect(t.text()).toMatch(/^300000$/m);
+    // 15 MB at seq's speed: the mirror floods, or the terminal falls behind; either way
+    // the supervisor takes over (and redraws), then a new relay starts once calm.
+    expect(supervisorLog('f1')).toMatch(/native relay for viewer \d+ ended \((stopped|full)\)/);
+    const second = await waitFor(() => {
+      const r = relayOf(sup);
+      return r !== null && r !== first ? r : null;
+    }, 10_000);
+    await waitFor(() => !alive(first));
+    expect(t.text()).toMatch(/^2000000$/m);
     t.write('echo "calm $((2 * 4))"\r');
     await t.waitText(/^calm 8$/m);
     await waitFor(() => sb.run(['agent', 'capture', 'f1']).stdout.includes('calm 8'));
-    expect(sb.run(['agent', 'capture', 'f1']).stdout).toMatch(/^300000$/m);
+    expect(sb.run(['agent', 'capture', 'f1', '--scrollback']).stdout).toMatch(/^1999999\n2000000$/m);
     t.write('\x1c');
     expect(await t.exited).toBe(0);
     await waitFor(() => !alive(second));
@@ -211,10 +216,14 @@ describe('native key relay', { timeout: 90_000 }, () => {
     await t.waitText(/^on 10$/m);
     await waitFor(() => sb.run(['agent', 'capture', 'k1']).stdout.includes('on 10'));
     // A second relay after a back-off (1 s), then a third (2 s); a third failure is the last.
-    const second = await waitFor(() => relayOf(sup), 5000);
-    expect(second).not.toBe(relay);
+    // (A killed relay is not a zombie at once: a new one is one with another pid.)
+    const another = (than: number) => () => {
+      const r = relayOf(sup);
+      return r !== null && r !== than ? r : null;
+    };
+    const second = await waitFor(another(relay), 5000);
     process.kill(second, 'SIGKILL');
-    const third = await waitFor(() => relayOf(sup), 8000);
+    const third = await waitFor(another(second), 8000);
     process.kill(third, 'SIGKILL');
     await waitFor(() => supervisorLog('k1').includes('native relay failed 3 times'));
     t.write('echo "still $((6 + 6))"\r');
