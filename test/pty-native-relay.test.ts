@@ -208,6 +208,21 @@ describe('native key relay', { timeout: 90_000 }, () => {
     expect(screen).toMatch(/^LAST-LINE$/m);
   });
 
+  it('the agent prints 100 KB and exits at once while the relay runs: every line reaches the final screen and the terminal', async () => {
+    sb = new Sandbox();
+    const sup = spawn('x1', ['bash', '-c', 'read x; seq -f "last words %06.0f .................................." 1 2000; exit 0']);
+    const t = attach('x1');
+    await waitFor(() => relayOf(sup));
+    t.write('\r');
+    expect(await t.exited).toBe(0);
+    expect(t.text()).toContain('[x1 exited with code 0]');
+    expect(t.raw).toContain('last words 002000');
+    await waitFor(() => sb.run(['agent', 'list']).stdout.includes('Stopped'));
+    const lines = sb.run(['agent', 'capture', 'x1', '--scrollback']).stdout.split('\n').filter((l) => l.startsWith('last words'));
+    expect(lines.length).toBe(2000);
+    expect(lines.every((l, i) => l.startsWith(`last words ${String(i + 1).padStart(6, '0')}`))).toBe(true);
+  });
+
   it('a relay killed with SIGKILL: the supervisor carries on with its own path, tries again later, and gives up after three', async () => {
     const { sup, t, relay } = await bashWithRelay('k1');
     process.kill(relay, 'SIGKILL');
