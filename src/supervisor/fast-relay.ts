@@ -93,10 +93,6 @@ export class FastRelay {
     return new Promise((resolve) => this.doneWaiters.push(() => (clearTimeout(kill), resolve())));
   }
 
-  get running(): boolean {
-    return !this.done;
-  }
-
   private received(d: Buffer): void {
     this.pending = this.pending.length ? Buffer.concat([this.pending, d]) : d;
     let at = 0;
