@@ -378,9 +378,20 @@ describe('wire protocol fuzzing', () => {
     await new Promise((res) => setTimeout(res, 200));
     expect(fs.readFileSync(inputLog, 'latin1')).toBe(sentinel);
 
-    // Memory stays bounded (a sanity bound, not a benchmark).
-    await new Promise((res) => setTimeout(res, 1000));
-    const rssAfter = rssKiB(pid);
+    // Memory stays bounded (a sanity bound, not a benchmark): what the supervisor keeps,
+    // not the burst. RSS 1 s after the fuzz grew by 33 to 109 MiB over runs of the same
+    // code (freed frame buffers not yet collected), and comes down over 5 to 15 s of quiet
+    // (V8's memory reducer; one run: 102.8, 95.9 after 5.5 s, 80.4 MiB after 15 s). A leak
+    // would not come back under the bound.
+    const bound = 100 * 1024;
+    const settleBy = Date.now() + 15_000;
+    let rssAfter = rssKiB(pid);
+    const rssSettling = [rssAfter];
+    while (rssAfter - rssBefore >= bound && Date.now() < settleBy) {
+      await new Promise((res) => setTimeout(res, 500));
+      rssAfter = rssKiB(pid);
+      rssSettling.push(rssAfter);
+    }
     const report = {
       seed: SEED,
       fuzzMs,
@@ -390,12 +401,13 @@ describe('wire protocol fuzzing', () => {
       rssBeforeMiB: +(rssBefore / 1024).toFixed(1),
       rssPeakSampledMiB: +(Math.max(...statusChecks) / 1024).toFixed(1),
       rssAfterMiB: +(rssAfter / 1024).toFixed(1),
+      rssSettlingMiB: rssSettling.map((k) => +(k / 1024).toFixed(1)),
     };
     console.log(`fuzz: ${JSON.stringify(report)}`);
     expect(stats.violations).toEqual([]);
     expect(stats.frames).toBeGreaterThan(5000);
     expect(stats.connections).toBeGreaterThan(3000);
-    expect(rssAfter - rssBefore).toBeLessThan(100 * 1024);
+    expect(rssAfter - rssBefore).toBeLessThan(bound);
     expect(deaf.closed).toBe(false);
     deaf.destroy();
     ctl.destroy();
