@@ -145,7 +145,9 @@ describe('terminal hand-over', { timeout: 90_000 }, () => {
     // The supervisor runs but cannot be reached: the connection fails at once, while the
     // client's `stty -opost` may still be on its way.
     fs.unlinkSync(socketOf(sb.runtime, 'z1'));
-    const t = new PtyTerminal(['bash', '-c', `"$0" agent attach z1; echo "[rc=$?]"; stty -a`, CLI], { cols: 120, rows: 30, env: sb.env, cwd: sb.work });
+    // (The sleep: node-pty can lose what a program writes right before it exits, lessons.md;
+    // one CI run lost the whole `stty -a`.)
+    const t = new PtyTerminal(['bash', '-c', `"$0" agent attach z1; echo "[rc=$?]"; stty -a; sleep 0.3`, CLI], { cols: 120, rows: 30, env: sb.env, cwd: sb.work });
     outers.push(t);
     expect(await t.exited).toBe(0);
     const text = t.raw.replace(/\r/g, '');
