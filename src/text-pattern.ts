@@ -88,12 +88,12 @@ export class TextPattern {
   }
 }
 
-/** One match of a pattern in `text`, for the CLI: a pattern too slow is the user's error. */
-export function textMatch(pattern: string, flags: string, text: string): string | undefined {
+/** One match in `text`, for the CLI: a pattern too slow is the user's error (after `prefix`). */
+export function matchForUser(re: TextPattern, text: string, prefix = ''): string | undefined {
   try {
-    return TextPattern.compile(pattern, flags).exec(text);
+    return re.exec(text);
   } catch (err) {
-    if (err instanceof PatternTooSlow) throw new UserError(err.message);
+    if (err instanceof PatternTooSlow) throw new UserError(`${prefix}${err.message}`);
     throw err;
   }
 }

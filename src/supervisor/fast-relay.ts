@@ -34,7 +34,7 @@ export interface RelayHandlers {
   typed(data: Buffer): void;
   /** Keys the relay left to us: they go the slow way (detach key, escape sequences). */
   keys(data: Buffer): void;
-  /** The tail of the last output that the terminal did not take (it was full). */
+  /** Output the terminal had not taken yet when the relay ended: ours to write, in order. */
   rest(data: Buffer): void;
   /** The relay is gone; every frame it sent has been handled before this. */
   ended(why: RelayEnd): void;

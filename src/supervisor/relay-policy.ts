@@ -176,7 +176,7 @@ export class RelayPolicy {
     this.relay = null;
     this.owner = null;
     const t = c.terminal;
-    // What the full terminal did not take goes first, through our own queue.
+    // What the terminal had not taken yet goes first, through our own queue.
     if (this.rest && t && !t.isReleased) t.write(this.rest);
     this.rest = null;
     this.host.agent.resumeReads();

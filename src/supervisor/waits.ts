@@ -41,16 +41,21 @@ export class Waits {
     this.check();
   }
 
+  /** Takes `w` off the list; false when it was answered already. */
+  private take(w: Waiter): boolean {
+    if (!this.waiters.delete(w)) return false;
+    if (w.timeout) clearTimeout(w.timeout);
+    return true;
+  }
+
   /** A text wait whose pattern ran too long: failed, so it cannot freeze the agent again. */
   private failSlow(w: Waiter, err: PatternTooSlow): void {
-    if (!this.waiters.delete(w)) return;
-    if (w.timeout) clearTimeout(w.timeout);
+    if (!this.take(w)) return;
     w.conn.send({ t: 'response', id: w.id, ok: false, result: null, error: { code: 'pattern-too-slow', message: err.message } });
   }
 
   private answer(w: Waiter, satisfied: boolean, match?: string): void {
-    if (!this.waiters.delete(w)) return;
-    if (w.timeout) clearTimeout(w.timeout);
+    if (!this.take(w)) return;
     const e = this.sup.exitInfo;
     w.conn.send({
       t: 'response',
@@ -67,18 +72,17 @@ export class Waits {
     });
   }
 
-  /** Answers `w` when its pattern matches `text`; true when it was answered. */
-  private checkText(w: Waiter, re: TextPattern, text: string, final: boolean): boolean {
+  /** Answers `w` when its pattern matches `text` (or, `final`, in any case). */
+  private checkText(w: Waiter, re: TextPattern, text: string, final: boolean): void {
     let m: string | undefined;
     try {
       m = re.exec(text);
     } catch (err) {
       if (!(err instanceof PatternTooSlow)) throw err;
       this.failSlow(w, err);
-      return true;
+      return;
     }
     if (m !== undefined || final) this.answer(w, m !== undefined, m);
-    return m !== undefined || final;
   }
 
   /** Answers every waiter whose condition holds now; arms the timers the others need. */
@@ -126,10 +130,7 @@ export class Waits {
 
   connectionClosed(c: Connection): void {
     for (const w of [...this.waiters]) {
-      if (w.conn === c) {
-        if (w.timeout) clearTimeout(w.timeout);
-        this.waiters.delete(w);
-      }
+      if (w.conn === c) this.take(w);
     }
   }
 }

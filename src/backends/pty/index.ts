@@ -10,7 +10,7 @@ import {
   writeJsonAtomic,
 } from '../../store/session-dir';
 import { toMillis } from '../../store/time';
-import { textMatch } from '../../text-pattern';
+import { TextPattern, matchForUser } from '../../text-pattern';
 import { type SessionRecord, isEnded } from '../../store/types';
 import type {
   AttachOptions,
@@ -288,7 +288,7 @@ export class PtyBackend implements Backend {
       const base = { exitCode: exit?.code ?? rec.exit_code ?? null, exitSignal: exit?.signal ?? rec.exit_signal ?? null };
       if (cond.until === 'text') {
         const screen = readFinalScreen(files.screen);
-        const m = screen ? textMatch(cond.pattern, cond.flags, screen.lines.slice(screen.scrollbackLines).join('\n')) : undefined;
+        const m = screen ? matchForUser(TextPattern.compile(cond.pattern, cond.flags), screen.lines.slice(screen.scrollbackLines).join('\n')) : undefined;
         return { satisfied: m !== undefined, match: m, ...base };
       }
       return { satisfied: true, ...base };

@@ -1,5 +1,5 @@
 import { UserError } from '../../errors';
-import { PatternTooSlow, TextPattern } from '../../text-pattern';
+import { TextPattern, matchForUser } from '../../text-pattern';
 import type { WaitCondition, WaitResult } from '../backend';
 import { type PaneInfo, sessionPane } from './panes';
 import { type Screen, normalizeScreen, readScreen } from './screen';
@@ -15,15 +15,6 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function gone(id: string): UserError {
   return new UserError(`Agent session ${id} is gone from tmux (its tmux session was closed outside symposium-mcp)`);
-}
-
-function matchOrFail(id: string, re: TextPattern, text: string): string | undefined {
-  try {
-    return re.exec(text);
-  } catch (err) {
-    if (err instanceof PatternTooSlow) throw new UserError(`Agent session ${id}: ${err.message}`);
-    throw err;
-  }
 }
 
 function ended(pane: { exitCode: number | null; exitSignal: string | null }, extra: Partial<WaitResult> = {}): WaitResult {
@@ -49,7 +40,7 @@ export async function waitTmux(id: string, name: string, cond: WaitCondition, ti
     for (;;) {
       const screen: Screen | null = await readScreen(name, { ansi: false, history: TEXT_HISTORY });
       if (!screen) throw gone(id);
-      const m = matchOrFail(id, re, normalizeScreen(screen.text, null));
+      const m = matchForUser(re, normalizeScreen(screen.text, null), `Agent session ${id}: `);
       const pane = screen.ended ? await sessionPane(name) : null;
       if (m !== undefined) return { satisfied: true, exitCode: pane?.exitCode ?? null, exitSignal: pane?.exitSignal ?? null, match: m };
       if (screen.ended) return ended(pane ?? { exitCode: null, exitSignal: null });
