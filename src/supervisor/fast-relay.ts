@@ -2,6 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import type * as net from 'node:net';
 import * as path from 'node:path';
+import { DIST_DIR } from '../dist-dir';
 
 // The native key relay (native/relay.c, built into dist/symposium-relay): while it runs, a
 // handed-over terminal's keys and the agent's output cross a small C process instead of
@@ -13,7 +14,7 @@ import * as path from 'node:path';
 /** Where the build puts the relay; null when it was not built or is turned off. */
 export function relayBinary(): string | null {
   if (process.env.SYMPOSIUM_NATIVE_RELAY === '0') return null;
-  const p = path.join(__dirname, '..', 'symposium-relay');
+  const p = path.join(DIST_DIR, 'symposium-relay');
   try {
     fs.accessSync(p, fs.constants.X_OK);
     return p;

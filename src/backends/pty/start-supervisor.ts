@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { DIST_DIR } from '../../dist-dir';
 import { UserError } from '../../errors';
 import { holdBack } from '../../held-env';
 import type { SupervisorConfig } from '../../store/session-dir';
@@ -8,7 +9,7 @@ import type { SupervisorConfig } from '../../store/session-dir';
 // Starts a supervisor detached in its own session (setsid), stdio to its log, and waits
 // for its one-line readiness report on fd 3: `ready AGENT_PID` or `error MESSAGE`.
 
-const SUPERVISOR_MAIN = path.join(__dirname, '..', '..', 'supervisor', 'main.js');
+const SUPERVISOR_MAIN = path.join(DIST_DIR, 'supervisor', 'main.js');
 const READY_TIMEOUT_MS = 15_000;
 
 /** V8 flags that keep an idle supervisor small: one V8 worker thread instead of four, GC on
