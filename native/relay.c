@@ -30,6 +30,10 @@
  * From the supervisor, single bytes: 'd' (keys may go straight to the agent again) and
  * 's' (stop). The socket closing also stops it. Nothing read is ever dropped: every byte
  * from the agent is in an 'o' frame, every key in a 't' or 'k' frame.
+ * After 'x' the relay lets go of the terminal and the pty and waits for the supervisor to
+ * close the socket, reading and ignoring what it still sends: a relay that exited at once
+ * made a late 's' or 'd' of the supervisor's fail (EPIPE), and Node then threw away the
+ * frames not yet read, the 'x' among them (seen in floods: 2-4 KB of output lost).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -128,10 +132,16 @@ static void finish(char why) {
   if (why != 's') dprintf(2, "symposium-relay: ending (%c), %zu bytes owed to the terminal, %zu queued for the supervisor\n", why, tp_len, out_len);
   if (tp_len > 0 && why != 'h') frame('r', tp, tp_len);
   frame('x', &w, 1);
+  close(TERM_FD);
+  close(MASTER_FD);
   int fl = fcntl(CTL_FD, F_GETFL);
   if (fl >= 0) fcntl(CTL_FD, F_SETFL, fl & ~O_NONBLOCK);
-  flush_some();
-  _exit(0);
+  if (flush_some() < 0) _exit(0);
+  unsigned char c[64];
+  for (;;) {
+    ssize_t n = read(CTL_FD, c, sizeof c);
+    if (n == 0 || (n < 0 && errno != EINTR)) _exit(0);
+  }
 }
 
 /* Writes all it can without waiting; returns the bytes written, -1 on a hard error. */

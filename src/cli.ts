@@ -175,6 +175,12 @@ export async function main(argv: string[]): Promise<number> {
 export function run(): void {
   // The launcher held these back from our own start-up; what we start gets them (held-env.ts).
   restoreHeld(process.env);
+  // `agent capture ID | head`: the reader is gone; stop at once and quietly, as a program
+  // killed by SIGPIPE would (Node ignores that signal and would print a stack instead).
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(141);
+    throw err;
+  });
   main(process.argv).then(
     (code) => {
       process.exitCode = code;

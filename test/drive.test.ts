@@ -167,6 +167,19 @@ describe('agent capture', () => {
   });
 });
 
+describe('agent capture into a pipe', () => {
+  it('stops quietly when the reader goes away (`capture | head`)', async () => {
+    // 400 KB: far more than a pipe holds, so the CLI is still writing when `head` leaves.
+    spawn('cap2', ['sh', '-c', "seq -f 'line %05.0f, padded to be a longer line' 1 9000; exec sleep 60"], ['--cols', '80', '--rows', '24']);
+    await waitFor(() => capture('cap2').includes('line 09000'));
+    const { spawnSync } = await import('node:child_process');
+    const cli = path.join(ROOT, 'bin', 'symposium-mcp');
+    const r = spawnSync('sh', ['-c', `"${cli}" agent capture cap2 --scrollback | head -n 2`], { env: sb.env, encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('line 00001, padded to be a longer line\nline 00002, padded to be a longer line\n');
+  });
+});
+
 describe('agent wait', () => {
   it('--exit returns the agent exit code; --timeout gives 124', async () => {
     spawn('w1', ['bash', '-c', 'sleep 3; exit 7']);

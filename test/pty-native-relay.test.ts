@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { OuterTerm } from '../src/bench/outer';
 import { PtyTerminal } from './helpers/pty-terminal';
 import { CLI, ROOT, Sandbox, waitFor } from './helpers/sandbox';
 
@@ -13,8 +14,10 @@ const BINARY = path.join(ROOT, 'dist', 'symposium-relay');
 
 let sb: Sandbox;
 const outers: PtyTerminal[] = [];
+const lean: OuterTerm[] = [];
 afterEach(() => {
   for (const o of outers.splice(0)) o.kill();
+  for (const o of lean.splice(0)) o.killNow();
   sb?.dispose();
 });
 
@@ -190,6 +193,34 @@ describe('native key relay', { timeout: 90_000 }, () => {
     await waitFor(() => !alive(second));
   });
 
+  it('floods that stop the relay mid-stream lose no frame of it', async () => {
+    sb = new Sandbox();
+    const sup = spawn('b1', ['bash', '--norc', '--noprofile', '-i']);
+    // A terminal that reads as fast as a real one (no emulator in this process): the relay
+    // then stops for the mirror's flood, not because the terminal fell behind.
+    const t = new OuterTerm(CLI, ['agent', 'attach', 'b1'], { cols: 80, rows: 24, env: sb.env, cwd: sb.work });
+    lean.push(t);
+    await t.waitText('bash-', 10_000);
+    const n = 200_000;
+    const lines = Array.from({ length: n }, (_, i) => `flood line ${String(i + 1).padStart(6, '0')} `.padEnd(70, '.'));
+    fs.writeFileSync(path.join(sb.work, 'flood.txt'), `${lines.join('\n')}\n`);
+    for (let round = 1; round <= 3; round++) {
+      await waitFor(() => relayOf(sup), 15_000);
+      const from = t.mark;
+      t.write(`cat flood.txt; echo "round $((${round} * 11))"\r`);
+      await t.waitText(`round ${round * 11}\n`, 60_000, from);
+      await waitFor(() => sb.run(['agent', 'capture', 'b1']).stdout.includes(`round ${round * 11}`));
+      const tail = sb.run(['agent', 'capture', 'b1', '--scrollback', '--lines', '5000']).stdout.split('\n').filter((l) => l.startsWith('flood line '));
+      expect(tail.slice(-4000).map((l) => Number(l.slice(11, 17)))).toEqual(Array.from({ length: 4000 }, (_, i) => n - 3999 + i));
+    }
+    // Each flood stopped a relay: as asked, or because the terminal fell behind. A relay
+    // that exited as asked while the supervisor, still reading its frames, asked again
+    // (EPIPE) ended "crashed": Node had thrown away the frames not yet read (2-4 KB).
+    const log = supervisorLog('b1');
+    expect(log).toMatch(/native relay for viewer \d+ ended \((stopped|full)\)/);
+    expect(log).not.toMatch(/crashed|socket error/);
+  });
+
   it('the agent exits while the relay runs: its last output reaches the terminal and the final screen', async () => {
     sb = new Sandbox();
     const sup = spawn('e1', ['bash', '-c', 'read x; for i in $(seq 1 60); do echo "line $i"; done; echo LAST-LINE; exit 3']);
@@ -226,7 +257,7 @@ describe('native key relay', { timeout: 90_000 }, () => {
   it('a relay killed with SIGKILL: the supervisor carries on with its own path, tries again later, and gives up after three', async () => {
     const { sup, t, relay } = await bashWithRelay('k1');
     process.kill(relay, 'SIGKILL');
-    await waitFor(() => /native relay for viewer \d+ ended \(crashed\)/.test(supervisorLog('k1')));
+    await waitFor(() => /native relay for viewer \d+ ended \(crashed, signal SIGKILL\)/.test(supervisorLog('k1')));
     t.write('echo "on $((5 + 5))"\r');
     await t.waitText(/^on 10$/m);
     await waitFor(() => sb.run(['agent', 'capture', 'k1']).stdout.includes('on 10'));

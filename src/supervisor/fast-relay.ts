@@ -50,6 +50,11 @@ export class FastRelay {
   private readonly doneWaiters: Array<() => void> = [];
   private exited = false;
   private ctlClosed = false;
+  private stopSent = false;
+  /** How the process ended, for the log: `code 0`, `signal SIGKILL`. */
+  exitStatus = '';
+  /** An error of the control socket, for the log (frames after it are lost). */
+  ctlError = '';
 
   constructor(binary: string, terminalFd: number, masterFd: number, detachKey: number | null, private readonly h: RelayHandlers) {
     // Loaded on first use: a supervisor nobody attaches to never needs it (memory counts per agent).
@@ -61,7 +66,9 @@ export class FastRelay {
     if (!ctl) throw new Error('the relay has no control socket');
     this.ctl = ctl;
     ctl.on('data', (d: Buffer) => this.received(d));
-    ctl.on('error', () => {});
+    ctl.on('error', (e: NodeJS.ErrnoException) => {
+      this.ctlError = e.code ?? e.message;
+    });
     ctl.on('close', () => {
       this.ctlClosed = true;
       this.maybeDone();
@@ -70,7 +77,8 @@ export class FastRelay {
       this.exited = true;
       this.maybeDone();
     });
-    this.child.on('exit', () => {
+    this.child.on('exit', (code, signal) => {
+      this.exitStatus = signal ? `signal ${signal}` : `code ${code}`;
       this.exited = true;
       this.maybeDone();
     });
@@ -88,7 +96,11 @@ export class FastRelay {
   /** Stops the relay; resolves once it is gone and all it sent has been handled. */
   stop(): Promise<void> {
     if (this.done) return Promise.resolve();
-    if (this.why === null && !this.ctl.destroyed) this.ctl.write('s');
+    // Once: a flood asks on every frame.
+    if (this.why === null && !this.stopSent && !this.ctl.destroyed) {
+      this.stopSent = true;
+      this.ctl.write('s');
+    }
     // A relay that does not answer (it never should) is killed: its frames so far are kept.
     const kill = setTimeout(() => this.child.kill('SIGKILL'), 2000);
     return new Promise((resolve) => this.doneWaiters.push(() => (clearTimeout(kill), resolve())));
@@ -121,6 +133,8 @@ export class FastRelay {
         return this.h.rest(data);
       case 'x':
         this.why = ENDS[String.fromCharCode(data[0] ?? 0x69)] ?? 'internal';
+        // We write nothing more; the relay exits when it reads the end (relay.c).
+        this.ctl.end();
         return;
     }
   }

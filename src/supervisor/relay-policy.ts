@@ -171,6 +171,7 @@ export class RelayPolicy {
   }
 
   private ended(c: Connection, why: RelayEnd): void {
+    const relay = this.relay;
     if (this.directTimer) clearTimeout(this.directTimer);
     this.directTimer = null;
     this.relay = null;
@@ -180,7 +181,8 @@ export class RelayPolicy {
     if (this.rest && t && !t.isReleased) t.write(this.rest);
     this.rest = null;
     this.host.agent.resumeReads();
-    log(`native relay for viewer ${c.id} ended (${why}) after ${this.carried} bytes`);
+    const how = (why === 'crashed' ? `, ${relay?.exitStatus || 'not started'}` : '') + (relay?.ctlError ? `, socket error ${relay.ctlError}` : '');
+    log(`native relay for viewer ${c.id} ended (${why}${how}) after ${this.carried} bytes`);
     if (why === 'hangup') {
       t?.onGone();
       return;
