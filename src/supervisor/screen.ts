@@ -3,7 +3,9 @@ import { Unicode11Addon } from '@xterm/addon-unicode11';
 import { Terminal } from '@xterm/headless';
 import { skippableBytes } from './fast-forward';
 import { ModeTracker } from './modes';
+import { log } from './log';
 import { renderAnsiLines } from './render';
+import { loadSerializeAddon } from './serialize-addon';
 
 // The headless mirror of the agent's screen. Every output chunk gets a sequence number
 // and waits in our own queue; xterm gets at most FEED_BYTES at a time. A snapshot is a
@@ -125,8 +127,8 @@ export class Screen {
 
   private serializer(): SerializeAddon {
     if (!this.serializerAddon) {
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
-      const { SerializeAddon: Addon } = require('@xterm/addon-serialize') as typeof import('@xterm/addon-serialize');
+      const { SerializeAddon: Addon, patched } = loadSerializeAddon();
+      if (!patched) log('@xterm/addon-serialize is not the version serialize-addon.ts patches: serializing a long scrollback costs more memory');
       this.serializerAddon = new Addon();
       this.term.loadAddon(this.serializerAddon);
     }
