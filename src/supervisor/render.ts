@@ -3,6 +3,18 @@ import type { IBuffer, IBufferCell } from '@xterm/headless';
 // Lines with colours and attributes for `capture --ansi` (like `tmux capture-pane -e`):
 // each line starts from default attributes and ends with a reset.
 
+/**
+ * `s`, stored flat. A string built by appending cell after cell (ours below, xterm's
+ * translateToString) is a tree of one node per append until something reads it: ~3 KB for
+ * a 120-column line, ~28 MB for the 10 000 lines of a final screen or a scrollback
+ * capture, held until the end and so promoted to the old generation. Reading a character
+ * makes V8 flatten it; the tree is then garbage at once.
+ */
+export function flat(s: string): string {
+  s.charCodeAt(0);
+  return s;
+}
+
 function colorParams(cell: IBufferCell, fg: boolean): string {
   if (fg ? cell.isFgDefault() : cell.isBgDefault()) return fg ? '39' : '49';
   const c = fg ? cell.getFgColor() : cell.getBgColor();
@@ -62,7 +74,7 @@ export function renderAnsiLines(buf: IBuffer, start: number, end: number, cols: 
       s += cell.getChars() || ' ';
     }
     if (cur !== '0') s += '\x1b[0m';
-    out.push(s);
+    out.push(flat(s));
   }
   return out;
 }

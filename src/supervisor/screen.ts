@@ -4,7 +4,7 @@ import { Terminal } from '@xterm/headless';
 import { skippableBytes } from './fast-forward';
 import { ModeTracker } from './modes';
 import { log } from './log';
-import { renderAnsiLines } from './render';
+import { flat, renderAnsiLines } from './render';
 import { loadSerializeAddon } from './serialize-addon';
 
 // The headless mirror of the agent's screen. Every output chunk gets a sequence number
@@ -368,7 +368,7 @@ export class Screen {
   visibleText(): string {
     const buf = this.term.buffer.active;
     const out: string[] = [];
-    for (let y = buf.baseY; y < buf.baseY + this.term.rows; y++) out.push(buf.getLine(y)?.translateToString(true) ?? '');
+    for (let y = buf.baseY; y < buf.baseY + this.term.rows; y++) out.push(flat(buf.getLine(y)?.translateToString(true) ?? ''));
     return out.join('\n');
   }
 
@@ -376,7 +376,7 @@ export class Screen {
   allLines(): { lines: string[]; ansiLines: string[]; scrollbackLines: number } {
     const buf = this.term.buffer.active;
     const lines: string[] = [];
-    for (let y = 0; y < buf.length; y++) lines.push(buf.getLine(y)?.translateToString(true) ?? '');
+    for (let y = 0; y < buf.length; y++) lines.push(flat(buf.getLine(y)?.translateToString(true) ?? ''));
     return { lines, ansiLines: renderAnsiLines(buf, 0, buf.length, this.term.cols), scrollbackLines: buf.baseY };
   }
 }
