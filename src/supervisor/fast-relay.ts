@@ -50,7 +50,7 @@ export class FastRelay {
   private readonly doneWaiters: Array<() => void> = [];
   private exited = false;
   private ctlClosed = false;
-  private stopSent = false;
+  private stopping: Promise<void> | null = null;
   /** How the process ended, for the log: `code 0`, `signal SIGKILL`. */
   exitStatus = '';
   /** An error of the control socket, for the log (frames after it are lost). */
@@ -96,14 +96,15 @@ export class FastRelay {
   /** Stops the relay; resolves once it is gone and all it sent has been handled. */
   stop(): Promise<void> {
     if (this.done) return Promise.resolve();
-    // Once: a flood asks on every frame.
-    if (this.why === null && !this.stopSent && !this.ctl.destroyed) {
-      this.stopSent = true;
-      this.ctl.write('s');
+    // Asked once (a flood asks on every frame): a second 's' could reach a relay that has
+    // gone, and its write error would make Node drop the frames not yet read.
+    if (!this.stopping) {
+      if (this.why === null && !this.ctl.destroyed) this.ctl.write('s');
+      // A relay that does not answer (it never should) is killed: its frames so far are kept.
+      const kill = setTimeout(() => this.child.kill('SIGKILL'), 2000);
+      this.stopping = new Promise((resolve) => this.doneWaiters.push(() => (clearTimeout(kill), resolve())));
     }
-    // A relay that does not answer (it never should) is killed: its frames so far are kept.
-    const kill = setTimeout(() => this.child.kill('SIGKILL'), 2000);
-    return new Promise((resolve) => this.doneWaiters.push(() => (clearTimeout(kill), resolve())));
+    return this.stopping;
   }
 
   private received(d: Buffer): void {
