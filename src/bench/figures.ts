@@ -262,78 +262,137 @@ export async function figFlood(ctx: Ctx, col: Column, attached: boolean): Promis
 
 const KEYS = 'abcdefghijklmnopqrstuvwxyz';
 
-/**
- * The agent is `cat` on a raw-mode pty, so the program itself echoes each key as agents do.
- * One key at a time into the outer terminal; the time until that character appears in the
- * outer terminal's output. 10 warm-up keys are not counted.
- */
-export async function figEcho(ctx: Ctx, col: Column): Promise<Values> {
-  const v = await echoThrough(ctx, col, false);
-  if (col === 'direct') {
-    // The same keys through a bare Node relay: what any Node process in the path costs.
-    const relay = await echoThrough(ctx, col, true);
-    v.relay_p50_ms = relay.p50_ms!;
-    v.relay_p99_ms = relay.p99_ms!;
-  }
-  return v;
+/** One terminal typed into during the echo figure: a system's attach, or a direct pty. */
+interface EchoTerm {
+  outer: OuterTerm;
+  typed: number;
+  close: () => Promise<void>;
 }
 
-async function echoThrough(ctx: Ctx, col: Column, nodeRelay: boolean): Promise<Values> {
+async function openEchoTerm(ctx: Ctx, col: Column, nodeRelay: boolean): Promise<EchoTerm> {
   const id = nextId('ec');
   const readyMark = `ECHO-READY-${id}`;
   const script = `stty raw -echo; echo ${readyMark}; exec cat`;
-  let s: System | null = null;
   let outer: OuterTerm | null = null;
-  try {
-    if (col === 'direct') {
-      outer = nodeRelay ? outerFor(ctx, process.execPath, [path.join(__dirname, 'node-relay.js'), 'sh', '-c', script]) : outerFor(ctx, 'sh', ['-c', script]);
-    } else {
-      s = sys(ctx, col);
+  let close: () => Promise<void>;
+  if (col === 'direct') {
+    outer = nodeRelay ? outerFor(ctx, process.execPath, [path.join(__dirname, 'node-relay.js'), 'sh', '-c', script]) : outerFor(ctx, 'sh', ['-c', script]);
+    const o = outer;
+    close = () => o.close();
+  } else {
+    const s = sys(ctx, col);
+    close = () => cleanup(s, id, outer);
+    try {
       await s.spawn(id, ['sh', '-c', script], ctx.size);
       await s.waitText(id, readyMark, 15_000);
       outer = attach(ctx, s, id);
+    } catch (err) {
+      await close().catch(() => undefined);
+      throw err;
     }
-    const o = outer;
-    await o.waitText(readyMark, 15_000);
-    await o.quiet(200, 5000);
-    /** Types `n` keys, one at a time; the echo latencies of those after the first `skip`. */
-    let typed = 0;
-    const type = async (n: number, skip: number, gapMs: number): Promise<number[]> => {
-      const lat: number[] = [];
-      for (let i = 0; i < n; i++) {
-        const ch = KEYS[typed++ % KEYS.length]!;
-        const from = o.mark;
-        const t0 = now();
-        o.write(ch);
-        const t1 = await o.waitFor(() => o.seen(ch, from), 5000, `the echo of key ${typed} (${ch})`);
-        if (i >= skip) lat.push(t1 - t0);
-        if (gapMs > 0) await sleep(gapMs);
-      }
-      return lat;
-    };
-    const lat = await type(10 + ctx.plan.keys, 10, ctx.plan.keyGapMs);
-    const mean = lat.reduce((a, b) => a + b, 0) / lat.length;
-    const v: Values = {
-      p50_ms: percentile(lat, 50),
-      p90_ms: percentile(lat, 90),
-      p99_ms: percentile(lat, 99),
-      max_ms: Math.max(...lat),
-      mean_ms: mean,
-      keys: lat.length,
-    };
-    if (ctx.plan.warmKeys > 0 && !nodeRelay) {
+  }
+  try {
+    await outer.waitText(readyMark, 15_000);
+    await outer.quiet(200, 5000);
+  } catch (err) {
+    await close().catch(() => undefined);
+    throw err;
+  }
+  return { outer, typed: 0, close };
+}
+
+/** Types one key and resolves with the time until its echo showed. */
+async function typeOne(t: EchoTerm): Promise<number> {
+  const o = t.outer;
+  const ch = KEYS[t.typed++ % KEYS.length]!;
+  const from = o.mark;
+  const t0 = now();
+  o.write(ch);
+  const t1 = await o.waitFor(() => o.seen(ch, from), 5000, `the echo of key ${t.typed} (${ch})`);
+  return t1 - t0;
+}
+
+/**
+ * `n` keys into each terminal, taking turns key by key (a, b, c, a, b, c…), so that every
+ * system is measured through the same moments of the machine's load: a burst of other
+ * work on this shared machine then slows all of them alike, instead of whichever system
+ * was running at the time. The latencies of each terminal's keys after its first `skip`.
+ */
+async function typeInTurns(terms: EchoTerm[], n: number, skip: number, gapMs: number): Promise<number[][]> {
+  const lat = terms.map((): number[] => []);
+  for (let i = 0; i < n; i++) {
+    for (let k = 0; k < terms.length; k++) {
+      const ms = await typeOne(terms[k]!);
+      if (i >= skip) lat[k]!.push(ms);
+      if (gapMs > 0) await sleep(gapMs);
+    }
+  }
+  return lat;
+}
+
+function echoValues(lat: number[]): Values {
+  return {
+    p50_ms: percentile(lat, 50),
+    p90_ms: percentile(lat, 90),
+    p99_ms: percentile(lat, 99),
+    max_ms: Math.max(...lat),
+    mean_ms: lat.reduce((a, b) => a + b, 0) / lat.length,
+    keys: lat.length,
+  };
+}
+
+/**
+ * Keystroke echo, every column in one run. The agent is `cat` on a raw-mode pty, so the
+ * program itself echoes each key as agents do. One key at a time into each outer terminal
+ * in turn; the time until that character appears in the outer terminal's output. 10
+ * warm-up keys are not counted. The direct column also types through a bare Node relay
+ * (what any Node process in the path costs).
+ */
+export async function figEchoInTurns(ctx: Ctx, cols: Column[], order: Column[]): Promise<Map<Column, Values>> {
+  const opened: Array<{ col: Column; relay: boolean; term: EchoTerm }> = [];
+  try {
+    for (const col of order) {
+      opened.push({ col, relay: false, term: await openEchoTerm(ctx, col, false) });
+      if (col === 'direct') opened.push({ col, relay: true, term: await openEchoTerm(ctx, col, true) });
+    }
+    const terms = opened.map((o) => o.term);
+    const lat = await typeInTurns(terms, 10 + ctx.plan.keys, 10, ctx.plan.keyGapMs);
+    const out = new Map<Column, Values>();
+    opened.forEach((o, k) => {
+      if (!o.relay) out.set(o.col, echoValues(lat[k]!));
+    });
+    opened.forEach((o, k) => {
+      if (!o.relay) return;
+      const v = out.get(o.col)!;
+      v.relay_p50_ms = percentile(lat[k]!, 50);
+      v.relay_p99_ms = percentile(lat[k]!, 99);
+    });
+    if (ctx.plan.warmKeys > 0) {
       // A session in use for a while: a Node supervisor's code is optimized by then
       // (measured: the median falls by a third), a C server's is what it was.
-      await type(ctx.plan.warmKeys, ctx.plan.warmKeys, 0);
-      const warm = await type(ctx.plan.keys, 0, ctx.plan.keyGapMs);
-      v.warm_p50_ms = percentile(warm, 50);
-      v.warm_p99_ms = percentile(warm, 99);
+      const warmTerms = opened.filter((o) => !o.relay);
+      await typeInTurns(warmTerms.map((o) => o.term), ctx.plan.warmKeys, ctx.plan.warmKeys, 0);
+      const warm = await typeInTurns(warmTerms.map((o) => o.term), ctx.plan.keys, 0, ctx.plan.keyGapMs);
+      warmTerms.forEach((o, k) => {
+        const v = out.get(o.col)!;
+        v.warm_p50_ms = percentile(warm[k]!, 50);
+        v.warm_p99_ms = percentile(warm[k]!, 99);
+      });
     }
-    return v;
-  } finally {
-    if (s) await cleanup(s, id, outer);
-    else await outer?.close();
+    for (const col of cols) if (!out.has(col)) throw new BenchError(`no echo figure for ${col}`);
+    await closeAll(opened.map((o) => o.term));
+    return out;
+  } catch (err) {
+    await closeAll(opened.map((o) => o.term)).catch(() => undefined); // the first error is the one to see
+    throw err;
   }
+}
+
+/** Closes every terminal (and its session), then reports the first failure. */
+async function closeAll(terms: EchoTerm[]): Promise<void> {
+  const results = await Promise.allSettled(terms.reverse().map((t) => t.close()));
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
 }
 
 // ---- attach with history ------------------------------------------------------------------
