@@ -31,7 +31,15 @@ export interface RunRecord {
   column: Column;
   run: number;
   values?: Values;
+  /** Raw measurements, for figures taken over all runs together (echo percentiles). */
+  samples?: Record<string, number[]>;
   error?: string;
+}
+
+/** One column's result of a figure measured for all columns at once. */
+export interface ColumnResult {
+  values: Values;
+  samples: Record<string, number[]>;
 }
 
 export interface Ctx {
@@ -348,7 +356,7 @@ function echoValues(lat: number[]): Values {
  * warm-up keys are not counted. The direct column also types through a bare Node relay
  * (what any Node process in the path costs).
  */
-export async function figEchoInTurns(ctx: Ctx, cols: Column[], order: Column[]): Promise<Map<Column, Values>> {
+export async function figEchoInTurns(ctx: Ctx, cols: Column[], order: Column[]): Promise<Map<Column, ColumnResult>> {
   const opened: Array<{ col: Column; relay: boolean; term: EchoTerm }> = [];
   try {
     for (const col of order) {
@@ -357,15 +365,17 @@ export async function figEchoInTurns(ctx: Ctx, cols: Column[], order: Column[]):
     }
     const terms = opened.map((o) => o.term);
     const lat = await typeInTurns(terms, 10 + ctx.plan.keys, 10, ctx.plan.keyGapMs);
-    const out = new Map<Column, Values>();
+    const out = new Map<Column, ColumnResult>();
+    const ms = (xs: number[]): number[] => xs.map((x) => Math.round(x * 1000) / 1000);
     opened.forEach((o, k) => {
-      if (!o.relay) out.set(o.col, echoValues(lat[k]!));
+      if (!o.relay) out.set(o.col, { values: echoValues(lat[k]!), samples: { echo: ms(lat[k]!) } });
     });
     opened.forEach((o, k) => {
       if (!o.relay) return;
-      const v = out.get(o.col)!;
-      v.relay_p50_ms = percentile(lat[k]!, 50);
-      v.relay_p99_ms = percentile(lat[k]!, 99);
+      const r = out.get(o.col)!;
+      r.values.relay_p50_ms = percentile(lat[k]!, 50);
+      r.values.relay_p99_ms = percentile(lat[k]!, 99);
+      r.samples.relay = ms(lat[k]!);
     });
     if (ctx.plan.warmKeys > 0) {
       // A session in use for a while: a Node supervisor's code is optimized by then
@@ -374,9 +384,10 @@ export async function figEchoInTurns(ctx: Ctx, cols: Column[], order: Column[]):
       await typeInTurns(warmTerms.map((o) => o.term), ctx.plan.warmKeys, ctx.plan.warmKeys, 0);
       const warm = await typeInTurns(warmTerms.map((o) => o.term), ctx.plan.keys, 0, ctx.plan.keyGapMs);
       warmTerms.forEach((o, k) => {
-        const v = out.get(o.col)!;
-        v.warm_p50_ms = percentile(warm[k]!, 50);
-        v.warm_p99_ms = percentile(warm[k]!, 99);
+        const r = out.get(o.col)!;
+        r.values.warm_p50_ms = percentile(warm[k]!, 50);
+        r.values.warm_p99_ms = percentile(warm[k]!, 99);
+        r.samples.warm = ms(warm[k]!);
       });
     }
     for (const col of cols) if (!out.has(col)) throw new BenchError(`no echo figure for ${col}`);

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { type Ctx, type Plan, type RunRecord, type Values, figAttach, figEchoInTurns, figFlood, figMemory, figSpawn, figStartup, makeFloodFile } from './figures';
+import { type ColumnResult, type Ctx, type Plan, type RunRecord, type Values, figAttach, figEchoInTurns, figFlood, figMemory, figSpawn, figStartup, makeFloodFile } from './figures';
 import { liveTerms } from './outer';
 import { aggregate, metrics, table } from './report';
 import { ROOT, Sandbox } from './sandbox';
@@ -337,7 +337,7 @@ async function main(): Promise<number> {
     /** `fn` measures one column per call; `together` all columns in one call (echo). */
     type Job =
       | { figure: string; cols: Column[]; runs: number; fn: (col: Column) => Promise<Values> }
-      | { figure: string; cols: Column[]; runs: number; together: (order: Column[]) => Promise<Map<Column, Values>> };
+      | { figure: string; cols: Column[]; runs: number; together: (order: Column[]) => Promise<Map<Column, ColumnResult>> };
     const jobs: Job[] = [];
     const c = ctx as Ctx;
     const without = (x: Column): Column[] => columns.filter((col) => col !== x);
@@ -368,7 +368,7 @@ async function main(): Promise<number> {
           progress.step(`${job.figure}: ${order.join(', ')} in turns, run ${r + 1}/${job.runs}`);
           try {
             const all = await job.together(order);
-            for (const col of job.cols) records.push({ figure: job.figure, column: col, run: r + 1, values: all.get(col)! });
+            for (const col of job.cols) records.push({ figure: job.figure, column: col, run: r + 1, ...all.get(col)! });
           } catch (err) {
             const msg = `${job.figure} run ${r + 1}: ${errorText(err)}`;
             for (const col of job.cols) records.push({ figure: job.figure, column: col, run: r + 1, error: errorText(err) });
@@ -439,7 +439,7 @@ async function main(): Promise<number> {
       const lines: string[] = [];
       lines.push(`symposium-mcp bench${opts.quick ? ' (quick)' : ''} — ${report.date}`);
       lines.push(`machine: ${mach.nproc} CPUs, ${mach.cpu}, ${mach.memory_gib} GiB, ${mach.kernel}, node ${mach.node}, ${mach.tmux ?? 'no tmux'}; load average ${loadStart.join(' ')} at start, ${mach.loadavg.join(' ')} at end`);
-      lines.push(`runs: spawn ${plan.runs.spawn}, flood ${plan.runs.flood}, echo ${plan.runs.echo}×${plan.keys} keys, attach ${plan.runs.attach}, memory ${plan.runs.memory}×${plan.idleSessions} sessions; median of runs (peak PSS: max of runs)`);
+      lines.push(`runs: spawn ${plan.runs.spawn}, flood ${plan.runs.flood}, echo ${plan.runs.echo}×${plan.keys} keys, attach ${plan.runs.attach}, memory ${plan.runs.memory}×${plan.idleSessions} sessions; median of runs (peak PSS: max of runs; echo percentiles: over the keys of all runs together)`);
       lines.push('');
       if (ptyUnavailable) lines.push(`pty backend NOT MEASURED: ${ptyUnavailable}`, '');
       lines.push(table(results, defs, shown));
