@@ -350,7 +350,7 @@ async function main(): Promise<number> {
         jobs.push({ figure: 'flood-detached', cols: columns, runs: plan.runs.flood, fn: (col) => figFlood(c, col, false) });
         jobs.push({ figure: 'flood-attached', cols: columns, runs: plan.runs.flood, fn: (col) => figFlood(c, col, true) });
       }
-      if (f === 'echo') jobs.push({ figure: 'echo', cols: columns, runs: plan.runs.echo, together: (order) => figEchoInTurns(c, columns, order) });
+      if (f === 'echo') jobs.push({ figure: 'echo', cols: columns, runs: plan.runs.echo, together: (order) => figEchoInTurns(c, order) });
       if (f === 'attach') jobs.push({ figure: 'attach', cols: without('direct'), runs: plan.runs.attach, fn: (col) => figAttach(c, col) });
       if (f === 'memory') jobs.push({ figure: 'memory', cols: columns, runs: plan.runs.memory, fn: (col) => figMemory(c, col) });
     }
