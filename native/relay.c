@@ -1,5 +1,5 @@
 /*
- * symposium-relay: the keystroke fast path of a handed-over terminal.
+ * symposium-relay: the keystroke fast path of a handed-over terminal, and the flood pump.
  *
  * A Node process costs about 50 us per hop in a keystroke's path (measured: a bare Node
  * relay echoes no faster than the supervisor, 1.3-1.4x tmux); this copies bytes between
@@ -13,11 +13,17 @@
  * (not 0 and 1: libuv makes a child's fds 0-2 blocking, and these files' flags are shared
  * with the supervisor's descriptors)
  *   argv[1]  the detach key (0-255), or -1
+ *   argv[2]  "pump" for the flood pump: there is no terminal (fd 4 is not used); the relay
+ *            only reads the agent's output in a tight loop and hands it over in 'o' frames
+ *            at once (src/supervisor/flood-pump.ts). A Node process reads a flooding pty
+ *            ~4 KB per wake-up, and the agent waits whenever the supervisor is busy
+ *            parsing; this reader never is, and buffers up to OUT_LIMIT meanwhile.
  *
  * To the supervisor, frames of type (1 byte), length (4 bytes, big-endian), payload:
  *   'o'  output read from the agent and written whole to the terminal (for the mirror and
  *        the other viewers; sent up to TEE_DELAY_MS late, so that waking the supervisor
- *        does not compete with the echo)
+ *        does not compete with the echo); consecutive reads join one frame of up to CHUNK
+ *        bytes while it waits to be sent
  *   't'  keys read from the terminal and written to the agent (for its bookkeeping)
  *   'k'  keys NOT written: the supervisor handles them (the detach key, an escape
  *        sequence such as a cursor position report, or keys the agent did not take); from
@@ -53,10 +59,12 @@
 #define OUT_LIMIT (1024 * 1024) /* frames queued for the supervisor before the agent waits */
 #define TERM_PENDING_LIMIT (256 * 1024) /* output a slow terminal may owe before we give up */
 
+/* Frames for the supervisor: [out_head, out_len) of out; what is before out_head has gone. */
 static unsigned char *out;
-static size_t out_len, out_cap;
+static size_t out_head, out_len, out_cap;
 static int urgent;        /* a frame the supervisor must act on is queued */
 static long long due = -1; /* when the queued frames must go, ms; -1 none */
+static int pump;           /* the flood pump: no terminal, output goes up at once */
 
 /* Output read from the agent and not yet taken by the terminal, in order. */
 static unsigned char *tp;
@@ -83,16 +91,49 @@ static long long now_ms(void) {
 
 static void die(void) { _exit(3); }
 
-static void frame(char type, const unsigned char *data, size_t len) {
-  size_t need = out_len + 5 + len;
-  if (need > out_cap) {
-    size_t cap = out_cap ? out_cap : CHUNK;
-    while (cap < need) cap *= 2;
-    unsigned char *p = realloc(out, cap);
-    if (!p) die();
-    out = p;
-    out_cap = cap;
+static size_t queued(void) { return out_len - out_head; }
+
+/* Room for `more` bytes at out_len; moves the unsent frames to the start first. */
+static void reserve(size_t more) {
+  if (out_len + more <= out_cap) return;
+  if (out_head > 0) {
+    memmove(out, out + out_head, out_len - out_head);
+    out_len -= out_head;
+    out_head = 0;
   }
+  if (out_len + more <= out_cap) return;
+  size_t cap = out_cap ? out_cap : CHUNK;
+  while (cap < out_len + more) cap *= 2;
+  unsigned char *p = realloc(out, cap);
+  if (!p) die();
+  out = p;
+  out_cap = cap;
+}
+
+/* The last queued frame while it is an 'o' with its header unsent: it may still grow. */
+static unsigned char *last_o;
+
+static void frame(char type, const unsigned char *data, size_t len) {
+  if (type == 'o' && last_o) {
+    /* Joined to the 'o' right before it (up to CHUNK): a flood's 4 KB reads reach the
+       supervisor as a few large chunks, each of which costs it a fixed amount of work. */
+    size_t had = ((size_t)last_o[1] << 24) | ((size_t)last_o[2] << 16) | ((size_t)last_o[3] << 8) | last_o[4];
+    if (had + len <= CHUNK) {
+      size_t at = (size_t)(last_o - out) - out_head;
+      reserve(len);
+      unsigned char *h = out + out_head + at;
+      memcpy(out + out_len, data, len);
+      out_len += len;
+      had += len;
+      h[1] = (unsigned char)(had >> 24);
+      h[2] = (unsigned char)(had >> 16);
+      h[3] = (unsigned char)(had >> 8);
+      h[4] = (unsigned char)had;
+      last_o = h;
+      return;
+    }
+  }
+  reserve(5 + len);
   unsigned char *p = out + out_len;
   p[0] = (unsigned char)type;
   p[1] = (unsigned char)(len >> 24);
@@ -100,8 +141,9 @@ static void frame(char type, const unsigned char *data, size_t len) {
   p[3] = (unsigned char)(len >> 8);
   p[4] = (unsigned char)len;
   if (len) memcpy(p + 5, data, len);
-  out_len = need;
-  if (type == 'o' || type == 't') {
+  out_len += 5 + len;
+  last_o = type == 'o' ? p : NULL;
+  if ((type == 'o' || type == 't') && !pump) {
     if (due < 0) due = now_ms() + TEE_DELAY_MS;
   } else {
     urgent = 1;
@@ -110,16 +152,19 @@ static void frame(char type, const unsigned char *data, size_t len) {
 
 /* Writes what the socket takes now; returns -1 when the supervisor is gone. */
 static int flush_some(void) {
-  while (out_len > 0) {
-    ssize_t n = write(CTL_FD, out, out_len);
+  while (queued() > 0) {
+    ssize_t n = write(CTL_FD, out + out_head, queued());
     if (n < 0) {
       if (errno == EINTR) continue;
       if (errno == EAGAIN || errno == EWOULDBLOCK) return 0;
       return -1;
     }
-    memmove(out, out + n, out_len - (size_t)n);
-    out_len -= (size_t)n;
+    out_head += (size_t)n;
+    /* A frame whose header has (partly) gone can no longer grow. */
+    if (last_o && last_o < out + out_head) last_o = NULL;
   }
+  out_head = out_len = 0;
+  last_o = NULL;
   urgent = 0;
   due = -1;
   return 0;
@@ -129,10 +174,10 @@ static int flush_some(void) {
 static void finish(char why) {
   unsigned char w = (unsigned char)why;
   /* To the supervisor's log, which is a file: it cannot block like the socket. */
-  if (why != 's') dprintf(2, "symposium-relay: ending (%c), %zu bytes owed to the terminal, %zu queued for the supervisor\n", why, tp_len, out_len);
+  if (why != 's') dprintf(2, "symposium-relay: ending (%c), %zu bytes owed to the terminal, %zu queued for the supervisor\n", why, tp_len, queued());
   if (tp_len > 0 && why != 'h') frame('r', tp, tp_len);
   frame('x', &w, 1);
-  close(TERM_FD);
+  if (!pump) close(TERM_FD);
   close(MASTER_FD);
   int fl = fcntl(CTL_FD, F_GETFL);
   if (fl >= 0) fcntl(CTL_FD, F_SETFL, fl & ~O_NONBLOCK);
@@ -161,10 +206,12 @@ static ssize_t write_now(int fd, const unsigned char *p, size_t len) {
 
 int main(int argc, char **argv) {
   int detach = argc > 1 ? atoi(argv[1]) : -1;
+  pump = argc > 2 && strcmp(argv[2], "pump") == 0;
   int direct = 1; /* keys may go straight to the agent */
   static unsigned char buf[CHUNK];
   static unsigned char keys[4096];
   for (int fd = CTL_FD; fd <= MASTER_FD; fd++) {
+    if (pump && fd == TERM_FD) continue;
     int fl = fcntl(fd, F_GETFL);
     if (fl < 0) die();
     /* Shared with the supervisor's descriptions of these files, which are non-blocking too. */
@@ -174,14 +221,14 @@ int main(int argc, char **argv) {
     struct pollfd p[3];
     /* A supervisor that does not read (stopped, swamped) holds both directions, as a frozen
        tmux server would: memory stays bounded and nothing is dropped. */
-    p[0].fd = TERM_FD;
-    p[0].events = (out_len < OUT_LIMIT ? POLLIN : 0) | (tp_len > 0 ? POLLOUT : 0);
+    p[0].fd = pump ? -1 : TERM_FD; /* poll skips a negative fd */
+    p[0].events = (queued() < OUT_LIMIT ? POLLIN : 0) | (tp_len > 0 ? POLLOUT : 0);
     p[1].fd = MASTER_FD;
-    p[1].events = out_len < OUT_LIMIT ? POLLIN : 0;
+    p[1].events = queued() < OUT_LIMIT ? POLLIN : 0;
     p[2].fd = CTL_FD;
-    p[2].events = POLLIN | (out_len > 0 && (urgent || now_ms() >= due) ? POLLOUT : 0);
+    p[2].events = POLLIN | (queued() > 0 && (urgent || now_ms() >= due) ? POLLOUT : 0);
     int timeout = -1;
-    if (out_len > 0 && !(p[2].events & POLLOUT)) {
+    if (queued() > 0 && !(p[2].events & POLLOUT)) {
       long long left = due - now_ms();
       timeout = left > 0 ? (int)left : 0;
     }
@@ -204,7 +251,9 @@ int main(int argc, char **argv) {
       ssize_t n = read(MASTER_FD, buf, sizeof buf);
       if (n > 0) {
         frame('o', buf, (size_t)n);
-        if (tp_len > 0) {
+        if (pump) {
+          /* nothing more: the supervisor has it all */
+        } else if (tp_len > 0) {
           pend(buf, (size_t)n); /* behind: in order, after what the terminal still owes */
         } else {
           ssize_t w = write_now(TERM_FD, buf, (size_t)n);

@@ -66,4 +66,60 @@ describe('fast-forward of plain floods', () => {
     // A UTF-8 C1 control (U+009B, CSI) is not plain.
     expect(skippableBytes([Buffer.from('a\n\u009b0mb\nc\nd\n')], 1)).toBe(2);
   });
+
+  it('the word-at-a-time scan agrees with a byte-by-byte one on random text, controls and chunkings', () => {
+    // Bytes chosen to hit every lane of the bit tricks: controls, DEL, 0xC2 before C1 and not.
+    const alphabet = [0x0a, 0x0a, 0x0d, 0x09, 0x08, 0x1b, 0x00, 0x07, 0x1f, 0x20, 0x41, 0x7e, 0x7f, 0x80, 0x9b, 0x9f, 0xa0, 0xc2, 0xc3, 0xff];
+    let seed = 12345;
+    const rand = (n: number) => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return (seed >>> 8) % n;
+    };
+    for (let round = 0; round < 20000; round++) {
+      const len = rand(400);
+      const controls = rand(4) === 0 ? 0 : 1 + rand(3); // some inputs all plain
+      // A few special bytes per input, so that rare pairs (0xC2 then C1) come first often.
+      const special = [0, 1, 2].map(() => alphabet[rand(alphabet.length)]!);
+      const bytes = Buffer.alloc(len);
+      for (let i = 0; i < len; i++) bytes[i] = rand(30) < controls ? special[rand(3)]! : rand(12) === 0 ? 0x0a : 0x61 + rand(26);
+      // Random chunks at random alignments (a Buffer's byteOffset decides the word boundaries).
+      const chunks: Buffer[] = [];
+      for (let at = 0; at < len; ) {
+        const n = Math.min(len - at, 1 + rand(40));
+        const pad = rand(4);
+        const b = Buffer.alloc(n + pad).subarray(pad);
+        bytes.copy(b, 0, at, at + n);
+        chunks.push(b);
+        at += n;
+      }
+      const keep = rand(6);
+      expect(skippableBytes(chunks, keep), `round ${round}`).toBe(skippableByteByByte(bytes, keep));
+    }
+  });
 });
+
+/** The reference: the same rule, one byte at a time on one buffer. */
+function skippableByteByByte(b: Buffer, keepLines: number): number {
+  let seen = 0;
+  let latestCut = -1;
+  for (let i = b.length - 1; i >= 0; i--) {
+    if (b[i] !== 0x0a) continue;
+    if (seen === keepLines) {
+      latestCut = i + 1;
+      break;
+    }
+    seen++;
+  }
+  if (latestCut <= 0) return 0;
+  let end = latestCut;
+  for (let i = 0; i < latestCut; i++) {
+    const x = b[i]!;
+    const plain = x === 0x0a || x === 0x0d || x === 0x09 || x === 0x08 || (x >= 0x20 && x !== 0x7f);
+    if (!plain || (i > 0 && b[i - 1] === 0xc2 && x >= 0x80 && x <= 0x9f)) {
+      end = i;
+      break;
+    }
+  }
+  const lf = end > 0 ? b.lastIndexOf(0x0a, end - 1) : -1;
+  return lf >= 0 ? lf + 1 : 0;
+}

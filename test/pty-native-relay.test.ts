@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { OuterTerm } from '../src/bench/outer';
 import { PtyTerminal } from './helpers/pty-terminal';
+import { alive, nativeChild, openFiles, rssKb, supervisorLog as logOf } from './helpers/relay-procs';
 import { CLI, ROOT, Sandbox, waitFor } from './helpers/sandbox';
 
 // The native key relay (native/relay.c, src/supervisor/fast-relay.ts, relay-policy.ts):
@@ -33,49 +34,13 @@ function attach(id: string): PtyTerminal {
   return t;
 }
 
-function openFiles(pid: number): string[] {
-  const out: string[] = [];
-  try {
-    for (const fd of fs.readdirSync(`/proc/${pid}/fd`)) {
-      try {
-        out.push(fs.readlinkSync(`/proc/${pid}/fd/${fd}`));
-      } catch {
-        /* closed meanwhile */
-      }
-    }
-  } catch {
-    /* gone */
-  }
-  return out;
-}
-
-/** The supervisor's relay child, if one runs (comm "symposium-relay", parent `sup`). */
+/** The supervisor's key relay (not its flood pump), if one runs. */
 function relayOf(sup: number): number | null {
-  for (const name of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = fs.readFileSync(`/proc/${name}/stat`, 'utf8');
-      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (comm === 'symposium-relay' && ppid === sup && !/^\S+ \(.*\) Z/.test(stat)) return Number(name);
-    } catch {
-      /* gone */
-    }
-  }
-  return null;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return !/\) Z /.test(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return false;
-  }
+  return nativeChild(sup, 'relay');
 }
 
 function supervisorLog(id: string): string {
-  return fs.readFileSync(path.join(sb.home, 'sessions', id, 'supervisor.log'), 'utf8');
+  return logOf(sb, id);
 }
 
 const PROMPT = /bash-[\d.]+[$#] ?$/m;
@@ -299,8 +264,7 @@ describe('native key relay', { timeout: 90_000 }, () => {
       t.write('seq 1 400000; echo "flood $((4 * 4)) over"\r');
       await t.waitText(/^\d{4,6}$/m);
       await new Promise((r) => setTimeout(r, 500));
-      const rssKb = Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${relay}/status`, 'utf8'))![1]);
-      expect(rssKb).toBeLessThan(8 * 1024);
+      expect(rssKb(relay)).toBeLessThan(8 * 1024);
       expect(t.text()).not.toMatch(/^flood 16 over$/m); // the agent is held, not finished
     } finally {
       process.kill(sup, 'SIGCONT');

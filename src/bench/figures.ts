@@ -225,7 +225,8 @@ export async function figFlood(ctx: Ctx, col: Column, attached: boolean): Promis
         () => undefined,
       );
     }
-    const sampler = new Sampler(pids, 50).start();
+    // Our supervisor's native helpers (relay, flood pump) count as part of it.
+    const sampler = new Sampler(pids, 50, 'symposium-relay').start();
     const clientSampler = outer ? new Sampler([outer.p.pid], 50).start() : null;
     let t0: number;
     let tEnd: number;

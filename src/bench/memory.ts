@@ -67,12 +67,24 @@ export class Sampler {
   private readonly cpu0 = new Map<number, number>();
   private readonly cpuLast = new Map<number, number>();
 
+  /** Pids sampled: the servers, and the helpers found under them (see helperComm). */
+  private readonly pids: number[];
+
+  /**
+   * `helperComm`: children of `pids` with this command name count with their parent (our
+   * supervisor's native relay and flood pump): memory while they run, CPU from the start
+   * (or from when first seen; up to one interval of a helper's last CPU may be missed).
+   */
   constructor(
-    private readonly pids: number[],
+    private readonly servers: number[],
     private readonly intervalMs = 50,
-  ) {}
+    private readonly helperComm: string | null = null,
+  ) {
+    this.pids = [...servers];
+  }
 
   start(): this {
+    this.findHelpers();
     for (const pid of this.pids) {
       const c = readCpuSeconds(pid);
       if (c !== null) {
@@ -85,7 +97,19 @@ export class Sampler {
     return this;
   }
 
+  private findHelpers(): void {
+    if (!this.helperComm) return;
+    for (const server of this.servers) {
+      for (const child of childPids(server)) {
+        if (this.pids.includes(child) || commOf(child) !== this.helperComm) continue;
+        this.pids.push(child);
+        if (this.timer) this.cpu0.set(child, 0); // started during the measurement
+      }
+    }
+  }
+
   sample(): void {
+    this.findHelpers();
     let pss = 0;
     let rss = 0;
     let any = false;
@@ -112,5 +136,26 @@ export class Sampler {
     let cpu = 0;
     for (const [pid, c0] of this.cpu0) cpu += (this.cpuLast.get(pid) ?? c0) - c0;
     return { samples: this.samples, peakPssKiB: this.peakPss, peakRssKiB: this.peakRss, cpuSeconds: cpu };
+  }
+}
+
+/** Direct children of a process (Linux 3.5+: /proc/PID/task/TID/children), [] when gone. */
+export function childPids(pid: number): number[] {
+  try {
+    return fs
+      .readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
+      .split(' ')
+      .filter((x) => x.trim() !== '')
+      .map(Number);
+  } catch {
+    return [];
+  }
+}
+
+function commOf(pid: number): string | null {
+  try {
+    return fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+  } catch {
+    return null;
   }
 }

@@ -8,6 +8,12 @@ import { type ReadSocket, haltSocket, unhaltSocket } from './socket-reads';
 // node-pty listed in shared/lessons.md: output lost when the pty is paused at exit
 // (we never stay paused once the child is gone), and the exit code of a signalled child.
 
+/** Another reader of the pty master, which our backpressure must reach. */
+export interface SecondReader {
+  pauseReading(): void;
+  resumeReading(): void;
+}
+
 export interface AgentExit {
   code: number | null;
   signal: string | null;
@@ -29,6 +35,8 @@ const EXIT_READ_QUIET_MS = 30;
 const END_POLL_MS = 25;
 /** …or a grandchild still writing to the pty gets this long. */
 const EXIT_READ_MAX_MS = 3000;
+/** Seconds the stream's forced end waits for a second reader of the master to finish. */
+const FALLBACK_WAITS = 10;
 
 export class AgentProcess {
   private readonly pty: pty.IPty;
@@ -115,9 +123,14 @@ export class AgentProcess {
           // Drained: closing the last slave fd makes the next read end the stream.
           fs.closeSync(holdFd);
           holdFd = null;
-          setTimeout(() => {
-            if (!sock.destroyed) realDestroy();
-          }, 1000);
+          // A second reader (relay, pump) still hands over what it read: not before it ends.
+          let waits = 0;
+          const fallback = () => {
+            if (sock.destroyed) return;
+            if (this.halted && waits++ < FALLBACK_WAITS) setTimeout(fallback, 1000);
+            else realDestroy();
+          };
+          setTimeout(fallback, 1000);
           return;
         }
         setTimeout(check, 20);
@@ -156,17 +169,27 @@ export class AgentProcess {
    * Stops reading the master at once, for the native relay to read it: true when nothing
    * read is waiting in our stream (else a chunk would be delivered out of order).
    */
-  haltReads(): boolean {
+  haltReads(reader: SecondReader | null = null): boolean {
     const s = this.socket;
     if (this.halted || this.paused || this.exited || this.childGone || !s || s.readableLength > 0 || s.destroyed) return false;
     haltSocket(s);
     this.halted = true;
+    this.reader = reader;
     return true;
+  }
+
+  /** Reads the master while ours are halted, and takes our pause() and resume() (the flood pump). */
+  private reader: SecondReader | null = null;
+
+  /** The master is read by someone else (the native relay or the flood pump). */
+  get readsHalted(): boolean {
+    return this.halted;
   }
 
   resumeReads(): void {
     if (!this.halted) return;
     this.halted = false;
+    this.reader = null;
     const s = this.socket;
     if (this.paused) return; // resume() restarts it
     if (s) unhaltSocket(s);
@@ -263,6 +286,7 @@ export class AgentProcess {
     }
     this.paused = true;
     if (!this.halted) this.pty.pause();
+    else this.reader?.pauseReading();
     this.pauseWatch = setInterval(() => {
       if (pidAlive(this.pty.pid)) return;
       this.childGone = true;
@@ -274,7 +298,10 @@ export class AgentProcess {
     if (!this.paused) return;
     this.paused = false;
     this.clearPauseWatch();
-    if (this.halted) return;
+    if (this.halted) {
+      this.reader?.resumeReading();
+      return;
+    }
     const s = this.socket;
     if (s) unhaltSocket(s);
     else this.pty.resume();

@@ -40,21 +40,22 @@ export function skippableBytes(chunks: readonly Buffer[], keepLines: number): nu
     }
   }
   if (latestCut <= 0) return 0;
-  // From the start: the cut may not pass the first byte that is not plain. A table
-  // lookup per byte: this scan runs over most of a flood.
+  // From the start: the cut may not pass the first byte that is not plain.
   let offset = 0;
   let end = latestCut; // the first byte that may not be skipped
   let c2 = false; // the previous byte was 0xC2
-  scan: for (const c of chunks) {
+  for (const c of chunks) {
     const n = Math.min(c.length, latestCut - offset);
-    for (let i = 0; i < n; i++) {
-      const kind = PLAIN[c[i]!]!;
-      if (kind === 0 || (c2 && c[i]! >= 0x80 && c[i]! <= 0x9f)) {
-        end = offset + i;
-        break scan;
-      }
-      c2 = kind === 2;
+    if (n > 0 && c2 && c[0]! >= 0x80 && c[0]! <= 0x9f) {
+      end = offset; // a C1 control begun at the end of the chunk before
+      break;
     }
+    const bad = firstNotPlain(c, n);
+    if (bad >= 0) {
+      end = offset + bad;
+      break;
+    }
+    c2 = n === c.length && n > 0 && c[n - 1] === 0xc2;
     offset += c.length;
     if (offset >= latestCut) break;
   }
@@ -68,4 +69,44 @@ export function skippableBytes(chunks: readonly Buffer[], keepLines: number): nu
     offset += c.length;
   }
   return cut;
+}
+
+/** c[k] is plain: 0xC2 is not when a C1 byte follows it in c[0, n) (past n, the caller sees it). */
+function plainAt(c: Buffer, k: number, n: number): boolean {
+  const kind = PLAIN[c[k]!]!;
+  if (kind === 1) return true;
+  if (kind === 0) return false;
+  if (k + 1 >= n) return true;
+  const next = c[k + 1]!;
+  return next < 0x80 || next > 0x9f;
+}
+
+/**
+ * The first byte of c[0, n) that is not plain, or -1. Four bytes at a time (this scan runs
+ * over most of a flood; a table lookup per byte cost 3 ns/byte, 0.3 s per 100 MB): a
+ * 32-bit word with no byte below 0x20, no 0x7F and no 0xC2 is plain, which the classic
+ * has-less/has-zero bit tricks tell without looking at its bytes. Words that have one are
+ * checked byte by byte: those with a line feed, one in 25 in plain text.
+ */
+function firstNotPlain(c: Buffer, n: number): number {
+  let i = 0;
+  const head = Math.min(n, (4 - (c.byteOffset & 3)) & 3);
+  for (; i < head; i++) if (!plainAt(c, i, n)) return i;
+  const words = (n - i) >>> 2;
+  if (words > 0) {
+    const w = new Uint32Array(c.buffer, c.byteOffset + i, words);
+    for (let j = 0; j < words; j++) {
+      const x = w[j]!;
+      const y = x ^ 0x7f7f7f7f;
+      const z = x ^ 0xc2c2c2c2;
+      // Per byte lane, the high bit is set when: x < 0x20 | y == 0 | z == 0 (exact as a whole).
+      if ((((x - 0x20202020) & ~x) | ((y - 0x01010101) & ~y) | ((z - 0x01010101) & ~z)) & 0x80808080) {
+        const b = i + j * 4;
+        for (let k = b; k < b + 4; k++) if (!plainAt(c, k, n)) return k;
+      }
+    }
+    i += words * 4;
+  }
+  for (; i < n; i++) if (!plainAt(c, i, n)) return i;
+  return -1;
 }

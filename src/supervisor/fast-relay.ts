@@ -6,10 +6,11 @@ import { DIST_DIR } from '../dist-dir';
 
 // The native key relay (native/relay.c, built into dist/symposium-relay): while it runs, a
 // handed-over terminal's keys and the agent's output cross a small C process instead of
-// this one, so a keystroke's echo costs what it costs under tmux. This module is the
-// mechanism: start it on two descriptors, read its frames, stop it. When it runs is the
-// supervisor's policy (relay-policy.ts). Frames from the relay: type byte, 4-byte
-// big-endian length, payload (see relay.c).
+// this one, so a keystroke's echo costs what it costs under tmux. The same binary without
+// a terminal is the flood pump, which only reads the agent's output for us. This module is
+// the mechanism: start it on its descriptors, read its frames, stop it. When each runs is
+// the supervisor's policy (relay-policy.ts, flood-pump.ts). Frames from the relay: type
+// byte, 4-byte big-endian length, payload (see relay.c).
 
 /** Where the build puts the relay; null when it was not built or is turned off. */
 export function relayBinary(): string | null {
@@ -56,11 +57,16 @@ export class FastRelay {
   /** An error of the control socket, for the log (frames after it are lost). */
   ctlError = '';
 
-  constructor(binary: string, terminalFd: number, masterFd: number, detachKey: number | null, private readonly h: RelayHandlers) {
+  /**
+   * `terminalFd` null: the flood pump (relay.c), which only reads the agent's output for us;
+   * it sends no keys and writes to no terminal.
+   */
+  constructor(binary: string, terminalFd: number | null, masterFd: number, detachKey: number | null, private readonly h: RelayHandlers) {
     // Loaded on first use: a supervisor nobody attaches to never needs it (memory counts per agent).
     const { spawn } = require('node:child_process') as typeof import('node:child_process');
-    this.child = spawn(binary, [String(detachKey ?? -1)], {
-      stdio: ['ignore', 'ignore', 'inherit', 'pipe', terminalFd, masterFd],
+    const args = terminalFd === null ? [String(detachKey ?? -1), 'pump'] : [String(detachKey ?? -1)];
+    this.child = spawn(binary, args, {
+      stdio: ['ignore', 'ignore', 'inherit', 'pipe', terminalFd ?? 'ignore', masterFd],
     });
     const ctl = this.child.stdio[3] as net.Socket | null;
     if (!ctl) throw new Error('the relay has no control socket');
@@ -93,9 +99,23 @@ export class FastRelay {
     if (!this.done && this.why === null) this.ctl.write('d');
   }
 
+  /**
+   * Backpressure: while paused we read no frames, the relay's queue fills (relay.c's
+   * OUT_LIMIT), and it stops reading the agent, which then waits.
+   */
+  pauseReading(): void {
+    this.ctl.pause();
+  }
+
+  resumeReading(): void {
+    this.ctl.resume();
+  }
+
   /** Stops the relay; resolves once it is gone and all it sent has been handled. */
   stop(): Promise<void> {
     if (this.done) return Promise.resolve();
+    // Its last frames must be read for it to end (at most its queue: bounded).
+    this.ctl.resume();
     // Asked once (a flood asks on every frame): a second 's' could reach a relay that has
     // gone, and its write error would make Node drop the frames not yet read.
     if (!this.stopping) {

@@ -67,7 +67,8 @@ export class RelayPolicy {
     const h = this.host;
     const wait = this.notBefore - Date.now();
     if (wait > 0) return this.later(wait);
-    if (h.screen.flooding || h.agent.isPaused || this.busy()) return this.later();
+    // The flood pump may hold the master (it stops once calm).
+    if (h.screen.flooding || h.agent.isPaused || h.agent.readsHalted || this.busy()) return this.later();
     if ((c.terminal?.backlog ?? 1) > 0) return this.later(this.backlogTries++ < BACKLOG_RETRIES ? BACKLOG_RETRY_MS : CALM_RETRY_MS);
     this.backlogTries = 0;
     const t = c.terminal!;

@@ -12,6 +12,7 @@ import { recordEnd, writeFinalScreen } from './end-files';
 import { takeTerminal } from './handover';
 import { classifyInput, countCprQueries } from './input-kind';
 import { TaskQueue } from './queue';
+import { FloodPump } from './flood-pump';
 import { RelayPolicy } from './relay-policy';
 import { handleRequest } from './requests';
 import { Screen } from './screen';
@@ -60,6 +61,8 @@ export class Supervisor {
   readonly delivery: TaskDelivery;
   /** The native key relay for one handed-over terminal at a time (relay-policy.ts). */
   readonly relays: RelayPolicy;
+  /** The native reader of the agent's output during a flood (flood-pump.ts). */
+  private readonly pump: FloodPump;
   private readonly files: ReturnType<typeof sessionFiles>;
 
   constructor(readonly config: SupervisorConfig) {
@@ -86,6 +89,7 @@ export class Supervisor {
       () => this.screen.term.modes.bracketedPasteMode,
     );
     this.relays = new RelayPolicy(this);
+    this.pump = new FloodPump(this);
     this.screen.onParsed = () => this.parsed();
     // Answers to the agent's queries (DA, CPR…) from the headless terminal reach the
     // agent only while no viewer's real terminal is there to answer.
@@ -344,6 +348,7 @@ export class Supervisor {
     }
     this.screen.write(data);
     if (this.screen.unparsedBytes > PARSE_HIGH_WATER) this.agent.pause();
+    if (from === null) this.pump.consider();
     this.activity.output();
     this.warmSoon();
     this.delivery.schedule();

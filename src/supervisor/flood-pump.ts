@@ -1,0 +1,122 @@
+import type { AgentProcess } from './agent-process';
+import { FastRelay, type RelayEnd, relayBinary } from './fast-relay';
+import { log } from './log';
+import type { Screen } from './screen';
+
+// When the flood pump runs. During a flood, this process reads the pty ~4 KB per wake-up
+// and parses in between, and the agent waits on a full pty each time: the flood runs at
+// the pace of our event loop. The pump (relay.c with no terminal) reads the pty in a tight
+// C loop and buffers while we are busy, so we take the output in large socket reads. It
+// starts when the mirror sees a flood and the master is ours to hand over (the key relay
+// steps aside in a flood), and stops once the output is calm again; keys and everything
+// else stay on the supervisor's usual paths meanwhile.
+
+/** How often a running pump checks whether the flood is over… */
+const CALM_CHECK_MS = 250;
+/** …over meaning under this rate (bytes/s) since the last check. */
+const CALM_RATE = 1024 * 1024;
+/** A pump that fails is not tried again for this many ms per failure so far… */
+const FAILURE_BACKOFF_MS = 1000;
+/** …and after this many failures, never again in this supervisor. */
+const MAX_FAILURES = 3;
+
+export interface PumpHost {
+  readonly agent: AgentProcess;
+  /** Bytes of output the agent wrote so far. */
+  readonly bytesIn: number;
+  readonly screen: Screen;
+  readonly ended: boolean;
+  /** Output the pump read from the agent. */
+  output(data: Buffer): void;
+}
+
+export class FloodPump {
+  private readonly binary = relayBinary();
+  private pump: FastRelay | null = null;
+  private calmTimer: NodeJS.Timeout | null = null;
+  private failures = 0;
+  private notBefore = 0;
+  private carried = 0;
+
+  constructor(private readonly host: PumpHost) {}
+
+  get running(): boolean {
+    return this.pump !== null;
+  }
+
+  /** On output read the usual way: starts the pump when the output floods. */
+  consider(): void {
+    if (this.pump || !this.binary || this.failures >= MAX_FAILURES) return;
+    const h = this.host;
+    if (h.ended || !h.screen.flooding || Date.now() < this.notBefore) return;
+    const master = h.agent.masterFd;
+    if (master === null) return;
+    // Our pause() and resume() reach the pump while it reads (backpressure for the mirror).
+    const reader = {
+      pauseReading: () => this.pump?.pauseReading(),
+      resumeReading: () => this.pump?.resumeReading(),
+    };
+    if (!h.agent.haltReads(reader)) return;
+    this.carried = 0;
+    try {
+      const pump = new FastRelay(this.binary, null, master, null, {
+        output: (d) => this.output(d),
+        typed: () => {},
+        keys: () => {},
+        rest: () => {},
+        ended: (why) => this.ended(pump, why),
+      });
+      this.pump = pump;
+      log(`flood pump started (pid ${pump.pid ?? '?'})`);
+    } catch (err) {
+      log(`flood pump not started: ${(err as Error).message}`);
+      h.agent.resumeReads();
+      this.failed();
+      return;
+    }
+    this.watchCalm();
+  }
+
+  private output(d: Buffer): void {
+    this.carried += d.length;
+    this.host.agent.noteData();
+    this.host.output(d);
+  }
+
+  /** Stops the pump once a check finds the output calm (and not held back by us). */
+  private watchCalm(): void {
+    let last = { at: Date.now(), bytes: this.host.bytesIn };
+    const check = () => {
+      this.calmTimer = null;
+      const pump = this.pump;
+      if (!pump) return;
+      const now = Date.now();
+      const rate = ((this.host.bytesIn - last.bytes) * 1000) / Math.max(1, now - last.at);
+      last = { at: now, bytes: this.host.bytesIn };
+      // Paused, the output is slow because of us: the flood is not over.
+      if (rate >= CALM_RATE || this.host.agent.isPaused) {
+        this.calmTimer = setTimeout(check, CALM_CHECK_MS);
+        return;
+      }
+      void pump.stop();
+    };
+    this.calmTimer = setTimeout(check, CALM_CHECK_MS);
+  }
+
+  private ended(pump: FastRelay, why: RelayEnd): void {
+    if (this.calmTimer) clearTimeout(this.calmTimer);
+    this.calmTimer = null;
+    this.pump = null;
+    // Every frame it sent has been handled: our own reads take over, in order.
+    this.host.agent.resumeReads();
+    const how = (why === 'crashed' ? `, ${pump.exitStatus || 'not started'}` : '') + (pump.ctlError ? `, socket error ${pump.ctlError}` : '');
+    log(`flood pump ended (${why}${how}) after ${this.carried} bytes`);
+    if (why === 'crashed' || why === 'internal') this.failed();
+  }
+
+  private failed(): void {
+    this.failures++;
+    this.notBefore = Date.now() + FAILURE_BACKOFF_MS * this.failures;
+    if (this.failures >= MAX_FAILURES) log(`flood pump failed ${this.failures} times: this supervisor reads floods itself from now on`);
+  }
+}
