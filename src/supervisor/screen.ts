@@ -95,6 +95,8 @@ export class Screen {
   private rateBytes = 0;
   private batchTimer: NodeJS.Timeout | null = null;
   private batchReleased = false;
+  /** The last chunk received when the batch was released: later ones wait for the next. */
+  private releasedUpTo = 0;
   private snapshotWaiters: Array<{ cb: (s: ScreenSnapshot) => void; scrollback: boolean }> = [];
   private snapshotQueued = false;
   private cached: { seq: number; cols: number; rows: number; bytes: Buffer } | null = null;
@@ -209,9 +211,14 @@ export class Screen {
     return true;
   }
 
-  /** Parse what waits now; the next batch starts once the queue has been fed. */
+  /**
+   * Parse what waits now; the next batch starts with the first chunk received after this.
+   * (Ending the batch only once the queue ran empty let a flood, which keeps the queue
+   * full, be parsed as it came after its first batch: 18 of 101 MB parsed, not ~5.)
+   */
   private releaseBatch(): void {
     this.batchReleased = true;
+    this.releasedUpTo = this.seq;
     if (this.batchTimer) clearTimeout(this.batchTimer);
     this.batchTimer = null;
   }
@@ -232,6 +239,7 @@ export class Screen {
         continue;
       }
       if (this.inflightBytes >= FEED_BYTES) return;
+      if (this.batchReleased && head.seq > this.releasedUpTo) this.batchReleased = false;
       if (this.holdForBatch()) return;
       if (this.fastForwardEnabled && this.unparsedBytes >= FAST_FORWARD_MIN_BYTES && this.receivedBytes >= this.nextSkipAt) {
         // Let xterm drain first: the cut is only safe from its ground state.
