@@ -1,7 +1,6 @@
-import type { AgentProcess } from './agent-process';
 import { FastRelay, type RelayEnd, relayBinary } from './fast-relay';
 import { log } from './log';
-import type { Screen } from './screen';
+import { CALM_RATE, type HelperHost, HelperFailures } from './native-helpers';
 
 // When the flood pump runs. During a flood, this process reads the pty ~4 KB per wake-up
 // and parses in between, and the agent waits on a full pty each time: the flood runs at
@@ -11,21 +10,10 @@ import type { Screen } from './screen';
 // steps aside in a flood), and stops once the output is calm again; keys and everything
 // else stay on the supervisor's usual paths meanwhile.
 
-/** How often a running pump checks whether the flood is over… */
+/** How often a running pump checks whether the flood is over (under CALM_RATE). */
 const CALM_CHECK_MS = 250;
-/** …over meaning under this rate (bytes/s) since the last check. */
-const CALM_RATE = 1024 * 1024;
-/** A pump that fails is not tried again for this many ms per failure so far… */
-const FAILURE_BACKOFF_MS = 1000;
-/** …and after this many failures, never again in this supervisor. */
-const MAX_FAILURES = 3;
-
-export interface PumpHost {
-  readonly agent: AgentProcess;
-  /** Bytes of output the agent wrote so far. */
-  readonly bytesIn: number;
-  readonly screen: Screen;
-  readonly ended: boolean;
+/** The supervisor, as the pump sees it. */
+export interface PumpHost extends HelperHost {
   /** Output the pump read from the agent. */
   output(data: Buffer): void;
 }
@@ -34,8 +22,7 @@ export class FloodPump {
   private readonly binary = relayBinary();
   private pump: FastRelay | null = null;
   private calmTimer: NodeJS.Timeout | null = null;
-  private failures = 0;
-  private notBefore = 0;
+  private readonly failures = new HelperFailures();
   private carried = 0;
 
   constructor(private readonly host: PumpHost) {}
@@ -46,9 +33,9 @@ export class FloodPump {
 
   /** On output read the usual way: starts the pump when the output floods. */
   consider(): void {
-    if (this.pump || !this.binary || this.failures >= MAX_FAILURES) return;
+    if (this.pump || !this.binary || this.failures.givenUp) return;
     const h = this.host;
-    if (h.ended || !h.screen.flooding || Date.now() < this.notBefore) return;
+    if (h.ended || !h.screen.flooding || this.failures.wait > 0) return;
     const master = h.agent.masterFd;
     if (master === null) return;
     // Our pause() and resume() reach the pump while it reads (backpressure for the mirror).
@@ -115,8 +102,6 @@ export class FloodPump {
   }
 
   private failed(): void {
-    this.failures++;
-    this.notBefore = Date.now() + FAILURE_BACKOFF_MS * this.failures;
-    if (this.failures >= MAX_FAILURES) log(`flood pump failed ${this.failures} times: this supervisor reads floods itself from now on`);
+    if (this.failures.failed() === null) log(`flood pump failed ${this.failures.times} times: this supervisor reads floods itself from now on`);
   }
 }

@@ -1,8 +1,7 @@
-import type { AgentProcess } from './agent-process';
 import type { Connection } from './connection';
 import { FastRelay, type RelayEnd, relayBinary } from './fast-relay';
 import { log } from './log';
-import type { Screen } from './screen';
+import { CALM_RATE, type HelperHost, HelperFailures } from './native-helpers';
 
 // When the native key relay (fast-relay.ts) runs, and for whom. It serves one viewer at a
 // time: one whose terminal was handed over, that may type, and is fully caught up, while
@@ -10,30 +9,16 @@ import type { Screen } from './screen';
 // the detach key, escape sequences, other viewers) stays with the supervisor's own path;
 // the relay steps aside for it and is started again once things are calm.
 
-/** How long output must be calm before the relay (re)starts… */
+/** How long output must be calm (under CALM_RATE) before the relay (re)starts. */
 const CALM_RETRY_MS = 250;
-/**
- * …calm meaning under this rate (bytes/s) since the last try: a spinner or a redraw is
- * calm, a flood is not (the mirror's own `flooding` flag flickers between its batches).
- */
-const CALM_RATE = 1024 * 1024;
 /** A terminal still taking its snapshot (or other queued output) is asked again this soon… */
 const BACKLOG_RETRY_MS = 5;
 /** …this many times in a row; a terminal that stays behind is then asked only when calm. */
 const BACKLOG_RETRIES = 20;
-/** A relay that fails is tried again after this many ms per failure so far… */
-const FAILURE_BACKOFF_MS = 1000;
-/** …until this many failed: then this supervisor relays keys itself for good. */
-const MAX_FAILURES = 3;
 /** How often the keys the relay left to us are checked for being done with. */
 const DIRECT_CHECK_MS = 20;
 
-export interface RelayHost {
-  readonly agent: AgentProcess;
-  /** Bytes of output the agent wrote so far. */
-  readonly bytesIn: number;
-  readonly screen: Screen;
-  readonly ended: boolean;
+export interface RelayHost extends HelperHost {
   readonly conns: Set<Connection>;
   /** Output the relay already wrote to `from`'s terminal: for the mirror and the others. */
   output(data: Buffer, from: Connection): void;
@@ -52,10 +37,7 @@ export class RelayPolicy {
   /** Bytes the relay carried, for the log. */
   private carried = 0;
   private backlogTries = 0;
-  /** Relays that failed (crashed, killed, not started); at MAX_FAILURES none is tried again. */
-  private failures = 0;
-  /** No relay before this time (ms): the back-off after a failure. */
-  private notBefore = 0;
+  private readonly failures = new HelperFailures();
   /** The output count when a retry was scheduled, and when: to measure the rate since. */
   private sample: { at: number; bytes: number } | null = null;
 
@@ -63,9 +45,9 @@ export class RelayPolicy {
 
   /** Starts the relay for `c` if it may run now; else tries again once calm. */
   consider(c: Connection): void {
-    if (!this.binary || this.failures >= MAX_FAILURES || this.relay || !this.eligible(c)) return;
+    if (!this.binary || this.failures.givenUp || this.relay || !this.eligible(c)) return;
     const h = this.host;
-    const wait = this.notBefore - Date.now();
+    const wait = this.failures.wait;
     if (wait > 0) return this.later(wait);
     // The flood pump may hold the master (it stops once calm).
     if (h.screen.flooding || h.agent.isPaused || h.agent.readsHalted || this.busy()) return this.later();
@@ -194,11 +176,8 @@ export class RelayPolicy {
   }
 
   private failed(): void {
-    this.failures++;
-    if (this.failures >= MAX_FAILURES) log(`native relay failed ${this.failures} times: keys go through the supervisor from now on`);
-    else {
-      this.notBefore = Date.now() + FAILURE_BACKOFF_MS * this.failures;
-      this.later(FAILURE_BACKOFF_MS * this.failures);
-    }
+    const backoff = this.failures.failed();
+    if (backoff === null) log(`native relay failed ${this.failures.times} times: keys go through the supervisor from now on`);
+    else this.later(backoff);
   }
 }
