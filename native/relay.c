@@ -174,7 +174,11 @@ static int flush_some(void) {
 static void finish(char why) {
   unsigned char w = (unsigned char)why;
   /* To the supervisor's log, which is a file: it cannot block like the socket. */
-  if (why != 's') dprintf(2, "symposium-relay: ending (%c), %zu bytes owed to the terminal, %zu queued for the supervisor\n", why, tp_len, queued());
+  if (pump) {
+    if (why != 's' && why != 'e') dprintf(2, "symposium-relay (pump): ending (%c), %zu bytes queued for the supervisor\n", why, queued());
+  } else if (why != 's') {
+    dprintf(2, "symposium-relay: ending (%c), %zu bytes owed to the terminal, %zu queued for the supervisor\n", why, tp_len, queued());
+  }
   if (tp_len > 0 && why != 'h') frame('r', tp, tp_len);
   frame('x', &w, 1);
   if (!pump) close(TERM_FD);

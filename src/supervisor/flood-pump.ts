@@ -12,6 +12,7 @@ import { CALM_RATE, type HelperHost, HelperFailures } from './native-helpers';
 
 /** How often a running pump checks whether the flood is over (under CALM_RATE). */
 const CALM_CHECK_MS = 250;
+
 /** The supervisor, as the pump sees it. */
 export interface PumpHost extends HelperHost {
   /** Output the pump read from the agent. */
