@@ -1,13 +1,20 @@
-// Fast-forward for a flood of plain text. Lines that scroll past the end of the
-// scrollback leave no trace in the screen model, so when the backlog holds more plain
-// text than the buffer can keep, the mirror may skip its start without changing the
-// result. "Plain" means printable text with CR, LF, TAB and BS only: nothing that sets
-// state (no ESC, no other C0 control, no C1 control, no BEL that could end an OSC).
+// Fast-forward for a flood of text. Lines that scroll past the end of the scrollback
+// leave no trace in the screen model, so when the backlog holds more text than the buffer
+// can keep, the mirror may skip its start without changing the result. What may be
+// skipped: printable text with CR, LF, TAB and BS, and SGR sequences (ESC [ params m, the
+// colours and attributes of coloured output). Nothing else that sets state: no other
+// escape sequence, no other C0 control, no C1 control, no BEL that could end an OSC. The
+// one lasting effect of the skipped SGR sequences, the attributes in effect at the cut,
+// is kept by parsing them (from the last reset on) instead of the skipped bytes.
 //
 // Why the result is the same: the kept part starts right after a line feed and still
-// holds `keepLines` line feeds, chosen as scrollback + 2 x rows + margin. After that many
-// line feeds, from any cursor row, every row that existed before the cut (and every row
-// where the first kept lines could mix with old content) has scrolled out of the buffer.
+// holds `keepLines` line feeds, chosen as scrollback + 2 x rows + margin: after `rows` of
+// them the cursor is on the bottom row in either parse, and every row that existed then
+// scrolls out of the buffer with the rest. The cursor's column is another matter: a line
+// feed keeps it, so text is placed the same way in both parses only after a carriage
+// return. So the cut is never after the last CR that still has `syncLines` line feeds
+// after it (scrollback + rows + margin): a flood of bare line feeds (a program that turned
+// output processing off) is not skipped at all.
 
 /** 1 for the bytes that are plain wherever they stand; 2 for 0xC2, which starts a C1 control when 0x80..0x9F follows. */
 const PLAIN = new Uint8Array(256);
@@ -16,59 +23,179 @@ PLAIN[0x7f] = 0;
 PLAIN[0xc2] = 2;
 for (const b of [0x0a, 0x0d, 0x09, 0x08]) PLAIN[b] = 1;
 
+/** An SGR sequence longer than this is not skipped (real ones are under 40 bytes). */
+const MAX_SGR = 64;
 /**
- * How many leading bytes of `chunks` (taken as one stream) can be skipped: 0, or a
- * position right after a line feed such that everything before it is plain and at
- * least `keepLines` line feeds follow it.
+ * SGR sequences since the last reset kept for the replay, at most: output that sets
+ * colours without ever resetting them stops the skip there (less is skipped, nothing is
+ * wrong).
  */
-export function skippableBytes(chunks: readonly Buffer[], keepLines: number): number {
-  // From the end: the latest cut that still leaves keepLines line feeds after it.
+const MAX_REPLAY = 256;
+
+export interface Skip {
+  /** How many leading bytes may be skipped: 0, or a position right after a line feed. */
+  bytes: number;
+  /** What to parse instead: the SGR sequences among them, from the last reset on. */
+  replay: Buffer;
+}
+
+const NO_SKIP: Skip = { bytes: 0, replay: Buffer.alloc(0) };
+
+/** An SGR sequence found in the stream: where it ends (global offset), its bytes, whether it resets all attributes first. */
+interface Sgr {
+  end: number;
+  bytes: Buffer;
+  reset: boolean;
+}
+
+/**
+ * The SGR sequence starting at chunks[ci][i] (an ESC), read across chunk ends: null when
+ * it is not one (another sequence, or the stream ends inside it).
+ */
+function sgrAt(chunks: readonly Buffer[], ci: number, i: number): { length: number; bytes: Buffer; reset: boolean } | null {
+  const bytes: number[] = [];
+  let c = chunks[ci]!;
+  for (;;) {
+    while (i >= c.length) {
+      if (++ci >= chunks.length) return null;
+      c = chunks[ci]!;
+      i = 0;
+    }
+    const b = c[i++]!;
+    bytes.push(b);
+    const k = bytes.length - 1;
+    if (k === 0) continue; // the ESC
+    if (k === 1) {
+      if (b !== 0x5b) return null; // not CSI
+      continue;
+    }
+    if (b === 0x6d) break; // 'm'
+    // Parameters: digits, ';' and ':' only (no private markers, no intermediates).
+    if (!((b >= 0x30 && b <= 0x39) || b === 0x3b || b === 0x3a) || bytes.length >= MAX_SGR) return null;
+  }
+  // A reset first: the first parameter empty or zero (ESC[m, ESC[0m, ESC[0;31m, ESC[;1m).
+  let reset = true;
+  for (let k = 2; k < bytes.length - 1 && bytes[k] !== 0x3b; k++) if (bytes[k] !== 0x30) reset = false;
+  return { length: bytes.length, bytes: Buffer.from(bytes), reset };
+}
+
+/** There is a line feed in the stream between global offsets a and b. */
+function lineFeedBetween(chunks: readonly Buffer[], starts: readonly number[], a: number, b: number): boolean {
+  for (let ci = 0; ci < chunks.length; ci++) {
+    const s = starts[ci]!;
+    const c = chunks[ci]!;
+    if (s + c.length <= a) continue;
+    if (s >= b) return false;
+    const from = Math.max(0, a - s);
+    const lf = c.indexOf(0x0a, from);
+    if (lf >= 0 && s + lf < b) return true;
+  }
+  return false;
+}
+
+/**
+ * What of `chunks` (taken as one stream) can be skipped: a position right after a line
+ * feed such that everything before it is plain or SGR, at least `keepLines` line feeds
+ * follow it, and so does a carriage return with at least `syncLines` line feeds after it.
+ */
+export function skippable(chunks: readonly Buffer[], keepLines: number, syncLines: number): Skip {
+  const starts: number[] = [];
   let total = 0;
-  for (const c of chunks) total += c.length;
+  for (const c of chunks) {
+    starts.push(total);
+    total += c.length;
+  }
+  // From the end: the latest cut that still leaves keepLines line feeds after it, and the
+  // line feed with syncLines after it, before which a carriage return must come.
   let seen = 0;
   let latestCut = -1;
-  let pos = total;
-  for (let ci = chunks.length - 1; ci >= 0 && latestCut < 0; ci--) {
+  let syncAt = -1;
+  for (let ci = chunks.length - 1; ci >= 0 && (latestCut < 0 || syncAt < 0); ci--) {
     const c = chunks[ci]!;
-    pos -= c.length;
     for (let i = c.lastIndexOf(0x0a); i >= 0; i = i > 0 ? c.lastIndexOf(0x0a, i - 1) : -1) {
-      if (seen === keepLines) {
-        latestCut = pos + i + 1;
-        break;
-      }
+      if (seen === syncLines) syncAt = starts[ci]! + i;
+      if (seen === keepLines) latestCut = starts[ci]! + i + 1;
+      if (latestCut >= 0 && syncAt >= 0) break;
       seen++;
     }
   }
-  if (latestCut <= 0) return 0;
-  // From the start: the cut may not pass the first byte that is not plain.
-  let offset = 0;
-  let end = latestCut; // the first byte that may not be skipped
-  let c2 = false; // the previous byte was 0xC2
-  for (const c of chunks) {
-    const n = Math.min(c.length, latestCut - offset);
-    if (n > 0 && c2 && c[0]! >= 0x80 && c[0]! <= 0x9f) {
+  if (latestCut <= 0 || syncAt < 0) return NO_SKIP;
+  // The last carriage return before that line feed: the cut may not pass it.
+  let cr = -1;
+  for (let ci = chunks.length - 1; ci >= 0 && cr < 0; ci--) {
+    if (starts[ci]! >= syncAt) continue;
+    const c = chunks[ci]!;
+    const i = c.lastIndexOf(0x0d, syncAt - starts[ci]! - 1);
+    if (i >= 0) cr = starts[ci]! + i;
+  }
+  if (cr < 0) return NO_SKIP;
+  const limit = Math.min(latestCut, cr);
+  // From the start: the cut may not pass the first byte that is neither plain nor SGR.
+  let end = limit; // the first byte that may not be skipped
+  let sgrs: Sgr[] = [];
+  let pendingReset = -1; // index in sgrs of a reset not yet known to be before the cut
+  let c2 = false; // the byte before was 0xC2
+  let ci = 0;
+  let i = 0;
+  let words: Words | null = null;
+  while (ci < chunks.length && starts[ci]! < limit) {
+    const c = chunks[ci]!;
+    if (words?.c !== c) words = wordsOf(c);
+    const offset = starts[ci]!;
+    const n = Math.min(c.length, limit - offset);
+    if (i === 0 && n > 0 && c2 && c[0]! >= 0x80 && c[0]! <= 0x9f) {
       end = offset; // a C1 control begun at the end of the chunk before
       break;
     }
-    const bad = firstNotPlain(c, n);
-    if (bad >= 0) {
+    const bad = firstNotPlain(words, i, n);
+    if (bad < 0) {
+      c2 = n === c.length && n > i && c[n - 1] === 0xc2;
+      ci++;
+      i = 0;
+      continue;
+    }
+    const sgr = c[bad] === 0x1b ? sgrAt(chunks, ci, bad) : null;
+    if (!sgr) {
       end = offset + bad;
       break;
     }
-    c2 = n === c.length && n > 0 && c[n - 1] === 0xc2;
-    offset += c.length;
-    if (offset >= latestCut) break;
+    const at = offset + bad;
+    // A reset with a line feed after it comes before the cut: what preceded it is moot.
+    if (pendingReset >= 0 && lineFeedBetween(chunks, starts, sgrs[pendingReset]!.end, at)) {
+      sgrs = sgrs.slice(pendingReset);
+      pendingReset = -1;
+    }
+    if (sgrs.length >= MAX_REPLAY) {
+      end = at;
+      break;
+    }
+    sgrs.push({ end: at + sgr.length, bytes: sgr.bytes, reset: sgr.reset });
+    if (sgr.reset) pendingReset = sgrs.length - 1;
+    // On after it, in this chunk or a later one.
+    i = bad + sgr.length;
+    while (ci < chunks.length && i >= chunks[ci]!.length) i -= chunks[ci++]!.length;
+    c2 = false;
   }
   // The cut: right after the last line feed before `end`.
-  offset = 0;
   let cut = 0;
-  for (const c of chunks) {
+  for (let k = 0; k < chunks.length; k++) {
+    const offset = starts[k]!;
     if (offset >= end) break;
+    const c = chunks[k]!;
     const lf = c.lastIndexOf(0x0a, Math.min(c.length, end - offset) - 1);
     if (lf >= 0) cut = offset + lf + 1;
-    offset += c.length;
   }
-  return cut;
+  if (cut === 0) return NO_SKIP;
+  // The attributes at the cut: the SGR sequences before it, from the last reset on.
+  const before = sgrs.filter((g) => g.end <= cut);
+  let from = 0;
+  for (let k = before.length - 1; k >= 0; k--) {
+    if (before[k]!.reset) {
+      from = k;
+      break;
+    }
+  }
+  return { bytes: cut, replay: Buffer.concat(before.slice(from).map((g) => g.bytes)) };
 }
 
 /** c[k] is plain: 0xC2 is not when a C1 byte follows it in c[0, n) (past n, the caller sees it). */
@@ -81,31 +208,42 @@ function plainAt(c: Buffer, k: number, n: number): boolean {
   return next < 0x80 || next > 0x9f;
 }
 
+/** A chunk with its bytes seen four at a time, from its first 4-byte aligned one. */
+interface Words {
+  c: Buffer;
+  /** Index in c of the first aligned byte, where w[0] starts. */
+  base: number;
+  w: Uint32Array;
+}
+
+function wordsOf(c: Buffer): Words {
+  const base = (4 - (c.byteOffset & 3)) & 3;
+  if (base >= c.length) return { c, base: c.length, w: new Uint32Array(0) };
+  return { c, base, w: new Uint32Array(c.buffer, c.byteOffset + base, (c.length - base) >>> 2) };
+}
+
 /**
- * The first byte of c[0, n) that is not plain, or -1. Four bytes at a time (this scan runs
- * over most of a flood; a table lookup per byte cost 3 ns/byte, 0.3 s per 100 MB): a
+ * The first byte of c[from, n) that is not plain, or -1. Four bytes at a time (this scan
+ * runs over most of a flood; a table lookup per byte cost 3 ns/byte, 0.3 s per 100 MB): a
  * 32-bit word with no byte below 0x20, no 0x7F and no 0xC2 is plain, which the classic
  * has-less/has-zero bit tricks tell without looking at its bytes. Words that have one are
  * checked byte by byte: those with a line feed, one in 25 in plain text.
  */
-function firstNotPlain(c: Buffer, n: number): number {
-  let i = 0;
-  const head = Math.min(n, (4 - (c.byteOffset & 3)) & 3);
-  for (; i < head; i++) if (!plainAt(c, i, n)) return i;
-  const words = (n - i) >>> 2;
-  if (words > 0) {
-    const w = new Uint32Array(c.buffer, c.byteOffset + i, words);
-    for (let j = 0; j < words; j++) {
-      const x = w[j]!;
-      const y = x ^ 0x7f7f7f7f;
-      const z = x ^ 0xc2c2c2c2;
-      // Per byte lane, the high bit is set when: x < 0x20 | y == 0 | z == 0 (exact as a whole).
-      if ((((x - 0x20202020) & ~x) | ((y - 0x01010101) & ~y) | ((z - 0x01010101) & ~z)) & 0x80808080) {
-        const b = i + j * 4;
-        for (let k = b; k < b + 4; k++) if (!plainAt(c, k, n)) return k;
-      }
+function firstNotPlain(v: Words, from: number, n: number): number {
+  const { c, base, w } = v;
+  let i = from;
+  // Byte by byte up to a word boundary (or n).
+  const aligned = i <= base ? base : base + (((i - base + 3) >>> 2) << 2);
+  for (const stop = Math.min(n, aligned); i < stop; i++) if (!plainAt(c, i, n)) return i;
+  const last = Math.min(w.length, (n - base) >>> 2); // words wholly before n
+  for (let j = (i - base) >>> 2; i < n && j < last; j++, i += 4) {
+    const x = w[j]!;
+    const y = x ^ 0x7f7f7f7f;
+    const z = x ^ 0xc2c2c2c2;
+    // Per byte lane, the high bit is set when: x < 0x20 | y == 0 | z == 0 (exact as a whole).
+    if ((((x - 0x20202020) & ~x) | ((y - 0x01010101) & ~y) | ((z - 0x01010101) & ~z)) & 0x80808080) {
+      for (let k = i; k < i + 4; k++) if (!plainAt(c, k, n)) return k;
     }
-    i += words * 4;
   }
   for (; i < n; i++) if (!plainAt(c, i, n)) return i;
   return -1;

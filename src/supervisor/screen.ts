@@ -1,7 +1,7 @@
 import type { SerializeAddon } from '@xterm/addon-serialize';
 import { Unicode11Addon } from '@xterm/addon-unicode11';
 import { Terminal } from '@xterm/headless';
-import { skippableBytes } from './fast-forward';
+import { skippable } from './fast-forward';
 import { ModeTracker } from './modes';
 import { log } from './log';
 import { flat, renderAnsiLines } from './render';
@@ -97,6 +97,8 @@ export class Screen {
   private batchReleased = false;
   /** The last chunk received when the batch was released: later ones wait for the next. */
   private releasedUpTo = 0;
+  /** The parser was inside a sequence: feed it a chunk before trying to skip again. */
+  private feedBeforeSkip = false;
   private snapshotWaiters: Array<{ cb: (s: ScreenSnapshot) => void; scrollback: boolean }> = [];
   private snapshotQueued = false;
   private cached: { seq: number; cols: number; rows: number; bytes: Buffer } | null = null;
@@ -241,12 +243,15 @@ export class Screen {
       if (this.inflightBytes >= FEED_BYTES) return;
       if (this.batchReleased && head.seq > this.releasedUpTo) this.batchReleased = false;
       if (this.holdForBatch()) return;
-      if (this.fastForwardEnabled && this.unparsedBytes >= FAST_FORWARD_MIN_BYTES && this.receivedBytes >= this.nextSkipAt) {
+      if (this.fastForwardEnabled && !this.feedBeforeSkip && this.unparsedBytes >= FAST_FORWARD_MIN_BYTES && this.receivedBytes >= this.nextSkipAt) {
         // Let xterm drain first: the cut is only safe from its ground state.
         if (this.inflight.length > 0) return;
-        this.fastForward();
+        // Inside a sequence split between chunks (coloured output often is): one more
+        // chunk first, then try again.
+        if (!this.fastForward()) this.feedBeforeSkip = true;
         continue;
       }
+      this.feedBeforeSkip = false;
       const chunk = this.queue.shift() as Chunk;
       this.inflight.push(chunk);
       this.inflightBytes += chunk.data.length;
@@ -265,36 +270,45 @@ export class Screen {
     this.pump();
   }
 
-  /** Skips the start of a plain-text flood that would scroll out of the buffer anyway. */
-  private fastForward(): void {
+  /**
+   * Skips the start of a flood that would scroll out of the buffer anyway; false when the
+   * parser is inside a sequence and nothing could be tried.
+   */
+  private fastForward(): boolean {
     // Only from the parser's ground state: a cut inside an escape sequence would not be plain.
-    this.nextSkipAt = this.receivedBytes + FAST_FORWARD_MIN_BYTES;
     const parser = (this.term as unknown as ParserView)._core?._inputHandler?._parser;
-    if (parser?.currentState !== 0) return;
+    if (parser?.currentState !== 0) return false;
+    this.nextSkipAt = this.receivedBytes + FAST_FORWARD_MIN_BYTES;
     const chunks: Chunk[] = [];
     for (const q of this.queue) {
       if ('marker' in q) break; // never skip past a snapshot point
       chunks.push(q);
     }
-    const keep = this.term.options.scrollback! + 2 * this.term.rows + 16;
-    let skip = skippableBytes(
+    const scrollback = this.term.options.scrollback!;
+    const { bytes, replay } = skippable(
       chunks.map((c) => c.data),
-      keep,
+      scrollback + 2 * this.term.rows + 16,
+      scrollback + this.term.rows + 16,
     );
-    if (skip === 0) return;
-    this.skippedBytes += skip;
-    this.unparsedBytes -= skip;
+    if (bytes === 0) return true;
+    let skip = bytes;
+    this.skippedBytes += skip - replay.length;
+    this.unparsedBytes -= skip - replay.length;
     while (skip > 0) {
       const c = this.queue[0] as Chunk;
-      if (c.data.length <= skip) {
+      if (c.data.length < skip || (c.data.length === skip && replay.length === 0)) {
         skip -= c.data.length;
         this.queue.shift();
         this.parsedSeq = c.seq; // its effect on the screen is nil: it counts as parsed
       } else {
-        c.data = c.data.subarray(skip);
+        // The chunk the cut falls in keeps its number; the attributes set by the skipped
+        // SGR sequences are parsed in place of the skipped bytes.
+        const rest = c.data.subarray(skip);
+        c.data = replay.length > 0 ? Buffer.concat([replay, rest]) : rest;
         skip = 0;
       }
     }
+    return true;
   }
 
   resize(cols: number, rows: number): void {
