@@ -47,8 +47,9 @@ export interface Ctx {
   systems: Map<SystemName, System>;
   plan: Plan;
   size: Size;
-  floodFile: string;
-  floodEnd: string;
+  flood: FloodFile;
+  /** The same size of coloured lines. */
+  colourFlood: FloodFile;
   progress: (what: string) => void;
 }
 
@@ -136,8 +137,18 @@ export async function figStartup(ctx: Ctx, col: Column): Promise<Values> {
 
 // ---- flood ----------------------------------------------------------------------------
 
-/** Writes `bytes` of printable 100-byte lines; the last line is a marker. Returns it. */
-export function makeFloodFile(file: string, bytes: number): string {
+/** A flood to `cat`: the file and its last line's text. */
+export interface FloodFile {
+  path: string;
+  end: string;
+}
+
+/**
+ * Writes `bytes` of printable 100-byte lines; the last line is a marker. Returns it.
+ * `coloured`: each line also has SGR colours as compilers, grep and ls print them (a bold
+ * coloured head, a green word, resets), about 20 % of its bytes.
+ */
+export function makeFloodFile(file: string, bytes: number, coloured = false): string {
   const lineLen = 100;
   const lines = Math.max(1, Math.floor(bytes / lineLen));
   const end = 'FLOOD-END-MARK';
@@ -154,8 +165,13 @@ export function makeFloodFile(file: string, bytes: number): string {
         }
         const head = `${String(j).padStart(10, '0')} `;
         const off = j % alphabet.length;
-        const body = (alphabet.slice(off) + alphabet + alphabet).slice(0, lineLen - 1 - head.length);
-        parts.push(`${head}${body}\n`);
+        if (coloured) {
+          const body = (alphabet.slice(off) + alphabet + alphabet).slice(0, lineLen - 1 - head.length - 20);
+          parts.push(`\x1b[1;3${j % 8}m${head}\x1b[0m${body.slice(0, 30)}\x1b[32m${body.slice(30, 40)}\x1b[0m${body.slice(40)}\n`);
+        } else {
+          const body = (alphabet.slice(off) + alphabet + alphabet).slice(0, lineLen - 1 - head.length);
+          parts.push(`${head}${body}\n`);
+        }
       }
       fs.writeSync(fd, parts.join(''));
     }
@@ -173,13 +189,13 @@ export function makeFloodFile(file: string, bytes: number): string {
  * its terminal drained by the benchmark throughout. Memory of the supervisor / the tmux
  * server is sampled every 50 ms meanwhile.
  */
-export async function figFlood(ctx: Ctx, col: Column, attached: boolean): Promise<Values> {
-  const id = nextId(attached ? 'fa' : 'fd');
+export async function figFlood(ctx: Ctx, col: Column, attached: boolean, file: FloodFile = ctx.flood): Promise<Values> {
+  const id = nextId(attached ? 'fa' : file === ctx.flood ? 'fd' : 'fc');
   const ready = path.join(ctx.sb.work, `ready-${id}`);
   const fifo = path.join(ctx.sb.work, `go-${id}`);
   execFileSync('mkfifo', [fifo]);
   const readyMark = `FLOOD-READY-${id}`;
-  const script = `echo ready > ${ready}; echo ${readyMark}; read x < ${fifo}; exec cat ${ctx.floodFile}`;
+  const script = `echo ready > ${ready}; echo ${readyMark}; read x < ${fifo}; exec cat ${file.path}`;
   const mb = ctx.plan.floodBytes / 1e6;
   const timeoutMs = Math.max(60_000, mb * 1000); // no slower than 1 MB/s
   if (col === 'direct') {
@@ -189,7 +205,7 @@ export async function figFlood(ctx: Ctx, col: Column, attached: boolean): Promis
       outer.track = false;
       // node-pty can report the exit before the last data: the end is the later of the
       // exit and the last line's arrival (lost, if it never comes).
-      const lastLine = outer.waitFor(() => outer.tail.includes(ctx.floodEnd), timeoutMs, 'the last line of the flood');
+      const lastLine = outer.waitFor(() => outer.tail.includes(file.end), timeoutMs, 'the last line of the flood');
       lastLine.catch(() => undefined);
       const t0 = await pokeFifo(fifo, 10_000);
       const ex = await withTimeout(outer.exited, timeoutMs, 'the flood to end');
@@ -220,7 +236,7 @@ export async function figFlood(ctx: Ctx, col: Column, attached: boolean): Promis
     let clientLastLine: number | null = null;
     if (outer) {
       const o = outer;
-      o.waitFor(() => o.tail.includes(ctx.floodEnd), timeoutMs, 'the last line in the client').then(
+      o.waitFor(() => o.tail.includes(file.end), timeoutMs, 'the last line in the client').then(
         (t) => (clientLastLine = t),
         () => undefined,
       );
@@ -248,7 +264,7 @@ export async function figFlood(ctx: Ctx, col: Column, attached: boolean): Promis
     const v: Values = {
       mbps: mb / secs,
       secs,
-      complete: screen.includes(ctx.floodEnd),
+      complete: screen.includes(file.end),
       peak_pss_mib: mem.peakPssKiB / 1024,
       peak_rss_mib: mem.peakRssKiB / 1024,
       server_cpu_s: mem.cpuSeconds,

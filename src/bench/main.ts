@@ -330,9 +330,12 @@ async function main(): Promise<number> {
     }
     const columns = opts.columns.filter((c) => c === 'direct' || systems.has(c));
 
+    const floods = opts.figures.includes('flood');
     const floodFile = path.join(sb.dir, 'flood.txt');
-    const floodEnd = opts.figures.includes('flood') ? makeFloodFile(floodFile, plan.floodBytes) : '';
-    const ctx: Omit<Ctx, 'progress'> = { sb, systems, plan, size: { cols: 120, rows: 40 }, floodFile, floodEnd };
+    const colourFile = path.join(sb.dir, 'flood-colour.txt');
+    const flood = { path: floodFile, end: floods ? makeFloodFile(floodFile, plan.floodBytes) : '' };
+    const colourFlood = { path: colourFile, end: floods ? makeFloodFile(colourFile, plan.floodBytes, true) : '' };
+    const ctx: Omit<Ctx, 'progress'> = { sb, systems, plan, size: { cols: 120, rows: 40 }, flood, colourFlood };
 
     /** `fn` measures one column per call; `together` all columns in one call (echo). */
     type Job =
@@ -349,6 +352,7 @@ async function main(): Promise<number> {
       if (f === 'flood') {
         jobs.push({ figure: 'flood-detached', cols: columns, runs: plan.runs.flood, fn: (col) => figFlood(c, col, false) });
         jobs.push({ figure: 'flood-attached', cols: columns, runs: plan.runs.flood, fn: (col) => figFlood(c, col, true) });
+        jobs.push({ figure: 'flood-colour', cols: columns, runs: plan.runs.flood, fn: (col) => figFlood(c, col, false, c.colourFlood) });
       }
       if (f === 'echo') jobs.push({ figure: 'echo', cols: columns, runs: plan.runs.echo, together: (order) => figEchoInTurns(c, order) });
       if (f === 'attach') jobs.push({ figure: 'attach', cols: without('direct'), runs: plan.runs.attach, fn: (col) => figAttach(c, col) });

@@ -56,6 +56,7 @@ export function metrics(floodMB: number, idleSessions: number): Metric[] {
     { key: 'startup_ms', figure: 'startup', value: 'startup_ms', label: 'program start-up, no-op', unit: 'ms', better: 'lower', agg: 'median', digits: 1 },
     { key: 'flood_detached_mbps', figure: 'flood-detached', value: 'mbps', label: `flood ${mb}, nothing attached`, unit: 'MB/s', better: 'higher', agg: 'median', digits: 1, target: noLessThanTmux },
     { key: 'flood_attached_mbps', figure: 'flood-attached', value: 'mbps', label: `flood ${mb}, client attached`, unit: 'MB/s', better: 'higher', agg: 'median', digits: 1, target: noLessThanTmux },
+    { key: 'flood_colour_mbps', figure: 'flood-colour', value: 'mbps', label: `coloured flood ${mb}, nothing attached`, unit: 'MB/s', better: 'higher', agg: 'median', digits: 1 },
     { key: 'echo_p50_ms', figure: 'echo', value: 'p50_ms', label: 'keystroke echo, median', unit: 'ms', better: 'lower', agg: 'pooled', pooled: { samples: 'echo', pct: 50 }, digits: 2, target: noSlowerThanTmux },
     { key: 'echo_p90_ms', figure: 'echo', value: 'p90_ms', label: 'keystroke echo, p90', unit: 'ms', better: 'lower', agg: 'pooled', pooled: { samples: 'echo', pct: 90 }, digits: 2 },
     { key: 'echo_p99_ms', figure: 'echo', value: 'p99_ms', label: 'keystroke echo, p99', unit: 'ms', better: 'lower', agg: 'pooled', pooled: { samples: 'echo', pct: 99 }, digits: 2, target: noSlowerThanTmux },
@@ -68,6 +69,7 @@ export function metrics(floodMB: number, idleSessions: number): Metric[] {
     { key: 'idle_anon_mib', figure: 'memory', value: 'anon_per_session_mib', label: '  of which private (Pss_Anon)', unit: 'MiB', better: 'lower', agg: 'median', digits: 2 },
     { key: 'flood_detached_peak_pss_mib', figure: 'flood-detached', value: 'peak_pss_mib', label: 'peak PSS in flood, detached', unit: 'MiB', better: 'lower', agg: 'max', digits: 1, target: atMost(150, 'MiB') },
     { key: 'flood_attached_peak_pss_mib', figure: 'flood-attached', value: 'peak_pss_mib', label: 'peak PSS in flood, attached', unit: 'MiB', better: 'lower', agg: 'max', digits: 1, target: atMost(150, 'MiB') },
+    { key: 'flood_colour_peak_pss_mib', figure: 'flood-colour', value: 'peak_pss_mib', label: 'peak PSS in coloured flood', unit: 'MiB', better: 'lower', agg: 'max', digits: 1 },
   ];
 }
 

@@ -41,56 +41,66 @@ export interface Skip {
 
 const NO_SKIP: Skip = { bytes: 0, replay: Buffer.alloc(0) };
 
-/** An SGR sequence found in the stream: where it ends (global offset), its bytes, whether it resets all attributes first. */
-interface Sgr {
-  end: number;
-  bytes: Buffer;
-  reset: boolean;
-}
+/** Set in sgrAt's answer when the sequence resets all attributes first. */
+const RESET = 0x100;
 
 /**
- * The SGR sequence starting at chunks[ci][i] (an ESC), read across chunk ends: null when
- * it is not one (another sequence, or the stream ends inside it).
+ * The SGR sequence starting at chunks[ci][i] (an ESC), read across chunk ends: its length,
+ * plus RESET when its first parameter is empty or zero (ESC[m, ESC[0m, ESC[0;31m, ESC[;1m
+ * reset first); 0 when it is not one (another sequence, or the stream ends inside it).
+ * Called for every colour change of a coloured flood: no allocation.
  */
-function sgrAt(chunks: readonly Buffer[], ci: number, i: number): { length: number; bytes: Buffer; reset: boolean } | null {
-  const bytes: number[] = [];
+function sgrAt(chunks: readonly Buffer[], ci: number, i: number): number {
   let c = chunks[ci]!;
+  let k = 0;
+  let reset = true;
+  let firstParam = true;
   for (;;) {
     while (i >= c.length) {
-      if (++ci >= chunks.length) return null;
+      if (++ci >= chunks.length) return 0;
       c = chunks[ci]!;
       i = 0;
     }
     const b = c[i++]!;
-    bytes.push(b);
-    const k = bytes.length - 1;
-    if (k === 0) continue; // the ESC
-    if (k === 1) {
-      if (b !== 0x5b) return null; // not CSI
+    k++;
+    if (k === 1) continue; // the ESC
+    if (k === 2) {
+      if (b !== 0x5b) return 0; // not CSI
       continue;
     }
-    if (b === 0x6d) break; // 'm'
+    if (b === 0x6d) return reset ? k | RESET : k; // 'm'
+    if (k >= MAX_SGR) return 0;
     // Parameters: digits, ';' and ':' only (no private markers, no intermediates).
-    if (!((b >= 0x30 && b <= 0x39) || b === 0x3b || b === 0x3a) || bytes.length >= MAX_SGR) return null;
+    if (b === 0x3b) firstParam = false;
+    else if (b >= 0x30 && b <= 0x39) reset &&= !firstParam || b === 0x30;
+    else if (b === 0x3a) reset &&= !firstParam;
+    else return 0;
   }
-  // A reset first: the first parameter empty or zero (ESC[m, ESC[0m, ESC[0;31m, ESC[;1m).
-  let reset = true;
-  for (let k = 2; k < bytes.length - 1 && bytes[k] !== 0x3b; k++) if (bytes[k] !== 0x30) reset = false;
-  return { length: bytes.length, bytes: Buffer.from(bytes), reset };
 }
 
-/** There is a line feed in the stream between global offsets a and b. */
-function lineFeedBetween(chunks: readonly Buffer[], starts: readonly number[], a: number, b: number): boolean {
-  for (let ci = 0; ci < chunks.length; ci++) {
+/** There is a line feed in the stream from global offset `from` up to chunks[ci][i]. */
+function lineFeedSince(chunks: readonly Buffer[], starts: readonly number[], from: number, ci: number, i: number): boolean {
+  for (; ci >= 0; ci--) {
     const s = starts[ci]!;
-    const c = chunks[ci]!;
-    if (s + c.length <= a) continue;
-    if (s >= b) return false;
-    const from = Math.max(0, a - s);
-    const lf = c.indexOf(0x0a, from);
-    if (lf >= 0 && s + lf < b) return true;
+    const lf = i > 0 ? chunks[ci]!.lastIndexOf(0x0a, i - 1) : -1;
+    if (lf >= 0) return s + lf >= from;
+    if (s <= from) return false;
+    i = ci > 0 ? chunks[ci - 1]!.length : 0;
   }
   return false;
+}
+
+/** `length` bytes of the stream from global offset `at`, copied. */
+function bytesAt(chunks: readonly Buffer[], starts: readonly number[], at: number, length: number): Buffer {
+  const out = Buffer.alloc(length);
+  let done = 0;
+  for (let ci = 0; ci < chunks.length && done < length; ci++) {
+    const s = starts[ci]!;
+    const c = chunks[ci]!;
+    if (s + c.length <= at + done) continue;
+    done += c.copy(out, done, at + done - s, Math.min(c.length, at + length - s));
+  }
+  return out;
 }
 
 /**
@@ -132,8 +142,11 @@ export function skippable(chunks: readonly Buffer[], keepLines: number, syncLine
   const limit = Math.min(latestCut, cr);
   // From the start: the cut may not pass the first byte that is neither plain nor SGR.
   let end = limit; // the first byte that may not be skipped
-  let sgrs: Sgr[] = [];
-  let pendingReset = -1; // index in sgrs of a reset not yet known to be before the cut
+  // The SGR sequences since the last reset known to be before the cut: where they start
+  // and their length (RESET flagged); a reset not yet known to be before the cut is pending.
+  const sgrAt0: number[] = [];
+  const sgrLen: number[] = [];
+  let pendingReset = -1; // its index in those
   let c2 = false; // the byte before was 0xC2
   let ci = 0;
   let i = 0;
@@ -154,25 +167,28 @@ export function skippable(chunks: readonly Buffer[], keepLines: number, syncLine
       i = 0;
       continue;
     }
-    const sgr = c[bad] === 0x1b ? sgrAt(chunks, ci, bad) : null;
-    if (!sgr) {
+    const sgr = c[bad] === 0x1b ? sgrAt(chunks, ci, bad) : 0;
+    if (sgr === 0) {
       end = offset + bad;
       break;
     }
     const at = offset + bad;
+    const length = sgr & ~RESET;
     // A reset with a line feed after it comes before the cut: what preceded it is moot.
-    if (pendingReset >= 0 && lineFeedBetween(chunks, starts, sgrs[pendingReset]!.end, at)) {
-      sgrs = sgrs.slice(pendingReset);
+    if (pendingReset >= 0 && lineFeedSince(chunks, starts, sgrAt0[pendingReset]! + (sgrLen[pendingReset]! & ~RESET), ci, bad)) {
+      sgrAt0.splice(0, pendingReset);
+      sgrLen.splice(0, pendingReset);
       pendingReset = -1;
     }
-    if (sgrs.length >= MAX_REPLAY) {
+    if (sgrAt0.length >= MAX_REPLAY) {
       end = at;
       break;
     }
-    sgrs.push({ end: at + sgr.length, bytes: sgr.bytes, reset: sgr.reset });
-    if (sgr.reset) pendingReset = sgrs.length - 1;
+    sgrAt0.push(at);
+    sgrLen.push(sgr);
+    if (sgr & RESET) pendingReset = sgrAt0.length - 1;
     // On after it, in this chunk or a later one.
-    i = bad + sgr.length;
+    i = bad + length;
     while (ci < chunks.length && i >= chunks[ci]!.length) i -= chunks[ci++]!.length;
     c2 = false;
   }
@@ -187,15 +203,18 @@ export function skippable(chunks: readonly Buffer[], keepLines: number, syncLine
   }
   if (cut === 0) return NO_SKIP;
   // The attributes at the cut: the SGR sequences before it, from the last reset on.
-  const before = sgrs.filter((g) => g.end <= cut);
+  let last = 0;
+  while (last < sgrAt0.length && sgrAt0[last]! + (sgrLen[last]! & ~RESET) <= cut) last++;
   let from = 0;
-  for (let k = before.length - 1; k >= 0; k--) {
-    if (before[k]!.reset) {
+  for (let k = last - 1; k >= 0; k--) {
+    if (sgrLen[k]! & RESET) {
       from = k;
       break;
     }
   }
-  return { bytes: cut, replay: Buffer.concat(before.slice(from).map((g) => g.bytes)) };
+  const replay: Buffer[] = [];
+  for (let k = from; k < last; k++) replay.push(bytesAt(chunks, starts, sgrAt0[k]!, sgrLen[k]! & ~RESET));
+  return { bytes: cut, replay: Buffer.concat(replay) };
 }
 
 /** c[k] is plain: 0xC2 is not when a C1 byte follows it in c[0, n) (past n, the caller sees it). */
