@@ -1,4 +1,5 @@
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import * as pty from 'node-pty';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PtyTerminal } from './helpers/pty-terminal';
@@ -116,7 +117,8 @@ describe('terminal hand-over', { timeout: 90_000 }, () => {
 
   it('a handed-over terminal that stops reading never holds the agent back, and shows the current screen when it reads again', async () => {
     sb = new Sandbox();
-    spawn('s1', ['bash', '-c', 'i=0; while :; do i=$((i + 1)); printf "line %08d ........................................\\n" $i; done']);
+    // It floods until told to stop, then stays (the detach is checked once all is quiet).
+    spawn('s1', ['bash', '-c', 'i=0; while [ ! -e stop ]; do i=$((i + 1)); printf "line %08d ........................................\\n" $i; done; exec sleep 600']);
     const t = attach('s1');
     await t.waitText(/line \d{8}/);
     const count = (text: string): number => Math.max(0, ...[...text.matchAll(/line (\d{8})/g)].map((m) => Number(m[1])));
@@ -134,6 +136,16 @@ describe('terminal hand-over', { timeout: 90_000 }, () => {
     await waitFor(async () => count(await t.waitText(/line/)) >= now, 30_000);
     expect(now - stalledAt).toBeGreaterThan(300_000);
     expect(t.raw.length - rawAt).toBeLessThan(6_000_000); // the agent printed over 17 MB meanwhile
+    // Detached once the flood is over and the terminal has shown its end: node-pty (this
+    // test's terminal) can drop what a program writes right before it exits when its
+    // reader is behind (shared/lessons.md), and the detach line is the client's last words.
+    fs.writeFileSync(path.join(sb.work, 'stop'), '');
+    const last = await waitFor(async () => {
+      const a = sb.run(['agent', 'capture', 's1']).stdout;
+      await new Promise((r) => setTimeout(r, 200));
+      return a === sb.run(['agent', 'capture', 's1']).stdout ? count(a) : null;
+    }, 30_000);
+    await t.waitText(new RegExp(`line ${String(last).padStart(8, '0')}`), 30_000);
     t.write('\x1c');
     expect(await t.exited).toBe(0);
     expect(t.text()).toContain('[detached from s1]');
