@@ -144,7 +144,7 @@ export function skippable(chunks: readonly Buffer[], keepLines: number, syncLine
   let end = limit; // the first byte that may not be skipped
   // The SGR sequences since the last reset known to be before the cut: where they start
   // and their length (RESET flagged); a reset not yet known to be before the cut is pending.
-  const sgrAt0: number[] = [];
+  const sgrStart: number[] = [];
   const sgrLen: number[] = [];
   let pendingReset = -1; // its index in those
   let c2 = false; // the byte before was 0xC2
@@ -175,18 +175,18 @@ export function skippable(chunks: readonly Buffer[], keepLines: number, syncLine
     const at = offset + bad;
     const length = sgr & ~RESET;
     // A reset with a line feed after it comes before the cut: what preceded it is moot.
-    if (pendingReset >= 0 && lineFeedSince(chunks, starts, sgrAt0[pendingReset]! + (sgrLen[pendingReset]! & ~RESET), ci, bad)) {
-      sgrAt0.splice(0, pendingReset);
+    if (pendingReset >= 0 && lineFeedSince(chunks, starts, sgrStart[pendingReset]! + (sgrLen[pendingReset]! & ~RESET), ci, bad)) {
+      sgrStart.splice(0, pendingReset);
       sgrLen.splice(0, pendingReset);
       pendingReset = -1;
     }
-    if (sgrAt0.length >= MAX_REPLAY) {
+    if (sgrStart.length >= MAX_REPLAY) {
       end = at;
       break;
     }
-    sgrAt0.push(at);
+    sgrStart.push(at);
     sgrLen.push(sgr);
-    if (sgr & RESET) pendingReset = sgrAt0.length - 1;
+    if (sgr & RESET) pendingReset = sgrStart.length - 1;
     // On after it, in this chunk or a later one.
     i = bad + length;
     while (ci < chunks.length && i >= chunks[ci]!.length) i -= chunks[ci++]!.length;
@@ -204,7 +204,7 @@ export function skippable(chunks: readonly Buffer[], keepLines: number, syncLine
   if (cut === 0) return NO_SKIP;
   // The attributes at the cut: the SGR sequences before it, from the last reset on.
   let last = 0;
-  while (last < sgrAt0.length && sgrAt0[last]! + (sgrLen[last]! & ~RESET) <= cut) last++;
+  while (last < sgrStart.length && sgrStart[last]! + (sgrLen[last]! & ~RESET) <= cut) last++;
   let from = 0;
   for (let k = last - 1; k >= 0; k--) {
     if (sgrLen[k]! & RESET) {
@@ -213,7 +213,7 @@ export function skippable(chunks: readonly Buffer[], keepLines: number, syncLine
     }
   }
   const replay: Buffer[] = [];
-  for (let k = from; k < last; k++) replay.push(bytesAt(chunks, starts, sgrAt0[k]!, sgrLen[k]! & ~RESET));
+  for (let k = from; k < last; k++) replay.push(bytesAt(chunks, starts, sgrStart[k]!, sgrLen[k]! & ~RESET));
   return { bytes: cut, replay: Buffer.concat(replay) };
 }
 
