@@ -152,7 +152,8 @@ export function childPids(pid: number): number[] {
   }
 }
 
-function commOf(pid: number): string | null {
+/** The command name of a process (/proc/PID/comm), or null when it is gone. */
+export function commOf(pid: number): string | null {
   try {
     return fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
   } catch {

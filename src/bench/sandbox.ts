@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { pidsWithEnv } from '../proc-env';
+import { commOf } from './memory';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -117,9 +118,5 @@ export class Sandbox {
 }
 
 function isTmux(pid: number): boolean {
-  try {
-    return fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim().startsWith('tmux');
-  } catch {
-    return false;
-  }
+  return commOf(pid)?.startsWith('tmux') ?? false;
 }

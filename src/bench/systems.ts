@@ -1,4 +1,5 @@
 import * as fs from 'node:fs';
+import { commOf } from './memory';
 import { OuterTerm } from './outer';
 import type { Sandbox } from './sandbox';
 import { BenchError, type ProcResult, type Running, now, run, sleep, start, waitUntil, withTimeout } from './util';
@@ -198,13 +199,7 @@ export class TmuxSystem implements System {
 
   /** tmux processes of this benchmark still alive (the server and any client). */
   private tmuxProcs(): number[] {
-    return this.sb.processes().filter((pid) => {
-      try {
-        return fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim().startsWith('tmux');
-      } catch {
-        return false;
-      }
-    });
+    return this.sb.processes().filter((pid) => commOf(pid)?.startsWith('tmux') ?? false);
   }
 
   async reset(): Promise<void> {

@@ -1,5 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { pidAlive, procStat } from '../../src/backends/pty/processes';
+import { commOf } from '../../src/bench/memory';
 import type { Sandbox } from './sandbox';
 
 // The supervisor's native helpers as /proc shows them: the key relay and the flood pump
@@ -10,10 +12,8 @@ export function nativeChild(sup: number, kind: 'relay' | 'pump'): number | null 
   for (const name of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
     try {
-      const stat = fs.readFileSync(`/proc/${name}/stat`, 'utf8');
-      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (comm !== 'symposium-relay' || ppid !== sup || /^\S+ \(.*\) Z/.test(stat)) continue;
+      const st = procStat(Number(name));
+      if (!st || st.ppid !== sup || st.state === 'Z' || commOf(st.pid) !== 'symposium-relay') continue;
       const isPump = fs.readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0')[2] === 'pump';
       if (isPump === (kind === 'pump')) return Number(name);
     } catch {
@@ -40,14 +40,7 @@ export function openFiles(pid: number): string[] {
 }
 
 /** Running (not a zombie). */
-export function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return !/\) Z /.test(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return false;
-  }
-}
+export { pidAlive as alive };
 
 export function supervisorLog(sb: Sandbox, id: string): string {
   return fs.readFileSync(path.join(sb.home, 'sessions', id, 'supervisor.log'), 'utf8');
