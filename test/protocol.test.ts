@@ -209,10 +209,10 @@ describe('supervisor conformance', () => {
     const st = await c.request('status');
     expect(st).toMatchObject({ t: 'response', ok: true, error: null });
     const s = st.result as Msg;
-    for (const k of ['id', 'supervisorPid', 'agentPid', 'cols', 'rows', 'sizePolicy', 'viewers', 'readOnlyViewers', 'lastOutputAt', 'idleMs', 'activity', 'title', 'seq', 'ended', 'exitCode', 'exitSignal', 'queued']) {
+    for (const k of ['id', 'supervisorPid', 'agentPid', 'cols', 'rows', 'sizePolicy', 'viewers', 'readOnlyViewers', 'lastOutputAt', 'idleMs', 'activity', 'title', 'seq', 'ended', 'exitCode', 'exitSignal', 'queued', 'connections', 'bufferedBytes']) {
       expect(s, `status.${k}`).toHaveProperty(k);
     }
-    expect(s).toMatchObject({ id: 'p1', cols: 120, rows: 40, sizePolicy: 'latest', viewers: 0, readOnlyViewers: 0, idleMs: 300, ended: false, exitCode: null, exitSignal: null, queued: 0, title: '' });
+    expect(s).toMatchObject({ id: 'p1', cols: 120, rows: 40, sizePolicy: 'latest', viewers: 0, readOnlyViewers: 0, idleMs: 300, ended: false, exitCode: null, exitSignal: null, queued: 0, title: '', connections: 1, bufferedBytes: 0 });
 
     // send: bin, and str accepted as UTF-8.
     expect((await c.request('send', { data: Buffer.from('hello-bin\r') })).result).toEqual({ bytes: 10 });

@@ -15,6 +15,9 @@ const packr = new Packr({
   copyBuffers: true,
 });
 
+/** Frames at least this large are received into one buffer of their size (see FrameReader.body). */
+const LARGE_FRAME_BYTES = 256 * 1024;
+
 /** What FrameReader.read returns when no whole frame is buffered yet. */
 export const NO_FRAME: unique symbol = Symbol('no frame');
 
@@ -45,6 +48,14 @@ export function encodeFrame(value: unknown): Buffer {
 export class FrameReader {
   private chunks: Buffer[] = [];
   private buffered = 0;
+  /**
+   * The body of a large frame being received, allocated once at its announced size.
+   * Socket chunks are copied in as they come and die young; kept in a list instead,
+   * 16 MiB of them would outlive many scavenges, get promoted, and stay in memory
+   * until a full GC, then be copied once more into one buffer to decode.
+   */
+  private body: Buffer | null = null;
+  private bodyFilled = 0;
 
   /** Largest payload accepted; a caller may lower it (e.g. before the peer's hello). */
   constructor(public maxFrame = MAX_FRAME_BYTES) {}
@@ -59,6 +70,14 @@ export class FrameReader {
 
   append(chunk: Buffer): void {
     if (chunk.length === 0) return;
+    if (this.body !== null && this.chunks.length === 0) {
+      const n = Math.min(chunk.length, this.body.length - this.bodyFilled);
+      chunk.copy(this.body, this.bodyFilled, 0, n);
+      this.bodyFilled += n;
+      this.buffered += n;
+      if (n === chunk.length) return;
+      chunk = chunk.subarray(n);
+    }
     this.chunks.push(chunk);
     this.buffered += chunk.length;
   }
@@ -69,31 +88,46 @@ export class FrameReader {
    * soon as the header is in: an oversized frame is refused before its body is read.
    */
   read(): unknown {
+    if (this.body !== null) {
+      if (this.bodyFilled < this.body.length) return NO_FRAME;
+      const frame = this.body;
+      this.body = null;
+      this.buffered -= HEADER_BYTES + frame.length;
+      return decode(frame);
+    }
     if (this.buffered < HEADER_BYTES) return NO_FRAME;
     const len = this.peek(HEADER_BYTES).readUInt32BE(0);
     if (len === 0) throw new FrameError('frame-empty', 'frame of length 0');
     if (len > this.maxFrame) {
       throw new FrameError('frame-too-large', `frame of ${len} bytes exceeds the ${this.maxFrame}-byte limit`);
     }
-    if (this.buffered < HEADER_BYTES + len) return NO_FRAME;
-    const frame = this.take(HEADER_BYTES + len).subarray(HEADER_BYTES);
-    try {
-      return packr.unpack(frame);
-    } catch (err) {
-      // msgpackr throws Error, RangeError (deep nesting), TypeError…: all mean "not one value".
-      throw new FrameError('malformed', `payload is not one msgpack value (${err instanceof Error ? err.message : String(err)})`);
+    if (this.buffered < HEADER_BYTES + len) {
+      if (len >= LARGE_FRAME_BYTES) this.startBody(len);
+      return NO_FRAME;
     }
+    return decode(this.take(HEADER_BYTES + len).subarray(HEADER_BYTES));
   }
 
   /** Drops whatever is buffered (a closed connection must not keep a partial 16 MiB frame alive). */
   clear(): void {
     this.chunks = [];
     this.buffered = 0;
+    this.body = null;
+    this.bodyFilled = 0;
   }
 
   /** Bytes received but not yet part of a whole frame. */
   get pendingBytes(): number {
     return this.buffered;
+  }
+
+  /** Moves what is buffered of a large frame (all of it is that frame's: it is incomplete) into its own buffer. */
+  private startBody(len: number): void {
+    const head = this.take(this.buffered);
+    this.buffered = HEADER_BYTES;
+    this.body = Buffer.allocUnsafeSlow(len);
+    this.bodyFilled = 0;
+    this.append(head.subarray(HEADER_BYTES));
   }
 
   private peek(n: number): Buffer {
@@ -109,5 +143,14 @@ export class FrameReader {
     else this.chunks[0] = first.subarray(n);
     this.buffered -= n;
     return out;
+  }
+}
+
+function decode(frame: Buffer): unknown {
+  try {
+    return packr.unpack(frame);
+  } catch (err) {
+    // msgpackr throws Error, RangeError (deep nesting), TypeError…: all mean "not one value".
+    throw new FrameError('malformed', `payload is not one msgpack value (${err instanceof Error ? err.message : String(err)})`);
   }
 }

@@ -78,6 +78,11 @@ export class Connection {
     return this.state === 'attach';
   }
 
+  /** Bytes held for this connection: answers and output not yet taken by the peer, and a frame not yet whole. */
+  get bufferedBytes(): number {
+    return this.socket.writableLength + this.reader.pendingBytes;
+  }
+
   get canWrite(): boolean {
     return this.state === 'attach' && !this.readOnly;
   }

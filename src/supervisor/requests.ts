@@ -34,6 +34,8 @@ export function statusOf(sup: Supervisor): Record<string, unknown> {
     exitCode: sup.exitInfo?.code ?? null,
     exitSignal: sup.exitInfo?.signal ?? null,
     queued: sup.queue.list().filter((t) => t.state === 'queued').length,
+    connections: sup.conns.size,
+    bufferedBytes: [...sup.conns].reduce((n, c) => n + c.bufferedBytes, 0),
   };
 }
 
