@@ -1,3 +1,4 @@
+import * as fs from 'node:fs';
 import { Terminal } from '@xterm/headless';
 import * as pty from 'node-pty';
 import { waitFor } from './sandbox';
@@ -21,9 +22,11 @@ export class PtyTerminal {
     for (const [k, v] of Object.entries(opts.env)) if (v !== undefined) env[k] = v;
     this.proc = pty.spawn(argv[0]!, argv.slice(1), { name: 'xterm-256color', cols: opts.cols, rows: opts.rows, cwd: opts.cwd, env });
     this.proc.onData((d) => {
+      this.lastDataAt = Date.now();
       this.raw += d;
       this.term.write(d);
     });
+    this.keepReadingAfterExit();
     // Resolved once xterm has parsed everything the program wrote: its last words (a
     // detach message) are on text() when a test reads it after the exit.
     this.exited = new Promise((resolve) =>
@@ -32,6 +35,44 @@ export class PtyTerminal {
         this.term.write('', () => resolve(exitCode));
       }),
     );
+  }
+
+  private lastDataAt = Date.now();
+  private realDestroy: (() => void) | null = null;
+
+  /**
+   * node-pty destroys its stream 200 ms after the program exits (node-pty #726), and drops
+   * what this process has not read yet: a test far behind a flood lost the program's last
+   * words. As the supervisor does (agent-process.ts): hold the slave open so the master
+   * never reads EIO early; after the exit, close it once output has been quiet for 100 ms,
+   * and let the stream end by itself.
+   */
+  private keepReadingAfterExit(): void {
+    const sock = (this.proc as unknown as { _socket?: { destroy: () => void; destroyed: boolean } })._socket;
+    const ptsName = (this.proc as unknown as { ptsName?: unknown }).ptsName;
+    if (!sock || typeof ptsName !== 'string') throw new Error('node-pty internals changed: _socket / ptsName');
+    let holdFd: number | null = fs.openSync(ptsName, fs.constants.O_RDWR | fs.constants.O_NOCTTY);
+    const realDestroy = sock.destroy.bind(sock);
+    this.realDestroy = () => {
+      if (holdFd !== null) fs.closeSync(holdFd);
+      holdFd = null;
+      realDestroy();
+    };
+    let releasing = false;
+    sock.destroy = () => {
+      if (holdFd === null) return realDestroy();
+      if (releasing) return;
+      releasing = true;
+      const started = Date.now();
+      const check = () => {
+        if (holdFd === null) return;
+        if (Date.now() - this.lastDataAt < 100 && Date.now() - started < 20_000) return void setTimeout(check, 20);
+        fs.closeSync(holdFd);
+        holdFd = null;
+        setTimeout(() => sock.destroyed || realDestroy(), 2000); // should the end never come
+      };
+      check();
+    };
   }
 
   get pid(): number {
@@ -78,7 +119,7 @@ export class PtyTerminal {
 
   /** Closes the terminal itself (its master side): a hang-up, as when an ssh connection drops. */
   hangUp(): void {
-    (this.proc as unknown as { _socket: { destroy(): void } })._socket.destroy();
+    this.realDestroy?.();
   }
 
   kill(): void {
