@@ -129,6 +129,12 @@ describe('terminal hand-over', { timeout: 90_000 }, () => {
     await waitFor(() => count(sb.run(['agent', 'capture', 's1']).stdout) > before + 300_000, 90_000);
     const stalledAt = count(t.text());
     const rawAt = t.raw.length;
+    // What the supervisor holds for the stalled terminal is counted, and bounded.
+    const ctl = await RawClient.hello(socketOf(sb.runtime, 's1'), { mode: 'control', readOnly: true });
+    const held = ((await ctl.request('status')).result as { bufferedBytes: number }).bufferedBytes;
+    ctl.destroy();
+    expect(held).toBeGreaterThan(0);
+    expect(held).toBeLessThan(2 * 1024 * 1024);
     t.resume();
     // Redrawn with a screen of now, not the lines it missed one by one: what it gets after
     // the stall is what the pty and the 1 MiB queue held, then a screen.

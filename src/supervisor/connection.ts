@@ -78,11 +78,6 @@ export class Connection {
     return this.state === 'attach';
   }
 
-  /** Bytes held for this connection: answers and output not yet taken by the peer, and a frame not yet whole. */
-  get bufferedBytes(): number {
-    return this.socket.writableLength + this.reader.pendingBytes;
-  }
-
   get canWrite(): boolean {
     return this.state === 'attach' && !this.readOnly;
   }
@@ -179,6 +174,11 @@ export class Connection {
   /** What this viewer has not taken yet: its terminal's when handed over, else its socket's. */
   get backlog(): number {
     return this.terminal ? this.terminal.backlog : this.socket.writableLength;
+  }
+
+  /** Everything held for this connection: its socket's and its terminal's unsent bytes, and a frame not yet whole. */
+  get bufferedBytes(): number {
+    return this.socket.writableLength + (this.terminal?.backlog ?? 0) + this.reader.pendingBytes;
   }
 
   /** Lets go of a handed-over terminal (the client restores it once told, or once we are gone). */
