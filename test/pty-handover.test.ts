@@ -142,9 +142,9 @@ describe('terminal hand-over', { timeout: 90_000 }, () => {
     await waitFor(async () => count(await t.waitText(/line/)) >= now, 30_000);
     expect(now - stalledAt).toBeGreaterThan(300_000);
     expect(t.raw.length - rawAt).toBeLessThan(6_000_000); // the agent printed over 17 MB meanwhile
-    // Detached once the flood is over and the terminal has shown its end: node-pty (this
-    // test's terminal) can drop what a program writes right before it exits when its
-    // reader is behind (shared/lessons.md), and the detach line is the client's last words.
+    // Detached once the flood is over and the terminal has shown its end, so that the
+    // detach line is the last thing on it. (This test's own terminal once lost the
+    // client's last words to node-pty's destroy at exit; PtyTerminal now holds the slave.)
     fs.writeFileSync(path.join(sb.work, 'stop'), '');
     const last = await waitFor(async () => {
       const a = sb.run(['agent', 'capture', 's1']).stdout;
@@ -163,8 +163,8 @@ describe('terminal hand-over', { timeout: 90_000 }, () => {
     // The supervisor runs but cannot be reached: the connection fails at once, while the
     // client's `stty -opost` may still be on its way.
     fs.unlinkSync(socketOf(sb.runtime, 'z1'));
-    // (The sleep: node-pty can lose what a program writes right before it exits, lessons.md;
-    // one CI run lost the whole `stty -a`.)
+    // (The sleep: node-pty could lose what a program writes right before it exits, lessons.md;
+    // one CI run lost the whole `stty -a` before PtyTerminal held the slave open.)
     const t = new PtyTerminal(['bash', '-c', `"$0" agent attach z1; echo "[rc=$?]"; stty -a; sleep 0.3`, CLI], { cols: 120, rows: 30, env: sb.env, cwd: sb.work });
     outers.push(t);
     expect(await t.exited).toBe(0);
