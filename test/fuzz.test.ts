@@ -393,10 +393,10 @@ describe('wire protocol fuzzing', () => {
     // supervisor keeps: after the fuzz its JS heap is back to ~10 MB (--trace-gc), while
     // glibc's heap and V8's committed pages still hold freed memory (smaps, seed 14:
     // [heap] +28 MiB, anonymous +26 MiB), which V8's memory reducer gives back after some
-    // quiet. RSS 1 s after the fuzz grew by 32 to 90 MiB over 24 runs (a bare Node server
-    // grows by 27 MiB over as many connections); before large frames
-    // had their own buffer (framing.ts), up to 151 MiB, and one CI run was still 101 MiB
-    // up after 15 s of quiet.
+    // quiet. RSS 1 s after the fuzz grew by 32 to 90 MiB over 24 runs (a bare Node echo
+    // server and its clients, in one process, grow by 27 MiB over as many connections);
+    // before large frames had their own buffer (framing.ts), by up to 151 MiB, and one CI
+    // run was still 101 MiB up after 15 s of quiet.
     const bound = 100 * 1024;
     const settleBy = Date.now() + 15_000;
     let rssAfter = rssKiB(pid);
