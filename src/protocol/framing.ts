@@ -7,13 +7,11 @@ export const HEADER_BYTES = 4;
 /** Largest payload either side accepts or sends (16 MiB). */
 export const MAX_FRAME_BYTES = 16 * 1024 * 1024;
 
-const packr = new Packr({
-  useRecords: false,
-  mapsAsObjects: true,
-  encodeUndefinedAsNil: true,
-  int64AsType: 'number',
-  copyBuffers: true,
-});
+const OPTIONS = { useRecords: false, mapsAsObjects: true, encodeUndefinedAsNil: true, int64AsType: 'number' } as const;
+/** Decoded binary is copied out: a frame cut from a socket chunk must not keep the chunk alive. */
+const packr = new Packr({ ...OPTIONS, copyBuffers: true });
+/** For a large frame's own buffer (FrameReader.body), which nothing else uses: views, no copy. */
+const viewPackr = new Packr({ ...OPTIONS, copyBuffers: false });
 
 /** Frames at least this large are received into one buffer of their size (see FrameReader.body). */
 const LARGE_FRAME_BYTES = 256 * 1024;
@@ -93,7 +91,7 @@ export class FrameReader {
       const frame = this.body;
       this.body = null;
       this.buffered -= HEADER_BYTES + frame.length;
-      return decode(frame);
+      return decode(frame, viewPackr);
     }
     if (this.buffered < HEADER_BYTES) return NO_FRAME;
     const len = this.peek(HEADER_BYTES).readUInt32BE(0);
@@ -146,9 +144,9 @@ export class FrameReader {
   }
 }
 
-function decode(frame: Buffer): unknown {
+function decode(frame: Buffer, unpacker = packr): unknown {
   try {
-    return packr.unpack(frame);
+    return unpacker.unpack(frame);
   } catch (err) {
     // msgpackr throws Error, RangeError (deep nesting), TypeError…: all mean "not one value".
     throw new FrameError('malformed', `payload is not one msgpack value (${err instanceof Error ? err.message : String(err)})`);
