@@ -29,7 +29,11 @@ export function signalName(num: number): string {
 
 /** Writes up to this size skip node-pty's thread-pool queue when it is empty (see write()). */
 const DIRECT_WRITE_MAX = 4096;
-/** After the exit: the output must be quiet this long before the stream may end… */
+/**
+ * After the exit: the output must be quiet this long before the stream may end… Letting
+ * go of the pty as soon as the child was gone lost up to 12 KB in 10 of 30 runs of 200 KB
+ * under load: the pty still held output that the master had not been handed yet.
+ */
 const EXIT_READ_QUIET_MS = 30;
 /** How often a busy or dying agent is checked for its end (see watchForEnd). */
 const END_POLL_MS = 25;
