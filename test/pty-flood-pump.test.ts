@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { OuterTerm } from '../src/bench/outer';
-import { alive, nativeChild, rssKb, supervisorLog } from './helpers/relay-procs';
+import { alive, nativeChild, rssKb, spawnAgent, supervisorLog } from './helpers/relay-procs';
 import { CLI, Sandbox, waitFor } from './helpers/sandbox';
 
 // The flood pump (native/relay.c in pump mode, src/supervisor/flood-pump.ts): during a
@@ -17,11 +17,7 @@ afterEach(() => {
   sb?.dispose();
 });
 
-function spawn(id: string, argv: string[], env: NodeJS.ProcessEnv = {}): number {
-  const r = sb.run(['agent', 'spawn', '--uuid', id, '--workdir', sb.work, '--cols', '80', '--rows', '24', '--', ...argv], { env });
-  expect(r).toMatchObject({ code: 0, stderr: '' });
-  return sb.readSessions()[id]!.supervisor_pid as number;
-}
+const spawn = (id: string, argv: string[], env: NodeJS.ProcessEnv = {}): number => spawnAgent(sb, id, argv, env);
 
 const LINE = (i: number) => `pump line ${String(i).padStart(7, '0')} `.padEnd(64, '.');
 

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { OuterTerm } from '../src/bench/outer';
 import { PtyTerminal } from './helpers/pty-terminal';
-import { alive, nativeChild, openFiles, rssKb, supervisorLog as logOf } from './helpers/relay-procs';
+import { alive, nativeChild, openFiles, rssKb, spawnAgent, supervisorLog as logOf } from './helpers/relay-procs';
 import { CLI, ROOT, Sandbox, waitFor } from './helpers/sandbox';
 
 // The native key relay (native/relay.c, src/supervisor/fast-relay.ts, relay-policy.ts):
@@ -22,11 +22,7 @@ afterEach(() => {
   sb?.dispose();
 });
 
-function spawn(id: string, argv: string[], env: NodeJS.ProcessEnv = {}): number {
-  const r = sb.run(['agent', 'spawn', '--uuid', id, '--workdir', sb.work, '--cols', '80', '--rows', '24', '--', ...argv], { env });
-  expect(r).toMatchObject({ code: 0, stderr: '' });
-  return sb.readSessions()[id]!.supervisor_pid as number;
-}
+const spawn = (id: string, argv: string[], env: NodeJS.ProcessEnv = {}): number => spawnAgent(sb, id, argv, env);
 
 function attach(id: string): PtyTerminal {
   const t = new PtyTerminal([CLI, 'agent', 'attach', id], { cols: 80, rows: 24, env: sb.env, cwd: sb.work });

@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { expect } from 'vitest';
 import { pidAlive, procStat } from '../../src/backends/pty/processes';
 import { commOf } from '../../src/bench/memory';
 import type { Sandbox } from './sandbox';
@@ -49,4 +50,11 @@ export function supervisorLog(sb: Sandbox, id: string): string {
 /** Resident memory of a process, in KiB. */
 export function rssKb(pid: number): number {
   return Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))![1]);
+}
+
+/** Spawns a pty agent at 80x24 through the CLI; returns its supervisor's pid. */
+export function spawnAgent(sb: Sandbox, id: string, argv: string[], env: NodeJS.ProcessEnv = {}): number {
+  const r = sb.run(['agent', 'spawn', '--uuid', id, '--workdir', sb.work, '--cols', '80', '--rows', '24', '--', ...argv], { env });
+  expect(r).toMatchObject({ code: 0, stderr: '' });
+  return sb.readSessions()[id]!.supervisor_pid as number;
 }
