@@ -1,6 +1,6 @@
 import * as os from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
-import { OuterTerm } from '../src/bench/outer';
+import { OuterTerm } from '../bench/outer';
 
 // The benchmark's stand-in for the user's terminal: what it reports as shown must be right,
 // whatever the chunks the pty hands it.

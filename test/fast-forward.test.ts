@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { skippable } from '../src/supervisor/fast-forward';
-import { Screen } from '../src/supervisor/screen';
+import { skippable } from '../src/supervisor/mirror/fast-forward';
+import { Screen } from '../src/supervisor/mirror/screen';
 
 // The mirror may skip the start of a plain-text flood. The screen, scrollback, cursor
 // and modes after a fast-forwarded parse must equal those of a full parse, byte for byte

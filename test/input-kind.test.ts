@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { classifyInput, countCprQueries } from '../src/supervisor/input-kind';
+import { classifyInput, countCprQueries } from '../src/supervisor/viewers/input-kind';
 
 // What counts as typing (size ownership) and what is a terminal's answer to a query
 // (dropped unless it comes from the one answering viewer).

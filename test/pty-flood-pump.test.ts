@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { OuterTerm } from '../src/bench/outer';
+import { OuterTerm } from '../bench/outer';
 import { alive, nativeChild, rssKb, spawnAgent, supervisorLog } from './helpers/relay-procs';
 import { CLI, Sandbox, waitFor } from './helpers/sandbox';
 

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { OuterTerm } from '../src/bench/outer';
+import { OuterTerm } from '../bench/outer';
 import { PtyTerminal } from './helpers/pty-terminal';
 import { alive, nativeChild, openFiles, rssKb, spawnAgent, supervisorLog as logOf } from './helpers/relay-procs';
 import { CLI, ROOT, Sandbox, waitFor } from './helpers/sandbox';

@@ -2,7 +2,7 @@ import { SerializeAddon as Original } from '@xterm/addon-serialize';
 import { Unicode11Addon } from '@xterm/addon-unicode11';
 import { Terminal } from '@xterm/headless';
 import { describe, expect, it } from 'vitest';
-import { loadSerializeAddon } from '../src/supervisor/serialize-addon';
+import { loadSerializeAddon } from '../src/supervisor/mirror/serialize-addon';
 
 // The supervisor's copy of @xterm/addon-serialize flattens each row as it ends (less
 // memory on a long scrollback); what it writes must be byte for byte the original's.

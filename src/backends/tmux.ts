@@ -1,8 +1,8 @@
 import { spawnSync } from 'node:child_process';
-import * as fs from 'node:fs';
 import { UserError } from '../errors';
 import { sessionName } from '../ids';
 import type { SessionRecord } from '../store/types';
+import { pidAlive } from '../sys/proc';
 import type {
   AttachOptions,
   Backend,
@@ -36,22 +36,6 @@ function tmuxName(rec: SessionRecord): string {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Running, not a zombie waiting for tmux to reap it. */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-  try {
-    // /proc/PID/stat: "pid (comm) S …"; comm may hold spaces and parentheses.
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return true;
-  }
-}
 
 function observation(pane: PaneInfo | undefined): Observation {
   if (!pane) return { state: 'missing', reason: 'gone from tmux' };
@@ -119,8 +103,8 @@ export class TmuxBackend implements Backend {
     }
     // tmux hangs up the pane; an agent that ignores SIGHUP would live on unseen.
     if (pane && !pane.ended && pane.pid !== null) {
-      for (let i = 0; i < 10 && alive(pane.pid); i++) await sleep(30);
-      if (alive(pane.pid)) {
+      for (let i = 0; i < 10 && pidAlive(pane.pid); i++) await sleep(30);
+      if (pidAlive(pane.pid)) {
         try {
           process.kill(-pane.pid, 'SIGKILL');
         } catch {

@@ -1,9 +1,9 @@
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { UserError, describeFsError, fsErrorAdvice } from '../errors';
 import { ensurePrivateDir, sessionsFile, symposiumHome } from '../paths';
 import { FormatError, decodeFile, encodeFile } from './codec';
 import { withLockSync } from './lock';
+import { writeFileAtomic } from '../sys/atomic-write';
 import type { SessionMap } from './types';
 
 // Reading and writing agent-sessions.json: every change happens under the lock and lands
@@ -32,30 +32,9 @@ export function readSessions(file = sessionsFile()): SessionMap {
 }
 
 export function writeSessionsAtomic(map: SessionMap, file = sessionsFile()): void {
-  const text = encodeFile(map);
-  const dir = path.dirname(file);
-  const tmp = path.join(dir, `.${path.basename(file)}.tmp-${process.pid}-${Date.now()}`);
   try {
-    const fd = fs.openSync(tmp, 'w', 0o600);
-    try {
-      fs.writeFileSync(fd, text);
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
-    fs.renameSync(tmp, file);
-    const dfd = fs.openSync(dir, 'r');
-    try {
-      fs.fsyncSync(dfd);
-    } finally {
-      fs.closeSync(dfd);
-    }
+    writeFileAtomic(file, encodeFile(map));
   } catch (err) {
-    try {
-      fs.rmSync(tmp, { force: true });
-    } catch {
-      /* nothing to clean (read-only file system) */
-    }
     throw new UserError(
       `Cannot write the session file ${file}: ${describeFsError(err)}. The previous file was left intact. ${fsErrorAdvice(err)}`,
       { cause: err },

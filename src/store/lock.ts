@@ -1,6 +1,7 @@
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import { UserError, describeFsError, fsErrorAdvice } from '../errors';
+import { cmdline, pidAlive, procStat } from '../sys/proc';
 
 // A lock across processes: a lock file holding "PID STARTTIME NONCE", made complete in a
 // temporary file first and then hard-linked into place (link fails if the lock exists),
@@ -20,25 +21,6 @@ function sleepSync(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
-/** The process's start time in ticks since boot (field 22 of /proc/PID/stat), or null. */
-function startTicks(pid: number): string | null {
-  try {
-    const text = fs.readFileSync(`/proc/${pid}/stat`, 'latin1');
-    return text.slice(text.lastIndexOf(')') + 2).split(' ')[19] ?? null;
-  } catch {
-    return null;
-  }
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 interface Holder {
   pid: number;
   start: string | null;
@@ -53,16 +35,10 @@ function parseHolder(content: string): Holder | null {
 }
 
 function holderAlive(h: Holder): boolean {
-  if (!pidAlive(h.pid)) return false;
-  let stat: string;
-  try {
-    stat = fs.readFileSync(`/proc/${h.pid}/stat`, 'latin1');
-  } catch {
-    return true; // no /proc: trust the pid
-  }
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  if (f[0] === 'Z' || f[0] === 'X') return false; // exited, not yet reaped
-  return h.start === null || f[19] === h.start;
+  if (!pidAlive(h.pid)) return false; // gone, or a zombie: exited, not yet reaped
+  const st = procStat(h.pid);
+  if (st === null) return true; // no /proc: trust the pid
+  return h.start === null || st.startTicks === h.start;
 }
 
 /** Removes a stale lock only if it is still the same lock we judged stale. */
@@ -124,18 +100,13 @@ function lockAgeMs(lockPath: string): number | null {
 
 function describeHolder(h: Holder | null, ageMs: number | null): string {
   if (!h) return 'an unreadable lock';
-  let what = '';
-  try {
-    what = fs.readFileSync(`/proc/${h.pid}/cmdline`, 'latin1').replace(/\0+$/, '').replace(/\0/g, ' ');
-  } catch {
-    /* not visible */
-  }
+  const what = cmdline(h.pid);
   const age = ageMs !== null ? `, for ${Math.round(ageMs / 1000)} s` : '';
   return `process ${h.pid}${what ? ` (${what.length > 80 ? `${what.slice(0, 77)}...` : what})` : ''}${age}`;
 }
 
 export function withLockSync<T>(lockPath: string, fn: () => T, timeoutMs = lockTimeoutMs()): T {
-  const content = `${process.pid} ${startTicks(process.pid) ?? '-'} ${crypto.randomBytes(8).toString('hex')}`;
+  const content = `${process.pid} ${procStat(process.pid)?.startTicks ?? '-'} ${crypto.randomBytes(8).toString('hex')}`;
   const deadline = Date.now() + timeoutMs;
   let delay = 2;
   while (!tryCreate(lockPath, content)) {

@@ -54,22 +54,6 @@ export function sessionFiles(id: string, dir = sessionDir(id)) {
   };
 }
 
-/**
- * Atomic replace: temp file, fsync, rename. `durable: false` skips the fsync, for copies
- * that a power cut may lose (a reader then finds the old file, or a broken one it refuses).
- */
-export function writeJsonAtomic(file: string, value: unknown, durable = true): void {
-  const tmp = `${file}.tmp-${process.pid}`;
-  const fd = fs.openSync(tmp, 'w', 0o600);
-  try {
-    fs.writeFileSync(fd, JSON.stringify(value));
-    if (durable) fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-  fs.renameSync(tmp, file);
-}
-
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v);

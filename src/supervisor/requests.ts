@@ -1,6 +1,6 @@
 import type { ErrorCode, Request } from '../protocol/messages';
 import { TextPattern } from '../text-pattern';
-import type { Connection } from './connection';
+import type { Connection } from './viewers/connection';
 import type { Supervisor } from './supervisor';
 
 // Control requests (protocol.md, "Requests"): status, capture, send, kill, the task

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import { readSupervisorConfig } from '../store/session-dir';
-import { resolveCommand } from './resolve-command';
-import { log } from './log';
+import { resolveCommand } from './lifecycle/resolve-command';
+import { log } from './lifecycle/log';
 import { Supervisor } from './supervisor';
 
 // The supervisor process: it loads only what a running agent needs (no CLI,

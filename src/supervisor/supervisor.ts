@@ -4,22 +4,22 @@ import { encodeFrame } from '../protocol/framing';
 import { type ClientMessage, FEATURES, type Hello, PROTOCOL_VERSION } from '../protocol/messages';
 import { type SupervisorConfig, sessionFiles } from '../store/session-dir';
 import { BEFORE_REPLAY } from '../terminal-modes';
-import { Activity } from './activity';
-import { type AgentExit, AgentProcess } from './agent-process';
-import { BACKLOG_LIMIT, Connection } from './connection';
-import { TaskDelivery } from './delivery';
-import { recordEnd, writeFinalScreen } from './end-files';
-import { takeTerminal } from './handover';
-import { classifyInput, countCprQueries } from './input-kind';
-import { TaskQueue } from './queue';
-import { FloodPump } from './flood-pump';
-import { RelayPolicy } from './relay-policy';
+import { Activity } from './driving/activity';
+import { type AgentExit, AgentProcess } from './lifecycle/agent-process';
+import { BACKLOG_LIMIT, Connection } from './viewers/connection';
+import { TaskDelivery } from './driving/delivery';
+import { recordEnd, writeFinalScreen } from './lifecycle/end-files';
+import { takeTerminal } from './viewers/handover';
+import { classifyInput, countCprQueries } from './viewers/input-kind';
+import { TaskQueue } from './driving/queue';
+import { FloodPump } from './native/flood-pump';
+import { RelayPolicy } from './native/relay-policy';
 import { handleRequest } from './requests';
-import { Screen } from './screen';
-import { log } from './log';
-import { answeringViewer, chooseSize, lastTypedOrder } from './size-policy';
-import { Typing } from './typing';
-import { Waits } from './waits';
+import { Screen } from './mirror/screen';
+import { log } from './lifecycle/log';
+import { answeringViewer, chooseSize, lastTypedOrder } from './viewers/size-policy';
+import { Typing } from './driving/typing';
+import { Waits } from './driving/waits';
 
 // One supervisor per agent: it owns the agent's pty, mirrors its screen, serves viewers
 // and control requests on a Unix socket, and records how the agent ended.

@@ -1,8 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { expect } from 'vitest';
-import { pidAlive, procStat } from '../../src/backends/pty/processes';
-import { commOf } from '../../src/bench/memory';
+import { pidAlive, procStat } from '../../src/sys/proc';
+import { commOf } from '../../bench/memory';
 import type { Sandbox } from './sandbox';
 
 // The supervisor's native helpers as /proc shows them: the key relay and the flood pump

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach } from 'vitest';
-import { pidsWithEnv } from '../../src/proc-env';
+import { pidsWithEnv } from '../../src/sys/proc';
 
 // One private world per test: its own SYMPOSIUM_HOME, runtime directory and tmux server
 // (TMUX_TMPDIR). dispose() kills every process that carries this sandbox's home in its

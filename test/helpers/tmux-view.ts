@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CLI, type Sandbox, waitFor } from './sandbox';
+import { procStat } from '../../src/sys/proc';
 
 // A pane of the sandbox's private tmux server used as a user's terminal: run a program in
 // it at a given size, type into it, and read back what it shows (`capture-pane -p -e`),
@@ -131,9 +132,7 @@ export class TmuxView {
   /** Signals the pane's foreground process group (what a terminal does on a resize). */
   signalForeground(sig: NodeJS.Signals): void {
     const pid = Number(this.tmux(['display', '-p', '-t', this.target, '#{pane_pid}']).trim());
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const tpgid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[5]);
-    process.kill(-tpgid, sig);
+    process.kill(-procStat(pid)!.tpgid, sig);
   }
 
   resize(cols: number, rows: number): void {

@@ -7,8 +7,8 @@ import {
   readFinalScreen,
   readSupervisorConfig,
   sessionFiles,
-  writeJsonAtomic,
 } from '../../store/session-dir';
+import { writeJsonAtomic } from '../../sys/atomic-write';
 import { toMillis } from '../../store/time';
 import { TextPattern, matchForUser } from '../../text-pattern';
 import { type SessionRecord, isEnded } from '../../store/types';
@@ -28,7 +28,8 @@ import type {
   WaitResult,
 } from '../backend';
 import { ProtocolFailure, SupervisorClient } from './client';
-import { groupMembers, isSupervisorOf, orphanedAgentGroup } from './processes';
+import { groupMembers } from '../../sys/proc';
+import { isSupervisorOf, orphanedAgentGroup } from './processes';
 import { num, observationFromStatus, strOrNull } from './status';
 
 // Loaded by the verbs that need them: `attach`, the most waited-for command, never does.
@@ -36,7 +37,7 @@ import { num, observationFromStatus, strOrNull } from './status';
 const lazy = {
   startSupervisor: () => require('./start-supervisor') as typeof import('./start-supervisor'),
   discover: () => require('./discover') as typeof import('./discover'),
-  queue: () => require('../../supervisor/queue') as typeof import('../../supervisor/queue'),
+  queue: () => require('../../supervisor/driving/queue') as typeof import('../../supervisor/driving/queue'),
 };
 /* eslint-enable @typescript-eslint/no-require-imports */
 

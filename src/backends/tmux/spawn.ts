@@ -1,6 +1,6 @@
-import * as fs from 'node:fs';
 import { UserError } from '../../errors';
 import { sessionName } from '../../ids';
+import { argv } from '../../sys/proc';
 import type { SpawnRequest, SpawnResult } from '../backend';
 import { IDLE_OPTION, sessionPane } from './panes';
 import { firstLine, literalArg, literalFormat, paneTarget, runTmux, sessionTarget } from './run';
@@ -51,15 +51,9 @@ function createFailed(id: string, stdout: string, stderr: string): UserError {
 
 /** Linux: the pane's process now runs the agent's own argv, so exec succeeded. */
 function execConfirmed(pid: number, command: string[]): boolean {
-  let raw: string;
-  try {
-    raw = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-  } catch {
-    return false;
-  }
-  const argv = raw.replace(/\0$/, '').split('\0');
+  const args = argv(pid);
   const want = command.length === 1 ? command[0]!.trim().split(/\s+/) : command;
-  return argv.length === want.length && argv.every((a, i) => a === want[i]);
+  return args.length === want.length && args.every((a, i) => a === want[i]);
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

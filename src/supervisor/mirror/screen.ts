@@ -3,7 +3,7 @@ import { Unicode11Addon } from '@xterm/addon-unicode11';
 import { Terminal } from '@xterm/headless';
 import { skippable } from './fast-forward';
 import { ModeTracker } from './modes';
-import { log } from './log';
+import { log } from '../lifecycle/log';
 import { flat, renderAnsiLines } from './render';
 import { loadSerializeAddon } from './serialize-addon';
 

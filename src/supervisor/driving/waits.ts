@@ -1,6 +1,6 @@
-import { PatternTooSlow, type TextPattern } from '../text-pattern';
-import type { Connection } from './connection';
-import type { Supervisor } from './supervisor';
+import { PatternTooSlow, type TextPattern } from '../../text-pattern';
+import type { Connection } from '../viewers/connection';
+import type { Supervisor } from '../supervisor';
 
 // `agent wait` on the supervisor's side: each waiter is answered once, when its
 // condition holds, when the agent ends, or when its timeout passes. Timers exist only

@@ -2,7 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import type * as net from 'node:net';
 import * as path from 'node:path';
-import { DIST_DIR } from '../dist-dir';
+import { DIST_DIR } from '../../dist-dir';
 
 // The native key relay (native/relay.c, built into dist/symposium-relay): while it runs, a
 // handed-over terminal's keys and the agent's output cross a small C process instead of

@@ -1,5 +1,5 @@
 import * as fs from 'node:fs';
-import { writeJsonAtomic } from '../store/session-dir';
+import { writeJsonAtomic } from '../../sys/atomic-write';
 
 // The background task queue. The supervisor is its only writer: requests from any number
 // of CLIs arrive on one event loop, so adds are ordered and need no lock. Each change is

@@ -1,5 +1,5 @@
 import { FastRelay, type RelayEnd, relayBinary } from './fast-relay';
-import { log } from './log';
+import { log } from '../lifecycle/log';
 import { CALM_RATE, type HelperHost, HelperFailures } from './native-helpers';
 
 // When the flood pump runs. During a flood, this process reads the pty ~4 KB per wake-up

@@ -1,5 +1,5 @@
 import type * as net from 'node:net';
-import { FrameError, FrameReader, MAX_FRAME_BYTES, NO_FRAME, encodeFrame } from '../protocol/framing';
+import { FrameError, FrameReader, MAX_FRAME_BYTES, NO_FRAME, encodeFrame } from '../../protocol/framing';
 import {
   type ClientMessage,
   type ErrorCode,
@@ -7,7 +7,7 @@ import {
   type ServerMessage,
   UnsupportedRequest,
   decodeClientMessage,
-} from '../protocol/messages';
+} from '../../protocol/messages';
 import type { ViewerTerminal } from './viewer-terminal';
 
 // One client connection as the supervisor sees it: framing, decoding, and the error

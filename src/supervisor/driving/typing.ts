@@ -1,4 +1,4 @@
-import type { AgentProcess } from './agent-process';
+import type { AgentProcess } from '../lifecycle/agent-process';
 
 // Typing into the agent on behalf of `send` and the task queue (viewers' keys go straight
 // to the agent, see supervisor.ts).

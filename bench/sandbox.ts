@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { pidsWithEnv } from '../proc-env';
+import { pidsWithEnv } from '../src/sys/proc';
 import { commOf } from './memory';
 import * as fs from 'node:fs';
 import * as os from 'node:os';

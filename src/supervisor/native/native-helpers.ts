@@ -1,5 +1,5 @@
-import type { AgentProcess } from './agent-process';
-import type { Screen } from './screen';
+import type { AgentProcess } from '../lifecycle/agent-process';
+import type { Screen } from '../mirror/screen';
 
 // What the two policies for the native helper (relay-policy.ts: the key relay;
 // flood-pump.ts: the flood pump) share: the supervisor's state they read, where a flood

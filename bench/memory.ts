@@ -1,4 +1,5 @@
 import * as fs from 'node:fs';
+import { procStat } from '../src/sys/proc';
 
 // Memory and CPU of processes, from /proc: PSS (proportional set size: private pages plus
 // a fair share of the shared ones) from smaps_rollup, RSS, and CPU time from stat.
@@ -33,18 +34,9 @@ export function setClockTicks(n: number): void {
 
 /** User + system CPU seconds a process has used so far, or null when it is gone. */
 export function readCpuSeconds(pid: number): number | null {
-  let text: string;
-  try {
-    text = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-  } catch {
-    return null;
-  }
-  // The command name may contain spaces and parentheses: fields follow the last ')'.
-  const rest = text.slice(text.lastIndexOf(')') + 2).split(' ');
-  const utime = Number(rest[11]);
-  const stime = Number(rest[12]);
-  if (!Number.isFinite(utime) || !Number.isFinite(stime)) return null;
-  return (utime + stime) / ticks;
+  const st = procStat(pid);
+  if (!st || !Number.isFinite(st.utimeTicks) || !Number.isFinite(st.stimeTicks)) return null;
+  return (st.utimeTicks + st.stimeTicks) / ticks;
 }
 
 export interface SamplerResult {
@@ -152,11 +144,7 @@ export function childPids(pid: number): number[] {
   }
 }
 
-/** The command name of a process (/proc/PID/comm), or null when it is gone. */
+/** The command name of a process, or null when it is gone. */
 export function commOf(pid: number): string | null {
-  try {
-    return fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
-  } catch {
-    return null;
-  }
+  return procStat(pid)?.comm ?? null;
 }

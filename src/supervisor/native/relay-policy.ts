@@ -1,6 +1,6 @@
-import type { Connection } from './connection';
+import type { Connection } from '../viewers/connection';
 import { FastRelay, type RelayEnd, relayBinary } from './fast-relay';
-import { log } from './log';
+import { log } from '../lifecycle/log';
 import { CALM_RATE, type HelperHost, HelperFailures } from './native-helpers';
 
 // When the native key relay (fast-relay.ts) runs, and for whom. It serves one viewer at a

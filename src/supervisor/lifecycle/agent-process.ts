@@ -1,8 +1,9 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as pty from 'node-pty';
-import { restoreHeld } from '../held-env';
-import { type ReadSocket, haltSocket, unhaltSocket } from './socket-reads';
+import { restoreHeld } from '../../held-env';
+import { pidAlive, procStat } from '../../sys/proc';
+import { type ReadSocket, haltSocket, unhaltSocket } from '../native/socket-reads';
 
 // The agent in its pseudo-terminal. It owns the node-pty child and the two traps of
 // node-pty listed in shared/lessons.md: output lost when the pty is paused at exit
@@ -318,14 +319,8 @@ export class AgentProcess {
 
   /** The terminal's foreground process group (field 8 of /proc/PID/stat), for SIGWINCH. */
   foregroundPgid(): number | null {
-    try {
-      const stat = fs.readFileSync(`/proc/${this.pty.pid}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      const tpgid = Number(fields[5]);
-      return tpgid > 0 ? tpgid : null;
-    } catch {
-      return null;
-    }
+    const tpgid = procStat(this.pty.pid)?.tpgid ?? 0;
+    return tpgid > 0 ? tpgid : null;
   }
 
   /** Makes the program redraw without changing the size (the kernel sends no SIGWINCH then). */
@@ -366,14 +361,5 @@ export class AgentProcess {
     const killed = await step(2000);
     // A child stuck in uninterruptible sleep: report what we know.
     return killed ?? { code: null, signal: 'SIGKILL' };
-  }
-}
-
-export function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

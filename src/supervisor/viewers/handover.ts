@@ -1,5 +1,5 @@
-import { DetachKeyFilter } from '../detach-key';
-import type { TerminalHandover } from '../protocol/messages';
+import { DetachKeyFilter } from '../../detach-key';
+import type { TerminalHandover } from '../../protocol/messages';
 import type { Connection } from './connection';
 import { HandoverRefused, ViewerTerminal } from './viewer-terminal';
 

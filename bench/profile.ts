@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-// `node dist/bench/profile.js DIR [--top N]`: where the CPU time of profiled processes went,
+// `node dist-bench/bench/profile.js DIR [--top N]`: where the CPU time of profiled processes went,
 // from the V8 .cpuprofile files `npm run bench -- --profile DIR` leaves. For each profile
 // (one per process): its role (from its command line, recorded by the supervisor's script
 // path), the time sampled, the share by component (xterm, msgpackr, node-pty, our code,
@@ -82,7 +82,7 @@ function main(): void {
   const topIdx = args.indexOf('--top');
   const top = topIdx >= 0 ? Number(args[topIdx + 1]) || 10 : 10;
   if (!dir) {
-    process.stderr.write('Usage: node dist/bench/profile.js DIR [--top N]   (DIR from `npm run bench -- --profile DIR`)\n');
+    process.stderr.write('Usage: node dist-bench/bench/profile.js DIR [--top N]   (DIR from `npm run bench -- --profile DIR`)\n');
     process.exit(2);
   }
   const files = fs

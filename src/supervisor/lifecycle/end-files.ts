@@ -1,7 +1,8 @@
-import { type SupervisorConfig, type sessionFiles, writeJsonAtomic } from '../store/session-dir';
+import { type SupervisorConfig, type sessionFiles } from '../../store/session-dir';
+import { writeJsonAtomic } from '../../sys/atomic-write';
 import type { AgentExit } from './agent-process';
 import { log } from './log';
-import type { Screen } from './screen';
+import type { Screen } from '../mirror/screen';
 
 // What an agent leaves on disk when it ends: the exit (durably, at once) and the final
 // screen (for `capture` after the end, written once everyone has been told).

@@ -1,7 +1,7 @@
-import { updateSessions } from '../store/file';
-import { markEnded } from '../store/status';
-import type { SupervisorConfig } from '../store/session-dir';
-import { toMillis } from '../store/time';
+import { updateSessions } from '../../store/file';
+import { markEnded } from '../../store/status';
+import type { SupervisorConfig } from '../../store/session-dir';
+import { toMillis } from '../../store/time';
 import type { AgentExit } from './agent-process';
 
 // Written once, when the agent has ended: the record turns Stopped or Crashed right away,

@@ -1,7 +1,7 @@
 import { execFileSync, spawn as spawnChild } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { pidAlive } from '../backends/pty/processes';
+import { pidAlive } from '../src/sys/proc';
 import { Sampler, readMem } from './memory';
 import { OuterTerm } from './outer';
 import type { Sandbox } from './sandbox';
