@@ -206,7 +206,7 @@ class Progress {
 
 /** Whether the pty backend can spawn an agent here: returns the reason when it cannot. */
 async function probePty(pty: PtySystem, cli: string): Promise<string | null> {
-  if (!fs.existsSync(path.join(ROOT, 'dist', 'cli.js'))) return 'dist/cli.js is missing: run `npm run build`';
+  if (!fs.existsSync(path.join(ROOT, 'dist', 'cli', 'main.js'))) return 'dist/cli/main.js is missing: run `npm run build`';
   if (!fs.existsSync(cli)) return `${cli} is missing`;
   try {
     await pty.spawn('probe', ['cat'], { cols: 80, rows: 24 });

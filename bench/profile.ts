@@ -63,7 +63,7 @@ function summarize(file: string, top: number): string {
   // The hook names files after the script and its first arguments.
   const base = path.basename(file);
   const cli = /^bin-symposium-mcp-agent-([a-z]+)/.exec(base);
-  const role = base.startsWith('supervisor-') ? 'supervisor' : cli ? `CLI agent ${cli[1]}` : scripts.has('cli.js') ? 'CLI' : 'node';
+  const role = base.startsWith('supervisor-') ? 'supervisor' : cli ? `CLI agent ${cli[1]}` : scripts.has('cli/main.js') ? 'CLI' : 'node';
   const ms = (us: number): string => `${(us / 1000).toFixed(1)} ms`;
   const lines = [`${base}: ${role}, wall ${ms(p.endTime - p.startTime)}, busy ${ms(total - idle)}`];
   lines.push('  by component (self time):');

@@ -63,7 +63,7 @@ export class Sandbox {
   freezeBuild(): void {
     const app = path.join(this.dir, 'app');
     const dist = path.join(ROOT, 'dist');
-    if (!fs.existsSync(path.join(dist, 'cli.js'))) return;
+    if (!fs.existsSync(path.join(dist, 'cli', 'main.js'))) return;
     fs.mkdirSync(app);
     fs.cpSync(dist, path.join(app, 'dist'), { recursive: true, filter: (src) => !src.startsWith(path.join(dist, 'bench')) });
     fs.cpSync(path.join(ROOT, 'bin'), path.join(app, 'bin'), { recursive: true });

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 'use strict';
-// Bundles the compiled CLI (dist/cli.js and what it loads, node-pty aside) into one file,
+// Bundles the compiled CLI (dist/cli/main.js and what it loads, node-pty aside) into one file,
 // dist/cli.bundle.js, and makes V8's code cache for it, dist/cli.bundle.js.cache; the
 // launcher runs both through dist/launch.js. Run after `tsc` by build, prepare, pretest and
 // bench. Optional: without esbuild (an install without dev dependencies) the launcher loads
@@ -30,7 +30,7 @@ try {
 }
 
 const result = esbuild.buildSync({
-  entryPoints: [path.join(dist, 'cli.js')],
+  entryPoints: [path.join(dist, 'cli', 'main.js')],
   bundle: true,
   platform: 'node',
   target: 'node20',

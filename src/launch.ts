@@ -59,7 +59,7 @@ export function launch(): void {
     source = fs.readFileSync(BUNDLE, 'utf8');
   } catch {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    (require('./cli') as { run: () => void }).run();
+    (require('./cli/main') as { run: () => void }).run();
     return;
   }
   const cli = runBundle(compileBundle(source, readCache(source))) as { run: () => void };

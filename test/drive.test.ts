@@ -117,8 +117,8 @@ describe('agent queue', () => {
     const got = fs.readFileSync(log, 'utf8').split('\n').filter(Boolean);
     expect(got).not.toContain('EARLY');
     expect(got).toEqual(entries.map((e) => `GOT ${e.text}`));
-    const after = JSON.parse(sb.run(['agent', 'queue', 'q1', '--list', '--json']).stdout) as Array<{ state: string; deliveredAt: number }>;
-    expect(after.every((e) => e.state === 'delivered' && e.deliveredAt > 0)).toBe(true);
+    const after = JSON.parse(sb.run(['agent', 'queue', 'q1', '--list', '--json']).stdout) as Array<{ state: string; deliveredAt: string }>;
+    expect(after.every((e) => e.state === 'delivered' && /^\d{4}-\d\d-\d\dT/.test(e.deliveredAt))).toBe(true);
     const human = sb.run(['agent', 'queue', 'q1', '--list']).stdout;
     expect(human).toMatch(/1\. \[delivered \d{4}-\d\d-\d\dT/);
   }, 90_000);
@@ -202,8 +202,8 @@ describe('agent wait', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(capture('w2')).toContain('tick 8');
     expect(Date.now() - start).toBeGreaterThanOrEqual(500);
-    const list = JSON.parse(sb.run(['agent', 'list', '--json']).stdout) as Array<{ activity: string; last_output_at: string }>;
-    expect(list[0]!.last_output_at).toMatch(/^\d{4}-/);
+    const list = JSON.parse(sb.run(['agent', 'list', '--json']).stdout) as Array<{ activity: string; lastOutputAt: string }>;
+    expect(list[0]!.lastOutputAt).toMatch(/^\d{4}-/);
   });
 
   it('--idle returns early on an OSC 133 prompt mark', async () => {

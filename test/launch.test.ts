@@ -56,6 +56,7 @@ function copyOfCli(s: Sandbox): { bin: string; dist: string } {
   fs.cpSync(path.join(ROOT, 'dist'), path.join(root, 'dist'), { recursive: true });
   fs.cpSync(path.join(ROOT, 'bin'), path.join(root, 'bin'), { recursive: true });
   fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(root, 'node_modules'));
+  fs.copyFileSync(path.join(ROOT, 'package.json'), path.join(root, 'package.json'));
   return { bin: path.join(root, 'bin', 'symposium-mcp'), dist: path.join(root, 'dist') };
 }
 
@@ -77,7 +78,7 @@ describe('CLI start-up', () => {
     const { code, stdout, probe } = probeRun(sb, copy.bin);
     expect(code).toBe(0);
     expect(stdout).toBe('No active agent sessions\n');
-    expect(probe.files).toContain(path.join(copy.dist, 'cli.js'));
+    expect(probe.files).toContain(path.join(copy.dist, 'cli', 'main.js'));
     expect(probe.files.some((f) => f.includes('/node_modules/commander/'))).toBe(true);
   });
 

@@ -23,12 +23,12 @@ interface ListedSession {
   status: string;
   reason: string | null;
   pid: number | null;
-  supervisor_pid: number | null;
+  supervisorPid: number | null;
   command: string[];
   workdir: string;
   cols: number | null;
   rows: number | null;
-  exit_code: number | null;
+  exitCode: number | null;
 }
 
 function listJson(s: Sandbox): Map<string, ListedSession> {
@@ -107,8 +107,8 @@ describe('a supervisor killed with SIGKILL', () => {
     const after = listJson(s).get('again')!;
     expect(after).toMatchObject({ status: 'Running', backend: 'pty', command: STUBBORN, workdir: s.work, reason: null });
     expect(after.pid).not.toBe(a.agent_pid);
-    expect(after.supervisor_pid).not.toBe(a.supervisor_pid);
-    expect(alive(after.supervisor_pid!)).toBe(true);
+    expect(after.supervisorPid).not.toBe(a.supervisor_pid);
+    expect(alive(after.supervisorPid!)).toBe(true);
     expect(listJson(s).get('bystander')!.status).toBe('Running');
   });
 
@@ -244,7 +244,7 @@ describe('adoption: live sessions missing from the file', () => {
       expect(after.get(id), id).toMatchObject({ backend: 'pty', status: b.status, command: b.command, workdir: b.workdir });
       // A running one is the same process; an ended one keeps its exit code.
       if (b.status === 'Running') expect(after.get(id)!.pid).toBe(b.pid);
-      else expect(after.get(id)!.exit_code).toBe(3);
+      else expect(after.get(id)!.exitCode).toBe(3);
     }
     expect(after.get('ad2')!.workdir).toBe(w2);
     // Adopted records are whole records: the verbs work on them.
@@ -271,7 +271,7 @@ describe('adoption: live sessions missing from the file', () => {
     expect(now.get('swap')).toMatchObject({ status: 'Running', command: ['cat'], workdir: '/' });
     expect(now.get('later')).toMatchObject({ status: 'Running', command: ['sleep', '301'], workdir: s.work });
     // The corrected record is the live run's: kill ends exactly it.
-    const pid = now.get('swap')!.supervisor_pid!;
+    const pid = now.get('swap')!.supervisorPid!;
     expect(s.run(['agent', 'kill', 'swap']).code).toBe(0);
     await waitFor(() => !alive(pid));
   });

@@ -69,7 +69,7 @@ describe('the session file', () => {
     expect(lines[3]).toMatch(/^ {2}old\.agent - Running \(symposium-agent-old\.agent\)( {2}\[.*\])?$/);
     const json = JSON.parse(s.run(['agent', 'list', '--json']).stdout) as Array<Record<string, unknown>>;
     expect(json.map((r) => r.backend)).toEqual(['tmux', 'tmux', 'tmux']);
-    expect(json[1]).toMatchObject({ id: 'live', command: ['sleep', '30'], workdir: '/tmp', last_attached: '2025-09-09T16:06:40.999Z' });
+    expect(json[1]).toMatchObject({ id: 'live', command: ['sleep', '30'], workdir: '/tmp', lastAttached: '2025-09-09T16:06:40.999Z' });
     // Still no backend field written for them, and their seven fields unchanged.
     const file = s.readSessions();
     expect(file.live!.backend).toBeUndefined();

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { ProtocolFailure, type SupervisorClient } from '../src/backends/pty/client';
+import type { SupervisorLink } from '../src/link/supervisor-link';
+import { ProtocolError } from '../src/protocol/messages';
 import { Sandbox, waitFor } from './helpers/sandbox';
 import { Viewer, captureJson, control, socketOf, status } from './helpers/viewers-client';
 
@@ -9,7 +10,7 @@ import { Viewer, captureJson, control, socketOf, status } from './helpers/viewer
 
 let sb: Sandbox;
 const viewers: Viewer[] = [];
-const controls: SupervisorClient[] = [];
+const controls: SupervisorLink[] = [];
 afterEach(() => {
   for (const v of viewers.splice(0)) v.close();
   for (const c of controls.splice(0)) c.close();
@@ -20,8 +21,8 @@ async function refused(p: Promise<unknown>): Promise<string> {
   try {
     await p;
   } catch (err) {
-    expect(err).toBeInstanceOf(ProtocolFailure);
-    return (err as ProtocolFailure).code;
+    expect(err).toBeInstanceOf(ProtocolError);
+    return (err as ProtocolError).code;
   }
   throw new Error('the request was accepted');
 }
@@ -53,21 +54,21 @@ describe('read-only viewers', () => {
     expect(ro.closed).toBe(false);
 
     // Requests on the read-only viewer's own connection.
-    expect(await refused(ro.client.request({ op: 'send', data: Buffer.from('echo RO-SEND-RAN\r'), paste: false, keys: [] }))).toBe('read-only');
-    expect(await refused(ro.client.request({ op: 'kill', graceMs: 100 }))).toBe('read-only');
+    expect(await refused(ro.client.request('send', { data: Buffer.from('echo RO-SEND-RAN\r'), paste: false, keys: [] }))).toBe('read-only');
+    expect(await refused(ro.client.request('kill', { graceMs: 100 }))).toBe('read-only');
     // Looking is allowed.
-    expect((await ro.client.request({ op: 'status' })).readOnlyViewers).toBe(1);
+    expect((await ro.client.request('status', {})).readOnlyViewers).toBe(1);
 
     // A read-only control connection: the same refusals; status, capture and queue-list work.
     const rc = await control(sock, true);
     controls.push(rc);
     expect(rc.welcome.session.readOnly).toBe(true);
-    expect(await refused(rc.request({ op: 'send', data: Buffer.from('echo RC-SEND-RAN\r'), paste: true, keys: [] }))).toBe('read-only');
-    expect(await refused(rc.request({ op: 'kill', graceMs: 100 }))).toBe('read-only');
-    expect(await refused(rc.request({ op: 'queue-add', text: 'echo RC-QUEUE-RAN' }))).toBe('read-only');
-    expect(await refused(rc.request({ op: 'queue-clear' }))).toBe('read-only');
-    expect((await rc.request({ op: 'queue-list' })).tasks).toEqual([]);
-    expect((await rc.request({ op: 'capture', lines: null, scrollback: false, ansi: false })).text).toBe('P$');
+    expect(await refused(rc.request('send', { data: Buffer.from('echo RC-SEND-RAN\r'), paste: true, keys: [] }))).toBe('read-only');
+    expect(await refused(rc.request('kill', { graceMs: 100 }))).toBe('read-only');
+    expect(await refused(rc.request('queue-add', { text: 'echo RC-QUEUE-RAN' }))).toBe('read-only');
+    expect(await refused(rc.request('queue-clear', {}))).toBe('read-only');
+    expect((await rc.request('queue-list', {})).tasks).toEqual([]);
+    expect((await rc.request('capture', { lines: null, scrollback: false, ansi: false })).text).toBe('P$');
     // Input frames on a read-only control connection: refused too.
     rc.send({ t: 'input', data: Buffer.from('echo RC-INPUT-RAN\r') });
 

@@ -123,13 +123,13 @@ describe('viewers that go away', () => {
       backend: 'pty',
       status: 'Running',
       pid: a.welcome.session.agentPid,
-      supervisor_pid: a.welcome.session.supervisorPid,
-      exit_code: null,
+      supervisorPid: a.welcome.session.supervisorPid,
+      exitCode: null,
       cols: 100,
       rows: 30,
       viewers: 2,
     });
-    for (const k of ['backend', 'status', 'pid', 'exit_code', 'cols', 'rows', 'viewers']) expect(list[0]).toHaveProperty(k);
+    for (const k of ['backend', 'status', 'pid', 'exitCode', 'cols', 'rows', 'viewers']) expect(list[0]).toHaveProperty(k);
 
     // Detach (Ctrl-\): the client says the window was another size and why.
     cli.type('\x1c');
@@ -153,9 +153,9 @@ describe('viewers that go away', () => {
     expect(a.exit).toEqual({ code: 3, signal: null });
     const ended = await waitFor(async () => {
       const l = JSON.parse((await sb.runAsync(['agent', 'list', '--json'])).stdout) as Array<Record<string, unknown>>;
-      return l[0]?.exit_code === 3 ? l[0] : null;
+      return l[0]?.exitCode === 3 ? l[0] : null;
     }, 15_000, 200);
-    expect(ended).toMatchObject({ backend: 'pty', exit_code: 3 });
+    expect(ended).toMatchObject({ backend: 'pty', exitCode: 3 });
     expect(['Crashed', 'Stopped']).toContain(ended.status);
   });
 });

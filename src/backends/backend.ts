@@ -1,3 +1,4 @@
+import type { CaptureArgs, CaptureReply, Cursor, TaskInfo } from '../protocol/ops';
 import type { BackendName, SessionRecord } from '../store/types';
 
 // The seam between the verbs and the two ways of running an agent. Every verb goes
@@ -38,6 +39,8 @@ export interface Observation {
   /** Milliseconds since the epoch of the last output, when known. */
   lastOutputAt?: number | null;
   activity?: 'working' | 'idle' | null;
+  /** Tasks waiting in the queue (pty). */
+  queued?: number;
   /** Set when the session's own metadata describes a newer run than the record (a file restored from an old copy): the record is corrected from it. */
   incarnation?: Incarnation;
 }
@@ -63,7 +66,8 @@ export interface Discovered {
   stillThere(): boolean;
 }
 
-export interface AttachOptions {
+/** Attaching this process's own terminal (the CLI's `agent attach`). */
+export interface TerminalAttachOptions {
   readOnly: boolean;
   /** The byte that detaches (pressed twice, it is sent to the agent). */
   detachKey: number;
@@ -73,20 +77,52 @@ export interface AttachOptions {
   onAttached: () => void;
 }
 
-export interface CaptureOptions {
-  lines: number | null;
-  scrollback: boolean;
-  ansi: boolean;
-}
-
-export interface CaptureResult {
-  text: string;
+/** Attaching as a stream, for a program that shows the agent in a terminal of its own (an editor). */
+export interface StreamAttachOptions {
+  /** The size of the terminal that shows it (it becomes the agent's size unless read-only). */
   cols: number;
   rows: number;
-  cursor: { x: number; y: number } | null;
-  /** True when the session has ended and this is the screen kept on disk. */
-  final: boolean;
+  /** Watch only: no input, no resizing. */
+  readOnly: boolean;
 }
+
+/** How an attach stream ended. */
+export type StreamEnd =
+  | { reason: 'exit'; code: number | null; signal: string | null }
+  | { reason: 'detached' }
+  | { reason: 'lost'; message: string };
+
+/** Stops a listener. */
+export interface Disposable {
+  dispose(): void;
+}
+
+/**
+ * A live view of an agent, shaped after what an editor's terminal needs (VS Code's
+ * Pseudoterminal: onDidWrite, handleInput, setDimensions, close). The data starts with a
+ * reset and the screen as it is, then the agent's output as it comes.
+ */
+export interface AttachStream {
+  /** The agent's window size now. */
+  readonly cols: number;
+  readonly rows: number;
+  /** Text for the terminal: the replay first, then the output. Chunks end on whole characters. */
+  onData(listener: (data: string) => void): Disposable;
+  /** The agent's window size changed (another viewer took it, or our resize was applied). */
+  onResize(listener: (size: { cols: number; rows: number }) => void): Disposable;
+  /** The stream is over: the agent exited, we detached, or the connection was lost. Called once. */
+  onExit(listener: (end: StreamEnd) => void): Disposable;
+  /** Keys typed in the terminal, as the terminal encodes them (ignored when read-only). */
+  write(data: string | Uint8Array): void;
+  /** The terminal's size changed. */
+  resize(cols: number, rows: number): void;
+  /** Leaves; the agent runs on. */
+  detach(): void;
+}
+
+export type CaptureOptions = CaptureArgs;
+/** The screen; the cursor is null where the backend cannot tell. */
+export type CaptureResult = Omit<CaptureReply, 'cursor'> & { cursor: Cursor | null };
 
 export interface SendOptions {
   /** Text to type (may be empty). */
@@ -101,9 +137,17 @@ export interface SendOptions {
 }
 
 export type WaitCondition =
-  | { until: 'idle'; idleMs: number }
+  /** idleMs null: the session's own idle time. */
+  | { until: 'idle'; idleMs: number | null }
   | { until: 'exit' }
   | { until: 'text'; pattern: string; flags: string };
+
+export interface WaitOptions {
+  /** Give up after this long (null: never). */
+  timeoutMs: number | null;
+  /** Stops waiting (the promise rejects with an AbortError). */
+  signal?: AbortSignal;
+}
 
 export interface WaitResult {
   /** False when the timeout passed first. */
@@ -111,15 +155,26 @@ export interface WaitResult {
   exitCode: number | null;
   exitSignal: string | null;
   /** The matching text, for until: 'text'. */
-  match?: string;
+  match: string | null;
 }
 
-export interface QueueEntry {
-  index: number;
-  text: string;
-  state: 'queued' | 'delivered';
-  queuedAt: number;
-  deliveredAt: number | null;
+export type QueueEntry = TaskInfo;
+
+/** What `status` says of one session, for either backend. */
+export interface StatusResult {
+  running: boolean;
+  cols: number | null;
+  rows: number | null;
+  viewers: number | null;
+  lastOutputAt: number | null;
+  activity: 'working' | 'idle' | null;
+  idleMs: number | null;
+  title: string | null;
+  exitCode: number | null;
+  exitSignal: string | null;
+  supervisorPid: number | null;
+  agentPid: number | null;
+  queued: number | null;
 }
 
 export interface Backend {
@@ -132,13 +187,16 @@ export interface Backend {
   observe(records: SessionRecord[], opts?: ObserveOptions): Promise<Map<string, Observation>>;
   /** Sessions this backend runs or keeps that are not among `known` (adoption after file loss). */
   discover?(known: ReadonlySet<string>): Promise<Discovered[]>;
-  /** Returns the process exit code for the CLI. */
-  attach(rec: SessionRecord, opts: AttachOptions): Promise<number>;
+  /** Attaches this process's terminal; returns the process exit code for the CLI. */
+  attachTerminal(rec: SessionRecord, opts: TerminalAttachOptions): Promise<number>;
+  /** Attaches as a stream object (no terminal of ours involved). */
+  attach(rec: SessionRecord, opts: StreamAttachOptions): Promise<AttachStream>;
   /** Ends the agent (if running) and everything the backend keeps for it. */
   kill(rec: SessionRecord): Promise<void>;
   send(rec: SessionRecord, opts: SendOptions): Promise<void>;
   capture(rec: SessionRecord, opts: CaptureOptions): Promise<CaptureResult>;
-  wait(rec: SessionRecord, cond: WaitCondition, timeoutMs: number | null): Promise<WaitResult>;
+  wait(rec: SessionRecord, cond: WaitCondition, opts: WaitOptions): Promise<WaitResult>;
+  status(rec: SessionRecord): Promise<StatusResult>;
   queueAdd(rec: SessionRecord, text: string): Promise<QueueEntry>;
   queueList(rec: SessionRecord): Promise<QueueEntry[]>;
   queueClear(rec: SessionRecord): Promise<number>;

@@ -1,23 +1,33 @@
 import { UserError } from '../errors';
+import type { Places } from '../places';
 import { BACKENDS, type BackendName, type SessionRecord, backendOf } from '../store/types';
 import type { Backend } from './backend';
 
-// Backends are loaded on first use: `list` of pty sessions never loads the tmux code.
+// The backends of one set of places. Each is loaded on first use: `list` of pty sessions
+// never loads the tmux code.
 
-const cache = new Map<BackendName, Backend>();
+export class Backends {
+  private readonly cache = new Map<BackendName, Backend>();
 
-export function getBackend(name: BackendName): Backend {
-  let b = cache.get(name);
-  if (!b) {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    b = name === 'tmux' ? new (require('./tmux').TmuxBackend)() : new (require('./pty').PtyBackend)();
-    cache.set(name, b!);
+  constructor(readonly places: Places) {}
+
+  get(name: BackendName): Backend {
+    let b = this.cache.get(name);
+    if (!b) {
+      /* eslint-disable @typescript-eslint/no-require-imports */
+      b =
+        name === 'tmux'
+          ? new (require('./tmux') as typeof import('./tmux')).TmuxBackend()
+          : new (require('./pty') as typeof import('./pty')).PtyBackend(this.places);
+      /* eslint-enable @typescript-eslint/no-require-imports */
+      this.cache.set(name, b);
+    }
+    return b;
   }
-  return b!;
-}
 
-export function backendFor(rec: SessionRecord): Backend {
-  return getBackend(backendOf(rec));
+  for(rec: SessionRecord): Backend {
+    return this.get(backendOf(rec));
+  }
 }
 
 export function parseBackendName(value: string, source: string): BackendName {
@@ -25,10 +35,9 @@ export function parseBackendName(value: string, source: string): BackendName {
   throw new UserError(`Unknown backend ${JSON.stringify(value)} in ${source}: use ${BACKENDS.join(' or ')}`);
 }
 
-/** --backend, else SYMPOSIUM_AGENT_BACKEND, else pty. */
-export function defaultBackendName(flag: string | undefined): BackendName {
+/** The flag, else SYMPOSIUM_AGENT_BACKEND, else pty. */
+export function defaultBackendName(flag: string | undefined, env: NodeJS.ProcessEnv): BackendName {
   if (flag !== undefined) return parseBackendName(flag, '--backend');
-  const env = process.env.SYMPOSIUM_AGENT_BACKEND;
-  if (env) return parseBackendName(env, 'SYMPOSIUM_AGENT_BACKEND');
+  if (env.SYMPOSIUM_AGENT_BACKEND) return parseBackendName(env.SYMPOSIUM_AGENT_BACKEND, 'SYMPOSIUM_AGENT_BACKEND');
   return 'pty';
 }

@@ -1,5 +1,28 @@
-// Every message of the wire protocol, both directions, and the checks that turn a decoded
-// msgpack value into one of them. protocol.md is the prose version of this file.
+import {
+  MessageError,
+  type Obj,
+  bad,
+  bin,
+  bool,
+  dim,
+  isObj,
+  optDim,
+  optInt,
+  optStr,
+  optUint,
+  str,
+  strArray,
+  uint,
+} from './fields';
+import { type OpCall, type OpName, type ArgsOf, decodeCall } from './ops';
+
+// Every message of the wire protocol, both directions, and the decoders that turn a
+// decoded msgpack value into one of them: one decoder per message type, in a table the
+// compiler checks against the type (a message type without a decoder does not compile).
+// protocol.md is the prose version of this file and of ops.ts.
+
+export { MessageError } from './fields';
+export { UnsupportedRequest } from './ops';
 
 export const PROTOCOL_VERSION = 1;
 /** Features this implementation speaks; a peer ignores names it does not know. */
@@ -45,19 +68,12 @@ export interface Detach {
   t: 'detach';
 }
 
-export type RequestOp =
-  | { op: 'status' }
-  | { op: 'capture'; lines: number | null; scrollback: boolean; ansi: boolean }
-  | { op: 'send'; data: Uint8Array; paste: boolean; keys: Uint8Array[] }
-  | { op: 'kill'; graceMs: number }
-  | { op: 'queue-add'; text: string }
-  | { op: 'queue-list' }
-  | { op: 'queue-clear' }
-  | { op: 'wait'; until: 'idle'; idleMs: number; timeoutMs: number | null }
-  | { op: 'wait'; until: 'exit'; timeoutMs: number | null }
-  | { op: 'wait'; until: 'text'; pattern: string; flags: string; timeoutMs: number | null };
-
-export type Request = { t: 'request'; id: number } & RequestOp;
+/** A control request: an op of ops.ts and its arguments (on the wire, fields of this map). */
+export interface Request {
+  t: 'request';
+  id: number;
+  call: OpCall;
+}
 
 export type ClientMessage = Hello | Input | Resize | Detach | Request;
 
@@ -134,6 +150,20 @@ export type ErrorCode =
   | 'busy'
   | 'pattern-too-slow'
   | 'internal';
+/**
+ * A failure with a protocol error code: what a supervisor answers a request with, and
+ * what a client rejects with when the supervisor said so (or, `timeout` and `closed`,
+ * when the connection did not get an answer).
+ */
+export class ProtocolError extends Error {
+  constructor(
+    readonly code: ErrorCode | 'closed',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
 export interface ErrorMsg {
   t: 'error';
   code: ErrorCode;
@@ -143,7 +173,8 @@ export interface Response {
   t: 'response';
   id: number;
   ok: boolean;
-  result: Record<string, unknown> | null;
+  /** Decoded by the op's own reply decoder (ops.ts), by whoever asked. */
+  result: unknown;
   error: { code: ErrorCode; message: string } | null;
 }
 
@@ -151,93 +182,7 @@ export type ServerMessage = Welcome | Snapshot | Shown | Detached | Output | Siz
 
 // ---- decoding ---------------------------------------------------------------------
 
-export class MessageError extends Error {}
-
-/**
- * A well-formed request whose op (or wait condition) this supervisor does not know: it is
- * answered with an `unsupported` response, and the connection carries on (a newer client
- * may ask for things an older supervisor cannot do).
- */
-export class UnsupportedRequest extends MessageError {
-  constructor(
-    readonly id: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-type Obj = Record<string, unknown>;
-
-function isObj(v: unknown): v is Obj {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Uint8Array);
-}
-function bad(t: string, field: string, want: string): never {
-  throw new MessageError(`${t}.${field} must be ${want}`);
-}
-function uint(o: Obj, t: string, f: string, max = 0xffffffff): number {
-  const v = o[f];
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > max) bad(t, f, `an integer from 0 to ${max}`);
-  return v;
-}
-function optUint(o: Obj, t: string, f: string, max = 0xffffffff): number | null {
-  return o[f] === undefined || o[f] === null ? null : uint(o, t, f, max);
-}
-function optInt(o: Obj, t: string, f: string): number | null {
-  const v = o[f];
-  if (v === undefined || v === null) return null;
-  if (typeof v !== 'number' || !Number.isInteger(v)) bad(t, f, 'an integer or nil');
-  return v;
-}
-function str(o: Obj, t: string, f: string, maxLen = 1 << 20): string {
-  const v = o[f];
-  if (typeof v !== 'string' || v.length > maxLen) bad(t, f, 'a string');
-  return v;
-}
-function optStr(o: Obj, t: string, f: string): string | null {
-  return o[f] === undefined || o[f] === null ? null : str(o, t, f);
-}
-function bool(o: Obj, t: string, f: string, dflt: boolean): boolean {
-  const v = o[f];
-  if (v === undefined || v === null) return dflt;
-  if (typeof v !== 'boolean') bad(t, f, 'a boolean');
-  return v;
-}
-function bin(o: Obj, t: string, f: string): Uint8Array {
-  const v = o[f];
-  if (v instanceof Uint8Array) return v;
-  // A string is accepted as its UTF-8 bytes: handy for hand-written clients.
-  if (typeof v === 'string') return Buffer.from(v, 'utf8');
-  bad(t, f, 'binary (or a string)');
-}
-
-/** Keys after a send: at most 256 of them, each binary (or a string). */
-function binArray(o: Obj, t: string, f: string): Uint8Array[] {
-  const v = o[f];
-  if (v === undefined || v === null) return [];
-  if (!Array.isArray(v) || v.length > 256) bad(t, f, 'an array of at most 256 binaries');
-  return v.map((x) => {
-    if (x instanceof Uint8Array) return x;
-    if (typeof x === 'string') return Buffer.from(x, 'utf8');
-    return bad(t, f, 'an array of binaries (or strings)');
-  });
-}
-function strArray(o: Obj, t: string, f: string): string[] {
-  const v = o[f];
-  if (v === undefined || v === null) return [];
-  if (!Array.isArray(v) || !v.every((x): x is string => typeof x === 'string')) bad(t, f, 'an array of strings');
-  return v;
-}
-/** Terminal sizes: 1 to 1000 (tmux allows up to 10000; nobody needs more than 1000). */
-const MAX_DIM = 1000;
-function dim(o: Obj, t: string, f: string): number {
-  const v = uint(o, t, f, MAX_DIM);
-  if (v < 1) bad(t, f, `from 1 to ${MAX_DIM}`);
-  return v;
-}
-function optDim(o: Obj, t: string, f: string): number | null {
-  return o[f] === undefined || o[f] === null ? null : dim(o, t, f);
-}
+type Decoders<M extends { t: string }> = { readonly [T in M['t']]: (v: Obj) => Extract<M, { t: T }> };
 
 function optHandover(o: Obj, t: string): TerminalHandover | null {
   const v = o.terminal;
@@ -254,172 +199,129 @@ function optHandover(o: Obj, t: string): TerminalHandover | null {
   };
 }
 
-/** The message type of a decoded value, or null when it has none. */
-export function messageType(v: unknown): string | null {
-  return isObj(v) && typeof v.t === 'string' ? v.t : null;
-}
+const CLIENT_DECODERS: Decoders<ClientMessage> = {
+  hello(v) {
+    const t = 'hello';
+    const protocol = uint(v, t, 'protocol');
+    if (protocol !== PROTOCOL_VERSION) {
+      // Another version's hello may hold fields we cannot check: only its version
+      // matters, so that it gets a version-mismatch error rather than bad-message.
+      const client = typeof v.client === 'string' ? v.client.slice(0, 200) : 'unknown';
+      return { t, protocol, client, mode: 'control', readOnly: true, cols: null, rows: null, features: [], terminal: null };
+    }
+    const mode = v.mode ?? 'attach';
+    if (mode !== 'attach' && mode !== 'control') bad(t, 'mode', '"attach" or "control"');
+    return {
+      t,
+      protocol,
+      client: optStr(v, t, 'client') ?? 'unknown',
+      mode,
+      readOnly: bool(v, t, 'readOnly', false),
+      cols: optDim(v, t, 'cols'),
+      rows: optDim(v, t, 'rows'),
+      features: strArray(v, t, 'features'),
+      terminal: mode === 'attach' ? optHandover(v, t) : null,
+    };
+  },
+  input: (v) => ({ t: 'input', data: bin(v, 'input', 'data') }),
+  resize: (v) => ({ t: 'resize', cols: dim(v, 'resize', 'cols'), rows: dim(v, 'resize', 'rows') }),
+  detach: () => ({ t: 'detach' }),
+  request(v) {
+    const id = uint(v, 'request', 'id');
+    return { t: 'request', id, call: decodeCall(v, id) };
+  },
+};
 
-const CLIENT_TYPES = new Set(['hello', 'input', 'resize', 'detach', 'request']);
+const SERVER_DECODERS: Decoders<ServerMessage> = {
+  welcome(v) {
+    const t = 'welcome';
+    const s = v.session;
+    if (!isObj(s)) bad(t, 'session', 'a map');
+    const w = 'welcome.session';
+    return {
+      t,
+      protocol: uint(v, t, 'protocol'),
+      server: optStr(v, t, 'server') ?? 'unknown',
+      features: strArray(v, t, 'features'),
+      session: {
+        id: str(s, w, 'id'),
+        supervisorPid: uint(s, w, 'supervisorPid'),
+        agentPid: uint(s, w, 'agentPid'),
+        cols: dim(s, w, 'cols'),
+        rows: dim(s, w, 'rows'),
+        viewerId: uint(s, w, 'viewerId'),
+        readOnly: bool(s, w, 'readOnly', false),
+        terminal: bool(s, w, 'terminal', false),
+        terminalError: optStr(s, w, 'terminalError'),
+      },
+    };
+  },
+  snapshot: (v) => ({
+    t: 'snapshot',
+    seq: uint(v, 'snapshot', 'seq', Number.MAX_SAFE_INTEGER),
+    cols: dim(v, 'snapshot', 'cols'),
+    rows: dim(v, 'snapshot', 'rows'),
+    reason: v.reason === 'resync' ? 'resync' : 'attach',
+    data: str(v, 'snapshot', 'data', 64 << 20),
+  }),
+  shown: (v) => ({
+    t: 'shown',
+    seq: uint(v, 'shown', 'seq', Number.MAX_SAFE_INTEGER),
+    cols: dim(v, 'shown', 'cols'),
+    rows: dim(v, 'shown', 'rows'),
+    reason: v.reason === 'resync' ? 'resync' : 'attach',
+  }),
+  detached: () => ({ t: 'detached', reason: 'key' }),
+  output: (v) => ({ t: 'output', seq: uint(v, 'output', 'seq', Number.MAX_SAFE_INTEGER), data: bin(v, 'output', 'data') }),
+  size: (v) => ({ t: 'size', cols: dim(v, 'size', 'cols'), rows: dim(v, 'size', 'rows') }),
+  exit: (v) => ({ t: 'exit', code: optInt(v, 'exit', 'code'), signal: optStr(v, 'exit', 'signal') }),
+  error: (v) => ({ t: 'error', code: str(v, 'error', 'code') as ErrorCode, message: str(v, 'error', 'message') }),
+  response(v) {
+    const t = 'response';
+    const error = v.error;
+    return {
+      t,
+      id: uint(v, t, 'id'),
+      ok: bool(v, t, 'ok', false),
+      result: v.result ?? null,
+      error: isObj(error) ? { code: str(error, 'response.error', 'code') as ErrorCode, message: str(error, 'response.error', 'message') } : null,
+    };
+  },
+};
+
+/** The message types each side sends, in the order protocol.md describes them. */
+export const CLIENT_MESSAGE_TYPES = Object.keys(CLIENT_DECODERS) as Array<ClientMessage['t']>;
+export const SERVER_MESSAGE_TYPES = Object.keys(SERVER_DECODERS) as Array<ServerMessage['t']>;
+
+function decodeWith<M extends { t: string }>(decoders: Decoders<M>, v: unknown): M | null {
+  if (!isObj(v)) throw new MessageError('a message must be a map');
+  const t = v.t;
+  if (typeof t !== 'string') throw new MessageError('a message must have a string field "t"');
+  // An own key only: `t: "constructor"` is an unknown type, not Object's.
+  if (!Object.prototype.hasOwnProperty.call(decoders, t)) return null;
+  return (decoders as unknown as Record<string, (v: Obj) => M>)[t]!(v);
+}
 
 /**
  * Decodes a client message. Returns null for a well-formed map of an unknown type
- * (ignored, for forward compatibility); throws MessageError for anything malformed.
+ * (ignored, for forward compatibility); throws MessageError for anything malformed and
+ * UnsupportedRequest for a request whose op is unknown.
  */
 export function decodeClientMessage(v: unknown): ClientMessage | null {
-  if (!isObj(v)) throw new MessageError('a message must be a map');
-  const t = v.t;
-  if (typeof t !== 'string') throw new MessageError('a message must have a string field "t"');
-  if (!CLIENT_TYPES.has(t)) return null;
-  switch (t) {
-    case 'hello': {
-      const protocol = uint(v, t, 'protocol');
-      if (protocol !== PROTOCOL_VERSION) {
-        // Another version's hello may hold fields we cannot check: only its version
-        // matters, so that it gets a version-mismatch error rather than bad-message.
-        const client = typeof v.client === 'string' ? v.client.slice(0, 200) : 'unknown';
-        return { t, protocol, client, mode: 'control', readOnly: true, cols: null, rows: null, features: [], terminal: null };
-      }
-      const mode = v.mode ?? 'attach';
-      if (mode !== 'attach' && mode !== 'control') bad(t, 'mode', '"attach" or "control"');
-      return {
-        t,
-        protocol,
-        client: optStr(v, t, 'client') ?? 'unknown',
-        mode,
-        readOnly: bool(v, t, 'readOnly', false),
-        cols: optDim(v, t, 'cols'),
-        rows: optDim(v, t, 'rows'),
-        features: strArray(v, t, 'features'),
-        terminal: mode === 'attach' ? optHandover(v, t) : null,
-      };
-    }
-    case 'input':
-      return { t, data: bin(v, t, 'data') };
-    case 'resize':
-      return { t, cols: dim(v, t, 'cols'), rows: dim(v, t, 'rows') };
-    case 'detach':
-      return { t };
-    default:
-      return decodeRequest(v);
-  }
+  return decodeWith(CLIENT_DECODERS, v);
 }
-
-/** Node timers fire at once (and warn) past 2^31-1 ms: a longer wait would spin the supervisor. */
-const MAX_TIMER_MS = 0x7fffffff;
-
-function decodeRequest(v: Obj): Request {
-  const t = 'request';
-  const id = uint(v, t, 'id');
-  const op = v.op;
-  const timeoutMs = optUint(v, t, 'timeoutMs', MAX_TIMER_MS);
-  switch (op) {
-    case 'status':
-    case 'queue-list':
-    case 'queue-clear':
-      return { t, id, op };
-    case 'capture':
-      return {
-        t,
-        id,
-        op,
-        lines: optUint(v, t, 'lines', 1_000_000),
-        scrollback: bool(v, t, 'scrollback', false),
-        ansi: bool(v, t, 'ansi', false),
-      };
-    case 'send':
-      return { t, id, op, data: bin(v, t, 'data'), paste: bool(v, t, 'paste', false), keys: binArray(v, t, 'keys') };
-    case 'kill':
-      return { t, id, op, graceMs: optUint(v, t, 'graceMs', 600_000) ?? 3000 };
-    case 'queue-add':
-      return { t, id, op, text: str(v, t, 'text', 8 << 20) };
-    case 'wait': {
-      const until = v.until;
-      if (until === 'idle') return { t, id, op, until, idleMs: uint(v, t, 'idleMs', MAX_TIMER_MS), timeoutMs };
-      if (until === 'exit') return { t, id, op, until, timeoutMs };
-      if (until === 'text') {
-        return { t, id, op, until, pattern: str(v, t, 'pattern', 4096), flags: optStr(v, t, 'flags') ?? '', timeoutMs };
-      }
-      if (typeof until === 'string') throw new UnsupportedRequest(id, `wait until ${JSON.stringify(until.slice(0, 100))} is not supported`);
-      return bad(t, 'until', '"idle", "exit" or "text"');
-    }
-    default:
-      if (typeof op === 'string') throw new UnsupportedRequest(id, `request op ${JSON.stringify(op.slice(0, 100))} is not supported`);
-      return bad(t, 'op', 'a string');
-  }
-}
-
-const SERVER_TYPES = new Set(['welcome', 'snapshot', 'shown', 'detached', 'output', 'size', 'exit', 'error', 'response']);
 
 /** Decodes a supervisor message; null for an unknown type (ignored). */
 export function decodeServerMessage(v: unknown): ServerMessage | null {
-  if (!isObj(v)) throw new MessageError('a message must be a map');
-  const t = v.t;
-  if (typeof t !== 'string') throw new MessageError('a message must have a string field "t"');
-  if (!SERVER_TYPES.has(t)) return null;
-  switch (t) {
-    case 'welcome': {
-      const s = v.session;
-      if (!isObj(s)) bad(t, 'session', 'a map');
-      return {
-        t,
-        protocol: uint(v, t, 'protocol'),
-        server: optStr(v, t, 'server') ?? 'unknown',
-        features: strArray(v, t, 'features'),
-        session: {
-          id: str(s, 'welcome.session', 'id'),
-          supervisorPid: uint(s, 'welcome.session', 'supervisorPid'),
-          agentPid: uint(s, 'welcome.session', 'agentPid'),
-          cols: dim(s, 'welcome.session', 'cols'),
-          rows: dim(s, 'welcome.session', 'rows'),
-          viewerId: uint(s, 'welcome.session', 'viewerId'),
-          readOnly: bool(s, 'welcome.session', 'readOnly', false),
-          terminal: bool(s, 'welcome.session', 'terminal', false),
-          terminalError: optStr(s, 'welcome.session', 'terminalError'),
-        },
-      };
-    }
-    case 'snapshot': {
-      const reason = v.reason === 'resync' ? 'resync' : 'attach';
-      return {
-        t,
-        seq: uint(v, t, 'seq', Number.MAX_SAFE_INTEGER),
-        cols: dim(v, t, 'cols'),
-        rows: dim(v, t, 'rows'),
-        reason,
-        data: str(v, t, 'data', 64 << 20),
-      };
-    }
-    case 'shown':
-      return {
-        t,
-        seq: uint(v, t, 'seq', Number.MAX_SAFE_INTEGER),
-        cols: dim(v, t, 'cols'),
-        rows: dim(v, t, 'rows'),
-        reason: v.reason === 'resync' ? 'resync' : 'attach',
-      };
-    case 'detached':
-      return { t, reason: 'key' };
-    case 'output':
-      return { t, seq: uint(v, t, 'seq', Number.MAX_SAFE_INTEGER), data: bin(v, t, 'data') };
-    case 'size':
-      return { t, cols: dim(v, t, 'cols'), rows: dim(v, t, 'rows') };
-    case 'exit':
-      return { t, code: optInt(v, t, 'code'), signal: optStr(v, t, 'signal') };
-    case 'error':
-      return { t, code: str(v, t, 'code') as ErrorCode, message: str(v, t, 'message') };
-    default: {
-      const ok = bool(v, t, 'ok', false);
-      const result = v.result;
-      const error = v.error;
-      return {
-        t: 'response',
-        id: uint(v, t, 'id'),
-        ok,
-        result: isObj(result) ? result : null,
-        error: isObj(error)
-          ? { code: str(error, 'response.error', 'code') as ErrorCode, message: str(error, 'response.error', 'message') }
-          : null,
-      };
-    }
-  }
+  return decodeWith(SERVER_DECODERS, v);
+}
+
+/** A request as it travels: its arguments are fields of the request map, next to t, id and op. */
+export function requestFrame<K extends OpName>(id: number, op: K, args: ArgsOf<K>): Obj {
+  return { t: 'request', id, op, ...args };
+}
+
+/** A client message as it travels (requests are flattened, see requestFrame). */
+export function wireForm(m: ClientMessage): unknown {
+  return m.t === 'request' ? { t: 'request', id: m.id, op: m.call.op, ...m.call.args } : m;
 }

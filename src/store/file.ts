@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import { UserError, describeFsError, fsErrorAdvice } from '../errors';
-import { ensurePrivateDir, sessionsFile, symposiumHome } from '../paths';
+import * as path from 'node:path';
+import { ensurePrivateDir } from '../places';
 import { FormatError, decodeFile, encodeFile } from './codec';
 import { withLockSync } from './lock';
 import { writeFileAtomic } from '../sys/atomic-write';
@@ -10,7 +11,7 @@ import type { SessionMap } from './types';
 // with an atomic rename of a fsynced temporary file, so a crash never leaves half a file.
 // A file we cannot decode is never overwritten.
 
-export function readSessions(file = sessionsFile()): SessionMap {
+export function readSessions(file: string): SessionMap {
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
@@ -31,7 +32,7 @@ export function readSessions(file = sessionsFile()): SessionMap {
   }
 }
 
-export function writeSessionsAtomic(map: SessionMap, file = sessionsFile()): void {
+export function writeSessionsAtomic(map: SessionMap, file: string): void {
   try {
     writeFileAtomic(file, encodeFile(map));
   } catch (err) {
@@ -46,9 +47,8 @@ export function writeSessionsAtomic(map: SessionMap, file = sessionsFile()): voi
  * Read-modify-write under the lock. `fn` edits the map in place and returns a value;
  * the file is rewritten only when the encoded content changed.
  */
-export function updateSessions<T>(fn: (map: SessionMap) => T): T {
-  ensurePrivateDir(symposiumHome());
-  const file = sessionsFile();
+export function updateSessions<T>(file: string, fn: (map: SessionMap) => T): T {
+  ensurePrivateDir(path.dirname(file));
   return withLockSync(`${file}.lock`, () => {
     const map = readSessions(file);
     const before = encodeFile(map);

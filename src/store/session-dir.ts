@@ -1,6 +1,5 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { sessionDir } from '../paths';
 
 // Files a pty session keeps in its directory (~/.symposium/sessions/ID/), written by the
 // supervisor and read by the CLI: the supervisor's config, its log, the exit record and
@@ -21,6 +20,14 @@ export interface SupervisorConfig {
   scrollbackBytes: number;
   /** Identifies the session incarnation (created_at in ms), for adoption after file loss. */
   createdAtMs: number;
+  /** The home's agent-sessions.json, where the supervisor records the exit (absent before 0.2). */
+  sessionsFile?: string;
+}
+
+/** The session file a supervisor records its exit in. */
+export function sessionsFileOf(c: SupervisorConfig): string {
+  // Configs without it have their directory at HOME/sessions/ID.
+  return c.sessionsFile ?? path.join(path.dirname(path.dirname(c.sessionDir)), 'agent-sessions.json');
 }
 
 export interface ExitRecord {
@@ -41,17 +48,6 @@ export interface FinalScreen {
   scrollbackLines: number;
   /** The same lines with colours and attributes (as `capture --ansi`). */
   ansiLines: string[];
-}
-
-export function sessionFiles(id: string, dir = sessionDir(id)) {
-  return {
-    dir,
-    config: path.join(dir, 'supervisor.json'),
-    log: path.join(dir, 'supervisor.log'),
-    exit: path.join(dir, 'exit.json'),
-    screen: path.join(dir, 'final-screen.json'),
-    queue: path.join(dir, 'queue.json'),
-  };
 }
 
 type Obj = Record<string, unknown>;

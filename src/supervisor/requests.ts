@@ -1,93 +1,94 @@
-import type { ErrorCode, Request } from '../protocol/messages';
+import { type ArgsOf, type CaptureReply, type OpCall, type OpName, OPS, type ReplyOf, type StatusReply, type WaitReply } from '../protocol/ops';
+import { type ErrorCode, ProtocolError } from '../protocol/messages';
 import { TextPattern } from '../text-pattern';
+import type { TaskDelivery } from './driving/delivery';
+import type { TaskQueue } from './driving/queue';
+import type { WaitCondition } from './driving/waits';
 import type { Connection } from './viewers/connection';
-import type { Supervisor } from './supervisor';
 
-// Control requests (protocol.md, "Requests"): status, capture, send, kill, the task
-// queue and wait. Each gets exactly one response with the request's id.
+// Control requests (protocol.md §9): one handler per op of protocol/ops.ts, in a table the
+// compiler checks against that one (an op without a handler does not compile). Each
+// request gets exactly one response with its id; a handler answers by returning its
+// reply or by throwing a ProtocolError. Read-only connections are refused every op the
+// op table marks as changing something.
 
-function ok(c: Connection, id: number, result: Record<string, unknown>): void {
-  c.send({ t: 'response', id, ok: true, result, error: null });
+/** What the handlers need of the supervisor. */
+export interface RequestHost {
+  readonly ended: boolean;
+  readonly exitInfo: { code: number | null; signal: string | null } | null;
+  readonly idleMs: number;
+  readonly queue: TaskQueue;
+  readonly delivery: TaskDelivery;
+  status(): StatusReply;
+  /** The screen once everything received so far is parsed. */
+  capture(args: ArgsOf<'capture'>): Promise<CaptureReply>;
+  /** Types for `send` and the queue (see typing.ts). */
+  type(parts: Array<{ data: Buffer; paste: boolean }>): Promise<void>;
+  terminate(graceMs: number): Promise<void>;
+  /** Answered once the condition holds, the agent ends or the timeout passes; dropped with `from`. */
+  wait(cond: WaitCondition, timeoutMs: number | null, from: Connection): Promise<WaitReply>;
 }
 
-function fail(c: Connection, id: number, code: ErrorCode, message: string): void {
-  c.send({ t: 'response', id, ok: false, result: null, error: { code, message } });
+type Handler<K extends OpName> = (host: RequestHost, args: ArgsOf<K>, from: Connection) => ReplyOf<K> | Promise<ReplyOf<K>>;
+
+function running(host: RequestHost): void {
+  if (host.ended) throw new ProtocolError('exited', 'the agent has exited');
 }
 
-export function statusOf(sup: Supervisor): Record<string, unknown> {
-  const viewers = [...sup.conns].filter((c) => c.isViewer);
-  return {
-    id: sup.config.id,
-    supervisorPid: process.pid,
-    agentPid: sup.agent.pid,
-    cols: sup.screen.cols,
-    rows: sup.screen.rows,
-    sizePolicy: sup.config.sizePolicy,
-    viewers: viewers.length,
-    readOnlyViewers: viewers.filter((c) => c.readOnly).length,
-    lastOutputAt: sup.activity.lastOutputAt || null,
-    idleMs: sup.config.idleMs,
-    activity: sup.ended ? null : sup.activity.isIdle() ? 'idle' : 'working',
-    title: sup.screen.modes.windowTitle,
-    seq: sup.screen.seq,
-    ended: sup.ended,
-    exitCode: sup.exitInfo?.code ?? null,
-    exitSignal: sup.exitInfo?.signal ?? null,
-    queued: sup.queue.list().filter((t) => t.state === 'queued').length,
-    connections: sup.conns.size,
-    bufferedBytes: [...sup.conns].reduce((n, c) => n + c.bufferedBytes, 0),
+const HANDLERS: { readonly [K in OpName]: Handler<K> } = {
+  status: (host) => host.status(),
+  capture: (host, args) => host.capture(args),
+  async send(host, args) {
+    running(host);
+    const parts = [{ data: Buffer.from(args.data), paste: args.paste }, ...args.keys.map((k) => ({ data: Buffer.from(k), paste: false }))];
+    await host.type(parts);
+    return { bytes: args.data.length + args.keys.reduce((n, k) => n + k.length, 0) };
+  },
+  async kill(host, args) {
+    await host.terminate(args.graceMs);
+    return { exitCode: host.exitInfo?.code ?? null, exitSignal: host.exitInfo?.signal ?? null };
+  },
+  'queue-add'(host, args) {
+    running(host);
+    const task = host.queue.add(args.text);
+    host.delivery.schedule();
+    return { task };
+  },
+  'queue-list': (host) => ({ tasks: host.queue.list() }),
+  'queue-clear': (host) => ({ cleared: host.queue.clear() }),
+  wait(host, args, from) {
+    if (args.until === 'text') {
+      let re: TextPattern;
+      try {
+        re = TextPattern.compile(args.pattern, args.flags);
+      } catch (err) {
+        throw new ProtocolError('bad-request', `invalid pattern: ${(err as Error).message}`);
+      }
+      return host.wait({ until: 'text', re }, args.timeoutMs, from);
+    }
+    // idleMs 0 in the request means "the session's own threshold".
+    if (args.until === 'idle') return host.wait({ until: 'idle', idleMs: args.idleMs || host.idleMs }, args.timeoutMs, from);
+    return host.wait({ until: 'exit' }, args.timeoutMs, from);
+  },
+};
+
+function run<K extends OpName>(host: RequestHost, call: { op: K; args: ArgsOf<K> }, from: Connection): ReplyOf<K> | Promise<ReplyOf<K>> {
+  return (HANDLERS[call.op] as Handler<K>)(host, call.args, from);
+}
+
+export function handleRequest(host: RequestHost, c: Connection, id: number, call: OpCall): void {
+  const fail = (err: unknown) => {
+    const known = err instanceof ProtocolError && err.code !== 'closed';
+    const code = known ? (err.code as ErrorCode) : 'internal';
+    const message = known ? err.message : `supervisor error: ${(err as Error).message}`;
+    c.send({ t: 'response', id, ok: false, result: null, error: { code, message } });
   };
-}
-
-export function handleRequest(sup: Supervisor, c: Connection, r: Request): void {
-  if (c.readOnly && (r.op === 'send' || r.op === 'kill' || r.op === 'queue-add' || r.op === 'queue-clear')) {
-    return fail(c, r.id, 'read-only', `a read-only connection cannot ${r.op}`);
+  if (c.readOnly && OPS[call.op].mutates) return fail(new ProtocolError('read-only', `a read-only connection cannot ${call.op}`));
+  let reply: unknown;
+  try {
+    reply = run(host, call, c);
+  } catch (err) {
+    return fail(err);
   }
-  switch (r.op) {
-    case 'status':
-      return ok(c, r.id, statusOf(sup));
-    case 'capture': {
-      // Capture what is parsed up to now, after pending output has been parsed.
-      void sup.screen.flush().then(() => {
-        const cap = sup.screen.capture({ lines: r.lines, scrollback: r.scrollback, ansi: r.ansi });
-        ok(c, r.id, { text: cap.text, cols: cap.cols, rows: cap.rows, cursor: cap.cursor, final: sup.ended });
-      });
-      return;
-    }
-    case 'send':
-      if (sup.ended) return fail(c, r.id, 'exited', 'the agent has exited');
-      void sup
-        .type([{ data: Buffer.from(r.data), paste: r.paste }, ...r.keys.map((k) => ({ data: Buffer.from(k), paste: false }))])
-        .then(() => ok(c, r.id, { bytes: r.data.length + r.keys.reduce((n, k) => n + k.length, 0) }));
-      return;
-    case 'kill':
-      void sup.terminate(r.graceMs).then(() => ok(c, r.id, { exitCode: sup.exitInfo?.code ?? null, exitSignal: sup.exitInfo?.signal ?? null }));
-      return;
-    case 'queue-add': {
-      if (sup.ended) return fail(c, r.id, 'exited', 'the agent has exited');
-      const t = sup.queue.add(r.text);
-      sup.delivery.schedule();
-      return ok(c, r.id, { task: t });
-    }
-    case 'queue-list':
-      return ok(c, r.id, { tasks: sup.queue.list() });
-    case 'queue-clear':
-      return ok(c, r.id, { cleared: sup.queue.clear() });
-    case 'wait': {
-      if (r.until === 'text') {
-        let re: TextPattern;
-        try {
-          re = TextPattern.compile(r.pattern, r.flags);
-        } catch (err) {
-          return fail(c, r.id, 'bad-request', `invalid pattern: ${(err as Error).message}`);
-        }
-        return sup.waits.add(c, r.id, { until: 'text', re }, r.timeoutMs);
-      }
-      if (r.until === 'idle') {
-        // idleMs 0 in the request means "the session's own threshold"
-        return sup.waits.add(c, r.id, { until: 'idle', idleMs: r.idleMs || sup.config.idleMs }, r.timeoutMs);
-      }
-      return sup.waits.add(c, r.id, { until: 'exit' }, r.timeoutMs);
-    }
-  }
+  void Promise.resolve(reply).then((result) => c.send({ t: 'response', id, ok: true, result, error: null }), fail);
 }

@@ -2,7 +2,9 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import { encodeFrame } from '../protocol/framing';
 import { type ClientMessage, FEATURES, type Hello, PROTOCOL_VERSION } from '../protocol/messages';
-import { type SupervisorConfig, sessionFiles } from '../store/session-dir';
+import type { ArgsOf, CaptureReply, StatusReply, WaitReply } from '../protocol/ops';
+import { type SessionFiles, sessionFilesIn } from '../places';
+import type { SupervisorConfig } from '../store/session-dir';
 import { BEFORE_REPLAY } from '../terminal-modes';
 import { Activity } from './driving/activity';
 import { type AgentExit, AgentProcess } from './lifecycle/agent-process';
@@ -14,12 +16,13 @@ import { classifyInput, countCprQueries } from './viewers/input-kind';
 import { TaskQueue } from './driving/queue';
 import { FloodPump } from './native/flood-pump';
 import { RelayPolicy } from './native/relay-policy';
-import { handleRequest } from './requests';
+import { type RequestHost, handleRequest } from './requests';
 import { Screen } from './mirror/screen';
 import { log } from './lifecycle/log';
 import { answeringViewer, chooseSize, lastTypedOrder } from './viewers/size-policy';
 import { Typing } from './driving/typing';
-import { Waits } from './driving/waits';
+import { VERSION } from '../version';
+import { type WaitCondition, Waits } from './driving/waits';
 
 // One supervisor per agent: it owns the agent's pty, mirrors its screen, serves viewers
 // and control requests on a Unix socket, and records how the agent ended.
@@ -38,9 +41,9 @@ const TERMINAL_BACKLOG_MIN = 32 * 1024;
 const RESYNC_GAP_MS = 250;
 /** A handed-over terminal gets this long to take the agent's last output before the exit. */
 const EXIT_FLUSH_MS = 1000;
-const SERVER_NAME = 'symposium-mcp-supervisor/0.1.0';
+const SERVER_NAME = `symposium-mcp-supervisor/${VERSION}`;
 
-export class Supervisor {
+export class Supervisor implements RequestHost {
   readonly screen: Screen;
   readonly activity: Activity;
   readonly queue: TaskQueue;
@@ -63,10 +66,10 @@ export class Supervisor {
   readonly relays: RelayPolicy;
   /** The native reader of the agent's output during a flood (flood-pump.ts). */
   private readonly pump: FloodPump;
-  private readonly files: ReturnType<typeof sessionFiles>;
+  private readonly files: SessionFiles;
 
   constructor(readonly config: SupervisorConfig) {
-    this.files = sessionFiles(config.id, config.sessionDir);
+    this.files = sessionFilesIn(config.sessionDir);
     this.screen = new Screen(config.cols, config.rows, config.scrollbackLines, config.scrollbackBytes);
     this.activity = new Activity(
       this.screen.term,
@@ -75,7 +78,17 @@ export class Supervisor {
       () => this.screen.seq,
     );
     this.queue = new TaskQueue(this.files.queue);
-    this.waits = new Waits(this);
+    const sup = this;
+    this.waits = new Waits({
+      get ended() {
+        return sup.ended;
+      },
+      get exitInfo() {
+        return sup.exitInfo;
+      },
+      msUntilIdle: (ms) => this.activity.msUntilIdle(ms),
+      visibleText: () => this.screen.visibleText(),
+    });
     this.delivery = new TaskDelivery({
       queue: this.queue,
       activity: this.activity,
@@ -175,7 +188,7 @@ export class Supervisor {
         c.end();
         return;
       case 'request':
-        handleRequest(this, c, m);
+        handleRequest(this, c, m.id, m.call);
         return;
     }
   }
@@ -247,7 +260,7 @@ export class Supervisor {
 
   private closed(c: Connection): void {
     this.conns.delete(c);
-    this.waits.connectionClosed(c);
+    this.waits.ownerGone(c);
     if (c.isViewer || c.cols !== null) this.applySize();
     this.relays.viewerLeft();
   }
@@ -379,6 +392,45 @@ export class Supervisor {
   private parsed(): void {
     if (this.screen.unparsedBytes < PARSE_LOW_WATER) this.agent.resume();
     this.waits.screenChanged();
+  }
+
+  get idleMs(): number {
+    return this.config.idleMs;
+  }
+
+  status(): StatusReply {
+    const viewers = [...this.conns].filter((c) => c.isViewer);
+    return {
+      id: this.config.id,
+      supervisorPid: process.pid,
+      agentPid: this.agent.pid,
+      cols: this.screen.cols,
+      rows: this.screen.rows,
+      sizePolicy: this.config.sizePolicy,
+      viewers: viewers.length,
+      readOnlyViewers: viewers.filter((c) => c.readOnly).length,
+      lastOutputAt: this.activity.lastOutputAt || null,
+      idleMs: this.config.idleMs,
+      activity: this.ended ? null : this.activity.isIdle() ? 'idle' : 'working',
+      title: this.screen.modes.windowTitle,
+      seq: this.screen.seq,
+      ended: this.ended,
+      exitCode: this.exitInfo?.code ?? null,
+      exitSignal: this.exitInfo?.signal ?? null,
+      queued: this.queue.list().filter((t) => t.state === 'queued').length,
+      connections: this.conns.size,
+      bufferedBytes: [...this.conns].reduce((n, c) => n + c.bufferedBytes, 0),
+    };
+  }
+
+  async capture(args: ArgsOf<'capture'>): Promise<CaptureReply> {
+    // What is parsed up to now, after the output received so far has been parsed.
+    await this.screen.flush();
+    return { ...this.screen.capture(args), final: this.ended };
+  }
+
+  wait(cond: WaitCondition, timeoutMs: number | null, from: Connection): Promise<WaitReply> {
+    return this.waits.add(from, cond, timeoutMs);
   }
 
   /** Types for `send` and the queue (see typing.ts). */

@@ -2,7 +2,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Terminal } from '@xterm/headless';
 import { type IPty, spawn as ptySpawn } from 'node-pty';
-import { SupervisorClient } from '../../src/backends/pty/client';
+import { SupervisorLink } from '../../src/link/supervisor-link';
+import type { StatusReply } from '../../src/protocol/ops';
 import type { ServerMessage } from '../../src/protocol/messages';
 import { CLI, type Sandbox } from './sandbox';
 
@@ -49,7 +50,7 @@ export class Viewer {
   private throttled = false;
 
   private constructor(
-    readonly client: SupervisorClient,
+    readonly client: SupervisorLink,
     private readonly opts: ViewerOptions,
   ) {
     client.onMessage = (m) => this.message(m);
@@ -59,7 +60,7 @@ export class Viewer {
   }
 
   static async attach(socket: string, opts: ViewerOptions = {}): Promise<Viewer> {
-    const client = await SupervisorClient.connect(socket, {
+    const client = await SupervisorLink.connect(socket, {
       mode: 'attach',
       readOnly: opts.readOnly ?? false,
       cols: opts.cols ?? 80,
@@ -180,14 +181,14 @@ export class Viewer {
 }
 
 /** A control connection for status/capture requests. */
-export async function control(socket: string, readOnly = false): Promise<SupervisorClient> {
-  return SupervisorClient.connect(socket, { mode: 'control', readOnly, timeoutMs: 15_000 });
+export async function control(socket: string, readOnly = false): Promise<SupervisorLink> {
+  return SupervisorLink.connect(socket, { mode: 'control', readOnly, timeoutMs: 15_000 });
 }
 
-export async function status(socket: string): Promise<Record<string, unknown>> {
+export async function status(socket: string): Promise<StatusReply> {
   const c = await control(socket);
   try {
-    return await c.request({ op: 'status' });
+    return await c.request('status', {});
   } finally {
     c.close();
   }

@@ -1,19 +1,18 @@
 import * as fs from 'node:fs';
 import { UserError } from '../../errors';
-import { ensurePrivateDir, runtimeDir, socketPath, symposiumHome } from '../../paths';
-import {
-  type SupervisorConfig,
-  readExitRecord,
-  readFinalScreen,
-  readSupervisorConfig,
-  sessionFiles,
-} from '../../store/session-dir';
-import { writeJsonAtomic } from '../../sys/atomic-write';
+import { SupervisorLink } from '../../link/supervisor-link';
+import { type Places, ensurePrivateDir } from '../../places';
+import { ProtocolError } from '../../protocol/messages';
+import type { ArgsOf, OpName, ReplyOf, StatusReply } from '../../protocol/ops';
+import { readQueueFile } from '../../store/queue-file';
+import { type SupervisorConfig, readExitRecord, readFinalScreen, readSupervisorConfig } from '../../store/session-dir';
 import { toMillis } from '../../store/time';
-import { TextPattern, matchForUser } from '../../text-pattern';
 import { type SessionRecord, isEnded } from '../../store/types';
+import { writeJsonAtomic } from '../../sys/atomic-write';
+import { groupMembers } from '../../sys/proc';
+import { TextPattern, matchForUser } from '../../text-pattern';
 import type {
-  AttachOptions,
+  AttachStream,
   Backend,
   CaptureOptions,
   CaptureResult,
@@ -24,26 +23,30 @@ import type {
   SendOptions,
   SpawnRequest,
   SpawnResult,
+  StatusResult,
+  StreamAttachOptions,
+  TerminalAttachOptions,
   WaitCondition,
+  WaitOptions,
   WaitResult,
 } from '../backend';
-import { ProtocolFailure, SupervisorClient } from './client';
-import { groupMembers } from '../../sys/proc';
 import { isSupervisorOf, orphanedAgentGroup } from './processes';
-import { num, observationFromStatus, strOrNull } from './status';
+import { observationFromStatus } from './status';
 
-// Loaded by the verbs that need them: `attach`, the most waited-for command, never does.
+// Loaded by the verbs that need them: `attach`, the most waited-for command, never loads
+// the spawn or adoption code.
 /* eslint-disable @typescript-eslint/no-require-imports */
 const lazy = {
   startSupervisor: () => require('./start-supervisor') as typeof import('./start-supervisor'),
   discover: () => require('./discover') as typeof import('./discover'),
-  queue: () => require('../../supervisor/driving/queue') as typeof import('../../supervisor/driving/queue'),
+  attachTerminal: () => require('./attach-terminal') as typeof import('./attach-terminal'),
+  attachStream: () => require('./attach-stream') as typeof import('./attach-stream'),
 };
 /* eslint-enable @typescript-eslint/no-require-imports */
 
-// The pty backend as the CLI sees it: start a supervisor, then talk to it on its socket.
-// When the supervisor is gone, answers come from the files it left (exit record, final
-// screen, queue).
+// The pty backend as the front ends see it: start a supervisor, then talk to it on its
+// socket. When the supervisor is gone, answers come from the files it left (exit record,
+// final screen, queue).
 
 export const DEFAULT_SCROLLBACK_LINES = 10_000;
 export const DEFAULT_SCROLLBACK_BYTES = 32 * 1024 * 1024;
@@ -55,43 +58,51 @@ function groupAlive(pgid: number | null | undefined): boolean {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-export async function connectControl(id: string, timeoutMs = 3000): Promise<SupervisorClient> {
-  return SupervisorClient.connect(socketPath(id), { mode: 'control', timeoutMs });
+function abortError(): Error {
+  const e = new Error('the wait was aborted');
+  e.name = 'AbortError';
+  return e;
 }
-
-/** Runs one request on a fresh control connection. */
-async function ask(id: string, op: Parameters<SupervisorClient['request']>[0], timeoutMs: number | null = 30_000): Promise<Record<string, unknown>> {
-  let client: SupervisorClient;
-  try {
-    client = await connectControl(id);
-  } catch (err) {
-    throw new UserError(`Agent session ${id} is not reachable (${(err as Error).message}). Run \`agent list\` to see its state.`);
-  }
-  try {
-    return await client.request(op, timeoutMs);
-  } catch (err) {
-    if (err instanceof ProtocolFailure) throw new UserError(`Agent session ${id}: ${err.message}`);
-    throw err;
-  } finally {
-    client.close();
-  }
-}
-
 
 export class PtyBackend implements Backend {
   readonly name = 'pty' as const;
 
+  constructor(private readonly places: Places) {}
+
+  connectControl(id: string, timeoutMs = 3000): Promise<SupervisorLink> {
+    return SupervisorLink.connect(this.places.socketPath(id), { mode: 'control', timeoutMs });
+  }
+
+  /** Runs one request on a fresh control connection. */
+  private async ask<K extends OpName>(id: string, op: K, args: ArgsOf<K>, timeoutMs: number | null = 30_000): Promise<ReplyOf<K>> {
+    let link: SupervisorLink;
+    try {
+      link = await this.connectControl(id);
+    } catch (err) {
+      throw new UserError(`Agent session ${id} is not reachable (${(err as Error).message}). Run \`agent list\` to see its state.`);
+    }
+    try {
+      return await link.request(op, args, timeoutMs);
+    } catch (err) {
+      if (err instanceof ProtocolError) throw new UserError(`Agent session ${id}: ${err.message}`);
+      throw err;
+    } finally {
+      link.close();
+    }
+  }
+
   async spawn(req: SpawnRequest): Promise<SpawnResult> {
-    const files = sessionFiles(req.id);
-    ensurePrivateDir(symposiumHome());
+    const files = this.places.sessionFiles(req.id);
+    ensurePrivateDir(this.places.home);
+    ensurePrivateDir(this.places.sessionsDir);
     ensurePrivateDir(files.dir);
     // Leftovers of an earlier session of the same id are not this one's.
     for (const f of [files.exit, files.screen, files.queue]) fs.rmSync(f, { force: true });
-    const dir = runtimeDir();
-    const sock = socketPath(req.id, dir);
+    const dir = this.places.runtimeDir();
+    const sock = this.places.socketPath(req.id, dir);
     if (fs.existsSync(sock)) {
       try {
-        (await connectControl(req.id, 1000)).close();
+        (await this.connectControl(req.id, 1000)).close();
         throw new UserError(`A supervisor for ${req.id} is already running on ${sock}`);
       } catch (err) {
         if (err instanceof UserError) throw err;
@@ -111,6 +122,7 @@ export class PtyBackend implements Backend {
       scrollbackLines: DEFAULT_SCROLLBACK_LINES,
       scrollbackBytes: DEFAULT_SCROLLBACK_BYTES,
       createdAtMs: req.createdAtMs,
+      sessionsFile: this.places.sessionsFile,
     };
     writeJsonAtomic(files.config, config);
     try {
@@ -130,17 +142,25 @@ export class PtyBackend implements Backend {
   }
 
   async discover(known: ReadonlySet<string>): Promise<Discovered[]> {
-    return lazy.discover().discoverSessions(known);
+    return lazy.discover().discoverSessions(this.places, known);
   }
 
   private async observeOne(rec: SessionRecord, detail: boolean): Promise<Observation> {
     const obs = (!detail && this.observeQuick(rec)) || (await this.observeRun(rec));
     // A record older than the session's own config comes from an old copy of the file.
-    const config = readSupervisorConfig(sessionFiles(rec.uuid).config);
+    const config = readSupervisorConfig(this.places.sessionFiles(rec.uuid).config);
     if (config && config.id === rec.uuid && config.createdAtMs > toMillis(rec.created_at) && obs.state !== 'missing') {
       obs.incarnation = { createdAtMs: config.createdAtMs, command: config.command, workdir: config.workdir };
     }
     return obs;
+  }
+
+  /** The exit record of this record's run, if it has ended. */
+  private endOf(rec: SessionRecord): Observation | null {
+    const exit = readExitRecord(this.places.sessionFiles(rec.uuid).exit);
+    // An exit record older than the record is the previous run's (a restart in progress).
+    if (!exit || exit.endedAt < toMillis(rec.created_at)) return null;
+    return { state: 'ended', exitCode: exit.code, exitSignal: exit.signal, reason: exit.reason };
   }
 
   /**
@@ -148,53 +168,55 @@ export class PtyBackend implements Backend {
    * under its pid (it writes the exit record before it leaves). Null when unsure.
    */
   private observeQuick(rec: SessionRecord): Observation | null {
-    const exit = readExitRecord(sessionFiles(rec.uuid).exit);
-    if (exit && exit.endedAt >= toMillis(rec.created_at)) {
-      return { state: 'ended', exitCode: exit.code, exitSignal: exit.signal, reason: exit.reason };
-    }
+    const end = this.endOf(rec);
+    if (end) return end;
     if (isSupervisorOf(rec.supervisor_pid, rec.uuid)) return { state: 'running', supervisorPid: rec.supervisor_pid ?? null };
     return null;
   }
 
-  private async observeRun(rec: SessionRecord): Promise<Observation> {
-    const files = sessionFiles(rec.uuid);
+  private async askStatus(id: string, timeoutMs: number): Promise<StatusReply | null> {
     try {
-      const client = await connectControl(rec.uuid, 2000);
+      const link = await this.connectControl(id, timeoutMs);
       try {
-        return observationFromStatus(await client.request({ op: 'status' }, 2000));
+        return await link.request('status', {}, timeoutMs);
       } finally {
-        client.close();
+        link.close();
       }
     } catch {
-      /* not answering: look at what it left */
+      return null; // not answering: look at what it left
     }
-    const exit = readExitRecord(files.exit);
-    // An exit record older than the record is the previous run's (a restart in progress).
-    if (exit && exit.endedAt >= toMillis(rec.created_at)) {
-      return { state: 'ended', exitCode: exit.code, exitSignal: exit.signal, reason: exit.reason };
-    }
+  }
+
+  private async observeRun(rec: SessionRecord): Promise<Observation> {
+    const status = await this.askStatus(rec.uuid, 2000);
+    if (status) return observationFromStatus(status);
+    const end = this.endOf(rec);
+    if (end) return end;
     if (isSupervisorOf(rec.supervisor_pid, rec.uuid)) {
       return { state: 'running', activity: null, supervisorPid: rec.supervisor_pid ?? null };
     }
     // Reported only once the record is past its start-up grace (see sync).
     if (!rec.supervisor_pid && !rec.agent_pid) return { state: 'missing', reason: 'never started (the command that started it was interrupted)' };
-    const orphan = orphanedAgentGroup(rec.agent_pid, toMillis(rec.created_at)).length > 0
-      ? ` (its agent, process group ${rec.agent_pid}, still runs: \`agent kill ${rec.uuid}\` ends it)`
-      : '';
+    const orphan =
+      orphanedAgentGroup(rec.agent_pid, toMillis(rec.created_at)).length > 0
+        ? ` (its agent, process group ${rec.agent_pid}, still runs: \`agent kill ${rec.uuid}\` ends it)`
+        : '';
     return { state: 'missing', reason: `supervisor died${orphan}` };
   }
 
-  async attach(rec: SessionRecord, opts: AttachOptions): Promise<number> {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { attachTerminal } = require('./attach') as typeof import('./attach');
-    return attachTerminal(rec.uuid, socketPath(rec.uuid), opts);
+  async attachTerminal(rec: SessionRecord, opts: TerminalAttachOptions): Promise<number> {
+    return lazy.attachTerminal().attachTerminal(rec.uuid, this.places.socketPath(rec.uuid), opts);
+  }
+
+  async attach(rec: SessionRecord, opts: StreamAttachOptions): Promise<AttachStream> {
+    return lazy.attachStream().attachStream(rec.uuid, this.places.socketPath(rec.uuid), opts);
   }
 
   async kill(rec: SessionRecord): Promise<void> {
-    const files = sessionFiles(rec.uuid);
+    const files = this.places.sessionFiles(rec.uuid);
     let sock: string | null = null;
     try {
-      sock = socketPath(rec.uuid);
+      sock = this.places.socketPath(rec.uuid);
     } catch {
       /* runtime dir unusable: fall back to signals */
     }
@@ -206,12 +228,12 @@ export class PtyBackend implements Backend {
     if (newer) sock = null;
     if (sock && fs.existsSync(sock)) {
       try {
-        const client = await connectControl(rec.uuid, 2000);
-        supervisorPid = client.welcome.session.supervisorPid;
+        const link = await this.connectControl(rec.uuid, 2000);
+        supervisorPid = link.welcome.session.supervisorPid;
         try {
-          await client.request({ op: 'kill', graceMs: KILL_GRACE_MS }, KILL_GRACE_MS + 5000);
+          await link.request('kill', { graceMs: KILL_GRACE_MS }, KILL_GRACE_MS + 5000);
         } finally {
-          client.close();
+          link.close();
         }
       } catch {
         /* unreachable: signals below */
@@ -233,7 +255,10 @@ export class PtyBackend implements Backend {
     if (orphanedAgentGroup(rec.agent_pid, toMillis(rec.created_at)).length > 0) {
       // It already had the hangup of its dying terminal: a short wait after SIGHUP, the
       // supervisor's grace after SIGTERM.
-      for (const [sig, waitMs] of [['SIGHUP', 200], ['SIGTERM', KILL_GRACE_MS]] as const) {
+      for (const [sig, waitMs] of [
+        ['SIGHUP', 200],
+        ['SIGTERM', KILL_GRACE_MS],
+      ] as const) {
         try {
           process.kill(-rec.agent_pid!, sig);
         } catch {
@@ -255,24 +280,16 @@ export class PtyBackend implements Backend {
   }
 
   async send(rec: SessionRecord, opts: SendOptions): Promise<void> {
-    await ask(rec.uuid, { op: 'send', data: opts.data, paste: opts.paste, keys: opts.keys });
+    await this.ask(rec.uuid, 'send', { data: opts.data, paste: opts.paste, keys: opts.keys });
   }
 
   async capture(rec: SessionRecord, opts: CaptureOptions): Promise<CaptureResult> {
-    const files = sessionFiles(rec.uuid);
+    const files = this.places.sessionFiles(rec.uuid);
     // Just after the end, the supervisor tells first and writes the final screen next:
     // until that file exists, it still answers.
     if (rec.status === 'Running' || rec.status === 'Starting' || !fs.existsSync(files.screen)) {
       try {
-        const r = await ask(rec.uuid, { op: 'capture', lines: opts.lines, scrollback: opts.scrollback, ansi: opts.ansi });
-        const c = r.cursor as { x?: unknown; y?: unknown } | undefined;
-        return {
-          text: typeof r.text === 'string' ? r.text : '',
-          cols: num(r.cols) ?? 0,
-          rows: num(r.rows) ?? 0,
-          cursor: c && typeof c.x === 'number' && typeof c.y === 'number' ? { x: c.x, y: c.y } : null,
-          final: r.final === true,
-        };
+        return await this.ask(rec.uuid, 'capture', opts);
       } catch (err) {
         if (!isEnded(rec) && !fs.existsSync(files.screen)) throw err;
       }
@@ -282,86 +299,113 @@ export class PtyBackend implements Backend {
     return finalCapture(screen, opts);
   }
 
-  async wait(rec: SessionRecord, cond: WaitCondition, timeoutMs: number | null): Promise<WaitResult> {
-    const files = sessionFiles(rec.uuid);
+  async wait(rec: SessionRecord, cond: WaitCondition, opts: WaitOptions): Promise<WaitResult> {
+    const files = this.places.sessionFiles(rec.uuid);
     const fromDisk = (): WaitResult => {
       const exit = readExitRecord(files.exit);
       const base = { exitCode: exit?.code ?? rec.exit_code ?? null, exitSignal: exit?.signal ?? rec.exit_signal ?? null };
       if (cond.until === 'text') {
         const screen = readFinalScreen(files.screen);
         const m = screen ? matchForUser(TextPattern.compile(cond.pattern, cond.flags), screen.lines.slice(screen.scrollbackLines).join('\n')) : undefined;
-        return { satisfied: m !== undefined, match: m, ...base };
+        return { satisfied: m !== undefined, match: m ?? null, ...base };
       }
-      return { satisfied: true, ...base };
+      return { satisfied: true, match: null, ...base };
     };
+    if (opts.signal?.aborted) throw abortError();
     // Ended: from disk, but for a text the final screen must be there (see capture).
     if (isEnded(rec) && (cond.until !== 'text' || fs.existsSync(files.screen))) return fromDisk();
-    let client: SupervisorClient;
+    let link: SupervisorLink;
     try {
-      client = await connectControl(rec.uuid);
+      link = await this.connectControl(rec.uuid);
     } catch (err) {
       if (fs.existsSync(files.exit)) return fromDisk();
       throw new UserError(`Agent session ${rec.uuid} is not reachable (${(err as Error).message})`);
     }
+    // Aborting closes the connection: the supervisor drops the wait with it.
+    const onAbort = () => link.close();
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      const op =
+      const timeoutMs = opts.timeoutMs;
+      const args: ArgsOf<'wait'> =
         cond.until === 'idle'
-          ? ({ op: 'wait', until: 'idle', idleMs: Math.max(0, cond.idleMs), timeoutMs } as const)
+          ? { until: 'idle', idleMs: Math.max(0, cond.idleMs ?? 0), timeoutMs }
           : cond.until === 'exit'
-            ? ({ op: 'wait', until: 'exit', timeoutMs } as const)
-            : ({ op: 'wait', until: 'text', pattern: cond.pattern, flags: cond.flags, timeoutMs } as const);
-      let r: Record<string, unknown>;
+            ? { until: 'exit', timeoutMs }
+            : { until: 'text', pattern: cond.pattern, flags: cond.flags, timeoutMs };
+      let r: ReplyOf<'wait'>;
       try {
-        r = await client.request(op, timeoutMs === null ? null : timeoutMs + 10_000);
+        r = await link.request('wait', args, timeoutMs === null ? null : timeoutMs + 10_000);
       } catch (err) {
+        if (opts.signal?.aborted) throw abortError();
         // The supervisor may finish and close right as it answers: the files say the rest.
         if (fs.existsSync(files.exit)) return fromDisk();
         throw new UserError(`Waiting for ${rec.uuid} failed: ${(err as Error).message}`);
       }
-      return {
-        satisfied: r.satisfied === true,
-        exitCode: num(r.exitCode),
-        exitSignal: strOrNull(r.exitSignal),
-        match: typeof r.match === 'string' ? r.match : undefined,
-      };
+      return { satisfied: r.satisfied, exitCode: r.exitCode, exitSignal: r.exitSignal, match: r.match };
     } finally {
-      client.close();
+      opts.signal?.removeEventListener('abort', onAbort);
+      link.close();
     }
   }
 
+  async status(rec: SessionRecord): Promise<StatusResult> {
+    const s = isEnded(rec) ? null : await this.askStatus(rec.uuid, 3000);
+    if (s) {
+      return {
+        running: !s.ended,
+        cols: s.cols,
+        rows: s.rows,
+        viewers: s.viewers,
+        lastOutputAt: s.lastOutputAt,
+        activity: s.activity,
+        idleMs: s.idleMs,
+        title: s.title,
+        exitCode: s.exitCode,
+        exitSignal: s.exitSignal,
+        supervisorPid: s.supervisorPid,
+        agentPid: s.agentPid,
+        queued: s.queued,
+      };
+    }
+    const end = this.endOf(rec);
+    if (!end && !isEnded(rec)) throw new UserError(`Agent session ${rec.uuid} is not reachable. Run \`agent list\` to see its state.`);
+    const screen = readFinalScreen(this.places.sessionFiles(rec.uuid).screen);
+    return {
+      running: false,
+      cols: screen?.cols ?? null,
+      rows: screen?.rows ?? null,
+      viewers: 0,
+      lastOutputAt: null,
+      activity: null,
+      idleMs: null,
+      title: null,
+      exitCode: end?.exitCode ?? rec.exit_code ?? null,
+      exitSignal: end?.exitSignal ?? rec.exit_signal ?? null,
+      supervisorPid: null,
+      agentPid: rec.agent_pid ?? null,
+      queued: readQueueFile(this.places.sessionFiles(rec.uuid).queue).filter((t) => t.state === 'queued').length,
+    };
+  }
+
   async queueAdd(rec: SessionRecord, text: string): Promise<QueueEntry> {
-    const r = await ask(rec.uuid, { op: 'queue-add', text });
-    return toEntry(r.task);
+    return (await this.ask(rec.uuid, 'queue-add', { text })).task;
   }
 
   async queueList(rec: SessionRecord): Promise<QueueEntry[]> {
     if (rec.status === 'Running' || rec.status === 'Starting') {
       try {
-        const r = await ask(rec.uuid, { op: 'queue-list' });
-        return Array.isArray(r.tasks) ? r.tasks.map(toEntry) : [];
+        return (await this.ask(rec.uuid, 'queue-list', {})).tasks;
       } catch {
         /* ended meanwhile: read the file */
       }
     }
-    return lazy.queue().readQueueFile(sessionFiles(rec.uuid).queue).map(toEntry);
+    return readQueueFile(this.places.sessionFiles(rec.uuid).queue);
   }
 
   async queueClear(rec: SessionRecord): Promise<number> {
     if (rec.status !== 'Running' && rec.status !== 'Starting') return 0;
-    const r = await ask(rec.uuid, { op: 'queue-clear' });
-    return num(r.cleared) ?? 0;
+    return (await this.ask(rec.uuid, 'queue-clear', {})).cleared;
   }
-}
-
-function toEntry(v: unknown): QueueEntry {
-  const t = (typeof v === 'object' && v !== null ? v : {}) as Record<string, unknown>;
-  return {
-    index: num(t.index) ?? 0,
-    text: typeof t.text === 'string' ? t.text : '',
-    state: t.state === 'delivered' ? 'delivered' : 'queued',
-    queuedAt: num(t.queuedAt) ?? 0,
-    deliveredAt: num(t.deliveredAt),
-  };
 }
 
 function finalCapture(screen: NonNullable<ReturnType<typeof readFinalScreen>>, opts: CaptureOptions): CaptureResult {
@@ -375,4 +419,3 @@ function finalCapture(screen: NonNullable<ReturnType<typeof readFinalScreen>>, o
   if (opts.lines !== null && lines.length > opts.lines) lines = lines.slice(lines.length - opts.lines);
   return { text: lines.join('\n'), cols: screen.cols, rows: screen.rows, cursor: screen.cursor, final: true };
 }
-

@@ -1,21 +1,21 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { isValidId } from '../../ids';
-import { checkRuntimeDir, homeTag, runtimeBaseDir, symposiumHome } from '../../paths';
+import { type Places, checkRuntimeDir } from '../../places';
 
 // What pty sessions of this home leave on disk, found by listing two directories: cheap
 // enough to run on every command, so the adoption code is loaded only when needed.
 
 /** Ids of this home's sockets (<home tag>-ID.sock) in the runtime directory; none if it is unsafe. */
-export function socketIds(): Map<string, string> {
+export function socketIds(places: Places): Map<string, string> {
   const out = new Map<string, string>();
-  const dir = runtimeBaseDir();
+  const dir = places.runtimeBase;
   try {
     checkRuntimeDir(dir);
   } catch {
     return out; // missing or refused: the commands that need it say why
   }
-  const prefix = `${homeTag()}-`;
+  const prefix = `${places.homeTag}-`;
   let names: string[];
   try {
     names = fs.readdirSync(dir);
@@ -31,16 +31,16 @@ export function socketIds(): Map<string, string> {
 }
 
 /** Ids that have a directory in $SYMPOSIUM_HOME/sessions. */
-export function sessionDirIds(): string[] {
+export function sessionDirIds(places: Places): string[] {
   try {
-    return fs.readdirSync(path.join(symposiumHome(), 'sessions')).filter(isValidId);
+    return fs.readdirSync(places.sessionsDir).filter(isValidId);
   } catch {
     return [];
   }
 }
 
 /** Is anything there that the file does not know? */
-export function hasUnknownLeftovers(known: ReadonlySet<string>): boolean {
-  for (const id of socketIds().keys()) if (!known.has(id)) return true;
-  return sessionDirIds().some((id) => !known.has(id));
+export function hasUnknownLeftovers(places: Places, known: ReadonlySet<string>): boolean {
+  for (const id of socketIds(places).keys()) if (!known.has(id)) return true;
+  return sessionDirIds(places).some((id) => !known.has(id));
 }

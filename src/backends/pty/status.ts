@@ -1,23 +1,19 @@
+import type { StatusReply } from '../../protocol/ops';
 import type { Observation } from '../backend';
 
-// Reading a supervisor's `status` response (protocol.md, Requests) into what the CLI
-// keeps of it. Fields of a wrong type read as unknown, never as a crash.
+// A supervisor's `status` reply as the session list keeps it.
 
-export const num = (v: unknown): number | null => (typeof v === 'number' ? v : null);
-export const strOrNull = (v: unknown): string | null => (typeof v === 'string' ? v : null);
-
-export function observationFromStatus(s: Record<string, unknown>): Observation {
-  if (s.ended === true) {
-    return { state: 'ended', exitCode: num(s.exitCode), exitSignal: strOrNull(s.exitSignal), supervisorPid: num(s.supervisorPid) };
-  }
+export function observationFromStatus(s: StatusReply): Observation {
+  if (s.ended) return { state: 'ended', exitCode: s.exitCode, exitSignal: s.exitSignal, supervisorPid: s.supervisorPid };
   return {
     state: 'running',
-    supervisorPid: num(s.supervisorPid),
-    agentPid: num(s.agentPid),
-    cols: num(s.cols) ?? undefined,
-    rows: num(s.rows) ?? undefined,
-    viewers: num(s.viewers) ?? undefined,
-    lastOutputAt: num(s.lastOutputAt),
-    activity: s.activity === 'idle' || s.activity === 'working' ? s.activity : null,
+    supervisorPid: s.supervisorPid,
+    agentPid: s.agentPid,
+    cols: s.cols,
+    rows: s.rows,
+    viewers: s.viewers,
+    lastOutputAt: s.lastOutputAt,
+    activity: s.activity,
+    queued: s.queued,
   };
 }

@@ -1,6 +1,6 @@
 import { UserError } from '../../errors';
 import { TextPattern, matchForUser } from '../../text-pattern';
-import type { WaitCondition, WaitResult } from '../backend';
+import type { WaitCondition, WaitOptions, WaitResult } from '../backend';
 import { type PaneInfo, sessionPane } from './panes';
 import { type Screen, normalizeScreen, readScreen } from './screen';
 
@@ -11,19 +11,28 @@ const DEFAULT_IDLE_MS = 2000;
 /** History lines searched by --text beside the screen: text that scrolled by between polls. */
 const TEXT_HISTORY = 200;
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+function aborted(): Error {
+  const e = new Error('the wait was aborted');
+  e.name = 'AbortError';
+  return e;
+}
 
 function gone(id: string): UserError {
   return new UserError(`Agent session ${id} is gone from tmux (its tmux session was closed outside symposium-mcp)`);
 }
 
-function ended(pane: { exitCode: number | null; exitSignal: string | null }, extra: Partial<WaitResult> = {}): WaitResult {
-  return { satisfied: true, exitCode: pane.exitCode, exitSignal: pane.exitSignal, ...extra };
+function ended(pane: { exitCode: number | null; exitSignal: string | null }): WaitResult {
+  return { satisfied: true, exitCode: pane.exitCode, exitSignal: pane.exitSignal, match: null };
 }
 
-export async function waitTmux(id: string, name: string, cond: WaitCondition, timeoutMs: number | null): Promise<WaitResult> {
-  const deadline = timeoutMs === null ? Infinity : Date.now() + timeoutMs;
-  const timedOut = (): WaitResult => ({ satisfied: false, exitCode: null, exitSignal: null });
+export async function waitTmux(id: string, name: string, cond: WaitCondition, opts: WaitOptions): Promise<WaitResult> {
+  const deadline = opts.timeoutMs === null ? Infinity : Date.now() + opts.timeoutMs;
+  const timedOut = (): WaitResult => ({ satisfied: false, exitCode: null, exitSignal: null, match: null });
+  const sleep = async (ms: number) => {
+    if (opts.signal?.aborted) throw aborted();
+    await new Promise((r) => setTimeout(r, ms));
+    if (opts.signal?.aborted) throw aborted();
+  };
 
   if (cond.until === 'exit') {
     for (;;) {
@@ -50,8 +59,7 @@ export async function waitTmux(id: string, name: string, cond: WaitCondition, ti
   }
 
   // idle: the screen (and cursor) unchanged for idleMs; an ended agent is idle for good.
-  let idleMs = cond.idleMs;
-  if (idleMs < 0) idleMs = (await sessionPane(name))?.idleMs ?? DEFAULT_IDLE_MS;
+  const idleMs = cond.idleMs ?? (await sessionPane(name))?.idleMs ?? DEFAULT_IDLE_MS;
   let last: string | null = null;
   let since = Date.now();
   for (;;) {
@@ -66,7 +74,7 @@ export async function waitTmux(id: string, name: string, cond: WaitCondition, ti
       last = key;
       since = Date.now();
     } else if (Date.now() - since >= idleMs) {
-      return { satisfied: true, exitCode: null, exitSignal: null };
+      return { satisfied: true, exitCode: null, exitSignal: null, match: null };
     }
     if (Date.now() >= deadline) return timedOut();
     await sleep(Math.min(POLL_MS, Math.max(0, idleMs - (Date.now() - since)), Math.max(0, deadline - Date.now())) || 10);

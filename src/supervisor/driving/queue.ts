@@ -1,4 +1,5 @@
-import * as fs from 'node:fs';
+import type { TaskInfo } from '../../protocol/ops';
+import { readQueueFile } from '../../store/queue-file';
 import { writeJsonAtomic } from '../../sys/atomic-write';
 
 // The background task queue. The supervisor is its only writer: requests from any number
@@ -6,34 +7,7 @@ import { writeJsonAtomic } from '../../sys/atomic-write';
 // written atomically before it is acknowledged; a task is marked delivered before it is
 // typed, so a crash can lose a delivery but never repeat one.
 
-export interface Task {
-  index: number;
-  text: string;
-  state: 'queued' | 'delivered';
-  queuedAt: number;
-  deliveredAt: number | null;
-}
-
-function isTask(v: unknown): v is Task {
-  if (typeof v !== 'object' || v === null) return false;
-  const t = v as Record<string, unknown>;
-  return (
-    typeof t.index === 'number' &&
-    typeof t.text === 'string' &&
-    (t.state === 'queued' || t.state === 'delivered') &&
-    typeof t.queuedAt === 'number' &&
-    (t.deliveredAt === null || typeof t.deliveredAt === 'number')
-  );
-}
-
-export function readQueueFile(file: string): Task[] {
-  try {
-    const v: unknown = JSON.parse(fs.readFileSync(file, 'utf8'));
-    return Array.isArray(v) ? v.filter(isTask) : [];
-  } catch {
-    return [];
-  }
-}
+export type Task = TaskInfo;
 
 export class TaskQueue {
   private tasks: Task[];

@@ -1,20 +1,33 @@
+import { ProtocolError } from '../../protocol/messages';
+import type { WaitReply } from '../../protocol/ops';
 import { PatternTooSlow, type TextPattern } from '../../text-pattern';
-import type { Connection } from '../viewers/connection';
-import type { Supervisor } from '../supervisor';
 
 // `agent wait` on the supervisor's side: each waiter is answered once, when its
-// condition holds, when the agent ends, or when its timeout passes. Timers exist only
-// while someone waits, so an idle supervisor does no work.
+// condition holds, when the agent ends, or when its timeout passes; it is dropped when
+// its connection closes. Timers exist only while someone waits, so an idle supervisor
+// does no work.
 
-type Cond = { until: 'idle'; idleMs: number } | { until: 'exit' } | { until: 'text'; re: TextPattern };
+export type WaitCondition = { until: 'idle'; idleMs: number } | { until: 'exit' } | { until: 'text'; re: TextPattern };
 
-interface Waiter {
-  conn: Connection;
-  id: number;
-  cond: Cond;
-  timeout: NodeJS.Timeout | null;
+/** What the waits look at. */
+export interface WaitHost {
+  readonly ended: boolean;
+  readonly exitInfo: { code: number | null; signal: string | null } | null;
+  /** ms until the agent counts as idle for this threshold (0: it is). */
+  msUntilIdle(idleMs: number): number;
+  /** The visible screen, rows joined by \n. */
+  visibleText(): string;
 }
 
+interface Waiter {
+  owner: object;
+  cond: WaitCondition;
+  timeout: NodeJS.Timeout | null;
+  resolve(r: WaitReply): void;
+  reject(err: Error): void;
+}
+
+/** How soon after output a text wait looks at the screen again (one look per burst). */
 const TEXT_CHECK_MS = 50;
 /** Pending waits per supervisor: each is checked on every screen change, so they are bounded. */
 export const MAX_WAITERS = 256;
@@ -24,21 +37,20 @@ export class Waits {
   private idleTimer: NodeJS.Timeout | null = null;
   private textTimer: NodeJS.Timeout | null = null;
 
-  constructor(private readonly sup: Supervisor) {}
+  constructor(private readonly host: WaitHost) {}
 
-  add(conn: Connection, id: number, cond: Cond, timeoutMs: number | null): void {
+  /** Resolves with the answer; rejects with `busy` past MAX_WAITERS, `pattern-too-slow` for a runaway pattern. */
+  add(owner: object, cond: WaitCondition, timeoutMs: number | null): Promise<WaitReply> {
     if (this.waiters.size >= MAX_WAITERS) {
-      const message = `too many pending waits (${MAX_WAITERS}); try again later`;
-      conn.send({ t: 'response', id, ok: false, result: null, error: { code: 'busy', message } });
-      return;
+      return Promise.reject(new ProtocolError('busy', `too many pending waits (${MAX_WAITERS}); try again later`));
     }
-    const w: Waiter = { conn, id, cond, timeout: null };
-    this.waiters.add(w);
-    if (timeoutMs !== null) {
-      w.timeout = setTimeout(() => this.answer(w, false), timeoutMs);
-    }
-    if (this.sup.ended) return this.agentEnded();
-    this.check();
+    return new Promise((resolve, reject) => {
+      const w: Waiter = { owner, cond, timeout: null, resolve, reject };
+      this.waiters.add(w);
+      if (timeoutMs !== null) w.timeout = setTimeout(() => this.answer(w, false), timeoutMs);
+      if (this.host.ended) this.agentEnded();
+      else this.check();
+    });
   }
 
   /** Takes `w` off the list; false when it was answered already. */
@@ -48,28 +60,10 @@ export class Waits {
     return true;
   }
 
-  /** A text wait whose pattern ran too long: failed, so it cannot freeze the agent again. */
-  private failSlow(w: Waiter, err: PatternTooSlow): void {
+  private answer(w: Waiter, satisfied: boolean, match: string | null = null): void {
     if (!this.take(w)) return;
-    w.conn.send({ t: 'response', id: w.id, ok: false, result: null, error: { code: 'pattern-too-slow', message: err.message } });
-  }
-
-  private answer(w: Waiter, satisfied: boolean, match?: string): void {
-    if (!this.take(w)) return;
-    const e = this.sup.exitInfo;
-    w.conn.send({
-      t: 'response',
-      id: w.id,
-      ok: true,
-      result: {
-        satisfied,
-        ended: this.sup.ended,
-        exitCode: e?.code ?? null,
-        exitSignal: e?.signal ?? null,
-        ...(match !== undefined ? { match } : {}),
-      },
-      error: null,
-    });
+    const e = this.host.exitInfo;
+    w.resolve({ satisfied, ended: this.host.ended, exitCode: e?.code ?? null, exitSignal: e?.signal ?? null, match });
   }
 
   /** Answers `w` when its pattern matches `text` (or, `final`, in any case). */
@@ -79,10 +73,11 @@ export class Waits {
       m = re.exec(text);
     } catch (err) {
       if (!(err instanceof PatternTooSlow)) throw err;
-      this.failSlow(w, err);
+      // Failed, so that it cannot freeze the agent again.
+      if (this.take(w)) w.reject(new ProtocolError('pattern-too-slow', err.message));
       return;
     }
-    if (m !== undefined || final) this.answer(w, m !== undefined, m);
+    if (m !== undefined || final) this.answer(w, m !== undefined, m ?? null);
   }
 
   /** Answers every waiter whose condition holds now; arms the timers the others need. */
@@ -91,11 +86,11 @@ export class Waits {
     let text: string | undefined; // the screen once per check, not once per waiter
     for (const w of [...this.waiters]) {
       if (w.cond.until === 'idle') {
-        const left = this.sup.activity.msUntilIdle(w.cond.idleMs);
+        const left = this.host.msUntilIdle(w.cond.idleMs);
         if (left <= 0) this.answer(w, true);
         else nextIdle = Math.min(nextIdle, left);
       } else if (w.cond.until === 'text') {
-        this.checkText(w, w.cond.re, (text ??= this.sup.screen.visibleText()), false);
+        this.checkText(w, w.cond.re, (text ??= this.host.visibleText()), false);
       }
     }
     if (this.idleTimer) clearTimeout(this.idleTimer);
@@ -120,17 +115,13 @@ export class Waits {
   agentEnded(): void {
     let text: string | undefined;
     for (const w of [...this.waiters]) {
-      if (w.cond.until === 'text') {
-        this.checkText(w, w.cond.re, (text ??= this.sup.screen.visibleText()), true);
-      } else {
-        this.answer(w, true);
-      }
+      if (w.cond.until === 'text') this.checkText(w, w.cond.re, (text ??= this.host.visibleText()), true);
+      else this.answer(w, true);
     }
   }
 
-  connectionClosed(c: Connection): void {
-    for (const w of [...this.waiters]) {
-      if (w.conn === c) this.take(w);
-    }
+  /** The connection that asked is gone: its waits are dropped, unanswered. */
+  ownerGone(owner: object): void {
+    for (const w of [...this.waiters]) if (w.owner === owner) this.take(w);
   }
 }

@@ -1,4 +1,5 @@
-import { type SupervisorConfig, type sessionFiles } from '../../store/session-dir';
+import type { SessionFiles } from '../../places';
+import type { SupervisorConfig } from '../../store/session-dir';
 import { writeJsonAtomic } from '../../sys/atomic-write';
 import type { AgentExit } from './agent-process';
 import { log } from './log';
@@ -7,7 +8,7 @@ import type { Screen } from '../mirror/screen';
 // What an agent leaves on disk when it ends: the exit (durably, at once) and the final
 // screen (for `capture` after the end, written once everyone has been told).
 
-type Files = ReturnType<typeof sessionFiles>;
+type Files = SessionFiles;
 
 /** The exit, durably: exit.json and the session's record. */
 export function recordEnd(files: Files, config: SupervisorConfig, e: AgentExit, reason: string): void {

@@ -1,6 +1,6 @@
 import { updateSessions } from '../../store/file';
 import { markEnded } from '../../store/status';
-import type { SupervisorConfig } from '../../store/session-dir';
+import { type SupervisorConfig, sessionsFileOf } from '../../store/session-dir';
 import { toMillis } from '../../store/time';
 import type { AgentExit } from './agent-process';
 
@@ -8,7 +8,7 @@ import type { AgentExit } from './agent-process';
 // without waiting for the next CLI command's sync. Loaded lazily by the supervisor.
 
 export function recordExit(config: SupervisorConfig, e: AgentExit, reason: string): void {
-  updateSessions((map) => {
+  updateSessions(sessionsFileOf(config), (map) => {
     const rec = map.get(config.id);
     // Only our own incarnation: a restarted or re-spawned session has another created_at.
     if (!rec || toMillis(rec.created_at) !== config.createdAtMs) return;

@@ -1,19 +1,20 @@
+import type { Backends } from '../backends';
 import { UserError } from '../errors';
 import { checkId, isValidId } from '../ids';
 import { readSessions } from '../store/file';
-import { syncSessions } from '../store/sync';
 import type { SessionRecord } from '../store/types';
+import { syncSessions } from './sync';
 
 /** Sync, then find one session by id: the common first step of every per-session verb. */
-export async function findSession(rawId: string): Promise<SessionRecord> {
+export async function findSession(backends: Backends, rawId: string): Promise<SessionRecord> {
   // The Rust tool did not check ids: a record it wrote may have one we refuse today
   // ("a.b"). Such a record can still be found (and killed) by its exact key; any other
   // invalid id is refused before anything is looked up.
-  const old = !isValidId(rawId) && rawId.length > 0 ? readSessions().get(rawId) : undefined;
+  const old = !isValidId(rawId) && rawId.length > 0 ? readSessions(backends.places.sessionsFile).get(rawId) : undefined;
   const legacy = old !== undefined && old.backend === undefined;
   const id = legacy ? rawId : checkId(rawId);
   // Only the states must be true here; `agent list` asks for the details.
-  const { sessions, unavailable } = await syncSessions({ detail: false });
+  const { sessions, unavailable } = await syncSessions(backends, { detail: false });
   const rec = sessions.get(id);
   if (!rec) throw new UserError(`Agent session ${id} not found`);
   const why = unavailable.get(rec.backend ?? 'tmux');

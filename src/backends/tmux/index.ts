@@ -1,10 +1,10 @@
 import { spawnSync } from 'node:child_process';
-import { UserError } from '../errors';
-import { sessionName } from '../ids';
-import type { SessionRecord } from '../store/types';
-import { pidAlive } from '../sys/proc';
+import { UserError } from '../../errors';
+import { sessionName } from '../../ids';
+import type { SessionRecord } from '../../store/types';
+import { pidAlive } from '../../sys/proc';
 import type {
-  AttachOptions,
+  AttachStream,
   Backend,
   CaptureOptions,
   CaptureResult,
@@ -13,14 +13,17 @@ import type {
   SendOptions,
   SpawnRequest,
   SpawnResult,
+  StatusResult,
+  TerminalAttachOptions,
   WaitCondition,
+  WaitOptions,
   WaitResult,
-} from './backend';
-import { type PaneInfo, listAllPanes, sessionPane } from './tmux/panes';
-import { TMUX_MISSING, isNoServer, isNoSession, paneTarget, runTmux, sessionTarget } from './tmux/run';
-import { normalizeScreen, readScreen } from './tmux/screen';
-import { spawnTmux } from './tmux/spawn';
-import { waitTmux } from './tmux/wait';
+} from '../backend';
+import { type PaneInfo, listAllPanes, sessionPane } from './panes';
+import { TMUX_MISSING, isNoServer, isNoSession, paneTarget, runTmux, sessionTarget } from './run';
+import { normalizeScreen, readScreen } from './screen';
+import { spawnTmux } from './spawn';
+import { waitTmux } from './wait';
 
 // The original design: each agent in its own tmux session `symposium-agent-ID`, on
 // whatever tmux server the environment names. Dead panes stay (remain-on-exit) so the
@@ -69,7 +72,7 @@ export class TmuxBackend implements Backend {
     return out;
   }
 
-  async attach(rec: SessionRecord, opts: AttachOptions): Promise<number> {
+  async attachTerminal(rec: SessionRecord, opts: TerminalAttachOptions): Promise<number> {
     const name = tmuxName(rec);
     if (opts.printOnly) {
       process.stdout.write(`To attach to agent session ${rec.uuid}, run:\n  tmux attach-session -t ${name}\n`);
@@ -150,8 +153,33 @@ export class TmuxBackend implements Backend {
     return { text: normalizeScreen(screen.text, opts.lines), cols: screen.cols, rows: screen.rows, cursor: screen.cursor, final: screen.ended };
   }
 
-  wait(rec: SessionRecord, cond: WaitCondition, timeoutMs: number | null): Promise<WaitResult> {
-    return waitTmux(rec.uuid, tmuxName(rec), cond, timeoutMs);
+  async attach(rec: SessionRecord): Promise<AttachStream> {
+    throw new UserError(`Agent session ${rec.uuid} runs in tmux: attaching as a stream needs the pty backend. Use \`tmux attach-session -t ${tmuxName(rec)}\`.`);
+  }
+
+  wait(rec: SessionRecord, cond: WaitCondition, opts: WaitOptions): Promise<WaitResult> {
+    return waitTmux(rec.uuid, tmuxName(rec), cond, opts);
+  }
+
+  async status(rec: SessionRecord): Promise<StatusResult> {
+    const pane = await sessionPane(tmuxName(rec));
+    if (!pane) throw new UserError(`Agent session ${rec.uuid} is gone from tmux`);
+    const obs = observation(pane);
+    return {
+      running: !pane.ended,
+      cols: pane.cols,
+      rows: pane.rows,
+      viewers: pane.viewers,
+      lastOutputAt: obs.lastOutputAt ?? null,
+      activity: obs.activity ?? null,
+      idleMs: pane.idleMs,
+      title: null,
+      exitCode: pane.exitCode,
+      exitSignal: pane.exitSignal,
+      supervisorPid: null,
+      agentPid: pane.pid,
+      queued: null,
+    };
   }
 
   async queueAdd(): Promise<QueueEntry> {

@@ -1,28 +1,23 @@
 import * as net from 'node:net';
-import { FrameReader, encodeFrame } from '../../protocol/framing';
+import { FrameReader, encodeFrame } from '../protocol/framing';
 import {
   type ClientMessage,
   FEATURES,
   PROTOCOL_VERSION,
-  type RequestOp,
+  ProtocolError,
   type ServerMessage,
   type TerminalHandover,
   type Welcome,
   decodeServerMessage,
-} from '../../protocol/messages';
+  requestFrame,
+  wireForm,
+} from '../protocol/messages';
+import { type ArgsOf, OPS, type OpName, type ReplyOf } from '../protocol/ops';
+import { VERSION } from '../version';
 
-// The CLI's side of a supervisor connection: connect, say hello, then either stream
-// (attach) or ask (control requests with ids). All decoding goes through the protocol
-// module's checks.
-
-export class ProtocolFailure extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
+// One connection to a supervisor, from any front end (the CLI, the library, the MCP and
+// web servers): connect, say hello, then either stream (attach) or ask (control requests
+// with ids, each reply decoded by its op's decoder). Plain Node: no native module.
 
 export interface ConnectOptions {
   mode: 'attach' | 'control';
@@ -36,9 +31,9 @@ export interface ConnectOptions {
   timeoutMs?: number;
 }
 
-type Pending = { resolve: (r: Record<string, unknown>) => void; reject: (e: Error) => void };
+type Pending = { resolve: (r: unknown) => void; reject: (e: Error) => void };
 
-export class SupervisorClient {
+export class SupervisorLink {
   welcome!: Welcome;
   private readonly reader = new FrameReader();
   private nextId = 1;
@@ -62,20 +57,20 @@ export class SupervisorClient {
 
   private constructor(readonly socket: net.Socket) {}
 
-  static connect(socketPath: string, opts: ConnectOptions): Promise<SupervisorClient> {
+  static connect(socketPath: string, opts: ConnectOptions): Promise<SupervisorLink> {
     return new Promise((resolve, reject) => {
       const socket = net.createConnection(socketPath);
-      const client = new SupervisorClient(socket);
+      const client = new SupervisorLink(socket);
       let welcomed = false;
       const timer = setTimeout(() => {
         socket.destroy();
-        reject(new ProtocolFailure('timeout', `the supervisor at ${socketPath} did not answer`));
+        reject(new ProtocolError('timeout', `the supervisor at ${socketPath} did not answer`));
       }, opts.timeoutMs ?? 5000);
       socket.on('connect', () => {
         void (opts.beforeHello ?? Promise.resolve()).then(() => client.send({
           t: 'hello',
           protocol: PROTOCOL_VERSION,
-          client: 'symposium-mcp/0.1.0',
+          client: `symposium-mcp/${VERSION}`,
           mode: opts.mode,
           readOnly: opts.readOnly ?? false,
           cols: opts.cols ?? null,
@@ -91,7 +86,7 @@ export class SupervisorClient {
       });
       socket.on('close', () => {
         clearTimeout(timer);
-        if (!welcomed) reject(new ProtocolFailure('closed', `the supervisor at ${socketPath} closed the connection`));
+        if (!welcomed) reject(new ProtocolError('closed', `the supervisor at ${socketPath} closed the connection`));
         client.shutdown(null);
       });
       socket.on('data', (chunk) => {
@@ -123,7 +118,7 @@ export class SupervisorClient {
             }
             if (m.t === 'error') {
               clearTimeout(timer);
-              reject(new ProtocolFailure(m.code, m.message));
+              reject(new ProtocolError(m.code, m.message));
               socket.destroy();
               return;
             }
@@ -140,12 +135,12 @@ export class SupervisorClient {
       const p = this.pending.get(m.id);
       if (!p) return;
       this.pending.delete(m.id);
-      if (m.ok) p.resolve(m.result ?? {});
-      else p.reject(new ProtocolFailure(m.error?.code ?? 'internal', m.error?.message ?? 'request failed'));
+      if (m.ok) p.resolve(m.result);
+      else p.reject(new ProtocolError(m.error?.code ?? 'internal', m.error?.message ?? 'request failed'));
       return;
     }
     if (m.t === 'error' && this.pending.size > 0 && !this.handler) {
-      this.failPending(new ProtocolFailure(m.code, m.message));
+      this.failPending(new ProtocolError(m.code, m.message));
       return;
     }
     if (this.handler) this.handler(m);
@@ -153,14 +148,17 @@ export class SupervisorClient {
   }
 
   send(m: ClientMessage): void {
-    if (!this.socket.destroyed) this.socket.write(encodeFrame(m));
+    if (!this.socket.destroyed) this.socket.write(encodeFrame(wireForm(m)));
   }
 
-  /** One control request; resolves with its result map. */
-  request(op: RequestOp, timeoutMs: number | null = 30_000): Promise<Record<string, unknown>> {
+  /**
+   * One control request; resolves with its reply, decoded and checked by the op's own
+   * decoder (a reply that does not decode rejects, as a malformed one should).
+   */
+  request<K extends OpName>(op: K, args: ArgsOf<K>, timeoutMs: number | null = 30_000): Promise<ReplyOf<K>> {
     if (this.closedErr) return Promise.reject(this.closedErr);
     const id = this.nextId++;
-    return new Promise((resolve, reject) => {
+    const raw = new Promise<unknown>((resolve, reject) => {
       let timer: NodeJS.Timeout | null = null;
       const done = (fn: () => void) => {
         if (timer) clearTimeout(timer);
@@ -170,11 +168,12 @@ export class SupervisorClient {
       if (timeoutMs !== null) {
         timer = setTimeout(() => {
           this.pending.delete(id);
-          reject(new ProtocolFailure('timeout', `no answer to ${op.op} within ${timeoutMs} ms`));
+          reject(new ProtocolError('timeout', `no answer to ${op} within ${timeoutMs} ms`));
         }, timeoutMs);
       }
-      this.send({ t: 'request', id, ...op } as ClientMessage);
+      if (!this.socket.destroyed) this.socket.write(encodeFrame(requestFrame(id, op, args)));
     });
+    return raw.then((v) => OPS[op].decodeReply(v));
   }
 
   private failPending(err: Error): void {
@@ -184,7 +183,7 @@ export class SupervisorClient {
 
   private shutdown(err: Error | null): void {
     if (this.closedErr) return;
-    this.closedErr = err ?? new ProtocolFailure('closed', 'the supervisor closed the connection');
+    this.closedErr = err ?? new ProtocolError('closed', 'the supervisor closed the connection');
     this.failPending(this.closedErr);
     this.onClose(err);
   }

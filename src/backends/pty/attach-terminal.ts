@@ -4,8 +4,8 @@ import { DetachKeyFilter } from '../../detach-key';
 import { UserError } from '../../errors';
 import type { ServerMessage, TerminalHandover } from '../../protocol/messages';
 import { BEFORE_REPLAY, ON_ENTER, ON_LEAVE, TITLE_RESTORE } from '../../terminal-modes';
-import type { AttachOptions } from '../backend';
-import { SupervisorClient } from './client';
+import { SupervisorLink } from '../../link/supervisor-link';
+import type { TerminalAttachOptions } from '../backend';
 
 // `agent attach` for the pty backend. The local terminal goes raw; then, as tmux does,
 // the terminal is handed over: the supervisor writes the screen and the live output into
@@ -19,7 +19,7 @@ const RELEASE_WAIT_MS = 1000;
 
 function ignoreSignal(): void {}
 
-export async function attachTerminal(id: string, socketPath: string, opts: AttachOptions): Promise<number> {
+export async function attachTerminal(id: string, socketPath: string, opts: TerminalAttachOptions): Promise<number> {
   const stdin = process.stdin;
   const stdout = process.stdout;
   if (!stdin.isTTY) {
@@ -33,9 +33,9 @@ export async function attachTerminal(id: string, socketPath: string, opts: Attac
   stdin.setRawMode(true);
   const rawDone = rawOutput();
   stdout.write(ON_ENTER);
-  let client: SupervisorClient;
+  let client: SupervisorLink;
   try {
-    client = await SupervisorClient.connect(socketPath, {
+    client = await SupervisorLink.connect(socketPath, {
       mode: 'attach',
       readOnly: opts.readOnly,
       ...size(),

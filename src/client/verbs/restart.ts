@@ -1,23 +1,19 @@
-import { backendFor } from '../backends';
-import { UserError, errorMessage } from '../errors';
-import { updateSessions } from '../store/file';
-import { readSupervisorConfig, sessionFiles } from '../store/session-dir';
-import { now, toMillis } from '../store/time';
-import { backendOf, isEnded } from '../store/types';
+import { UserError, errorMessage } from '../../errors';
+import { findSession } from '../../sessions/find';
+import { updateSessions } from '../../store/file';
+import { readSupervisorConfig } from '../../store/session-dir';
+import { now, toMillis } from '../../store/time';
+import { backendOf, isEnded } from '../../store/types';
+import { agentInfo } from '../agent-info';
+import type { Context } from '../context';
+import type { AgentInfo, RestartOptions } from '../types';
 import { DEFAULT_COLS, DEFAULT_IDLE_MS, DEFAULT_ROWS, checkWorkdir } from './spawn';
-import { findSession } from './session';
 
-// `agent restart ID`: a stopped or crashed session (after a reboot, all of them) starts
-// again with its recorded command, workdir and backend. The agent's own history is the
-// agent CLI's business (e.g. `q chat --resume`).
+// A stopped or crashed session (after a reboot, all of them) starts again with its
+// recorded command, workdir and backend.
 
-export interface RestartFlags {
-  cols?: number;
-  rows?: number;
-}
-
-export async function restartCommand(rawId: string, flags: RestartFlags): Promise<void> {
-  const rec = await findSession(rawId);
+export async function restart(ctx: Context, rawId: string, opts: RestartOptions = {}): Promise<AgentInfo> {
+  const rec = await findSession(ctx.backends, rawId);
   if (!isEnded(rec)) {
     throw new UserError(
       `Agent session ${rec.uuid} is ${rec.status.toLowerCase()}: only a stopped or crashed session can be restarted. ` +
@@ -25,14 +21,14 @@ export async function restartCommand(rawId: string, flags: RestartFlags): Promis
     );
   }
   const workdir = checkWorkdir(rec.working_directory);
-  const backend = backendFor(rec);
+  const backend = ctx.backends.for(rec);
   // The settings of the last run (pty), read before its leftovers are cleared.
-  const last = backendOf(rec) === 'pty' ? readSupervisorConfig(sessionFiles(rec.uuid).config) : null;
-  const tty = process.stdout.isTTY ? process.stdout : null;
+  const last = backendOf(rec) === 'pty' ? readSupervisorConfig(ctx.places.sessionFiles(rec.uuid).config) : null;
   const createdAt = now();
+  const file = ctx.sessionsFile;
   // Claim the restart first: of two restarts at once only one passes, and the other
   // cannot clear away the run this one starts.
-  updateSessions((map) => {
+  updateSessions(file, (map) => {
     const r = map.get(rec.uuid);
     if (!r) throw new UserError(`Agent session ${rec.uuid} not found`);
     if (toMillis(r.created_at) !== toMillis(rec.created_at) || !isEnded(r)) {
@@ -54,23 +50,26 @@ export async function restartCommand(rawId: string, flags: RestartFlags): Promis
       id: rec.uuid,
       workdir,
       command: rec.agent_command,
-      cols: flags.cols ?? tty?.columns ?? last?.cols ?? DEFAULT_COLS,
-      rows: flags.rows ?? tty?.rows ?? last?.rows ?? DEFAULT_ROWS,
+      cols: opts.cols ?? last?.cols ?? DEFAULT_COLS,
+      rows: opts.rows ?? last?.rows ?? DEFAULT_ROWS,
       sizePolicy: last?.sizePolicy ?? 'latest',
       idleMs: last?.idleMs ?? DEFAULT_IDLE_MS,
       createdAtMs: toMillis(createdAt),
     });
-    updateSessions((map) => {
+    const started = updateSessions(file, (map) => {
       const r = map.get(rec.uuid);
-      if (!r || toMillis(r.created_at) !== toMillis(createdAt)) return;
+      if (!r || toMillis(r.created_at) !== toMillis(createdAt)) return null;
       if (r.status === 'Starting') r.status = 'Running';
       r.supervisor_pid = res.supervisorPid;
       r.agent_pid = res.agentPid;
+      return structuredClone(r);
     });
+    if (!started) throw new UserError(`Agent session ${rec.uuid} was replaced by another command while it restarted`);
+    return agentInfo(started, undefined);
   } catch (err) {
-    updateSessions((map) => {
+    updateSessions(file, (map) => {
       const r = map.get(rec.uuid);
-      if (!r || toMillis(r.created_at) !== toMillis(createdAt)) return;
+      if (!r || toMillis(r.created_at) !== toMillis(createdAt) || r.status !== 'Starting') return;
       r.status = 'Crashed';
       r.status_reason = `restart failed: ${errorMessage(err)}`;
       r.ended_at = now();
@@ -78,5 +77,4 @@ export async function restartCommand(rawId: string, flags: RestartFlags): Promis
     if (err instanceof UserError) throw err;
     throw new UserError(`Failed to restart agent session ${rec.uuid}: ${errorMessage(err)}`, { cause: err });
   }
-  process.stdout.write(`Agent session ${rec.uuid} restarted\n`);
 }

@@ -1,17 +1,18 @@
+import type { Backends } from '../backends';
 import type { Discovered, Observation } from '../backends/backend';
-import { backendFor, getBackend } from '../backends';
 import { hasUnknownLeftovers } from '../backends/pty/leftovers';
 import { UserError, errorMessage } from '../errors';
 import { sessionName } from '../ids';
-import { encodeFile } from './codec';
-import { readSessions, updateSessions } from './file';
-import { markEnded } from './status';
-import { fromMillis, now, toMillis } from './time';
-import { type SessionMap, type SessionRecord, backendOf, isEnded } from './types';
+import { encodeFile } from '../store/codec';
+import { readSessions, updateSessions } from '../store/file';
+import { markEnded } from '../store/status';
+import { fromMillis, now, toMillis } from '../store/time';
+import { type SessionMap, type SessionRecord, backendOf, isEnded } from '../store/types';
 
 // The design's auto-sync: before every command, each recorded session is checked against
 // what its backend really sees, sessions the file lost are adopted again from their own
 // metadata, and the file is corrected under the lock (taken only when something changed).
+// It reconciles the store with the backends, so it sits above both.
 
 /** A session younger than this may still be starting: its backend may not show it yet. */
 const STARTING_GRACE_MS = 30_000;
@@ -28,8 +29,9 @@ function cloneMap(map: SessionMap): SessionMap {
 }
 
 /** `detail`: also ask running sessions for size, viewers and activity (`agent list`). */
-export async function syncSessions(opts: { detail?: boolean } = {}): Promise<Synced> {
-  const current = readSessions();
+export async function syncSessions(backends: Backends, opts: { detail?: boolean } = {}): Promise<Synced> {
+  const file = backends.places.sessionsFile;
+  const current = readSessions(file);
   const byBackend = new Map<string, SessionRecord[]>();
   for (const rec of current.values()) {
     const list = byBackend.get(backendOf(rec)) ?? [];
@@ -40,14 +42,14 @@ export async function syncSessions(opts: { detail?: boolean } = {}): Promise<Syn
   const unavailable = new Map<string, string>();
   for (const [name, recs] of byBackend) {
     try {
-      const obs = await backendFor(recs[0]!).observe(recs, { detail: opts.detail !== false });
+      const obs = await backends.for(recs[0]!).observe(recs, { detail: opts.detail !== false });
       for (const [id, o] of obs) observations.set(id, o);
     } catch (err) {
       if (!(err instanceof UserError)) throw err;
       unavailable.set(name, errorMessage(err));
     }
   }
-  const discovered = await discover(new Set(current.keys()));
+  const discovered = await discover(backends, new Set(current.keys()));
   for (const d of discovered) observations.set(d.id, d.observation);
 
   // Most commands change nothing: then the file is neither locked nor written.
@@ -55,7 +57,7 @@ export async function syncSessions(opts: { detail?: boolean } = {}): Promise<Syn
   applyAll(planned, current, observations, discovered, () => true);
   if (encodeFile(planned) === encodeFile(current)) return { sessions: planned, observations, unavailable };
 
-  const sessions = updateSessions((map) => {
+  const sessions = updateSessions(file, (map) => {
     applyAll(map, current, observations, discovered, (d) => d.stillThere());
     return cloneMap(map);
   });
@@ -87,9 +89,9 @@ function applyAll(
 }
 
 /** pty is the only backend whose sessions can outlive their record unseen (tmux lists by name). */
-async function discover(known: ReadonlySet<string>): Promise<Discovered[]> {
-  if (!hasUnknownLeftovers(known)) return [];
-  const pty = getBackend('pty');
+async function discover(backends: Backends, known: ReadonlySet<string>): Promise<Discovered[]> {
+  if (!hasUnknownLeftovers(backends.places, known)) return [];
+  const pty = backends.get('pty');
   const found = (await pty.discover?.(known)) ?? [];
   return found.sort((a, b) => a.incarnation.createdAtMs - b.incarnation.createdAtMs);
 }

@@ -1,0 +1,103 @@
+import { Command, CommanderError, Option } from 'commander';
+import { SymposiumClient } from '../client/client';
+import { UserError, debugEnabled } from '../errors';
+import { restoreHeld } from '../held-env';
+import { VERSION } from '../version';
+import type { VerbEntry } from './verb';
+import { AGENT_VERBS } from './verbs';
+
+// The command line: one commander command per verb entry (cli/verbs/). Errors print as
+// `Error: …` on stderr, exit 1.
+
+function examples(lines: string[]): string {
+  return lines.length === 0 ? '' : `\nExamples:\n${lines.map((l) => `  $ ${l}`).join('\n')}\n`;
+}
+
+function addVerb(parent: Command, verb: VerbEntry, client: () => SymposiumClient, setExit: (code: number) => void): void {
+  const cmd = parent.command(verb.name).description(verb.summary);
+  for (const a of verb.args) cmd.argument(a.name, a.description);
+  for (const o of verb.options) {
+    const opt = new Option(o.flags, o.required ? `${o.description} (required)` : o.description);
+    if (o.parse) opt.argParser(o.parse);
+    if (o.default !== undefined) opt.default(o.default);
+    if (o.required) opt.makeOptionMandatory(true);
+    cmd.addOption(opt);
+  }
+  if (verb.passThrough) cmd.passThroughOptions();
+  cmd.addHelpText('after', examples(verb.examples));
+  cmd.action(async (...params: unknown[]) => {
+    // commander passes the arguments, then the options, then the command.
+    const args = params.slice(0, verb.args.length);
+    const opts = params[verb.args.length] as Record<string, unknown>;
+    const code = await verb.run(client(), args, opts);
+    if (typeof code === 'number') setExit(code);
+  });
+}
+
+let exitCode = 0;
+
+export function buildProgram(): Command {
+  let client: SymposiumClient | null = null;
+  const getClient = () => (client ??= new SymposiumClient());
+  const program = new Command('symposium-mcp')
+    .description('Persistent background sessions for AI coding agents')
+    .version(VERSION, '-V, --version', 'print the version')
+    .enablePositionalOptions()
+    .showHelpAfterError(false)
+    .exitOverride()
+    .configureOutput({
+      outputError: (str, write) => write(`Error: ${str.replace(/^error: /, '')}`),
+    });
+
+  const agent = program
+    .command('agent')
+    .description('spawn, list, attach to, drive and kill agent sessions')
+    .enablePositionalOptions();
+  for (const verb of AGENT_VERBS) addVerb(agent, verb, getClient, (code) => (exitCode = code));
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+    return exitCode;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // Help and version are not errors; everything else commander reports exits 1.
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.help' || err.code === 'commander.version') return 0;
+      if (err.code === 'commander.executeSubCommandAsync') return err.exitCode;
+      return 1;
+    }
+    if (err instanceof UserError) {
+      process.stderr.write(`Error: ${err.message}\n`);
+      if (debugEnabled() && err.stack) process.stderr.write(`${err.stack}\n`);
+      return err.exitCode;
+    }
+    process.stderr.write(`Error: ${err instanceof Error ? err.message : String(err)}\n`);
+    if (debugEnabled() && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
+    else process.stderr.write('(set SYMPOSIUM_DEBUG=1 for details)\n');
+    return 1;
+  }
+}
+
+/** Entry point used by bin/symposium-mcp. */
+export function run(): void {
+  // The launcher held these back from our own start-up; what we start gets them (held-env.ts).
+  restoreHeld(process.env);
+  // `agent capture ID | head`: the reader is gone; stop at once and quietly, as a program
+  // killed by SIGPIPE would (Node ignores that signal and would print a stack instead).
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(141);
+    throw err;
+  });
+  main(process.argv).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: unknown) => {
+      process.stderr.write(`Error: ${String(err)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}

@@ -1,0 +1,25 @@
+import type { VerbEntry } from '../verb';
+import { attachVerb } from './attach';
+import { captureVerb } from './capture';
+import { killVerb } from './kill';
+import { listVerb } from './list';
+import { pruneVerb } from './prune';
+import { queueVerb } from './queue';
+import { restartVerb } from './restart';
+import { sendVerb } from './send';
+import { spawnVerb } from './spawn';
+import { waitVerb } from './wait';
+
+/** The `agent` verbs, in the order --help lists them. */
+export const AGENT_VERBS: readonly VerbEntry[] = [
+  spawnVerb,
+  listVerb,
+  attachVerb,
+  killVerb,
+  sendVerb,
+  queueVerb,
+  captureVerb,
+  waitVerb,
+  restartVerb,
+  pruneVerb,
+];

@@ -1,0 +1,103 @@
+import type { AttachStream } from '../backends/backend';
+import { Context, type ClientOptions } from './context';
+import type {
+  AgentInfo,
+  AgentStatus,
+  AttachOptions,
+  Capture,
+  CaptureOptions,
+  PruneResult,
+  RestartOptions,
+  SendInput,
+  SpawnOptions,
+  Task,
+  TerminalAttachOptions,
+  WaitFor,
+  WaitOptions,
+  WaitOutcome,
+} from './types';
+import { attach, attachTerminal } from './verbs/attach';
+import { capture } from './verbs/capture';
+import { kill } from './verbs/kill';
+import { type ListOptions, list } from './verbs/list';
+import { prune } from './verbs/prune';
+import { queueAdd, queueClear, queueList } from './verbs/queue';
+import { restart } from './verbs/restart';
+import { send } from './verbs/send';
+import { spawn } from './verbs/spawn';
+import { status } from './verbs/status';
+import { wait } from './verbs/wait';
+
+// The client library: every verb of symposium-mcp as a method, each resolving with a
+// typed result or rejecting with a SymposiumError whose message says what to do. Pure
+// JavaScript (no native module), for both backends where the backend can. The CLI, the
+// MCP server and the web viewer use it; so can an editor extension.
+
+export class SymposiumClient {
+  private readonly ctx: Context;
+
+  constructor(opts: ClientOptions = {}) {
+    this.ctx = new Context(opts);
+  }
+
+  /** ~/.symposium, or SYMPOSIUM_HOME. */
+  get home(): string {
+    return this.ctx.places.home;
+  }
+
+  list(opts?: ListOptions): Promise<AgentInfo[]> {
+    return list(this.ctx, opts);
+  }
+
+  spawn(opts: SpawnOptions): Promise<AgentInfo> {
+    return spawn(this.ctx, opts);
+  }
+
+  kill(id: string): Promise<void> {
+    return kill(this.ctx, id);
+  }
+
+  restart(id: string, opts?: RestartOptions): Promise<AgentInfo> {
+    return restart(this.ctx, id, opts);
+  }
+
+  prune(): Promise<PruneResult> {
+    return prune(this.ctx);
+  }
+
+  send(id: string, input: string | SendInput): Promise<void> {
+    return send(this.ctx, id, input);
+  }
+
+  queue(id: string, text: string): Promise<Task> {
+    return queueAdd(this.ctx, id, text);
+  }
+
+  tasks(id: string): Promise<Task[]> {
+    return queueList(this.ctx, id);
+  }
+
+  clearQueue(id: string): Promise<number> {
+    return queueClear(this.ctx, id);
+  }
+
+  capture(id: string, opts?: CaptureOptions): Promise<Capture> {
+    return capture(this.ctx, id, opts);
+  }
+
+  wait(id: string, what: WaitFor, opts?: WaitOptions): Promise<WaitOutcome> {
+    return wait(this.ctx, id, what, opts);
+  }
+
+  status(id: string): Promise<AgentStatus> {
+    return status(this.ctx, id);
+  }
+
+  attach(id: string, opts: AttachOptions): Promise<AttachStream> {
+    return attach(this.ctx, id, opts);
+  }
+
+  attachTerminal(id: string, opts?: TerminalAttachOptions): Promise<number> {
+    return attachTerminal(this.ctx, id, opts);
+  }
+}

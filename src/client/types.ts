@@ -1,0 +1,143 @@
+import type { Cursor } from '../protocol/ops';
+import type { BackendName, Status } from '../store/types';
+
+// What the client library returns: plain objects, times as ISO 8601 strings, the same
+// shapes the CLI prints with --json.
+
+export type { AttachStream, Disposable, StreamEnd } from '../backends/backend';
+export type { BackendName, Status } from '../store/types';
+
+/** One session, as `list` and `status` see it. */
+export interface AgentInfo {
+  id: string;
+  /** The session's display name (`symposium-agent-ID`, as the original tool named it). */
+  sessionName: string;
+  backend: BackendName;
+  /** Starting, Running, Crashed or Stopped (the original tool's statuses). */
+  status: Status;
+  /** Why it ended, when it did. */
+  reason: string | null;
+  command: string[];
+  workdir: string;
+  createdAt: string;
+  lastAttached: string | null;
+  endedAt: string | null;
+  /** The agent's process id (it leads its own process group). */
+  pid: number | null;
+  /** pty backend: the supervisor's process id. */
+  supervisorPid: number | null;
+  exitCode: number | null;
+  exitSignal: string | null;
+  /** The rest is known for running sessions when asked for details (list does). */
+  cols: number | null;
+  rows: number | null;
+  viewers: number | null;
+  activity: 'working' | 'idle' | null;
+  lastOutputAt: string | null;
+  /** Tasks waiting in the queue (pty). */
+  queued: number | null;
+}
+
+/** `status`: a session's record and what its backend says right now. */
+export interface AgentStatus extends AgentInfo {
+  idleMs: number | null;
+  /** The window title the agent set. */
+  title: string | null;
+}
+
+export interface SpawnOptions {
+  /** 1-64 letters, digits, - or _. */
+  id: string;
+  workdir: string;
+  /** The program and its arguments. */
+  command: string[];
+  cols?: number;
+  rows?: number;
+  /** pty (default) or tmux; default from SYMPOSIUM_AGENT_BACKEND. */
+  backend?: BackendName;
+  /** Window size with several viewers: the latest to type (default) or the smallest. */
+  sizePolicy?: 'latest' | 'smallest';
+  /** Quiet time after which the agent counts as idle (default 2000). */
+  idleMs?: number;
+}
+
+export interface RestartOptions {
+  cols?: number;
+  rows?: number;
+}
+
+/** What to type: text (pasted whole), then named keys (tmux's names: Enter, C-c, S-Enter…), then Enter. */
+export interface SendInput {
+  text?: string;
+  keys?: string[];
+  enter?: boolean;
+}
+
+export interface CaptureOptions {
+  /** Only the last N lines. */
+  lines?: number;
+  scrollback?: boolean;
+  /** Colours and attributes as SGR sequences. */
+  ansi?: boolean;
+}
+
+export interface Capture {
+  id: string;
+  status: Status;
+  text: string;
+  cols: number;
+  rows: number;
+  cursor: Cursor | null;
+  /** The agent has ended: this is its last screen. */
+  final: boolean;
+}
+
+export interface Task {
+  index: number;
+  text: string;
+  state: 'queued' | 'delivered';
+  queuedAt: string;
+  deliveredAt: string | null;
+}
+
+export type WaitFor =
+  /** Quiet for idleMs (default: the session's own idle time), or an explicit waiting signal. */
+  | { until: 'idle'; idleMs?: number }
+  | { until: 'exit' }
+  /** The visible screen matches (a RegExp's source and flags are used). */
+  | { until: 'text'; pattern: string | RegExp };
+
+export interface WaitOptions {
+  /** ms; none: wait as long as it takes. */
+  timeout?: number;
+  signal?: AbortSignal;
+}
+
+export interface WaitOutcome {
+  /** False when the timeout passed first. */
+  satisfied: boolean;
+  exitCode: number | null;
+  exitSignal: string | null;
+  /** For a text wait that matched: the matching text. */
+  match: string | null;
+}
+
+export interface AttachOptions {
+  cols: number;
+  rows: number;
+  readOnly?: boolean;
+}
+
+export interface TerminalAttachOptions {
+  readOnly?: boolean;
+  /** A control key such as C-\ (default), C-] or C-b. */
+  detachKey?: string;
+  /** tmux sessions: print the attach command instead. */
+  print?: boolean;
+}
+
+export interface PruneResult {
+  pruned: string[];
+  /** Ended sessions that could not be cleaned up, with why; their records are kept. */
+  failed: Array<{ id: string; error: string }>;
+}

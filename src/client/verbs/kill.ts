@@ -1,0 +1,15 @@
+import { findSession } from '../../sessions/find';
+import { updateSessions } from '../../store/file';
+import { toMillis } from '../../store/time';
+import type { Context } from '../context';
+
+/** Ends the agent (if it runs), removes what it kept and its record. */
+export async function kill(ctx: Context, rawId: string): Promise<void> {
+  const rec = await findSession(ctx.backends, rawId);
+  await ctx.backends.for(rec).kill(rec);
+  updateSessions(ctx.sessionsFile, (map) => {
+    // Only the run we ended: a session spawned again under this id meanwhile stays.
+    const cur = map.get(rec.uuid);
+    if (cur && toMillis(cur.created_at) === toMillis(rec.created_at)) map.delete(rec.uuid);
+  });
+}

@@ -1,0 +1,19 @@
+import { UserError } from '../../errors';
+import { encodeKey } from '../../keys';
+import { findSession, requireRunning } from '../../sessions/find';
+import type { Context } from '../context';
+import type { SendInput } from '../types';
+
+/** Types into the agent now: the text (pasted whole), then each key, then Enter, as separate writes. */
+export async function send(ctx: Context, rawId: string, input: string | SendInput): Promise<void> {
+  const what = typeof input === 'string' ? { text: input } : input;
+  const text = what.text ?? '';
+  const keys = (what.keys ?? []).map(encodeKey); // bad key names fail before anything is sent
+  const rec = await findSession(ctx.backends, rawId);
+  if (text === '' && keys.length === 0 && !what.enter) throw new UserError('Nothing to send: give a text, --key KEY or --enter');
+  requireRunning(rec, 'send to it');
+  // Keys and Enter are separate writes after the text (an agent must see a paste end
+  // before the key that submits it), but one request: concurrent sends never interleave.
+  const after = [...keys, ...(what.enter ? ['\r'] : [])].map((k) => Buffer.from(k, 'utf8'));
+  await ctx.backends.for(rec).send(rec, { data: Buffer.from(text, 'utf8'), paste: true, keys: after });
+}

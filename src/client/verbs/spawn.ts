@@ -1,0 +1,101 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { defaultBackendName } from '../../backends';
+import { UserError, errorMessage } from '../../errors';
+import { checkId, sessionName } from '../../ids';
+import { updateSessions } from '../../store/file';
+import { now, toMillis } from '../../store/time';
+import type { SessionRecord } from '../../store/types';
+import { agentInfo } from '../agent-info';
+import type { Context } from '../context';
+import type { AgentInfo, SpawnOptions } from '../types';
+
+export const DEFAULT_COLS = 120;
+export const DEFAULT_ROWS = 40;
+export const DEFAULT_IDLE_MS = 2000;
+
+export function checkWorkdir(dir: string): string {
+  const abs = path.resolve(dir);
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(abs);
+  } catch {
+    throw new UserError(`Working directory ${abs} does not exist`);
+  }
+  if (!st.isDirectory()) throw new UserError(`Working directory ${abs} is not a directory`);
+  return abs;
+}
+
+function checkSize(n: number | undefined, what: string): void {
+  if (n !== undefined && (!Number.isInteger(n) || n < 1 || n > 1000)) throw new UserError(`${what} must be an integer from 1 to 1000`);
+}
+
+/** Starts `command` in a new background session; resolves once the agent really runs. */
+export async function spawn(ctx: Context, opts: SpawnOptions): Promise<AgentInfo> {
+  const id = checkId(opts.id);
+  const workdir = checkWorkdir(opts.workdir);
+  const command = opts.command;
+  if (!Array.isArray(command) || command.length === 0 || command[0] === '') {
+    throw new UserError('No command given: put the agent command after the options, e.g. `-- q chat --resume`');
+  }
+  checkSize(opts.cols, 'cols');
+  checkSize(opts.rows, 'rows');
+  const backend = ctx.backends.get(defaultBackendName(opts.backend, ctx.env));
+  const sizePolicy = opts.sizePolicy ?? 'latest';
+  if (sizePolicy !== 'latest' && sizePolicy !== 'smallest') {
+    throw new UserError(`Unknown size policy ${JSON.stringify(sizePolicy)}: use latest or smallest`);
+  }
+  const createdAt = now();
+  const file = ctx.sessionsFile;
+
+  updateSessions(file, (map) => {
+    if (map.has(id)) throw new UserError(`Agent session ${id} already exists`);
+    const rec: SessionRecord = {
+      uuid: id,
+      tmux_session_name: sessionName(id),
+      agent_command: command,
+      working_directory: workdir,
+      status: 'Starting',
+      created_at: createdAt,
+      last_attached: null,
+      backend: backend.name,
+    };
+    map.set(id, rec);
+  });
+
+  let result;
+  try {
+    result = await backend.spawn({
+      id,
+      workdir,
+      command,
+      cols: opts.cols ?? DEFAULT_COLS,
+      rows: opts.rows ?? DEFAULT_ROWS,
+      sizePolicy,
+      idleMs: opts.idleMs ?? DEFAULT_IDLE_MS,
+      createdAtMs: toMillis(createdAt),
+    });
+  } catch (err) {
+    // Nothing runs: drop the record we reserved (only ours, not a later one).
+    updateSessions(file, (map) => {
+      const rec = map.get(id);
+      if (rec && toMillis(rec.created_at) === toMillis(createdAt) && rec.created_at.nanos_since_epoch === createdAt.nanos_since_epoch) {
+        map.delete(id);
+      }
+    });
+    if (err instanceof UserError) throw err;
+    throw new UserError(`Failed to spawn agent session ${id}: ${errorMessage(err)}`);
+  }
+
+  const rec = updateSessions(file, (map) => {
+    const r = map.get(id);
+    if (!r) return null;
+    // The agent may already have ended (a quick command); the next sync records that.
+    if (r.status === 'Starting') r.status = 'Running';
+    r.supervisor_pid = result.supervisorPid;
+    r.agent_pid = result.agentPid;
+    return structuredClone(r);
+  });
+  if (!rec) throw new UserError(`Agent session ${id} was removed by another command while it started`);
+  return agentInfo(rec, undefined);
+}

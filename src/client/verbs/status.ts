@@ -1,0 +1,26 @@
+import { findSession } from '../../sessions/find';
+import { agentInfo, isoOrNull } from '../agent-info';
+import type { Context } from '../context';
+import type { AgentStatus } from '../types';
+
+/** One session: its record and what its backend says right now. */
+export async function status(ctx: Context, rawId: string): Promise<AgentStatus> {
+  const rec = await findSession(ctx.backends, rawId);
+  const s = await ctx.backends.for(rec).status(rec);
+  const info = agentInfo(rec, undefined);
+  return {
+    ...info,
+    pid: s.agentPid ?? info.pid,
+    supervisorPid: s.supervisorPid ?? info.supervisorPid,
+    exitCode: s.exitCode ?? info.exitCode,
+    exitSignal: s.exitSignal ?? info.exitSignal,
+    cols: s.cols,
+    rows: s.rows,
+    viewers: s.viewers,
+    activity: s.activity,
+    lastOutputAt: isoOrNull(s.lastOutputAt),
+    queued: s.queued,
+    idleMs: s.idleMs,
+    title: s.title,
+  };
+}

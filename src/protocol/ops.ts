@@ -1,0 +1,329 @@
+import {
+  MAX_TIMER_MS,
+  MessageError,
+  type Obj,
+  arrayOf,
+  bad,
+  bin,
+  binArray,
+  bool,
+  dim,
+  isObj,
+  lenient,
+  obj,
+  oneOf,
+  optInt,
+  optStr,
+  optTime,
+  optUint,
+  str,
+  uint,
+} from './fields';
+
+// Every control request, described once (as tmux describes a command in its cmd_entry):
+// its arguments, its reply, whether it changes anything (read-only connections may only
+// use the ops that do not), and the decoders of both. The supervisor's handler table
+// (supervisor/requests.ts) and protocol.md's §9 must have an entry for every op here: the
+// compiler checks the first, test/unit/protocol-doc.test.ts the second.
+
+// ---- arguments ------------------------------------------------------------------------
+
+export interface CaptureArgs {
+  /** Only the last N lines. */
+  lines: number | null;
+  /** With the scrollback history. */
+  scrollback: boolean;
+  /** With colours and attributes as SGR sequences. */
+  ansi: boolean;
+}
+
+export interface SendArgs {
+  /** Text to type (may be empty). */
+  data: Uint8Array;
+  /** As one bracketed paste when the agent enabled it. */
+  paste: boolean;
+  /** Keys typed after the text, each as its own write. */
+  keys: Uint8Array[];
+}
+
+export interface KillArgs {
+  graceMs: number;
+}
+
+export interface QueueAddArgs {
+  text: string;
+}
+
+export type WaitArgs =
+  | { until: 'idle'; idleMs: number; timeoutMs: number | null }
+  | { until: 'exit'; timeoutMs: number | null }
+  | { until: 'text'; pattern: string; flags: string; timeoutMs: number | null };
+
+export type NoArgs = Record<string, never>;
+
+// ---- replies --------------------------------------------------------------------------
+
+export interface StatusReply {
+  id: string;
+  supervisorPid: number;
+  agentPid: number;
+  cols: number;
+  rows: number;
+  sizePolicy: 'latest' | 'smallest';
+  viewers: number;
+  readOnlyViewers: number;
+  /** ms since the epoch; null before any output. */
+  lastOutputAt: number | null;
+  idleMs: number;
+  /** null once ended. */
+  activity: 'idle' | 'working' | null;
+  title: string;
+  seq: number;
+  ended: boolean;
+  exitCode: number | null;
+  exitSignal: string | null;
+  queued: number;
+  connections: number;
+  bufferedBytes: number;
+}
+
+export interface Cursor {
+  x: number;
+  y: number;
+}
+
+export interface CaptureReply {
+  text: string;
+  cols: number;
+  rows: number;
+  cursor: Cursor;
+  /** The agent has ended: this is its last screen. */
+  final: boolean;
+}
+
+export interface SendReply {
+  /** Length of the text plus all keys. */
+  bytes: number;
+}
+
+export interface KillReply {
+  exitCode: number | null;
+  exitSignal: string | null;
+}
+
+export interface TaskInfo {
+  /** 1, 2, … per session. */
+  index: number;
+  text: string;
+  state: 'queued' | 'delivered';
+  /** ms since the epoch. */
+  queuedAt: number;
+  deliveredAt: number | null;
+}
+
+export interface QueueAddReply {
+  task: TaskInfo;
+}
+
+export interface QueueListReply {
+  tasks: TaskInfo[];
+}
+
+export interface QueueClearReply {
+  cleared: number;
+}
+
+export interface WaitReply {
+  /** False when the timeout passed first. */
+  satisfied: boolean;
+  ended: boolean;
+  exitCode: number | null;
+  exitSignal: string | null;
+  /** The matching text of a `text` wait that matched. */
+  match: string | null;
+}
+
+// ---- the table ------------------------------------------------------------------------
+
+/** Every request op: its arguments and its reply. */
+export interface Ops {
+  status: { args: NoArgs; reply: StatusReply };
+  capture: { args: CaptureArgs; reply: CaptureReply };
+  send: { args: SendArgs; reply: SendReply };
+  kill: { args: KillArgs; reply: KillReply };
+  'queue-add': { args: QueueAddArgs; reply: QueueAddReply };
+  'queue-list': { args: NoArgs; reply: QueueListReply };
+  'queue-clear': { args: NoArgs; reply: QueueClearReply };
+  wait: { args: WaitArgs; reply: WaitReply };
+}
+
+export type OpName = keyof Ops;
+export type ArgsOf<K extends OpName> = Ops[K]['args'];
+export type ReplyOf<K extends OpName> = Ops[K]['reply'];
+
+/** One op and its arguments, as the supervisor receives them. */
+export type OpCall = { [K in OpName]: { op: K; args: ArgsOf<K> } }[OpName];
+
+export interface OpSpec<K extends OpName> {
+  /** Changes the agent or the session: refused on read-only connections. */
+  readonly mutates: boolean;
+  /** The arguments, from the fields of the request map. */
+  decodeArgs(o: Obj, id: number): ArgsOf<K>;
+  /** The reply, from the `result` map of a successful response. */
+  decodeReply(v: unknown): ReplyOf<K>;
+}
+
+/**
+ * A well-formed request whose op (or wait condition) this supervisor does not know: it is
+ * answered with an `unsupported` response, and the connection carries on (a newer client
+ * may ask for things an older supervisor cannot do).
+ */
+export class UnsupportedRequest extends MessageError {
+  constructor(
+    readonly id: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const R = 'request';
+
+function result(v: unknown, op: string): Obj {
+  if (!isObj(v)) throw new MessageError(`the ${op} result must be a map`);
+  return v;
+}
+
+function decodeTask(v: unknown, where: string): TaskInfo {
+  if (!isObj(v)) throw new MessageError(`${where} must be a task map`);
+  return {
+    index: uint(v, where, 'index'),
+    text: str(v, where, 'text', 64 << 20),
+    state: lenient(v, 'state', ['queued', 'delivered'], 'queued'),
+    queuedAt: optTime(v, where, 'queuedAt') ?? 0,
+    deliveredAt: optTime(v, where, 'deliveredAt'),
+  };
+}
+
+function decodeCursor(v: Obj, where: string): Cursor {
+  const c = obj(v, where, 'cursor');
+  return { x: uint(c, `${where}.cursor`, 'x'), y: uint(c, `${where}.cursor`, 'y') };
+}
+
+function noArgs(): NoArgs {
+  return {};
+}
+
+export const OPS: { readonly [K in OpName]: OpSpec<K> } = {
+  status: {
+    mutates: false,
+    decodeArgs: noArgs,
+    decodeReply(v) {
+      const s = result(v, 'status');
+      const t = 'status';
+      return {
+        id: str(s, t, 'id'),
+        supervisorPid: uint(s, t, 'supervisorPid'),
+        agentPid: uint(s, t, 'agentPid'),
+        cols: dim(s, t, 'cols'),
+        rows: dim(s, t, 'rows'),
+        sizePolicy: oneOf(s, t, 'sizePolicy', ['latest', 'smallest'], 'latest'),
+        viewers: uint(s, t, 'viewers'),
+        readOnlyViewers: optUint(s, t, 'readOnlyViewers') ?? 0,
+        lastOutputAt: optTime(s, t, 'lastOutputAt'),
+        idleMs: uint(s, t, 'idleMs'),
+        activity: s.activity === 'idle' || s.activity === 'working' ? s.activity : null,
+        title: optStr(s, t, 'title') ?? '',
+        seq: uint(s, t, 'seq', Number.MAX_SAFE_INTEGER),
+        ended: bool(s, t, 'ended', false),
+        exitCode: optInt(s, t, 'exitCode'),
+        exitSignal: optStr(s, t, 'exitSignal'),
+        queued: optUint(s, t, 'queued') ?? 0,
+        connections: optUint(s, t, 'connections') ?? 0,
+        bufferedBytes: optUint(s, t, 'bufferedBytes', Number.MAX_SAFE_INTEGER) ?? 0,
+      };
+    },
+  },
+  capture: {
+    mutates: false,
+    decodeArgs: (o) => ({
+      lines: optUint(o, R, 'lines', 1_000_000),
+      scrollback: bool(o, R, 'scrollback', false),
+      ansi: bool(o, R, 'ansi', false),
+    }),
+    decodeReply(v) {
+      const r = result(v, 'capture');
+      return {
+        text: str(r, 'capture', 'text', 1 << 30),
+        cols: dim(r, 'capture', 'cols'),
+        rows: dim(r, 'capture', 'rows'),
+        cursor: decodeCursor(r, 'capture'),
+        final: bool(r, 'capture', 'final', false),
+      };
+    },
+  },
+  send: {
+    mutates: true,
+    decodeArgs: (o) => ({ data: bin(o, R, 'data'), paste: bool(o, R, 'paste', false), keys: binArray(o, R, 'keys', 256) }),
+    decodeReply: (v) => ({ bytes: uint(result(v, 'send'), 'send', 'bytes', Number.MAX_SAFE_INTEGER) }),
+  },
+  kill: {
+    mutates: true,
+    decodeArgs: (o) => ({ graceMs: optUint(o, R, 'graceMs', 600_000) ?? 3000 }),
+    decodeReply(v) {
+      const r = result(v, 'kill');
+      return { exitCode: optInt(r, 'kill', 'exitCode'), exitSignal: optStr(r, 'kill', 'exitSignal') };
+    },
+  },
+  'queue-add': {
+    mutates: true,
+    decodeArgs: (o) => ({ text: str(o, R, 'text', 8 << 20) }),
+    decodeReply: (v) => ({ task: decodeTask(result(v, 'queue-add').task, 'queue-add.task') }),
+  },
+  'queue-list': {
+    mutates: false,
+    decodeArgs: noArgs,
+    decodeReply: (v) => ({ tasks: arrayOf(result(v, 'queue-list'), 'queue-list', 'tasks', decodeTask) }),
+  },
+  'queue-clear': {
+    mutates: true,
+    decodeArgs: noArgs,
+    decodeReply: (v) => ({ cleared: uint(result(v, 'queue-clear'), 'queue-clear', 'cleared') }),
+  },
+  wait: {
+    mutates: false,
+    decodeArgs(o, id) {
+      const timeoutMs = optUint(o, R, 'timeoutMs', MAX_TIMER_MS);
+      const until = o.until;
+      if (until === 'idle') return { until, idleMs: uint(o, R, 'idleMs', MAX_TIMER_MS), timeoutMs };
+      if (until === 'exit') return { until, timeoutMs };
+      if (until === 'text') return { until, pattern: str(o, R, 'pattern', 4096), flags: optStr(o, R, 'flags') ?? '', timeoutMs };
+      if (typeof until === 'string') throw new UnsupportedRequest(id, `wait until ${JSON.stringify(until.slice(0, 100))} is not supported`);
+      return bad(R, 'until', '"idle", "exit" or "text"');
+    },
+    decodeReply(v) {
+      const r = result(v, 'wait');
+      return {
+        satisfied: bool(r, 'wait', 'satisfied', false),
+        ended: bool(r, 'wait', 'ended', false),
+        exitCode: optInt(r, 'wait', 'exitCode'),
+        exitSignal: optStr(r, 'wait', 'exitSignal'),
+        match: optStr(r, 'wait', 'match', 1 << 24),
+      };
+    },
+  },
+};
+
+export const OP_NAMES = Object.keys(OPS) as OpName[];
+
+export function isOpName(op: string): op is OpName {
+  return Object.prototype.hasOwnProperty.call(OPS, op);
+}
+
+/** The op and arguments of a request map; UnsupportedRequest for an op we do not know. */
+export function decodeCall(o: Obj, id: number): OpCall {
+  const op = o.op;
+  if (typeof op !== 'string') return bad(R, 'op', 'a string');
+  if (!isOpName(op)) throw new UnsupportedRequest(id, `request op ${JSON.stringify(op.slice(0, 100))} is not supported`);
+  return { op, args: OPS[op].decodeArgs(o, id) } as OpCall;
+}
