@@ -24,8 +24,8 @@ async function same(data: Buffer, expectSkip: boolean): Promise<void> {
   expect(full.skippedBytes).toBe(0);
   expect(await snapshotOf(fast)).toBe(await snapshotOf(full));
   expect(fast.capture({ lines: null, scrollback: true, ansi: true })).toEqual(full.capture({ lines: null, scrollback: true, ansi: true }));
-  fast.term.dispose();
-  full.term.dispose();
+  fast.dispose();
+  full.dispose();
 }
 
 const lines = (n: number, f: (i: number) => string) => Array.from({ length: n }, (_, i) => f(i)).join('');

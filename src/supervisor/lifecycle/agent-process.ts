@@ -3,7 +3,8 @@ import * as os from 'node:os';
 import * as pty from 'node-pty';
 import { restoreHeld } from '../../held-env';
 import { pidAlive, procStat } from '../../sys/proc';
-import { type ReadSocket, haltSocket, unhaltSocket } from '../native/socket-reads';
+import { type ReadSocket, haltSocket, unhaltSocket } from '../../sys/socket-reads';
+import { masterFd, queuedWrites, readStream, slavePath } from './pty-internals';
 
 // The agent in its pseudo-terminal. It owns the node-pty child and the two traps of
 // node-pty listed in shared/lessons.md: output lost when the pty is paused at exit
@@ -103,10 +104,9 @@ export class AgentProcess {
    * node-pty 1.1.0 is pinned; without `_socket` or `ptsName` this is a no-op.
    */
   private keepReadingAfterExit(): void {
-    type Sock = { destroy: (err?: Error) => unknown; destroyed: boolean };
-    const sock = (this.pty as unknown as { _socket?: Sock })._socket;
-    const ptsName = (this.pty as unknown as { ptsName?: unknown }).ptsName;
-    if (!sock || typeof sock.destroy !== 'function' || typeof ptsName !== 'string') return;
+    const sock = readStream(this.pty);
+    const ptsName = slavePath(this.pty);
+    if (!sock || ptsName === null) return;
     let holdFd: number | null;
     try {
       holdFd = fs.openSync(ptsName, fs.constants.O_RDWR | fs.constants.O_NOCTTY);
@@ -161,13 +161,12 @@ export class AgentProcess {
 
   /** The pty master's descriptor (node-pty 1.1.0 internals), or null. */
   get masterFd(): number | null {
-    const ws = (this.pty as unknown as { _writeStream?: { _fd?: unknown } })._writeStream;
-    return ws && typeof ws._fd === 'number' ? ws._fd : null;
+    return masterFd(this.pty);
   }
 
   private get socket(): ReadSocket | null {
-    const s = (this.pty as unknown as { _socket?: ReadSocket })._socket;
-    return s && typeof s.pause === 'function' && s._handle && typeof s._handle.readStop === 'function' ? s : null;
+    const s = readStream(this.pty);
+    return s && s._handle && typeof s._handle.readStop === 'function' ? s : null;
   }
 
   /**
@@ -203,8 +202,7 @@ export class AgentProcess {
 
   /** Writes still queued in node-pty (keys must not overtake them). */
   get writesQueued(): number {
-    const q = (this.pty as unknown as { _writeStream?: { _writeQueue?: unknown } })._writeStream?._writeQueue;
-    return Array.isArray(q) ? q.length : 0;
+    return queuedWrites(this.pty) ?? 0;
   }
 
   get isPaused(): boolean {
@@ -255,11 +253,11 @@ export class AgentProcess {
     // thread hop per key. When its queue is empty, a small write goes straight to the
     // (non-blocking) master fd instead; whatever the kernel does not take, and every
     // large write, goes through node-pty's queue, which keeps the order.
-    const ws = (this.pty as unknown as { _writeStream?: { _fd?: unknown; _writeQueue?: unknown } })._writeStream;
-    if (buf.length <= DIRECT_WRITE_MAX && ws && typeof ws._fd === 'number' && Array.isArray(ws._writeQueue) && ws._writeQueue.length === 0) {
+    const fd = masterFd(this.pty);
+    if (buf.length <= DIRECT_WRITE_MAX && fd !== null && queuedWrites(this.pty) === 0) {
       let written = 0;
       try {
-        written = fs.writeSync(ws._fd, buf);
+        written = fs.writeSync(fd, buf);
       } catch {
         written = 0; // EAGAIN: the queue retries
       }

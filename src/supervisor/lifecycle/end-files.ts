@@ -30,16 +30,7 @@ export function recordEnd(files: Files, config: SupervisorConfig, e: AgentExit, 
 /** Every line of the screen, plain and with colours, with its size and cursor. */
 export function writeFinalScreen(files: Files, screen: Screen): void {
   try {
-    const all = screen.allLines();
-    const buf = screen.term.buffer.active;
-    const final = {
-      cols: screen.cols,
-      rows: screen.rows,
-      cursor: { x: buf.cursorX, y: buf.cursorY },
-      lines: all.lines,
-      ansiLines: all.ansiLines,
-      scrollbackLines: all.scrollbackLines,
-    };
+    const final = screen.finalScreen();
     // Not fsynced: megabytes, and only for `capture` after the end (the exit is durable).
     writeJsonAtomic(files.screen, final, false);
   } catch (err) {

@@ -1,4 +1,5 @@
 import type { Terminal } from '@xterm/headless';
+import { cursorHidden, mouseEncoding, savedCursor as savedCursorOf, scrollRegion, tabStops as tabStopsOf } from './xterm-internals';
 
 // The terminal state that @xterm/addon-serialize does not write (checked by round trip,
 // see shared/lessons.md and test/pty-replay.test.ts): scroll region, hidden cursor, cursor
@@ -6,22 +7,8 @@ import type { Terminal } from '@xterm/headless';
 // (DECSC) position. Appended after the serialized screen so a replay is exact.
 //
 // Scroll region, hidden cursor, mouse encoding, tab stops and the saved cursor are read
-// from xterm's core (pinned version 6.0.0) because xterm keeps them right through resets
-// and resizes; each read is guarded, so a changed internal only loses that one item
-// instead of the snapshot.
-
-interface CoreView {
-  buffer?: {
-    scrollTop?: unknown;
-    scrollBottom?: unknown;
-    ybase?: unknown;
-    savedX?: unknown;
-    savedY?: unknown;
-    tabs?: unknown;
-  };
-  coreService?: { isCursorHidden?: unknown };
-  coreMouseService?: { activeEncoding?: unknown };
-}
+// from xterm's core (xterm-internals.ts) because xterm keeps them right through resets
+// and resizes.
 
 const MOUSE_ENCODING: Record<string, string> = {
   SGR: '\x1b[?1006h',
@@ -72,23 +59,12 @@ export class ModeTracker {
     return this.title;
   }
 
-  private core(): CoreView {
-    return (this.term as unknown as { _core?: CoreView })._core ?? {};
-  }
-
-  cursorHidden(): boolean {
-    return this.core().coreService?.isCursorHidden === true;
-  }
-
   /** Tab stops when they differ from every 8 columns: clear all, then set each (moves the cursor). */
   private tabStops(row: number): string {
-    const tabs = this.core().buffer?.tabs;
-    if (typeof tabs !== 'object' || tabs === null) return '';
+    const all = tabStopsOf(this.term);
+    if (all === null) return '';
     const cols = this.term.cols;
-    const stops = Object.keys(tabs)
-      .map(Number)
-      .filter((x) => Number.isInteger(x) && x > 0 && x < cols && (tabs as Record<number, unknown>)[x])
-      .sort((a, b) => a - b);
+    const stops = all.filter((x) => x > 0 && x < cols);
     const usual = stops.length === Math.ceil(cols / 8) - 1 && stops.every((x, i) => x === (i + 1) * 8);
     if (usual) return '';
     return `\x1b[3g${stops.map((x) => `\x1b[${row};${x + 1}H\x1bH`).join('')}`;
@@ -96,12 +72,10 @@ export class ModeTracker {
 
   /** Where DECSC saved the cursor (on the visible screen), or null if never moved from home. */
   private savedCursor(): { x: number; y: number } | null {
-    const b = this.core().buffer;
-    const x = b?.savedX;
-    const y = b?.savedY;
-    const base = b?.ybase;
-    if (typeof x !== 'number' || typeof y !== 'number' || typeof base !== 'number') return null;
-    const row = Math.max(0, y - base);
+    const saved = savedCursorOf(this.term);
+    if (saved === null) return null;
+    const { x, y, ybase } = saved;
+    const row = Math.max(0, y - ybase);
     if (x === 0 && row === 0) return null;
     return { x: Math.min(x, this.term.cols - 1), y: Math.min(row, this.term.rows - 1) };
   }
@@ -109,21 +83,20 @@ export class ModeTracker {
   /** Sequences to append after `serialize()`; they leave the cursor where it was. */
   tail(): string {
     let out = '';
-    const core = this.core();
     const buf = this.term.buffer.active;
-    const top = core.buffer?.scrollTop;
-    const bottom = core.buffer?.scrollBottom;
+    const region = scrollRegion(this.term);
+    const top = region?.top ?? 0;
     const origin = this.term.modes.originMode;
-    const hasRegion = typeof top === 'number' && typeof bottom === 'number';
-    if (hasRegion && (top !== 0 || bottom !== this.term.rows - 1)) {
-      out += `\x1b[${top + 1};${bottom + 1}r`; // DECSTBM homes the cursor: the CUP below puts it back
+    const hasRegion = region !== null;
+    if (region && (region.top !== 0 || region.bottom !== this.term.rows - 1)) {
+      out += `\x1b[${region.top + 1};${region.bottom + 1}r`; // DECSTBM homes the cursor: the CUP below puts it back
     }
     // The cursor by absolute position: serialize() moves it relatively from the end of the
     // text, which lands wrong if the user's terminal measures a character differently.
     // A cursor past the last column (a wrap pending) keeps serialize()'s placement, and
     // then nothing here may move the cursor.
     if (buf.cursorX < this.term.cols && (hasRegion || !origin)) {
-      const rowOf = (y: number) => y + 1 - (origin ? (top as number) : 0);
+      const rowOf = (y: number) => y + 1 - (origin ? top : 0);
       out += this.tabStops(rowOf(buf.cursorY));
       // DECSC's position, for a later DECRC. DECSC also saves origin mode, which xterm does
       // not record: saved with origin mode off, the usual case. (The saved attributes are
@@ -134,12 +107,12 @@ export class ModeTracker {
     }
     // serialize() writes DECNKM (?66h), which tmux and many terminals ignore: DECKPAM too.
     if (this.term.modes.applicationKeypadMode) out += '\x1b=';
-    const enc = core.coreMouseService?.activeEncoding;
-    if (typeof enc === 'string' && MOUSE_ENCODING[enc]) out += MOUSE_ENCODING[enc];
+    const enc = mouseEncoding(this.term);
+    if (enc !== null && MOUSE_ENCODING[enc]) out += MOUSE_ENCODING[enc];
     if (this.cursorStyle !== null) out += `\x1b[${this.cursorStyle} q`;
     if (this.cursorColor !== null) out += `\x1b]12;${this.cursorColor}\x07`;
     if (this.title) out += `\x1b]2;${this.title}\x07`;
-    if (this.cursorHidden()) out += '\x1b[?25l';
+    if (cursorHidden(this.term)) out += '\x1b[?25l';
     return out;
   }
 }

@@ -1,14 +1,18 @@
 import type { SerializeAddon } from '@xterm/addon-serialize';
 import { Unicode11Addon } from '@xterm/addon-unicode11';
 import { Terminal } from '@xterm/headless';
+import { Flood, RateMeter } from '../flood';
 import { skippable } from './fast-forward';
 import { ModeTracker } from './modes';
 import { log } from '../lifecycle/log';
 import { flat, renderAnsiLines } from './render';
 import { loadSerializeAddon } from './serialize-addon';
+import { parserAtGround } from './xterm-internals';
 
-// The headless mirror of the agent's screen. Every output chunk gets a sequence number
-// and waits in our own queue; xterm gets at most FEED_BYTES at a time. A snapshot is a
+// The headless mirror of the agent's screen, private behind this class: the rest of the
+// supervisor sees chunks go in and snapshots, captures and a few facts come out. Every
+// output chunk gets a sequence number and waits in our own queue; xterm gets at most
+// Flood.FeedBytes at a time. A snapshot is a
 // marker in that queue: it is taken when xterm has parsed exactly the chunks before it
 // ("the screen after chunk N"), and the chunks after N are still queued here for joining.
 // Keeping the backlog on our side also lets a plain-text flood be fast-forwarded.
@@ -41,35 +45,26 @@ export interface CaptureText {
 
 /** ~12 bytes per cell in xterm's buffer (measured; shared/lessons.md). */
 const BYTES_PER_CELL = 12;
-/** Bytes handed to xterm and not yet parsed, at most (xterm parses in ~12 ms slices). */
-const FEED_BYTES = 256 * 1024;
-/**
- * Below this backlog, fast-forwarding is not worth a scan; and a new attempt waits until
- * this much more has arrived (one scan per MiB keeps the cost near nothing). It must stay
- * below the supervisor's pause threshold, or the backlog would never reach it.
- */
-const FAST_FORWARD_MIN_BYTES = 1024 * 1024;
-/** Output faster than this (bytes per RATE_WINDOW_MS) is a flood: the mirror batches it. */
-const RATE_WINDOW_MS = 50;
-const FLOOD_RATE_BYTES = 512 * 1024;
-/**
- * A flood batch is parsed after BATCH_MAX_MS, or sooner when this much waits that cannot
- * be skipped. Each batch parses at least the lines the scrollback keeps (~1 MB of text),
- * so longer batches parse less of a flood (measured, 100 MB: 150 ms batches parsed 17 %).
- */
-const FLOOD_BATCH_BYTES = 6 * 1024 * 1024;
-const BATCH_MAX_MS = 400;
+
+/** What the agent signals through its output: a bell, a prompt mark (OSC 133 A/B), a notification (OSC 9/777). */
+export type ScreenSignal = { kind: 'bell' } | { kind: 'prompt' } | { kind: 'notification'; text: string };
+
+/** The final screen as it is kept on disk for `capture` after the end. */
+export interface FinalScreenData {
+  cols: number;
+  rows: number;
+  cursor: { x: number; y: number };
+  lines: string[];
+  ansiLines: string[];
+  scrollbackLines: number;
+}
 
 type Marker = { marker: () => void };
 type Queued = Chunk | Marker;
 
-interface ParserView {
-  _core?: { _inputHandler?: { _parser?: { currentState?: unknown } } };
-}
-
 export class Screen {
-  readonly term: Terminal;
-  readonly modes: ModeTracker;
+  private readonly term: Terminal;
+  private readonly modes: ModeTracker;
   /** Loaded on the first snapshot: ~0.8 MB an agent nobody attaches to never pays. */
   private serializerAddon: SerializeAddon | null = null;
   /** Last chunk received / last chunk parsed. */
@@ -89,10 +84,7 @@ export class Screen {
   private nextSkipAt = 0;
   /** Flood detection and batching (see holdForBatch). */
   private markers = 0;
-  private rateWindowStart = 0;
-  private windowBytes = 0;
-  /** Bytes received in the last complete rate window. */
-  private rateBytes = 0;
+  private readonly rate = new RateMeter();
   private batchTimer: NodeJS.Timeout | null = null;
   private batchReleased = false;
   /** The last chunk received when the batch was released: later ones wait for the next. */
@@ -129,6 +121,45 @@ export class Screen {
     this.modes = new ModeTracker(this.term);
   }
 
+  /** Answers of the headless terminal to the agent's queries (DA, CPR…). */
+  onAnswer(cb: (answer: string) => void): void {
+    this.term.onData(cb);
+  }
+
+  /** Signals in the output, reported while the chunk holding them is parsed (see parsingSeq). */
+  onSignal(cb: (s: ScreenSignal) => void): void {
+    this.term.onBell(() => cb({ kind: 'bell' }));
+    const parser = this.term.parser;
+    // Returning false lets xterm handle the sequence as well.
+    parser.registerOscHandler(133, (data) => {
+      if (data.startsWith('A') || data.startsWith('B')) cb({ kind: 'prompt' });
+      return false;
+    });
+    const notify = (text: string) => (cb({ kind: 'notification', text }), false);
+    parser.registerOscHandler(9, notify);
+    parser.registerOscHandler(777, notify);
+  }
+
+  /** The number of the chunk xterm is parsing now. */
+  get parsingSeq(): number {
+    return this.parsedSeq + 1;
+  }
+
+  /** The agent turned bracketed paste (mode 2004) on. */
+  get bracketedPaste(): boolean {
+    return this.term.modes.bracketedPasteMode;
+  }
+
+  /** Lines in the normal buffer, history included. */
+  get historyLines(): number {
+    return this.term.buffer.normal.length;
+  }
+
+  /** The window title the agent set (empty if none). */
+  get title(): string {
+    return this.modes.windowTitle;
+  }
+
   private serializer(): SerializeAddon {
     if (!this.serializerAddon) {
       const { SerializeAddon: Addon, patched } = loadSerializeAddon();
@@ -152,7 +183,7 @@ export class Screen {
 
   /** Output arrives as fast as a flood (measured over the last complete rate window). */
   get flooding(): boolean {
-    return this.rateBytes >= FLOOD_RATE_BYTES && Date.now() - this.rateWindowStart < 2 * RATE_WINDOW_MS;
+    return this.rate.flooding;
   }
 
   /** Queues one output chunk; returns its sequence number. */
@@ -161,14 +192,8 @@ export class Screen {
     this.queue.push({ seq, data });
     this.unparsedBytes += data.length;
     this.receivedBytes += data.length;
-    // The arrival rate over RATE_WINDOW_MS windows tells a flood from interactive output.
-    const now = Date.now();
-    if (now - this.rateWindowStart >= RATE_WINDOW_MS) {
-      this.rateBytes = now - this.rateWindowStart < 2 * RATE_WINDOW_MS ? this.windowBytes : 0;
-      this.rateWindowStart = now;
-      this.windowBytes = 0;
-    }
-    this.windowBytes += data.length;
+    // The arrival rate tells a flood from interactive output.
+    this.rate.record(data.length);
     this.pump();
     return seq;
   }
@@ -188,18 +213,18 @@ export class Screen {
   /**
    * During a flood, parsing every chunk as it comes keeps the backlog too short to
    * fast-forward: the reads and the parser just share the CPU. So while output arrives
-   * faster than FLOOD_BYTES_PER_S, the mirror lets a batch build up (at most
-   * BATCH_MAX_MS, or until FLOOD_BATCH_BYTES are waiting), skips what will scroll away,
+   * as a flood, the mirror lets a batch build up (at most Flood.BatchMaxMs, or until
+   * Flood.FloodBatchBytes are waiting), skips what will scroll away,
    * and parses the rest. Viewers are not delayed (they get every chunk as it arrives);
    * only the mirror lags, and any snapshot or flush request ends the wait at once.
    */
   private holdForBatch(): boolean {
-    if (!this.fastForwardEnabled || this.markers > 0 || this.batchReleased || this.rateBytes < FLOOD_RATE_BYTES) return false;
-    if (this.unparsedBytes >= FLOOD_BATCH_BYTES) {
+    if (!this.fastForwardEnabled || this.markers > 0 || this.batchReleased || !this.rate.lastWindowFlooded) return false;
+    if (this.unparsedBytes >= Flood.FloodBatchBytes) {
       // Much waits already: skip what would scroll away and hold on. Only a backlog that
       // cannot be skipped (not plain) is parsed before the batch ends.
       if (this.inflight.length === 0 && this.receivedBytes >= this.nextSkipAt) this.fastForward();
-      if (this.unparsedBytes < FLOOD_BATCH_BYTES) return true;
+      if (this.unparsedBytes < Flood.FloodBatchBytes) return true;
       this.releaseBatch();
       return false;
     }
@@ -208,7 +233,7 @@ export class Screen {
         this.batchTimer = null;
         this.releaseBatch();
         this.pump();
-      }, BATCH_MAX_MS);
+      }, Flood.BatchMaxMs);
     }
     return true;
   }
@@ -240,10 +265,10 @@ export class Screen {
         head.marker();
         continue;
       }
-      if (this.inflightBytes >= FEED_BYTES) return;
+      if (this.inflightBytes >= Flood.FeedBytes) return;
       if (this.batchReleased && head.seq > this.releasedUpTo) this.batchReleased = false;
       if (this.holdForBatch()) return;
-      if (this.fastForwardEnabled && !this.feedBeforeSkip && this.unparsedBytes >= FAST_FORWARD_MIN_BYTES && this.receivedBytes >= this.nextSkipAt) {
+      if (this.fastForwardEnabled && !this.feedBeforeSkip && this.unparsedBytes >= Flood.FastForwardMinBytes && this.receivedBytes >= this.nextSkipAt) {
         // Let xterm drain first: the cut is only safe from its ground state.
         if (this.inflight.length > 0) return;
         // Inside a sequence split between chunks (coloured output often is): one more
@@ -276,9 +301,8 @@ export class Screen {
    */
   private fastForward(): boolean {
     // Only from the parser's ground state: a cut inside an escape sequence would not be plain.
-    const parser = (this.term as unknown as ParserView)._core?._inputHandler?._parser;
-    if (parser?.currentState !== 0) return false;
-    this.nextSkipAt = this.receivedBytes + FAST_FORWARD_MIN_BYTES;
+    if (!parserAtGround(this.term)) return false;
+    this.nextSkipAt = this.receivedBytes + Flood.FastForwardMinBytes;
     const chunks: Chunk[] = [];
     for (const q of this.queue) {
       if ('marker' in q) break; // never skip past a snapshot point
@@ -394,12 +418,24 @@ export class Screen {
     return out.join('\n');
   }
 
-  /** Every line of the active buffer, plain and with colours (the final screen on disk). */
-  allLines(): { lines: string[]; ansiLines: string[]; scrollbackLines: number } {
+  /** Every line of the active buffer, plain and with colours, its size and cursor (the final screen on disk). */
+  finalScreen(): FinalScreenData {
     const buf = this.term.buffer.active;
     const lines: string[] = [];
     for (let y = 0; y < buf.length; y++) lines.push(flat(buf.getLine(y)?.translateToString(true) ?? ''));
-    return { lines, ansiLines: renderAnsiLines(buf, 0, buf.length, this.term.cols), scrollbackLines: buf.baseY };
+    return {
+      cols: this.term.cols,
+      rows: this.term.rows,
+      cursor: { x: buf.cursorX, y: buf.cursorY },
+      lines,
+      ansiLines: renderAnsiLines(buf, 0, buf.length, this.term.cols),
+      scrollbackLines: buf.baseY,
+    };
+  }
+
+  /** Frees the terminal (tests compare mirrors and dispose of them). */
+  dispose(): void {
+    this.term.dispose();
   }
 }
 

@@ -1,6 +1,7 @@
 import { FastRelay, type RelayEnd, relayBinary } from './fast-relay';
 import { log } from '../lifecycle/log';
-import { CALM_RATE, type HelperHost, HelperFailures } from './native-helpers';
+import { Flood, RateSample } from '../flood';
+import { type HelperHost, HelperFailures } from './native-helpers';
 
 // When the flood pump runs. During a flood, this process reads the pty ~4 KB per wake-up
 // and parses in between, and the agent waits on a full pty each time: the flood runs at
@@ -9,9 +10,6 @@ import { CALM_RATE, type HelperHost, HelperFailures } from './native-helpers';
 // starts when the mirror sees a flood and the master is ours to hand over (the key relay
 // steps aside in a flood), and stops once the output is calm again; keys and everything
 // else stay on the supervisor's usual paths meanwhile.
-
-/** How often a running pump checks whether the flood is over (under CALM_RATE). */
-const CALM_CHECK_MS = 250;
 
 /** The supervisor, as the pump sees it. */
 export interface PumpHost extends HelperHost {
@@ -73,22 +71,21 @@ export class FloodPump {
 
   /** Stops the pump once a check finds the output calm (and not held back by us). */
   private watchCalm(): void {
-    let last = { at: Date.now(), bytes: this.host.bytesIn };
+    const sample = new RateSample(() => this.host.bytesIn);
     const check = () => {
       this.calmTimer = null;
       const pump = this.pump;
       if (!pump) return;
-      const now = Date.now();
-      const rate = ((this.host.bytesIn - last.bytes) * 1000) / Math.max(1, now - last.at);
-      last = { at: now, bytes: this.host.bytesIn };
+      const busy = sample.bytesPerSecond() >= Flood.CalmBytesPerSecond;
+      sample.reset();
       // Paused, the output is slow because of us: the flood is not over.
-      if (rate >= CALM_RATE || this.host.agent.isPaused) {
-        this.calmTimer = setTimeout(check, CALM_CHECK_MS);
+      if (busy || this.host.agent.isPaused) {
+        this.calmTimer = setTimeout(check, Flood.CalmCheckMs);
         return;
       }
       void pump.stop();
     };
-    this.calmTimer = setTimeout(check, CALM_CHECK_MS);
+    this.calmTimer = setTimeout(check, Flood.CalmCheckMs);
   }
 
   private ended(pump: FastRelay, why: RelayEnd): void {

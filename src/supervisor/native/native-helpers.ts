@@ -2,15 +2,8 @@ import type { AgentProcess } from '../lifecycle/agent-process';
 import type { Screen } from '../mirror/screen';
 
 // What the two policies for the native helper (relay-policy.ts: the key relay;
-// flood-pump.ts: the flood pump) share: the supervisor's state they read, where a flood
-// ends, and how failures are backed off.
-
-/**
- * Output under this rate (bytes/s) is calm: the key relay may start, the flood pump
- * stops. One figure for both, so they never disagree about whose turn it is. A spinner or
- * a redraw is calm, a flood is not.
- */
-export const CALM_RATE = 1024 * 1024;
+// flood-pump.ts: the flood pump) share: the supervisor's state they read and how failures
+// are backed off. Where a flood ends is ../flood.ts's (Flood.CalmBytesPerSecond).
 
 /** A helper that fails is not tried again for this many ms per failure so far… */
 const FAILURE_BACKOFF_MS = 1000;

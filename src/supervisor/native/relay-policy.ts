@@ -1,7 +1,8 @@
 import type { Connection } from '../viewers/connection';
 import { FastRelay, type RelayEnd, relayBinary } from './fast-relay';
 import { log } from '../lifecycle/log';
-import { CALM_RATE, type HelperHost, HelperFailures } from './native-helpers';
+import { Flood, RateSample } from '../flood';
+import { type HelperHost, HelperFailures } from './native-helpers';
 
 // When the native key relay (fast-relay.ts) runs, and for whom. It serves one viewer at a
 // time: one whose terminal was handed over, that may type, and is fully caught up, while
@@ -9,8 +10,8 @@ import { CALM_RATE, type HelperHost, HelperFailures } from './native-helpers';
 // the detach key, escape sequences, other viewers) stays with the supervisor's own path;
 // the relay steps aside for it and is started again once things are calm.
 
-/** How long output must be calm (under CALM_RATE) before the relay (re)starts. */
-const CALM_RETRY_MS = 250;
+/** How long output must be calm before the relay (re)starts. */
+const CALM_RETRY_MS: number = Flood.CalmCheckMs;
 /** A terminal still taking its snapshot (or other queued output) is asked again this soon… */
 const BACKLOG_RETRY_MS = 5;
 /** …this many times in a row; a terminal that stays behind is then asked only when calm. */
@@ -39,7 +40,7 @@ export class RelayPolicy {
   private backlogTries = 0;
   private readonly failures = new HelperFailures();
   /** The output count when a retry was scheduled, and when: to measure the rate since. */
-  private sample: { at: number; bytes: number } | null = null;
+  private sample: RateSample | null = null;
 
   constructor(private readonly host: RelayHost) {}
 
@@ -108,18 +109,16 @@ export class RelayPolicy {
     return !this.host.ended && !c.closed && c.isViewer && c.live && !c.stale && !c.readOnly && c.terminal !== null && !c.terminal.isReleased;
   }
 
-  /** The output ran faster than CALM_RATE since the last retry was scheduled (≥ 100 ms ago). */
+  /** The output was not calm since the last retry was scheduled (≥ 100 ms ago). */
   private busy(): boolean {
     const s = this.sample;
-    if (!s) return false;
-    const ms = Date.now() - s.at;
-    return ms >= 100 && ((this.host.bytesIn - s.bytes) * 1000) / ms > CALM_RATE;
+    return s !== null && s.age() >= 100 && s.busy;
   }
 
   /** Asks again later, for every viewer with a terminal (whoever is eligible by then). */
   private later(ms = CALM_RETRY_MS): void {
     if (this.retry) return;
-    this.sample = { at: Date.now(), bytes: this.host.bytesIn };
+    this.sample = new RateSample(() => this.host.bytesIn);
     this.retry = setTimeout(() => {
       this.retry = null;
       this.considerAll();

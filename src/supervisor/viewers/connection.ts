@@ -8,20 +8,15 @@ import {
   UnsupportedRequest,
   decodeClientMessage,
 } from '../../protocol/messages';
+import { Flood } from '../flood';
 import type { ViewerTerminal } from './viewer-terminal';
+import { TerminalOutput, type ViewerOutput } from './viewer-output';
 
 // One client connection as the supervisor sees it: framing, decoding, and the error
 // policy of protocol.md (a malformed or oversized frame closes this connection with an
 // error frame; unknown message types are ignored). Nothing here can throw into the
 // supervisor: every failure ends only this connection.
 
-/** Past this many unsent bytes a viewer is behind: it stops getting output until it drains. */
-export const BACKLOG_LIMIT = 1024 * 1024;
-/**
- * Past this many unsent bytes we stop reading the peer until it reads: a client that
- * sends requests but never reads the answers must not make us buffer without bound.
- */
-const READ_PAUSE_BACKLOG = 4 * BACKLOG_LIMIT;
 /** Frames before the hello is accepted are small; junk must not make us buffer 16 MiB. */
 export const HANDSHAKE_MAX_FRAME = 64 * 1024;
 
@@ -50,8 +45,8 @@ export class Connection {
   private cprAskedAt = 0;
   cols: number | null = null;
   rows: number | null = null;
-  /** The viewer's own terminal when it was handed over: output goes there, not in frames. */
-  terminal: ViewerTerminal | null = null;
+  /** Where the screen goes, for a viewer (attach mode); null for a control connection. */
+  out: ViewerOutput | null = null;
   private readonly reader = new FrameReader(HANDSHAKE_MAX_FRAME);
   private readPaused = false;
 
@@ -136,7 +131,7 @@ export class Connection {
       }
       if (this.state !== 'handshake') this.reader.maxFrame = MAX_FRAME_BYTES;
     }
-    if (!this.closed && !this.readPaused && this.socket.writableLength > READ_PAUSE_BACKLOG) {
+    if (!this.closed && !this.readPaused && this.socket.writableLength > Flood.ReadPauseBacklog) {
       this.readPaused = true;
       this.socket.pause();
     }
@@ -171,9 +166,14 @@ export class Connection {
 
   private corked = false;
 
-  /** What this viewer has not taken yet: its terminal's when handed over, else its socket's. */
+  /** The viewer's own terminal, when it was handed over (the native relay drives such terminals). */
+  get terminal(): ViewerTerminal | null {
+    return this.out instanceof TerminalOutput ? this.out.terminal : null;
+  }
+
+  /** What this viewer has not taken yet (its socket's, or its terminal's). */
   get backlog(): number {
-    return this.terminal ? this.terminal.backlog : this.socket.writableLength;
+    return this.out ? this.out.backlog : this.socket.writableLength;
   }
 
   /** Everything held for this connection: its socket's and its terminal's unsent bytes, and a frame not yet whole. */
@@ -181,17 +181,10 @@ export class Connection {
     return this.socket.writableLength + (this.terminal?.backlog ?? 0) + this.reader.pendingBytes;
   }
 
-  /** Lets go of a handed-over terminal (the client restores it once told, or once we are gone). */
+  /** Lets go of what the viewer lent us (the client restores its terminal once told, or once we are gone). */
   releaseTerminal(flushMs = 0): Promise<void> {
-    const t = this.terminal;
-    if (!t) return Promise.resolve();
-    // The native relay, if it drives this terminal, lets go first (fast-relay.ts).
-    const first = this.beforeRelease();
-    return first ? first.then(() => t.release(flushMs)) : t.release(flushMs);
+    return this.out ? this.out.release(flushMs) : Promise.resolve();
   }
-
-  /** Set by the supervisor for a handed-over terminal: stops what else uses it (null: nothing). */
-  beforeRelease: () => Promise<void> | null = () => null;
 
   /** Sends an error frame and closes the connection once it is flushed. */
   fail(code: ErrorCode, message: string): void {

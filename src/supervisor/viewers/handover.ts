@@ -2,6 +2,7 @@ import { DetachKeyFilter } from '../../detach-key';
 import type { TerminalHandover } from '../../protocol/messages';
 import type { Connection } from './connection';
 import { HandoverRefused, ViewerTerminal } from './viewer-terminal';
+import { TerminalOutput } from './viewer-output';
 
 // Taking over a viewer's terminal (protocol.md §8.6): its keys go through the detach key,
 // then to the agent like any viewer's input; when it hangs up the viewer is gone.
@@ -13,15 +14,15 @@ export interface HandoverHost {
   drained(c: Connection): void;
 }
 
-/** Takes the terminal for `c`; returns why not when it cannot (the client then relays). */
-export function takeTerminal(host: HandoverHost, c: Connection, h: TerminalHandover): string | null {
+/** Takes the terminal for `c`; returns its output, or why not (the client then relays). */
+export function takeTerminal(host: HandoverHost, c: Connection, h: TerminalHandover): TerminalOutput | string {
   let terminal: ViewerTerminal;
   try {
     terminal = ViewerTerminal.open(h);
   } catch (err) {
     return err instanceof HandoverRefused ? err.message : `cannot take the terminal: ${(err as Error).message}`;
   }
-  c.terminal = terminal;
+  const out = new TerminalOutput(c, terminal);
   const keys = new DetachKeyFilter(
     h.detachKey,
     (data) => {
@@ -36,7 +37,7 @@ export function takeTerminal(host: HandoverHost, c: Connection, h: TerminalHando
     c.end();
   };
   terminal.onDrain = () => host.drained(c);
-  return null;
+  return out;
 }
 
 /** The client restores its terminal when told, so it is told only once we have let go. */

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as tty from 'node:tty';
 import type { TerminalHandover } from '../../protocol/messages';
-import { type ReadSocket, haltSocket, unhaltSocket } from '../native/socket-reads';
+import { type ReadSocket, haltSocket, unhaltSocket } from '../../sys/socket-reads';
 
 // A viewer's own terminal, handed over by its attach client as tmux's client hands its
 // tty to the server: the supervisor writes the screen and the output straight into it and

@@ -1,0 +1,271 @@
+import type * as net from 'node:net';
+import { encodeFrame } from '../../protocol/framing';
+import { type ClientMessage, FEATURES, type Hello, PROTOCOL_VERSION } from '../../protocol/messages';
+import type { OpCall } from '../../protocol/ops';
+import { Flood } from '../flood';
+import type { Screen } from '../mirror/screen';
+import { Connection } from './connection';
+import { takeTerminal } from './handover';
+import { classifyInput, countCprQueries } from './input-kind';
+import { answeringViewer, chooseSize, lastTypedOrder } from './size-policy';
+import { SocketOutput } from './viewer-output';
+
+// Everyone connected to one supervisor: the handshake, the attach sequence of protocol.md
+// §8 (the replay joined to the live stream), the fan-out of output, slow viewers and their
+// resync, input and who answers the agent's queries, and the window size policy.
+
+/** A connection that says nothing for this long after connecting is dropped. */
+const HELLO_TIMEOUT_MS = 10_000;
+const MAX_CONNECTIONS = 256;
+
+/** What the viewers need of the supervisor. */
+export interface HubHost {
+  readonly id: string;
+  readonly sizePolicy: 'latest' | 'smallest';
+  readonly serverName: string;
+  readonly screen: Screen;
+  readonly ended: boolean;
+  readonly exitInfo: { code: number | null; signal: string | null } | null;
+  agentPid(): number;
+  /** Keys for the agent. */
+  writeToAgent(data: Buffer): void;
+  resizeAgent(cols: number, rows: number): void;
+  /** Makes the program redraw without changing the size. */
+  nudgeRedraw(): void;
+  request(c: Connection, id: number, call: OpCall): void;
+  /** A viewer whose terminal was handed over is live: the native relay may take it. */
+  terminalLive(c: Connection): void;
+  /** Stops the native relay before the terminal of `c` is let go (null: it does not drive it). */
+  releaseRelay(c: Connection): Promise<void> | null;
+  connectionClosed(c: Connection): void;
+}
+
+type Handlers = { readonly [T in ClientMessage['t']]: (hub: ViewerHub, c: Connection, m: Extract<ClientMessage, { t: T }>) => void };
+
+/** What each message does once the hello is accepted (the table covers every message type). */
+const HANDLERS: Handlers = {
+  hello: (_hub, c) => c.fail('bad-message', 'hello was already received'),
+  input: (hub, c, m) => hub.input(c, Buffer.from(m.data)),
+  resize(hub, c, m) {
+    if (!c.isViewer) return c.fail('bad-message', 'resize needs an attach connection');
+    if (c.readOnly) return c.send({ t: 'error', code: 'read-only', message: 'read-only viewers cannot resize' });
+    c.cols = m.cols;
+    c.rows = m.rows;
+    hub.applySize();
+  },
+  detach: (_hub, c) => c.end(),
+  request: (hub, c, m) => hub.host.request(c, m.id, m.call),
+};
+
+export class ViewerHub {
+  readonly conns = new Set<Connection>();
+
+  constructor(readonly host: HubHost) {}
+
+  accept(socket: net.Socket): void {
+    if (this.conns.size >= MAX_CONNECTIONS) {
+      socket.end(encodeFrame({ t: 'error', code: 'internal', message: `too many connections (${MAX_CONNECTIONS})` }));
+      socket.on('error', () => {});
+      return;
+    }
+    const conn = new Connection(
+      socket,
+      (c, m) => this.message(c, m),
+      (c) => this.closed(c),
+    );
+    this.conns.add(conn);
+    const timer = setTimeout(() => {
+      if (conn.state === 'handshake') conn.fail('hello-required', 'no hello within 10 s');
+    }, HELLO_TIMEOUT_MS);
+    timer.unref();
+    socket.once('close', () => clearTimeout(timer)); // else it holds the connection for 10 s
+    socket.on('drain', () => this.drained(conn));
+  }
+
+  private message(c: Connection, m: ClientMessage): void {
+    if (c.state === 'handshake') {
+      if (m.t !== 'hello') return c.fail('hello-required', `the first message must be hello, got ${m.t}`);
+      return this.hello(c, m);
+    }
+    (HANDLERS[m.t] as (hub: ViewerHub, c: Connection, m: ClientMessage) => void)(this, c, m);
+  }
+
+  private hello(c: Connection, m: Hello): void {
+    const host = this.host;
+    if (m.protocol !== PROTOCOL_VERSION) {
+      c.fail(
+        'version-mismatch',
+        `client speaks protocol ${m.protocol}, this supervisor speaks protocol ${PROTOCOL_VERSION}; use a symposium-mcp of the same version as the one that spawned the agent`,
+      );
+      return;
+    }
+    c.state = m.mode;
+    c.readOnly = m.readOnly;
+    c.cols = m.readOnly ? null : m.cols;
+    c.rows = m.readOnly ? null : m.rows;
+    c.attachedAt = Date.now();
+    let terminalError: string | null = null;
+    if (m.mode === 'attach') {
+      const taken = m.terminal ? takeTerminal(this, c, m.terminal) : null;
+      if (typeof taken === 'string') terminalError = taken;
+      if (taken !== null && typeof taken !== 'string') taken.beforeRelease = () => host.releaseRelay(c);
+      c.out = taken !== null && typeof taken !== 'string' ? taken : new SocketOutput(c);
+    }
+    c.send({
+      t: 'welcome',
+      protocol: PROTOCOL_VERSION,
+      server: host.serverName,
+      features: [...FEATURES],
+      session: {
+        id: host.id,
+        supervisorPid: process.pid,
+        agentPid: host.agentPid(),
+        cols: host.screen.cols,
+        rows: host.screen.rows,
+        viewerId: c.id,
+        readOnly: c.readOnly,
+        terminal: c.terminal !== null,
+        terminalError,
+      },
+    });
+    if (m.mode !== 'attach') return;
+    if (host.ended) {
+      // Attached after the end: show the final screen, then the exit.
+      this.sendSnapshot(c, 'attach');
+      return;
+    }
+    const changed = this.applySize();
+    this.sendSnapshot(c, 'attach');
+    // Same size: the kernel sends no SIGWINCH, but a redraw is still wanted (shpool does this too).
+    if (!changed && c.canWrite) host.nudgeRedraw();
+  }
+
+  /** Keys from a viewer; `alreadyWritten`: the native relay wrote them to the agent itself. */
+  input(c: Connection, data: Buffer, alreadyWritten = false): void {
+    if (!c.isViewer && c.state !== 'control') return;
+    if (c.readOnly) {
+      c.send({ t: 'error', code: 'read-only', message: 'this connection is read-only: input refused' });
+      return;
+    }
+    if (c.isViewer && !c.live) return; // input during the replay is dropped (VS Code does too)
+    const k = classifyInput(data, c);
+    c.cprAnswered(k.cprAnswers);
+    let out = data;
+    if (k.hadAnswers && c.isViewer && answeringViewer(this.conns) !== c) out = k.withoutAnswers;
+    if (k.typed && c.isViewer) {
+      // Typing makes a viewer the size owner (`latest`): nothing changes when it already was.
+      const wasLatest = c.typedOrder > 0 && c.typedOrder === lastTypedOrder(this.conns);
+      c.markTyped();
+      if (!wasLatest) this.applySize();
+    }
+    if (out.length > 0 && !alreadyWritten) this.host.writeToAgent(out);
+  }
+
+  private closed(c: Connection): void {
+    this.conns.delete(c);
+    this.host.connectionClosed(c);
+    if (c.isViewer || c.cols !== null) this.applySize();
+  }
+
+  /** The viewer whose real terminal answers the agent's queries (null: the mirror answers). */
+  answering(): Connection | null {
+    return answeringViewer(this.conns);
+  }
+
+  /** When a viewer last typed a real key (0: never). */
+  lastTypedAt(): number {
+    let t = 0;
+    for (const c of this.conns) if (c.typedAt > t) t = c.typedAt;
+    return t;
+  }
+
+  /** Resizes the agent to what the size policy says; true when the size changed. */
+  applySize(): boolean {
+    const host = this.host;
+    if (host.ended) return false;
+    const size = chooseSize(host.sizePolicy, [...this.conns].filter((c) => !c.closed));
+    if (!size || (size.cols === host.screen.cols && size.rows === host.screen.rows)) return false;
+    host.resizeAgent(size.cols, size.rows);
+    const frame = encodeFrame({ t: 'size', cols: size.cols, rows: size.rows });
+    // A viewer still waiting for its snapshot learns the size from it.
+    for (const v of this.conns) if (v.isViewer && v.live) v.sendFrame(frame);
+    return true;
+  }
+
+  /** Sends a snapshot joined to the stream: snapshot at N, then chunks after N, then live. */
+  sendSnapshot(c: Connection, reason: 'attach' | 'resync'): void {
+    c.live = false;
+    // A resync carries the visible screen only: the lines the viewer missed are gone for
+    // it anyway, and a full history every time a slow viewer drains would cost the
+    // supervisor (serializing blocks it) and flood that viewer's scrollback with repeats.
+    this.host.screen.snapshot((snap) => {
+      if (c.closed || !c.out) return;
+      c.out.replay(snap, reason);
+      c.stale = false;
+      c.live = true;
+      if (this.host.ended) this.sendExit(c);
+      else this.host.terminalLive(c);
+    }, reason === 'attach');
+  }
+
+  drained(c: Connection): void {
+    if (!c.stale || c.closed || c.resyncTimer) return;
+    // In a flood, a redraw at most every Flood.ResyncGapMs: each one has the mirror parse
+    // up to that point, and the viewer could not take the stream anyway.
+    const wait = c.resyncedAt + Flood.ResyncGapMs - Date.now();
+    if (wait > 0 && this.host.screen.flooding) {
+      c.resyncTimer = setTimeout(() => {
+        c.resyncTimer = null;
+        this.drained(c);
+      }, wait);
+      return;
+    }
+    c.resyncedAt = Date.now();
+    this.sendSnapshot(c, 'resync');
+  }
+
+  /**
+   * One chunk of output to every live viewer that keeps up, before the mirror sees it
+   * (keystroke echo latency); `from`: a viewer whose terminal the native relay already
+   * wrote it to. `seq` is the number the mirror will give it.
+   */
+  broadcast(data: Buffer, seq: number, from: Connection | null): void {
+    const screen = this.host.screen;
+    let frame: Buffer | null = null;
+    const encoded = () => (frame ??= encodeFrame({ t: 'output', seq, data })); // once for all viewers
+    let cprQueries = -1;
+    for (const c of this.conns) {
+      const out = c.out;
+      if (!out || !c.live || c.stale) continue;
+      if (c !== from && out.backlog > out.backlogLimit(screen.flooding, screen.cols, screen.rows)) {
+        // Too far behind: stop feeding it; on 'drain' it gets a fresh snapshot instead.
+        c.stale = true;
+        continue;
+      }
+      // Cursor queries counted only when someone sees them.
+      if (cprQueries < 0) cprQueries = countCprQueries(data);
+      if (c !== from) out.output(data, encoded);
+      if (cprQueries > 0) c.cprAsked(cprQueries);
+    }
+  }
+
+  /** The agent has ended: every live viewer is told (one that fell behind gets the final screen first). */
+  agentEnded(): void {
+    for (const c of this.conns) {
+      if (!c.isViewer || !c.live) continue;
+      if (c.stale) this.sendSnapshot(c, 'resync');
+      else this.sendExit(c);
+    }
+  }
+
+  /** Terminals being let go at the end (their last output flushing). */
+  readonly releasing: Array<Promise<void>> = [];
+
+  private sendExit(c: Connection): void {
+    const e = this.host.exitInfo;
+    if (c.out) this.releasing.push(c.out.exit(e?.code ?? null, e?.signal ?? null, EXIT_FLUSH_MS));
+  }
+}
+
+/** A handed-over terminal gets this long to take the agent's last output before the exit. */
+const EXIT_FLUSH_MS = 1000;

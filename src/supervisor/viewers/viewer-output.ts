@@ -1,0 +1,104 @@
+import { Flood } from '../flood';
+import type { ScreenSnapshot } from '../mirror/screen';
+import { BEFORE_REPLAY } from '../../terminal-modes';
+import type { Connection } from './connection';
+import type { ViewerTerminal } from './viewer-terminal';
+
+// Where a viewer's screen goes: one type, two implementations. A framed viewer gets the
+// replay and the output as frames on its socket; a viewer whose terminal was handed over
+// (protocol.md §8.6) gets them written into that terminal, and only `shown` and `exit`
+// frames on its socket. The supervisor feeds both the same way.
+
+export interface ViewerOutput {
+  /** Bytes queued for the viewer and not yet taken. */
+  readonly backlog: number;
+  /** How far behind the viewer may fall before it is skipped and later redrawn. */
+  backlogLimit(flooding: boolean, cols: number, rows: number): number;
+  /** The screen at a sequence number, then the chunks after it. */
+  replay(snap: ScreenSnapshot, reason: 'attach' | 'resync'): void;
+  /** One chunk of output; `frame` encodes it once for every framed viewer. */
+  output(data: Buffer, frame: () => Buffer): void;
+  /** The agent has ended: resolves once the viewer has been told. */
+  exit(code: number | null, signal: string | null, flushMs: number): Promise<void>;
+  /** Lets go of whatever the viewer lent us (nothing, or its terminal). */
+  release(flushMs?: number): Promise<void>;
+}
+
+export class SocketOutput implements ViewerOutput {
+  constructor(private readonly conn: Connection) {}
+
+  get backlog(): number {
+    return this.conn.socket.writableLength;
+  }
+
+  backlogLimit(): number {
+    return Flood.ViewerBacklog;
+  }
+
+  replay(snap: ScreenSnapshot, reason: 'attach' | 'resync'): void {
+    this.conn.send({ t: 'snapshot', seq: snap.seq, cols: snap.cols, rows: snap.rows, reason, data: snap.bytes.toString('utf8') });
+    for (const ch of snap.after) this.conn.send({ t: 'output', seq: ch.seq, data: ch.data });
+  }
+
+  output(_data: Buffer, frame: () => Buffer): void {
+    this.conn.sendOutputFrame(frame());
+  }
+
+  exit(code: number | null, signal: string | null): Promise<void> {
+    this.conn.send({ t: 'exit', code, signal });
+    return Promise.resolve();
+  }
+
+  release(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+export class TerminalOutput implements ViewerOutput {
+  /** Set by the supervisor: stops what else uses the terminal (the native relay) before it is let go. */
+  beforeRelease: () => Promise<void> | null = () => null;
+
+  constructor(
+    private readonly conn: Connection,
+    readonly terminal: ViewerTerminal,
+  ) {}
+
+  get backlog(): number {
+    return this.terminal.backlog;
+  }
+
+  /**
+   * During a flood, tmux's rule (Flood.TerminalFloodBytesPerCell per cell of the window):
+   * a terminal that cannot keep up then shows the screen as it is, redrawn a few times a
+   * second, instead of minutes of old lines, and a Ctrl-C typed into the flood shows its
+   * effect at once. Short of a flood the limit is a framed viewer's, so a terminal that
+   * stalls a moment misses no line.
+   */
+  backlogLimit(flooding: boolean, cols: number, rows: number): number {
+    if (!flooding) return Flood.ViewerBacklog;
+    return Math.max(Flood.TerminalFloodBacklogMin, Flood.TerminalFloodBytesPerCell * cols * rows);
+  }
+
+  replay(snap: ScreenSnapshot, reason: 'attach' | 'resync'): void {
+    const t = this.terminal;
+    t.write(BEFORE_REPLAY);
+    t.write(snap.bytes);
+    for (const ch of snap.after) t.write(ch.data);
+    this.conn.send({ t: 'shown', seq: snap.seq, cols: snap.cols, rows: snap.rows, reason });
+  }
+
+  output(data: Buffer): void {
+    this.terminal.write(data);
+  }
+
+  /** The client prints its exit line once told: the terminal must be ours no more. */
+  async exit(code: number | null, signal: string | null, flushMs: number): Promise<void> {
+    await this.release(flushMs);
+    this.conn.send({ t: 'exit', code, signal });
+  }
+
+  release(flushMs = 0): Promise<void> {
+    const first = this.beforeRelease();
+    return first ? first.then(() => this.terminal.release(flushMs)) : this.terminal.release(flushMs);
+  }
+}
