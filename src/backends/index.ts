@@ -9,7 +9,11 @@ import type { Backend } from './backend';
 export class Backends {
   private readonly cache = new Map<BackendName, Backend>();
 
-  constructor(readonly places: Places) {}
+  /** `env`: what the sessions started from here get (and where tmux is found). */
+  constructor(
+    readonly places: Places,
+    readonly env: NodeJS.ProcessEnv = process.env,
+  ) {}
 
   get(name: BackendName): Backend {
     let b = this.cache.get(name);
@@ -18,7 +22,7 @@ export class Backends {
       b =
         name === 'tmux'
           ? new (require('./tmux') as typeof import('./tmux')).TmuxBackend()
-          : new (require('./pty') as typeof import('./pty')).PtyBackend(this.places);
+          : new (require('./pty') as typeof import('./pty')).PtyBackend(this.places, this.env);
       /* eslint-enable @typescript-eslint/no-require-imports */
       this.cache.set(name, b);
     }

@@ -5,7 +5,10 @@ import { Places } from '../places';
 // its backends.
 
 export interface ClientOptions {
-  /** The environment to read SYMPOSIUM_HOME, SYMPOSIUM_RUNTIME_DIR, HOME… from (default: process.env). */
+  /**
+   * The environment to read SYMPOSIUM_HOME, SYMPOSIUM_RUNTIME_DIR, HOME… from, and that the
+   * agents spawned through this client get (default: process.env).
+   */
   env?: NodeJS.ProcessEnv;
 }
 
@@ -17,7 +20,7 @@ export class Context {
   constructor(opts: ClientOptions = {}) {
     this.env = opts.env ?? process.env;
     this.places = new Places(this.env);
-    this.backends = new Backends(this.places);
+    this.backends = new Backends(this.places, this.env);
   }
 
   get sessionsFile(): string {

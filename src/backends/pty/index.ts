@@ -67,7 +67,10 @@ function abortError(): Error {
 export class PtyBackend implements Backend {
   readonly name = 'pty' as const;
 
-  constructor(private readonly places: Places) {}
+  constructor(
+    private readonly places: Places,
+    private readonly env: NodeJS.ProcessEnv,
+  ) {}
 
   connectControl(id: string, timeoutMs = 3000): Promise<SupervisorLink> {
     return SupervisorLink.connect(this.places.socketPath(id), { mode: 'control', timeoutMs });
@@ -126,7 +129,7 @@ export class PtyBackend implements Backend {
     };
     writeJsonAtomic(files.config, config);
     try {
-      return await lazy.startSupervisor().startSupervisor(config, files.config, files.log);
+      return await lazy.startSupervisor().startSupervisor(config, files.config, files.log, this.env);
     } catch (err) {
       // Nothing runs: leave nothing behind (the supervisor removed its socket or never made it).
       fs.rmSync(files.dir, { recursive: true, force: true });

@@ -18,12 +18,17 @@ const READY_TIMEOUT_MS = 15_000;
  *  4 MB raised its peak from 129 to 137 MB, 8 MB gained nothing more). */
 export const SUPERVISOR_NODE_FLAGS = ['--max-semi-space-size=4', '--v8-pool-size=1', '--single-threaded-gc'];
 
-export function startSupervisor(config: SupervisorConfig, configPath: string, logPath: string): Promise<{ supervisorPid: number; agentPid: number }> {
+export function startSupervisor(
+  config: SupervisorConfig,
+  configPath: string,
+  logPath: string,
+  env: NodeJS.ProcessEnv,
+): Promise<{ supervisorPid: number; agentPid: number }> {
   const logFd = fs.openSync(logPath, 'a', 0o600);
   const child = spawn(process.execPath, [...SUPERVISOR_NODE_FLAGS, SUPERVISOR_MAIN, configPath], {
     detached: true,
     cwd: config.workdir,
-    env: holdBack(process.env), // the agent gets them back (agent-process.ts)
+    env: holdBack(env), // the agent gets them back (agent-process.ts)
     stdio: ['ignore', logFd, logFd, 'pipe'],
   });
   fs.closeSync(logFd);

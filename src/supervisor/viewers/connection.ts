@@ -10,7 +10,7 @@ import {
 } from '../../protocol/messages';
 import { Flood } from '../flood';
 import type { ViewerTerminal } from './viewer-terminal';
-import { TerminalOutput, type ViewerOutput } from './viewer-output';
+import type { FrameSink, ViewerOutput } from './viewer-output';
 
 // One client connection as the supervisor sees it: framing, decoding, and the error
 // policy of protocol.md (a malformed or oversized frame closes this connection with an
@@ -25,7 +25,7 @@ let typedCount = 0;
 /** A viewer's CPR answer later than this is no longer expected. */
 const CPR_ANSWER_MS = 5000;
 
-export class Connection {
+export class Connection implements FrameSink {
   readonly id = nextId++;
   state: 'handshake' | 'attach' | 'control' | 'closed' = 'handshake';
   readOnly = false;
@@ -168,7 +168,11 @@ export class Connection {
 
   /** The viewer's own terminal, when it was handed over (the native relay drives such terminals). */
   get terminal(): ViewerTerminal | null {
-    return this.out instanceof TerminalOutput ? this.out.terminal : null;
+    return this.out?.terminal ?? null;
+  }
+
+  get socketBacklog(): number {
+    return this.socket.writableLength;
   }
 
   /** What this viewer has not taken yet (its socket's, or its terminal's). */

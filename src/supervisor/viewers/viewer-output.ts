@@ -1,7 +1,7 @@
 import { Flood } from '../flood';
 import type { ScreenSnapshot } from '../mirror/screen';
 import { BEFORE_REPLAY } from '../../terminal-modes';
-import type { Connection } from './connection';
+import type { ServerMessage } from '../../protocol/messages';
 import type { ViewerTerminal } from './viewer-terminal';
 
 // Where a viewer's screen goes: one type, two implementations. A framed viewer gets the
@@ -9,7 +9,18 @@ import type { ViewerTerminal } from './viewer-terminal';
 // (protocol.md §8.6) gets them written into that terminal, and only `shown` and `exit`
 // frames on its socket. The supervisor feeds both the same way.
 
+/** The viewer's connection, as its output sees it. */
+export interface FrameSink {
+  send(msg: ServerMessage): void;
+  /** An output frame, coalesced with the others of this event-loop turn. */
+  sendOutputFrame(frame: Buffer): void;
+  /** Bytes written to the socket and not yet taken by the peer. */
+  readonly socketBacklog: number;
+}
+
 export interface ViewerOutput {
+  /** The viewer's own terminal, when it was handed over (the native relay drives such terminals). */
+  readonly terminal: ViewerTerminal | null;
   /** Bytes queued for the viewer and not yet taken. */
   readonly backlog: number;
   /** How far behind the viewer may fall before it is skipped and later redrawn. */
@@ -25,10 +36,12 @@ export interface ViewerOutput {
 }
 
 export class SocketOutput implements ViewerOutput {
-  constructor(private readonly conn: Connection) {}
+  readonly terminal = null;
+
+  constructor(private readonly conn: FrameSink) {}
 
   get backlog(): number {
-    return this.conn.socket.writableLength;
+    return this.conn.socketBacklog;
   }
 
   backlogLimit(): number {
@@ -59,7 +72,7 @@ export class TerminalOutput implements ViewerOutput {
   beforeRelease: () => Promise<void> | null = () => null;
 
   constructor(
-    private readonly conn: Connection,
+    private readonly conn: FrameSink,
     readonly terminal: ViewerTerminal,
   ) {}
 

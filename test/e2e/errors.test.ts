@@ -1,0 +1,159 @@
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type RunResult, type Sandbox, sandboxPerTest } from '../helpers/sandbox';
+
+// Issue 7: a full disk, a read-only or blocked SYMPOSIUM_HOME: a clear error that says
+// what to do, and the previous file intact. Errors carry no stack unless SYMPOSIUM_DEBUG=1.
+
+const sandbox = sandboxPerTest({ SYMPOSIUM_AGENT_BACKEND: 'pty' });
+const mounts: string[] = [];
+// Registered after the sandbox's hook, so it runs before it (hooks unwind as a stack):
+// lazy unmounts, since a supervisor may still hold a file open under the mount point.
+afterEach(() => {
+  for (const m of mounts.splice(0)) spawnSync('umount', ['-l', m]);
+});
+
+const IS_ROOT = process.getuid?.() === 0;
+
+/** Mounts something for this test; null (and why) when this machine does not allow it. */
+function mount(args: string[], target: string): string | null {
+  if (!IS_ROOT) return 'the tests do not run as root';
+  const r = spawnSync('mount', [...args, target], { encoding: 'utf8' });
+  if (r.status !== 0) return `mount ${args.join(' ')} failed: ${(r.stderr || String(r.error)).trim()}`;
+  if (!mounts.includes(target)) mounts.push(target);
+  return null;
+}
+
+function spawnOk(s: Sandbox, id: string): void {
+  const r = s.run(['agent', 'spawn', '--uuid', id, '--workdir', s.work, '--', 'sleep', '300']);
+  expect(r, r.stderr).toEqual({ code: 0, stdout: 'Agent session spawned successfully\n', stderr: '' });
+}
+
+/** One `Error: …` line, exit 1, nothing on stdout, no stack trace. */
+function expectUserError(r: RunResult, re: RegExp): void {
+  expect(r.code, r.stderr).toBe(1);
+  expect(r.stdout).toBe('');
+  expect(r.stderr).toMatch(/^Error: [^\n]+\n$/);
+  expect(r.stderr).toMatch(re);
+}
+
+describe('disk trouble', () => {
+  it('a full disk: spawn fails with a clear error, the previous file stays intact, all works again once there is room', async (ctx) => {
+    const s = sandbox();
+    fs.mkdirSync(s.home, { mode: 0o700 });
+    const why = mount(['-t', 'tmpfs', '-o', 'size=256k,mode=0700', 'tmpfs'], s.home);
+    if (why) {
+      console.log(`skipped: ${why}`);
+      ctx.skip();
+    }
+    spawnOk(s, 'a1');
+    spawnOk(s, 'a2');
+    const before = fs.readFileSync(s.sessionsFile(), 'utf8');
+    const fill = path.join(s.home, 'fill');
+    const fillUp = (leavePages: number) => {
+      fs.rmSync(fill, { force: true });
+      const st = fs.statfsSync(s.home);
+      const fd = fs.openSync(fill, 'w');
+      try {
+        const want = (st.bavail - leavePages) * st.bsize;
+        const chunk = Buffer.alloc(st.bsize);
+        for (let done = 0; done < want; done += chunk.length) fs.writeSync(fd, chunk);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOSPC') throw err;
+      } finally {
+        fs.closeSync(fd);
+      }
+    };
+
+    // Room for the lock file but not for the new session file: the write itself fails.
+    fillUp(1);
+    const r1 = s.run(['agent', 'spawn', '--uuid', 'a3', '--workdir', s.work, '--', 'sleep', '300']);
+    expectUserError(
+      r1,
+      new RegExp(`^Error: Cannot write the session file ${s.sessionsFile()}: no space left on the device \\(ENOSPC\\)\\. The previous file was left intact\\. Free some disk space and try again\\.\\n$`),
+    );
+    expect(fs.readFileSync(s.sessionsFile(), 'utf8')).toBe(before);
+
+    // No room at all: even the lock cannot be made.
+    fillUp(0);
+    const r2 = s.run(['agent', 'spawn', '--uuid', 'a3', '--workdir', s.work, '--', 'sleep', '300']);
+    expectUserError(r2, /^Error: Cannot create the lock file .*: no space left on the device \(ENOSPC\)\. Nothing was changed\. Free some disk space and try again\.\n$/);
+    expect(fs.readFileSync(s.sessionsFile(), 'utf8')).toBe(before);
+    expect(fs.readdirSync(s.home).sort()).toEqual(['agent-sessions.json', 'fill', 'sessions']);
+
+    // Reading verbs still work on a full disk.
+    const list = s.run(['agent', 'list']);
+    expect(list.code, list.stderr).toBe(0);
+    expect(list.stdout).toMatch(/^Active agent sessions:\n {2}a1 - Running.*\n {2}a2 - Running.*\n$/);
+    expect(s.run(['agent', 'send', 'a1', 'hello']).code).toBe(0);
+
+    fs.rmSync(fill);
+    spawnOk(s, 'a3');
+    expect(Object.keys(s.readSessions())).toEqual(['a1', 'a2', 'a3']);
+  });
+
+  it('a read-only SYMPOSIUM_HOME: a clear error, the file intact, list still works', async (ctx) => {
+    const s = sandbox();
+    spawnOk(s, 'a1');
+    const before = fs.readFileSync(s.sessionsFile(), 'utf8');
+    const why = mount(['--bind', s.home], s.home) ?? mount(['-o', 'remount,bind,ro'], s.home);
+    if (why) {
+      console.log(`skipped: ${why}`);
+      ctx.skip();
+    }
+    const r = s.run(['agent', 'spawn', '--uuid', 'a2', '--workdir', s.work, '--', 'sleep', '300']);
+    expectUserError(
+      r,
+      /^Error: Cannot create the lock file .*agent-sessions\.json\.lock: the file system is read-only \(EROFS\)\. Nothing was changed\. Remount it read-write, or set SYMPOSIUM_HOME to a writable directory\.\n$/,
+    );
+    expect(fs.readFileSync(s.sessionsFile(), 'utf8')).toBe(before);
+    expect(s.run(['agent', 'list']).stdout).toMatch(/^Active agent sessions:\n {2}a1 - Running/);
+  });
+
+  it('a SYMPOSIUM_HOME that cannot be created, and a session file that is a directory', () => {
+    const s = sandbox();
+    const blocker = path.join(s.dir, 'blocker');
+    fs.writeFileSync(blocker, 'not a directory');
+    const r1 = s.run(['agent', 'spawn', '--uuid', 'a1', '--workdir', s.work, '--', 'sleep', '300'], { env: { SYMPOSIUM_HOME: path.join(blocker, 'home') } });
+    expectUserError(r1, /^Error: Cannot create the directory .*blocker\/home: a part of the path is not a directory \(ENOTDIR\)\. Move the thing in the way aside, or set SYMPOSIUM_HOME to another directory\.\n$/);
+
+    fs.mkdirSync(s.sessionsFile(), { recursive: true });
+    for (const args of [['agent', 'list'], ['agent', 'spawn', '--uuid', 'a1', '--workdir', s.work, '--', 'sleep', '300']]) {
+      expectUserError(
+        s.run(args),
+        new RegExp(`^Error: Cannot read the session file ${s.sessionsFile()}: it is a directory \\(EISDIR\\)\\. Move the thing in the way aside, or set SYMPOSIUM_HOME to another directory\\.\\n$`),
+      );
+    }
+    expect(fs.statSync(s.sessionsFile()).isDirectory()).toBe(true);
+  });
+});
+
+describe('error output', () => {
+  it('has no stack trace for user errors; SYMPOSIUM_DEBUG=1 adds the details, with the underlying cause', () => {
+    const s = sandbox();
+    const debug = { env: { SYMPOSIUM_DEBUG: '1' } };
+    const cases: Array<{ args: string[]; first: string; cause?: RegExp; setup?: () => void }> = [
+      { args: ['agent', 'kill', 'nope'], first: 'Error: Agent session nope not found' },
+      { args: ['agent', 'attach', 'bad/id'], first: `Error: Invalid agent id "bad/id": use 1 to 64 letters, digits, '-' or '_'` },
+      { args: ['agent', 'spawn', '--uuid', 'w', '--workdir', '/nonexistent-dir', '--', 'true'], first: 'Error: Working directory /nonexistent-dir does not exist' },
+      {
+        args: ['agent', 'list'],
+        first: `Error: Cannot read the session file ${s.sessionsFile()}: it is a directory (EISDIR). Move the thing in the way aside, or set SYMPOSIUM_HOME to another directory.`,
+        cause: /\nCaused by: Error: EISDIR: illegal operation on a directory, read\n/,
+        setup: () => fs.mkdirSync(s.sessionsFile(), { recursive: true }),
+      },
+    ];
+    for (const c of cases) {
+      c.setup?.();
+      const plain = s.run(c.args);
+      expect(plain, c.args.join(' ')).toEqual({ code: 1, stdout: '', stderr: `${c.first}\n` });
+      const detailed = s.run(c.args, debug);
+      expect(detailed.code).toBe(1);
+      expect(detailed.stderr.startsWith(`${c.first}\n`)).toBe(true);
+      expect(detailed.stderr).toMatch(/\n {4}at /);
+      if (c.cause) expect(detailed.stderr).toMatch(c.cause);
+    }
+  });
+});

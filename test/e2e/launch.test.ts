@@ -1,0 +1,108 @@
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { buildIdLine, cachedCode } from '../../src/launch';
+import { ROOT, Sandbox } from '../helpers/sandbox';
+
+// How the CLI starts (src/launch.ts, scripts/bundle-cli.js): from one bundled file with
+// V8's code cache, else from its modules; a cache that does not fit is never used.
+
+let sb: Sandbox;
+afterEach(() => sb?.dispose());
+
+/** Preloaded into the CLI: which of our files it loads, and what V8 said of the cache. */
+const PROBE = `
+const Module = require('module'), vm = require('vm'), fs = require('fs');
+const seen = { files: [], cache: 'none' };
+const load = Module._load;
+Module._load = function (request, parent) {
+  try { const f = Module._resolveFilename(request, parent); if (f.includes('/dist/') || f.includes('/node_modules/')) seen.files.push(f); } catch {}
+  return load.apply(this, arguments);
+};
+const Script = vm.Script;
+vm.Script = class extends Script {
+  constructor(code, opts) {
+    super(code, opts);
+    if (opts && opts.filename && opts.filename.endsWith('cli.bundle.js')) seen.cache = opts.cachedData ? (this.cachedDataRejected ? 'rejected' : 'taken') : 'none';
+  }
+};
+process.on('exit', () => fs.writeFileSync(process.env.PROBE_OUT, JSON.stringify(seen)));
+`;
+
+interface Probe {
+  files: string[];
+  cache: 'none' | 'taken' | 'rejected';
+}
+
+function probeRun(s: Sandbox, bin: string): { code: number; stdout: string; probe: Probe } {
+  const preload = path.join(s.dir, 'probe.js');
+  const out = path.join(s.dir, 'probe.json');
+  fs.writeFileSync(preload, PROBE);
+  fs.rmSync(out, { force: true });
+  const r = spawnSync(bin, ['agent', 'list'], {
+    env: { ...s.env, NODE_OPTIONS: `--require ${preload}`, PROBE_OUT: out },
+    encoding: 'utf8',
+    timeout: 20_000,
+  });
+  expect(r.stderr).toBe('');
+  return { code: r.status ?? -1, stdout: r.stdout, probe: JSON.parse(fs.readFileSync(out, 'utf8')) as Probe };
+}
+
+/** A copy of the installed CLI (bin and dist, node_modules linked) that a test may break. */
+function copyOfCli(s: Sandbox): { bin: string; dist: string } {
+  const root = path.join(s.dir, 'copy');
+  fs.mkdirSync(root);
+  fs.cpSync(path.join(ROOT, 'dist'), path.join(root, 'dist'), { recursive: true });
+  fs.cpSync(path.join(ROOT, 'bin'), path.join(root, 'bin'), { recursive: true });
+  fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(root, 'node_modules'));
+  fs.copyFileSync(path.join(ROOT, 'package.json'), path.join(root, 'package.json'));
+  return { bin: path.join(root, 'bin', 'symposium-mcp'), dist: path.join(root, 'dist') };
+}
+
+describe('CLI start-up', () => {
+  it('runs from one bundled file with a code cache that V8 takes', () => {
+    sb = new Sandbox();
+    const { code, stdout, probe } = probeRun(sb, path.join(ROOT, 'bin', 'symposium-mcp'));
+    expect(code).toBe(0);
+    expect(stdout).toBe('No active agent sessions\n');
+    expect(probe.cache).toBe('taken');
+    // Of our files only the launcher goes through Node's module loader.
+    expect(probe.files.map((f) => path.relative(ROOT, f))).toEqual(['dist/launch.js']);
+  });
+
+  it('runs from its modules when there is no bundle', () => {
+    sb = new Sandbox();
+    const copy = copyOfCli(sb);
+    fs.rmSync(path.join(copy.dist, 'cli.bundle.js'));
+    const { code, stdout, probe } = probeRun(sb, copy.bin);
+    expect(code).toBe(0);
+    expect(stdout).toBe('No active agent sessions\n');
+    expect(probe.files).toContain(path.join(copy.dist, 'cli', 'main.js'));
+    expect(probe.files.some((f) => f.includes('/node_modules/commander/'))).toBe(true);
+  });
+
+  it('never gives V8 a cache made for another build, and runs when V8 refuses one', () => {
+    sb = new Sandbox();
+    const copy = copyOfCli(sb);
+    const cacheFile = path.join(copy.dist, 'cli.bundle.js.cache');
+    const good = fs.readFileSync(cacheFile);
+    // Another build's id: not even offered to V8.
+    fs.writeFileSync(cacheFile, Buffer.concat([Buffer.from('0123456789abcdef'), good.subarray(16)]));
+    let r = probeRun(sb, copy.bin);
+    expect([r.code, r.stdout, r.probe.cache]).toEqual([0, 'No active agent sessions\n', 'none']);
+    // This build's id on data V8 cannot use: offered, refused, and the CLI compiles instead.
+    fs.writeFileSync(cacheFile, Buffer.concat([good.subarray(0, 16), Buffer.alloc(4096, 7)]));
+    r = probeRun(sb, copy.bin);
+    expect([r.code, r.stdout, r.probe.cache]).toEqual([0, 'No active agent sessions\n', 'rejected']);
+  });
+
+  it('matches a cache to its bundle by the build id at the bundle end', () => {
+    const source = `module.exports = 1;${buildIdLine('00112233aabbccdd')}`;
+    const data = Buffer.from('v8 data');
+    expect(cachedCode(source, Buffer.concat([Buffer.from('00112233aabbccdd'), data]))).toEqual(data);
+    expect(cachedCode(source, Buffer.concat([Buffer.from('00112233aabbccde'), data]))).toBeUndefined();
+    expect(cachedCode(source, Buffer.from('00112233aabbccdd'))).toBeUndefined();
+    expect(cachedCode('module.exports = 1;', Buffer.concat([Buffer.from('00112233aabbccdd'), data]))).toBeUndefined();
+  });
+});
