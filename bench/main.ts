@@ -215,7 +215,7 @@ async function probePty(pty: PtySystem, cli: string): Promise<string | null> {
   }
   try {
     const pids = await pty.serverPids(['probe']);
-    if (!pids[0]) return '`agent list --json` shows no supervisor_pid';
+    if (!pids[0]) return '`agent list --json` shows no supervisorPid';
   } catch (err) {
     return errorText(err);
   } finally {

@@ -140,7 +140,7 @@ export class PtySystem implements System {
     }
   }
 
-  private async pidsOf(ids: string[], field: 'supervisor_pid' | 'pid'): Promise<number[]> {
+  private async pidsOf(ids: string[], field: 'supervisorPid' | 'pid'): Promise<number[]> {
     const want = new Set(ids);
     const out: number[] = [];
     for (const rec of await this.list()) {
@@ -154,7 +154,7 @@ export class PtySystem implements System {
   }
 
   serverPids(ids: string[]): Promise<number[]> {
-    return this.pidsOf(ids, 'supervisor_pid');
+    return this.pidsOf(ids, 'supervisorPid');
   }
 
   agentPids(ids: string[]): Promise<number[]> {

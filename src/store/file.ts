@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import { UserError, describeFsError, fsErrorAdvice } from '../errors';
 import * as path from 'node:path';
-import { ensurePrivateDir } from '../places';
+import { ensurePrivateDir } from '../sys/private-dir';
 import { FormatError, decodeFile, encodeFile } from './codec';
 import { withLockSync } from './lock';
 import { writeFileAtomic } from '../sys/atomic-write';

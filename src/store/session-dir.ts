@@ -5,6 +5,28 @@ import * as path from 'node:path';
 // supervisor and read by the CLI: the supervisor's config, its log, the exit record and
 // the final screen (so `capture` works after the agent exited), and the task queue.
 
+/** The files a pty session keeps in its directory (~/.symposium/sessions/ID/). */
+export interface SessionFiles {
+  dir: string;
+  /** The supervisor's config (supervisor.json). */
+  config: string;
+  log: string;
+  exit: string;
+  screen: string;
+  queue: string;
+}
+
+export function sessionFilesIn(dir: string): SessionFiles {
+  return {
+    dir,
+    config: path.join(dir, 'supervisor.json'),
+    log: path.join(dir, 'supervisor.log'),
+    exit: path.join(dir, 'exit.json'),
+    screen: path.join(dir, 'final-screen.json'),
+    queue: path.join(dir, 'queue.json'),
+  };
+}
+
 export interface SupervisorConfig {
   id: string;
   workdir: string;

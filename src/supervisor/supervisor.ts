@@ -1,8 +1,7 @@
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import type { ArgsOf, CaptureReply, OpCall, StatusReply, WaitReply } from '../protocol/ops';
-import { type SessionFiles, sessionFilesIn } from '../places';
-import type { SupervisorConfig } from '../store/session-dir';
+import { type SessionFiles, type SupervisorConfig, sessionFilesIn } from '../store/session-dir';
 import { VERSION } from '../version';
 import { Activity } from './driving/activity';
 import { TaskDelivery } from './driving/delivery';

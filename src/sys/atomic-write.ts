@@ -1,4 +1,3 @@
-import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
@@ -14,10 +13,13 @@ export interface AtomicWriteOptions {
   mode?: number;
 }
 
+/** Temporary names are unique within a process (and O_EXCL refuses any clash). */
+let tempCount = 0;
+
 export function writeFileAtomic(file: string, data: string | Buffer, opts: AtomicWriteOptions = {}): void {
   const durable = opts.durable !== false;
   const dir = path.dirname(file);
-  const tmp = path.join(dir, `.${path.basename(file)}.tmp-${process.pid}-${crypto.randomBytes(4).toString('hex')}`);
+  const tmp = path.join(dir, `.${path.basename(file)}.tmp-${process.pid}-${Date.now().toString(36)}-${(tempCount++).toString(36)}`);
   let fd: number | null = null;
   try {
     fd = fs.openSync(tmp, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW, opts.mode ?? 0o600);

@@ -1,7 +1,8 @@
 import * as fs from 'node:fs';
 import { UserError } from '../../errors';
 import { SupervisorLink } from '../../link/supervisor-link';
-import { type Places, ensurePrivateDir } from '../../places';
+import type { Places } from '../../places';
+import { ensurePrivateDir } from '../../sys/private-dir';
 import { ProtocolError } from '../../protocol/messages';
 import type { ArgsOf, OpName, ReplyOf, StatusReply } from '../../protocol/ops';
 import { readQueueFile } from '../../store/queue-file';

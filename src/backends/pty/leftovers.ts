@@ -1,7 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { isValidId } from '../../ids';
-import { type Places, checkRuntimeDir } from '../../places';
+import type { Places } from '../../places';
+import { checkRuntimeDir } from '../../sys/private-dir';
 
 // What pty sessions of this home leave on disk, found by listing two directories: cheap
 // enough to run on every command, so the adoption code is loaded only when needed.

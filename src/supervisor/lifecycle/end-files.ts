@@ -1,4 +1,4 @@
-import type { SessionFiles } from '../../places';
+import type { SessionFiles } from '../../store/session-dir';
 import type { SupervisorConfig } from '../../store/session-dir';
 import { writeJsonAtomic } from '../../sys/atomic-write';
 import type { AgentExit } from './agent-process';
