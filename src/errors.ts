@@ -16,6 +16,8 @@ export class UserError extends Error {
 
 /** Exit code of `agent wait` when its timeout passes (as timeout(1)). */
 export const EXIT_TIMEOUT = 124;
+/** Exit code of `agent wait --idle` / `--text` when the agent has ended instead: scripts tell "idle" from "gone". */
+export const EXIT_GONE = 3;
 
 export function errorMessage(err: unknown): string {
   if (err instanceof Error) return err.message;

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import * as vm from 'node:vm';
 
 // Starts the CLI from its one-file bundle with V8's code cache, both made by the build
-// (scripts/bundle-cli.js). Start-up is part of what a user waits for on every command,
+// (scripts/bundle.js). Start-up is part of what a user waits for on every command,
 // `attach` most of all: loaded as ~45 modules (resolved, read and compiled one by one) the
 // CLI took ~26 ms before `attach` could connect; the bundle with its cache takes ~5.
 // Without a bundle (only `tsc` ran) the modules load as they are.

@@ -152,6 +152,8 @@ export interface WaitOptions {
 export interface WaitResult {
   /** False when the timeout passed first. */
   satisfied: boolean;
+  /** The agent has ended (an idle or text wait then says so rather than waiting). */
+  ended: boolean;
   exitCode: number | null;
   exitSignal: string | null;
   /** The matching text, for until: 'text'. */

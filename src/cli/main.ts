@@ -24,7 +24,7 @@ function addVerb(parent: Command, verb: VerbEntry, client: () => SymposiumClient
     cmd.addOption(opt);
   }
   if (verb.passThrough) cmd.passThroughOptions();
-  cmd.addHelpText('after', examples(verb.examples));
+  cmd.addHelpText('after', examples(verb.examples) + exitCodes(verb.exitCodes));
   cmd.action(async (...params: unknown[]) => {
     // commander passes the arguments, then the options, then the command.
     const args = params.slice(0, verb.args.length);
@@ -32,6 +32,11 @@ function addVerb(parent: Command, verb: VerbEntry, client: () => SymposiumClient
     const code = await verb.run(client(), args, opts);
     if (typeof code === 'number') setExit(code);
   });
+}
+
+function exitCodes(codes: Array<[string, string]> | undefined): string {
+  if (!codes) return '';
+  return `\nExit codes:\n${codes.map(([c, m]) => `  ${c.padEnd(4)} ${m}`).join('\n')}\n`;
 }
 
 let exitCode = 0;
@@ -64,8 +69,10 @@ export async function main(argv: string[]): Promise<number> {
     return exitCode;
   } catch (err) {
     if (err instanceof CommanderError) {
-      // Help and version are not errors; everything else commander reports exits 1.
-      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.help' || err.code === 'commander.version') return 0;
+      // Asked-for help and the version exit 0; help shown because a verb was missing
+      // (`symposium-mcp agent`) exits 1, as does everything else commander reports.
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return 0;
+      if (err.code === 'commander.help') return err.exitCode;
       if (err.code === 'commander.executeSubCommandAsync') return err.exitCode;
       return 1;
     }

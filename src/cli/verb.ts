@@ -29,6 +29,8 @@ export interface VerbEntry {
   args: ArgSpec[];
   options: OptionSpec[];
   examples: string[];
+  /** Exit codes other than 0 and 1, for --help: [code, meaning]. */
+  exitCodes?: Array<[string, string]>;
   /** Options after the first argument belong to it (spawn: the agent's own flags). */
   passThrough?: boolean;
   /** Positional arguments in order (a variadic one as an array), then the options. Returns the exit code. */

@@ -116,6 +116,8 @@ export interface WaitOptions {
 export interface WaitOutcome {
   /** False when the timeout passed first. */
   satisfied: boolean;
+  /** The agent has ended: an idle wait answers at once (there is nothing left to wait for). */
+  ended: boolean;
   exitCode: number | null;
   exitSignal: string | null;
   /** For a text wait that matched: the matching text. */

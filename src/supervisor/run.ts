@@ -2,10 +2,14 @@ import * as fs from 'node:fs';
 import { readSupervisorConfig } from '../store/session-dir';
 import { resolveCommand } from './lifecycle/resolve-command';
 import { log } from './lifecycle/log';
+import { readSerializeAddon } from './mirror/serialize-addon';
 import { Supervisor } from './supervisor';
 
 // The supervisor process: it loads only what a running agent needs (no CLI,
-// no commander, no tmux code), because its memory counts once per agent.
+// no commander, no tmux code), because its memory counts once per agent. It reads
+// everything it will ever need from the install directory at start (its bundle, the
+// relay binary, the serialize addon's source): an upgrade may replace that directory
+// under a running agent.
 //
 // Readiness: the spawning CLI passes a pipe as fd 3; we write `ready PID` or
 // `error MESSAGE` there once, then close it, and live on alone.
@@ -29,6 +33,7 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   process.title = `symposium-supervisor ${config.id}`;
+  readSerializeAddon();
   // Detached in our own session: no terminal can hang us up, but be explicit.
   process.on('SIGHUP', () => {});
   process.on('SIGPIPE', () => {});

@@ -13,6 +13,7 @@ import { type AgentExit, AgentProcess } from './lifecycle/agent-process';
 import { recordEnd, writeFinalScreen } from './lifecycle/end-files';
 import { log } from './lifecycle/log';
 import { Screen } from './mirror/screen';
+import { takeRelayBinary } from './native/fast-relay';
 import { FloodPump } from './native/flood-pump';
 import { RelayPolicy } from './native/relay-policy';
 import { type RequestHost, handleRequest } from './requests';
@@ -50,9 +51,12 @@ export class Supervisor implements RequestHost {
   /** The native reader of the agent's output during a flood (flood-pump.ts). */
   private readonly pump: FloodPump;
   private readonly files: SessionFiles;
+  /** The native helper's binary, taken at start (null: keys and floods go through Node). */
+  readonly relayBinary: string | null;
 
   constructor(readonly config: SupervisorConfig) {
     this.files = sessionFilesIn(config.sessionDir);
+    this.relayBinary = takeRelayBinary(config.sessionDir);
     this.screen = new Screen(config.cols, config.rows, config.scrollbackLines, config.scrollbackBytes);
     this.activity = new Activity(config.idleMs, () => this.screen.seq);
     this.screen.onSignal(() => this.activity.waitingSignal(this.screen.parsingSeq));

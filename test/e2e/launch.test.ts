@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { buildIdLine, cachedCode } from '../../src/launch';
 import { ROOT, Sandbox } from '../helpers/sandbox';
 
-// How the CLI starts (src/launch.ts, scripts/bundle-cli.js): from one bundled file with
+// How the CLI starts (src/launch.ts, scripts/bundle.js): from one bundled file with
 // V8's code cache, else from its modules; a cache that does not fit is never used.
 
 let sb: Sandbox;

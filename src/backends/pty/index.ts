@@ -88,6 +88,7 @@ export class PtyBackend implements Backend {
     try {
       return await link.request(op, args, timeoutMs);
     } catch (err) {
+      if (err instanceof ProtocolError && err.code === 'unsupported') throw olderSupervisor(id, link.welcome.server, op);
       if (err instanceof ProtocolError) throw new UserError(`Agent session ${id}: ${err.message}`);
       throw err;
     } finally {
@@ -311,9 +312,9 @@ export class PtyBackend implements Backend {
       if (cond.until === 'text') {
         const screen = readFinalScreen(files.screen);
         const m = screen ? matchForUser(TextPattern.compile(cond.pattern, cond.flags), screen.lines.slice(screen.scrollbackLines).join('\n')) : undefined;
-        return { satisfied: m !== undefined, match: m ?? null, ...base };
+        return { satisfied: m !== undefined, ended: true, match: m ?? null, ...base };
       }
-      return { satisfied: true, match: null, ...base };
+      return { satisfied: true, ended: true, match: null, ...base };
     };
     if (opts.signal?.aborted) throw abortError();
     // Ended: from disk, but for a text the final screen must be there (see capture).
@@ -345,7 +346,7 @@ export class PtyBackend implements Backend {
         if (fs.existsSync(files.exit)) return fromDisk();
         throw new UserError(`Waiting for ${rec.uuid} failed: ${(err as Error).message}`);
       }
-      return { satisfied: r.satisfied, exitCode: r.exitCode, exitSignal: r.exitSignal, match: r.match };
+      return { satisfied: r.satisfied, ended: r.ended, exitCode: r.exitCode, exitSignal: r.exitSignal, match: r.match };
     } finally {
       opts.signal?.removeEventListener('abort', onAbort);
       link.close();
@@ -410,6 +411,15 @@ export class PtyBackend implements Backend {
     if (rec.status !== 'Running' && rec.status !== 'Starting') return 0;
     return (await this.ask(rec.uuid, 'queue-clear', {})).cleared;
   }
+}
+
+/** A request the supervisor does not know: it was started by an older version. */
+function olderSupervisor(id: string, server: string, op: string): UserError {
+  const version = /\/(\S+)$/.exec(server)?.[1] ?? 'an older version';
+  return new UserError(
+    `Agent session ${id} runs a supervisor of symposium-mcp ${version}, which cannot do \`${op}\`. ` +
+      `It still lists, attaches, sends, captures, queues, waits and is killed as before; a session started by this version (\`agent restart ${id}\` once it has ended) can do everything.`,
+  );
 }
 
 function finalCapture(screen: NonNullable<ReturnType<typeof readFinalScreen>>, opts: CaptureOptions): CaptureResult {

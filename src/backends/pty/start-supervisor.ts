@@ -9,7 +9,11 @@ import type { SupervisorConfig } from '../../store/session-dir';
 // Starts a supervisor detached in its own session (setsid), stdio to its log, and waits
 // for its one-line readiness report on fd 3: `ready AGENT_PID` or `error MESSAGE`.
 
-const SUPERVISOR_MAIN = path.join(DIST_DIR, 'supervisor', 'main.js');
+/** The supervisor as one file (scripts/bundle.js), else its modules (a build without esbuild). */
+function supervisorMain(): string {
+  const bundle = path.join(DIST_DIR, 'supervisor.bundle.js');
+  return fs.existsSync(bundle) ? bundle : path.join(DIST_DIR, 'supervisor', 'main.js');
+}
 const READY_TIMEOUT_MS = 15_000;
 
 /** V8 flags that keep an idle supervisor small: one V8 worker thread instead of four, GC on
@@ -25,7 +29,7 @@ export function startSupervisor(
   env: NodeJS.ProcessEnv,
 ): Promise<{ supervisorPid: number; agentPid: number }> {
   const logFd = fs.openSync(logPath, 'a', 0o600);
-  const child = spawn(process.execPath, [...SUPERVISOR_NODE_FLAGS, SUPERVISOR_MAIN, configPath], {
+  const child = spawn(process.execPath, [...SUPERVISOR_NODE_FLAGS, supervisorMain(), configPath], {
     detached: true,
     cwd: config.workdir,
     env: holdBack(env), // the agent gets them back (agent-process.ts)

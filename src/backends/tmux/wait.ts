@@ -22,12 +22,12 @@ function gone(id: string): UserError {
 }
 
 function ended(pane: { exitCode: number | null; exitSignal: string | null }): WaitResult {
-  return { satisfied: true, exitCode: pane.exitCode, exitSignal: pane.exitSignal, match: null };
+  return { satisfied: true, ended: true, exitCode: pane.exitCode, exitSignal: pane.exitSignal, match: null };
 }
 
 export async function waitTmux(id: string, name: string, cond: WaitCondition, opts: WaitOptions): Promise<WaitResult> {
   const deadline = opts.timeoutMs === null ? Infinity : Date.now() + opts.timeoutMs;
-  const timedOut = (): WaitResult => ({ satisfied: false, exitCode: null, exitSignal: null, match: null });
+  const timedOut = (): WaitResult => ({ satisfied: false, ended: false, exitCode: null, exitSignal: null, match: null });
   const sleep = async (ms: number) => {
     if (opts.signal?.aborted) throw aborted();
     await new Promise((r) => setTimeout(r, ms));
@@ -51,7 +51,7 @@ export async function waitTmux(id: string, name: string, cond: WaitCondition, op
       if (!screen) throw gone(id);
       const m = matchForUser(re, normalizeScreen(screen.text, null), `Agent session ${id}: `);
       const pane = screen.ended ? await sessionPane(name) : null;
-      if (m !== undefined) return { satisfied: true, exitCode: pane?.exitCode ?? null, exitSignal: pane?.exitSignal ?? null, match: m };
+      if (m !== undefined) return { satisfied: true, ended: screen.ended, exitCode: pane?.exitCode ?? null, exitSignal: pane?.exitSignal ?? null, match: m };
       if (screen.ended) return ended(pane ?? { exitCode: null, exitSignal: null });
       if (Date.now() >= deadline) return timedOut();
       await sleep(Math.min(POLL_MS, Math.max(0, deadline - Date.now())));
@@ -74,7 +74,7 @@ export async function waitTmux(id: string, name: string, cond: WaitCondition, op
       last = key;
       since = Date.now();
     } else if (Date.now() - since >= idleMs) {
-      return { satisfied: true, exitCode: null, exitSignal: null, match: null };
+      return { satisfied: true, ended: false, exitCode: null, exitSignal: null, match: null };
     }
     if (Date.now() >= deadline) return timedOut();
     await sleep(Math.min(POLL_MS, Math.max(0, idleMs - (Date.now() - since)), Math.max(0, deadline - Date.now())) || 10);

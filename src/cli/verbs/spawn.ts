@@ -1,6 +1,10 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { SymposiumClient } from '../../client/client';
+import { RELAY_BINARY } from '../../dist-dir';
 import { UserError } from '../../errors';
 import type { BackendName } from '../../store/types';
-import { type VerbEntry, options, print } from '../verb';
+import { type VerbEntry, options, print, warn } from '../verb';
 import { positiveInt, seconds } from '../parse';
 
 interface Flags {
@@ -11,6 +15,36 @@ interface Flags {
   rows?: number;
   size?: string;
   idle?: number;
+}
+
+/** spawn's own options, as they could be mistyped after the agent's command. */
+const OWN_FLAGS = ['--uuid', '--workdir', '--backend', '--cols', '--rows', '--size', '--idle'];
+
+/** Everything after CMD belongs to the agent: say so when one of spawn's own options is there. */
+function optionsAfterCommand(command: string[]): void {
+  const misplaced = command.slice(1).filter((a) => OWN_FLAGS.includes(a.split('=')[0]!));
+  if (misplaced.length === 0) return;
+  warn(
+    `Note: ${misplaced.join(', ')} came after the command ${command[0]}, so ${misplaced.length === 1 ? 'it goes' : 'they go'} to ${command[0]}, not to spawn. Everything after CMD belongs to the agent: put spawn's options before it.`,
+  );
+}
+
+/**
+ * Without the native relay (no C compiler at install), keys go through Node: say so once
+ * per home, not at every spawn.
+ */
+function relayNotice(client: SymposiumClient): void {
+  if (process.env.SYMPOSIUM_NATIVE_RELAY === '0' || fs.existsSync(RELAY_BINARY)) return;
+  const marker = path.join(client.home, '.no-native-relay-noticed');
+  if (fs.existsSync(marker)) return;
+  warn(
+    'Note: the native key relay was not built when symposium-mcp was installed (no C compiler was found), so keystrokes and floods go through Node: echo is about twice as slow. Install a C compiler (cc or gcc) and reinstall symposium-mcp to get it.',
+  );
+  try {
+    fs.writeFileSync(marker, '', { flag: 'wx', mode: 0o600 });
+  } catch {
+    /* said again next time: harmless */
+  }
 }
 
 export const spawnVerb: VerbEntry = {
@@ -33,6 +67,7 @@ export const spawnVerb: VerbEntry = {
   ],
   async run(client, [command], raw) {
     const f = options<Flags>(raw);
+    optionsAfterCommand(command as string[]);
     const tty = process.stdout.isTTY ? process.stdout : null;
     const size = f.size ?? 'latest';
     if (size !== 'latest' && size !== 'smallest') throw new UserError(`Unknown size policy ${JSON.stringify(size)}: use latest or smallest`);
@@ -47,5 +82,6 @@ export const spawnVerb: VerbEntry = {
       idleMs: f.idle !== undefined ? Math.round(f.idle * 1000) : undefined,
     });
     print('Agent session spawned successfully');
+    if (f.backend !== 'tmux') relayNotice(client);
   },
 };

@@ -1,6 +1,6 @@
 import * as os from 'node:os';
 import type { WaitFor } from '../../client/types';
-import { EXIT_TIMEOUT, UserError } from '../../errors';
+import { EXIT_GONE, EXIT_TIMEOUT, UserError } from '../../errors';
 import { type VerbEntry, options, print, warn } from '../verb';
 import { MAX_SECONDS, seconds } from '../parse';
 
@@ -45,27 +45,38 @@ export const waitVerb: VerbEntry = {
     { flags: '--timeout <seconds>', description: 'give up after SECONDS, exit code 124', parse: seconds },
   ],
   examples: ['symposium-mcp agent wait my-agent-1 --idle 5 --timeout 600', 'symposium-mcp agent wait my-agent-1 --text "All tests passed"'],
-  /** Exit code: 0, the agent's code for --exit, 124 on timeout. */
+  exitCodes: [
+    ['0', 'the condition holds'],
+    ['124', 'the timeout passed first'],
+    ['3', '--idle or --text: the agent has ended instead'],
+    ['N', "--exit: the agent's own exit code (128+signal when killed)"],
+  ],
+  /** Exit code: 0, the agent's code for --exit, 124 on timeout, 3 when it ended instead. */
   async run(client, [rawId], raw) {
     const f = options<Flags>(raw);
     const id = rawId as string;
     const what = condition(f);
     const res = await client.wait(id, what, { timeout: f.timeout !== undefined ? Math.round(f.timeout * 1000) : undefined });
-    if (!res.satisfied) {
+    if (!res.satisfied && !res.ended) {
       const how = what.until === 'idle' ? 'to become idle' : what.until === 'exit' ? 'to exit' : `to show /${f.text}/`;
       warn(`Timed out after ${f.timeout} s waiting for agent session ${id} ${how}`);
       return EXIT_TIMEOUT;
     }
-    if (what.until === 'exit') {
+    if (what.until === 'exit' && res.satisfied) {
       const how = res.exitSignal ? `killed by ${res.exitSignal}` : `exited with code ${res.exitCode}`;
       print(`Agent session ${id} ${how}`);
       if (res.exitSignal) return 128 + signalNumber(res.exitSignal);
       return res.exitCode ?? 1;
     }
-    if (what.until === 'text') {
-      // The agent ended and its final screen never showed the text.
-      if (res.match === null) throw new UserError(`Agent session ${id} ended without showing /${f.text}/`);
+    if (what.until === 'text' && res.match !== null) {
       print(res.match);
+      return 0;
+    }
+    if (res.ended) {
+      const how = res.exitSignal ? `was killed by ${res.exitSignal}` : `exited with code ${res.exitCode}`;
+      const what2 = what.until === 'text' ? `without showing /${f.text}/` : 'and will not become idle';
+      warn(`Agent session ${id} has ended (it ${how}) ${what2}`);
+      return EXIT_GONE;
     }
     return 0;
   },

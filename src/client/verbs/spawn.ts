@@ -20,10 +20,28 @@ export function checkWorkdir(dir: string): string {
   try {
     st = fs.statSync(abs);
   } catch {
+    if (dir.startsWith('~')) {
+      throw new UserError(
+        `Working directory ${dir} does not exist: the shell did not expand "~" (it does not after "=", as in --workdir=~/x, nor inside quotes). Write --workdir ~/x or --workdir "$HOME/x".`,
+      );
+    }
     throw new UserError(`Working directory ${abs} does not exist`);
   }
   if (!st.isDirectory()) throw new UserError(`Working directory ${abs} is not a directory`);
   return abs;
+}
+
+/** A path to an executable file, or a name found on PATH (the whole word, spaces included). */
+function isProgram(word: string, cwd: string, env: NodeJS.ProcessEnv): boolean {
+  const candidates = word.includes('/') ? [path.resolve(cwd, word)] : (env.PATH ?? '').split(':').map((d) => path.join(d || '.', word));
+  return candidates.some((c) => {
+    try {
+      fs.accessSync(c, fs.constants.X_OK);
+      return fs.statSync(c).isFile();
+    } catch {
+      return false;
+    }
+  });
 }
 
 function checkSize(n: number | undefined, what: string): void {
@@ -35,12 +53,19 @@ export async function spawn(ctx: Context, opts: SpawnOptions): Promise<AgentInfo
   const id = checkId(opts.id);
   const workdir = checkWorkdir(opts.workdir);
   const command = opts.command;
+  const backendName = defaultBackendName(opts.backend, ctx.env);
   if (!Array.isArray(command) || command.length === 0 || command[0] === '') {
     throw new UserError('No command given: put the agent command after the options, e.g. `-- q chat --resume`');
   }
+  if (command.length === 1 && /\s/.test(command[0]!.trim()) && backendName !== 'tmux' && !isProgram(command[0]!, workdir, ctx.env)) {
+    const words = command[0]!.trim().split(/\s+/);
+    throw new UserError(
+      `No program named "${command[0]}": the command and its arguments were given as one word. Pass them as separate words: -- ${words.join(' ')}`,
+    );
+  }
   checkSize(opts.cols, 'cols');
   checkSize(opts.rows, 'rows');
-  const backend = ctx.backends.get(defaultBackendName(opts.backend, ctx.env));
+  const backend = ctx.backends.get(backendName);
   const sizePolicy = opts.sizePolicy ?? 'latest';
   if (sizePolicy !== 'latest' && sizePolicy !== 'smallest') {
     throw new UserError(`Unknown size policy ${JSON.stringify(sizePolicy)}: use latest or smallest`);

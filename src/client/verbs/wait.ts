@@ -39,5 +39,5 @@ export async function wait(ctx: Context, rawId: string, what: WaitFor, opts: Wai
   if (timeout !== undefined && (!Number.isFinite(timeout) || timeout < 0 || timeout > MAX_MS)) throw new UserError('Invalid timeout: give milliseconds');
   const rec = await findSession(ctx.backends, rawId);
   const res = await ctx.backends.for(rec).wait(rec, cond, { timeoutMs: timeout === undefined ? null : Math.round(timeout), signal: opts.signal });
-  return { satisfied: res.satisfied, exitCode: res.exitCode, exitSignal: res.exitSignal, match: res.match };
+  return { satisfied: res.satisfied, ended: res.ended, exitCode: res.exitCode, exitSignal: res.exitSignal, match: res.match };
 }

@@ -2,45 +2,53 @@ import type { SerializeAddon } from '@xterm/addon-serialize';
 import * as fs from 'node:fs';
 import Module from 'node:module';
 import * as path from 'node:path';
+import { patchSerializeSource } from './serialize-patches';
 
-// @xterm/addon-serialize with one fix: each row's text is flattened when the row ends.
-// The addon builds a row by appending one cell at a time, and V8 keeps such a string as a
-// tree of one node per append until it is read: for 10 000 rows of 120 columns, ~28 MB of
-// nodes that live through the whole serialization, so they reach the old generation and
-// the process keeps the memory. Measured on such a buffer: heap +28 MB and 186 ms before,
-// +3 MB and 97 ms after. It is what made a supervisor's peak in a flood (the final screen
-// and the snapshot prepared when output goes quiet) pass 150 MiB.
-//
-// The addon's code is not ours to edit in node_modules, so its file is loaded with the
-// fix applied (package.json pins the version it was written for). If the text to patch is
-// not found (another version), the addon loads as it is and `patched` says so.
+// @xterm/addon-serialize with our fixes (serialize-patches.ts). In the supervisor's bundle
+// the build applied them already (and the addon's code is part of the one file the
+// supervisor reads at start); run from its modules, the supervisor applies them here, to
+// the addon's file read at start (an upgrade may replace node_modules under a running
+// supervisor: nothing is read from there later). If a patch's text is not found (another
+// version of the addon), it loads as it is and `patched` says so.
 
-/** The exact text in addon-serialize 0.14.0, and the same with the row read once (flattened). */
-const ROW_END = 'this._allRows[this._rowIndex]=this._currentRow,';
-const ROW_END_FLAT = 'this._currentRow.charCodeAt(0),this._allRows[this._rowIndex]=this._currentRow,';
+/** Defined (true) by the build in the supervisor's bundle. */
+declare const SYMPOSIUM_BUNDLE: boolean | undefined;
 
 export interface LoadedSerializeAddon {
   SerializeAddon: typeof SerializeAddon;
-  /** Whether the fix was applied. */
+  /** Whether the fixes were applied. */
   patched: boolean;
 }
 
+let source: { file: string; text: string } | null = null;
 let loaded: LoadedSerializeAddon | null = null;
+
+function bundled(): boolean {
+  return typeof SYMPOSIUM_BUNDLE !== 'undefined' && SYMPOSIUM_BUNDLE;
+}
+
+/** Reads the addon's file now (the supervisor's start), to compile it later. */
+export function readSerializeAddon(): void {
+  if (bundled() || source) return;
+  const file = require.resolve('@xterm/addon-serialize');
+  source = { file, text: fs.readFileSync(file, 'utf8') };
+}
 
 export function loadSerializeAddon(): LoadedSerializeAddon {
   if (loaded) return loaded;
-  const file = require.resolve('@xterm/addon-serialize');
-  const source = fs.readFileSync(file, 'utf8');
-  const at = source.indexOf(ROW_END);
-  if (at < 0 || source.indexOf(ROW_END, at + 1) >= 0) {
+  if (bundled()) {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    loaded = { SerializeAddon: (require('@xterm/addon-serialize') as typeof import('@xterm/addon-serialize')).SerializeAddon, patched: false };
+    loaded = { SerializeAddon: (require('@xterm/addon-serialize') as typeof import('@xterm/addon-serialize')).SerializeAddon, patched: true };
     return loaded;
   }
+  readSerializeAddon();
+  const { file, text } = source!;
+  const { source: patched, missing } = patchSerializeSource(text);
   const m = new Module(file, module) as Module & { _compile(code: string, filename: string): void; paths: string[] };
   m.filename = file;
   m.paths = (Module as unknown as { _nodeModulePaths(dir: string): string[] })._nodeModulePaths(path.dirname(file));
-  m._compile(source.replace(ROW_END, ROW_END_FLAT), file);
-  loaded = { SerializeAddon: (m.exports as typeof import('@xterm/addon-serialize')).SerializeAddon, patched: true };
+  m._compile(patched, file);
+  loaded = { SerializeAddon: (m.exports as typeof import('@xterm/addon-serialize')).SerializeAddon, patched: missing.length === 0 };
+  source = null;
   return loaded;
 }

@@ -1,4 +1,4 @@
-import { FastRelay, type RelayEnd, relayBinary } from './fast-relay';
+import { FastRelay, type RelayEnd } from './fast-relay';
 import { log } from '../lifecycle/log';
 import { Flood, RateSample } from '../flood';
 import { type HelperHost, HelperFailures } from './native-helpers';
@@ -18,7 +18,6 @@ export interface PumpHost extends HelperHost {
 }
 
 export class FloodPump {
-  private readonly binary = relayBinary();
   private pump: FastRelay | null = null;
   private calmTimer: NodeJS.Timeout | null = null;
   private readonly failures = new HelperFailures();
@@ -32,7 +31,7 @@ export class FloodPump {
 
   /** On output read the usual way: starts the pump when the output floods. */
   consider(): void {
-    if (this.pump || !this.binary || this.failures.givenUp) return;
+    if (this.pump || !this.host.relayBinary || this.failures.givenUp) return;
     const h = this.host;
     if (h.ended || !h.screen.flooding || this.failures.wait > 0) return;
     const master = h.agent.masterFd;
@@ -45,7 +44,7 @@ export class FloodPump {
     if (!h.agent.haltReads(reader)) return;
     this.carried = 0;
     try {
-      const pump = new FastRelay(this.binary, null, master, null, {
+      const pump = new FastRelay(this.host.relayBinary, null, master, null, {
         output: (d) => this.output(d),
         typed: () => {},
         keys: () => {},

@@ -1,5 +1,5 @@
 import type { Connection } from '../viewers/connection';
-import { FastRelay, type RelayEnd, relayBinary } from './fast-relay';
+import { FastRelay, type RelayEnd } from './fast-relay';
 import { log } from '../lifecycle/log';
 import { Flood, RateSample } from '../flood';
 import { type HelperHost, HelperFailures } from './native-helpers';
@@ -28,7 +28,6 @@ export interface RelayHost extends HelperHost {
 }
 
 export class RelayPolicy {
-  private readonly binary = relayBinary();
   private relay: FastRelay | null = null;
   private owner: Connection | null = null;
   private rest: Buffer | null = null;
@@ -46,7 +45,7 @@ export class RelayPolicy {
 
   /** Starts the relay for `c` if it may run now; else tries again once calm. */
   consider(c: Connection): void {
-    if (!this.binary || this.failures.givenUp || this.relay || !this.eligible(c)) return;
+    if (!this.host.relayBinary || this.failures.givenUp || this.relay || !this.eligible(c)) return;
     const h = this.host;
     const wait = this.failures.wait;
     if (wait > 0) return this.later(wait);
@@ -67,7 +66,7 @@ export class RelayPolicy {
     this.releasing = false;
     this.carried = 0;
     try {
-      this.relay = new FastRelay(this.binary, t.descriptor, master, t.detachKey, {
+      this.relay = new FastRelay(this.host.relayBinary, t.descriptor, master, t.detachKey, {
         output: (d) => this.output(c, d),
         typed: (d) => h.input(c, d, true),
         keys: (d) => this.keys(c, d),

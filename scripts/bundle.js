@@ -1,0 +1,113 @@
+#!/usr/bin/env node
+'use strict';
+// Bundles the compiled program into two files, each everything its process runs (node-pty,
+// a native addon, aside): the CLI (dist/cli.bundle.js, with V8's code cache for it,
+// dist/cli.bundle.js.cache; the launcher runs both through dist/launch.js) and the
+// supervisor (dist/supervisor.bundle.js, with @xterm/addon-serialize's fixes applied here,
+// serialize-patches.ts). A supervisor reads its one file at start and nothing from the
+// install directory later, so `npm install -g` of a new version under a running agent
+// cannot mix two versions in it. Run after `tsc` by build (prepare, pretest, bench).
+// Optional: without esbuild (an install without dev dependencies) each process loads its
+// modules one by one, only slower; bundles left from an earlier build are removed then, so
+// that they never run older code than dist/.
+const crypto = require('node:crypto');
+const fs = require('node:fs');
+const path = require('node:path');
+
+const dist = path.join(__dirname, '..', 'dist');
+const launch = require(path.join(dist, 'launch.js'));
+const SUPERVISOR_BUNDLE = path.join(dist, 'supervisor.bundle.js');
+
+function writeAtomically(file, data) {
+  const tmp = `${file}.${process.pid}.tmp`;
+  fs.writeFileSync(tmp, data);
+  fs.renameSync(tmp, file);
+}
+
+/** @xterm/addon-serialize with our fixes; one that no longer applies (another version of the addon) fails the build. */
+function patchSerialize() {
+  const { patchSerializeSource } = require(path.join(dist, 'supervisor', 'mirror', 'serialize-patches.js'));
+  return {
+    name: 'patch-addon-serialize',
+    setup(build) {
+      build.onLoad({ filter: /addon-serialize[\\/]lib[\\/]addon-serialize\.js$/ }, (args) => {
+        const { source, missing } = patchSerializeSource(fs.readFileSync(args.path, 'utf8'));
+        if (missing.length > 0) throw new Error(`@xterm/addon-serialize: cannot apply: ${missing.map((p) => p.why).join('; ')}`);
+        return { contents: source, loader: 'js' };
+      });
+    },
+  };
+}
+
+const COMMON = {
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  // A native addon: loaded from node_modules where it was built.
+  external: ['node-pty'],
+  write: false,
+  logLevel: 'warning',
+  // serialize-addon.ts resolves the addon's file only when it runs from its modules.
+  logOverride: { 'require-resolve-not-external': 'silent' },
+};
+
+async function main() {
+  fs.rmSync(launch.CODE_CACHE, { force: true });
+  let esbuild;
+  try {
+    esbuild = require('esbuild');
+  } catch {
+    fs.rmSync(launch.BUNDLE, { force: true });
+    fs.rmSync(SUPERVISOR_BUNDLE, { force: true });
+    console.warn('bundle: esbuild is not installed; the CLI and the supervisor will load their modules one by one (slower start-up).');
+    return;
+  }
+
+  const supervisor = await esbuild.build({
+    ...COMMON,
+    entryPoints: [path.join(dist, 'supervisor', 'main.js')],
+    define: { SYMPOSIUM_BUNDLE: 'true' },
+    plugins: [patchSerialize()],
+  });
+  writeAtomically(SUPERVISOR_BUNDLE, supervisor.outputFiles[0].text);
+
+  const cli = await esbuild.build({ ...COMMON, entryPoints: [path.join(dist, 'cli', 'main.js')] });
+  const id = crypto.randomBytes(8).toString('hex');
+  const source = cli.outputFiles[0].text + launch.buildIdLine(id);
+  writeAtomically(launch.BUNDLE, source);
+
+  // The cache holds every function of the bundle, compiled eagerly (V8 compiles most functions
+  // only when first called, and a cache holds only what was compiled): measured on `attach`,
+  // the CLI connected ~15 ms sooner with it than with a cache of the top level alone. V8 only
+  // takes a cache made under the flags it runs with, so lazy compilation is turned back on
+  // before the cache is made; a fresh Node then checks that it takes the cache.
+  const v8 = require('node:v8');
+  v8.setFlagsFromString('--no-lazy');
+  let script = launch.compileBundle(source);
+  v8.setFlagsFromString('--lazy');
+  writeAtomically(launch.CODE_CACHE, launch.cacheFile(id, script));
+  if (!cacheTaken()) {
+    // The lazy way: what the top level and the command-line program compile.
+    process.env.MSGPACKR_NATIVE_ACCELERATION_DISABLED = 'true';
+    script = launch.compileBundle(source);
+    launch.runBundle(script).buildProgram();
+    writeAtomically(launch.CODE_CACHE, launch.cacheFile(id, script));
+    if (!cacheTaken()) {
+      fs.rmSync(launch.CODE_CACHE, { force: true });
+      console.warn('bundle: this Node does not take the code cache; the CLI starts without it.');
+    }
+  }
+}
+
+function cacheTaken() {
+  const check = `const l = require(${JSON.stringify(path.join(dist, 'launch.js'))}), fs = require('fs');
+const s = fs.readFileSync(l.BUNDLE, 'utf8'), c = l.cachedCode(s, fs.readFileSync(l.CODE_CACHE));
+process.exit(c && l.compileBundle(s, c).cachedDataRejected === false ? 0 : 1);`;
+  return require('node:child_process').spawnSync(process.execPath, ['-e', check], { stdio: 'inherit' }).status === 0;
+}
+
+main().catch((err) => {
+  console.error(`bundle: ${err.message}`);
+  process.exit(1);
+});

@@ -1,0 +1,143 @@
+import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { spawnSync } from 'node:child_process';
+
+// An npm registry on loopback that serves exactly the packages of our lock file, from the
+// npm cache that `npm ci` filled (so a test can `npm install` the packed tarball with the
+// real npm, offline). Each package's metadata is made from its lock entry; its tarball is
+// the cached original, or, when the cache lacks it, a fresh `npm pack` of the installed
+// copy. Platform packages that are in neither (another OS's optional binaries) are listed
+// with their os/cpu so npm skips them without asking for their tarball.
+
+interface LockEntry {
+  version: string;
+  integrity?: string;
+  dev?: boolean;
+  dependencies?: Record<string, string>;
+  optionalDependencies?: Record<string, string>;
+  peerDependencies?: Record<string, string>;
+  os?: string[];
+  cpu?: string[];
+  engines?: Record<string, string>;
+  bin?: Record<string, string>;
+  license?: string;
+}
+
+interface Served {
+  name: string;
+  entry: LockEntry;
+  tarball: Buffer | null;
+}
+
+function npmCacheDir(): string {
+  const r = spawnSync('npm', ['config', 'get', 'cache'], { encoding: 'utf8' });
+  return r.stdout.trim() || path.join(os.homedir(), '.npm');
+}
+
+/** The cached tarball of an integrity string (cacache's content-v2 layout). */
+function cachedTarball(cache: string, integrity: string | undefined): Buffer | null {
+  if (!integrity) return null;
+  const [alg, b64] = integrity.split('-');
+  if (!alg || !b64) return null;
+  const hex = Buffer.from(b64, 'base64').toString('hex');
+  const file = path.join(cache, '_cacache', 'content-v2', alg, hex.slice(0, 2), hex.slice(2, 4), hex.slice(4));
+  try {
+    return fs.readFileSync(file);
+  } catch {
+    return null;
+  }
+}
+
+function packInstalled(root: string, name: string): Buffer | null {
+  const dir = path.join(root, 'node_modules', name);
+  if (!fs.existsSync(dir)) return null;
+  const dest = fs.mkdtempSync(path.join(os.tmpdir(), 'sy-pack-'));
+  try {
+    const r = spawnSync('npm', ['pack', '--ignore-scripts', '--pack-destination', dest, dir], { encoding: 'utf8' });
+    const file = r.stdout.trim().split('\n').pop();
+    return r.status === 0 && file ? fs.readFileSync(path.join(dest, file)) : null;
+  } finally {
+    fs.rmSync(dest, { recursive: true, force: true });
+  }
+}
+
+export class LocalRegistry {
+  private server: http.Server | null = null;
+  private readonly served = new Map<string, Served>();
+  url = '';
+
+  /** The production packages of `root`'s package-lock.json. */
+  constructor(root: string) {
+    const lock = JSON.parse(fs.readFileSync(path.join(root, 'package-lock.json'), 'utf8')) as { packages: Record<string, LockEntry> };
+    const cache = npmCacheDir();
+    for (const [key, entry] of Object.entries(lock.packages)) {
+      if (!key.startsWith('node_modules/') || entry.dev) continue;
+      const name = key.slice('node_modules/'.length);
+      if (name.includes('node_modules/')) continue; // nested copies: the lock of this project has none
+      const tarball = cachedTarball(cache, entry.integrity) ?? packInstalled(root, name);
+      this.served.set(name, { name, entry, tarball });
+    }
+  }
+
+  /** Packages whose tarball could be found (the others can only be skipped by npm). */
+  get tarballs(): string[] {
+    return [...this.served.values()].filter((s) => s.tarball).map((s) => s.name);
+  }
+
+  async start(): Promise<void> {
+    this.server = http.createServer((req, res) => this.handle(req, res));
+    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
+    const addr = this.server.address() as { port: number };
+    this.url = `http://127.0.0.1:${addr.port}/`;
+  }
+
+  async stop(): Promise<void> {
+    if (!this.server) return;
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server!.close(() => resolve()));
+    this.server = null;
+  }
+
+  private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
+    const url = decodeURIComponent((req.url ?? '/').split('?')[0]!).replace(/^\/+/, '');
+    const tar = /^-\/tarballs\/(.+)\/(\d[^/]*)\.tgz$/.exec(url);
+    if (tar) {
+      const s = this.served.get(tar[1]!);
+      if (!s?.tarball || s.entry.version !== tar[2]) return this.notFound(res);
+      res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': s.tarball.length });
+      res.end(s.tarball);
+      return;
+    }
+    const s = this.served.get(url);
+    if (!s) return this.notFound(res);
+    const e = s.entry;
+    const version: Record<string, unknown> = {
+      name: s.name,
+      version: e.version,
+      dependencies: e.dependencies ?? {},
+      optionalDependencies: e.optionalDependencies ?? {},
+      ...(e.peerDependencies ? { peerDependencies: e.peerDependencies } : {}),
+      ...(e.os ? { os: e.os } : {}),
+      ...(e.cpu ? { cpu: e.cpu } : {}),
+      ...(e.engines ? { engines: e.engines } : {}),
+      ...(e.bin ? { bin: e.bin } : {}),
+      dist: s.tarball
+        ? {
+            tarball: `${this.url}-/tarballs/${s.name}/${e.version}.tgz`,
+            integrity: `sha512-${crypto.createHash('sha512').update(s.tarball).digest('base64')}`,
+          }
+        : { tarball: `${this.url}-/tarballs/${s.name}/${e.version}.tgz` },
+    };
+    const body = JSON.stringify({ name: s.name, 'dist-tags': { latest: e.version }, versions: { [e.version]: version } });
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(body);
+  }
+
+  private notFound(res: http.ServerResponse): void {
+    res.writeHead(404, { 'content-type': 'application/json' });
+    res.end('{"error":"not found"}');
+  }
+}
