@@ -19,6 +19,7 @@ interface LockEntry {
   dependencies?: Record<string, string>;
   optionalDependencies?: Record<string, string>;
   peerDependencies?: Record<string, string>;
+  peerDependenciesMeta?: Record<string, { optional?: boolean }>;
   os?: string[];
   cpu?: string[];
   engines?: Record<string, string>;
@@ -31,6 +32,9 @@ interface Served {
   entry: LockEntry;
   tarball: Buffer | null;
 }
+
+/** Every version of one package the lock holds (a nested copy may differ from the top one). */
+type Versions = Map<string, Served>;
 
 function npmCacheDir(): string {
   const r = spawnSync('npm', ['config', 'get', 'cache'], { encoding: 'utf8' });
@@ -66,7 +70,7 @@ function packInstalled(root: string, name: string): Buffer | null {
 
 export class LocalRegistry {
   private server: http.Server | null = null;
-  private readonly served = new Map<string, Served>();
+  private readonly served = new Map<string, Versions>();
   url = '';
 
   /** The production packages of `root`'s package-lock.json. */
@@ -74,17 +78,20 @@ export class LocalRegistry {
     const lock = JSON.parse(fs.readFileSync(path.join(root, 'package-lock.json'), 'utf8')) as { packages: Record<string, LockEntry> };
     const cache = npmCacheDir();
     for (const [key, entry] of Object.entries(lock.packages)) {
-      if (!key.startsWith('node_modules/') || entry.dev) continue;
-      const name = key.slice('node_modules/'.length);
-      if (name.includes('node_modules/')) continue; // nested copies: the lock of this project has none
-      const tarball = cachedTarball(cache, entry.integrity) ?? packInstalled(root, name);
-      this.served.set(name, { name, entry, tarball });
+      if (!key.includes('node_modules/') || entry.dev) continue;
+      // node_modules/a, or a nested copy: node_modules/b/node_modules/a.
+      const name = key.slice(key.lastIndexOf('node_modules/') + 'node_modules/'.length);
+      const versions = this.served.get(name) ?? new Map<string, Served>();
+      if (versions.has(entry.version)) continue;
+      const tarball = cachedTarball(cache, entry.integrity) ?? (key === `node_modules/${name}` ? packInstalled(root, name) : null);
+      versions.set(entry.version, { name, entry, tarball });
+      this.served.set(name, versions);
     }
   }
 
   /** Packages whose tarball could be found (the others can only be skipped by npm). */
   get tarballs(): string[] {
-    return [...this.served.values()].filter((s) => s.tarball).map((s) => s.name);
+    return [...this.served.values()].flatMap((v) => [...v.values()]).filter((s) => s.tarball).map((s) => `${s.name}@${s.entry.version}`);
   }
 
   async start(): Promise<void> {
@@ -105,21 +112,34 @@ export class LocalRegistry {
     const url = decodeURIComponent((req.url ?? '/').split('?')[0]!).replace(/^\/+/, '');
     const tar = /^-\/tarballs\/(.+)\/(\d[^/]*)\.tgz$/.exec(url);
     if (tar) {
-      const s = this.served.get(tar[1]!);
-      if (!s?.tarball || s.entry.version !== tar[2]) return this.notFound(res);
+      const s = this.served.get(tar[1]!)?.get(tar[2]!);
+      if (!s?.tarball) return this.notFound(res);
       res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': s.tarball.length });
       res.end(s.tarball);
       return;
     }
-    const s = this.served.get(url);
-    if (!s) return this.notFound(res);
+    const versions = this.served.get(url);
+    if (!versions) return this.notFound(res);
+    const doc: Record<string, unknown> = {};
+    let latest = '';
+    for (const s of versions.values()) {
+      doc[s.entry.version] = this.versionDoc(s);
+      latest = s.entry.version;
+    }
+    const body = JSON.stringify({ name: url, 'dist-tags': { latest }, versions: doc });
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(body);
+  }
+
+  private versionDoc(s: Served): Record<string, unknown> {
     const e = s.entry;
-    const version: Record<string, unknown> = {
+    return {
       name: s.name,
       version: e.version,
       dependencies: e.dependencies ?? {},
       optionalDependencies: e.optionalDependencies ?? {},
       ...(e.peerDependencies ? { peerDependencies: e.peerDependencies } : {}),
+      ...(e.peerDependenciesMeta ? { peerDependenciesMeta: e.peerDependenciesMeta } : {}),
       ...(e.os ? { os: e.os } : {}),
       ...(e.cpu ? { cpu: e.cpu } : {}),
       ...(e.engines ? { engines: e.engines } : {}),
@@ -131,9 +151,6 @@ export class LocalRegistry {
           }
         : { tarball: `${this.url}-/tarballs/${s.name}/${e.version}.tgz` },
     };
-    const body = JSON.stringify({ name: s.name, 'dist-tags': { latest: e.version }, versions: { [e.version]: version } });
-    res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(body);
   }
 
   private notFound(res: http.ServerResponse): void {
