@@ -72,7 +72,13 @@ async function main() {
   });
   writeAtomically(SUPERVISOR_BUNDLE, supervisor.outputFiles[0].text);
 
-  const cli = await esbuild.build({ ...COMMON, entryPoints: [path.join(dist, 'cli', 'main.js')] });
+  // The MCP SDK and zod stay out of the CLI's bundle: only the MCP server loads them (~200
+  // ms), and every other command would read them.
+  const cli = await esbuild.build({
+    ...COMMON,
+    entryPoints: [path.join(dist, 'cli', 'main.js')],
+    external: [...COMMON.external, '@modelcontextprotocol/sdk', 'zod'],
+  });
   const id = crypto.randomBytes(8).toString('hex');
   const source = cli.outputFiles[0].text + launch.buildIdLine(id);
   writeAtomically(launch.BUNDLE, source);

@@ -5,6 +5,7 @@ import { restoreHeld } from '../held-env';
 import { VERSION } from '../version';
 import type { VerbEntry } from './verb';
 import { AGENT_VERBS } from './verbs';
+import { MCP_OPTIONS, mcpServeVerb, runMcpServer } from './verbs/mcp-serve';
 
 // The command line: one commander command per verb entry (cli/verbs/). Errors print as
 // `Error: …` on stderr, exit 1.
@@ -13,16 +14,20 @@ function examples(lines: string[]): string {
   return lines.length === 0 ? '' : `\nExamples:\n${lines.map((l) => `  $ ${l}`).join('\n')}\n`;
 }
 
-function addVerb(parent: Command, verb: VerbEntry, client: () => SymposiumClient, setExit: (code: number) => void): void {
-  const cmd = parent.command(verb.name).description(verb.summary);
-  for (const a of verb.args) cmd.argument(a.name, a.description);
-  for (const o of verb.options) {
+function addOptions(cmd: Command, specs: VerbEntry['options']): void {
+  for (const o of specs) {
     const opt = new Option(o.flags, o.required ? `${o.description} (required)` : o.description);
     if (o.parse) opt.argParser(o.parse);
     if (o.default !== undefined) opt.default(o.default);
     if (o.required) opt.makeOptionMandatory(true);
     cmd.addOption(opt);
   }
+}
+
+function addVerb(parent: Command, verb: VerbEntry, client: () => SymposiumClient, setExit: (code: number) => void): void {
+  const cmd = parent.command(verb.name).description(verb.summary);
+  for (const a of verb.args) cmd.argument(a.name, a.description);
+  addOptions(cmd, verb.options);
   if (verb.passThrough) cmd.passThroughOptions();
   cmd.addHelpText('after', examples(verb.examples) + exitCodes(verb.exitCodes));
   cmd.action(async (...params: unknown[]) => {
@@ -54,11 +59,26 @@ export function buildProgram(): Command {
       outputError: (str, write) => write(`Error: ${str.replace(/^error: /, '')}`),
     });
 
+  const setExit = (code: number) => (exitCode = code);
   const agent = program
     .command('agent')
     .description('spawn, list, attach to, drive and kill agent sessions')
     .enablePositionalOptions();
-  for (const verb of AGENT_VERBS) addVerb(agent, verb, getClient, (code) => (exitCode = code));
+  for (const verb of AGENT_VERBS) addVerb(agent, verb, getClient, setExit);
+  const mcp = program.command('mcp').description('the MCP server for agents that drive agents').enablePositionalOptions();
+  addVerb(mcp, mcpServeVerb, getClient, setExit);
+
+  // Alone, the program is the MCP server, as MCP clients start it; typed in a terminal it
+  // shows the help instead.
+  addOptions(program, MCP_OPTIONS);
+  program.action(async (raw: Record<string, unknown>) => {
+    if (process.stdin.isTTY) {
+      program.outputHelp({ error: true });
+      setExit(1);
+      return;
+    }
+    await runMcpServer(raw);
+  });
   return program;
 }
 

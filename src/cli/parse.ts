@@ -8,6 +8,12 @@ export function positiveInt(value: string): number {
   return n;
 }
 
+export function nonNegativeInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a whole number');
+  return n;
+}
+
 /** Node timers hold at most 2^31-1 ms (24.8 days); longer waits would fire at once. */
 export const MAX_SECONDS = 2_000_000;
 

@@ -79,6 +79,8 @@ export interface CaptureOptions {
   scrollback?: boolean;
   /** Colours and attributes as SGR sequences. */
   ansi?: boolean;
+  /** Only the lines from here on: the `nextLine` of an earlier capture (history included). */
+  since?: number;
 }
 
 export interface Capture {
@@ -90,6 +92,14 @@ export interface Capture {
   cursor: Cursor | null;
   /** The agent has ended: this is its last screen. */
   final: boolean;
+  /** The number of the first line of `text` in the agent's history (null: unknown, or a full-screen program). */
+  firstLine: number | null;
+  /** Pass it as `since` next time to read only what came after (null: this session cannot). */
+  nextLine: number | null;
+  /** Lines asked for with `since` that had already left the history. */
+  skipped: number;
+  /** A full-screen program shows its alternate screen: `text` is that screen. */
+  alternate: boolean;
 }
 
 export interface Task {

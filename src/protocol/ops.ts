@@ -35,6 +35,8 @@ export interface CaptureArgs {
   scrollback: boolean;
   /** With colours and attributes as SGR sequences. */
   ansi: boolean;
+  /** From this absolute line on (a previous reply's nextLine), history included: only what is new. */
+  since: number | null;
 }
 
 export interface SendArgs {
@@ -99,6 +101,14 @@ export interface CaptureReply {
   cursor: Cursor;
   /** The agent has ended: this is its last screen. */
   final: boolean;
+  /** Absolute number of the first line of `text` in the normal screen's history (null: unknown, or the alternate screen). */
+  firstLine: number | null;
+  /** Absolute number of the cursor's line: pass it as `since` to get only what came after. Null: not supported. */
+  nextLine: number | null;
+  /** Lines asked for with `since` that had already left the history (the scrollback is bounded). */
+  skipped: number;
+  /** A full-screen program shows its alternate screen: `text` is that screen, and `since` does not apply. */
+  alternate: boolean;
 }
 
 export interface SendReply {
@@ -250,6 +260,7 @@ export const OPS: { readonly [K in OpName]: OpSpec<K> } = {
       lines: optUint(o, R, 'lines', 1_000_000),
       scrollback: bool(o, R, 'scrollback', false),
       ansi: bool(o, R, 'ansi', false),
+      since: optUint(o, R, 'since', Number.MAX_SAFE_INTEGER),
     }),
     decodeReply(v) {
       const r = result(v, 'capture');
@@ -259,6 +270,11 @@ export const OPS: { readonly [K in OpName]: OpSpec<K> } = {
         rows: dim(r, 'capture', 'rows'),
         cursor: decodeCursor(r, 'capture'),
         final: bool(r, 'capture', 'final', false),
+        // Absent from older supervisors' replies.
+        firstLine: optUint(r, 'capture', 'firstLine', Number.MAX_SAFE_INTEGER),
+        nextLine: optUint(r, 'capture', 'nextLine', Number.MAX_SAFE_INTEGER),
+        skipped: optUint(r, 'capture', 'skipped', Number.MAX_SAFE_INTEGER) ?? 0,
+        alternate: bool(r, 'capture', 'alternate', false),
       };
     },
   },

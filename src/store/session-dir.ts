@@ -70,6 +70,8 @@ export interface FinalScreen {
   scrollbackLines: number;
   /** The same lines with colours and attributes (as `capture --ansi`). */
   ansiLines: string[];
+  /** The absolute number of lines[0] in the agent's history (absent before 0.2: 0). */
+  firstLine: number;
 }
 
 type Obj = Record<string, unknown>;
@@ -125,5 +127,6 @@ export function readFinalScreen(file: string): FinalScreen | null {
     lines: v.lines,
     scrollbackLines: v.scrollbackLines,
     ansiLines: v.ansiLines,
+    firstLine: isInt(v.firstLine) && v.firstLine >= 0 ? v.firstLine : 0,
   };
 }

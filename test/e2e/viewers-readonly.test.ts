@@ -68,7 +68,7 @@ describe('read-only viewers', () => {
     expect(await refused(rc.request('queue-add', { text: 'echo RC-QUEUE-RAN' }))).toBe('read-only');
     expect(await refused(rc.request('queue-clear', {}))).toBe('read-only');
     expect((await rc.request('queue-list', {})).tasks).toEqual([]);
-    expect((await rc.request('capture', { lines: null, scrollback: false, ansi: false })).text).toBe('P$');
+    expect((await rc.request('capture', { lines: null, scrollback: false, ansi: false, since: null })).text).toBe('P$');
     // Input frames on a read-only control connection: refused too.
     rc.send({ t: 'input', data: Buffer.from('echo RC-INPUT-RAN\r') });
 

@@ -423,13 +423,32 @@ function olderSupervisor(id: string, server: string, op: string): UserError {
 }
 
 function finalCapture(screen: NonNullable<ReturnType<typeof readFinalScreen>>, opts: CaptureOptions): CaptureResult {
-  const from = opts.scrollback ? 0 : screen.scrollbackLines;
+  let from = opts.scrollback ? 0 : screen.scrollbackLines;
+  let skipped = 0;
+  if (opts.since !== null) {
+    const rel = opts.since - screen.firstLine;
+    skipped = Math.max(0, -rel);
+    from = Math.max(0, Math.min(rel, screen.lines.length));
+  }
   const plain = screen.lines.slice(from).map((l) => l.replace(/\s+$/, ''));
   let lines = opts.ansi ? screen.ansiLines.slice(from) : plain;
   // Trailing blank lines go, judged on the plain text.
   let n = plain.length;
   while (n > 0 && plain[n - 1] === '') n--;
   lines = lines.slice(0, n);
-  if (opts.lines !== null && lines.length > opts.lines) lines = lines.slice(lines.length - opts.lines);
-  return { text: lines.join('\n'), cols: screen.cols, rows: screen.rows, cursor: screen.cursor, final: true };
+  if (opts.lines !== null && lines.length > opts.lines) {
+    from += lines.length - opts.lines;
+    lines = lines.slice(lines.length - opts.lines);
+  }
+  return {
+    text: lines.join('\n'),
+    cols: screen.cols,
+    rows: screen.rows,
+    cursor: screen.cursor,
+    final: true,
+    firstLine: screen.firstLine + from,
+    nextLine: screen.firstLine + screen.scrollbackLines + screen.cursor.y,
+    skipped,
+    alternate: false,
+  };
 }

@@ -150,7 +150,18 @@ export class TmuxBackend implements Backend {
         `Agent session ${rec.uuid} is gone from tmux (status ${rec.status}): there is no screen to capture. \`agent kill ${rec.uuid}\` removes its record.`,
       );
     }
-    return { text: normalizeScreen(screen.text, opts.lines), cols: screen.cols, rows: screen.rows, cursor: screen.cursor, final: screen.ended };
+    // tmux numbers no lines: `since` is not supported there (nextLine null says so).
+    return {
+      text: normalizeScreen(screen.text, opts.lines),
+      cols: screen.cols,
+      rows: screen.rows,
+      cursor: screen.cursor,
+      final: screen.ended,
+      firstLine: null,
+      nextLine: null,
+      skipped: 0,
+      alternate: false,
+    };
   }
 
   async attach(rec: SessionRecord): Promise<AttachStream> {

@@ -7,7 +7,7 @@ import { ModeTracker } from './modes';
 import { log } from '../lifecycle/log';
 import { flat, renderAnsiLines } from './render';
 import { loadSerializeAddon } from './serialize-addon';
-import { parserAtGround } from './xterm-internals';
+import { onHistoryTrim, parserAtGround } from './xterm-internals';
 
 // The headless mirror of the agent's screen, private behind this class: the rest of the
 // supervisor sees chunks go in and snapshots, captures and a few facts come out. Every
@@ -41,6 +41,22 @@ export interface CaptureText {
   cols: number;
   rows: number;
   cursor: { x: number; y: number };
+  /** The normal screen's absolute number of the first line of `text` (null on the alternate screen). */
+  firstLine: number | null;
+  /** The absolute number of the cursor's line: where a capture `since` it continues. */
+  nextLine: number | null;
+  /** Lines asked for (`since`) that had already left the history. */
+  skipped: number;
+  /** The alternate screen is shown (a full-screen program): `text` is that screen. */
+  alternate: boolean;
+}
+
+export interface CaptureOptions {
+  lines: number | null;
+  scrollback: boolean;
+  ansi: boolean;
+  /** From this absolute line on (a previous capture's nextLine), history included. */
+  since: number | null;
 }
 
 /** ~12 bytes per cell in xterm's buffer (measured; shared/lessons.md). */
@@ -57,6 +73,8 @@ export interface FinalScreenData {
   lines: string[];
   ansiLines: string[];
   scrollbackLines: number;
+  /** The absolute number of lines[0] (lines that left the history before it). */
+  firstLine: number;
 }
 
 type Marker = { marker: () => void };
@@ -119,7 +137,17 @@ export class Screen {
     this.term.loadAddon(new Unicode11Addon());
     this.term.unicode.activeVersion = '11';
     this.modes = new ModeTracker(this.term);
+    onHistoryTrim(this.term, (n) => {
+      this.trimmedLines += n;
+    });
   }
+
+  /**
+   * Lines dropped from the top of the normal buffer so far: with it, a line's absolute
+   * number (trimmedLines + its index) names it for as long as the agent runs. (A resize
+   * reflows wrapped lines and may shift later numbers by a few.)
+   */
+  private trimmedLines = 0;
 
   /** Answers of the headless terminal to the agent's queries (DA, CPR…). */
   onAnswer(cb: (answer: string) => void): void {
@@ -389,9 +417,16 @@ export class Screen {
   }
 
   /** The screen as text (of what is parsed so far), like `tmux capture-pane -p`. */
-  capture(opts: { lines: number | null; scrollback: boolean; ansi: boolean }): CaptureText {
+  capture(opts: CaptureOptions): CaptureText {
     const buf = this.term.buffer.active;
-    const start = opts.scrollback ? 0 : buf.baseY;
+    const alternate = buf.type === 'alternate';
+    let start = opts.scrollback ? 0 : buf.baseY;
+    let skipped = 0;
+    if (opts.since !== null && !alternate) {
+      const rel = opts.since - this.trimmedLines;
+      skipped = Math.max(0, -rel);
+      start = Math.max(0, Math.min(rel, buf.baseY + buf.cursorY));
+    }
     const end = buf.baseY + this.term.rows;
     let lines: string[];
     if (opts.ansi) {
@@ -401,12 +436,19 @@ export class Screen {
       for (let y = start; y < end; y++) lines.push((buf.getLine(y)?.translateToString(true) ?? '').replace(/\s+$/, ''));
     }
     while (lines.length > 0 && stripAnsi(lines[lines.length - 1]!).trim() === '') lines.pop();
-    if (opts.lines !== null && lines.length > opts.lines) lines = lines.slice(lines.length - opts.lines);
+    if (opts.lines !== null && lines.length > opts.lines) {
+      start += lines.length - opts.lines;
+      lines = lines.slice(lines.length - opts.lines);
+    }
     return {
       text: lines.join('\n'),
       cols: this.term.cols,
       rows: this.term.rows,
       cursor: { x: buf.cursorX, y: buf.cursorY },
+      firstLine: alternate ? null : this.trimmedLines + start,
+      nextLine: alternate ? null : this.trimmedLines + buf.baseY + buf.cursorY,
+      skipped,
+      alternate,
     };
   }
 
@@ -430,6 +472,7 @@ export class Screen {
       lines,
       ansiLines: renderAnsiLines(buf, 0, buf.length, this.term.cols),
       scrollbackLines: buf.baseY,
+      firstLine: buf.type === 'normal' ? this.trimmedLines : 0,
     };
   }
 

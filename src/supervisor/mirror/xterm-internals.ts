@@ -5,6 +5,7 @@ import type { Terminal } from '@xterm/headless';
 // changed internal loses only that one item (a replay without it), never the mirror.
 
 interface Core {
+  buffers?: { normal?: { lines?: { onTrim?: (listener: (amount: number) => void) => unknown } } };
   _inputHandler?: { _parser?: { currentState?: unknown } };
   buffer?: {
     scrollTop?: unknown;
@@ -63,4 +64,16 @@ export function cursorHidden(term: Terminal): boolean {
 export function mouseEncoding(term: Terminal): string | null {
   const enc = core(term).coreMouseService?.activeEncoding;
   return typeof enc === 'string' ? enc : null;
+}
+
+/**
+ * Calls `listener` with the number of lines dropped from the top of the normal buffer's
+ * history (its scrollback is full). False when xterm does not offer it: then absolute line
+ * numbers count from the oldest line still kept.
+ */
+export function onHistoryTrim(term: Terminal, listener: (amount: number) => void): boolean {
+  const onTrim = core(term).buffers?.normal?.lines?.onTrim;
+  if (typeof onTrim !== 'function') return false;
+  onTrim.call(core(term).buffers!.normal!.lines, listener);
+  return true;
 }

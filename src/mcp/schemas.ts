@@ -1,0 +1,69 @@
+import { z } from 'zod';
+
+// The shapes of what the tools return, as JSON Schema for the client (the SDK derives it
+// from these) and as the types our handlers must produce. They mirror the client library's
+// types (src/client/types.ts): times are ISO 8601 strings.
+
+const nullableInt = z.number().int().nullable();
+const nullableStr = z.string().nullable();
+
+export const agentShape = {
+  id: z.string(),
+  sessionName: z.string(),
+  backend: z.enum(['pty', 'tmux']),
+  status: z.enum(['Starting', 'Running', 'Crashed', 'Stopped']),
+  reason: nullableStr,
+  command: z.array(z.string()),
+  workdir: z.string(),
+  createdAt: z.string(),
+  lastAttached: nullableStr,
+  endedAt: nullableStr,
+  pid: nullableInt,
+  supervisorPid: nullableInt,
+  exitCode: nullableInt,
+  exitSignal: nullableStr,
+  cols: nullableInt,
+  rows: nullableInt,
+  viewers: nullableInt,
+  activity: z.enum(['working', 'idle']).nullable(),
+  lastOutputAt: nullableStr,
+  queued: nullableInt,
+};
+export const agentSchema = z.object(agentShape);
+export type AgentOut = z.infer<typeof agentSchema>;
+
+export const statusShape = { ...agentShape, idleMs: nullableInt, title: nullableStr };
+
+export const taskSchema = z.object({
+  index: z.number().int(),
+  text: z.string(),
+  state: z.enum(['queued', 'delivered']),
+  queuedAt: z.string(),
+  deliveredAt: nullableStr,
+});
+
+export const captureShape = {
+  id: z.string(),
+  status: z.enum(['Starting', 'Running', 'Crashed', 'Stopped']),
+  text: z.string(),
+  cols: z.number().int(),
+  rows: z.number().int(),
+  final: z.boolean().describe('the agent has ended: this is its last screen'),
+  firstLine: nullableInt.describe('the number of the first line of text in the agent history'),
+  nextLine: nullableInt.describe('pass as `since` next time to read only what came after (null: not available)'),
+  skipped: z.number().int().describe('lines asked for with `since` that had already left the history'),
+  alternate: z.boolean().describe('a full-screen program shows its own screen: text is that screen, `since` does not apply'),
+  truncated: z.boolean().describe('text was cut to its newest part; ask with `lines` or `since` for less'),
+};
+
+export const waitShape = {
+  id: z.string(),
+  status: z
+    .enum(['satisfied', 'timeout', 'ended', 'pending'])
+    .describe('pending: still waiting at the server cap; call wait again with the same arguments'),
+  waitedMs: z.number().int(),
+  match: nullableStr,
+  exitCode: nullableInt,
+  exitSignal: nullableStr,
+  next: nullableStr.describe('what to call to go on, when pending'),
+};
