@@ -22,7 +22,7 @@ import { kill } from './verbs/kill';
 import { type ListOptions, list } from './verbs/list';
 import { prune } from './verbs/prune';
 import { queueAdd, queueClear, queueList } from './verbs/queue';
-import { restart } from './verbs/restart';
+import { restart, restartAll } from './verbs/restart';
 import { send } from './verbs/send';
 import { spawn } from './verbs/spawn';
 import { status } from './verbs/status';
@@ -59,6 +59,11 @@ export class SymposiumClient {
 
   restart(id: string, opts?: RestartOptions): Promise<AgentInfo> {
     return restart(this.ctx, id, opts);
+  }
+
+  /** Restarts every session a reboot (or a dead supervisor) ended. */
+  restartAll(opts?: RestartOptions): Promise<Array<{ id: string; agent: AgentInfo | null; error: string | null }>> {
+    return restartAll(this.ctx, opts);
   }
 
   prune(): Promise<PruneResult> {

@@ -64,6 +64,8 @@ export interface SpawnOptions {
 export interface RestartOptions {
   cols?: number;
   rows?: number;
+  /** Run the recorded command as it is, instead of resuming a known agent's conversation. */
+  fresh?: boolean;
 }
 
 /** What to type: text (pasted whole), then named keys (tmux's names: Enter, C-c, S-Enter…), then Enter. */

@@ -1,16 +1,20 @@
 import { UserError, errorMessage } from '../../errors';
 import { findSession } from '../../sessions/find';
+import { syncSessions } from '../../sessions/sync';
 import { updateSessions } from '../../store/file';
 import { readSupervisorConfig } from '../../store/session-dir';
 import { now, toMillis } from '../../store/time';
 import { backendOf, isEnded } from '../../store/types';
+import { knownAgent } from '../../agents/known-agents';
 import { agentInfo } from '../agent-info';
 import type { Context } from '../context';
 import type { AgentInfo, RestartOptions } from '../types';
 import { DEFAULT_COLS, DEFAULT_IDLE_MS, DEFAULT_ROWS, checkWorkdir } from './spawn';
 
-// A stopped or crashed session (after a reboot, all of them) starts again with its
-// recorded command, workdir and backend.
+// A stopped or crashed session (after a reboot, all of them) starts again in its recorded
+// directory and backend. A known agent resumes its last conversation there (claude
+// --continue, codex resume --last…: src/agents/known-agents.ts) unless `fresh`; any other
+// program runs its recorded command again.
 
 export async function restart(ctx: Context, rawId: string, opts: RestartOptions = {}): Promise<AgentInfo> {
   const rec = await findSession(ctx.backends, rawId);
@@ -49,7 +53,7 @@ export async function restart(ctx: Context, rawId: string, opts: RestartOptions 
     const res = await backend.spawn({
       id: rec.uuid,
       workdir,
-      command: rec.agent_command,
+      command: opts.fresh ? rec.agent_command : (knownAgent(rec.agent_command)?.resume(rec.agent_command) ?? rec.agent_command),
       cols: opts.cols ?? last?.cols ?? DEFAULT_COLS,
       rows: opts.rows ?? last?.rows ?? DEFAULT_ROWS,
       sizePolicy: last?.sizePolicy ?? 'latest',
@@ -77,4 +81,27 @@ export async function restart(ctx: Context, rawId: string, opts: RestartOptions 
     if (err instanceof UserError) throw err;
     throw new UserError(`Failed to restart agent session ${rec.uuid}: ${errorMessage(err)}`, { cause: err });
   }
+}
+
+/** Why a session counts as ended by a reboot or a crash of its supervisor (not by its own exit). */
+function endedByReboot(reason: string | null | undefined): boolean {
+  return !!reason && /^(supervisor died|gone from tmux|never started)/.test(reason);
+}
+
+/** Restarts every session a reboot (or a dead supervisor) ended; each result in order. */
+export async function restartAll(
+  ctx: Context,
+  opts: RestartOptions = {},
+): Promise<Array<{ id: string; agent: AgentInfo | null; error: string | null }>> {
+  const { sessions } = await syncSessions(ctx.backends, { detail: false });
+  const out: Array<{ id: string; agent: AgentInfo | null; error: string | null }> = [];
+  for (const rec of sessions.values()) {
+    if (rec.status !== 'Crashed' || !endedByReboot(rec.status_reason)) continue;
+    try {
+      out.push({ id: rec.uuid, agent: await restart(ctx, rec.uuid, opts), error: null });
+    } catch (err) {
+      out.push({ id: rec.uuid, agent: null, error: errorMessage(err) });
+    }
+  }
+  return out;
 }

@@ -1,0 +1,54 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { groupMembers, pidAlive } from '../../src/sys/proc';
+import { sandboxPerTest, waitFor } from '../helpers/sandbox';
+
+// After a reboot every agent is Crashed: `restart --all` brings each back, and a known
+// agent resumes its last conversation (claude --continue…) unless --fresh.
+
+const sandbox = sandboxPerTest();
+
+/** A stand-in `claude` on PATH that shows the arguments it got, then waits. */
+function fakeClaude(dir: string): string {
+  const bin = path.join(dir, 'fakebin');
+  fs.mkdirSync(bin);
+  const file = path.join(bin, 'claude');
+  fs.writeFileSync(file, '#!/bin/sh\necho "ARGS: $*"\nread line\n', { mode: 0o755 });
+  return bin;
+}
+
+describe('restart', () => {
+  it('after a reboot, restart --all resumes each known agent; --fresh runs the recorded command', async () => {
+    const sb = sandbox();
+    const env = { PATH: `${fakeClaude(sb.dir)}:${process.env.PATH}` };
+    for (const id of ['c1', 'c2']) expect(sb.run(['agent', 'spawn', '--uuid', id, '--workdir', sb.work, '--', 'claude', '--model', 'opus'], { env }).code).toBe(0);
+    expect(sb.run(['agent', 'spawn', '--uuid', 'done', '--workdir', sb.work, '--', 'true'], { env }).code).toBe(0);
+    await waitFor(() => sb.run(['agent', 'capture', 'c2']).stdout.includes('ARGS: --model opus'));
+    // A reboot: every supervisor and agent gone at once.
+    for (const id of ['c1', 'c2']) {
+      const rec = sb.readSessions()[id]!;
+      process.kill(rec.supervisor_pid as number, 'SIGKILL');
+      process.kill(-(rec.agent_pid as number), 'SIGKILL');
+    }
+    await waitFor(() => ['c1', 'c2'].every((id) => !pidAlive(sb.readSessions()[id]!.supervisor_pid as number) && groupMembers(sb.readSessions()[id]!.agent_pid as number).length === 0));
+    await waitFor(() => /c1 - Crashed[\s\S]*c2 - Crashed/.test(sb.run(['agent', 'list']).stdout));
+
+    const all = sb.run(['agent', 'restart', '--all'], { env });
+    expect(all).toEqual({ code: 0, stdout: 'Agent session c1 restarted\nAgent session c2 restarted\n', stderr: '' });
+    await waitFor(() => sb.run(['agent', 'capture', 'c1']).stdout.includes('ARGS: --model opus --continue'));
+    // The record keeps the command as it was given; `done` exited by itself and stays ended.
+    expect(sb.readSessions().c1!.agent_command).toEqual(['claude', '--model', 'opus']);
+    expect(sb.run(['agent', 'list']).stdout).toMatch(/done - Stopped/);
+
+    expect(sb.run(['agent', 'kill', 'c2']).code).toBe(0);
+    expect(sb.run(['agent', 'spawn', '--uuid', 'c2', '--workdir', sb.work, '--', 'sh', '-c', 'exit 1']).code).toBe(0);
+    await waitFor(() => sb.run(['agent', 'list']).stdout.includes('c2 - Crashed'));
+    expect(sb.run(['agent', 'restart', 'c1'])).toMatchObject({ code: 1 });
+    expect(sb.run(['agent', 'send', 'c1', '--enter']).code).toBe(0);
+    await waitFor(() => /c1 - (Stopped|Crashed)/.test(sb.run(['agent', 'list']).stdout));
+    expect(sb.run(['agent', 'restart', 'c1', '--fresh'], { env }).code).toBe(0);
+    await waitFor(() => sb.run(['agent', 'capture', 'c1']).stdout.includes('ARGS: --model opus'));
+    expect(sb.run(['agent', 'capture', 'c1']).stdout).not.toContain('--continue');
+  });
+});
