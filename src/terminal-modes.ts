@@ -21,6 +21,8 @@ const MODES_OFF = [
   '\x1b]112\x07', // cursor colour: default
   '\x1b[?25h', // cursor visible
   '\x1b[0m', // attributes
+  '\x1b]8;;\x1b\\', // no hyperlink (an agent killed inside one would link the shell's output)
+  '\x1b(B\x1b)B\x1b*B\x1b+B\x0f', // character sets: ASCII in G0-G3, G0 in use (no line drawing)
   '\x1b[r', // scroll region: whole screen
 ].join('');
 

@@ -108,7 +108,7 @@ describe('protocol.md byte-level examples', () => {
     const seq = block![1]!
       .split('\n')
       .filter((l) => l !== '')
-      .map((l) => l.replaceAll('ESC', '\x1b').replaceAll('BEL', '\x07'))
+      .map((l) => (l === 'SI' ? '\x0f' : l.replaceAll('ESC', '\x1b').replaceAll('BEL', '\x07')))
       .join('');
     expect(JSON.stringify(seq)).toBe(JSON.stringify(BEFORE_REPLAY));
     // Leaving: the same resets without home and clear.

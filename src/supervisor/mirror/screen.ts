@@ -162,8 +162,10 @@ export class Screen {
 
   private serializer(): SerializeAddon {
     if (!this.serializerAddon) {
-      const { SerializeAddon: Addon, patched } = loadSerializeAddon();
-      if (!patched) log('@xterm/addon-serialize is not the version serialize-addon.ts patches: serializing a long scrollback costs more memory');
+      const { SerializeAddon: Addon, missing } = loadSerializeAddon();
+      if (missing.length > 0) {
+        log(`@xterm/addon-serialize is not the version serialize-addon.ts patches (not found: ${missing.join('; ')}): loaded unpatched, replays lose what the patches fix`);
+      }
       this.serializerAddon = new Addon();
       this.term.loadAddon(this.serializerAddon);
     }
