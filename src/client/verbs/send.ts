@@ -1,5 +1,5 @@
 import { UserError } from '../../errors';
-import { encodeKey } from '../../keys';
+import { encodeKeyName } from '../../keys/encode';
 import { findSession, requireRunning } from '../../sessions/find';
 import type { Context } from '../context';
 import type { SendInput } from '../types';
@@ -8,7 +8,7 @@ import type { SendInput } from '../types';
 export async function send(ctx: Context, rawId: string, input: string | SendInput): Promise<void> {
   const what = typeof input === 'string' ? { text: input } : input;
   const text = what.text ?? '';
-  const keys = (what.keys ?? []).map(encodeKey); // bad key names fail before anything is sent
+  const keys = (what.keys ?? []).map((k) => encodeKeyName(k)); // bad key names fail before anything is sent
   const rec = await findSession(ctx.backends, rawId);
   if (text === '' && keys.length === 0 && !what.enter) throw new UserError('Nothing to send: give a text, --key KEY or --enter');
   requireRunning(rec, 'send to it');
