@@ -106,6 +106,16 @@ export interface Snapshot {
   rows: number;
   reason: 'attach' | 'resync';
   data: string;
+  /**
+   * What to write to the terminal, before the reset of §8.2, on leaving or before the next
+   * snapshot: it undoes the keyboard modes this snapshot set (null from older supervisors).
+   */
+  leave: string | null;
+}
+/** The keyboard modes changed: what now undoes them (replaces the last snapshot's `leave`). */
+export interface Leave {
+  t: 'leave';
+  data: string;
 }
 /** Hand-over: the snapshot (then the chunks after it) has been written to the viewer's terminal. */
 export interface Shown {
@@ -178,7 +188,7 @@ export interface Response {
   error: { code: ErrorCode; message: string } | null;
 }
 
-export type ServerMessage = Welcome | Snapshot | Shown | Detached | Output | SizeMsg | ExitMsg | ErrorMsg | Response;
+export type ServerMessage = Welcome | Snapshot | Leave | Shown | Detached | Output | SizeMsg | ExitMsg | ErrorMsg | Response;
 
 // ---- decoding ---------------------------------------------------------------------
 
@@ -263,7 +273,9 @@ const SERVER_DECODERS: Decoders<ServerMessage> = {
     rows: dim(v, 'snapshot', 'rows'),
     reason: v.reason === 'resync' ? 'resync' : 'attach',
     data: str(v, 'snapshot', 'data', 64 << 20),
+    leave: optStr(v, 'snapshot', 'leave', 1 << 16),
   }),
+  leave: (v) => ({ t: 'leave', data: str(v, 'leave', 'data', 1 << 16) }),
   shown: (v) => ({
     t: 'shown',
     seq: uint(v, 'shown', 'seq', Number.MAX_SAFE_INTEGER),

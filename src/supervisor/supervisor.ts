@@ -109,6 +109,7 @@ export class Supervisor implements RequestHost {
     this.relays = new RelayPolicy(this);
     this.pump = new FloodPump(this);
     this.screen.onParsed = () => this.parsed();
+    this.screen.onKeyModes = (seq, leave) => this.viewers.keyModesChanged(seq, leave);
     // Answers to the agent's queries (DA, CPR…) from the headless terminal reach the
     // agent only while no viewer's real terminal is there to answer.
     this.screen.onAnswer((answer) => {

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import { DetachKeyFilter } from '../../detach-key';
 import { UserError } from '../../errors';
 import type { ServerMessage, TerminalHandover } from '../../protocol/messages';
-import { BEFORE_REPLAY, ON_ENTER, ON_LEAVE, TITLE_RESTORE } from '../../terminal-modes';
+import { BEFORE_REPLAY, LEGACY_KEY_RESET, ON_ENTER, ON_LEAVE, TITLE_RESTORE } from '../../terminal-modes';
 import { SupervisorLink } from '../../link/supervisor-link';
 import type { TerminalAttachOptions } from '../backend';
 
@@ -53,6 +53,8 @@ export async function attachTerminal(id: string, socketPath: string, opts: Termi
   return new Promise<number>((resolve) => {
     let replayed = false;
     let leaving = false;
+    /** What undoes the keyboard modes the supervisor gave our terminal (relaying only; null: an older supervisor). */
+    let keyLeave: string | null = null;
     let waitingDrain = false;
     /** The agent's window size (from the snapshot and size messages): another viewer may set it. */
     let agentSize: { cols: number; rows: number } | null = null;
@@ -70,7 +72,8 @@ export async function attachTerminal(id: string, socketPath: string, opts: Termi
         // Ctrl-\\ or Ctrl-C typed right behind the detach key is a signal to us; it must
         // neither find the terminal in the agent's modes nor kill us before we are done.
         // Put the message under everything the agent drew.
-        stdout.write(`${ON_LEAVE}\x1b[${size().rows};1H\r\n${line ? `${line}\r\n` : ''}${sizeNotice()}`);
+        const undo = handedOver ? '' : (keyLeave ?? LEGACY_KEY_RESET); // a handed-over terminal: the supervisor did it
+        stdout.write(`${undo}${ON_LEAVE}\x1b[${size().rows};1H\r\n${line ? `${line}\r\n` : ''}${sizeNotice()}`);
         process.on('SIGQUIT', ignoreSignal);
         process.on('SIGINT', ignoreSignal);
         try {
@@ -137,8 +140,13 @@ export async function attachTerminal(id: string, socketPath: string, opts: Termi
       if (m.t !== 'output') flushOut(); // keep the order: earlier output first
       switch (m.t) {
         case 'snapshot':
-          stdout.write(BEFORE_REPLAY + m.data);
+          // A resync: first undo what our terminal holds of the agent's keyboard modes.
+          stdout.write((replayed ? (keyLeave ?? LEGACY_KEY_RESET) : '') + BEFORE_REPLAY + m.data);
+          keyLeave = m.leave;
           shown(m.cols, m.rows);
+          return;
+        case 'leave':
+          keyLeave = m.data;
           return;
         case 'shown':
           shown(m.cols, m.rows);

@@ -3,6 +3,8 @@ import { Unicode11Addon } from '@xterm/addon-unicode11';
 import { Terminal } from '@xterm/headless';
 import { Flood, RateMeter } from '../flood';
 import { skippable } from './fast-forward';
+import type { KeyMode } from '../../keys/encode';
+import { KeyModeTracker } from './key-modes';
 import { ModeTracker } from './modes';
 import { log } from '../lifecycle/log';
 import { flat, renderAnsiLines } from './render';
@@ -34,6 +36,8 @@ export interface ScreenSnapshot {
   bytes: Buffer;
   /** Chunks received after `seq`, to send right after the snapshot. */
   after: Chunk[];
+  /** What undoes, on the viewer's terminal, the keyboard modes this snapshot sets (key-modes.ts). */
+  leave: string;
 }
 
 export interface CaptureText {
@@ -60,11 +64,13 @@ export interface FinalScreenData {
 }
 
 type Marker = { marker: () => void };
+type Serialized = Omit<ScreenSnapshot, 'after'>;
 type Queued = Chunk | Marker;
 
 export class Screen {
   private readonly term: Terminal;
   private readonly modes: ModeTracker;
+  private readonly keyModes: KeyModeTracker;
   /** Loaded on the first snapshot: ~0.8 MB an agent nobody attaches to never pays. */
   private serializerAddon: SerializeAddon | null = null;
   /** Last chunk received / last chunk parsed. */
@@ -93,11 +99,13 @@ export class Screen {
   private feedBeforeSkip = false;
   private snapshotWaiters: Array<{ cb: (s: ScreenSnapshot) => void; scrollback: boolean }> = [];
   private snapshotQueued = false;
-  private cached: { seq: number; cols: number; rows: number; bytes: Buffer } | null = null;
+  private cached: Serialized | null = null;
   private sizeVersion = 0;
   private cachedSizeVersion = -1;
   /** Called after each chunk is parsed (flow control, waiters). */
   onParsed: () => void = () => {};
+  /** Called after chunk `seq` changed the keyboard modes, with what now undoes them. */
+  onKeyModes: (seq: number, leave: string) => void = () => {};
 
   constructor(
     cols: number,
@@ -119,6 +127,12 @@ export class Screen {
     this.term.loadAddon(new Unicode11Addon());
     this.term.unicode.activeVersion = '11';
     this.modes = new ModeTracker(this.term);
+    this.keyModes = new KeyModeTracker(this.term);
+  }
+
+  /** How the agent asked for keys to be encoded (as of what is parsed). */
+  keyMode(): KeyMode {
+    return this.keyModes.keyMode();
   }
 
   /** Answers of the headless terminal to the agent's queries (DA, CPR…). */
@@ -292,6 +306,7 @@ export class Screen {
       this.inflightBytes -= done.data.length;
       this.unparsedBytes -= done.data.length;
       this.parsedSeq = done.seq;
+      if (this.keyModes.takeChanged()) this.onKeyModes(done.seq, this.keyModes.leave());
     }
     this.onParsed();
     this.pump();
@@ -376,18 +391,22 @@ export class Screen {
     this.mark(() => void this.serializeNow());
   }
 
-  private serializeNow(): { seq: number; cols: number; rows: number; bytes: Buffer } {
+  private serializeNow(): Serialized {
     const c = this.cached;
     if (c && c.seq === this.parsedSeq && this.cachedSizeVersion === this.sizeVersion) return c;
-    const bytes = Buffer.from(this.serializer().serialize() + this.modes.tail(), 'utf8');
-    this.cached = { seq: this.parsedSeq, cols: this.term.cols, rows: this.term.rows, bytes };
+    this.cached = this.serialized(this.serializer().serialize());
     this.cachedSizeVersion = this.sizeVersion;
     return this.cached;
   }
 
-  private serializeVisible(): { seq: number; cols: number; rows: number; bytes: Buffer } {
-    const bytes = Buffer.from(this.serializer().serialize({ scrollback: 0 }) + this.modes.tail(), 'utf8');
-    return { seq: this.parsedSeq, cols: this.term.cols, rows: this.term.rows, bytes };
+  private serializeVisible(): Serialized {
+    return this.serialized(this.serializer().serialize({ scrollback: 0 }));
+  }
+
+  /** The keyboard modes around the screen: the main screen's before it, the rest after. */
+  private serialized(screen: string): Serialized {
+    const bytes = Buffer.from(this.keyModes.head() + screen + this.modes.tail() + this.keyModes.tail(), 'utf8');
+    return { seq: this.parsedSeq, cols: this.term.cols, rows: this.term.rows, bytes, leave: this.keyModes.leave() };
   }
 
   /** The screen as text (of what is parsed so far), like `tmux capture-pane -p`. */

@@ -7,6 +7,7 @@ import type { Screen } from '../mirror/screen';
 import { Connection } from './connection';
 import { takeTerminal } from './handover';
 import { classifyInput, countCprQueries } from './input-kind';
+import { translateKeys } from './key-translate';
 import { answeringViewer, chooseSize, lastTypedOrder } from './size-policy';
 import { SocketOutput } from './viewer-output';
 
@@ -158,6 +159,8 @@ export class ViewerHub {
       c.markTyped();
       if (!wasLatest) this.applySize();
     }
+    // Modified keys in the form the agent asked for (the viewer's terminal may speak another).
+    if (c.isViewer && !alreadyWritten) out = translateKeys(out, this.host.screen.keyMode());
     if (out.length > 0 && !alreadyWritten) this.host.writeToAgent(out);
   }
 
@@ -201,6 +204,7 @@ export class ViewerHub {
     this.host.screen.snapshot((snap) => {
       if (c.closed || !c.out) return;
       c.out.replay(snap, reason);
+      c.sentSeq = snap.after.length > 0 ? snap.after[snap.after.length - 1]!.seq : snap.seq;
       c.stale = false;
       c.live = true;
       if (this.host.ended) this.sendExit(c);
@@ -245,8 +249,17 @@ export class ViewerHub {
       // Cursor queries counted only when someone sees them.
       if (cprQueries < 0) cprQueries = countCprQueries(data);
       if (c !== from) out.output(data, encoded);
+      c.sentSeq = seq;
       if (cprQueries > 0) c.cprAsked(cprQueries);
     }
+  }
+
+  /**
+   * Chunk `seq` changed the agent's keyboard modes: every viewer whose terminal got that
+   * chunk learns what now undoes them (one that fell behind before it keeps its own).
+   */
+  keyModesChanged(seq: number, leave: string): void {
+    for (const c of this.conns) if (c.isViewer && c.out && c.sentSeq >= seq) c.out.leaveChanged(leave);
   }
 
   /** The agent has ended: every live viewer is told (one that fell behind gets the final screen first). */
