@@ -6,6 +6,7 @@ import { skippable } from './fast-forward';
 import type { KeyMode } from '../../keys/encode';
 import { KeyModeTracker } from './key-modes';
 import { ModeTracker } from './modes';
+import { QueryAnswers, type TerminalFacts } from './query-answers';
 import { log } from '../lifecycle/log';
 import { flat, renderAnsiLines } from './render';
 import { loadSerializeAddon } from './serialize-addon';
@@ -71,6 +72,8 @@ export class Screen {
   private readonly term: Terminal;
   private readonly modes: ModeTracker;
   private readonly keyModes: KeyModeTracker;
+  /** What the last answering viewer's terminal told of itself (query-answers.ts). */
+  private readonly facts: TerminalFacts = { version: null, foreground: null, background: null, cursor: null, kitty: false };
   /** Loaded on the first snapshot: ~0.8 MB an agent nobody attaches to never pays. */
   private serializerAddon: SerializeAddon | null = null;
   /** Last chunk received / last chunk parsed. */
@@ -128,6 +131,12 @@ export class Screen {
     this.term.unicode.activeVersion = '11';
     this.modes = new ModeTracker(this.term);
     this.keyModes = new KeyModeTracker(this.term);
+    new QueryAnswers(this.term, this.keyModes, () => this.facts);
+  }
+
+  /** What a viewer's terminal answered to the agent's queries: answers given later are like it. */
+  learnTerminal(facts: Partial<TerminalFacts>): void {
+    Object.assign(this.facts, facts);
   }
 
   /** How the agent asked for keys to be encoded (as of what is parsed). */

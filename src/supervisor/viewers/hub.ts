@@ -3,6 +3,7 @@ import { encodeFrame } from '../../protocol/framing';
 import { type ClientMessage, FEATURES, type Hello, PROTOCOL_VERSION } from '../../protocol/messages';
 import type { OpCall } from '../../protocol/ops';
 import { Flood } from '../flood';
+import { factsFromAnswers } from '../mirror/query-answers';
 import type { Screen } from '../mirror/screen';
 import { Connection } from './connection';
 import { takeTerminal } from './handover';
@@ -152,7 +153,12 @@ export class ViewerHub {
     const k = classifyInput(data, c);
     c.cprAnswered(k.cprAnswers);
     let out = data;
-    if (k.hadAnswers && c.isViewer && answeringViewer(this.conns) !== c) out = k.withoutAnswers;
+    if (k.hadAnswers && c.isViewer) {
+      // Only the answering viewer's answers reach the agent; what they say of its terminal
+      // is how the supervisor answers later, while nobody is attached.
+      if (answeringViewer(this.conns) !== c) out = k.withoutAnswers;
+      else this.host.screen.learnTerminal(factsFromAnswers(data.toString('utf8')));
+    }
     if (k.typed && c.isViewer) {
       // Typing makes a viewer the size owner (`latest`): nothing changes when it already was.
       const wasLatest = c.typedOrder > 0 && c.typedOrder === lastTypedOrder(this.conns);
