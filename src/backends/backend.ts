@@ -69,8 +69,10 @@ export interface Discovered {
 /** Attaching this process's own terminal (the CLI's `agent attach`). */
 export interface TerminalAttachOptions {
   readOnly: boolean;
-  /** The byte that detaches (pressed twice, it is sent to the agent). */
+  /** The byte that detaches (pressed twice, it is sent to the agent; followed by r, a redraw). */
   detachKey: number;
+  /** Make the agent redraw after the replay even at the same size (pty). */
+  redraw: boolean;
   /** Print the command instead of attaching (tmux backend). */
   printOnly: boolean;
   /** Called once the user sees the session (records last_attached), not before. */
@@ -116,6 +118,8 @@ export interface AttachStream {
   write(data: string | Uint8Array): void;
   /** The terminal's size changed. */
   resize(cols: number, rows: number): void;
+  /** Repaints from the agent's screen, and makes the agent redraw (unless read-only). */
+  redraw(): void;
   /** Leaves; the agent runs on. */
   detach(): void;
 }

@@ -132,6 +132,8 @@ export interface TerminalAttachOptions {
   readOnly?: boolean;
   /** A control key such as C-\ (default), C-] or C-b. */
   detachKey?: string;
+  /** Make the agent redraw after the replay even when the size does not change (pty). */
+  redraw?: boolean;
   /** tmux sessions: print the attach command instead. */
   print?: boolean;
 }

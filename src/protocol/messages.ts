@@ -43,6 +43,8 @@ export interface Hello {
   features: string[];
   /** Hand-over (attach only): the client's terminal, for the supervisor to drive itself. */
   terminal: TerminalHandover | null;
+  /** Attach only: make the agent redraw after the snapshot even when the size does not change. */
+  redraw: boolean;
 }
 /**
  * The client's terminal device: a path to open, and the identity (st_dev, st_ino) of the
@@ -67,6 +69,10 @@ export interface Resize {
 export interface Detach {
   t: 'detach';
 }
+/** Viewers: repaint this viewer from the screen, and make the agent redraw (writable viewers). */
+export interface Redraw {
+  t: 'redraw';
+}
 
 /** A control request: an op of ops.ts and its arguments (on the wire, fields of this map). */
 export interface Request {
@@ -75,7 +81,7 @@ export interface Request {
   call: OpCall;
 }
 
-export type ClientMessage = Hello | Input | Resize | Detach | Request;
+export type ClientMessage = Hello | Input | Resize | Detach | Redraw | Request;
 
 // ---- supervisor → client ----------------------------------------------------------
 
@@ -217,7 +223,7 @@ const CLIENT_DECODERS: Decoders<ClientMessage> = {
       // Another version's hello may hold fields we cannot check: only its version
       // matters, so that it gets a version-mismatch error rather than bad-message.
       const client = typeof v.client === 'string' ? v.client.slice(0, 200) : 'unknown';
-      return { t, protocol, client, mode: 'control', readOnly: true, cols: null, rows: null, features: [], terminal: null };
+      return { t, protocol, client, mode: 'control', readOnly: true, cols: null, rows: null, features: [], terminal: null, redraw: false };
     }
     const mode = v.mode ?? 'attach';
     if (mode !== 'attach' && mode !== 'control') bad(t, 'mode', '"attach" or "control"');
@@ -231,11 +237,13 @@ const CLIENT_DECODERS: Decoders<ClientMessage> = {
       rows: optDim(v, t, 'rows'),
       features: strArray(v, t, 'features'),
       terminal: mode === 'attach' ? optHandover(v, t) : null,
+      redraw: bool(v, t, 'redraw', false),
     };
   },
   input: (v) => ({ t: 'input', data: bin(v, 'input', 'data') }),
   resize: (v) => ({ t: 'resize', cols: dim(v, 'resize', 'cols'), rows: dim(v, 'resize', 'rows') }),
   detach: () => ({ t: 'detach' }),
+  redraw: () => ({ t: 'redraw' }),
   request(v) {
     const id = uint(v, 'request', 'id');
     return { t: 'request', id, call: decodeCall(v, id) };

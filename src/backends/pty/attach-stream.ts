@@ -135,6 +135,11 @@ class PtyAttachStream implements AttachStream {
     this.link.send({ t: 'resize', cols: Math.max(1, Math.min(1000, cols)), rows: Math.max(1, Math.min(1000, rows)) });
   }
 
+  redraw(): void {
+    if (this.end) return;
+    this.link.send({ t: 'redraw' });
+  }
+
   detach(): void {
     if (this.end) return;
     // The terminal is left as it was found, as on the agent's exit.

@@ -40,6 +40,7 @@ export async function attachTerminal(id: string, socketPath: string, opts: Termi
       readOnly: opts.readOnly,
       ...size(),
       terminal: handover(opts.detachKey),
+      redraw: opts.redraw,
       beforeHello: rawDone,
     });
   } catch (err) {
@@ -185,6 +186,7 @@ export async function attachTerminal(id: string, socketPath: string, opts: Termi
             if (!opts.readOnly && replayed) client.send({ t: 'input', data });
           },
           () => leave(`[detached from ${id}]`, 0),
+          () => client.send({ t: 'redraw' }),
         );
     const onInput = (data: Buffer) => keys?.push(data);
     const onResize = () => {

@@ -56,6 +56,10 @@ const HANDLERS: Handlers = {
     hub.applySize();
   },
   detach: (_hub, c) => c.end(),
+  redraw(hub, c) {
+    if (!c.isViewer) return c.fail('bad-message', 'redraw needs an attach connection');
+    hub.redraw(c);
+  },
   request: (hub, c, m) => hub.host.request(c, m.id, m.call),
 };
 
@@ -138,8 +142,20 @@ export class ViewerHub {
     }
     const changed = this.applySize();
     this.sendSnapshot(c, 'attach');
-    // Same size: the kernel sends no SIGWINCH, but a redraw is still wanted (shpool does this too).
-    if (!changed && c.canWrite) host.nudgeRedraw();
+    // The replay is exact: at the same size the agent is left alone (a forced redraw
+    // changes the screen: vim's message line, less's prompt went away). A new size makes
+    // the agent redraw by itself (SIGWINCH), as under tmux. Asked for, it redraws anyway.
+    if (!changed && m.redraw && c.canWrite) host.nudgeRedraw();
+  }
+
+  /**
+   * Redraw on demand (the detach key, then r): the viewer is repainted from the screen at
+   * once, then a writable viewer makes the agent redraw too (SIGWINCH, as a resize would).
+   */
+  redraw(c: Connection): void {
+    if (!c.isViewer || !c.live || this.host.ended) return;
+    this.sendSnapshot(c, 'resync');
+    if (c.canWrite) this.host.nudgeRedraw();
   }
 
   /** Keys from a viewer; `alreadyWritten`: the native relay wrote them to the agent itself. */
