@@ -138,6 +138,12 @@ export interface SendOptions {
    * one unit: two sends at once never interleave.
    */
   keys: Buffer[];
+  /**
+   * The same keys by name (`S-Enter`): each backend encodes them as the agent can read
+   * them (pty: the supervisor, for the protocol the agent asked for; tmux: as tmux sends
+   * keys). `keys` holds their legacy bytes, for a supervisor older than names.
+   */
+  keyNames: string[] | null;
 }
 
 export type WaitCondition =

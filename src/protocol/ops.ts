@@ -17,6 +17,7 @@ import {
   optTime,
   optUint,
   str,
+  strArray,
   uint,
 } from './fields';
 
@@ -44,6 +45,12 @@ export interface SendArgs {
   paste: boolean;
   /** Keys typed after the text, each as its own write. */
   keys: Uint8Array[];
+  /**
+   * Keys by name (`S-Enter`, `C-c`), encoded by the supervisor for the keyboard protocol the
+   * agent asked for; when present they are typed instead of `keys` (which an older
+   * supervisor types: a client sends both).
+   */
+  keyNames?: string[] | null;
 }
 
 export interface KillArgs {
@@ -264,7 +271,11 @@ export const OPS: { readonly [K in OpName]: OpSpec<K> } = {
   },
   send: {
     mutates: true,
-    decodeArgs: (o) => ({ data: bin(o, R, 'data'), paste: bool(o, R, 'paste', false), keys: binArray(o, R, 'keys', 256) }),
+    decodeArgs(o) {
+      const keyNames = o.keyNames === undefined || o.keyNames === null ? null : strArray(o, R, 'keyNames');
+      if (keyNames && (keyNames.length > 256 || keyNames.some((k) => k.length > 64))) bad(R, 'keyNames', 'at most 256 key names of at most 64 characters');
+      return { data: bin(o, R, 'data'), paste: bool(o, R, 'paste', false), keys: binArray(o, R, 'keys', 256), keyNames };
+    },
     decodeReply: (v) => ({ bytes: uint(result(v, 'send'), 'send', 'bytes', Number.MAX_SAFE_INTEGER) }),
   },
   kill: {

@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import * as net from 'node:net';
+import type { KeyMode } from '../keys/encode';
 import type { ArgsOf, CaptureReply, OpCall, StatusReply, WaitReply } from '../protocol/ops';
 import { type SessionFiles, type SupervisorConfig, sessionFilesIn } from '../store/session-dir';
 import { VERSION } from '../version';
@@ -240,6 +241,11 @@ export class Supervisor implements RequestHost {
   /** Types for `send` and the queue (see typing.ts). */
   type(parts: Array<{ data: Buffer; paste: boolean }>): Promise<void> {
     return this.typing.type(parts);
+  }
+
+  async keyMode(): Promise<KeyMode> {
+    await this.screen.flush(); // the mirror may be behind the output: a mode set just now counts
+    return this.screen.keyMode();
   }
 
   // ---- the end ---------------------------------------------------------------------

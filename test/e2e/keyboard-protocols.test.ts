@@ -85,4 +85,18 @@ describe('keyboard protocols survive attach', { timeout: 120_000 }, () => {
       expect(viewer.keyMode()).toEqual({ kittyFlags: 9, modifyOtherKeys: 0, formatOtherKeys: 0, appCursor: false });
     }
   });
+
+  it('send --key types modified keys as the agent asked for them', async () => {
+    const sb = sandbox();
+    spawn(sb, 'sk', 'kitty+mok');
+    spawn(sb, 'sm', 'mok');
+    for (const [id, want] of [
+      ['sk', ['\x1b[13;2u', '\x1b[99;5u', '\x1b[27u']],
+      ['sm', ['\x1b[27;2;13~', '\x1b[27;5;99~', '\x1b']],
+    ] as const) {
+      await agentShows(sb, id, /ready/);
+      expect(sb.run(['agent', 'send', id, '--key', 'S-Enter', '--key', 'C-c', '--key', 'Escape'])).toMatchObject({ code: 0, stderr: '' });
+      await agentShows(sb, id, new RegExp(want.map((k) => `keys: ${hex(k)}`).join('\\n')));
+    }
+  });
 });

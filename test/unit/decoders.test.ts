@@ -63,7 +63,8 @@ describe('client message decoders', () => {
   it("decodes each op's arguments with their defaults, and flattens them on the way out", () => {
     const cases: Array<[Record<string, unknown>, unknown]> = [
       [{ op: 'capture' }, { lines: null, scrollback: false, ansi: false }],
-      [{ op: 'send', data: 'x', keys: ['\r'] }, { data: Buffer.from('x'), paste: false, keys: [Buffer.from('\r')] }],
+      [{ op: 'send', data: 'x', keys: ['\r'] }, { data: Buffer.from('x'), paste: false, keys: [Buffer.from('\r')], keyNames: null }],
+      [{ op: 'send', data: '', keys: ['\r'], keyNames: ['Enter'] }, { data: Buffer.from(''), paste: false, keys: [Buffer.from('\r')], keyNames: ['Enter'] }],
       [{ op: 'kill' }, { graceMs: 3000 }],
       [{ op: 'queue-add', text: 'do it' }, { text: 'do it' }],
       [{ op: 'wait', until: 'idle', idleMs: 0 }, { until: 'idle', idleMs: 0, timeoutMs: null }],

@@ -284,7 +284,7 @@ export class PtyBackend implements Backend {
   }
 
   async send(rec: SessionRecord, opts: SendOptions): Promise<void> {
-    await this.ask(rec.uuid, 'send', { data: opts.data, paste: opts.paste, keys: opts.keys });
+    await this.ask(rec.uuid, 'send', { data: opts.data, paste: opts.paste, keys: opts.keys, keyNames: opts.keyNames });
   }
 
   async capture(rec: SessionRecord, opts: CaptureOptions): Promise<CaptureResult> {

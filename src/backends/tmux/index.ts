@@ -1,6 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import { UserError } from '../../errors';
 import { sessionName } from '../../ids';
+import { encodeKeyForTmux } from '../../keys/encode';
+import { KEY_GAP_MS } from '../../keys/gap';
 import type { SessionRecord } from '../../store/types';
 import { pidAlive } from '../../sys/proc';
 import type {
@@ -118,28 +120,38 @@ export class TmuxBackend implements Backend {
   }
 
   async send(rec: SessionRecord, opts: SendOptions): Promise<void> {
-    if (opts.data.length === 0 && opts.keys.length === 0) return;
+    // Keys as tmux itself sends them to a pane (encodeKeyForTmux), as raw bytes (send-keys -H).
+    const keys = opts.keyNames ? opts.keyNames.map((k) => Buffer.from(encodeKeyForTmux(k), 'utf8')) : opts.keys;
+    if (opts.data.length === 0 && keys.length === 0) return;
     const name = tmuxName(rec);
-    // Keys as raw bytes (send-keys -H), in the same command list as the paste, so that the
-    // tmux server runs the whole send as one unit.
-    const keys = opts.keys.flatMap((k) => [';', 'send-keys', '-H', '-t', paneTarget(name), ...[...k].map((b) => b.toString(16).padStart(2, '0'))]);
-    if (opts.data.length === 0) {
-      const r = await runTmux(keys.slice(1));
-      if (r.code !== 0) throw new UserError(`Failed to send to tmux session ${name}: ${r.stderr.trim() || `exit code ${r.code}`}`);
-      return;
+    const failed = (r: { stderr: string; code: number }) => {
+      if (isNoServer(r.stderr) || isNoSession(r.stderr)) return new UserError(`Agent session ${rec.uuid} is gone from tmux: cannot send to it`);
+      return new UserError(`Failed to send to tmux session ${name}: ${r.stderr.trim() || `exit code ${r.code}`}`);
+    };
+    // The text and each key are separate writes, KEY_GAP_MS apart, as the pty backend types
+    // them (in one tmux command, the Enter after a paste was lost, see keys/gap.ts). Two
+    // sends at once may interleave here: tmux has no lock of ours to hold.
+    let first = true;
+    if (opts.data.length > 0) {
+      // The buffer name is ours alone, so concurrent sends cannot paste each other's text.
+      const buffer = `symposium-${rec.uuid}-${process.pid}-${Date.now()}`;
+      let data = opts.data;
+      // A paste must not be able to end itself early.
+      if (opts.paste) data = Buffer.from(data.toString('utf8').replaceAll('\x1b[201~', ''), 'utf8');
+      // -r: bytes as given (no LF to CR); -p: bracketed only if the agent enabled it.
+      const paste = ['paste-buffer', '-d', '-r', ...(opts.paste ? ['-p'] : []), '-b', buffer, '-t', paneTarget(name)];
+      const r = await runTmux(['load-buffer', '-b', buffer, '-', ';', ...paste], data);
+      if (r.code !== 0) {
+        await runTmux(['delete-buffer', '-b', buffer]);
+        throw failed(r);
+      }
+      first = false;
     }
-    // The buffer name is ours alone, so concurrent sends cannot paste each other's text.
-    const buffer = `symposium-${rec.uuid}-${process.pid}-${Date.now()}`;
-    let data = opts.data;
-    // A paste must not be able to end itself early.
-    if (opts.paste) data = Buffer.from(data.toString('utf8').replaceAll('\x1b[201~', ''), 'utf8');
-    // -r: bytes as given (no LF to CR); -p: bracketed only if the agent enabled it.
-    const paste = ['paste-buffer', '-d', '-r', ...(opts.paste ? ['-p'] : []), '-b', buffer, '-t', paneTarget(name)];
-    const r = await runTmux(['load-buffer', '-b', buffer, '-', ';', ...paste, ...keys], data);
-    if (r.code !== 0) {
-      await runTmux(['delete-buffer', '-b', buffer]);
-      if (isNoServer(r.stderr) || isNoSession(r.stderr)) throw new UserError(`Agent session ${rec.uuid} is gone from tmux: cannot send to it`);
-      throw new UserError(`Failed to send to tmux session ${name}: ${r.stderr.trim() || `exit code ${r.code}`}`);
+    for (const k of keys) {
+      if (!first) await sleep(KEY_GAP_MS);
+      first = false;
+      const r = await runTmux(['send-keys', '-H', '-t', paneTarget(name), ...[...k].map((b) => b.toString(16).padStart(2, '0'))]);
+      if (r.code !== 0) throw failed(r);
     }
   }
 
