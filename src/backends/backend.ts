@@ -187,6 +187,11 @@ export interface StatusResult {
   queued: number | null;
 }
 
+/** What `kill` left: processes of the agent's run that had daemonised themselves (not ended, as under tmux). */
+export interface KillResult {
+  leftRunning: Array<{ pid: number; command: string }>;
+}
+
 export interface Backend {
   readonly name: BackendName;
   spawn(req: SpawnRequest): Promise<SpawnResult>;
@@ -201,8 +206,8 @@ export interface Backend {
   attachTerminal(rec: SessionRecord, opts: TerminalAttachOptions): Promise<number>;
   /** Attaches as a stream object (no terminal of ours involved). */
   attach(rec: SessionRecord, opts: StreamAttachOptions): Promise<AttachStream>;
-  /** Ends the agent (if running) and everything the backend keeps for it. */
-  kill(rec: SessionRecord): Promise<void>;
+  /** Ends the agent (if running), every process that descends from it, and everything the backend keeps for it. */
+  kill(rec: SessionRecord): Promise<KillResult>;
   send(rec: SessionRecord, opts: SendOptions): Promise<void>;
   capture(rec: SessionRecord, opts: CaptureOptions): Promise<CaptureResult>;
   wait(rec: SessionRecord, cond: WaitCondition, opts: WaitOptions): Promise<WaitResult>;

@@ -4,7 +4,7 @@ import type { BackendName, Status } from '../store/types';
 // What the client library returns: plain objects, times as ISO 8601 strings, the same
 // shapes the CLI prints with --json.
 
-export type { AttachStream, Disposable, StreamEnd } from '../backends/backend';
+export type { AttachStream, Disposable, KillResult, StreamEnd } from '../backends/backend';
 export type { BackendName, Status } from '../store/types';
 
 /** One session, as `list` and `status` see it. */

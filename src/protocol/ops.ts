@@ -116,6 +116,8 @@ export interface SendReply {
 export interface KillReply {
   exitCode: number | null;
   exitSignal: string | null;
+  /** Processes of the agent's run that had left its process tree (daemonised): not ended. Empty from older supervisors. */
+  leftRunning: Array<{ pid: number; command: string }>;
 }
 
 export interface TaskInfo {
@@ -217,6 +219,11 @@ function decodeCursor(v: Obj, where: string): Cursor {
   return { x: uint(c, `${where}.cursor`, 'x'), y: uint(c, `${where}.cursor`, 'y') };
 }
 
+function decodeProcess(v: unknown, where: string): { pid: number; command: string } {
+  if (!isObj(v)) throw new MessageError(`${where} must be a map`);
+  return { pid: uint(v, where, 'pid'), command: str(v, where, 'command', 1 << 16) };
+}
+
 function noArgs(): NoArgs {
   return {};
 }
@@ -283,7 +290,8 @@ export const OPS: { readonly [K in OpName]: OpSpec<K> } = {
     decodeArgs: (o) => ({ graceMs: optUint(o, R, 'graceMs', 600_000) ?? 3000 }),
     decodeReply(v) {
       const r = result(v, 'kill');
-      return { exitCode: optInt(r, 'kill', 'exitCode'), exitSignal: optStr(r, 'kill', 'exitSignal') };
+      const left = r.leftRunning === undefined || r.leftRunning === null ? [] : arrayOf(r, 'kill', 'leftRunning', decodeProcess);
+      return { exitCode: optInt(r, 'kill', 'exitCode'), exitSignal: optStr(r, 'kill', 'exitSignal'), leftRunning: left };
     },
   },
   'queue-add': {

@@ -28,7 +28,8 @@ export interface RequestHost {
   type(parts: Array<{ data: Buffer; paste: boolean }>): Promise<void>;
   /** How the agent asked for keys to be encoded, once the output received so far is parsed. */
   keyMode(): Promise<KeyMode>;
-  terminate(graceMs: number): Promise<void>;
+  /** Ends the agent and its process tree; the processes of its run left running (daemonised). */
+  terminate(graceMs: number): Promise<Array<{ pid: number; command: string }>>;
   /** Answered once the condition holds, the agent ends or the timeout passes; dropped with `from`. */
   wait(cond: WaitCondition, timeoutMs: number | null, from: Connection): Promise<WaitReply>;
 }
@@ -50,8 +51,8 @@ const HANDLERS: { readonly [K in OpName]: Handler<K> } = {
     return { bytes: args.data.length + keys.reduce((n, k) => n + k.length, 0) };
   },
   async kill(host, args) {
-    await host.terminate(args.graceMs);
-    return { exitCode: host.exitInfo?.code ?? null, exitSignal: host.exitInfo?.signal ?? null };
+    const leftRunning = await host.terminate(args.graceMs);
+    return { exitCode: host.exitInfo?.code ?? null, exitSignal: host.exitInfo?.signal ?? null, leftRunning };
   },
   'queue-add'(host, args) {
     running(host);

@@ -1,8 +1,10 @@
 import * as fs from 'node:fs';
 import * as net from 'node:net';
+import { RUN_MARKER, runMarker } from '../agent-marker';
 import type { KeyMode } from '../keys/encode';
 import type { ArgsOf, CaptureReply, OpCall, StatusReply, WaitReply } from '../protocol/ops';
 import { type SessionFiles, type SupervisorConfig, sessionFilesIn } from '../store/session-dir';
+import { type ProcessInfo, ProcessTree, leftTheTree } from '../sys/process-tree';
 import { VERSION } from '../version';
 import { Activity } from './driving/activity';
 import { TaskDelivery } from './driving/delivery';
@@ -126,8 +128,13 @@ export class Supervisor implements RequestHost {
   /** Listens, then starts the agent. Throws when either fails. */
   async start(): Promise<void> {
     await this.listen();
-    this.agent = new AgentProcess(this.config.command, this.config.workdir, this.config.cols, this.config.rows, (d) =>
-      this.output(d),
+    this.agent = new AgentProcess(
+      this.config.command,
+      this.config.workdir,
+      this.config.cols,
+      this.config.rows,
+      (d) => this.output(d),
+      { [RUN_MARKER]: this.marker },
     );
     this.agent.onExit((e) => void this.agentExited(e));
     this.delivery.schedule();
@@ -316,9 +323,24 @@ export class Supervisor implements RequestHost {
     });
   }
 
-  /** SIGTERM to the supervisor, or a kill request: end the agent the polite way first. */
-  async terminate(graceMs: number): Promise<void> {
-    if (!this.ended) await this.agent.terminate(graceMs);
+  private get marker(): string {
+    return runMarker(this.config.id, this.config.createdAtMs);
+  }
+
+  /**
+   * SIGTERM to the supervisor, or a kill request: end the agent the polite way first, with
+   * every process that descends from it. Resolves with the processes of this run that had
+   * left its tree before (they daemonised themselves): those are left running.
+   */
+  async terminate(graceMs: number): Promise<ProcessInfo[]> {
+    let left: ProcessInfo[] = [];
+    if (!this.ended) {
+      const tree = new ProcessTree([this.agent.pid]);
+      left = leftTheTree(RUN_MARKER, this.marker, tree, [this.agent.pid]);
+      await this.agent.terminate(graceMs, tree);
+    }
     await new Promise<void>((r) => this.onEnded(r));
+    if (left.length > 0) log(`left running, not the agent's any more (daemonised): ${left.map((p) => `${p.pid} ${p.command}`).join('; ')}`);
+    return left;
   }
 }

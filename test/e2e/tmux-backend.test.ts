@@ -301,3 +301,22 @@ describe('tmux backend: typing', () => {
     expect(s.run(['agent', 'wait', 'ty', '--text', 'keys: 1b 5b 31 33 3b 32 75\\nkeys: 1b 5b 36 35 3b 36 75', '--timeout', '10']).code).toBe(0);
   });
 });
+
+describe('tmux backend: kill', () => {
+  it('ends the agent’s children in a session of their own too', async () => {
+    const s = sandbox();
+    expect(s.run(['agent', 'spawn', '--uuid', 'tk', '--workdir', s.work, '--', 'bash', '-c', 'setsid sleep 1002 & echo "child $!"; exec sleep 1000']).code).toBe(0);
+    const w = s.run(['agent', 'wait', 'tk', '--text', 'child \\d+', '--timeout', '20']);
+    expect(w.code).toBe(0);
+    const child = Number(/child (\d+)/.exec(w.stdout)![1]);
+    expect(fs.existsSync(`/proc/${child}`)).toBe(true);
+    expect(s.run(['agent', 'kill', 'tk'])).toMatchObject({ code: 0, stdout: 'Agent session tk killed\n' });
+    await waitFor(() => {
+      try {
+        return /^\S+ \([^)]*\) [ZX]/.test(fs.readFileSync(`/proc/${child}/stat`, 'utf8'));
+      } catch {
+        return true; // gone
+      }
+    });
+  });
+});

@@ -5,11 +5,13 @@ import { encodeKeyForTmux } from '../../keys/encode';
 import { KEY_GAP_MS } from '../../keys/gap';
 import type { SessionRecord } from '../../store/types';
 import { pidAlive } from '../../sys/proc';
+import { ProcessTree } from '../../sys/process-tree';
 import type {
   AttachStream,
   Backend,
   CaptureOptions,
   CaptureResult,
+  KillResult,
   Observation,
   QueueEntry,
   SendOptions,
@@ -99,9 +101,12 @@ export class TmuxBackend implements Backend {
     return 0;
   }
 
-  async kill(rec: SessionRecord): Promise<void> {
+  async kill(rec: SessionRecord): Promise<KillResult> {
     const name = tmuxName(rec);
     const pane = await sessionPane(name);
+    // The agent's descendants in other process groups or sessions get no hangup from tmux:
+    // taken now, while their parent links exist, and ended after it (sys/process-tree.ts).
+    const tree = pane && !pane.ended && pane.pid !== null ? new ProcessTree([pane.pid]) : null;
     const r = await runTmux(['kill-session', '-t', sessionTarget(name)]);
     if (r.code !== 0 && !isNoServer(r.stderr) && !isNoSession(r.stderr)) {
       throw new UserError(`Failed to kill tmux session ${name}: ${r.stderr.trim() || `exit code ${r.code}`}`);
@@ -117,6 +122,15 @@ export class TmuxBackend implements Backend {
         }
       }
     }
+    if (tree && tree.alive().length > 0) {
+      for (const sig of ['SIGHUP', 'SIGTERM', 'SIGKILL'] as const) {
+        tree.signal(sig);
+        for (let i = 0; i < 20 && tree.alive().length > 0; i++) await sleep(50);
+        if (tree.alive().length === 0) break;
+      }
+    }
+    // tmux marks no process of a pane: one that daemonised itself cannot be told from others here.
+    return { leftRunning: [] };
   }
 
   async send(rec: SessionRecord, opts: SendOptions): Promise<void> {
