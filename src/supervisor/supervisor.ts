@@ -201,6 +201,10 @@ export class Supervisor implements RequestHost {
 
   private parsed(): void {
     if (this.screen.unparsedBytes < Flood.ParseLowWater) this.agent.resume();
+    if (!this.activity.hasDrawn && this.screen.hasContent()) {
+      this.activity.drew();
+      this.delivery.schedule(); // a task queued at spawn may be due sooner now
+    }
     this.waits.screenChanged();
   }
 

@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { UserError } from '../../errors';
 import { sessionName } from '../../ids';
+import { toMillis } from '../../store/time';
 import { encodeKeyForTmux } from '../../keys/encode';
 import { KEY_GAP_MS } from '../../keys/gap';
 import type { SessionRecord } from '../../store/types';
@@ -184,7 +185,7 @@ export class TmuxBackend implements Backend {
   }
 
   wait(rec: SessionRecord, cond: WaitCondition, opts: WaitOptions): Promise<WaitResult> {
-    return waitTmux(rec.uuid, tmuxName(rec), cond, opts);
+    return waitTmux(rec.uuid, tmuxName(rec), cond, opts, toMillis(rec.created_at));
   }
 
   async status(rec: SessionRecord): Promise<StatusResult> {

@@ -440,6 +440,13 @@ export class Screen {
     };
   }
 
+  /** Something is drawn on the visible screen (a character that is not a space). */
+  hasContent(): boolean {
+    const buf = this.term.buffer.active;
+    for (let y = buf.baseY; y < buf.baseY + this.term.rows; y++) if ((buf.getLine(y)?.translateToString(true) ?? '').trim() !== '') return true;
+    return false;
+  }
+
   /** Visible screen text, lines joined by \n (for `wait --text`). */
   visibleText(): string {
     const buf = this.term.buffer.active;
