@@ -12,6 +12,7 @@ const MODES_OFF = [
   '\x1b[?66l',
   '\x1b[?2004l', // bracketed paste
   '\x1b[4l', // insert
+  '\x1b[20l', // new line mode (LF as CR LF)
   '\x1b[?6l', // origin
   '\x1b[?45l', // reverse wrap
   '\x1b[?1004l', // focus events

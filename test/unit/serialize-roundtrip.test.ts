@@ -65,6 +65,7 @@ const CASES: Array<[string, string, string]> = [
   ['coloured wrap at the bottom', `\x1b[5;25H${'w'.repeat(40)}\r\n\r\n\r\n\x1b[3;1H\x1b[104m${'w'.repeat(52)}`, ''],
   ['a pending wrap, not on the last row', `\x1b[5;9H  \x1b[1;1H${'x'.repeat(40)}`, 'P'],
   ['DECSC with a wrap pending', '\x1b[3;33Hxyz xyz \x1b7\x1b[1;1H', '\x1b8Z'],
+  ['new line mode (LNM): a line feed returns the carriage', '\x1b[20hab', '\ncd'],
   ['wide characters, colours, a wrap, the alternate screen', `\x1b[31m宽字符\x1b[0m ${'x'.repeat(45)}\r\n\x1b[?1049h\x1b[44m alt \x1b[0m`, 'z'],
 ];
 

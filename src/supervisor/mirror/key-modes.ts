@@ -4,8 +4,9 @@ import type { KeyMode } from '../../keys/encode';
 // The keyboard and input modes an agent sets that @xterm/headless 6.0.0 ignores (it has no
 // handler for `CSI > u`, `CSI > 4;2 m`…) or keeps without @xterm/addon-serialize writing
 // them: the kitty keyboard protocol's flag stacks, xterm's modifyOtherKeys and
-// formatOtherKeys, and every DEC private mode xterm does not keep itself (?1007 alternate
-// scroll, ?2031 colour-scheme reports, ?1036 meta sends escape…). From them: what the
+// formatOtherKeys, every DEC private mode xterm does not keep itself (?1007 alternate
+// scroll, ?2031 colour-scheme reports, ?1036 meta sends escape…), and the ANSI mode
+// serialize does not write (20, new line: xterm keeps it, as convertEol). From them: what the
 // replay sends so the viewer's terminal encodes keys as the agent asked (head before the
 // screen, tail after it), and what undoes exactly that on leaving.
 //
@@ -28,6 +29,8 @@ const NEVER_REPLAY = new Set([
   2026, // synchronized output
   2048, // in-band resize reports: the window size is the supervisor's business
 ]);
+/** ANSI modes (`CSI Pm h`) xterm keeps and serialize does not write: 20, LNM. */
+const ANSI_MODES = new Set([20]);
 /** kitty keeps 8 flag slots per screen. */
 const KITTY_SLOTS = 8;
 /** Autorepeat (DECARM) is on in every terminal by default. */
@@ -110,6 +113,8 @@ export class KeyModeTracker {
   private readonly fmtKeys = new Map<number, number>();
   /** DEC private modes xterm does not keep: mode -> set (true) or reset (false), as last written. */
   private readonly decModes = new Map<number, boolean>();
+  /** ANSI_MODES the agent set or reset. */
+  private readonly ansiModes = new Map<number, boolean>();
   /** Something above changed since the last look (see takeChanged). */
   private changed = false;
 
@@ -148,6 +153,16 @@ export class KeyModeTracker {
     };
     p.registerCsiHandler({ prefix: '?', final: 'h' }, (ps) => dec(ps, true));
     p.registerCsiHandler({ prefix: '?', final: 'l' }, (ps) => dec(ps, false));
+    const ansi = (ps: (number | number[])[], on: boolean) => {
+      for (const v of ps) {
+        if (typeof v !== 'number' || !ANSI_MODES.has(v)) continue;
+        this.ansiModes.set(v, on);
+        this.changed = true;
+      }
+      return false;
+    };
+    p.registerCsiHandler({ final: 'h' }, (ps) => ansi(ps, true));
+    p.registerCsiHandler({ final: 'l' }, (ps) => ansi(ps, false));
     p.registerEscHandler({ final: 'c' }, () => {
       // RIS: kitty empties both stacks; xterm resets its key resources and modes.
       this.main.slots = [];
@@ -155,6 +170,7 @@ export class KeyModeTracker {
       this.modKeys.clear();
       this.fmtKeys.clear();
       this.decModes.clear();
+      this.ansiModes.clear();
       return changed();
     });
   }
@@ -226,6 +242,7 @@ export class KeyModeTracker {
     const reset = [...this.decModes].filter(([, on]) => !on).map(([m]) => m);
     if (set.length) out += `\x1b[?${set.join(';')}h`;
     if (reset.length) out += `\x1b[?${reset.join(';')}l`;
+    for (const [m, on] of this.ansiModes) if (on) out += `\x1b[${m}h`;
     return out;
   }
 
@@ -248,6 +265,7 @@ export class KeyModeTracker {
     const set = [...this.decModes].filter(([m, on]) => on && m !== AUTOREPEAT).map(([m]) => m);
     if (set.length) out += `\x1b[?${set.join(';')}l`;
     if (this.decModes.get(AUTOREPEAT) === false) out += `\x1b[?${AUTOREPEAT}h`;
+    for (const [m, on] of this.ansiModes) if (on) out += `\x1b[${m}l`;
     return out;
   }
 }
