@@ -26,7 +26,7 @@ export { UnsupportedRequest } from './ops';
 
 export const PROTOCOL_VERSION = 1;
 /** Features this implementation speaks; a peer ignores names it does not know. */
-export const FEATURES = ['snapshot-seq', 'read-only', 'resync', 'requests', 'queue', 'wait', 'terminal'] as const;
+export const FEATURES = ['snapshot-seq', 'read-only', 'resync', 'requests', 'queue', 'wait', 'terminal', 'key-modes', 'redraw', 'key-names'] as const;
 
 export type Mode = 'attach' | 'control';
 

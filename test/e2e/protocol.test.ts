@@ -128,7 +128,7 @@ describe('supervisor conformance', () => {
     expect(w.t).toBe('welcome');
     expect(w.protocol).toBe(1);
     expect(typeof w.server).toBe('string');
-    expect(w.features).toEqual(expect.arrayContaining(['snapshot-seq', 'read-only', 'resync', 'requests']));
+    expect(w.features).toEqual(expect.arrayContaining(['snapshot-seq', 'read-only', 'resync', 'requests', 'terminal', 'key-modes', 'redraw', 'key-names']));
     const s = w.session as Msg;
     expect(s.id).toBe('p1');
     expect(s.cols).toBe(120);

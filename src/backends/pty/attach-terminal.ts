@@ -50,6 +50,8 @@ export async function attachTerminal(id: string, socketPath: string, opts: Termi
     throw new UserError(`Cannot attach to agent session ${id}: ${(err as Error).message}`);
   }
   const handedOver = client.welcome.session.terminal;
+  // A supervisor that knows key modes undoes them itself in a terminal it was handed.
+  const supervisorUndoes = handedOver && client.welcome.features.includes('key-modes');
 
   return new Promise<number>((resolve) => {
     let replayed = false;
@@ -73,7 +75,9 @@ export async function attachTerminal(id: string, socketPath: string, opts: Termi
         // Ctrl-\\ or Ctrl-C typed right behind the detach key is a signal to us; it must
         // neither find the terminal in the agent's modes nor kill us before we are done.
         // Put the message under everything the agent drew.
-        const undo = handedOver ? '' : (keyLeave ?? LEGACY_KEY_RESET); // a handed-over terminal: the supervisor did it
+        // What undoes the agent's keyboard modes: the supervisor wrote it into a terminal it
+        // was handed; nothing to undo before any replay.
+        const undo = supervisorUndoes || !replayed ? '' : (keyLeave ?? LEGACY_KEY_RESET);
         stdout.write(`${undo}${ON_LEAVE}\x1b[${size().rows};1H\r\n${line ? `${line}\r\n` : ''}${sizeNotice()}`);
         process.on('SIGQUIT', ignoreSignal);
         process.on('SIGINT', ignoreSignal);
