@@ -24,16 +24,21 @@ function writeAtomically(file, data) {
   fs.renameSync(tmp, file);
 }
 
-/** @xterm/addon-serialize with our fixes; one that no longer applies (another version of the addon) fails the build. */
+/**
+ * @xterm/addon-serialize with our fixes, its patched code given our helpers as `__sx`; a
+ * fix that no longer applies (another version of the addon) fails the build.
+ */
 function patchSerialize() {
-  const { patchSerializeSource } = require(path.join(dist, 'supervisor', 'mirror', 'serialize-patches.js'));
+  const mirror = path.join(dist, 'supervisor', 'mirror');
+  const { applyPatches } = require(path.join(mirror, 'serialize-patches.js'));
+  const helpers = path.join(mirror, 'serialize-helpers.js');
   return {
     name: 'patch-addon-serialize',
     setup(build) {
       build.onLoad({ filter: /addon-serialize[\\/]lib[\\/]addon-serialize\.js$/ }, (args) => {
-        const { source, missing } = patchSerializeSource(fs.readFileSync(args.path, 'utf8'));
-        if (missing.length > 0) throw new Error(`@xterm/addon-serialize: cannot apply: ${missing.map((p) => p.why).join('; ')}`);
-        return { contents: source, loader: 'js' };
+        const { source, missing } = applyPatches(fs.readFileSync(args.path, 'utf8'));
+        if (missing.length > 0) throw new Error(`@xterm/addon-serialize: cannot apply: ${missing.join('; ')}`);
+        return { contents: `var __sx=require(${JSON.stringify(helpers)}).SERIALIZE_HELPERS;${source}`, loader: 'js', resolveDir: path.dirname(args.path) };
       });
     },
   };

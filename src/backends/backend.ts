@@ -69,8 +69,10 @@ export interface Discovered {
 /** Attaching this process's own terminal (the CLI's `agent attach`). */
 export interface TerminalAttachOptions {
   readOnly: boolean;
-  /** The byte that detaches (pressed twice, it is sent to the agent). */
+  /** The byte that detaches (pressed twice, it is sent to the agent; followed by r, a redraw). */
   detachKey: number;
+  /** Make the agent redraw after the replay even at the same size (pty). */
+  redraw: boolean;
   /** Print the command instead of attaching (tmux backend). */
   printOnly: boolean;
   /** Called once the user sees the session (records last_attached), not before. */
@@ -116,6 +118,8 @@ export interface AttachStream {
   write(data: string | Uint8Array): void;
   /** The terminal's size changed. */
   resize(cols: number, rows: number): void;
+  /** Repaints from the agent's screen, and makes the agent redraw (unless read-only). */
+  redraw(): void;
   /** Leaves; the agent runs on. */
   detach(): void;
 }
@@ -134,6 +138,12 @@ export interface SendOptions {
    * one unit: two sends at once never interleave.
    */
   keys: Buffer[];
+  /**
+   * The same keys by name (`S-Enter`): each backend encodes them as the agent can read
+   * them (pty: the supervisor, for the protocol the agent asked for; tmux: as tmux sends
+   * keys). `keys` holds their legacy bytes, for a supervisor older than names.
+   */
+  keyNames: string[] | null;
 }
 
 export type WaitCondition =
@@ -179,6 +189,11 @@ export interface StatusResult {
   queued: number | null;
 }
 
+/** What `kill` left: processes of the agent's run that had daemonised themselves (not ended, as under tmux). */
+export interface KillResult {
+  leftRunning: Array<{ pid: number; command: string }>;
+}
+
 export interface Backend {
   readonly name: BackendName;
   spawn(req: SpawnRequest): Promise<SpawnResult>;
@@ -193,8 +208,8 @@ export interface Backend {
   attachTerminal(rec: SessionRecord, opts: TerminalAttachOptions): Promise<number>;
   /** Attaches as a stream object (no terminal of ours involved). */
   attach(rec: SessionRecord, opts: StreamAttachOptions): Promise<AttachStream>;
-  /** Ends the agent (if running) and everything the backend keeps for it. */
-  kill(rec: SessionRecord): Promise<void>;
+  /** Ends the agent (if running), every process that descends from it, and everything the backend keeps for it. */
+  kill(rec: SessionRecord): Promise<KillResult>;
   send(rec: SessionRecord, opts: SendOptions): Promise<void>;
   capture(rec: SessionRecord, opts: CaptureOptions): Promise<CaptureResult>;
   wait(rec: SessionRecord, cond: WaitCondition, opts: WaitOptions): Promise<WaitResult>;

@@ -1,4 +1,4 @@
-import type { AttachStream } from '../backends/backend';
+import type { AttachStream, KillResult } from '../backends/backend';
 import { Context, type ClientOptions } from './context';
 import type {
   AgentInfo,
@@ -53,7 +53,7 @@ export class SymposiumClient {
     return spawn(this.ctx, opts);
   }
 
-  kill(id: string): Promise<void> {
+  kill(id: string): Promise<KillResult> {
     return kill(this.ctx, id);
   }
 

@@ -4,7 +4,7 @@ import type { BackendName, Status } from '../store/types';
 // What the client library returns: plain objects, times as ISO 8601 strings, the same
 // shapes the CLI prints with --json.
 
-export type { AttachStream, Disposable, StreamEnd } from '../backends/backend';
+export type { AttachStream, Disposable, KillResult, StreamEnd } from '../backends/backend';
 export type { BackendName, Status } from '../store/types';
 
 /** One session, as `list` and `status` see it. */
@@ -146,6 +146,8 @@ export interface TerminalAttachOptions {
   readOnly?: boolean;
   /** A control key such as C-\ (default), C-] or C-b. */
   detachKey?: string;
+  /** Make the agent redraw after the replay even when the size does not change (pty). */
+  redraw?: boolean;
   /** tmux sessions: print the attach command instead. */
   print?: boolean;
 }

@@ -26,6 +26,8 @@ export interface ConnectOptions {
   rows?: number | null;
   /** Attach only: offer the supervisor our terminal (it may refuse; see welcome.session). */
   terminal?: TerminalHandover | null;
+  /** Attach only: the agent redraws after the snapshot even at the same size. */
+  redraw?: boolean;
   /** The hello waits for this too (the terminal's modes being set), not only for the socket. */
   beforeHello?: Promise<void>;
   timeoutMs?: number;
@@ -77,6 +79,7 @@ export class SupervisorLink {
           rows: opts.rows ?? null,
           features: [...FEATURES],
           terminal: opts.terminal ?? null,
+          redraw: opts.redraw ?? false,
         }));
       });
       socket.on('error', (err) => {

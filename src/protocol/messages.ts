@@ -26,7 +26,7 @@ export { UnsupportedRequest } from './ops';
 
 export const PROTOCOL_VERSION = 1;
 /** Features this implementation speaks; a peer ignores names it does not know. */
-export const FEATURES = ['snapshot-seq', 'read-only', 'resync', 'requests', 'queue', 'wait', 'terminal'] as const;
+export const FEATURES = ['snapshot-seq', 'read-only', 'resync', 'requests', 'queue', 'wait', 'terminal', 'key-modes', 'redraw', 'key-names'] as const;
 
 export type Mode = 'attach' | 'control';
 
@@ -43,6 +43,8 @@ export interface Hello {
   features: string[];
   /** Hand-over (attach only): the client's terminal, for the supervisor to drive itself. */
   terminal: TerminalHandover | null;
+  /** Attach only: make the agent redraw after the snapshot even when the size does not change. */
+  redraw: boolean;
 }
 /**
  * The client's terminal device: a path to open, and the identity (st_dev, st_ino) of the
@@ -67,6 +69,10 @@ export interface Resize {
 export interface Detach {
   t: 'detach';
 }
+/** Viewers: repaint this viewer from the screen, and make the agent redraw (writable viewers). */
+export interface Redraw {
+  t: 'redraw';
+}
 
 /** A control request: an op of ops.ts and its arguments (on the wire, fields of this map). */
 export interface Request {
@@ -75,7 +81,7 @@ export interface Request {
   call: OpCall;
 }
 
-export type ClientMessage = Hello | Input | Resize | Detach | Request;
+export type ClientMessage = Hello | Input | Resize | Detach | Redraw | Request;
 
 // ---- supervisor → client ----------------------------------------------------------
 
@@ -105,6 +111,16 @@ export interface Snapshot {
   cols: number;
   rows: number;
   reason: 'attach' | 'resync';
+  data: string;
+  /**
+   * What to write to the terminal, before the reset of §8.2, on leaving or before the next
+   * snapshot: it undoes the keyboard modes this snapshot set (null from older supervisors).
+   */
+  leave: string | null;
+}
+/** The keyboard modes changed: what now undoes them (replaces the last snapshot's `leave`). */
+export interface Leave {
+  t: 'leave';
   data: string;
 }
 /** Hand-over: the snapshot (then the chunks after it) has been written to the viewer's terminal. */
@@ -178,7 +194,7 @@ export interface Response {
   error: { code: ErrorCode; message: string } | null;
 }
 
-export type ServerMessage = Welcome | Snapshot | Shown | Detached | Output | SizeMsg | ExitMsg | ErrorMsg | Response;
+export type ServerMessage = Welcome | Snapshot | Leave | Shown | Detached | Output | SizeMsg | ExitMsg | ErrorMsg | Response;
 
 // ---- decoding ---------------------------------------------------------------------
 
@@ -207,7 +223,7 @@ const CLIENT_DECODERS: Decoders<ClientMessage> = {
       // Another version's hello may hold fields we cannot check: only its version
       // matters, so that it gets a version-mismatch error rather than bad-message.
       const client = typeof v.client === 'string' ? v.client.slice(0, 200) : 'unknown';
-      return { t, protocol, client, mode: 'control', readOnly: true, cols: null, rows: null, features: [], terminal: null };
+      return { t, protocol, client, mode: 'control', readOnly: true, cols: null, rows: null, features: [], terminal: null, redraw: false };
     }
     const mode = v.mode ?? 'attach';
     if (mode !== 'attach' && mode !== 'control') bad(t, 'mode', '"attach" or "control"');
@@ -221,11 +237,13 @@ const CLIENT_DECODERS: Decoders<ClientMessage> = {
       rows: optDim(v, t, 'rows'),
       features: strArray(v, t, 'features'),
       terminal: mode === 'attach' ? optHandover(v, t) : null,
+      redraw: bool(v, t, 'redraw', false),
     };
   },
   input: (v) => ({ t: 'input', data: bin(v, 'input', 'data') }),
   resize: (v) => ({ t: 'resize', cols: dim(v, 'resize', 'cols'), rows: dim(v, 'resize', 'rows') }),
   detach: () => ({ t: 'detach' }),
+  redraw: () => ({ t: 'redraw' }),
   request(v) {
     const id = uint(v, 'request', 'id');
     return { t: 'request', id, call: decodeCall(v, id) };
@@ -263,7 +281,9 @@ const SERVER_DECODERS: Decoders<ServerMessage> = {
     rows: dim(v, 'snapshot', 'rows'),
     reason: v.reason === 'resync' ? 'resync' : 'attach',
     data: str(v, 'snapshot', 'data', 64 << 20),
+    leave: optStr(v, 'snapshot', 'leave', 1 << 16),
   }),
+  leave: (v) => ({ t: 'leave', data: str(v, 'leave', 'data', 1 << 16) }),
   shown: (v) => ({
     t: 'shown',
     seq: uint(v, 'shown', 'seq', Number.MAX_SAFE_INTEGER),

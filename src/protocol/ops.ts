@@ -17,6 +17,7 @@ import {
   optTime,
   optUint,
   str,
+  strArray,
   uint,
 } from './fields';
 
@@ -46,6 +47,12 @@ export interface SendArgs {
   paste: boolean;
   /** Keys typed after the text, each as its own write. */
   keys: Uint8Array[];
+  /**
+   * Keys by name (`S-Enter`, `C-c`), encoded by the supervisor for the keyboard protocol the
+   * agent asked for; when present they are typed instead of `keys` (which an older
+   * supervisor types: a client sends both).
+   */
+  keyNames?: string[] | null;
 }
 
 export interface KillArgs {
@@ -119,6 +126,8 @@ export interface SendReply {
 export interface KillReply {
   exitCode: number | null;
   exitSignal: string | null;
+  /** Processes of the agent's run that had left its process tree (daemonised): not ended. Empty from older supervisors. */
+  leftRunning: Array<{ pid: number; command: string }>;
 }
 
 export interface TaskInfo {
@@ -220,6 +229,11 @@ function decodeCursor(v: Obj, where: string): Cursor {
   return { x: uint(c, `${where}.cursor`, 'x'), y: uint(c, `${where}.cursor`, 'y') };
 }
 
+function decodeProcess(v: unknown, where: string): { pid: number; command: string } {
+  if (!isObj(v)) throw new MessageError(`${where} must be a map`);
+  return { pid: uint(v, where, 'pid'), command: str(v, where, 'command', 1 << 16) };
+}
+
 function noArgs(): NoArgs {
   return {};
 }
@@ -280,7 +294,11 @@ export const OPS: { readonly [K in OpName]: OpSpec<K> } = {
   },
   send: {
     mutates: true,
-    decodeArgs: (o) => ({ data: bin(o, R, 'data'), paste: bool(o, R, 'paste', false), keys: binArray(o, R, 'keys', 256) }),
+    decodeArgs(o) {
+      const keyNames = o.keyNames === undefined || o.keyNames === null ? null : strArray(o, R, 'keyNames');
+      if (keyNames && (keyNames.length > 256 || keyNames.some((k) => k.length > 64))) bad(R, 'keyNames', 'at most 256 key names of at most 64 characters');
+      return { data: bin(o, R, 'data'), paste: bool(o, R, 'paste', false), keys: binArray(o, R, 'keys', 256), keyNames };
+    },
     decodeReply: (v) => ({ bytes: uint(result(v, 'send'), 'send', 'bytes', Number.MAX_SAFE_INTEGER) }),
   },
   kill: {
@@ -288,7 +306,8 @@ export const OPS: { readonly [K in OpName]: OpSpec<K> } = {
     decodeArgs: (o) => ({ graceMs: optUint(o, R, 'graceMs', 600_000) ?? 3000 }),
     decodeReply(v) {
       const r = result(v, 'kill');
-      return { exitCode: optInt(r, 'kill', 'exitCode'), exitSignal: optStr(r, 'kill', 'exitSignal') };
+      const left = r.leftRunning === undefined || r.leftRunning === null ? [] : arrayOf(r, 'kill', 'leftRunning', decodeProcess);
+      return { exitCode: optInt(r, 'kill', 'exitCode'), exitSignal: optStr(r, 'kill', 'exitSignal'), leftRunning: left };
     },
   },
   'queue-add': {

@@ -1,5 +1,7 @@
 import { type ArgsOf, type CaptureReply, type OpCall, type OpName, OPS, type ReplyOf, type StatusReply, type WaitReply } from '../protocol/ops';
 import { type ErrorCode, ProtocolError } from '../protocol/messages';
+import { type KeyMode, encodeKey } from '../keys/encode';
+import { parseKey } from '../keys/names';
 import { TextPattern } from '../text-pattern';
 import type { TaskDelivery } from './driving/delivery';
 import type { TaskQueue } from './driving/queue';
@@ -24,7 +26,10 @@ export interface RequestHost {
   capture(args: ArgsOf<'capture'>): Promise<CaptureReply>;
   /** Types for `send` and the queue (see typing.ts). */
   type(parts: Array<{ data: Buffer; paste: boolean }>): Promise<void>;
-  terminate(graceMs: number): Promise<void>;
+  /** How the agent asked for keys to be encoded, once the output received so far is parsed. */
+  keyMode(): Promise<KeyMode>;
+  /** Ends the agent and its process tree; the processes of its run left running (daemonised). */
+  terminate(graceMs: number): Promise<Array<{ pid: number; command: string }>>;
   /** Answered once the condition holds, the agent ends or the timeout passes; dropped with `from`. */
   wait(cond: WaitCondition, timeoutMs: number | null, from: Connection): Promise<WaitReply>;
 }
@@ -40,13 +45,14 @@ const HANDLERS: { readonly [K in OpName]: Handler<K> } = {
   capture: (host, args) => host.capture(args),
   async send(host, args) {
     running(host);
-    const parts = [{ data: Buffer.from(args.data), paste: args.paste }, ...args.keys.map((k) => ({ data: Buffer.from(k), paste: false }))];
+    const keys = args.keyNames?.length ? await encodeNames(host, args.keyNames) : args.keys.map((k) => Buffer.from(k));
+    const parts = [{ data: Buffer.from(args.data), paste: args.paste }, ...keys.map((k) => ({ data: k, paste: false }))];
     await host.type(parts);
-    return { bytes: args.data.length + args.keys.reduce((n, k) => n + k.length, 0) };
+    return { bytes: args.data.length + keys.reduce((n, k) => n + k.length, 0) };
   },
   async kill(host, args) {
-    await host.terminate(args.graceMs);
-    return { exitCode: host.exitInfo?.code ?? null, exitSignal: host.exitInfo?.signal ?? null };
+    const leftRunning = await host.terminate(args.graceMs);
+    return { exitCode: host.exitInfo?.code ?? null, exitSignal: host.exitInfo?.signal ?? null, leftRunning };
   },
   'queue-add'(host, args) {
     running(host);
@@ -71,6 +77,21 @@ const HANDLERS: { readonly [K in OpName]: Handler<K> } = {
     return host.wait({ until: 'exit' }, args.timeoutMs, from);
   },
 };
+
+/** Named keys as the agent asked for them (kitty, modifyOtherKeys or legacy); press and release together. */
+async function encodeNames(host: RequestHost, names: string[]): Promise<Buffer[]> {
+  let keys;
+  try {
+    keys = names.map(parseKey);
+  } catch (err) {
+    throw new ProtocolError('bad-request', (err as Error).message);
+  }
+  const mode = await host.keyMode();
+  return keys.map((k) => {
+    const e = encodeKey(k, mode);
+    return Buffer.from(e.press + (e.release ?? ''), 'utf8');
+  });
+}
 
 function run<K extends OpName>(host: RequestHost, call: { op: K; args: ArgsOf<K> }, from: Connection): ReplyOf<K> | Promise<ReplyOf<K>> {
   return (HANDLERS[call.op] as Handler<K>)(host, call.args, from);

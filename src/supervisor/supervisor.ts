@@ -1,7 +1,10 @@
 import * as fs from 'node:fs';
 import * as net from 'node:net';
+import { RUN_MARKER, runMarker } from '../agent-marker';
+import type { KeyMode } from '../keys/encode';
 import type { ArgsOf, CaptureReply, OpCall, StatusReply, WaitReply } from '../protocol/ops';
 import { type SessionFiles, type SupervisorConfig, sessionFilesIn } from '../store/session-dir';
+import { type ProcessInfo, ProcessTree, leftTheTree } from '../sys/process-tree';
 import { VERSION } from '../version';
 import { Activity } from './driving/activity';
 import { TaskDelivery } from './driving/delivery';
@@ -113,6 +116,7 @@ export class Supervisor implements RequestHost {
     this.relays = new RelayPolicy(this);
     this.pump = new FloodPump(this);
     this.screen.onParsed = () => this.parsed();
+    this.screen.onKeyModes = (seq, leave) => this.viewers.keyModesChanged(seq, leave);
     // Answers to the agent's queries (DA, CPR…) from the headless terminal reach the
     // agent only while no viewer's real terminal is there to answer.
     this.screen.onAnswer((answer) => {
@@ -128,8 +132,13 @@ export class Supervisor implements RequestHost {
   /** Listens, then starts the agent. Throws when either fails. */
   async start(): Promise<void> {
     await this.listen();
-    this.agent = new AgentProcess(this.config.command, this.config.workdir, this.config.cols, this.config.rows, (d) =>
-      this.output(d),
+    this.agent = new AgentProcess(
+      this.config.command,
+      this.config.workdir,
+      this.config.cols,
+      this.config.rows,
+      (d) => this.output(d),
+      { [RUN_MARKER]: this.marker },
     );
     this.agent.onExit((e) => void this.agentExited(e));
     this.delivery.schedule();
@@ -196,6 +205,10 @@ export class Supervisor implements RequestHost {
 
   private parsed(): void {
     if (this.screen.unparsedBytes < Flood.ParseLowWater) this.agent.resume();
+    if (!this.activity.hasDrawn && this.screen.hasContent()) {
+      this.activity.drew();
+      this.delivery.schedule(); // a task queued at spawn may be due sooner now
+    }
     this.waits.screenChanged();
   }
 
@@ -243,6 +256,11 @@ export class Supervisor implements RequestHost {
   /** Types for `send` and the queue (see typing.ts). */
   type(parts: Array<{ data: Buffer; paste: boolean }>): Promise<void> {
     return this.typing.type(parts);
+  }
+
+  async keyMode(): Promise<KeyMode> {
+    await this.screen.flush(); // the mirror may be behind the output: a mode set just now counts
+    return this.screen.keyMode();
   }
 
   // ---- the end ---------------------------------------------------------------------
@@ -313,9 +331,24 @@ export class Supervisor implements RequestHost {
     });
   }
 
-  /** SIGTERM to the supervisor, or a kill request: end the agent the polite way first. */
-  async terminate(graceMs: number): Promise<void> {
-    if (!this.ended) await this.agent.terminate(graceMs);
+  private get marker(): string {
+    return runMarker(this.config.id, this.config.createdAtMs);
+  }
+
+  /**
+   * SIGTERM to the supervisor, or a kill request: end the agent the polite way first, with
+   * every process that descends from it. Resolves with the processes of this run that had
+   * left its tree before (they daemonised themselves): those are left running.
+   */
+  async terminate(graceMs: number): Promise<ProcessInfo[]> {
+    let left: ProcessInfo[] = [];
+    if (!this.ended) {
+      const tree = new ProcessTree([this.agent.pid]);
+      left = leftTheTree(RUN_MARKER, this.marker, tree, [this.agent.pid]);
+      await this.agent.terminate(graceMs, tree);
+    }
     await new Promise<void>((r) => this.onEnded(r));
+    if (left.length > 0) log(`left running, not the agent's any more (daemonised): ${left.map((p) => `${p.pid} ${p.command}`).join('; ')}`);
+    return left;
   }
 }

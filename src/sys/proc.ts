@@ -130,3 +130,43 @@ export function groupMembers(pgid: number): ProcStat[] {
   }
   return out;
 }
+
+/** Every live (non-zombie) process, one /proc pass. */
+export function liveProcesses(): ProcStat[] {
+  const out: ProcStat[] = [];
+  for (const pid of allPids()) {
+    const st = procStat(pid);
+    if (st && st.state !== 'Z' && st.state !== 'X') out.push(st);
+  }
+  return out;
+}
+
+/**
+ * The live descendants of `pid` (children, their children…), whatever their process group
+ * or session: the parent links as /proc has them now (a process whose parent died was
+ * given to init or a subreaper, and is no one's descendant any more).
+ */
+export function descendantsOf(pid: number, table: ProcStat[] = liveProcesses()): ProcStat[] {
+  const children = new Map<number, ProcStat[]>();
+  for (const st of table) {
+    const list = children.get(st.ppid);
+    if (list) list.push(st);
+    else children.set(st.ppid, [st]);
+  }
+  const out: ProcStat[] = [];
+  const todo = [pid];
+  while (todo.length > 0) {
+    for (const c of children.get(todo.pop()!) ?? []) {
+      if (c.pid === pid || out.includes(c)) continue;
+      out.push(c);
+      todo.push(c.pid);
+    }
+  }
+  return out;
+}
+
+/** The process is still the one seen (not gone, not a zombie, its pid not reused). */
+export function stillRunning(p: { pid: number; startTicks: string }): boolean {
+  const st = procStat(p.pid);
+  return st !== null && st.startTicks === p.startTicks && st.state !== 'Z' && st.state !== 'X';
+}

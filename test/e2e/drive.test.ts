@@ -206,6 +206,24 @@ describe('agent wait', () => {
     expect(list[0]!.lastOutputAt).toMatch(/^\d{4}-/);
   });
 
+  it('--idle and the queue wait for the agent’s first screen: nothing drawn is not idle', async () => {
+    // Silent while it starts (as the real agents were for 1-2.6 s), then a prompt; it says
+    // EARLY if something was typed before the prompt.
+    const slow = 'sleep 2.5; if read -r -t 0; then echo EARLY; fi; printf "prompt> "; read -r l; echo "GOT $l"; sleep 30';
+    spawn('s1', ['bash', '-c', slow], ['--idle', '0.5']);
+    expect(sb.run(['agent', 'queue', 's1', 'early task']).code).toBe(0);
+    // The same under tmux, at the same time.
+    const t = sb.run(['agent', 'spawn', '--uuid', 't1', '--backend', 'tmux', '--workdir', sb.work, '--', 'bash', '-c', 'sleep 2.5; echo ready; sleep 30']);
+    expect(t.code).toBe(0);
+    const [r, rt] = await Promise.all([sb.runAsync(['agent', 'wait', 's1', '--idle', '0.5', '--timeout', '20']), sb.runAsync(['agent', 'wait', 't1', '--idle', '0.5', '--timeout', '20'])]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(rt.code, rt.stderr).toBe(0);
+    expect(capture('s1')).toContain('prompt>');
+    expect(capture('t1')).toContain('ready');
+    await waitFor(() => capture('s1').includes('GOT early task'), 20_000);
+    expect(capture('s1')).not.toContain('EARLY');
+  });
+
   it('--idle returns early on an OSC 133 prompt mark', async () => {
     spawn('w4', ['bash', '-c', 'echo working; sleep 0.3; printf "\\033]133;A\\007$ "; sleep 30'], ['--idle', '20']);
     const r = sb.run(['agent', 'wait', 'w4', '--idle', '--timeout', '10']);

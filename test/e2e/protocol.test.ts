@@ -108,7 +108,7 @@ describe('protocol.md byte-level examples', () => {
     const seq = block![1]!
       .split('\n')
       .filter((l) => l !== '')
-      .map((l) => l.replaceAll('ESC', '\x1b').replaceAll('BEL', '\x07'))
+      .map((l) => (l === 'SI' ? '\x0f' : l.replaceAll('ESC', '\x1b').replaceAll('BEL', '\x07')))
       .join('');
     expect(JSON.stringify(seq)).toBe(JSON.stringify(BEFORE_REPLAY));
     // Leaving: the same resets without home and clear.
@@ -128,7 +128,7 @@ describe('supervisor conformance', () => {
     expect(w.t).toBe('welcome');
     expect(w.protocol).toBe(1);
     expect(typeof w.server).toBe('string');
-    expect(w.features).toEqual(expect.arrayContaining(['snapshot-seq', 'read-only', 'resync', 'requests']));
+    expect(w.features).toEqual(expect.arrayContaining(['snapshot-seq', 'read-only', 'resync', 'requests', 'terminal', 'key-modes', 'redraw', 'key-names']));
     const s = w.session as Msg;
     expect(s.id).toBe('p1');
     expect(s.cols).toBe(120);

@@ -230,7 +230,7 @@ describe('agent attach', { timeout: 120_000 }, () => {
     expect(Number.isInteger(at.nanos_since_epoch) && at.nanos_since_epoch >= 0 && at.nanos_since_epoch < 1e9).toBe(true);
   });
 
-  it('the window size follows the attaching terminal; an attach at the same size still makes the program redraw', async () => {
+  it('the window size follows the attaching terminal; at the same size the program is left alone unless a redraw is asked for', async () => {
     sb = new Sandbox();
     const agent = writeScript(
       'winch.sh',
@@ -255,12 +255,22 @@ while :; do sleep 0.05; done
     // Detached, nobody sets the size: it stays.
     expect(JSON.parse(sb.run(['agent', 'capture', 'w1', '--json']).stdout)).toMatchObject({ cols: 90, rows: 26 });
 
-    // Same size as the agent already has: no size change, yet a SIGWINCH for a redraw.
+    // Same size as the agent already has: no signal, the screen as it was.
     v = TmuxView.attach(sb, 'viewer2', 90, 26, 'w1');
+    await v.waitText(/winch 2: 26 90/);
+    // The detach key, then r: a redraw (handed-over terminal: the supervisor reads the keys).
+    v.keys('C-\\', 'r');
     await v.waitText(/winch 3: 26 90/);
+    expect(v.text()).not.toMatch(/winch 4/);
+    expect(v.dead()).toBe(false);
+    v.kill();
+    // Relayed by the client, the same; and --redraw asks for one at attach.
+    v = new TmuxView(sb, 'viewer3', 90, 26, ['env', 'SYMPOSIUM_ATTACH_RELAY=1', CLI, 'agent', 'attach', 'w1', '--redraw']);
+    await v.waitText(/winch 4: 26 90/);
+    v.keys('C-\\', 'r');
+    await v.waitText(/winch 5: 26 90/);
     await new Promise((r) => setTimeout(r, 500));
-    expect(v.text()).not.toMatch(/winch 4/); // exactly one
-    // The shell's view agrees with the supervisor's.
+    expect(v.text()).not.toMatch(/winch 6/); // exactly one each
     expect(JSON.parse(sb.run(['agent', 'capture', 'w1', '--json']).stdout)).toMatchObject({ cols: 90, rows: 26 });
   });
 });

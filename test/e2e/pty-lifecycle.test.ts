@@ -4,6 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PtyTerminal } from '../helpers/pty-terminal';
 import { CLI, Sandbox, waitFor } from '../helpers/sandbox';
+import { cmdline, pidsWithEnv, procStat } from '../../src/sys/proc';
 
 // The pty backend's lifecycle: output printed right before an exit is all kept, `kill`
 // ends an agent that ignores the polite signals, and everything works with no tmux at all.
@@ -101,6 +102,46 @@ describe('pty lifecycle', { timeout: 120_000 }, () => {
     expect(fs.existsSync(path.join(sb.home, 'sessions', 'k1'))).toBe(false);
     expect(sb.readSessions()).toEqual({});
     expect(sb.run(['agent', 'list']).stdout).toBe('No active agent sessions\n');
+  });
+
+  it('kill ends every process that descends from the agent, in its own session too; one that daemonised itself is left, and named', async () => {
+    sb = new Sandbox();
+    // As a wrapper does: a child in a session of its own (setsid), still the agent's
+    // descendant; and a daemon (double fork): its parent exits at once, it is init's.
+    const script = path.join(sb.work, 'wrapper.sh');
+    // It ignores hangups: it outlives a supervisor killed with SIGKILL (then the CLI ends it).
+    fs.writeFileSync(script, "trap '' HUP\n" + 'setsid sleep 1000 &\necho "child $!"\n(setsid sleep 1001 &)\nsleep 0.2\necho wrapper ready\nwhile :; do sleep 1; done\n');
+    spawn('k2', ['bash', script]);
+    spawn('k3', ['bash', script]);
+    const pids: Record<string, { child: number; daemon: number; agent: number; supervisor: number }> = {};
+    // The run marker every process of the agent carries (agent-marker.ts).
+    const runOf = (id: string) => {
+      const cfg = JSON.parse(fs.readFileSync(path.join(sb.home, 'sessions', id, 'supervisor.json'), 'utf8')) as { createdAtMs: number };
+      return `${id}@${cfg.createdAtMs}`;
+    };
+    for (const id of ['k2', 'k3']) {
+      const w = sb.run(['agent', 'wait', id, '--text', 'child \\d+[\\s\\S]*wrapper ready', '--timeout', '40'], { timeoutMs: 50_000 });
+      expect(w.code, w.stderr).toBe(0);
+      const rec = sb.readSessions()[id]!;
+      const agent = rec.agent_pid as number;
+      const child = Number(/child (\d+)/.exec(w.stdout)![1]);
+      const daemon = await waitFor(() => pidsWithEnv('SYMPOSIUM_AGENT_RUN', runOf(id)).find((p) => cmdline(p) === 'sleep 1001'));
+      expect(procStat(child)!.sid).not.toBe(procStat(agent)!.sid);
+      pids[id] = { child, daemon, agent, supervisor: rec.supervisor_pid as number };
+    }
+    // Through the supervisor.
+    const k = sb.run(['agent', 'kill', 'k2'], { timeoutMs: 30_000 });
+    expect(k).toMatchObject({ code: 0, stdout: `Agent session k2 killed\nLeft running, daemonised away from the agent (as under tmux): ${pids.k2!.daemon} (sleep 1001)\n` });
+    await waitFor(() => !alive(pids.k2!.child), 20_000);
+    expect(alive(pids.k2!.daemon)).toBe(true);
+    // Its supervisor killed first: the CLI ends the orphans itself.
+    process.kill(pids.k3!.supervisor, 'SIGKILL');
+    await waitFor(() => !alive(pids.k3!.supervisor));
+    const k3 = sb.run(['agent', 'kill', 'k3'], { timeoutMs: 30_000 });
+    expect(k3).toMatchObject({ code: 0, stdout: `Agent session k3 killed\nLeft running, daemonised away from the agent (as under tmux): ${pids.k3!.daemon} (sleep 1001)\n` });
+    await waitFor(() => !alive(pids.k3!.child) && groupMembers(pids.k3!.agent).length === 0, 20_000);
+    expect(alive(pids.k3!.daemon)).toBe(true);
+    for (const id of ['k2', 'k3']) process.kill(pids[id]!.daemon, 'SIGKILL');
   });
 
   it('starts the CLI and the supervisor without NODE_EXTRA_CA_CERTS, and gives it back to the agent', () => {

@@ -135,18 +135,19 @@ done
       Array.from({ length: 120 }, (_, i) => `echo "line ${i + 1}" # comment ${'x'.repeat(i % 90)}`).join('\n') + '\n',
     );
     // A shell around vim, so both panes have the same normal screen under the alternate one.
-    const file = writeScript('vim.sh', `printf 'before vim\\n'\nexec vim -u NONE -i NONE -N -n -c 'syntax on' -c 'set number laststatus=2' -c 'normal 40Gw' ${src}\n`);
+    // t_RB empty: vim does not ask for the background colour, which the supervisor answers
+    // (dark) and a detached tmux pane does not (vim then picks other syntax colours).
+    const file = writeScript('vim.sh', `printf 'before vim\\n'\nexec vim -u NONE -i NONE -N -n --cmd 'set t_RB=' -c 'syntax on' -c 'set number laststatus=2' -c 'normal 40Gw' ${src}\n`);
     const direct = startBoth('v1', ['bash', file]);
     await direct.waitText(/code\.sh/);
     await agentShows('v1', /code\.sh/);
-    // Attaching makes vim redraw (SIGWINCH), which clears its message line: the direct
-    // one gets the same signal.
-    await new Promise((r) => setTimeout(r, 300));
-    direct.signalForeground('SIGWINCH');
+    // Attaching at the same size leaves vim alone: its message line (the file's name and
+    // size) is still there, as on the direct pane (a forced redraw used to clear it).
     let viewer = TmuxView.attach(sb, 'viewer', COLS, ROWS, 'v1');
     let s = await expectSame(direct, viewer, true);
     expect(s.state.alternate_on).toBe('1');
     expect(s.alternate).toContain('before vim');
+    expect(s.screen.split('\n')[ROWS - 1]).toMatch(/code\.sh" 120L/);
 
     // Step by step, each step seen on both before the next: vim draws differently when
     // keys arrive as typeahead, and a final Ctrl-L redraw leaves no timing trace.
@@ -174,14 +175,21 @@ done
     const direct = startBoth('l1', argv);
     await direct.waitText(/row 29:/);
     await agentShows('l1', /row 29:/);
+    // Attached at once: less's first prompt, the file's name, is still there (a forced
+    // redraw replaces it with ':').
+    let viewer = TmuxView.attach(sb, 'first', COLS, ROWS, 'l1');
+    let s = await expectSame(direct, viewer, true);
+    expect(s.screen.split('\n')[ROWS - 1]).toContain('long.txt');
+    await detach(viewer, 'l1');
+    viewer.kill();
     direct.type('/row 17[0-9]:');
     direct.keys('Enter');
     // The agent gets the same keys before anyone attaches.
     expect(sb.run(['agent', 'send', 'l1', '/row 17[0-9]:', '--enter'])).toMatchObject({ code: 0 });
     await direct.waitText(/row 198:/);
     await agentShows('l1', /row 198:/);
-    let viewer = TmuxView.attach(sb, 'viewer', COLS, ROWS, 'l1');
-    let s = await expectSame(direct, viewer, true);
+    viewer = TmuxView.attach(sb, 'viewer', COLS, ROWS, 'l1');
+    s = await expectSame(direct, viewer, true);
     expect(s.state.alternate_on).toBe('1');
     expect(s.screen).toMatch(/\x1b\[7m/); // the highlighted match
 

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CLI, Sandbox, waitFor } from '../helpers/sandbox';
+import { CLI, ROOT, Sandbox, waitFor } from '../helpers/sandbox';
 
 // The tmux backend end to end: the real CLI against a private tmux server per test.
 
@@ -282,5 +282,41 @@ describe('tmux backend lifecycle', () => {
     expect(s.run(['agent', 'restart', 'q'])).toMatchObject({ code: 0, stdout: 'Agent session q restarted\n' });
     expect(s.run(['agent', 'wait', 'q', '--exit', '--timeout', '10']).code).toBe(2);
     expect(s.run(['agent', 'kill', 'q']).code).toBe(0);
+  });
+});
+
+describe('tmux backend: typing', () => {
+  it('the text and Enter are separate writes (an agent reading a paste as one event keeps the Enter); modified keys as tmux sends them', async () => {
+    const s = sandbox();
+    const agent = path.join(ROOT, 'test', 'fixtures', 'agents', 'key-agent.js');
+    expect(s.run(['agent', 'spawn', '--uuid', 'ty', '--workdir', s.work, '--', process.execPath, agent, 'paste']).code).toBe(0);
+    expect(s.run(['agent', 'wait', 'ty', '--text', 'ready', '--timeout', '20']).code).toBe(0);
+    const paste = (t: string) => [...Buffer.from(`\x1b[200~${t}\x1b[201~`)].map((b) => b.toString(16).padStart(2, '0')).join(' ');
+    for (const word of ['one', 'two', 'three']) {
+      expect(s.run(['agent', 'send', 'ty', word, '--enter']).code).toBe(0);
+      // One read with the paste alone, then one with the Enter alone.
+      expect(s.run(['agent', 'wait', 'ty', '--text', `keys: ${paste(word)}\\nkeys: 0d`, '--timeout', '10']).code).toBe(0);
+    }
+    expect(s.run(['agent', 'send', 'ty', '--key', 'S-Enter', '--key', 'C-S-a']).code).toBe(0);
+    expect(s.run(['agent', 'wait', 'ty', '--text', 'keys: 1b 5b 31 33 3b 32 75\\nkeys: 1b 5b 36 35 3b 36 75', '--timeout', '10']).code).toBe(0);
+  });
+});
+
+describe('tmux backend: kill', () => {
+  it('ends the agent’s children in a session of their own too', async () => {
+    const s = sandbox();
+    expect(s.run(['agent', 'spawn', '--uuid', 'tk', '--workdir', s.work, '--', 'bash', '-c', 'setsid sleep 1002 & echo "child $!"; exec sleep 1000']).code).toBe(0);
+    const w = s.run(['agent', 'wait', 'tk', '--text', 'child \\d+', '--timeout', '20']);
+    expect(w.code).toBe(0);
+    const child = Number(/child (\d+)/.exec(w.stdout)![1]);
+    expect(fs.existsSync(`/proc/${child}`)).toBe(true);
+    expect(s.run(['agent', 'kill', 'tk'])).toMatchObject({ code: 0, stdout: 'Agent session tk killed\n' });
+    await waitFor(() => {
+      try {
+        return /^\S+ \([^)]*\) [ZX]/.test(fs.readFileSync(`/proc/${child}/stat`, 'utf8'));
+      } catch {
+        return true; // gone
+      }
+    });
   });
 });

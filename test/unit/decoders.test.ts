@@ -21,8 +21,12 @@ describe('client message decoders', () => {
     expect(decodeClientMessage({ t: 'input', data: 'ab' })).toEqual({ t: 'input', data: Buffer.from('ab') });
     expect(decodeClientMessage({ t: 'resize', cols: 100, rows: 30 })).toEqual({ t: 'resize', cols: 100, rows: 30 });
     expect(decodeClientMessage({ t: 'detach' })).toEqual({ t: 'detach' });
+    expect(decodeClientMessage({ t: 'redraw' })).toEqual({ t: 'redraw' });
     expect(decodeClientMessage({ t: 'request', id: 7, op: 'status' })).toEqual({ t: 'request', id: 7, call: { op: 'status', args: {} } });
-    expect(CLIENT_MESSAGE_TYPES).toEqual(['hello', 'input', 'resize', 'detach', 'request']);
+    expect(CLIENT_MESSAGE_TYPES).toEqual(['hello', 'input', 'resize', 'detach', 'redraw', 'request']);
+    // Optional fields newer clients send; absent from older ones.
+    expect(decodeClientMessage(hello)).toMatchObject({ redraw: false });
+    expect(decodeClientMessage({ ...hello, redraw: true })).toMatchObject({ redraw: true });
   });
 
   it('ignores unknown types, Object.prototype names included', () => {
@@ -59,7 +63,8 @@ describe('client message decoders', () => {
   it("decodes each op's arguments with their defaults, and flattens them on the way out", () => {
     const cases: Array<[Record<string, unknown>, unknown]> = [
       [{ op: 'capture' }, { lines: null, scrollback: false, ansi: false }],
-      [{ op: 'send', data: 'x', keys: ['\r'] }, { data: Buffer.from('x'), paste: false, keys: [Buffer.from('\r')] }],
+      [{ op: 'send', data: 'x', keys: ['\r'] }, { data: Buffer.from('x'), paste: false, keys: [Buffer.from('\r')], keyNames: null }],
+      [{ op: 'send', data: '', keys: ['\r'], keyNames: ['Enter'] }, { data: Buffer.from(''), paste: false, keys: [Buffer.from('\r')], keyNames: ['Enter'] }],
       [{ op: 'kill' }, { graceMs: 3000 }],
       [{ op: 'queue-add', text: 'do it' }, { text: 'do it' }],
       [{ op: 'wait', until: 'idle', idleMs: 0 }, { until: 'idle', idleMs: 0, timeoutMs: null }],
@@ -114,6 +119,7 @@ describe('server message decoders', () => {
     const msgs: Array<Record<string, unknown>> = [
       welcome,
       { t: 'snapshot', seq: 1, cols: 80, rows: 24, reason: 'attach', data: 'x' },
+      { t: 'leave', data: '\x1b[<1u' },
       { t: 'shown', seq: 1, cols: 80, rows: 24, reason: 'resync' },
       { t: 'detached', reason: 'key' },
       { t: 'output', seq: 2, data: Buffer.from('y') },
@@ -123,6 +129,9 @@ describe('server message decoders', () => {
       { t: 'response', id: 1, ok: true, result: { a: 1 }, error: null },
     ];
     expect(msgs.map((m) => decodeServerMessage(m)!.t)).toEqual(SERVER_MESSAGE_TYPES);
+    // A snapshot from a supervisor older than `leave`: null, and the client writes the old reset.
+    expect(decodeServerMessage(msgs[1]!)).toMatchObject({ leave: null });
+    expect(decodeServerMessage({ ...msgs[1]!, leave: '\x1b[<2u' })).toMatchObject({ leave: '\x1b[<2u' });
     expect(decodeServerMessage({ t: 'later' })).toBeNull();
     expect(() => decodeServerMessage({ t: 'size', cols: 'wide', rows: 1 })).toThrow('size.cols');
   });

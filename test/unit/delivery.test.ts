@@ -38,6 +38,7 @@ function setup() {
     output: () => {
       seq++;
       activity.output();
+      activity.drew();
     },
     viewerTyped: () => (lastTyped = Date.now()),
     stopAccepting: () => (accepting = false),
@@ -88,6 +89,7 @@ describe('task delivery', () => {
   it('one task at a time, a full idle time apart, in order', async () => {
     const s = setup();
     dirs.push(s.dir);
+    s.output();
     s.queue.add('a');
     s.queue.add('b');
     s.queue.add('c');
@@ -104,6 +106,21 @@ describe('task delivery', () => {
     await vi.advanceTimersByTimeAsync(200);
     expect(s.typed.map((p) => p[0]!.data)).toEqual(['a', 'b', 'c']);
     expect(s.queue.list().map((t) => t.state)).toEqual(['delivered', 'delivered', 'delivered']);
+  });
+
+  it('a task queued at spawn waits for the agent’s first screen, then an idle time', async () => {
+    const s = setup();
+    dirs.push(s.dir);
+    s.queue.add('early');
+    s.delivery.schedule();
+    await vi.advanceTimersByTimeAsync(3000); // quiet, but nothing drawn yet
+    expect(s.typed).toEqual([]);
+    s.output(); // the first prompt
+    s.delivery.schedule();
+    await vi.advanceTimersByTimeAsync(IDLE - 100);
+    expect(s.typed).toEqual([]);
+    await vi.advanceTimersByTimeAsync(200);
+    expect(s.typed.map((p) => p[0]!.data)).toEqual(['early']);
   });
 
   it('delivers nothing once the agent no longer accepts, or after stop()', async () => {

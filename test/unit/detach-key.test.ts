@@ -69,3 +69,50 @@ describe('detach key', () => {
     expect(detached()).toBe(0);
   });
 });
+
+describe('detach key in the agent’s keyboard protocol', () => {
+  beforeEach(() => vi.useFakeTimers());
+  afterEach(() => vi.useRealTimers());
+
+  it('reported as kitty or modifyOtherKeys (Ctrl-\\ is CSI 92;5u or CSI 27;5;92~), it still detaches', () => {
+    for (const press of ['\x1b[92;5u', '\x1b[27;5;92~', '\x1b[92;5:1u', '\x1b[92;69u' /* Caps Lock on */]) {
+      const { f, sent, detached } = filter();
+      f.push(Buffer.from(`ab${press}`));
+      expect(sent).toEqual(['ab']);
+      vi.advanceTimersByTime(DOUBLE_PRESS_MS);
+      expect(detached(), press).toBe(1);
+    }
+  });
+
+  it('its release event and the modifier keys themselves neither detach nor count as the next key', () => {
+    const { f, sent, detached } = filter();
+    // kitty flags 2|8: Ctrl pressed, \ pressed, \ released, Ctrl released, then \ again.
+    f.push(Buffer.from('\x1b[57442;5u\x1b[92;5u'));
+    f.push(Buffer.from('\x1b[92;5:3u\x1b[57442;5:3u'));
+    expect(f.waiting).toBe(true);
+    f.push(Buffer.from('\x1b[92;5u'));
+    expect(sent).toEqual(['\x1b[57442;5u', '\x1b[92;5u']);
+    expect(detached()).toBe(0);
+    // A release of another key after a normal key passes through.
+    f.push(Buffer.from('a\x1b[97;1:3u'));
+    expect(sent.slice(2)).toEqual(['a\x1b[97;1:3u']);
+  });
+
+  it('followed by r it asks for a redraw and stays attached; without a redraw handler r detaches', () => {
+    const redraws: number[] = [];
+    const sent: string[] = [];
+    let detached = 0;
+    const f = new DetachKeyFilter(KEY, (d) => sent.push(d.toString('latin1')), () => detached++, () => redraws.push(1));
+    f.push(Buffer.from('x\x1cry'));
+    f.push(Buffer.from('\x1c'));
+    f.push(Buffer.from('r'));
+    f.push(Buffer.from('\x1b[27;5;92~\x1b[114u'));
+    vi.advanceTimersByTime(DOUBLE_PRESS_MS * 2);
+    expect(redraws).toHaveLength(3);
+    expect(detached).toBe(0);
+    expect(sent).toEqual(['x', 'y']);
+    const plain = filter();
+    plain.f.push(Buffer.from('\x1cr'));
+    expect(plain.detached()).toBe(1);
+  });
+});

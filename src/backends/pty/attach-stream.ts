@@ -2,7 +2,7 @@ import { StringDecoder } from 'node:string_decoder';
 import { UserError } from '../../errors';
 import { SupervisorLink } from '../../link/supervisor-link';
 import type { ServerMessage } from '../../protocol/messages';
-import { BEFORE_REPLAY, ON_LEAVE } from '../../terminal-modes';
+import { BEFORE_REPLAY, LEGACY_KEY_RESET, ON_LEAVE } from '../../terminal-modes';
 import type { AttachStream, Disposable, StreamAttachOptions, StreamEnd } from '../backend';
 
 // An attach as a stream object, for a program that draws the agent in a terminal of its
@@ -29,6 +29,9 @@ class PtyAttachStream implements AttachStream {
   private heldChars = 0;
   private decoder = new StringDecoder('utf8');
   private end: StreamEnd | null = null;
+  /** What undoes the keyboard modes the replay and the agent set (null: none replayed yet, or an older supervisor). */
+  private keyLeave: string | null = null;
+  private replayed = false;
 
   constructor(
     private readonly link: SupervisorLink,
@@ -46,7 +49,12 @@ class PtyAttachStream implements AttachStream {
         // A replay (or a resync after falling behind) starts from a clean terminal.
         this.decoder = new StringDecoder('utf8');
         this.setSize(m.cols, m.rows);
-        this.emit(BEFORE_REPLAY + m.data);
+        this.emit((this.replayed ? this.undo() : '') + BEFORE_REPLAY + m.data);
+        this.replayed = true;
+        this.keyLeave = m.leave;
+        return;
+      case 'leave':
+        this.keyLeave = m.data;
         return;
       case 'output':
         this.emit(this.decoder.write(Buffer.from(m.data.buffer, m.data.byteOffset, m.data.byteLength)));
@@ -55,7 +63,7 @@ class PtyAttachStream implements AttachStream {
         this.setSize(m.cols, m.rows);
         return;
       case 'exit':
-        this.emit(ON_LEAVE);
+        this.emit(this.undo() + ON_LEAVE);
         this.finish({ reason: 'exit', code: m.code, signal: m.signal });
         return;
       case 'error':
@@ -64,6 +72,10 @@ class PtyAttachStream implements AttachStream {
       default:
         return;
     }
+  }
+
+  private undo(): string {
+    return this.keyLeave ?? LEGACY_KEY_RESET;
   }
 
   private setSize(cols: number, rows: number): void {
@@ -123,8 +135,15 @@ class PtyAttachStream implements AttachStream {
     this.link.send({ t: 'resize', cols: Math.max(1, Math.min(1000, cols)), rows: Math.max(1, Math.min(1000, rows)) });
   }
 
+  redraw(): void {
+    if (this.end) return;
+    this.link.send({ t: 'redraw' });
+  }
+
   detach(): void {
     if (this.end) return;
+    // The terminal is left as it was found, as on the agent's exit.
+    if (this.replayed) this.emit(this.undo() + ON_LEAVE);
     this.link.send({ t: 'detach' });
     this.finish({ reason: 'detached' });
   }

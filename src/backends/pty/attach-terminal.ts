@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import { DetachKeyFilter } from '../../detach-key';
 import { UserError } from '../../errors';
 import type { ServerMessage, TerminalHandover } from '../../protocol/messages';
-import { BEFORE_REPLAY, ON_ENTER, ON_LEAVE, TITLE_RESTORE } from '../../terminal-modes';
+import { BEFORE_REPLAY, LEGACY_KEY_RESET, ON_ENTER, ON_LEAVE, TITLE_RESTORE } from '../../terminal-modes';
 import { SupervisorLink } from '../../link/supervisor-link';
 import type { TerminalAttachOptions } from '../backend';
 
@@ -40,6 +40,7 @@ export async function attachTerminal(id: string, socketPath: string, opts: Termi
       readOnly: opts.readOnly,
       ...size(),
       terminal: handover(opts.detachKey),
+      redraw: opts.redraw,
       beforeHello: rawDone,
     });
   } catch (err) {
@@ -49,10 +50,14 @@ export async function attachTerminal(id: string, socketPath: string, opts: Termi
     throw new UserError(`Cannot attach to agent session ${id}: ${(err as Error).message}`);
   }
   const handedOver = client.welcome.session.terminal;
+  // A supervisor that knows key modes undoes them itself in a terminal it was handed.
+  const supervisorUndoes = handedOver && client.welcome.features.includes('key-modes');
 
   return new Promise<number>((resolve) => {
     let replayed = false;
     let leaving = false;
+    /** What undoes the keyboard modes the supervisor gave our terminal (relaying only; null: an older supervisor). */
+    let keyLeave: string | null = null;
     let waitingDrain = false;
     /** The agent's window size (from the snapshot and size messages): another viewer may set it. */
     let agentSize: { cols: number; rows: number } | null = null;
@@ -70,7 +75,10 @@ export async function attachTerminal(id: string, socketPath: string, opts: Termi
         // Ctrl-\\ or Ctrl-C typed right behind the detach key is a signal to us; it must
         // neither find the terminal in the agent's modes nor kill us before we are done.
         // Put the message under everything the agent drew.
-        stdout.write(`${ON_LEAVE}\x1b[${size().rows};1H\r\n${line ? `${line}\r\n` : ''}${sizeNotice()}`);
+        // What undoes the agent's keyboard modes: the supervisor wrote it into a terminal it
+        // was handed; nothing to undo before any replay.
+        const undo = supervisorUndoes || !replayed ? '' : (keyLeave ?? LEGACY_KEY_RESET);
+        stdout.write(`${undo}${ON_LEAVE}\x1b[${size().rows};1H\r\n${line ? `${line}\r\n` : ''}${sizeNotice()}`);
         process.on('SIGQUIT', ignoreSignal);
         process.on('SIGINT', ignoreSignal);
         try {
@@ -137,8 +145,13 @@ export async function attachTerminal(id: string, socketPath: string, opts: Termi
       if (m.t !== 'output') flushOut(); // keep the order: earlier output first
       switch (m.t) {
         case 'snapshot':
-          stdout.write(BEFORE_REPLAY + m.data);
+          // A resync: first undo what our terminal holds of the agent's keyboard modes.
+          stdout.write((replayed ? (keyLeave ?? LEGACY_KEY_RESET) : '') + BEFORE_REPLAY + m.data);
+          keyLeave = m.leave;
           shown(m.cols, m.rows);
+          return;
+        case 'leave':
+          keyLeave = m.data;
           return;
         case 'shown':
           shown(m.cols, m.rows);
@@ -177,6 +190,7 @@ export async function attachTerminal(id: string, socketPath: string, opts: Termi
             if (!opts.readOnly && replayed) client.send({ t: 'input', data });
           },
           () => leave(`[detached from ${id}]`, 0),
+          () => client.send({ t: 'redraw' }),
         );
     const onInput = (data: Buffer) => keys?.push(data);
     const onResize = () => {

@@ -10,7 +10,9 @@ import { type SupervisorConfig, readExitRecord, readFinalScreen, readSupervisorC
 import { toMillis } from '../../store/time';
 import { type SessionRecord, isEnded } from '../../store/types';
 import { writeJsonAtomic } from '../../sys/atomic-write';
+import { RUN_MARKER, runMarker } from '../../agent-marker';
 import { groupMembers } from '../../sys/proc';
+import { ProcessTree, leftTheTree } from '../../sys/process-tree';
 import { TextPattern, matchForUser } from '../../text-pattern';
 import type {
   AttachStream,
@@ -18,6 +20,7 @@ import type {
   CaptureOptions,
   CaptureResult,
   Discovered,
+  KillResult,
   Observation,
   ObserveOptions,
   QueueEntry,
@@ -217,7 +220,9 @@ export class PtyBackend implements Backend {
     return lazy.attachStream().attachStream(rec.uuid, this.places.socketPath(rec.uuid), opts);
   }
 
-  async kill(rec: SessionRecord): Promise<void> {
+  async kill(rec: SessionRecord): Promise<KillResult> {
+    const result: KillResult = { leftRunning: [] };
+    let told = false; // the supervisor ended the agent and said what it left
     const files = this.places.sessionFiles(rec.uuid);
     let sock: string | null = null;
     try {
@@ -236,7 +241,8 @@ export class PtyBackend implements Backend {
         const link = await this.connectControl(rec.uuid, 2000);
         supervisorPid = link.welcome.session.supervisorPid;
         try {
-          await link.request('kill', { graceMs: KILL_GRACE_MS }, KILL_GRACE_MS + 5000);
+          result.leftRunning = (await link.request('kill', { graceMs: KILL_GRACE_MS }, KILL_GRACE_MS + 5000)).leftRunning;
+          told = true;
         } finally {
           link.close();
         }
@@ -254,38 +260,44 @@ export class PtyBackend implements Backend {
         }
       }
     }
-    // Whatever is left: the agent's process group (a supervisor killed with SIGKILL
-    // leaves it running). Only a verified orphan is signalled: the recorded pid may
-    // belong to someone else by now (after a reboot, surely).
-    if (orphanedAgentGroup(rec.agent_pid, toMillis(rec.created_at)).length > 0) {
+    // Whatever is left: the agent's process group and what descends from it (a supervisor
+    // killed with SIGKILL leaves them running). Only a verified orphan is signalled: the
+    // recorded pid may belong to someone else by now (after a reboot, surely).
+    const orphans = orphanedAgentGroup(rec.agent_pid, toMillis(rec.created_at));
+    const tree = new ProcessTree(orphans, true);
+    // What carries this run's marker outside the tree had left it (daemonised itself, or
+    // lost its parent when the supervisor died): named, not ended.
+    if (!told && !newer) result.leftRunning = leftTheTree(RUN_MARKER, runMarker(rec.uuid, toMillis(rec.created_at)), tree, []);
+    if (orphans.length > 0) {
+      const alive = () => groupAlive(rec.agent_pid) || tree.alive().length > 0;
+      const signal = (sig: NodeJS.Signals) => {
+        tree.refresh();
+        try {
+          process.kill(-rec.agent_pid!, sig);
+        } catch {
+          /* gone */
+        }
+        tree.signal(sig);
+      };
       // It already had the hangup of its dying terminal: a short wait after SIGHUP, the
       // supervisor's grace after SIGTERM.
       for (const [sig, waitMs] of [
         ['SIGHUP', 200],
         ['SIGTERM', KILL_GRACE_MS],
       ] as const) {
-        try {
-          process.kill(-rec.agent_pid!, sig);
-        } catch {
-          /* gone */
-        }
-        for (let i = 0; i < waitMs / 50 && groupAlive(rec.agent_pid); i++) await sleep(50);
+        signal(sig);
+        for (let i = 0; i < waitMs / 50 && alive(); i++) await sleep(50);
       }
-      if (groupAlive(rec.agent_pid)) {
-        try {
-          process.kill(-rec.agent_pid!, 'SIGKILL');
-        } catch {
-          /* gone */
-        }
-      }
+      if (alive()) signal('SIGKILL');
     }
-    if (newer) return;
+    if (newer) return result;
     if (sock) fs.rmSync(sock, { force: true });
     fs.rmSync(files.dir, { recursive: true, force: true });
+    return result;
   }
 
   async send(rec: SessionRecord, opts: SendOptions): Promise<void> {
-    await this.ask(rec.uuid, 'send', { data: opts.data, paste: opts.paste, keys: opts.keys });
+    await this.ask(rec.uuid, 'send', { data: opts.data, paste: opts.paste, keys: opts.keys, keyNames: opts.keyNames });
   }
 
   async capture(rec: SessionRecord, opts: CaptureOptions): Promise<CaptureResult> {

@@ -1,13 +1,18 @@
 import { spawnSync } from 'node:child_process';
 import { UserError } from '../../errors';
 import { sessionName } from '../../ids';
+import { toMillis } from '../../store/time';
+import { encodeKeyForTmux } from '../../keys/encode';
+import { KEY_GAP_MS } from '../../keys/gap';
 import type { SessionRecord } from '../../store/types';
 import { pidAlive } from '../../sys/proc';
+import { ProcessTree } from '../../sys/process-tree';
 import type {
   AttachStream,
   Backend,
   CaptureOptions,
   CaptureResult,
+  KillResult,
   Observation,
   QueueEntry,
   SendOptions,
@@ -97,9 +102,12 @@ export class TmuxBackend implements Backend {
     return 0;
   }
 
-  async kill(rec: SessionRecord): Promise<void> {
+  async kill(rec: SessionRecord): Promise<KillResult> {
     const name = tmuxName(rec);
     const pane = await sessionPane(name);
+    // The agent's descendants in other process groups or sessions get no hangup from tmux:
+    // taken now, while their parent links exist, and ended after it (sys/process-tree.ts).
+    const tree = pane && !pane.ended && pane.pid !== null ? new ProcessTree([pane.pid]) : null;
     const r = await runTmux(['kill-session', '-t', sessionTarget(name)]);
     if (r.code !== 0 && !isNoServer(r.stderr) && !isNoSession(r.stderr)) {
       throw new UserError(`Failed to kill tmux session ${name}: ${r.stderr.trim() || `exit code ${r.code}`}`);
@@ -115,31 +123,50 @@ export class TmuxBackend implements Backend {
         }
       }
     }
+    if (tree && tree.alive().length > 0) {
+      for (const sig of ['SIGHUP', 'SIGTERM', 'SIGKILL'] as const) {
+        tree.signal(sig);
+        for (let i = 0; i < 20 && tree.alive().length > 0; i++) await sleep(50);
+        if (tree.alive().length === 0) break;
+      }
+    }
+    // tmux marks no process of a pane: one that daemonised itself cannot be told from others here.
+    return { leftRunning: [] };
   }
 
   async send(rec: SessionRecord, opts: SendOptions): Promise<void> {
-    if (opts.data.length === 0 && opts.keys.length === 0) return;
+    // Keys as tmux itself sends them to a pane (encodeKeyForTmux), as raw bytes (send-keys -H).
+    const keys = opts.keyNames ? opts.keyNames.map((k) => Buffer.from(encodeKeyForTmux(k), 'utf8')) : opts.keys;
+    if (opts.data.length === 0 && keys.length === 0) return;
     const name = tmuxName(rec);
-    // Keys as raw bytes (send-keys -H), in the same command list as the paste, so that the
-    // tmux server runs the whole send as one unit.
-    const keys = opts.keys.flatMap((k) => [';', 'send-keys', '-H', '-t', paneTarget(name), ...[...k].map((b) => b.toString(16).padStart(2, '0'))]);
-    if (opts.data.length === 0) {
-      const r = await runTmux(keys.slice(1));
-      if (r.code !== 0) throw new UserError(`Failed to send to tmux session ${name}: ${r.stderr.trim() || `exit code ${r.code}`}`);
-      return;
+    const failed = (r: { stderr: string; code: number }) => {
+      if (isNoServer(r.stderr) || isNoSession(r.stderr)) return new UserError(`Agent session ${rec.uuid} is gone from tmux: cannot send to it`);
+      return new UserError(`Failed to send to tmux session ${name}: ${r.stderr.trim() || `exit code ${r.code}`}`);
+    };
+    // The text and each key are separate writes, KEY_GAP_MS apart, as the pty backend types
+    // them (in one tmux command, the Enter after a paste was lost, see keys/gap.ts). Two
+    // sends at once may interleave here: tmux has no lock of ours to hold.
+    let first = true;
+    if (opts.data.length > 0) {
+      // The buffer name is ours alone, so concurrent sends cannot paste each other's text.
+      const buffer = `symposium-${rec.uuid}-${process.pid}-${Date.now()}`;
+      let data = opts.data;
+      // A paste must not be able to end itself early.
+      if (opts.paste) data = Buffer.from(data.toString('utf8').replaceAll('\x1b[201~', ''), 'utf8');
+      // -r: bytes as given (no LF to CR); -p: bracketed only if the agent enabled it.
+      const paste = ['paste-buffer', '-d', '-r', ...(opts.paste ? ['-p'] : []), '-b', buffer, '-t', paneTarget(name)];
+      const r = await runTmux(['load-buffer', '-b', buffer, '-', ';', ...paste], data);
+      if (r.code !== 0) {
+        await runTmux(['delete-buffer', '-b', buffer]);
+        throw failed(r);
+      }
+      first = false;
     }
-    // The buffer name is ours alone, so concurrent sends cannot paste each other's text.
-    const buffer = `symposium-${rec.uuid}-${process.pid}-${Date.now()}`;
-    let data = opts.data;
-    // A paste must not be able to end itself early.
-    if (opts.paste) data = Buffer.from(data.toString('utf8').replaceAll('\x1b[201~', ''), 'utf8');
-    // -r: bytes as given (no LF to CR); -p: bracketed only if the agent enabled it.
-    const paste = ['paste-buffer', '-d', '-r', ...(opts.paste ? ['-p'] : []), '-b', buffer, '-t', paneTarget(name)];
-    const r = await runTmux(['load-buffer', '-b', buffer, '-', ';', ...paste, ...keys], data);
-    if (r.code !== 0) {
-      await runTmux(['delete-buffer', '-b', buffer]);
-      if (isNoServer(r.stderr) || isNoSession(r.stderr)) throw new UserError(`Agent session ${rec.uuid} is gone from tmux: cannot send to it`);
-      throw new UserError(`Failed to send to tmux session ${name}: ${r.stderr.trim() || `exit code ${r.code}`}`);
+    for (const k of keys) {
+      if (!first) await sleep(KEY_GAP_MS);
+      first = false;
+      const r = await runTmux(['send-keys', '-H', '-t', paneTarget(name), ...[...k].map((b) => b.toString(16).padStart(2, '0'))]);
+      if (r.code !== 0) throw failed(r);
     }
   }
 
@@ -169,7 +196,7 @@ export class TmuxBackend implements Backend {
   }
 
   wait(rec: SessionRecord, cond: WaitCondition, opts: WaitOptions): Promise<WaitResult> {
-    return waitTmux(rec.uuid, tmuxName(rec), cond, opts);
+    return waitTmux(rec.uuid, tmuxName(rec), cond, opts, toMillis(rec.created_at));
   }
 
   async status(rec: SessionRecord): Promise<StatusResult> {

@@ -1,4 +1,5 @@
 import { UserError } from '../../errors';
+import { START_GRACE_MS } from '../../start-grace';
 import { TextPattern, matchForUser } from '../../text-pattern';
 import type { WaitCondition, WaitOptions, WaitResult } from '../backend';
 import { type PaneInfo, sessionPane } from './panes';
@@ -25,7 +26,7 @@ function ended(pane: { exitCode: number | null; exitSignal: string | null }): Wa
   return { satisfied: true, ended: true, exitCode: pane.exitCode, exitSignal: pane.exitSignal, match: null };
 }
 
-export async function waitTmux(id: string, name: string, cond: WaitCondition, opts: WaitOptions): Promise<WaitResult> {
+export async function waitTmux(id: string, name: string, cond: WaitCondition, opts: WaitOptions, createdAtMs = 0): Promise<WaitResult> {
   const deadline = opts.timeoutMs === null ? Infinity : Date.now() + opts.timeoutMs;
   const timedOut = (): WaitResult => ({ satisfied: false, ended: false, exitCode: null, exitSignal: null, match: null });
   const sleep = async (ms: number) => {
@@ -58,7 +59,8 @@ export async function waitTmux(id: string, name: string, cond: WaitCondition, op
     }
   }
 
-  // idle: the screen (and cursor) unchanged for idleMs; an ended agent is idle for good.
+  // idle: the screen (and cursor) unchanged for idleMs, once the agent has drawn something
+  // or its start grace is over (start-grace.ts); an ended agent is idle for good.
   const idleMs = cond.idleMs ?? (await sessionPane(name))?.idleMs ?? DEFAULT_IDLE_MS;
   let last: string | null = null;
   let since = Date.now();
@@ -73,7 +75,7 @@ export async function waitTmux(id: string, name: string, cond: WaitCondition, op
     if (key !== last) {
       last = key;
       since = Date.now();
-    } else if (Date.now() - since >= idleMs) {
+    } else if (Date.now() - since >= idleMs && (/\S/.test(screen.text.replace(/\x1b\[[\d;:]*m/g, '')) || Date.now() >= createdAtMs + START_GRACE_MS)) {
       return { satisfied: true, ended: false, exitCode: null, exitSignal: null, match: null };
     }
     if (Date.now() >= deadline) return timedOut();

@@ -4,20 +4,22 @@ interface Flags {
   readOnly?: boolean;
   detachKey?: string;
   print?: boolean;
+  redraw?: boolean;
 }
 
 export const attachVerb: VerbEntry = {
   name: 'attach',
-  summary: 'attach this terminal to an agent (detach with Ctrl-\\)',
+  summary: 'attach this terminal to an agent (detach with Ctrl-\\; Ctrl-\\ then r redraws)',
   args: [{ name: '<id>', description: 'session id' }],
   options: [
     { flags: '--read-only', description: 'watch without sending input or changing the size' },
     { flags: '--detach-key <key>', description: 'detach key, e.g. C-\\ (default), C-] or C-b; press twice to send it', default: 'C-\\' },
+    { flags: '--redraw', description: 'make the agent redraw after the replay even at the same size (the detach key, then r, does it later)' },
     { flags: '--print', description: 'print the tmux command instead of attaching (tmux backend)' },
   ],
   examples: ['symposium-mcp agent attach my-agent-1', 'symposium-mcp agent attach my-agent-1 --read-only --detach-key C-]'],
   run(client, [id], raw) {
     const f = options<Flags>(raw);
-    return client.attachTerminal(id as string, { readOnly: f.readOnly, detachKey: f.detachKey, print: f.print });
+    return client.attachTerminal(id as string, { readOnly: f.readOnly, detachKey: f.detachKey, print: f.print, redraw: f.redraw });
   },
 };

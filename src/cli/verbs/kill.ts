@@ -7,7 +7,11 @@ export const killVerb: VerbEntry = {
   options: [],
   examples: ['symposium-mcp agent kill my-agent-1'],
   async run(client, [id]) {
-    await client.kill(id as string);
+    const { leftRunning } = await client.kill(id as string);
     print(`Agent session ${id as string} killed`);
+    if (leftRunning.length > 0) {
+      const who = leftRunning.map((p) => `${p.pid} (${p.command.length > 60 ? `${p.command.slice(0, 57)}...` : p.command})`).join(', ');
+      print(`Left running, daemonised away from the agent (as under tmux): ${who}`);
+    }
   },
 };

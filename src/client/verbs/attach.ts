@@ -46,5 +46,5 @@ export async function attachTerminal(ctx: Context, rawId: string, opts: Terminal
   const printOnly = opts.print === true || (backend.name === 'tmux' && !process.stdout.isTTY);
   // Recorded once the screen is shown: an attach that fails does not count, and the
   // file's lock and fsync do not delay the first picture.
-  return backend.attachTerminal(rec, { readOnly: opts.readOnly === true, detachKey, printOnly, onAttached: () => recordAttached(ctx, rec.uuid) });
+  return backend.attachTerminal(rec, { readOnly: opts.readOnly === true, detachKey, redraw: opts.redraw === true, printOnly, onAttached: () => recordAttached(ctx, rec.uuid) });
 }

@@ -1,5 +1,5 @@
 import { UserError } from '../../errors';
-import { encodeKey } from '../../keys';
+import { encodeKeyName } from '../../keys/encode';
 import { findSession, requireRunning } from '../../sessions/find';
 import type { Context } from '../context';
 import type { SendInput } from '../types';
@@ -8,12 +8,13 @@ import type { SendInput } from '../types';
 export async function send(ctx: Context, rawId: string, input: string | SendInput): Promise<void> {
   const what = typeof input === 'string' ? { text: input } : input;
   const text = what.text ?? '';
-  const keys = (what.keys ?? []).map(encodeKey); // bad key names fail before anything is sent
+  const names = [...(what.keys ?? []), ...(what.enter ? ['Enter'] : [])];
+  // Legacy bytes, for a supervisor older than key names; bad names fail before anything is sent.
+  const keys = names.map((k) => Buffer.from(encodeKeyName(k), 'utf8'));
   const rec = await findSession(ctx.backends, rawId);
-  if (text === '' && keys.length === 0 && !what.enter) throw new UserError('Nothing to send: give a text, --key KEY or --enter');
+  if (text === '' && keys.length === 0) throw new UserError('Nothing to send: give a text, --key KEY or --enter');
   requireRunning(rec, 'send to it');
   // Keys and Enter are separate writes after the text (an agent must see a paste end
   // before the key that submits it), but one request: concurrent sends never interleave.
-  const after = [...keys, ...(what.enter ? ['\r'] : [])].map((k) => Buffer.from(k, 'utf8'));
-  await ctx.backends.for(rec).send(rec, { data: Buffer.from(text, 'utf8'), paste: true, keys: after });
+  await ctx.backends.for(rec).send(rec, { data: Buffer.from(text, 'utf8'), paste: true, keys, keyNames: names });
 }

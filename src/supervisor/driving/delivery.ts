@@ -20,17 +20,25 @@ export interface DeliveryHost {
 
 export class TaskDelivery {
   private timer: NodeJS.Timeout | null = null;
+  /** When the armed timer fires. */
+  private dueAt = 0;
   private lastDeliveryAt = 0;
 
   constructor(private readonly host: DeliveryHost) {}
 
-  /** Arms the timer for the next task, if there is one and none is armed. */
+  /** Arms the timer for the next task, if there is one; sooner if it may now come sooner. */
   schedule(): void {
-    if (this.timer || !this.host.accepting() || !this.host.queue.next()) return;
+    if (!this.host.accepting() || !this.host.queue.next()) return;
+    const wait = this.wait() + 5;
+    if (this.timer) {
+      if (Date.now() + wait >= this.dueAt) return;
+      clearTimeout(this.timer);
+    }
+    this.dueAt = Date.now() + wait;
     this.timer = setTimeout(() => {
       this.timer = null;
       this.tryDeliver();
-    }, this.wait() + 5);
+    }, wait);
   }
 
   stop(): void {

@@ -1,10 +1,8 @@
+import { KEY_GAP_MS } from '../../keys/gap';
 import type { AgentProcess } from '../lifecycle/agent-process';
 
 // Typing into the agent on behalf of `send` and the task queue (viewers' keys go straight
 // to the agent, see supervisor.ts).
-
-/** Between the parts of one send (text, then each key). */
-const KEY_GAP_MS = 50;
 
 export class Typing {
   /** The end of the typing in progress. */

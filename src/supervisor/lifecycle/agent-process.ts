@@ -3,6 +3,7 @@ import * as os from 'node:os';
 import * as pty from 'node-pty';
 import { restoreHeld } from '../../held-env';
 import { pidAlive, procStat } from '../../sys/proc';
+import { ProcessTree } from '../../sys/process-tree';
 import { type ReadSocket, haltSocket, unhaltSocket } from '../../sys/socket-reads';
 import { masterFd, queuedWrites, readStream, slavePath } from './pty-internals';
 
@@ -60,11 +61,14 @@ export class AgentProcess {
     cols: number,
     rows: number,
     onData: (data: Buffer) => void,
+    /** More environment for the agent (its run marker). */
+    extraEnv: Record<string, string> = {},
   ) {
     const env: Record<string, string> = {};
     for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
     env.TERM = 'xterm-256color';
     env.SYMPOSIUM_AGENT = '1';
+    Object.assign(env, extraEnv);
     delete env.MSGPACKR_NATIVE_ACCELERATION_DISABLED; // ours, not the agent's
     restoreHeld(env); // held back from the supervisor's own start-up only
     this.pty = pty.spawn(command[0]!, command.slice(1), {
@@ -344,20 +348,35 @@ export class AgentProcess {
     }
   }
 
-  /** SIGHUP, then SIGTERM, then SIGKILL after the grace period; resolves on exit. */
-  async terminate(graceMs: number): Promise<AgentExit> {
+  /**
+   * SIGHUP, then SIGTERM, then SIGKILL after the grace period, to the agent's process group
+   * and to every process of `tree` (its descendants in other groups and sessions, see
+   * sys/process-tree.ts); resolves once the agent has exited and the tree is gone.
+   */
+  async terminate(graceMs: number, tree = new ProcessTree([this.pty.pid])): Promise<AgentExit> {
     const done = new Promise<AgentExit>((resolve) => this.onExit(resolve));
     if (this.exited) return done;
     this.killing = true;
     this.watchForEnd();
-    this.signalGroup('SIGHUP');
-    const step = (ms: number) => Promise.race([done, new Promise<null>((r) => setTimeout(() => r(null), ms))]);
+    const signal = (sig: NodeJS.Signals) => {
+      tree.refresh(); // what they started meanwhile
+      this.signalGroup(sig);
+      tree.signal(sig);
+    };
+    const over = () => this.exited !== null && tree.alive().length === 0;
+    const step = async (ms: number) => {
+      const deadline = Date.now() + ms;
+      await Promise.race([done, new Promise((r) => setTimeout(r, ms))]);
+      while (!over() && Date.now() < deadline) await new Promise((r) => setTimeout(r, END_POLL_MS));
+      return over();
+    };
+    signal('SIGHUP');
     if (await step(Math.min(200, graceMs / 2))) return done;
-    this.signalGroup('SIGTERM');
+    signal('SIGTERM');
     if (await step(graceMs)) return done;
-    this.signalGroup('SIGKILL');
-    const killed = await step(2000);
+    signal('SIGKILL');
+    await step(2000);
     // A child stuck in uninterruptible sleep: report what we know.
-    return killed ?? { code: null, signal: 'SIGKILL' };
+    return this.exited ?? { code: null, signal: 'SIGKILL' };
   }
 }

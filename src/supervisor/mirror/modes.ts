@@ -1,14 +1,27 @@
 import type { Terminal } from '@xterm/headless';
-import { cursorHidden, mouseEncoding, savedCursor as savedCursorOf, scrollRegion, tabStops as tabStopsOf } from './xterm-internals';
+import { LINK_CLOSE, charsetState, designator, linkOpenOf, sgrOf } from './pen';
+import {
+  cellAttrs,
+  cursorHidden,
+  hasExtended,
+  mouseEncoding,
+  pen,
+  savedCursor as savedCursorOf,
+  savedPen,
+  scrollRegion,
+  tabStops as tabStopsOf,
+} from './xterm-internals';
 
 // The terminal state that @xterm/addon-serialize does not write (checked by round trip,
-// see shared/lessons.md and test/pty-replay.test.ts): scroll region, hidden cursor, cursor
-// style, mouse encoding, title, cursor colour, DECKPAM, tab stops, the saved cursor
-// (DECSC) position. Appended after the serialized screen so a replay is exact.
+// see shared/lessons.md, test/e2e/pty-replay.test.ts and test/unit/serialize-roundtrip.test.ts):
+// scroll region, hidden cursor, cursor style, mouse encoding, title, cursor colour, DECKPAM,
+// tab stops, what DECSC saved (position, attributes, charset), a pending wrap, the pen,
+// the character sets and the link being written. Appended after the serialized screen so
+// a replay is exact.
 //
-// Scroll region, hidden cursor, mouse encoding, tab stops and the saved cursor are read
-// from xterm's core (xterm-internals.ts) because xterm keeps them right through resets
-// and resizes.
+// Scroll region, hidden cursor, mouse encoding, tab stops, the saved cursor, the pen and
+// the charsets are read from xterm's core (xterm-internals.ts) because xterm keeps them
+// right through resets and resizes.
 
 const MOUSE_ENCODING: Record<string, string> = {
   SGR: '\x1b[?1006h',
@@ -70,14 +83,39 @@ export class ModeTracker {
     return `\x1b[3g${stops.map((x) => `\x1b[${row};${x + 1}H\x1bH`).join('')}`;
   }
 
-  /** Where DECSC saved the cursor (on the visible screen), or null if never moved from home. */
-  private savedCursor(): { x: number; y: number } | null {
-    const saved = savedCursorOf(this.term);
-    if (saved === null) return null;
-    const { x, y, ybase } = saved;
-    const row = Math.max(0, y - ybase);
-    if (x === 0 && row === 0) return null;
-    return { x: Math.min(x, this.term.cols - 1), y: Math.min(row, this.term.rows - 1) };
+  /**
+   * What DECSC saved, redone: the cursor put where it was saved, the saved attributes and
+   * charset in force, then DECSC. Nothing when DECSC was never used (all at their defaults).
+   */
+  private savedState(cup: (row: number, col: number) => string): string {
+    const pos = savedCursorOf(this.term);
+    const saved = savedPen(this.term);
+    if (!pos || !saved) return '';
+    const row = Math.max(0, pos.y - pos.ybase);
+    const p = saved.pen;
+    if (pos.x === 0 && row === 0 && p.fg === 0 && p.bg === 0 && saved.charset === null) return '';
+    // A link open at DECSC time shows as a bit xterm keeps in the saved pen: a link opened
+    // for the DECSC alone reproduces it.
+    const [open, close] = hasExtended(p) ? ['\x1b]8;;about:blank\x1b\\', LINK_CLOSE] : ['', ''];
+    const place = this.place(Math.min(row, this.term.rows - 1), Math.min(pos.x, this.term.cols), cup);
+    return `${place}${sgrOf(p)}\x1b(${designator(saved.charset)}\x0f${open}\x1b7${close}\x1b(B`;
+  }
+
+  /**
+   * The cursor to (row, col); col === cols is a wrap pending (the next character goes to
+   * the next line), which only printing the row's last cell again reproduces.
+   */
+  private place(row: number, col: number, cup: (row: number, col: number) => string): string {
+    if (col < this.term.cols) return cup(row, col);
+    const buf = this.term.buffer.active;
+    const line = buf.getLine(buf.baseY + row);
+    let x = this.term.cols - 1;
+    let cell = line?.getCell(x);
+    if (cell && cell.getWidth() === 0 && x > 0) cell = line?.getCell(--x);
+    if (!cell) return cup(row, this.term.cols - 1);
+    const attrs = cellAttrs(cell);
+    const link = linkOpenOf(this.term, attrs);
+    return `${cup(row, x)}${sgrOf(attrs)}${link}${cell.getChars() || ' '}${link ? LINK_CLOSE : ''}`;
   }
 
   /** Sequences to append after `serialize()`; they leave the cursor where it was. */
@@ -93,18 +131,21 @@ export class ModeTracker {
     }
     // The cursor by absolute position: serialize() moves it relatively from the end of the
     // text, which lands wrong if the user's terminal measures a character differently.
-    // A cursor past the last column (a wrap pending) keeps serialize()'s placement, and
-    // then nothing here may move the cursor.
-    if (buf.cursorX < this.term.cols && (hasRegion || !origin)) {
+    if (hasRegion || !origin) {
       const rowOf = (y: number) => y + 1 - (origin ? top : 0);
       out += this.tabStops(rowOf(buf.cursorY));
-      // DECSC's position, for a later DECRC. DECSC also saves origin mode, which xterm does
-      // not record: saved with origin mode off, the usual case. (The saved attributes are
-      // the current ones, not those of the original save.)
-      const saved = this.savedCursor();
-      if (saved) out += `${origin ? '\x1b[?6l' : ''}\x1b[${saved.y + 1};${saved.x + 1}H\x1b7${origin ? '\x1b[?6h' : ''}`;
-      out += `\x1b[${rowOf(buf.cursorY)};${buf.cursorX + 1}H`;
+      // Cells are printed again below (a pending wrap): in ASCII, as they are stored.
+      out += '\x1b(B\x0f';
+      // DECSC also saves origin mode, which xterm does not record: saved with origin mode
+      // off, the usual case.
+      const saved = this.savedState((row, col) => `\x1b[${row + 1};${col + 1}H`);
+      if (saved) out += `${origin ? '\x1b[?6l' : ''}${saved}${origin ? '\x1b[?6h' : ''}`;
+      out += this.place(buf.cursorY, Math.min(buf.cursorX, this.term.cols), (row, col) => `\x1b[${rowOf(row)};${col + 1}H`);
     }
+    // Then the pen, the charsets and the link as they are now: nothing printable follows.
+    const p = pen(this.term);
+    if (p) out += sgrOf(p) + linkOpenOf(this.term, p);
+    out += charsetState(this.term);
     // serialize() writes DECNKM (?66h), which tmux and many terminals ignore: DECKPAM too.
     if (this.term.modes.applicationKeypadMode) out += '\x1b=';
     const enc = mouseEncoding(this.term);

@@ -3,7 +3,10 @@ import { Unicode11Addon } from '@xterm/addon-unicode11';
 import { Terminal } from '@xterm/headless';
 import { Flood, RateMeter } from '../flood';
 import { skippable } from './fast-forward';
+import type { KeyMode } from '../../keys/encode';
+import { KeyModeTracker } from './key-modes';
 import { ModeTracker } from './modes';
+import { QueryAnswers, type TerminalFacts } from './query-answers';
 import { log } from '../lifecycle/log';
 import { flat, renderAnsiLines } from './render';
 import { loadSerializeAddon } from './serialize-addon';
@@ -34,6 +37,8 @@ export interface ScreenSnapshot {
   bytes: Buffer;
   /** Chunks received after `seq`, to send right after the snapshot. */
   after: Chunk[];
+  /** What undoes, on the viewer's terminal, the keyboard modes this snapshot sets (key-modes.ts). */
+  leave: string;
 }
 
 export interface CaptureText {
@@ -78,11 +83,15 @@ export interface FinalScreenData {
 }
 
 type Marker = { marker: () => void };
+type Serialized = Omit<ScreenSnapshot, 'after'>;
 type Queued = Chunk | Marker;
 
 export class Screen {
   private readonly term: Terminal;
   private readonly modes: ModeTracker;
+  private readonly keyModes: KeyModeTracker;
+  /** What the last answering viewer's terminal told of itself (query-answers.ts). */
+  private readonly facts: TerminalFacts = { version: null, foreground: null, background: null, cursor: null, kitty: false };
   /** Loaded on the first snapshot: ~0.8 MB an agent nobody attaches to never pays. */
   private serializerAddon: SerializeAddon | null = null;
   /** Last chunk received / last chunk parsed. */
@@ -111,11 +120,13 @@ export class Screen {
   private feedBeforeSkip = false;
   private snapshotWaiters: Array<{ cb: (s: ScreenSnapshot) => void; scrollback: boolean }> = [];
   private snapshotQueued = false;
-  private cached: { seq: number; cols: number; rows: number; bytes: Buffer } | null = null;
+  private cached: Serialized | null = null;
   private sizeVersion = 0;
   private cachedSizeVersion = -1;
   /** Called after each chunk is parsed (flow control, waiters). */
   onParsed: () => void = () => {};
+  /** Called after chunk `seq` changed the keyboard modes, with what now undoes them. */
+  onKeyModes: (seq: number, leave: string) => void = () => {};
 
   constructor(
     cols: number,
@@ -140,6 +151,18 @@ export class Screen {
     onHistoryTrim(this.term, (n) => {
       this.trimmedLines += n;
     });
+    this.keyModes = new KeyModeTracker(this.term);
+    new QueryAnswers(this.term, this.keyModes, () => this.facts);
+  }
+
+  /** What a viewer's terminal answered to the agent's queries: answers given later are like it. */
+  learnTerminal(facts: Partial<TerminalFacts>): void {
+    Object.assign(this.facts, facts);
+  }
+
+  /** How the agent asked for keys to be encoded (as of what is parsed). */
+  keyMode(): KeyMode {
+    return this.keyModes.keyMode();
   }
 
   /**
@@ -190,8 +213,10 @@ export class Screen {
 
   private serializer(): SerializeAddon {
     if (!this.serializerAddon) {
-      const { SerializeAddon: Addon, patched } = loadSerializeAddon();
-      if (!patched) log('@xterm/addon-serialize is not the version serialize-addon.ts patches: serializing a long scrollback costs more memory');
+      const { SerializeAddon: Addon, missing } = loadSerializeAddon();
+      if (missing.length > 0) {
+        log(`@xterm/addon-serialize is not the version serialize-addon.ts patches (not found: ${missing.join('; ')}): loaded unpatched, replays lose what the patches fix`);
+      }
       this.serializerAddon = new Addon();
       this.term.loadAddon(this.serializerAddon);
     }
@@ -318,6 +343,7 @@ export class Screen {
       this.inflightBytes -= done.data.length;
       this.unparsedBytes -= done.data.length;
       this.parsedSeq = done.seq;
+      if (this.keyModes.takeChanged()) this.onKeyModes(done.seq, this.keyModes.leave());
     }
     this.onParsed();
     this.pump();
@@ -402,18 +428,22 @@ export class Screen {
     this.mark(() => void this.serializeNow());
   }
 
-  private serializeNow(): { seq: number; cols: number; rows: number; bytes: Buffer } {
+  private serializeNow(): Serialized {
     const c = this.cached;
     if (c && c.seq === this.parsedSeq && this.cachedSizeVersion === this.sizeVersion) return c;
-    const bytes = Buffer.from(this.serializer().serialize() + this.modes.tail(), 'utf8');
-    this.cached = { seq: this.parsedSeq, cols: this.term.cols, rows: this.term.rows, bytes };
+    this.cached = this.serialized(this.serializer().serialize());
     this.cachedSizeVersion = this.sizeVersion;
     return this.cached;
   }
 
-  private serializeVisible(): { seq: number; cols: number; rows: number; bytes: Buffer } {
-    const bytes = Buffer.from(this.serializer().serialize({ scrollback: 0 }) + this.modes.tail(), 'utf8');
-    return { seq: this.parsedSeq, cols: this.term.cols, rows: this.term.rows, bytes };
+  private serializeVisible(): Serialized {
+    return this.serialized(this.serializer().serialize({ scrollback: 0 }));
+  }
+
+  /** The keyboard modes around the screen: the main screen's before it, the rest after. */
+  private serialized(screen: string): Serialized {
+    const bytes = Buffer.from(this.keyModes.head() + screen + this.modes.tail() + this.keyModes.tail(), 'utf8');
+    return { seq: this.parsedSeq, cols: this.term.cols, rows: this.term.rows, bytes, leave: this.keyModes.leave() };
   }
 
   /** The screen as text (of what is parsed so far), like `tmux capture-pane -p`. */
@@ -450,6 +480,13 @@ export class Screen {
       skipped,
       alternate,
     };
+  }
+
+  /** Something is drawn on the visible screen (a character that is not a space). */
+  hasContent(): boolean {
+    const buf = this.term.buffer.active;
+    for (let y = buf.baseY; y < buf.baseY + this.term.rows; y++) if ((buf.getLine(y)?.translateToString(true) ?? '').trim() !== '') return true;
+    return false;
   }
 
   /** Visible screen text, lines joined by \n (for `wait --text`). */

@@ -1,22 +1,65 @@
-import type { Terminal } from '@xterm/headless';
+import type { IBufferCell, Terminal } from '@xterm/headless';
 
 // What we read from @xterm/headless's private core (the pinned 6.0.0): the state xterm
 // keeps right through resets and resizes but does not expose. Every read is guarded, so a
 // changed internal loses only that one item (a replay without it), never the mirror.
+// (The serializer's source patches, serialize-addon.ts, reach the same cells and links
+// through the readers below, handed to the patched addon.)
+
+/** Flags of xterm's packed attributes (common/buffer/Constants.ts): FgFlags.UNDERLINE, BgFlags.HAS_EXTENDED. */
+const FG_UNDERLINE = 0x10000000;
+const BG_HAS_EXTENDED = 0x10000000;
+
+/**
+ * A cell or a pen (xterm's CellData / AttributeData): the public IBufferCell methods plus
+ * the packed words and the extended attributes (underline style and colour, link) that
+ * the public interface does not give.
+ */
+export interface Attrs {
+  fg: number;
+  bg: number;
+  extended?: { _ext?: unknown; underlineColor?: unknown; urlId?: unknown };
+  isBold(): number;
+  isDim(): number;
+  isItalic(): number;
+  isBlink(): number;
+  isInverse(): number;
+  isInvisible(): number;
+  isStrikethrough(): number;
+  isOverline(): number;
+  isFgRGB(): boolean;
+  isBgRGB(): boolean;
+  isFgPalette(): boolean;
+  isBgPalette(): boolean;
+  getFgColor(): number;
+  getBgColor(): number;
+  getFgColorMode(): number;
+  getBgColorMode(): number;
+}
+
+interface CharsetService {
+  _charsets?: unknown;
+  glevel?: unknown;
+}
 
 interface Core {
   buffers?: { normal?: { lines?: { onTrim?: (listener: (amount: number) => void) => unknown } } };
-  _inputHandler?: { _parser?: { currentState?: unknown } };
+  _inputHandler?: { _parser?: { currentState?: unknown }; _curAttrData?: Attrs; parse?(data: string): unknown };
   buffer?: {
     scrollTop?: unknown;
     scrollBottom?: unknown;
     ybase?: unknown;
     savedX?: unknown;
     savedY?: unknown;
+    savedCurAttrData?: Attrs;
+    savedCharset?: unknown;
     tabs?: unknown;
   };
+  buffers?: { normal?: { savedCurAttrData?: Attrs } };
   coreService?: { isCursorHidden?: unknown };
   coreMouseService?: { activeEncoding?: unknown };
+  _charsetService?: CharsetService;
+  _oscLinkService?: { getLinkData?(id: number): { uri?: unknown; id?: unknown } | undefined };
 }
 
 function core(term: Terminal): Core {
@@ -76,4 +119,78 @@ export function onHistoryTrim(term: Terminal, listener: (amount: number) => void
   if (typeof onTrim !== 'function') return false;
   onTrim.call(core(term).buffers!.normal!.lines, listener);
   return true;
+}
+
+/** The parser's state (0: ground, 1: escape…); null when unknown. */
+export function parserState(term: Terminal): number | null {
+  const st = core(term)._inputHandler?._parser?.currentState;
+  return typeof st === 'number' ? st : null;
+}
+
+/** Underline style of a cell or pen: 0 none, 1 single, 2 double, 3 curly, 4 dotted, 5 dashed. */
+export function underlineStyle(a: Attrs): number {
+  if (!(a.fg & FG_UNDERLINE)) return 0;
+  const ext = a.extended?._ext;
+  return a.bg & BG_HAS_EXTENDED && typeof ext === 'number' ? (ext >>> 26) & 7 || 1 : 1;
+}
+
+/** The underline colour (xterm's packed colour: mode bits and value), 0 for the default. */
+export function underlineColor(a: Attrs): number {
+  const c = a.extended?.underlineColor;
+  return a.bg & BG_HAS_EXTENDED && typeof c === 'number' ? c : 0;
+}
+
+/** The OSC 8 link a cell or pen belongs to (xterm's link id), 0 for none. */
+export function linkId(a: Attrs): number {
+  const id = a.extended?.urlId;
+  return a.bg & BG_HAS_EXTENDED && typeof id === 'number' ? id : 0;
+}
+
+/** The pen carries extended attributes (xterm keeps the bit, not always the attributes, in DECSC). */
+export function hasExtended(a: Attrs): boolean {
+  return (a.bg & BG_HAS_EXTENDED) !== 0;
+}
+
+/** An OSC 8 link's target and its `id=` parameter, or null. */
+export function linkData(term: Terminal, id: number): { uri: string; id: string | null } | null {
+  if (id === 0) return null;
+  const d = core(term)._oscLinkService?.getLinkData?.(id);
+  if (!d || typeof d.uri !== 'string') return null;
+  return { uri: d.uri, id: typeof d.id === 'string' ? d.id : null };
+}
+
+/** The pen: the attributes text is printed with now. */
+export function pen(term: Terminal): Attrs | null {
+  return core(term)._inputHandler?._curAttrData ?? null;
+}
+
+/** What DECSC saved besides the position: the pen and the GL charset (null: ASCII). */
+export function savedPen(term: Terminal): { pen: Attrs; charset: object | null } | null {
+  const b = core(term).buffer;
+  if (!b?.savedCurAttrData) return null;
+  const cs = b.savedCharset;
+  return { pen: b.savedCurAttrData, charset: typeof cs === 'object' && cs !== null ? cs : null };
+}
+
+/** The pen DECSC saved on the normal screen (what entering the alternate screen saved). */
+export function normalSavedPen(term: Terminal): Attrs | null {
+  return core(term).buffers?.normal?.savedCurAttrData ?? null;
+}
+
+/** G0-G3 (each a charset object, null for ASCII) and which of them is GL; null when unknown. */
+export function charsets(term: Terminal): { slots: Array<object | null>; gl: number } | null {
+  const cs = core(term)._charsetService;
+  const slots = cs?._charsets;
+  if (!Array.isArray(slots) || typeof cs?.glevel !== 'number') return null;
+  return { slots: [0, 1, 2, 3].map((g) => (typeof slots[g] === 'object' && slots[g] !== null ? (slots[g] as object) : null)), gl: cs.glevel };
+}
+
+/** Parses `data` at once, bypassing the write queue (a scratch terminal, never the mirror). */
+export function parseNow(term: Terminal, data: string): void {
+  core(term)._inputHandler?.parse?.(data);
+}
+
+/** A cell of the public API is xterm's CellData, with the packed words Attrs reads. */
+export function cellAttrs(cell: IBufferCell): Attrs {
+  return cell as unknown as Attrs;
 }

@@ -40,6 +40,8 @@ export class Connection implements FrameSink {
   typedAt = 0;
   typedOrder = 0;
   attachedAt = 0;
+  /** The number of the last output chunk this viewer was given (its snapshot's, or a live one). */
+  sentSeq = 0;
   /** Cursor position queries sent to this viewer and not yet answered (see input-kind.ts). */
   private cprQueries = 0;
   private cprAskedAt = 0;

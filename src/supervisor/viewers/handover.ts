@@ -12,6 +12,8 @@ export interface HandoverHost {
   input(c: Connection, data: Buffer): void;
   /** The viewer's terminal took all that was queued for it. */
   drained(c: Connection): void;
+  /** The detach key, then r. */
+  redraw(c: Connection): void;
 }
 
 /** Takes the terminal for `c`; returns its output, or why not (the client then relays). */
@@ -29,6 +31,7 @@ export function takeTerminal(host: HandoverHost, c: Connection, h: TerminalHando
       if (!c.readOnly) host.input(c, data); // a read-only viewer's keys only detach
     },
     () => detachByKey(c),
+    () => host.redraw(c),
   );
   terminal.onInput = (data) => keys.push(data);
   terminal.keysWaiting = () => keys.waiting;

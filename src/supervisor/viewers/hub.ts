@@ -3,10 +3,12 @@ import { encodeFrame } from '../../protocol/framing';
 import { type ClientMessage, FEATURES, type Hello, PROTOCOL_VERSION } from '../../protocol/messages';
 import type { OpCall } from '../../protocol/ops';
 import { Flood } from '../flood';
+import { factsFromAnswers } from '../mirror/query-answers';
 import type { Screen } from '../mirror/screen';
 import { Connection } from './connection';
 import { takeTerminal } from './handover';
 import { classifyInput, countCprQueries } from './input-kind';
+import { translateKeys } from './key-translate';
 import { answeringViewer, chooseSize, lastTypedOrder } from './size-policy';
 import { SocketOutput } from './viewer-output';
 
@@ -54,6 +56,10 @@ const HANDLERS: Handlers = {
     hub.applySize();
   },
   detach: (_hub, c) => c.end(),
+  redraw(hub, c) {
+    if (!c.isViewer) return c.fail('bad-message', 'redraw needs an attach connection');
+    hub.redraw(c);
+  },
   request: (hub, c, m) => hub.host.request(c, m.id, m.call),
 };
 
@@ -136,8 +142,20 @@ export class ViewerHub {
     }
     const changed = this.applySize();
     this.sendSnapshot(c, 'attach');
-    // Same size: the kernel sends no SIGWINCH, but a redraw is still wanted (shpool does this too).
-    if (!changed && c.canWrite) host.nudgeRedraw();
+    // The replay is exact: at the same size the agent is left alone (a forced redraw
+    // changes the screen: vim's message line, less's prompt went away). A new size makes
+    // the agent redraw by itself (SIGWINCH), as under tmux. Asked for, it redraws anyway.
+    if (!changed && m.redraw && c.canWrite) host.nudgeRedraw();
+  }
+
+  /**
+   * Redraw on demand (the detach key, then r): the viewer is repainted from the screen at
+   * once, then a writable viewer makes the agent redraw too (SIGWINCH, as a resize would).
+   */
+  redraw(c: Connection): void {
+    if (!c.isViewer || !c.live || this.host.ended) return;
+    this.sendSnapshot(c, 'resync');
+    if (c.canWrite) this.host.nudgeRedraw();
   }
 
   /** Keys from a viewer; `alreadyWritten`: the native relay wrote them to the agent itself. */
@@ -151,13 +169,20 @@ export class ViewerHub {
     const k = classifyInput(data, c);
     c.cprAnswered(k.cprAnswers);
     let out = data;
-    if (k.hadAnswers && c.isViewer && answeringViewer(this.conns) !== c) out = k.withoutAnswers;
+    if (k.hadAnswers && c.isViewer) {
+      // Only the answering viewer's answers reach the agent; what they say of its terminal
+      // is how the supervisor answers later, while nobody is attached.
+      if (answeringViewer(this.conns) !== c) out = k.withoutAnswers;
+      else this.host.screen.learnTerminal(factsFromAnswers(data.toString('utf8')));
+    }
     if (k.typed && c.isViewer) {
       // Typing makes a viewer the size owner (`latest`): nothing changes when it already was.
       const wasLatest = c.typedOrder > 0 && c.typedOrder === lastTypedOrder(this.conns);
       c.markTyped();
       if (!wasLatest) this.applySize();
     }
+    // Modified keys in the form the agent asked for (the viewer's terminal may speak another).
+    if (c.isViewer && !alreadyWritten) out = translateKeys(out, this.host.screen.keyMode());
     if (out.length > 0 && !alreadyWritten) this.host.writeToAgent(out);
   }
 
@@ -201,6 +226,7 @@ export class ViewerHub {
     this.host.screen.snapshot((snap) => {
       if (c.closed || !c.out) return;
       c.out.replay(snap, reason);
+      c.sentSeq = snap.after.length > 0 ? snap.after[snap.after.length - 1]!.seq : snap.seq;
       c.stale = false;
       c.live = true;
       if (this.host.ended) this.sendExit(c);
@@ -245,8 +271,17 @@ export class ViewerHub {
       // Cursor queries counted only when someone sees them.
       if (cprQueries < 0) cprQueries = countCprQueries(data);
       if (c !== from) out.output(data, encoded);
+      c.sentSeq = seq;
       if (cprQueries > 0) c.cprAsked(cprQueries);
     }
+  }
+
+  /**
+   * Chunk `seq` changed the agent's keyboard modes: every viewer whose terminal got that
+   * chunk learns what now undoes them (one that fell behind before it keeps its own).
+   */
+  keyModesChanged(seq: number, leave: string): void {
+    for (const c of this.conns) if (c.isViewer && c.out && c.sentSeq >= seq) c.out.leaveChanged(leave);
   }
 
   /** The agent has ended: every live viewer is told (one that fell behind gets the final screen first). */

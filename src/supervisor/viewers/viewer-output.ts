@@ -27,6 +27,8 @@ export interface ViewerOutput {
   backlogLimit(flooding: boolean, cols: number, rows: number): number;
   /** The screen at a sequence number, then the chunks after it. */
   replay(snap: ScreenSnapshot, reason: 'attach' | 'resync'): void;
+  /** The agent changed its keyboard modes (after output this viewer has): what now undoes them. */
+  leaveChanged(leave: string): void;
   /** One chunk of output; `frame` encodes it once for every framed viewer. */
   output(data: Buffer, frame: () => Buffer): void;
   /** The agent has ended: resolves once the viewer has been told. */
@@ -49,8 +51,13 @@ export class SocketOutput implements ViewerOutput {
   }
 
   replay(snap: ScreenSnapshot, reason: 'attach' | 'resync'): void {
-    this.conn.send({ t: 'snapshot', seq: snap.seq, cols: snap.cols, rows: snap.rows, reason, data: snap.bytes.toString('utf8') });
+    const data = snap.bytes.toString('utf8');
+    this.conn.send({ t: 'snapshot', seq: snap.seq, cols: snap.cols, rows: snap.rows, reason, data, leave: snap.leave });
     for (const ch of snap.after) this.conn.send({ t: 'output', seq: ch.seq, data: ch.data });
+  }
+
+  leaveChanged(leave: string): void {
+    this.conn.send({ t: 'leave', data: leave });
   }
 
   output(_data: Buffer, frame: () => Buffer): void {
@@ -67,9 +74,15 @@ export class SocketOutput implements ViewerOutput {
   }
 }
 
+/** Time the undoing of the keyboard modes gets to reach a terminal being let go, behind what it was sent before. */
+const LEAVE_FLUSH_MS = 250;
+
 export class TerminalOutput implements ViewerOutput {
   /** Set by the supervisor: stops what else uses the terminal (the native relay) before it is let go. */
   beforeRelease: () => Promise<void> | null = () => null;
+  /** What undoes the keyboard modes the terminal was given (key-modes.ts), written before it is let go. */
+  private leave = '';
+  private letGo = false;
 
   constructor(
     private readonly conn: FrameSink,
@@ -94,7 +107,9 @@ export class TerminalOutput implements ViewerOutput {
 
   replay(snap: ScreenSnapshot, reason: 'attach' | 'resync'): void {
     const t = this.terminal;
-    t.write(BEFORE_REPLAY);
+    // A resync: first undo what the terminal holds of the agent's keyboard modes.
+    t.write(this.leave + BEFORE_REPLAY);
+    this.leave = snap.leave;
     t.write(snap.bytes);
     for (const ch of snap.after) t.write(ch.data);
     this.conn.send({ t: 'shown', seq: snap.seq, cols: snap.cols, rows: snap.rows, reason });
@@ -110,8 +125,21 @@ export class TerminalOutput implements ViewerOutput {
     this.conn.send({ t: 'exit', code, signal });
   }
 
+  leaveChanged(leave: string): void {
+    this.leave = leave;
+  }
+
   release(flushMs = 0): Promise<void> {
+    const letGo = () => {
+      // The client writes the rest of the reset (ON_LEAVE) once we have let go.
+      if (!this.letGo && !this.terminal.isReleased && this.leave) {
+        this.terminal.write(this.leave);
+        flushMs = Math.max(flushMs, LEAVE_FLUSH_MS);
+      }
+      this.letGo = true;
+      return this.terminal.release(flushMs);
+    };
     const first = this.beforeRelease();
-    return first ? first.then(() => this.terminal.release(flushMs)) : this.terminal.release(flushMs);
+    return first ? first.then(letGo) : letGo();
   }
 }
