@@ -28,7 +28,7 @@ async function agentShows(sb: Sandbox, id: string, re: RegExp): Promise<void> {
 const hex = (s: string) => [...Buffer.from(s, 'latin1')].map((b) => b.toString(16).padStart(2, '0')).join(' ');
 
 describe('keyboard protocols survive attach', { timeout: 120_000 }, () => {
-  it('from a tmux pane: Shift+Enter and Ctrl+Enter reach each agent as it asked, after a detach and a new attach', async () => {
+  it('from a tmux pane: Shift+Enter and Ctrl+Enter reach each agent as it asked (after a detach and a new attach for the first)', async () => {
     const sb = sandbox();
     // What each agent must read for S-Enter and C-Enter (tmux reports CSI code;mod u).
     const agents: Array<[string, string, string]> = [
@@ -43,11 +43,14 @@ describe('keyboard protocols survive attach', { timeout: 120_000 }, () => {
       await agentShows(sb, id, /ready/);
       let v = TmuxView.attach(sb, `first${i}`, 80, 24, id);
       await v.waitText(/ready/);
-      v.keys('C-\\');
-      await waitFor(() => v.dead(), 30_000);
-      v.kill();
-      v = TmuxView.attach(sb, `again${i}`, 80, 24, id);
-      await v.waitText(/ready/);
+      if (i === 0) {
+        // Detached and attached again (the others: the first attach is enough, lean).
+        v.keys('C-\\');
+        await waitFor(() => v.dead(), 30_000);
+        v.kill();
+        v = TmuxView.attach(sb, `again${i}`, 80, 24, id);
+        await v.waitText(/ready/);
+      }
       for (const [key, bytes] of [['S-Enter', shiftEnter], ['C-Enter', ctrlEnter]] as const) {
         v.keys(key);
         await agentShows(sb, id, new RegExp(`keys: ${hex(bytes)}(\n|$)`));
