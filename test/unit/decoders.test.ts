@@ -62,7 +62,7 @@ describe('client message decoders', () => {
 
   it("decodes each op's arguments with their defaults, and flattens them on the way out", () => {
     const cases: Array<[Record<string, unknown>, unknown]> = [
-      [{ op: 'capture' }, { lines: null, scrollback: false, ansi: false }],
+      [{ op: 'capture' }, { lines: null, scrollback: false, ansi: false, since: null }],
       [{ op: 'send', data: 'x', keys: ['\r'] }, { data: Buffer.from('x'), paste: false, keys: [Buffer.from('\r')], keyNames: null }],
       [{ op: 'send', data: '', keys: ['\r'], keyNames: ['Enter'] }, { data: Buffer.from(''), paste: false, keys: [Buffer.from('\r')], keyNames: ['Enter'] }],
       [{ op: 'kill' }, { graceMs: 3000 }],
@@ -91,6 +91,10 @@ describe('the op table', () => {
       rows: 24,
       cursor: { x: 2, y: 0 },
       final: false,
+      firstLine: null,
+      nextLine: null,
+      skipped: 0,
+      alternate: false,
     });
     expect(() => OPS.capture.decodeReply({ text: 'hi', cols: 80, rows: 24 })).toThrow('capture.cursor must be a map');
     expect(() => OPS.send.decodeReply(null)).toThrow('the send result must be a map');

@@ -1,7 +1,8 @@
 import { SerializeAddon as Original } from '@xterm/addon-serialize';
 import * as fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { PATCHES, applyPatches, loadSerializeAddon } from '../../src/supervisor/mirror/serialize-addon';
+import { loadSerializeAddon } from '../../src/supervisor/mirror/serialize-addon';
+import { PATCHES, applyPatches } from '../../src/supervisor/mirror/serialize-patches';
 import { term, write } from '../helpers/cells';
 
 // The supervisor's copy of @xterm/addon-serialize is the installed file with exact-text

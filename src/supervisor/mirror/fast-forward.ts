@@ -267,3 +267,66 @@ function firstNotPlain(v: Words, from: number, n: number): number {
   for (; i < n; i++) if (!plainAt(c, i, n)) return i;
   return -1;
 }
+
+/**
+ * How many lines of the buffer the first `bytes` of the stream would have made: one per
+ * line feed, plus one per wrap of a line wider than the window. A line of at most `cols`
+ * bytes cannot wrap (the usual case: found with indexOf, at memchr speed); a longer one is
+ * played column by column (lineWraps). Where the width of a character is not certain (a
+ * three-byte UTF-8 one may be narrow or wide) it is taken as wide. So numbers after a skip
+ * may run ahead of a full parse's, never behind it (also by one when a skip began inside a
+ * line: the next line, printed from that column, may wrap where it would not have), and a
+ * reader asking for the lines after a number sees a few again rather than missing some.
+ */
+export function linesIn(chunks: readonly Buffer[], bytes: number, cols: number): number {
+  let lines = 0;
+  let left = bytes;
+  let pending: Buffer[] = []; // the current line's bytes, when it may be long
+  let pendingBytes = 0;
+  for (const c of chunks) {
+    if (left <= 0) break;
+    const n = Math.min(c.length, left);
+    left -= n;
+    let from = 0;
+    for (let lf = c.indexOf(0x0a, from); lf >= 0 && lf < n; lf = c.indexOf(0x0a, from)) {
+      const len = pendingBytes + lf - from;
+      if (len > cols) lines += lineWraps(pendingBytes > 0 ? Buffer.concat([...pending, c.subarray(from, lf)]) : c.subarray(from, lf), cols);
+      lines++;
+      pending = [];
+      pendingBytes = 0;
+      from = lf + 1;
+    }
+    if (n > from) {
+      pending.push(c.subarray(from, n));
+      pendingBytes += n - from;
+    }
+  }
+  return lines;
+}
+
+/** The wraps of one line (no line feed in it) printed from column 0 on a `cols` window. */
+function lineWraps(line: Buffer, cols: number): number {
+  let wraps = 0;
+  let col = 0;
+  const put = (w: number) => {
+    if (col + w > cols) {
+      wraps++;
+      col = 0;
+    }
+    col += w;
+  };
+  for (let i = 0; i < line.length; i++) {
+    const b = line[i]!;
+    if (b === 0x1b) {
+      // A CSI sequence (colours: the only ones a skip passes) takes no column.
+      if (line[i + 1] === 0x5b) for (i += 2; i < line.length && (line[i]! < 0x40 || line[i]! > 0x7e); i++);
+      else i++;
+    } else if (b === 0x0d) col = 0;
+    else if (b === 0x09) col = Math.min(cols, (col + 8) & ~7);
+    else if (b === 0x08) col = Math.max(0, col - 1);
+    else if (b < 0x20 || b === 0x7f || (b >= 0x80 && b < 0xc0)) {
+      // other controls and UTF-8 continuation bytes: no column
+    } else put(b >= 0xe0 ? 2 : 1); // three- and four-byte characters: wide, at most
+  }
+  return wraps;
+}

@@ -2,7 +2,7 @@ import type { SerializeAddon } from '@xterm/addon-serialize';
 import { Unicode11Addon } from '@xterm/addon-unicode11';
 import { Terminal } from '@xterm/headless';
 import { Flood, RateMeter } from '../flood';
-import { skippable } from './fast-forward';
+import { linesIn, skippable } from './fast-forward';
 import type { KeyMode } from '../../keys/encode';
 import { KeyModeTracker } from './key-modes';
 import { ModeTracker } from './modes';
@@ -10,7 +10,7 @@ import { QueryAnswers, type TerminalFacts } from './query-answers';
 import { log } from '../lifecycle/log';
 import { flat, renderAnsiLines } from './render';
 import { loadSerializeAddon } from './serialize-addon';
-import { onHistoryTrim, parserAtGround } from './xterm-internals';
+import { onHistoryTrim, parserAtGround, scrollRegion } from './xterm-internals';
 
 // The headless mirror of the agent's screen, private behind this class: the rest of the
 // supervisor sees chunks go in and snapshots, captures and a few facts come out. Every
@@ -369,6 +369,11 @@ export class Screen {
       scrollback + this.term.rows + 16,
     );
     if (bytes === 0) return true;
+    // The lines skipped would have entered the history and left it: their numbers count.
+    // (Only the normal screen scrolling from its top row feeds the history; what is
+    // skipped is plain text, so neither changes during the skip.)
+    if (this.term.buffer.active.type === 'normal' && (scrollRegion(this.term)?.top ?? 0) === 0)
+      this.trimmedLines += linesIn(chunks.map((c) => c.data), bytes, this.term.cols);
     let skip = bytes;
     this.skippedBytes += skip - replay.length;
     this.unparsedBytes -= skip - replay.length;

@@ -43,7 +43,6 @@ interface CharsetService {
 }
 
 interface Core {
-  buffers?: { normal?: { lines?: { onTrim?: (listener: (amount: number) => void) => unknown } } };
   _inputHandler?: { _parser?: { currentState?: unknown }; _curAttrData?: Attrs; parse?(data: string): unknown };
   buffer?: {
     scrollTop?: unknown;
@@ -55,7 +54,7 @@ interface Core {
     savedCharset?: unknown;
     tabs?: unknown;
   };
-  buffers?: { normal?: { savedCurAttrData?: Attrs } };
+  buffers?: { normal?: { savedCurAttrData?: Attrs; lines?: { onTrim?: (listener: (amount: number) => void) => unknown } } };
   coreService?: { isCursorHidden?: unknown };
   coreMouseService?: { activeEncoding?: unknown };
   _charsetService?: CharsetService;
