@@ -1,7 +1,8 @@
 import * as fs from 'node:fs';
 import { UserError, describeFsError, fsErrorAdvice } from '../errors';
 import * as path from 'node:path';
-import { ensurePrivateDir } from '../sys/private-dir';
+import { checkPrivateDir, ensurePrivateDir } from '../sys/private-dir';
+import { readFileNoFollow } from '../sys/read-file';
 import { FormatError, decodeFile, encodeFile } from './codec';
 import { withLockSync } from './lock';
 import { writeFileAtomic } from '../sys/atomic-write';
@@ -12,9 +13,11 @@ import type { SessionMap } from './types';
 // A file we cannot decode is never overwritten.
 
 export function readSessions(file: string): SessionMap {
+  // A home someone else controls could hold anything: refused before it is read.
+  if (!checkPrivateDir(path.dirname(file))) return new Map();
   let text: string;
   try {
-    text = fs.readFileSync(file, 'utf8');
+    text = readFileNoFollow(file);
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     if (e.code === 'ENOENT') return new Map();

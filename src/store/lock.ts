@@ -2,6 +2,7 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import { UserError, describeFsError, fsErrorAdvice } from '../errors';
 import { cmdline, pidAlive, procStat } from '../sys/proc';
+import { readFileOrNull } from '../sys/read-file';
 
 // A lock across processes: a lock file holding "PID STARTTIME NONCE", made complete in a
 // temporary file first and then hard-linked into place (link fails if the lock exists),
@@ -49,12 +50,7 @@ function breakStale(lockPath: string, staleContent: string): void {
   } catch {
     return;
   }
-  let moved: string | null = null;
-  try {
-    moved = fs.readFileSync(aside, 'utf8');
-  } catch {
-    /* removed by another breaker */
-  }
+  const moved = readFileOrNull(aside); // null: removed by another breaker
   if (moved !== null && moved !== staleContent) {
     // We moved a fresh lock by mistake: put it back unless someone locked meanwhile.
     try {
@@ -83,11 +79,7 @@ function tryCreate(lockPath: string, content: string): boolean {
 }
 
 function readLock(lockPath: string): string | null {
-  try {
-    return fs.readFileSync(lockPath, 'utf8');
-  } catch {
-    return null;
-  }
+  return readFileOrNull(lockPath);
 }
 
 function lockAgeMs(lockPath: string): number | null {

@@ -1,4 +1,4 @@
-import * as fs from 'node:fs';
+import { readFileNoFollow } from '../sys/read-file';
 import type { TaskInfo } from '../protocol/ops';
 
 // The task queue's file (sessions/ID/queue.json): a JSON array of task maps, written by
@@ -19,7 +19,7 @@ function isTask(v: unknown): v is TaskInfo {
 /** The tasks in the file; [] when it is missing or unreadable. */
 export function readQueueFile(file: string): TaskInfo[] {
   try {
-    const v: unknown = JSON.parse(fs.readFileSync(file, 'utf8'));
+    const v: unknown = JSON.parse(readFileNoFollow(file));
     return Array.isArray(v) ? v.filter(isTask) : [];
   } catch {
     return [];

@@ -1,5 +1,5 @@
-import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { readFileNoFollow } from '../sys/read-file';
 
 // Files a pty session keeps in its directory (~/.symposium/sessions/ID/), written by the
 // supervisor and read by the CLI: the supervisor's config, its log, the exit record and
@@ -79,7 +79,7 @@ const isStrArr = (v: unknown): v is string[] => Array.isArray(v) && v.every((x) 
 
 function readJson(file: string): unknown {
   try {
-    return JSON.parse(fs.readFileSync(file, 'utf8')) as unknown;
+    return JSON.parse(readFileNoFollow(file)) as unknown;
   } catch {
     return undefined;
   }

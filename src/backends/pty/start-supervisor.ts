@@ -2,9 +2,10 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DIST_DIR } from '../../dist-dir';
-import { UserError } from '../../errors';
+import { UserError, describeFsError, fsErrorAdvice } from '../../errors';
 import { holdBack } from '../../held-env';
 import type { SupervisorConfig } from '../../store/session-dir';
+import { openForAppend, readFileNoFollow } from '../../sys/read-file';
 
 // Starts a supervisor detached in its own session (setsid), stdio to its log, and waits
 // for its one-line readiness report on fd 3: `ready AGENT_PID` or `error MESSAGE`.
@@ -24,7 +25,12 @@ export function startSupervisor(
   logPath: string,
   env: NodeJS.ProcessEnv,
 ): Promise<{ supervisorPid: number; agentPid: number }> {
-  const logFd = fs.openSync(logPath, 'a', 0o600);
+  let logFd: number;
+  try {
+    logFd = openForAppend(logPath);
+  } catch (err) {
+    throw new UserError(`Cannot open the supervisor's log ${logPath}: ${describeFsError(err)}. ${fsErrorAdvice(err)}`, { cause: err });
+  }
   const child = spawn(process.execPath, [...SUPERVISOR_NODE_FLAGS, SUPERVISOR_MAIN, configPath], {
     detached: true,
     cwd: config.workdir,
@@ -72,7 +78,7 @@ export function startSupervisor(
 
 function tail(file: string): string {
   try {
-    return fs.readFileSync(file, 'utf8').split('\n').slice(-10).join('\n');
+    return readFileNoFollow(file).split('\n').slice(-10).join('\n');
   } catch {
     return '(no log)';
   }
