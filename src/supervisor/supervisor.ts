@@ -80,6 +80,7 @@ export class Supervisor implements RequestHost {
         return sup.exitInfo;
       },
       agentPid: () => this.agent.pid,
+      agentTerminal: () => this.agent.terminalPath,
       writeToAgent: (data) => this.agent.write(data),
       resizeAgent: (cols, rows) => {
         this.agent.resize(cols, rows);

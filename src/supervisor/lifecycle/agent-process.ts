@@ -237,6 +237,11 @@ export class AgentProcess {
     return this.pty.pid;
   }
 
+  /** The agent's terminal (its pty slave, /dev/pts/N), or null when node-pty does not say. */
+  get terminalPath(): string | null {
+    return slavePath(this.pty);
+  }
+
   get exit(): AgentExit | null {
     return this.exited;
   }

@@ -1,8 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
-import * as fs from 'node:fs';
 import type * as net from 'node:net';
-import * as path from 'node:path';
-import { DIST_DIR } from '../../dist-dir';
+import { nativeBinary } from './binary';
 
 // The native key relay (native/relay.c, built into dist/symposium-relay): while it runs, a
 // handed-over terminal's keys and the agent's output cross a small C process instead of
@@ -12,16 +10,9 @@ import { DIST_DIR } from '../../dist-dir';
 // the supervisor's policy (relay-policy.ts, flood-pump.ts). Frames from the relay: type
 // byte, 4-byte big-endian length, payload (see relay.c).
 
-/** Where the build puts the relay; null when it was not built or is turned off. */
+/** The relay's binary; null when it was not built or is turned off (SYMPOSIUM_NATIVE_RELAY=0). */
 export function relayBinary(): string | null {
-  if (process.env.SYMPOSIUM_NATIVE_RELAY === '0') return null;
-  const p = path.join(DIST_DIR, 'symposium-relay');
-  try {
-    fs.accessSync(p, fs.constants.X_OK);
-    return p;
-  } catch {
-    return null;
-  }
+  return process.env.SYMPOSIUM_NATIVE_RELAY === '0' ? null : nativeBinary();
 }
 
 /** Why the relay ended (relay.c's 'x' frame). */

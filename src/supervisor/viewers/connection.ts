@@ -59,9 +59,7 @@ export class Connection implements FrameSink {
     socket.on('error', () => this.close());
     socket.on('close', () => this.close());
     socket.on('drain', () => {
-      if (!this.readPaused || this.closed) return;
-      this.readPaused = false;
-      socket.resume();
+      if (this.readPaused) this.pump();
     });
   }
 
@@ -99,9 +97,25 @@ export class Connection implements FrameSink {
   private received(chunk: Buffer): void {
     if (this.state === 'closed') return;
     this.reader.append(chunk);
-    // One frame at a time: the hello raises the frame limit for the frames after it.
+    this.pump();
+  }
+
+  /**
+   * Handles the frames received so far, one at a time (the hello raises the frame limit
+   * for the frames after it), while nothing holds them back; otherwise stops reading the
+   * socket, so what the client sends meanwhile waits in the kernel, not in our memory.
+   */
+  private pump(): void {
     for (;;) {
       if (this.closed) return;
+      if (!this.mayProcess()) {
+        if (!this.readPaused) {
+          this.readPaused = true;
+          this.socket.pause();
+        }
+        return;
+      }
+      if (this.state !== 'handshake') this.reader.maxFrame = MAX_FRAME_BYTES;
       let v: unknown;
       try {
         v = this.reader.read();
@@ -129,12 +143,31 @@ export class Connection implements FrameSink {
         this.fail('internal', `supervisor error: ${(err as Error).message}`);
         return;
       }
-      if (this.state !== 'handshake') this.reader.maxFrame = MAX_FRAME_BYTES;
     }
-    if (!this.closed && !this.readPaused && this.socket.writableLength > Flood.ReadPauseBacklog) {
-      this.readPaused = true;
-      this.socket.pause();
+    if (this.readPaused && this.mayProcess()) {
+      this.readPaused = false;
+      this.socket.resume();
     }
+  }
+
+  /** Whether the next frame may be handled now. */
+  private mayProcess(): boolean {
+    return this.holds === 0 && this.socket.writableLength <= Flood.ReadPauseBacklog;
+  }
+
+  /** Things that hold the next frames back (a hello being checked). */
+  private holds = 0;
+
+  /** Holds the frames after this one back until the returned function is called (once). */
+  hold(): () => void {
+    this.holds++;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.holds--;
+      this.pump();
+    };
   }
 
   send(msg: ServerMessage): void {

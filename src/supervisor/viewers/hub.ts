@@ -1,3 +1,4 @@
+import * as fs from 'node:fs';
 import type * as net from 'node:net';
 import { encodeFrame } from '../../protocol/framing';
 import { type ClientMessage, FEATURES, type Hello, PROTOCOL_VERSION } from '../../protocol/messages';
@@ -6,9 +7,10 @@ import { Flood } from '../flood';
 import type { Screen } from '../mirror/screen';
 import { Connection } from './connection';
 import { takeTerminal } from './handover';
+import { openPeerTerminal } from './peer-terminal';
 import { classifyInput, countCprQueries } from './input-kind';
 import { answeringViewer, chooseSize, lastTypedOrder } from './size-policy';
-import { SocketOutput } from './viewer-output';
+import { SocketOutput, TerminalOutput } from './viewer-output';
 
 // Everyone connected to one supervisor: the handshake, the attach sequence of protocol.md
 // §8 (the replay joined to the live stream), the fan-out of output, slow viewers and their
@@ -27,6 +29,8 @@ export interface HubHost {
   readonly ended: boolean;
   readonly exitInfo: { code: number | null; signal: string | null } | null;
   agentPid(): number;
+  /** The agent's own terminal (its pty slave's path), which is never taken from a viewer. */
+  agentTerminal(): string | null;
   /** Keys for the agent. */
   writeToAgent(data: Buffer): void;
   resizeAgent(cols: number, rows: number): void;
@@ -91,7 +95,6 @@ export class ViewerHub {
   }
 
   private hello(c: Connection, m: Hello): void {
-    const host = this.host;
     if (m.protocol !== PROTOCOL_VERSION) {
       c.fail(
         'version-mismatch',
@@ -99,18 +102,34 @@ export class ViewerHub {
       );
       return;
     }
+    if (m.mode !== 'attach' || !m.terminal) return this.welcome(c, m, null);
+    // An offered terminal is checked first (the kernel is asked who connected, a few ms);
+    // the frames after the hello wait meanwhile.
+    const handover = m.terminal;
+    const resume = c.hold();
+    void openPeerTerminal(c.socket, handover, this.host.agentTerminal()).then((proof) => {
+      if (c.closed) {
+        if ('fd' in proof) fs.closeSync(proof.fd);
+      } else if ('fd' in proof) {
+        const out = takeTerminal(this, c, handover, proof.fd);
+        out.beforeRelease = () => this.host.releaseRelay(c);
+        this.welcome(c, m, out);
+      } else {
+        this.welcome(c, m, proof.refused);
+      }
+      resume();
+    });
+  }
+
+  /** Accepts the hello: `terminal` is the viewer's taken terminal, or why it was refused. */
+  private welcome(c: Connection, m: Hello, terminal: TerminalOutput | string | null): void {
+    const host = this.host;
     c.state = m.mode;
     c.readOnly = m.readOnly;
     c.cols = m.readOnly ? null : m.cols;
     c.rows = m.readOnly ? null : m.rows;
     c.attachedAt = Date.now();
-    let terminalError: string | null = null;
-    if (m.mode === 'attach') {
-      const taken = m.terminal ? takeTerminal(this, c, m.terminal) : null;
-      if (typeof taken === 'string') terminalError = taken;
-      if (taken !== null && typeof taken !== 'string') taken.beforeRelease = () => host.releaseRelay(c);
-      c.out = taken !== null && typeof taken !== 'string' ? taken : new SocketOutput(c);
-    }
+    if (m.mode === 'attach') c.out = terminal instanceof TerminalOutput ? terminal : new SocketOutput(c);
     c.send({
       t: 'welcome',
       protocol: PROTOCOL_VERSION,
@@ -125,7 +144,7 @@ export class ViewerHub {
         viewerId: c.id,
         readOnly: c.readOnly,
         terminal: c.terminal !== null,
-        terminalError,
+        terminalError: typeof terminal === 'string' ? terminal : null,
       },
     });
     if (m.mode !== 'attach') return;
