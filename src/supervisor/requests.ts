@@ -20,8 +20,8 @@ export interface RequestHost {
   readonly queue: TaskQueue;
   readonly delivery: TaskDelivery;
   status(): StatusReply;
-  /** The screen once everything received so far is parsed. */
-  capture(args: ArgsOf<'capture'>): Promise<CaptureReply>;
+  /** The screen once everything received so far is parsed; not computed once `from` has closed. */
+  capture(args: ArgsOf<'capture'>, from: Connection): Promise<CaptureReply>;
   /** Types for `send` and the queue (see typing.ts). */
   type(parts: Array<{ data: Buffer; paste: boolean }>): Promise<void>;
   terminate(graceMs: number): Promise<void>;
@@ -37,7 +37,7 @@ function running(host: RequestHost): void {
 
 const HANDLERS: { readonly [K in OpName]: Handler<K> } = {
   status: (host) => host.status(),
-  capture: (host, args) => host.capture(args),
+  capture: (host, args, from) => host.capture(args, from),
   async send(host, args) {
     running(host);
     const parts = [{ data: Buffer.from(args.data), paste: args.paste }, ...args.keys.map((k) => ({ data: Buffer.from(k), paste: false }))];
@@ -76,12 +76,17 @@ function run<K extends OpName>(host: RequestHost, call: { op: K; args: ArgsOf<K>
   return (HANDLERS[call.op] as Handler<K>)(host, call.args, from);
 }
 
-export function handleRequest(host: RequestHost, c: Connection, id: number, call: OpCall): void {
+/**
+ * Answers one request. `done` is called once the response is sent, or dropped because the
+ * connection closed: the connection's next frames wait for it (connection.ts).
+ */
+export function handleRequest(host: RequestHost, c: Connection, id: number, call: OpCall, done: () => void = () => {}): void {
   const fail = (err: unknown) => {
     const known = err instanceof ProtocolError && err.code !== 'closed';
     const code = known ? (err.code as ErrorCode) : 'internal';
     const message = known ? err.message : `supervisor error: ${(err as Error).message}`;
     c.send({ t: 'response', id, ok: false, result: null, error: { code, message } });
+    done();
   };
   if (c.readOnly && OPS[call.op].mutates) return fail(new ProtocolError('read-only', `a read-only connection cannot ${call.op}`));
   let reply: unknown;
@@ -90,5 +95,8 @@ export function handleRequest(host: RequestHost, c: Connection, id: number, call
   } catch (err) {
     return fail(err);
   }
-  void Promise.resolve(reply).then((result) => c.send({ t: 'response', id, ok: true, result, error: null }), fail);
+  void Promise.resolve(reply).then((result) => {
+    c.send({ t: 'response', id, ok: true, result, error: null });
+    done();
+  }, fail);
 }

@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import * as net from 'node:net';
+import { ProtocolError } from '../protocol/messages';
 import type { ArgsOf, CaptureReply, OpCall, StatusReply, WaitReply } from '../protocol/ops';
 import { type SessionFiles, type SupervisorConfig, sessionFilesIn } from '../store/session-dir';
 import { VERSION } from '../version';
@@ -87,7 +88,7 @@ export class Supervisor implements RequestHost {
         this.screen.resize(cols, rows);
       },
       nudgeRedraw: () => this.agent.nudgeRedraw(),
-      request: (c: Connection, id: number, call: OpCall) => handleRequest(this, c, id, call),
+      request: (c: Connection, id: number, call: OpCall, done: () => void) => handleRequest(this, c, id, call, done),
       terminalLive: (c) => this.relays.consider(c),
       releaseRelay: (c) => this.relays.releaseFor(c),
       connectionClosed: (c) => {
@@ -227,9 +228,11 @@ export class Supervisor implements RequestHost {
     };
   }
 
-  async capture(args: ArgsOf<'capture'>): Promise<CaptureReply> {
+  async capture(args: ArgsOf<'capture'>, from: Connection): Promise<CaptureReply> {
     // What is parsed up to now, after the output received so far has been parsed.
     await this.screen.flush();
+    // Megabytes with the scrollback: not for a client that has gone meanwhile.
+    if (from.closed) throw new ProtocolError('closed', 'the connection closed');
     return { ...this.screen.capture(args), final: this.ended };
   }
 

@@ -7,6 +7,7 @@ import { Flood } from '../flood';
 import type { Screen } from '../mirror/screen';
 import { Connection } from './connection';
 import { takeTerminal } from './handover';
+import { Intake } from './intake';
 import { openPeerTerminal } from './peer-terminal';
 import { classifyInput, countCprQueries } from './input-kind';
 import { answeringViewer, chooseSize, lastTypedOrder } from './size-policy';
@@ -16,8 +17,13 @@ import { SocketOutput, TerminalOutput } from './viewer-output';
 // §8 (the replay joined to the live stream), the fan-out of output, slow viewers and their
 // resync, input and who answers the agent's queries, and the window size policy.
 
-/** A connection that says nothing for this long after connecting is dropped. */
-const HELLO_TIMEOUT_MS = 10_000;
+/**
+ * A connection that has not said hello this long after connecting is dropped: a client
+ * says it at once (the CLI within a few ms of connecting); 256 idle connections held
+ * everyone out for the 10 s this was before.
+ */
+const HELLO_TIMEOUT_MS = 5000;
+/** Open connections at most; at the limit, a new one takes the place of the oldest that has not said hello. */
 const MAX_CONNECTIONS = 256;
 
 /** What the viewers need of the supervisor. */
@@ -36,7 +42,8 @@ export interface HubHost {
   resizeAgent(cols: number, rows: number): void;
   /** Makes the program redraw without changing the size. */
   nudgeRedraw(): void;
-  request(c: Connection, id: number, call: OpCall): void;
+  /** A request; `done` is called once its response is sent or dropped. */
+  request(c: Connection, id: number, call: OpCall, done: () => void): void;
   /** A viewer whose terminal was handed over is live: the native relay may take it. */
   terminalLive(c: Connection): void;
   /** Stops the native relay before the terminal of `c` is let go (null: it does not drive it). */
@@ -58,31 +65,40 @@ const HANDLERS: Handlers = {
     hub.applySize();
   },
   detach: (_hub, c) => c.end(),
-  request: (hub, c, m) => hub.host.request(c, m.id, m.call),
+  request: (hub, c, m) => hub.host.request(c, m.id, m.call, c.takeSlot()),
 };
 
 export class ViewerHub {
   readonly conns = new Set<Connection>();
+  /** What all connections together may make the supervisor hold. */
+  readonly intake = new Intake(() => this.conns);
 
   constructor(readonly host: HubHost) {}
 
   accept(socket: net.Socket): void {
     if (this.conns.size >= MAX_CONNECTIONS) {
-      socket.end(encodeFrame({ t: 'error', code: 'internal', message: `too many connections (${MAX_CONNECTIONS})` }));
-      socket.on('error', () => {});
-      return;
+      // Connections that say nothing must not lock everyone out: the oldest of them goes.
+      const idle = [...this.conns].find((c) => c.awaitingHello);
+      if (idle) {
+        idle.fail('hello-required', `no hello yet, and the supervisor has ${MAX_CONNECTIONS} connections: dropped for a newer one`);
+      } else {
+        socket.end(encodeFrame({ t: 'error', code: 'internal', message: `too many connections (${MAX_CONNECTIONS})` }));
+        socket.on('error', () => {});
+        return;
+      }
     }
     const conn = new Connection(
       socket,
+      this.intake,
       (c, m) => this.message(c, m),
       (c) => this.closed(c),
     );
     this.conns.add(conn);
     const timer = setTimeout(() => {
-      if (conn.state === 'handshake') conn.fail('hello-required', 'no hello within 10 s');
+      if (conn.state === 'handshake') conn.fail('hello-required', `no hello within ${HELLO_TIMEOUT_MS / 1000} s`);
     }, HELLO_TIMEOUT_MS);
     timer.unref();
-    socket.once('close', () => clearTimeout(timer)); // else it holds the connection for 10 s
+    socket.once('close', () => clearTimeout(timer)); // else it holds the connection until it fires
     socket.on('drain', () => this.drained(conn));
   }
 

@@ -108,11 +108,25 @@ export class ViewerTerminal {
   haltReads(): boolean {
     if (this.released || this.stream.destroyed || this.stream.readableLength > 0) return false;
     haltSocket(this.stream as unknown as ReadSocket);
+    this.halted = true;
     return true;
   }
 
   resumeReads(): void {
-    if (!this.released && !this.stream.destroyed) unhaltSocket(this.stream as unknown as ReadSocket);
+    this.halted = false;
+    if (!this.keysHeld && !this.released && !this.stream.destroyed) unhaltSocket(this.stream as unknown as ReadSocket);
+  }
+
+  private halted = false;
+  private keysHeld = false;
+
+  /** Stops taking keys while the agent does not read its input (what is typed waits in the terminal). */
+  holdKeys(hold: boolean): void {
+    if (hold === this.keysHeld) return;
+    this.keysHeld = hold;
+    if (this.released || this.stream.destroyed || this.halted) return;
+    if (hold) this.stream.pause();
+    else unhaltSocket(this.stream as unknown as ReadSocket);
   }
 
   /** Bytes accepted and not yet written to the terminal. */

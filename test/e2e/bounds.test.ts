@@ -1,0 +1,113 @@
+import * as net from 'node:net';
+import { describe, expect, it } from 'vitest';
+import { type Mp, RawClient, frame, socketOf } from '../helpers/raw-client';
+import { type Sandbox, sandboxPerTest, waitFor } from '../helpers/sandbox';
+
+// Nothing a client does makes a supervisor hold without bound (issue 16): answers to a
+// client that never reads, frames it never finishes, connections that never say hello,
+// input for an agent that never reads. Each test is the attack itself, against a real
+// supervisor, and checks what the supervisor holds (status.bufferedBytes) and that
+// everyone else is still served.
+
+const sandbox = sandboxPerTest({ SYMPOSIUM_AGENT_BACKEND: 'pty' });
+const MiB = 1024 * 1024;
+
+function spawnOk(s: Sandbox, id: string, cmd: string[]): void {
+  const r = s.run(['agent', 'spawn', '--uuid', id, '--workdir', s.work, '--', ...cmd]);
+  expect(r, r.stderr).toMatchObject({ code: 0, stderr: '' });
+}
+
+/** A raw connection that sends what it is given and never reads a byte. */
+async function deafClient(sock: string, first: Mp[] = [{ t: 'hello', protocol: 1, mode: 'control' }]): Promise<net.Socket> {
+  const s = net.createConnection(sock);
+  s.on('error', () => {});
+  await new Promise((r) => s.once('connect', r));
+  s.pause();
+  for (const m of first) s.write(frame(m));
+  return s;
+}
+
+async function status(sock: string): Promise<Record<string, Mp>> {
+  const c = await RawClient.hello(sock, { mode: 'control', readOnly: true });
+  try {
+    const r = await c.request('status');
+    expect(r.ok).toBe(true);
+    return r.result as Record<string, Mp>;
+  } finally {
+    c.destroy();
+  }
+}
+
+describe('answers to a client that never reads', { timeout: 60_000 }, () => {
+  it('count before they are computed: 3 000 scrollback captures hold a few MiB, others are served at once, nothing more is done once it leaves', async () => {
+    const s = sandbox();
+    spawnOk(s, 'c1', ['bash', '-c', 'seq -f "line %06g ......................................................................................." 1 3000; exec cat']);
+    const sock = socketOf(s.runtime, 'c1');
+    await waitFor(() => s.run(['agent', 'capture', 'c1']).stdout.includes('line 003000'));
+    const one = await RawClient.hello(sock, { mode: 'control' });
+    const replyBytes = ((await one.request('capture', { scrollback: true })).result as { text: string }).text.length;
+    one.destroy();
+    expect(replyBytes).toBeGreaterThan(250_000);
+
+    const viewer = await RawClient.hello(sock, { cols: 80, rows: 24 });
+    const deaf = await deafClient(sock);
+    const burst: Buffer[] = [];
+    for (let id = 1; id <= 3000; id++) burst.push(frame({ t: 'request', id, op: 'capture', scrollback: true }));
+    deaf.write(Buffer.concat(burst)); // 900 MB of answers, were they all computed
+    // It reaches the bound; past it nothing more is computed for it.
+    const bound = 4 * MiB + 4 * (replyBytes + 1024) + MiB;
+    await waitFor(async () => ((await status(sock)).bufferedBytes as number) > 4 * MiB);
+    for (let i = 0; i < 5; i++) expect((await status(sock)).bufferedBytes as number).toBeLessThan(bound);
+    // The viewer is served meanwhile: its typing is echoed.
+    expect(s.run(['agent', 'send', 'c1', 'typed-during-the-burst', '--enter']).code).toBe(0);
+    await viewer.next((m) => m.t === 'output' && Buffer.from(m.data as Uint8Array).toString().includes('typed-during-the-burst'));
+    // Gone: what was held for it goes with it, and its remaining requests are dropped.
+    deaf.destroy();
+    await waitFor(async () => ((await status(sock)).bufferedBytes as number) < MiB);
+    expect((await status(sock)).connections).toBe(2); // the viewer, and the asking one
+    viewer.destroy();
+  });
+});
+
+describe('frames never finished, connections that never say hello', { timeout: 60_000 }, () => {
+  it('large frames being received are bounded for the whole supervisor: past 64 MiB one is refused with busy', async () => {
+    const s = sandbox();
+    spawnOk(s, 'f1', ['sleep', '600']);
+    const sock = socketOf(s.runtime, 'f1');
+    // Each announces a 16 MiB frame, sends 1 MiB of it, and stops.
+    const start = async () => {
+      const c = await RawClient.hello(sock, { mode: 'control' });
+      const head = Buffer.alloc(4);
+      head.writeUInt32BE(16 * MiB);
+      c.write(Buffer.concat([head, Buffer.alloc(MiB, 0x90)]));
+      return c;
+    };
+    const held = [await start(), await start(), await start(), await start()];
+    await waitFor(async () => ((await status(sock)).bufferedBytes as number) >= 4 * MiB);
+    const fifth = await start();
+    expect(await fifth.next((m) => m.t === 'error')).toMatchObject({ code: 'busy', message: expect.stringMatching(/too many large frames/) });
+    expect(await fifth.waitClosed()).toBe(true);
+    // One of them leaves: its room is free again.
+    held.pop()!.destroy();
+    const again = await start();
+    await waitFor(async () => ((await status(sock)).connections as number) === 5);
+    expect(again.closed).toBe(false);
+    for (const c of [...held, again]) c.destroy();
+  });
+
+  it('256 connections that never say hello do not lock anyone out; each is dropped after 5 s', async () => {
+    const s = sandbox();
+    spawnOk(s, 'h1', ['sleep', '600']);
+    const sock = socketOf(s.runtime, 'h1');
+    const idle = await Promise.all(Array.from({ length: 256 }, () => RawClient.connect(sock)));
+    // A client that says hello still gets in: the oldest idle connection makes room.
+    const c = await RawClient.hello(sock, { mode: 'control' });
+    expect((await c.request('status')).ok).toBe(true);
+    expect(await idle[0]!.next((m) => m.t === 'error')).toMatchObject({ code: 'hello-required', message: expect.stringMatching(/dropped for a newer one/) });
+    // The others are dropped once their time is up.
+    await waitFor(() => idle.slice(1).every((i) => i.closed), 15_000);
+    expect(await idle[1]!.next((m) => m.t === 'error')).toMatchObject({ code: 'hello-required', message: 'no hello within 5 s' });
+    expect(c.closed).toBe(false);
+    c.destroy();
+  });
+});
