@@ -1,6 +1,7 @@
 import { type ArgsOf, type CaptureReply, type OpCall, type OpName, OPS, type ReplyOf, type StatusReply, type WaitReply } from '../protocol/ops';
 import { type ErrorCode, ProtocolError } from '../protocol/messages';
 import { TextPattern } from '../text-pattern';
+import { Flood } from './flood';
 import type { TaskDelivery } from './driving/delivery';
 import type { TaskQueue } from './driving/queue';
 import type { WaitCondition } from './driving/waits';
@@ -15,6 +16,8 @@ import type { Connection } from './viewers/connection';
 /** What the handlers need of the supervisor. */
 export interface RequestHost {
   readonly ended: boolean;
+  /** Input written or accepted for the agent that it has not read yet. */
+  readonly inputBacklog: number;
   readonly exitInfo: { code: number | null; signal: string | null } | null;
   readonly idleMs: number;
   readonly queue: TaskQueue;
@@ -40,6 +43,9 @@ const HANDLERS: { readonly [K in OpName]: Handler<K> } = {
   capture: (host, args, from) => host.capture(args, from),
   async send(host, args) {
     running(host);
+    if (host.inputBacklog > Flood.AgentInputBytes) {
+      throw new ProtocolError('busy', `the agent is not reading its input (${host.inputBacklog} bytes wait for it); try again later`);
+    }
     const parts = [{ data: Buffer.from(args.data), paste: args.paste }, ...args.keys.map((k) => ({ data: Buffer.from(k), paste: false }))];
     await host.type(parts);
     return { bytes: args.data.length + args.keys.reduce((n, k) => n + k.length, 0) };

@@ -28,6 +28,8 @@ import { ViewerHub } from './viewers/hub';
 const WARM_AFTER_MS = 500;
 /** Shorter histories serialize in a few ms anyway; preparing them would only grow the idle heap. */
 const WARM_MIN_LINES = 1000;
+/** While a writer waits for the agent to read its input, how often that is checked. */
+const INPUT_CHECK_MS = 50;
 
 export class Supervisor implements RequestHost {
   readonly screen: Screen;
@@ -82,7 +84,7 @@ export class Supervisor implements RequestHost {
       },
       agentPid: () => this.agent.pid,
       agentTerminal: () => this.agent.terminalPath,
-      writeToAgent: (data) => this.agent.write(data),
+      writeToAgent: (data, from) => this.writeFor(from, data),
       resizeAgent: (cols, rows) => {
         this.agent.resize(cols, rows);
         this.screen.resize(cols, rows);
@@ -100,7 +102,8 @@ export class Supervisor implements RequestHost {
       queue: this.queue,
       activity: this.activity,
       idleMs: config.idleMs,
-      accepting: () => this.agent !== undefined && !this.ended,
+      // Not while the agent has input it did not read (the drain check schedules again).
+      accepting: () => this.agent !== undefined && !this.ended && this.inputBacklog === 0,
       lastTypedAt: () => this.viewers.lastTypedAt(),
       type: (parts) => this.type(parts),
     });
@@ -152,6 +155,32 @@ export class Supervisor implements RequestHost {
       });
     });
   }
+
+  /** Input written or accepted for the agent that it has not read yet. */
+  get inputBacklog(): number {
+    return (this.agent?.inputWaiting ?? 0) + this.typing.pendingBytes;
+  }
+
+  /**
+   * Keys or input of a connection for the agent: past Flood.AgentInputBytes not read by
+   * it, that connection's next keys and frames wait until the agent has read all but
+   * Flood.AgentInputLowWater (checked every INPUT_CHECK_MS while someone waits).
+   */
+  private writeFor(from: Connection, data: Buffer): void {
+    this.agent.write(data);
+    if (this.inputBacklog <= Flood.AgentInputBytes) return;
+    from.waitForAgentInput();
+    if (this.inputWatch) return;
+    this.inputWatch = setInterval(() => {
+      if (this.inputBacklog > Flood.AgentInputLowWater && !this.ended) return;
+      clearInterval(this.inputWatch!);
+      this.inputWatch = null;
+      for (const c of this.conns) c.agentInputDrained();
+      this.delivery.schedule();
+    }, INPUT_CHECK_MS);
+  }
+
+  private inputWatch: NodeJS.Timeout | null = null;
 
   /** Keys from a viewer (the native relay reports what it wrote itself). */
   input(c: Connection, data: Buffer, alreadyWritten = false): void {
@@ -224,7 +253,7 @@ export class Supervisor implements RequestHost {
       exitSignal: this.exitInfo?.signal ?? null,
       queued: this.queue.list().filter((t) => t.state === 'queued').length,
       connections: this.conns.size,
-      bufferedBytes: [...this.conns].reduce((n, c) => n + c.bufferedBytes, 0),
+      bufferedBytes: [...this.conns].reduce((n, c) => n + c.bufferedBytes, 0) + this.inputBacklog,
     };
   }
 

@@ -1,4 +1,6 @@
+import * as fs from 'node:fs';
 import * as net from 'node:net';
+import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { type Mp, RawClient, frame, socketOf } from '../helpers/raw-client';
 import { type Sandbox, sandboxPerTest, waitFor } from '../helpers/sandbox';
@@ -109,5 +111,31 @@ describe('frames never finished, connections that never say hello', { timeout: 6
     expect(await idle[1]!.next((m) => m.t === 'error')).toMatchObject({ code: 'hello-required', message: 'no hello within 5 s' });
     expect(c.closed).toBe(false);
     c.destroy();
+  });
+});
+
+describe('input for an agent that does not read', { timeout: 60_000 }, () => {
+  it('past 1 MiB the writer waits and a send is refused with busy, counted in bufferedBytes; once the agent reads, every byte arrives', async () => {
+    const s = sandbox();
+    // Raw mode: the terminal keeps what it is given (a canonical line discards past 4 KB).
+    spawnOk(s, 'n1', ['bash', '-c', 'stty raw -echo; while [ ! -e go ]; do sleep 0.1; done; head -c 16777216 > /dev/null; echo READ-ALL; exec sleep 600']);
+    const sock = socketOf(s.runtime, 'n1');
+    await waitFor(() => s.run(['agent', 'list']).stdout.includes('n1 - Running'));
+    const writer = await RawClient.hello(sock, { mode: 'control' });
+    for (let i = 0; i < 16; i++) writer.send({ t: 'input', data: Buffer.alloc(MiB, 0x61) });
+    await waitFor(async () => ((await status(sock)).bufferedBytes as number) > MiB);
+    // Held: the 1 MiB bound, the input that crossed it, the next frame being received.
+    for (let i = 0; i < 5; i++) expect((await status(sock)).bufferedBytes as number).toBeLessThan(4 * MiB);
+    const refused = s.run(['agent', 'send', 'n1', 'more', '--enter']);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/^Error: Agent session n1: the agent is not reading its input \(\d+ bytes wait for it\); try again later\n$/);
+    // It reads: the writer goes on, and all 16 MiB arrive.
+    fs.writeFileSync(path.join(s.work, 'go'), '');
+    // (Asynchronously: the writer is this process, which must go on sending meanwhile.)
+    const w = await s.runAsync(['agent', 'wait', 'n1', '--text', 'READ-ALL', '--timeout', '50'], { timeoutMs: 55_000 });
+    expect(w.code).toBe(0);
+    await waitFor(async () => (await status(sock)).bufferedBytes === 0);
+    expect(writer.closed).toBe(false);
+    writer.destroy();
   });
 });

@@ -37,8 +37,8 @@ export interface HubHost {
   agentPid(): number;
   /** The agent's own terminal (its pty slave's path), which is never taken from a viewer. */
   agentTerminal(): string | null;
-  /** Keys for the agent. */
-  writeToAgent(data: Buffer): void;
+  /** Keys for the agent, from `from` (which waits when the agent does not read them). */
+  writeToAgent(data: Buffer, from: Connection): void;
   resizeAgent(cols: number, rows: number): void;
   /** Makes the program redraw without changing the size. */
   nudgeRedraw(): void;
@@ -193,7 +193,7 @@ export class ViewerHub {
       c.markTyped();
       if (!wasLatest) this.applySize();
     }
-    if (out.length > 0 && !alreadyWritten) this.host.writeToAgent(out);
+    if (out.length > 0 && !alreadyWritten) this.host.writeToAgent(out, c);
   }
 
   private closed(c: Connection): void {
