@@ -13,6 +13,9 @@ export interface SessionFiles {
   log: string;
   exit: string;
   screen: string;
+  /** The task queue's journal (queue-file.ts). */
+  queueJournal: string;
+  /** The task queue as a previous version wrote it (read when there is no journal). */
   queue: string;
 }
 
@@ -23,6 +26,7 @@ export function sessionFilesIn(dir: string): SessionFiles {
     log: path.join(dir, 'supervisor.log'),
     exit: path.join(dir, 'exit.json'),
     screen: path.join(dir, 'final-screen.json'),
+    queueJournal: path.join(dir, 'queue.jsonl'),
     queue: path.join(dir, 'queue.json'),
   };
 }

@@ -59,7 +59,7 @@ export class Supervisor implements RequestHost {
     this.screen = new Screen(config.cols, config.rows, config.scrollbackLines, config.scrollbackBytes);
     this.activity = new Activity(config.idleMs, () => this.screen.seq);
     this.screen.onSignal(() => this.activity.waitingSignal(this.screen.parsingSeq));
-    this.queue = new TaskQueue(this.files.queue);
+    this.queue = new TaskQueue(this.files);
     const sup = this;
     this.waits = new Waits({
       get ended() {

@@ -5,7 +5,7 @@ import type { Places } from '../../places';
 import { ensurePrivateDir } from '../../sys/private-dir';
 import { ProtocolError } from '../../protocol/messages';
 import type { ArgsOf, OpName, ReplyOf, StatusReply } from '../../protocol/ops';
-import { readQueueFile } from '../../store/queue-file';
+import { readQueue } from '../../store/queue-file';
 import { type SupervisorConfig, readExitRecord, readFinalScreen, readSupervisorConfig } from '../../store/session-dir';
 import { toMillis } from '../../store/time';
 import { type SessionRecord, isEnded } from '../../store/types';
@@ -101,7 +101,7 @@ export class PtyBackend implements Backend {
     ensurePrivateDir(this.places.sessionsDir);
     ensurePrivateDir(files.dir);
     // Leftovers of an earlier session of the same id are not this one's.
-    for (const f of [files.exit, files.screen, files.queue]) fs.rmSync(f, { force: true });
+    for (const f of [files.exit, files.screen, files.queue, files.queueJournal]) fs.rmSync(f, { force: true });
     const dir = this.places.runtimeDir();
     const sock = this.places.socketPath(req.id, dir);
     if (fs.existsSync(sock)) {
@@ -387,7 +387,7 @@ export class PtyBackend implements Backend {
       exitSignal: end?.exitSignal ?? rec.exit_signal ?? null,
       supervisorPid: null,
       agentPid: rec.agent_pid ?? null,
-      queued: readQueueFile(this.places.sessionFiles(rec.uuid).queue).filter((t) => t.state === 'queued').length,
+      queued: readQueue(this.places.sessionFiles(rec.uuid)).filter((t) => t.state === 'queued').length,
     };
   }
 
@@ -403,7 +403,7 @@ export class PtyBackend implements Backend {
         /* ended meanwhile: read the file */
       }
     }
-    return readQueueFile(this.places.sessionFiles(rec.uuid).queue);
+    return readQueue(this.places.sessionFiles(rec.uuid));
   }
 
   async queueClear(rec: SessionRecord): Promise<number> {
