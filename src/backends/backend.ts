@@ -41,6 +41,8 @@ export interface Observation {
   activity?: 'working' | 'idle' | null;
   /** Tasks waiting in the queue (pty). */
   queued?: number;
+  /** False when the session runs but did not answer within its time limit (pty: a supervisor stopped or swamped). */
+  responding?: boolean;
   /** Set when the session's own metadata describes a newer run than the record (a file restored from an old copy): the record is corrected from it. */
   incarnation?: Incarnation;
 }

@@ -139,3 +139,21 @@ describe('input for an agent that does not read', { timeout: 60_000 }, () => {
     writer.destroy();
   });
 });
+
+describe('a supervisor that does not answer', { timeout: 60_000 }, () => {
+  it('is listed as Running [not answering], not as plain Running', async () => {
+    const s = sandbox();
+    spawnOk(s, 'z1', ['sleep', '600']);
+    const sup = s.readSessions().z1!.supervisor_pid as number;
+    process.kill(sup, 'SIGSTOP');
+    try {
+      expect(s.run(['agent', 'list']).stdout).toBe('Active agent sessions:\n  z1 - Running (symposium-agent-z1)  [not answering]\n');
+      const json = JSON.parse(s.run(['agent', 'list', '--json']).stdout) as Array<Record<string, unknown>>;
+      expect(json[0]).toMatchObject({ id: 'z1', status: 'Running', responding: false });
+    } finally {
+      process.kill(sup, 'SIGCONT');
+    }
+    expect(s.run(['agent', 'list']).stdout).toBe('Active agent sessions:\n  z1 - Running (symposium-agent-z1)  [idle]\n');
+    expect((JSON.parse(s.run(['agent', 'list', '--json']).stdout) as Array<Record<string, unknown>>)[0]).toMatchObject({ responding: true });
+  });
+});

@@ -52,6 +52,8 @@ const lazy = {
 export const DEFAULT_SCROLLBACK_LINES = 10_000;
 export const DEFAULT_SCROLLBACK_BYTES = 32 * 1024 * 1024;
 const KILL_GRACE_MS = 3000;
+/** How long `agent list` waits for each supervisor's status before it shows it as not answering. */
+const STATUS_TIMEOUT_MS = 2000;
 
 function groupAlive(pgid: number | null | undefined): boolean {
   return !!pgid && groupMembers(pgid).length > 0;
@@ -192,12 +194,13 @@ export class PtyBackend implements Backend {
   }
 
   private async observeRun(rec: SessionRecord): Promise<Observation> {
-    const status = await this.askStatus(rec.uuid, 2000);
+    const status = await this.askStatus(rec.uuid, STATUS_TIMEOUT_MS);
     if (status) return observationFromStatus(status);
     const end = this.endOf(rec);
     if (end) return end;
     if (isSupervisorOf(rec.supervisor_pid, rec.uuid)) {
-      return { state: 'running', activity: null, supervisorPid: rec.supervisor_pid ?? null };
+      // Alive, but it did not answer within STATUS_TIMEOUT_MS: stopped, or swamped.
+      return { state: 'running', activity: null, supervisorPid: rec.supervisor_pid ?? null, responding: false };
     }
     // Reported only once the record is past its start-up grace (see sync).
     if (!rec.supervisor_pid && !rec.agent_pid) return { state: 'missing', reason: 'never started (the command that started it was interrupted)' };
