@@ -31,6 +31,21 @@ export function sessionFilesIn(dir: string): SessionFiles {
   };
 }
 
+/**
+ * Where a supervisor leaves the exit record and the final screen when the session's
+ * directory cannot take them (a full or read-only disk): beside its socket, in the
+ * runtime directory (a tmpfs, usually), named after the socket.
+ */
+export interface FallbackFiles {
+  exit: string;
+  screen: string;
+}
+
+export function fallbackFilesOf(socketPath: string): FallbackFiles {
+  const base = socketPath.replace(/\.sock$/, '');
+  return { exit: `${base}.exit.json`, screen: `${base}.screen.json` };
+}
+
 export interface SupervisorConfig {
   id: string;
   workdir: string;

@@ -32,6 +32,9 @@ async function main(): Promise<void> {
   // Detached in our own session: no terminal can hang us up, but be explicit.
   process.on('SIGHUP', () => {});
   process.on('SIGPIPE', () => {});
+  // The log is a file: on a full or read-only disk its writes fail (asynchronously); that
+  // must neither crash the supervisor nor, logged as uncaught, fail again in a loop.
+  process.stderr.on('error', () => {});
   let sup: Supervisor | null = null;
   process.on('uncaughtException', (err) => {
     // One bad moment must not take the agent down with it.

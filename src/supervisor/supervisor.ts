@@ -11,7 +11,7 @@ import { Typing } from './driving/typing';
 import { type WaitCondition, Waits } from './driving/waits';
 import { Flood } from './flood';
 import { type AgentExit, AgentProcess } from './lifecycle/agent-process';
-import { recordEnd, writeFinalScreen } from './lifecycle/end-files';
+import { EndSaver } from './lifecycle/end-files';
 import { log } from './lifecycle/log';
 import { Screen } from './mirror/screen';
 import { FloodPump } from './native/flood-pump';
@@ -43,7 +43,7 @@ export class Supervisor implements RequestHost {
   /** Bytes of output the agent wrote so far. */
   bytesIn = 0;
   exitInfo: AgentExit | null = null;
-  /** Set once the exit record is on disk. */
+  /** Set once the agent has ended and its output is all parsed (its exit saved, or kept until a disk takes it). */
   ended = false;
   private endedWaiters: Array<() => void> = [];
   private readonly typing: Typing;
@@ -289,7 +289,8 @@ export class Supervisor implements RequestHost {
     await this.screen.flush();
     const flushedAt = Date.now();
     this.exitInfo = e;
-    recordEnd(this.files, this.config, e, e.signal ? `killed by ${e.signal}` : `exited with code ${e.code}`);
+    const saver = new EndSaver(this.files, this.config);
+    saver.exit(e, e.signal ? `killed by ${e.signal}` : `exited with code ${e.code}`);
     const recordedAt = Date.now();
     this.ended = true;
     this.delivery.stop();
@@ -299,17 +300,17 @@ export class Supervisor implements RequestHost {
     this.endedWaiters = [];
     // The final screen (megabytes with a full scrollback: a few hundred ms) once everyone
     // has been told, and after the terminals let go; until it is on disk, `capture` asks
-    // this supervisor, which listens until then.
+    // this supervisor, which listens until then (as long as no disk takes it: end-files.ts).
     setTimeout(() => {
       const screenAt = Date.now();
-      writeFinalScreen(this.files, this.screen);
+      saver.finalScreen(this.screen);
       const gone = this.agent.goneAt ? `${exitAt - this.agent.goneAt} ms after the child was seen gone, ` : '';
       log(
         `agent ended (${JSON.stringify(e)}) after ${this.bytesIn} bytes of output, ${this.screen.skippedBytes} fast-forwarded; ` +
           `exit reported ${gone}mirror flushed in ${flushedAt - exitAt} ms, recorded in ${recordedAt - flushedAt} ms, ` +
           `final screen written in ${Date.now() - screenAt} ms`,
       );
-      this.shutdownSoon();
+      void saver.done().then(() => this.shutdownSoon());
     }, 0);
   }
 

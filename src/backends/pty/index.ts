@@ -2,11 +2,11 @@ import * as fs from 'node:fs';
 import { UserError } from '../../errors';
 import { SupervisorLink } from '../../link/supervisor-link';
 import type { Places } from '../../places';
-import { ensurePrivateDir } from '../../sys/private-dir';
+import { checkRuntimeDir, ensurePrivateDir } from '../../sys/private-dir';
 import { ProtocolError } from '../../protocol/messages';
 import type { ArgsOf, OpName, ReplyOf, StatusReply } from '../../protocol/ops';
 import { readQueue } from '../../store/queue-file';
-import { type SupervisorConfig, readExitRecord, readFinalScreen, readSupervisorConfig } from '../../store/session-dir';
+import { type FallbackFiles, type FinalScreen, type SupervisorConfig, fallbackFilesOf, readSupervisorConfig } from '../../store/session-dir';
 import { toMillis } from '../../store/time';
 import { type SessionRecord, isEnded } from '../../store/types';
 import { writeJsonAtomic } from '../../sys/atomic-write';
@@ -32,6 +32,7 @@ import type {
   WaitResult,
 } from '../backend';
 import { isSupervisorOf, orphanedAgentGroup } from './processes';
+import { SessionEnd } from './session-end';
 import { observationFromStatus } from './status';
 
 // Loaded by the verbs that need them: `attach`, the most waited-for command, never loads
@@ -75,6 +76,18 @@ export class PtyBackend implements Backend {
     private readonly env: NodeJS.ProcessEnv,
   ) {}
 
+  /** Where this session's end is on disk (its directory, or beside its socket). */
+  private endOfRun(id: string): SessionEnd {
+    let fallback: FallbackFiles | null = null;
+    try {
+      checkRuntimeDir(this.places.runtimeBase);
+      fallback = fallbackFilesOf(this.places.socketPath(id, this.places.runtimeBase));
+    } catch {
+      /* no usable runtime directory: nothing there */
+    }
+    return new SessionEnd(this.places.sessionFiles(id), fallback);
+  }
+
   connectControl(id: string, timeoutMs = 3000): Promise<SupervisorLink> {
     return SupervisorLink.connect(this.places.socketPath(id), { mode: 'control', timeoutMs });
   }
@@ -104,6 +117,7 @@ export class PtyBackend implements Backend {
     ensurePrivateDir(files.dir);
     // Leftovers of an earlier session of the same id are not this one's.
     for (const f of [files.exit, files.screen, files.queue, files.queueJournal]) fs.rmSync(f, { force: true });
+    this.endOfRun(req.id).removeFallback();
     const dir = this.places.runtimeDir();
     const sock = this.places.socketPath(req.id, dir);
     if (fs.existsSync(sock)) {
@@ -152,6 +166,7 @@ export class PtyBackend implements Backend {
   }
 
   private async observeOne(rec: SessionRecord, detail: boolean): Promise<Observation> {
+    this.endOfRun(rec.uuid).settle();
     const obs = (!detail && this.observeQuick(rec)) || (await this.observeRun(rec));
     // A record older than the session's own config comes from an old copy of the file.
     const config = readSupervisorConfig(this.places.sessionFiles(rec.uuid).config);
@@ -163,7 +178,7 @@ export class PtyBackend implements Backend {
 
   /** The exit record of this record's run, if it has ended. */
   private endOf(rec: SessionRecord): Observation | null {
-    const exit = readExitRecord(this.places.sessionFiles(rec.uuid).exit);
+    const exit = this.endOfRun(rec.uuid).exit();
     // An exit record older than the record is the previous run's (a restart in progress).
     if (!exit || exit.endedAt < toMillis(rec.created_at)) return null;
     return { state: 'ended', exitCode: exit.code, exitSignal: exit.signal, reason: exit.reason };
@@ -283,6 +298,7 @@ export class PtyBackend implements Backend {
     }
     if (newer) return;
     if (sock) fs.rmSync(sock, { force: true });
+    this.endOfRun(rec.uuid).removeFallback();
     fs.rmSync(files.dir, { recursive: true, force: true });
   }
 
@@ -291,28 +307,28 @@ export class PtyBackend implements Backend {
   }
 
   async capture(rec: SessionRecord, opts: CaptureOptions): Promise<CaptureResult> {
-    const files = this.places.sessionFiles(rec.uuid);
+    const end = this.endOfRun(rec.uuid);
     // Just after the end, the supervisor tells first and writes the final screen next:
     // until that file exists, it still answers.
-    if (rec.status === 'Running' || rec.status === 'Starting' || !fs.existsSync(files.screen)) {
+    if (rec.status === 'Running' || rec.status === 'Starting' || !end.hasScreen) {
       try {
         return await this.ask(rec.uuid, 'capture', opts);
       } catch (err) {
-        if (!isEnded(rec) && !fs.existsSync(files.screen)) throw err;
+        if (!isEnded(rec) && !end.hasScreen) throw err;
       }
     }
-    const screen = readFinalScreen(files.screen);
-    if (!screen) throw new UserError(`Agent session ${rec.uuid} has no screen to capture: it ended without leaving one (${files.screen} is missing)`);
+    const screen = end.screen();
+    if (!screen) throw new UserError(`Agent session ${rec.uuid} has no screen to capture: it ended without leaving one (${end.screenPath} is missing)`);
     return finalCapture(screen, opts);
   }
 
   async wait(rec: SessionRecord, cond: WaitCondition, opts: WaitOptions): Promise<WaitResult> {
-    const files = this.places.sessionFiles(rec.uuid);
+    const end = this.endOfRun(rec.uuid);
     const fromDisk = (): WaitResult => {
-      const exit = readExitRecord(files.exit);
+      const exit = end.exit();
       const base = { exitCode: exit?.code ?? rec.exit_code ?? null, exitSignal: exit?.signal ?? rec.exit_signal ?? null };
       if (cond.until === 'text') {
-        const screen = readFinalScreen(files.screen);
+        const screen = end.screen();
         const m = screen ? matchForUser(TextPattern.compile(cond.pattern, cond.flags), screen.lines.slice(screen.scrollbackLines).join('\n')) : undefined;
         return { satisfied: m !== undefined, match: m ?? null, ...base };
       }
@@ -320,12 +336,12 @@ export class PtyBackend implements Backend {
     };
     if (opts.signal?.aborted) throw abortError();
     // Ended: from disk, but for a text the final screen must be there (see capture).
-    if (isEnded(rec) && (cond.until !== 'text' || fs.existsSync(files.screen))) return fromDisk();
+    if (isEnded(rec) && (cond.until !== 'text' || end.hasScreen)) return fromDisk();
     let link: SupervisorLink;
     try {
       link = await this.connectControl(rec.uuid);
     } catch (err) {
-      if (fs.existsSync(files.exit)) return fromDisk();
+      if (end.hasExit) return fromDisk();
       throw new UserError(`Agent session ${rec.uuid} is not reachable (${(err as Error).message})`);
     }
     // Aborting closes the connection: the supervisor drops the wait with it.
@@ -345,7 +361,7 @@ export class PtyBackend implements Backend {
       } catch (err) {
         if (opts.signal?.aborted) throw abortError();
         // The supervisor may finish and close right as it answers: the files say the rest.
-        if (fs.existsSync(files.exit)) return fromDisk();
+        if (end.hasExit) return fromDisk();
         throw new UserError(`Waiting for ${rec.uuid} failed: ${(err as Error).message}`);
       }
       return { satisfied: r.satisfied, exitCode: r.exitCode, exitSignal: r.exitSignal, match: r.match };
@@ -376,7 +392,7 @@ export class PtyBackend implements Backend {
     }
     const end = this.endOf(rec);
     if (!end && !isEnded(rec)) throw new UserError(`Agent session ${rec.uuid} is not reachable. Run \`agent list\` to see its state.`);
-    const screen = readFinalScreen(this.places.sessionFiles(rec.uuid).screen);
+    const screen = this.endOfRun(rec.uuid).screen();
     return {
       running: false,
       cols: screen?.cols ?? null,
@@ -415,7 +431,7 @@ export class PtyBackend implements Backend {
   }
 }
 
-function finalCapture(screen: NonNullable<ReturnType<typeof readFinalScreen>>, opts: CaptureOptions): CaptureResult {
+function finalCapture(screen: FinalScreen, opts: CaptureOptions): CaptureResult {
   const from = opts.scrollback ? 0 : screen.scrollbackLines;
   const plain = screen.lines.slice(from).map((l) => l.replace(/\s+$/, ''));
   let lines = opts.ansi ? screen.ansiLines.slice(from) : plain;
