@@ -21,6 +21,10 @@ export interface SpawnRequest {
 export interface SpawnResult {
   supervisorPid: number | null;
   agentPid: number | null;
+  /** pty: the socket the supervisor listens on (recorded: another environment may compute another path). */
+  socketPath?: string;
+  /** tmux: the socket of the server that runs the session (recorded: every later command names it). */
+  tmuxSocket?: string;
 }
 
 /** What a backend sees of one session right now. */

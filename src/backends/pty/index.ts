@@ -1,4 +1,5 @@
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { UserError } from '../../errors';
 import { SupervisorLink } from '../../link/supervisor-link';
 import type { Places } from '../../places';
@@ -32,6 +33,7 @@ import type {
   WaitResult,
 } from '../backend';
 import { isSupervisorOf, orphanedAgentGroup } from './processes';
+import { recordedSocket, socketOf } from './locate';
 import { SessionEnd } from './session-end';
 import { observationFromStatus } from './status';
 
@@ -76,27 +78,29 @@ export class PtyBackend implements Backend {
     private readonly env: NodeJS.ProcessEnv,
   ) {}
 
-  /** Where this session's end is on disk (its directory, or beside its socket). */
-  private endOfRun(id: string): SessionEnd {
+  /** Where this session's end is on disk (its directory, or beside the socket its supervisor used). */
+  private endOfRun(rec: SessionRecord): SessionEnd {
     let fallback: FallbackFiles | null = null;
     try {
-      checkRuntimeDir(this.places.runtimeBase);
-      fallback = fallbackFilesOf(this.places.socketPath(id, this.places.runtimeBase));
+      const sock = recordedSocket(this.places, rec) ?? this.places.socketPath(rec.uuid, this.places.runtimeBase);
+      checkRuntimeDir(path.dirname(sock));
+      fallback = fallbackFilesOf(sock);
     } catch {
       /* no usable runtime directory: nothing there */
     }
-    return new SessionEnd(this.places.sessionFiles(id), fallback);
+    return new SessionEnd(this.places.sessionFiles(rec.uuid), fallback);
   }
 
-  connectControl(id: string, timeoutMs = 3000): Promise<SupervisorLink> {
-    return SupervisorLink.connect(this.places.socketPath(id), { mode: 'control', timeoutMs });
+  connectControl(rec: SessionRecord, timeoutMs = 3000): Promise<SupervisorLink> {
+    return SupervisorLink.connect(socketOf(this.places, rec), { mode: 'control', timeoutMs });
   }
 
   /** Runs one request on a fresh control connection. */
-  private async ask<K extends OpName>(id: string, op: K, args: ArgsOf<K>, timeoutMs: number | null = 30_000): Promise<ReplyOf<K>> {
+  private async ask<K extends OpName>(rec: SessionRecord, op: K, args: ArgsOf<K>, timeoutMs: number | null = 30_000): Promise<ReplyOf<K>> {
+    const id = rec.uuid;
     let link: SupervisorLink;
     try {
-      link = await this.connectControl(id);
+      link = await this.connectControl(rec);
     } catch (err) {
       throw new UserError(`Agent session ${id} is not reachable (${(err as Error).message}). Run \`agent list\` to see its state.`);
     }
@@ -117,12 +121,12 @@ export class PtyBackend implements Backend {
     ensurePrivateDir(files.dir);
     // Leftovers of an earlier session of the same id are not this one's.
     for (const f of [files.exit, files.screen, files.queue, files.queueJournal]) fs.rmSync(f, { force: true });
-    this.endOfRun(req.id).removeFallback();
     const dir = this.places.runtimeDir();
     const sock = this.places.socketPath(req.id, dir);
+    new SessionEnd(files, fallbackFilesOf(sock)).removeFallback();
     if (fs.existsSync(sock)) {
       try {
-        (await this.connectControl(req.id, 1000)).close();
+        (await SupervisorLink.connect(sock, { mode: 'control', timeoutMs: 1000 })).close();
         throw new UserError(`A supervisor for ${req.id} is already running on ${sock}`);
       } catch (err) {
         if (err instanceof UserError) throw err;
@@ -146,7 +150,8 @@ export class PtyBackend implements Backend {
     };
     writeJsonAtomic(files.config, config);
     try {
-      return await lazy.startSupervisor().startSupervisor(config, files.config, files.log, this.env);
+      const started = await lazy.startSupervisor().startSupervisor(config, files.config, files.log, this.env);
+      return { ...started, socketPath: sock };
     } catch (err) {
       // Nothing runs: leave nothing behind (the supervisor removed its socket or never made it).
       fs.rmSync(files.dir, { recursive: true, force: true });
@@ -166,7 +171,7 @@ export class PtyBackend implements Backend {
   }
 
   private async observeOne(rec: SessionRecord, detail: boolean): Promise<Observation> {
-    this.endOfRun(rec.uuid).settle();
+    this.endOfRun(rec).settle();
     const obs = (!detail && this.observeQuick(rec)) || (await this.observeRun(rec));
     // A record older than the session's own config comes from an old copy of the file.
     const config = readSupervisorConfig(this.places.sessionFiles(rec.uuid).config);
@@ -178,7 +183,7 @@ export class PtyBackend implements Backend {
 
   /** The exit record of this record's run, if it has ended. */
   private endOf(rec: SessionRecord): Observation | null {
-    const exit = this.endOfRun(rec.uuid).exit();
+    const exit = this.endOfRun(rec).exit();
     // An exit record older than the record is the previous run's (a restart in progress).
     if (!exit || exit.endedAt < toMillis(rec.created_at)) return null;
     return { state: 'ended', exitCode: exit.code, exitSignal: exit.signal, reason: exit.reason };
@@ -195,9 +200,9 @@ export class PtyBackend implements Backend {
     return null;
   }
 
-  private async askStatus(id: string, timeoutMs: number): Promise<StatusReply | null> {
+  private async askStatus(rec: SessionRecord, timeoutMs: number): Promise<StatusReply | null> {
     try {
-      const link = await this.connectControl(id, timeoutMs);
+      const link = await this.connectControl(rec, timeoutMs);
       try {
         return await link.request('status', {}, timeoutMs);
       } finally {
@@ -209,7 +214,7 @@ export class PtyBackend implements Backend {
   }
 
   private async observeRun(rec: SessionRecord): Promise<Observation> {
-    const status = await this.askStatus(rec.uuid, STATUS_TIMEOUT_MS);
+    const status = await this.askStatus(rec, STATUS_TIMEOUT_MS);
     if (status) return observationFromStatus(status);
     const end = this.endOf(rec);
     if (end) return end;
@@ -227,18 +232,18 @@ export class PtyBackend implements Backend {
   }
 
   async attachTerminal(rec: SessionRecord, opts: TerminalAttachOptions): Promise<number> {
-    return lazy.attachTerminal().attachTerminal(rec.uuid, this.places.socketPath(rec.uuid), opts);
+    return lazy.attachTerminal().attachTerminal(rec.uuid, socketOf(this.places, rec), opts);
   }
 
   async attach(rec: SessionRecord, opts: StreamAttachOptions): Promise<AttachStream> {
-    return lazy.attachStream().attachStream(rec.uuid, this.places.socketPath(rec.uuid), opts);
+    return lazy.attachStream().attachStream(rec.uuid, socketOf(this.places, rec), opts);
   }
 
   async kill(rec: SessionRecord): Promise<void> {
     const files = this.places.sessionFiles(rec.uuid);
     let sock: string | null = null;
     try {
-      sock = this.places.socketPath(rec.uuid);
+      sock = socketOf(this.places, rec);
     } catch {
       /* runtime dir unusable: fall back to signals */
     }
@@ -250,7 +255,7 @@ export class PtyBackend implements Backend {
     if (newer) sock = null;
     if (sock && fs.existsSync(sock)) {
       try {
-        const link = await this.connectControl(rec.uuid, 2000);
+        const link = await SupervisorLink.connect(sock, { mode: 'control', timeoutMs: 2000 });
         supervisorPid = link.welcome.session.supervisorPid;
         try {
           await link.request('kill', { graceMs: KILL_GRACE_MS }, KILL_GRACE_MS + 5000);
@@ -298,21 +303,21 @@ export class PtyBackend implements Backend {
     }
     if (newer) return;
     if (sock) fs.rmSync(sock, { force: true });
-    this.endOfRun(rec.uuid).removeFallback();
+    this.endOfRun(rec).removeFallback();
     fs.rmSync(files.dir, { recursive: true, force: true });
   }
 
   async send(rec: SessionRecord, opts: SendOptions): Promise<void> {
-    await this.ask(rec.uuid, 'send', { data: opts.data, paste: opts.paste, keys: opts.keys });
+    await this.ask(rec, 'send', { data: opts.data, paste: opts.paste, keys: opts.keys });
   }
 
   async capture(rec: SessionRecord, opts: CaptureOptions): Promise<CaptureResult> {
-    const end = this.endOfRun(rec.uuid);
+    const end = this.endOfRun(rec);
     // Just after the end, the supervisor tells first and writes the final screen next:
     // until that file exists, it still answers.
     if (rec.status === 'Running' || rec.status === 'Starting' || !end.hasScreen) {
       try {
-        return await this.ask(rec.uuid, 'capture', opts);
+        return await this.ask(rec, 'capture', opts);
       } catch (err) {
         if (!isEnded(rec) && !end.hasScreen) throw err;
       }
@@ -323,7 +328,7 @@ export class PtyBackend implements Backend {
   }
 
   async wait(rec: SessionRecord, cond: WaitCondition, opts: WaitOptions): Promise<WaitResult> {
-    const end = this.endOfRun(rec.uuid);
+    const end = this.endOfRun(rec);
     const fromDisk = (): WaitResult => {
       const exit = end.exit();
       const base = { exitCode: exit?.code ?? rec.exit_code ?? null, exitSignal: exit?.signal ?? rec.exit_signal ?? null };
@@ -339,7 +344,7 @@ export class PtyBackend implements Backend {
     if (isEnded(rec) && (cond.until !== 'text' || end.hasScreen)) return fromDisk();
     let link: SupervisorLink;
     try {
-      link = await this.connectControl(rec.uuid);
+      link = await this.connectControl(rec);
     } catch (err) {
       if (end.hasExit) return fromDisk();
       throw new UserError(`Agent session ${rec.uuid} is not reachable (${(err as Error).message})`);
@@ -372,7 +377,7 @@ export class PtyBackend implements Backend {
   }
 
   async status(rec: SessionRecord): Promise<StatusResult> {
-    const s = isEnded(rec) ? null : await this.askStatus(rec.uuid, 3000);
+    const s = isEnded(rec) ? null : await this.askStatus(rec, 3000);
     if (s) {
       return {
         running: !s.ended,
@@ -392,7 +397,7 @@ export class PtyBackend implements Backend {
     }
     const end = this.endOf(rec);
     if (!end && !isEnded(rec)) throw new UserError(`Agent session ${rec.uuid} is not reachable. Run \`agent list\` to see its state.`);
-    const screen = this.endOfRun(rec.uuid).screen();
+    const screen = this.endOfRun(rec).screen();
     return {
       running: false,
       cols: screen?.cols ?? null,
@@ -411,13 +416,13 @@ export class PtyBackend implements Backend {
   }
 
   async queueAdd(rec: SessionRecord, text: string): Promise<QueueEntry> {
-    return (await this.ask(rec.uuid, 'queue-add', { text })).task;
+    return (await this.ask(rec, 'queue-add', { text })).task;
   }
 
   async queueList(rec: SessionRecord): Promise<QueueEntry[]> {
     if (rec.status === 'Running' || rec.status === 'Starting') {
       try {
-        return (await this.ask(rec.uuid, 'queue-list', {})).tasks;
+        return (await this.ask(rec, 'queue-list', {})).tasks;
       } catch {
         /* ended meanwhile: read the file */
       }
@@ -427,7 +432,7 @@ export class PtyBackend implements Backend {
 
   async queueClear(rec: SessionRecord): Promise<number> {
     if (rec.status !== 'Running' && rec.status !== 'Starting') return 0;
-    return (await this.ask(rec.uuid, 'queue-clear', {})).cleared;
+    return (await this.ask(rec, 'queue-clear', {})).cleared;
   }
 }
 
