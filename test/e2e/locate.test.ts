@@ -39,3 +39,35 @@ describe('a pty session started under another runtime directory', { timeout: 60_
     expect(fs.readdirSync(path.join(login, 'symposium'))).toEqual([]);
   });
 });
+
+describe('a tmux session, from a CLI inside another tmux server', { timeout: 60_000 }, () => {
+  it('is addressed on the server recorded at spawn: not marked Crashed, sent to, captured, and killed for real (no orphan)', async () => {
+    const s = sandbox();
+    const spawned = s.run(['agent', 'spawn', '--uuid', 't1', '--workdir', s.work, '--backend', 'tmux', '--', 'cat']);
+    expect(spawned.code, spawned.stderr).toBe(0);
+    const own = path.join(s.tmuxTmp, `tmux-${process.getuid!()}`, 'default');
+    // Another tmux server, whose client this CLI runs in (its $TMUX), and another TMUX_TMPDIR.
+    const other = path.join(s.dir, 'other.sock');
+    expect(s.tmux(['-S', other, 'new-session', '-d', '-s', 'decoy', 'sleep', '600']).code).toBe(0);
+    const elsewhere = path.join(s.dir, 'elsewhere');
+    fs.mkdirSync(elsewhere, { mode: 0o700 });
+    const env = { TMUX: `${other},${process.pid},0`, TMUX_PANE: '%0', TMUX_TMPDIR: elsewhere };
+    try {
+      const run = (args: string[]) => s.run(args, { env });
+      expect(run(['agent', 'list']).stdout).toMatch(/^Active agent sessions:\n {2}t1 - Running \(symposium-agent-t1\)/);
+      expect(run(['agent', 'send', 't1', 'typed-from-elsewhere', '--enter']).code).toBe(0);
+      await waitFor(() => run(['agent', 'capture', 't1']).stdout.includes('typed-from-elsewhere'));
+      expect(s.readSessions().t1!.tmux_socket).toBe(own);
+      expect(run(['agent', 'attach', 't1', '--print']).stdout).toBe(`To attach to agent session t1, run:\n  tmux -S ${own} attach-session -t symposium-agent-t1\n`);
+      const pid = s.readSessions().t1!.agent_pid as number;
+      expect(run(['agent', 'kill', 't1'])).toMatchObject({ code: 0, stdout: 'Agent session t1 killed\n' });
+      await waitFor(() => !fs.existsSync(`/proc/${pid}`));
+      expect(s.tmux(['-S', own, 'has-session', '-t', '=symposium-agent-t1']).code).not.toBe(0);
+      expect(s.readSessions()).toEqual({});
+      // The other server and its session were not touched.
+      expect(s.tmux(['-S', other, 'has-session', '-t', '=decoy']).code).toBe(0);
+    } finally {
+      s.tmux(['-S', other, 'kill-server']);
+    }
+  });
+});
