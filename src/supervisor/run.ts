@@ -7,21 +7,32 @@ import { Supervisor } from './supervisor';
 // The supervisor process: it loads only what a running agent needs (no CLI,
 // no commander, no tmux code), because its memory counts once per agent.
 //
-// Readiness: the spawning CLI passes a pipe as fd 3; we write `ready PID` or
-// `error MESSAGE` there once, then close it, and live on alone.
+// Readiness: the spawning CLI passes a pipe as fd 3; we write `started PID` at once, then
+// `ready PID` or `error MESSAGE` once, then close it, and live on alone.
 
 const READY_FD = 3;
 
-function report(line: string): void {
+function say(line: string): void {
   try {
     fs.writeSync(READY_FD, `${line}\n`);
-    fs.closeSync(READY_FD);
   } catch {
     /* the CLI is gone: nobody to tell */
   }
 }
 
+/** The last word on the readiness pipe. */
+function report(line: string): void {
+  say(line);
+  try {
+    fs.closeSync(READY_FD);
+  } catch {
+    /* closed */
+  }
+}
+
 async function main(): Promise<void> {
+  // First thing: what started us (systemd-run, for a scope) did its part.
+  say(`started ${process.pid}`);
   const configPath = process.argv[2];
   const config = configPath ? readSupervisorConfig(configPath) : null;
   if (!config) {
