@@ -215,7 +215,7 @@ export class PtyBackend implements Backend {
 
   private async observeRun(rec: SessionRecord): Promise<Observation> {
     const status = await this.askStatus(rec, STATUS_TIMEOUT_MS);
-    if (status) return observationFromStatus(status);
+    if (status && status.id === rec.uuid) return observationFromStatus(status);
     const end = this.endOf(rec);
     if (end) return end;
     if (isSupervisorOf(rec.supervisor_pid, rec.uuid)) {

@@ -42,7 +42,8 @@ export function socketOf(places: Places, rec: SessionRecord): string {
     refused = err; // this environment's runtime directory is unusable: the recorded one may do
   }
   const recorded = recordedSocket(places, rec);
-  if (recorded && recorded !== computed && ourSocket(recorded)) return recorded;
+  // Named for this id (a record copied from another session's must not reach that one).
+  if (recorded && recorded !== computed && path.basename(recorded).endsWith(`-${rec.uuid}.sock`) && ourSocket(recorded)) return recorded;
   if (computed === null) throw refused;
   return computed;
 }

@@ -114,6 +114,19 @@ export class Connection implements FrameSink, IntakeMember {
    * socket, so what the client sends meanwhile waits in the kernel, not in our memory.
    */
   private pump(): void {
+    // A slot or a hold released while frames are being handled: the loop below goes on by itself.
+    if (this.pumping) return;
+    this.pumping = true;
+    try {
+      this.handleFrames();
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  private pumping = false;
+
+  private handleFrames(): void {
     for (;;) {
       if (this.closed) return;
       if (!this.mayProcess()) return this.pauseReading();
