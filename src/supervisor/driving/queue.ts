@@ -25,6 +25,10 @@ const COMPACT_MIN_BYTES = 4 * 1024 * 1024;
 /** …and this many times what it holds alive: each byte is rewritten at most once on average. */
 const COMPACT_RATIO = 2;
 
+function formatBytes(n: number): string {
+  return n % (1024 * 1024) === 0 ? `${n / 1024 / 1024} MiB` : `${n} bytes`;
+}
+
 export class TaskQueue {
   private readonly tasks: Task[];
   /** The journal, open for appending; null until the first change. */
@@ -34,17 +38,21 @@ export class TaskQueue {
   /** Bytes of the journal's lines about each task kept (the rest of the journal is dead). */
   private readonly lineBytes = new Map<number, number>();
 
-  constructor(private readonly files: Pick<SessionFiles, 'queue' | 'queueJournal'>) {
+  /** `cap`: the bounds above (smaller ones keep a test of them small). */
+  constructor(
+    private readonly files: Pick<SessionFiles, 'queue' | 'queueJournal'>,
+    private readonly cap = { tasks: MAX_QUEUED_TASKS, bytes: MAX_QUEUED_BYTES },
+  ) {
     this.tasks = readQueue(files);
   }
 
   add(text: string): Task {
     const waiting = this.tasks.filter((t) => t.state === 'queued');
     const bytes = waiting.reduce((n, t) => n + Buffer.byteLength(t.text), 0) + Buffer.byteLength(text);
-    if (waiting.length >= MAX_QUEUED_TASKS || bytes > MAX_QUEUED_BYTES) {
+    if (waiting.length >= this.cap.tasks || bytes > this.cap.bytes) {
       throw new ProtocolError(
         'busy',
-        `the queue is full (at most ${MAX_QUEUED_TASKS} tasks and ${MAX_QUEUED_BYTES / 1024 / 1024} MiB waiting; ${waiting.length} tasks wait): clear it or wait for deliveries`,
+        `the queue is full (at most ${this.cap.tasks} tasks and ${formatBytes(this.cap.bytes)} waiting; ${waiting.length} tasks wait): clear it or wait for deliveries`,
       );
     }
     const index = (this.tasks[this.tasks.length - 1]?.index ?? 0) + 1;
