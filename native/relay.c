@@ -13,6 +13,11 @@
  * (not 0 and 1: libuv makes a child's fds 0-2 blocking, and these files' flags are shared
  * with the supervisor's descriptors)
  *   argv[1]  the detach key (0-255), or -1
+ *   argv[1]  "peer" instead: no relay at all; fd 3 is a client's connection to the
+ *            supervisor, and this prints the kernel's word on who connected (SO_PEERCRED:
+ *            "PID UID GID" on stdout, or "error ERRNO") and exits. Node cannot ask the
+ *            kernel this of a socket; the terminal hand-over (src/supervisor/viewers/
+ *            peer-terminal.ts) needs it to take only a terminal the client holds itself.
  *   argv[2]  "pump" for the flood pump: there is no terminal (fd 4 is not used); the relay
  *            only reads the agent's output in a tight loop and hands it over in 'o' frames
  *            at once (src/supervisor/flood-pump.ts). A Node process reads a flooding pty
@@ -41,6 +46,7 @@
  * made a late 's' or 'd' of the supervisor's fail (EPIPE), and Node then threw away the
  * frames not yet read, the 'x' among them (seen in floods: 2-4 KB of output lost).
  */
+#define _GNU_SOURCE /* struct ucred */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -48,6 +54,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -208,7 +215,20 @@ static ssize_t write_now(int fd, const unsigned char *p, size_t len) {
   return (ssize_t)done;
 }
 
+/* "peer" mode: who is at the other end of the socket on fd 3. */
+static int peer(void) {
+  struct ucred cred;
+  socklen_t len = sizeof cred;
+  if (getsockopt(CTL_FD, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 || len != sizeof cred) {
+    printf("error %d\n", errno);
+    return 1;
+  }
+  printf("%ld %ld %ld\n", (long)cred.pid, (long)cred.uid, (long)cred.gid);
+  return 0;
+}
+
 int main(int argc, char **argv) {
+  if (argc > 1 && strcmp(argv[1], "peer") == 0) return peer();
   int detach = argc > 1 ? atoi(argv[1]) : -1;
   pump = argc > 2 && strcmp(argv[2], "pump") == 0;
   int direct = 1; /* keys may go straight to the agent */

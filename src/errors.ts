@@ -40,7 +40,7 @@ const FS_ERRORS: Record<string, string> = {
   EIO: 'input/output error',
   EMFILE: 'too many open files',
   ENAMETOOLONG: 'the path is too long',
-  ELOOP: 'too many symbolic links',
+  ELOOP: 'a symbolic link is in the way (refused)',
 };
 
 /** "no space left on the device (ENOSPC)" for a file system error. */
@@ -61,6 +61,8 @@ export function fsErrorAdvice(err: unknown): string {
     case 'EACCES':
     case 'EPERM':
       return 'Fix the permissions, or set SYMPOSIUM_HOME to a directory you can write.';
+    case 'ELOOP':
+      return 'Remove the symlink (we never write through one), then try again.';
     case 'EISDIR':
     case 'ENOTDIR':
       return 'Move the thing in the way aside, or set SYMPOSIUM_HOME to another directory.';

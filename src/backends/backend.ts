@@ -21,6 +21,10 @@ export interface SpawnRequest {
 export interface SpawnResult {
   supervisorPid: number | null;
   agentPid: number | null;
+  /** pty: the socket the supervisor listens on (recorded: another environment may compute another path). */
+  socketPath?: string;
+  /** tmux: the socket of the server that runs the session (recorded: every later command names it). */
+  tmuxSocket?: string;
 }
 
 /** What a backend sees of one session right now. */
@@ -41,6 +45,8 @@ export interface Observation {
   activity?: 'working' | 'idle' | null;
   /** Tasks waiting in the queue (pty). */
   queued?: number;
+  /** False when the session runs but did not answer within its time limit (pty: a supervisor stopped or swamped). */
+  responding?: boolean;
   /** Set when the session's own metadata describes a newer run than the record (a file restored from an old copy): the record is corrected from it. */
   incarnation?: Incarnation;
 }

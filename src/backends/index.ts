@@ -21,7 +21,7 @@ export class Backends {
       /* eslint-disable @typescript-eslint/no-require-imports */
       b =
         name === 'tmux'
-          ? new (require('./tmux') as typeof import('./tmux')).TmuxBackend()
+          ? new (require('./tmux') as typeof import('./tmux')).TmuxBackend(this.env)
           : new (require('./pty') as typeof import('./pty')).PtyBackend(this.places, this.env);
       /* eslint-enable @typescript-eslint/no-require-imports */
       this.cache.set(name, b);

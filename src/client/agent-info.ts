@@ -27,6 +27,7 @@ export function agentInfo(rec: SessionRecord, obs: Observation | undefined): Age
     activity: running ? (obs?.activity ?? null) : null,
     lastOutputAt: running && obs?.lastOutputAt ? new Date(obs.lastOutputAt).toISOString() : null,
     queued: running ? (obs?.queued ?? null) : null,
+    responding: running && obs ? obs.responding !== false : null,
   };
 }
 

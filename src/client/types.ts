@@ -36,6 +36,8 @@ export interface AgentInfo {
   lastOutputAt: string | null;
   /** Tasks waiting in the queue (pty). */
   queued: number | null;
+  /** Running sessions: false when it did not answer within its time limit (its supervisor stopped or swamped); null when not asked. */
+  responding: boolean | null;
 }
 
 /** `status`: a session's record and what its backend says right now. */

@@ -16,12 +16,18 @@ const viewPackr = new Packr({ ...OPTIONS, copyBuffers: false });
 /** Frames at least this large are received into one buffer of their size (see FrameReader.body). */
 const LARGE_FRAME_BYTES = 256 * 1024;
 
+/** Room for large frames being received, shared by several readers. */
+export interface FrameBudget {
+  reserve(bytes: number): boolean;
+  release(bytes: number): void;
+}
+
 /** What FrameReader.read returns when no whole frame is buffered yet. */
 export const NO_FRAME: unique symbol = Symbol('no frame');
 
 export class FrameError extends Error {
   constructor(
-    readonly code: 'frame-too-large' | 'frame-empty' | 'malformed',
+    readonly code: 'frame-too-large' | 'frame-empty' | 'malformed' | 'busy',
     message: string,
   ) {
     super(message);
@@ -55,8 +61,15 @@ export class FrameReader {
   private body: Buffer | null = null;
   private bodyFilled = 0;
 
-  /** Largest payload accepted; a caller may lower it (e.g. before the peer's hello). */
-  constructor(public maxFrame = MAX_FRAME_BYTES) {}
+  /**
+   * Largest payload accepted; a caller may lower it (e.g. before the peer's hello).
+   * `budget`: room shared with other readers for large frames being received; a large
+   * frame it has no room for is refused (FrameError 'busy').
+   */
+  constructor(
+    public maxFrame = MAX_FRAME_BYTES,
+    private readonly budget: FrameBudget | null = null,
+  ) {}
 
   /** Appends a chunk and returns every frame now complete. */
   push(chunk: Buffer): unknown[] {
@@ -90,6 +103,7 @@ export class FrameReader {
       if (this.bodyFilled < this.body.length) return NO_FRAME;
       const frame = this.body;
       this.body = null;
+      this.budget?.release(frame.length);
       this.buffered -= HEADER_BYTES + frame.length;
       return decode(frame, viewPackr);
     }
@@ -108,6 +122,7 @@ export class FrameReader {
 
   /** Drops whatever is buffered (a closed connection must not keep a partial 16 MiB frame alive). */
   clear(): void {
+    if (this.body !== null) this.budget?.release(this.body.length);
     this.chunks = [];
     this.buffered = 0;
     this.body = null;
@@ -121,6 +136,9 @@ export class FrameReader {
 
   /** Moves what is buffered of a large frame (all of it is that frame's: it is incomplete) into its own buffer. */
   private startBody(len: number): void {
+    if (this.budget && !this.budget.reserve(len)) {
+      throw new FrameError('busy', `frame of ${len} bytes refused: too many large frames are being received at once; send it again later`);
+    }
     const head = this.take(this.buffered);
     this.buffered = HEADER_BYTES;
     this.body = Buffer.allocUnsafeSlow(len);

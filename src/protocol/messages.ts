@@ -165,6 +165,7 @@ export type ErrorCode =
   | 'unsupported'
   | 'busy'
   | 'pattern-too-slow'
+  | 'storage'
   | 'internal';
 /**
  * A failure with a protocol error code: what a supervisor answers a request with, and

@@ -22,6 +22,16 @@ export interface Synced {
   observations: Map<string, Observation>;
   /** Backends that could not be asked (e.g. tmux missing), with the reason. */
   unavailable: Map<string, string>;
+  /** Why the corrected records could not be saved (a full or read-only disk), or null. */
+  notSaved: string | null;
+}
+
+/** File system errors that make the home unwritable for now, not wrong. */
+const CANNOT_WRITE = new Set(['ENOSPC', 'EDQUOT', 'EROFS', 'EACCES', 'EPERM']);
+
+function cannotWrite(err: unknown): boolean {
+  const cause = err instanceof UserError ? (err.cause as NodeJS.ErrnoException | undefined) : undefined;
+  return cause !== undefined && typeof cause.code === 'string' && CANNOT_WRITE.has(cause.code);
 }
 
 function cloneMap(map: SessionMap): SessionMap {
@@ -55,13 +65,20 @@ export async function syncSessions(backends: Backends, opts: { detail?: boolean 
   // Most commands change nothing: then the file is neither locked nor written.
   const planned = cloneMap(current);
   applyAll(planned, current, observations, discovered, () => true);
-  if (encodeFile(planned) === encodeFile(current)) return { sessions: planned, observations, unavailable };
+  if (encodeFile(planned) === encodeFile(current)) return { sessions: planned, observations, unavailable, notSaved: null };
 
-  const sessions = updateSessions(file, (map) => {
-    applyAll(map, current, observations, discovered, (d) => d.stillThere());
-    return cloneMap(map);
-  });
-  return { sessions, observations, unavailable };
+  try {
+    const sessions = updateSessions(file, (map) => {
+      applyAll(map, current, observations, discovered, (d) => d.stillThere());
+      return cloneMap(map);
+    });
+    return { sessions, observations, unavailable, notSaved: null };
+  } catch (err) {
+    // A home that cannot be written now (full, read-only): what was found is still true,
+    // and is shown; it is saved by the first command that can.
+    if (!cannotWrite(err)) throw err;
+    return { sessions: planned, observations, unavailable, notSaved: errorMessage(err) };
+  }
 }
 
 function applyAll(

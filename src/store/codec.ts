@@ -102,6 +102,8 @@ export function decodeRecord(v: unknown, where: string): SessionRecord {
   if ('exit_signal' in v) rec.exit_signal = optStr(v.exit_signal, `${where}.exit_signal`);
   if ('status_reason' in v) rec.status_reason = optStr(v.status_reason, `${where}.status_reason`);
   if ('ended_at' in v) rec.ended_at = optTime(v.ended_at, `${where}.ended_at`);
+  if ('socket_path' in v) rec.socket_path = optStr(v.socket_path, `${where}.socket_path`);
+  if ('tmux_socket' in v) rec.tmux_socket = optStr(v.tmux_socket, `${where}.tmux_socket`);
   const extra: Obj = {};
   for (const [k, val] of Object.entries(v)) if (!KNOWN.has(k)) extra[k] = val;
   if (Object.keys(extra).length > 0) rec.extra = extra;

@@ -1,9 +1,10 @@
 import * as fs from 'node:fs';
 import { UserError, describeFsError, fsErrorAdvice } from '../errors';
 import * as path from 'node:path';
-import { ensurePrivateDir } from '../sys/private-dir';
+import { checkPrivateDir, ensurePrivateDir } from '../sys/private-dir';
+import { readFileNoFollow } from '../sys/read-file';
 import { FormatError, decodeFile, encodeFile } from './codec';
-import { withLockSync } from './lock';
+import { LOCK_BUSY, tryLockSync, withLockSync } from './lock';
 import { writeFileAtomic } from '../sys/atomic-write';
 import type { SessionMap } from './types';
 
@@ -12,9 +13,11 @@ import type { SessionMap } from './types';
 // A file we cannot decode is never overwritten.
 
 export function readSessions(file: string): SessionMap {
+  // A home someone else controls could hold anything: refused before it is read.
+  if (!checkPrivateDir(path.dirname(file))) return new Map();
   let text: string;
   try {
-    text = fs.readFileSync(file, 'utf8');
+    text = readFileNoFollow(file);
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     if (e.code === 'ENOENT') return new Map();
@@ -49,12 +52,20 @@ export function writeSessionsAtomic(map: SessionMap, file: string): void {
  */
 export function updateSessions<T>(file: string, fn: (map: SessionMap) => T): T {
   ensurePrivateDir(path.dirname(file));
-  return withLockSync(`${file}.lock`, () => {
-    const map = readSessions(file);
-    const before = encodeFile(map);
-    const result = fn(map);
-    const exists = fs.existsSync(file);
-    if (encodeFile(map) !== before || !exists) writeSessionsAtomic(map, file);
-    return result;
-  });
+  return withLockSync(`${file}.lock`, () => readModifyWrite(file, fn));
+}
+
+/** updateSessions without waiting: LOCK_BUSY when another process holds the lock now (for the supervisor). */
+export function tryUpdateSessions<T>(file: string, fn: (map: SessionMap) => T): T | typeof LOCK_BUSY {
+  ensurePrivateDir(path.dirname(file));
+  return tryLockSync(`${file}.lock`, () => readModifyWrite(file, fn));
+}
+
+function readModifyWrite<T>(file: string, fn: (map: SessionMap) => T): T {
+  const map = readSessions(file);
+  const before = encodeFile(map);
+  const result = fn(map);
+  const exists = fs.existsSync(file);
+  if (encodeFile(map) !== before || !exists) writeSessionsAtomic(map, file);
+  return result;
 }

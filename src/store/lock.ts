@@ -2,6 +2,7 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import { UserError, describeFsError, fsErrorAdvice } from '../errors';
 import { cmdline, pidAlive, procStat } from '../sys/proc';
+import { readFileOrNull } from '../sys/read-file';
 
 // A lock across processes: a lock file holding "PID STARTTIME NONCE", made complete in a
 // temporary file first and then hard-linked into place (link fails if the lock exists),
@@ -49,12 +50,7 @@ function breakStale(lockPath: string, staleContent: string): void {
   } catch {
     return;
   }
-  let moved: string | null = null;
-  try {
-    moved = fs.readFileSync(aside, 'utf8');
-  } catch {
-    /* removed by another breaker */
-  }
+  const moved = readFileOrNull(aside); // null: removed by another breaker
   if (moved !== null && moved !== staleContent) {
     // We moved a fresh lock by mistake: put it back unless someone locked meanwhile.
     try {
@@ -83,11 +79,7 @@ function tryCreate(lockPath: string, content: string): boolean {
 }
 
 function readLock(lockPath: string): string | null {
-  try {
-    return fs.readFileSync(lockPath, 'utf8');
-  } catch {
-    return null;
-  }
+  return readFileOrNull(lockPath);
 }
 
 function lockAgeMs(lockPath: string): number | null {
@@ -105,9 +97,15 @@ function describeHolder(h: Holder | null, ageMs: number | null): string {
   return `process ${h.pid}${what ? ` (${what.length > 80 ? `${what.slice(0, 77)}...` : what})` : ''}${age}`;
 }
 
-export function withLockSync<T>(lockPath: string, fn: () => T, timeoutMs = lockTimeoutMs()): T {
-  const content = `${process.pid} ${procStat(process.pid)?.startTicks ?? '-'} ${crypto.randomBytes(8).toString('hex')}`;
-  const deadline = Date.now() + timeoutMs;
+function lockContent(): string {
+  return `${process.pid} ${procStat(process.pid)?.startTicks ?? '-'} ${crypto.randomBytes(8).toString('hex')}`;
+}
+
+/**
+ * Takes the lock, breaking a stale one; false when a live holder has it (at once when
+ * `deadline` is null, else once the deadline has passed: then a UserError names it).
+ */
+function acquire(lockPath: string, content: string, deadline: number | null, timeoutMs: number): boolean {
   let delay = 2;
   while (!tryCreate(lockPath, content)) {
     const held = readLock(lockPath);
@@ -118,6 +116,7 @@ export function withLockSync<T>(lockPath: string, fn: () => T, timeoutMs = lockT
       breakStale(lockPath, held);
       continue;
     }
+    if (deadline === null) return false;
     if (Date.now() > deadline) {
       const by = describeHolder(holder, lockAgeMs(lockPath));
       const todo = holder ? `If that process is stuck, end it (kill ${holder.pid}) and try again.` : `If no symposium-mcp command is running, remove that file.`;
@@ -126,9 +125,30 @@ export function withLockSync<T>(lockPath: string, fn: () => T, timeoutMs = lockT
     sleepSync(delay + Math.random() * delay);
     delay = Math.min(delay * 2, 50);
   }
+  return true;
+}
+
+function runLocked<T>(lockPath: string, content: string, fn: () => T): T {
   try {
     return fn();
   } finally {
     if (readLock(lockPath) === content) fs.rmSync(lockPath, { force: true });
   }
+}
+
+/** Runs `fn` under the lock, waiting for it up to the timeout (a CLI command may wait). */
+export function withLockSync<T>(lockPath: string, fn: () => T, timeoutMs = lockTimeoutMs()): T {
+  const content = lockContent();
+  acquire(lockPath, content, Date.now() + timeoutMs, timeoutMs);
+  return runLocked(lockPath, content, fn);
+}
+
+/** What tryLockSync returns when a live holder has the lock. */
+export const LOCK_BUSY: unique symbol = Symbol('lock busy');
+
+/** Runs `fn` under the lock if it can be had now, never waiting (a supervisor must not block its event loop). */
+export function tryLockSync<T>(lockPath: string, fn: () => T): T | typeof LOCK_BUSY {
+  const content = lockContent();
+  if (!acquire(lockPath, content, null, 0)) return LOCK_BUSY;
+  return runLocked(lockPath, content, fn);
 }

@@ -1,5 +1,5 @@
-import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { readFileNoFollow } from '../sys/read-file';
 
 // Files a pty session keeps in its directory (~/.symposium/sessions/ID/), written by the
 // supervisor and read by the CLI: the supervisor's config, its log, the exit record and
@@ -13,6 +13,9 @@ export interface SessionFiles {
   log: string;
   exit: string;
   screen: string;
+  /** The task queue's journal (queue-file.ts). */
+  queueJournal: string;
+  /** The task queue as a previous version wrote it (read when there is no journal). */
   queue: string;
 }
 
@@ -23,8 +26,24 @@ export function sessionFilesIn(dir: string): SessionFiles {
     log: path.join(dir, 'supervisor.log'),
     exit: path.join(dir, 'exit.json'),
     screen: path.join(dir, 'final-screen.json'),
+    queueJournal: path.join(dir, 'queue.jsonl'),
     queue: path.join(dir, 'queue.json'),
   };
+}
+
+/**
+ * Where a supervisor leaves the exit record and the final screen when the session's
+ * directory cannot take them (a full or read-only disk): beside its socket, in the
+ * runtime directory (a tmpfs, usually), named after the socket.
+ */
+export interface FallbackFiles {
+  exit: string;
+  screen: string;
+}
+
+export function fallbackFilesOf(socketPath: string): FallbackFiles {
+  const base = socketPath.replace(/\.sock$/, '');
+  return { exit: `${base}.exit.json`, screen: `${base}.screen.json` };
 }
 
 export interface SupervisorConfig {
@@ -81,7 +100,7 @@ const isStrArr = (v: unknown): v is string[] => Array.isArray(v) && v.every((x) 
 
 function readJson(file: string): unknown {
   try {
-    return JSON.parse(fs.readFileSync(file, 'utf8')) as unknown;
+    return JSON.parse(readFileNoFollow(file)) as unknown;
   } catch {
     return undefined;
   }

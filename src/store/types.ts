@@ -29,6 +29,10 @@ export interface SessionRecord {
   /** Why the status is what it is, e.g. "supervisor died", "gone from tmux". */
   status_reason?: string | null;
   ended_at?: SystemTime | null;
+  /** pty backend: the socket its supervisor listens on, as started (another environment may compute another). */
+  socket_path?: string | null;
+  /** tmux backend: the socket of the tmux server that runs it (`tmux -S`), as started. */
+  tmux_socket?: string | null;
   /** Unknown fields read from the file, written back unchanged after ours. */
   extra?: Record<string, unknown>;
 }
@@ -44,6 +48,8 @@ export const OPTIONAL_FIELDS = [
   'exit_signal',
   'status_reason',
   'ended_at',
+  'socket_path',
+  'tmux_socket',
 ] as const;
 
 export function backendOf(rec: SessionRecord): BackendName {

@@ -59,6 +59,40 @@ export const Flood = {
   /** Redraws of a viewer that cannot keep up with a flood, at most this often. */
   ResyncGapMs: 250,
 
+  // ---- what connections may make the supervisor hold (viewers/intake.ts) -----------
+  /**
+   * Requests of one connection being answered at once (waits excepted); its next frames
+   * wait. With the backlog bound above, a client that asks without reading gets at most
+   * this many answers computed past 4 MiB unread (3 000 `capture --scrollback` requests
+   * took a supervisor from 83 MB to 4.6 GB, and its other clients waited 104 s).
+   */
+  RequestsInFlight: 4,
+  /** Requests being answered in the whole supervisor; past it, requests wait their turn. */
+  RequestsInFlightTotal: 32,
+  /**
+   * Bytes unsent to all connections together past which a connection that owes its peer
+   * (more than its socket's 16 KiB high-water mark) gets nothing more handled until it
+   * drains: 256 connections of 4 MiB each would otherwise hold 1 GiB.
+   */
+  TotalBacklog: 64 * 1024 * 1024,
+  /**
+   * Large frames (256 KiB and more, received into a buffer of their announced size) being
+   * received, all connections together: four of 16 MiB. Past it a large frame is refused
+   * (error `busy`), or 256 connections could hold 4 GiB of frames they never finish.
+   */
+  LargeFramesTotal: 64 * 1024 * 1024,
+
+  // ---- input for the agent (lifecycle/agent-input.ts) --------------------------------
+  /**
+   * Input written for the agent that it has not read yet (and typing not yet written),
+   * past which writers wait: a viewer's keys and frames are not read, a `send` is
+   * answered `busy`. An agent that does not read held every byte: 40 x 16 MiB of input
+   * took a supervisor from 53 to 837 MB, for good.
+   */
+  AgentInputBytes: 1024 * 1024,
+  /** …and where waiting writers go on. */
+  AgentInputLowWater: 256 * 1024,
+
   // ---- native/relay.c's counterparts (keep in step) ----------------------------------
   /** relay.c CHUNK: the largest frame the relay or the pump hands over. */
   RelayFrameBytes: 65536,

@@ -3,6 +3,7 @@ import { type ErrorCode, ProtocolError } from '../protocol/messages';
 import { type KeyMode, encodeKey } from '../keys/encode';
 import { parseKey } from '../keys/names';
 import { TextPattern } from '../text-pattern';
+import { Flood } from './flood';
 import type { TaskDelivery } from './driving/delivery';
 import type { TaskQueue } from './driving/queue';
 import type { WaitCondition } from './driving/waits';
@@ -17,13 +18,15 @@ import type { Connection } from './viewers/connection';
 /** What the handlers need of the supervisor. */
 export interface RequestHost {
   readonly ended: boolean;
+  /** Input written or accepted for the agent that it has not read yet. */
+  readonly inputBacklog: number;
   readonly exitInfo: { code: number | null; signal: string | null } | null;
   readonly idleMs: number;
   readonly queue: TaskQueue;
   readonly delivery: TaskDelivery;
   status(): StatusReply;
-  /** The screen once everything received so far is parsed. */
-  capture(args: ArgsOf<'capture'>): Promise<CaptureReply>;
+  /** The screen once everything received so far is parsed; not computed once `from` has closed. */
+  capture(args: ArgsOf<'capture'>, from: Connection): Promise<CaptureReply>;
   /** Types for `send` and the queue (see typing.ts). */
   type(parts: Array<{ data: Buffer; paste: boolean }>): Promise<void>;
   /** How the agent asked for keys to be encoded, once the output received so far is parsed. */
@@ -42,9 +45,12 @@ function running(host: RequestHost): void {
 
 const HANDLERS: { readonly [K in OpName]: Handler<K> } = {
   status: (host) => host.status(),
-  capture: (host, args) => host.capture(args),
+  capture: (host, args, from) => host.capture(args, from),
   async send(host, args) {
     running(host);
+    if (host.inputBacklog > Flood.AgentInputBytes) {
+      throw new ProtocolError('busy', `the agent is not reading its input (${host.inputBacklog} bytes wait for it); try again later`);
+    }
     const keys = args.keyNames?.length ? await encodeNames(host, args.keyNames) : args.keys.map((k) => Buffer.from(k));
     const parts = [{ data: Buffer.from(args.data), paste: args.paste }, ...keys.map((k) => ({ data: k, paste: false }))];
     await host.type(parts);
@@ -97,12 +103,17 @@ function run<K extends OpName>(host: RequestHost, call: { op: K; args: ArgsOf<K>
   return (HANDLERS[call.op] as Handler<K>)(host, call.args, from);
 }
 
-export function handleRequest(host: RequestHost, c: Connection, id: number, call: OpCall): void {
+/**
+ * Answers one request. `done` is called once the response is sent, or dropped because the
+ * connection closed: the connection's next frames wait for it (connection.ts).
+ */
+export function handleRequest(host: RequestHost, c: Connection, id: number, call: OpCall, done: () => void = () => {}): void {
   const fail = (err: unknown) => {
     const known = err instanceof ProtocolError && err.code !== 'closed';
     const code = known ? (err.code as ErrorCode) : 'internal';
     const message = known ? err.message : `supervisor error: ${(err as Error).message}`;
     c.send({ t: 'response', id, ok: false, result: null, error: { code, message } });
+    done();
   };
   if (c.readOnly && OPS[call.op].mutates) return fail(new ProtocolError('read-only', `a read-only connection cannot ${call.op}`));
   let reply: unknown;
@@ -111,5 +122,8 @@ export function handleRequest(host: RequestHost, c: Connection, id: number, call
   } catch (err) {
     return fail(err);
   }
-  void Promise.resolve(reply).then((result) => c.send({ t: 'response', id, ok: true, result, error: null }), fail);
+  void Promise.resolve(reply).then((result) => {
+    c.send({ t: 'response', id, ok: true, result, error: null });
+    done();
+  }, fail);
 }

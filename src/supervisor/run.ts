@@ -11,21 +11,32 @@ import { Supervisor } from './supervisor';
 // relay binary, the serialize addon's source): an upgrade may replace that directory
 // under a running agent.
 //
-// Readiness: the spawning CLI passes a pipe as fd 3; we write `ready PID` or
-// `error MESSAGE` there once, then close it, and live on alone.
+// Readiness: the spawning CLI passes a pipe as fd 3; we write `started PID` at once, then
+// `ready PID` or `error MESSAGE` once, then close it, and live on alone.
 
 const READY_FD = 3;
 
-function report(line: string): void {
+function say(line: string): void {
   try {
     fs.writeSync(READY_FD, `${line}\n`);
-    fs.closeSync(READY_FD);
   } catch {
     /* the CLI is gone: nobody to tell */
   }
 }
 
+/** The last word on the readiness pipe. */
+function report(line: string): void {
+  say(line);
+  try {
+    fs.closeSync(READY_FD);
+  } catch {
+    /* closed */
+  }
+}
+
 async function main(): Promise<void> {
+  // First thing: what started us (systemd-run, for a scope) did its part.
+  say(`started ${process.pid}`);
   const configPath = process.argv[2];
   const config = configPath ? readSupervisorConfig(configPath) : null;
   if (!config) {
@@ -37,6 +48,9 @@ async function main(): Promise<void> {
   // Detached in our own session: no terminal can hang us up, but be explicit.
   process.on('SIGHUP', () => {});
   process.on('SIGPIPE', () => {});
+  // The log is a file: on a full or read-only disk its writes fail (asynchronously); that
+  // must neither crash the supervisor nor, logged as uncaught, fail again in a loop.
+  process.stderr.on('error', () => {});
   let sup: Supervisor | null = null;
   process.on('uncaughtException', (err) => {
     // One bad moment must not take the agent down with it.

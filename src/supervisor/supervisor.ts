@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import { RUN_MARKER, runMarker } from '../agent-marker';
 import type { KeyMode } from '../keys/encode';
+import { ProtocolError } from '../protocol/messages';
 import type { ArgsOf, CaptureReply, OpCall, StatusReply, WaitReply } from '../protocol/ops';
 import { type SessionFiles, type SupervisorConfig, sessionFilesIn } from '../store/session-dir';
 import { type ProcessInfo, ProcessTree, leftTheTree } from '../sys/process-tree';
@@ -13,10 +14,11 @@ import { Typing } from './driving/typing';
 import { type WaitCondition, Waits } from './driving/waits';
 import { Flood } from './flood';
 import { type AgentExit, AgentProcess } from './lifecycle/agent-process';
-import { recordEnd, writeFinalScreen } from './lifecycle/end-files';
+import { EndSaver } from './lifecycle/end-files';
 import { log } from './lifecycle/log';
 import { Screen } from './mirror/screen';
-import { takeRelayBinary } from './native/fast-relay';
+import { takeNativeBinary } from './native/binary';
+import { relayBinary } from './native/fast-relay';
 import { FloodPump } from './native/flood-pump';
 import { RelayPolicy } from './native/relay-policy';
 import { type RequestHost, handleRequest } from './requests';
@@ -31,6 +33,8 @@ import { ViewerHub } from './viewers/hub';
 const WARM_AFTER_MS = 500;
 /** Shorter histories serialize in a few ms anyway; preparing them would only grow the idle heap. */
 const WARM_MIN_LINES = 1000;
+/** While a writer waits for the agent to read its input, how often that is checked. */
+const INPUT_CHECK_MS = 50;
 
 export class Supervisor implements RequestHost {
   readonly screen: Screen;
@@ -44,7 +48,7 @@ export class Supervisor implements RequestHost {
   /** Bytes of output the agent wrote so far. */
   bytesIn = 0;
   exitInfo: AgentExit | null = null;
-  /** Set once the exit record is on disk. */
+  /** Set once the agent has ended and its output is all parsed (its exit saved, or kept until a disk takes it). */
   ended = false;
   private endedWaiters: Array<() => void> = [];
   private readonly typing: Typing;
@@ -56,14 +60,17 @@ export class Supervisor implements RequestHost {
   private readonly files: SessionFiles;
   /** The native helper's binary, taken at start (null: keys and floods go through Node). */
   readonly relayBinary: string | null;
+  /** The native helper taken at start (binary.ts): the relay's and the terminal hand-over's check. */
+  private readonly nativeBinary: string | null;
 
   constructor(readonly config: SupervisorConfig) {
     this.files = sessionFilesIn(config.sessionDir);
-    this.relayBinary = takeRelayBinary(config.sessionDir);
+    this.nativeBinary = takeNativeBinary(config.sessionDir);
+    this.relayBinary = relayBinary(this.nativeBinary);
     this.screen = new Screen(config.cols, config.rows, config.scrollbackLines, config.scrollbackBytes);
     this.activity = new Activity(config.idleMs, () => this.screen.seq);
     this.screen.onSignal(() => this.activity.waitingSignal(this.screen.parsingSeq));
-    this.queue = new TaskQueue(this.files.queue);
+    this.queue = new TaskQueue(this.files);
     const sup = this;
     this.waits = new Waits({
       get ended() {
@@ -87,13 +94,15 @@ export class Supervisor implements RequestHost {
         return sup.exitInfo;
       },
       agentPid: () => this.agent.pid,
-      writeToAgent: (data) => this.agent.write(data),
+      agentTerminal: () => this.agent.terminalPath,
+      nativeBinary: () => this.nativeBinary,
+      writeToAgent: (data, from) => this.writeFor(from, data),
       resizeAgent: (cols, rows) => {
         this.agent.resize(cols, rows);
         this.screen.resize(cols, rows);
       },
       nudgeRedraw: () => this.agent.nudgeRedraw(),
-      request: (c: Connection, id: number, call: OpCall) => handleRequest(this, c, id, call),
+      request: (c: Connection, id: number, call: OpCall, done: () => void) => handleRequest(this, c, id, call, done),
       terminalLive: (c) => this.relays.consider(c),
       releaseRelay: (c) => this.relays.releaseFor(c),
       connectionClosed: (c) => {
@@ -105,7 +114,8 @@ export class Supervisor implements RequestHost {
       queue: this.queue,
       activity: this.activity,
       idleMs: config.idleMs,
-      accepting: () => this.agent !== undefined && !this.ended,
+      // Not while the agent has input it did not read (the drain check schedules again).
+      accepting: () => this.agent !== undefined && !this.ended && this.inputBacklog === 0,
       lastTypedAt: () => this.viewers.lastTypedAt(),
       type: (parts) => this.type(parts),
     });
@@ -163,6 +173,32 @@ export class Supervisor implements RequestHost {
       });
     });
   }
+
+  /** Input written or accepted for the agent that it has not read yet. */
+  get inputBacklog(): number {
+    return (this.agent?.inputWaiting ?? 0) + this.typing.pendingBytes;
+  }
+
+  /**
+   * Keys or input of a connection for the agent: past Flood.AgentInputBytes not read by
+   * it, that connection's next keys and frames wait until the agent has read all but
+   * Flood.AgentInputLowWater (checked every INPUT_CHECK_MS while someone waits).
+   */
+  private writeFor(from: Connection, data: Buffer): void {
+    this.agent.write(data);
+    if (this.inputBacklog <= Flood.AgentInputBytes) return;
+    from.waitForAgentInput();
+    if (this.inputWatch) return;
+    this.inputWatch = setInterval(() => {
+      if (this.inputBacklog > Flood.AgentInputLowWater && !this.ended) return;
+      clearInterval(this.inputWatch!);
+      this.inputWatch = null;
+      for (const c of this.conns) c.agentInputDrained();
+      this.delivery.schedule();
+    }, INPUT_CHECK_MS);
+  }
+
+  private inputWatch: NodeJS.Timeout | null = null;
 
   /** Keys from a viewer (the native relay reports what it wrote itself). */
   input(c: Connection, data: Buffer, alreadyWritten = false): void {
@@ -239,13 +275,15 @@ export class Supervisor implements RequestHost {
       exitSignal: this.exitInfo?.signal ?? null,
       queued: this.queue.list().filter((t) => t.state === 'queued').length,
       connections: this.conns.size,
-      bufferedBytes: [...this.conns].reduce((n, c) => n + c.bufferedBytes, 0),
+      bufferedBytes: [...this.conns].reduce((n, c) => n + c.bufferedBytes, 0) + this.inputBacklog,
     };
   }
 
-  async capture(args: ArgsOf<'capture'>): Promise<CaptureReply> {
+  async capture(args: ArgsOf<'capture'>, from: Connection): Promise<CaptureReply> {
     // What is parsed up to now, after the output received so far has been parsed.
     await this.screen.flush();
+    // Megabytes with the scrollback: not for a client that has gone meanwhile.
+    if (from.closed) throw new ProtocolError('closed', 'the connection closed');
     return { ...this.screen.capture(args), final: this.ended };
   }
 
@@ -278,7 +316,8 @@ export class Supervisor implements RequestHost {
     await this.screen.flush();
     const flushedAt = Date.now();
     this.exitInfo = e;
-    recordEnd(this.files, this.config, e, e.signal ? `killed by ${e.signal}` : `exited with code ${e.code}`);
+    const saver = new EndSaver(this.files, this.config);
+    saver.exit(e, e.signal ? `killed by ${e.signal}` : `exited with code ${e.code}`);
     const recordedAt = Date.now();
     this.ended = true;
     this.delivery.stop();
@@ -288,17 +327,17 @@ export class Supervisor implements RequestHost {
     this.endedWaiters = [];
     // The final screen (megabytes with a full scrollback: a few hundred ms) once everyone
     // has been told, and after the terminals let go; until it is on disk, `capture` asks
-    // this supervisor, which listens until then.
+    // this supervisor, which listens until then (as long as no disk takes it: end-files.ts).
     setTimeout(() => {
       const screenAt = Date.now();
-      writeFinalScreen(this.files, this.screen);
+      saver.finalScreen(this.screen);
       const gone = this.agent.goneAt ? `${exitAt - this.agent.goneAt} ms after the child was seen gone, ` : '';
       log(
         `agent ended (${JSON.stringify(e)}) after ${this.bytesIn} bytes of output, ${this.screen.skippedBytes} fast-forwarded; ` +
           `exit reported ${gone}mirror flushed in ${flushedAt - exitAt} ms, recorded in ${recordedAt - flushedAt} ms, ` +
           `final screen written in ${Date.now() - screenAt} ms`,
       );
-      this.shutdownSoon();
+      void saver.done().then(() => this.shutdownSoon());
     }, 0);
   }
 

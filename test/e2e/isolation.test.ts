@@ -97,7 +97,7 @@ describe('another user', () => {
     } else {
       expect(r.status).toBe(1);
       expect(r.stderr).toBe(
-        `Error: Cannot read the session file ${s.sessionsFile()}: permission denied (EACCES). Fix the permissions, or set SYMPOSIUM_HOME to a directory you can write.\n`,
+        `Error: ${s.home} is owned by uid 0, not by you (uid ${NOBODY}); refusing to use it (its owner could change our files). Remove it, or set SYMPOSIUM_HOME to a directory of yours.\n`,
       );
     }
     expect(s.run(['agent', 'list']).stdout).toMatch(/^Active agent sessions:\n {2}secret - Running/);
@@ -233,3 +233,102 @@ function readCmd(pid: string): string {
     return '';
   }
 }
+
+describe('directories and files someone else could have made first', () => {
+  /** Runs the CLI as another uid (no groups) with exactly `env`. */
+  function runAs(uid: number, args: string[], env: NodeJS.ProcessEnv): RunResult & { unreadable: boolean } {
+    const r = spawnSync('setpriv', [`--reuid=${uid}`, `--regid=${uid}`, '--clear-groups', process.execPath, CLI, ...args], { encoding: 'utf8', env, cwd: '/', timeout: 15_000 });
+    return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr, unreadable: r.stderr.includes('Cannot find module') };
+  }
+
+  it('HOME unset: the home comes from the password database, never a shared directory another user made first', (ctx) => {
+    if (!IS_ROOT || spawnSync('setpriv', ['--version']).status !== 0) {
+      console.log('skipped: needs root and setpriv to run the attacker and the victim as two other users');
+      ctx.skip();
+    }
+    const s = sandbox();
+    fs.chmodSync(s.dir, 0o755);
+    // A world-writable TMPDIR, as /tmp is; the attacker (uid 65533) plants a state
+    // directory where a HOME-less tool that fell back to the temporary directory looks.
+    const shared = path.join(s.dir, 'shared');
+    fs.mkdirSync(shared);
+    fs.chmodSync(shared, 0o1777);
+    const pwned = path.join(shared, 'PWNED');
+    const plant = `
+      const fs = require('fs');
+      fs.mkdirSync(process.argv[1] + '/.symposium', { mode: 0o777 });
+      fs.chmodSync(process.argv[1] + '/.symposium', 0o777);
+      const t = { secs_since_epoch: 1757433923, nanos_since_epoch: 0 };
+      const rec = { uuid: 'evil', tmux_session_name: 'symposium-agent-evil', agent_command: ['touch', process.argv[2]], working_directory: '/', status: 'Crashed', created_at: t, last_attached: null, backend: 'pty' };
+      fs.writeFileSync(process.argv[1] + '/.symposium/agent-sessions.json', JSON.stringify({ evil: rec }), { mode: 0o666 });`;
+    const planted = spawnSync('setpriv', ['--reuid=65533', '--regid=65533', '--clear-groups', process.execPath, '-e', plant, shared, pwned], { encoding: 'utf8' });
+    expect(planted.status, planted.stderr).toBe(0);
+    // The victim (nobody, whose home in the password database is /nonexistent) has no HOME.
+    const env = { PATH: process.env.PATH, TMPDIR: shared };
+    const list = runAs(NOBODY, ['agent', 'list'], env);
+    if (list.unreadable) {
+      console.log('skipped: the checkout is not readable by nobody');
+      ctx.skip();
+    }
+    expect(list).toMatchObject({ code: 0, stdout: 'No active agent sessions\n', stderr: '' });
+    expect(runAs(NOBODY, ['agent', 'restart', 'evil'], env)).toMatchObject({ code: 1, stderr: 'Error: Agent session evil not found\n' });
+    expect(fs.existsSync(pwned)).toBe(false);
+  });
+
+  it('a home, sessions/ or sessions/ID/ that is not ours, is a symlink or is open to others is refused with what to do; a 755 home of ours is tightened', (ctx) => {
+    if (!IS_ROOT) {
+      console.log('skipped: chown to another uid needs root');
+      ctx.skip();
+    }
+    const s = sandbox();
+    spawnOk(s, 'ok1');
+    const sessions = path.join(s.home, 'sessions');
+    const refused = (args: string[], message: string) => {
+      const r = s.run(args);
+      expect(r, r.stderr).toEqual({ code: 1, stdout: '', stderr: `Error: ${message}\n` });
+    };
+    const spawnArgs = (id: string) => ['agent', 'spawn', '--uuid', id, '--workdir', s.work, '--', 'sleep', '300'];
+
+    // Another user made the session's directory first (open to all, as an attacker would).
+    const theirs = path.join(sessions, 'x1');
+    fs.mkdirSync(theirs);
+    fs.chmodSync(theirs, 0o777);
+    fs.chownSync(theirs, NOBODY, NOBODY);
+    refused(spawnArgs('x1'), `${theirs} is owned by uid ${NOBODY}, not by you (uid 0); refusing to use it (its owner could change our files). Remove it, or set SYMPOSIUM_HOME to a directory of yours.`);
+    expect(fs.readdirSync(theirs)).toEqual([]); // nothing of ours went in
+    // One of ours that others may write to.
+    const open = path.join(sessions, 'x2');
+    fs.mkdirSync(open);
+    fs.chmodSync(open, 0o777);
+    refused(spawnArgs('x2'), `${open} can be written by others (mode 777); refusing to use it (they could have changed our files). Check what is in it, then run: chmod 700 ${open}`);
+    // A symlink where the session's directory should be.
+    const elsewhere = path.join(s.dir, 'elsewhere');
+    fs.mkdirSync(elsewhere, { mode: 0o700 });
+    fs.symlinkSync(elsewhere, path.join(sessions, 'x3'));
+    refused(spawnArgs('x3'), `${path.join(sessions, 'x3')} is a symlink; refusing to use it (someone could point it elsewhere). Replace it with a directory of yours, or set SYMPOSIUM_HOME to a private directory.`);
+    expect(fs.readdirSync(elsewhere)).toEqual([]);
+    // A symlink planted as a file of ours: never written through.
+    const victim = path.join(s.dir, 'victim');
+    fs.writeFileSync(victim, 'untouched');
+    fs.mkdirSync(path.join(sessions, 'x4'), { mode: 0o700 });
+    fs.symlinkSync(victim, path.join(sessions, 'x4', 'supervisor.log'));
+    refused(
+      spawnArgs('x4'),
+      `Cannot open the supervisor's log ${path.join(sessions, 'x4', 'supervisor.log')}: a symbolic link is in the way (refused) (ELOOP). Remove the symlink (we never write through one), then try again.`,
+    );
+    expect(fs.readFileSync(victim, 'utf8')).toBe('untouched');
+    expect(Object.keys(s.readSessions())).toEqual(['ok1']);
+
+    // The home itself: open to others, then owned by someone else: even reading is refused.
+    fs.chmodSync(s.home, 0o777);
+    refused(['agent', 'list'], `${s.home} can be written by others (mode 777); refusing to use it (they could have changed our files). Check what is in it, then run: chmod 700 ${s.home}`);
+    fs.chmodSync(s.home, 0o700);
+    fs.chownSync(s.home, NOBODY, NOBODY);
+    refused(['agent', 'list'], `${s.home} is owned by uid ${NOBODY}, not by you (uid 0); refusing to use it (its owner could change our files). Remove it, or set SYMPOSIUM_HOME to a directory of yours.`);
+    fs.chownSync(s.home, 0, 0);
+    // Ours and only readable by others (what the original tool created): made private, used.
+    fs.chmodSync(s.home, 0o755);
+    expect(s.run(['agent', 'list']).stdout).toMatch(/^Active agent sessions:\n {2}ok1 - Running/);
+    expect(fs.statSync(s.home).mode & 0o777).toBe(0o700);
+  });
+});

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import * as pty from 'node-pty';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PtyTerminal } from '../helpers/pty-terminal';
-import { RawClient, socketOf } from '../helpers/raw-client';
+import { type Mp, RawClient, socketOf } from '../helpers/raw-client';
 import { CLI, Sandbox, waitFor } from '../helpers/sandbox';
 
 // The terminal hand-over (protocol.md §8.6): `agent attach` gives its terminal to the
@@ -175,31 +175,57 @@ describe('terminal hand-over', { timeout: 90_000 }, () => {
     expect(text).toMatch(/(^|\s)icanon\b/m); // cooked again
   });
 
-  it('refuses a terminal that is not the one the client holds, and the attach goes on relayed', async () => {
+  it('takes only a pty slave the connecting process itself holds: not one it merely names, not a master, not the agent\'s own; the attach goes on relayed', async () => {
     sb = new Sandbox();
-    const sup = spawn('p1', ['cat']);
+    const sup = spawn('p1', ['bash', '-c', 'read go; seq 1 20000; exec cat']);
+    spawn('p2', ['sleep', '600']);
     const sock = socketOf(sb.runtime, 'p1');
     const t = await sleepingTerminal();
-
-    const devnull = fs.statSync('/dev/null');
-    const refusals: Array<[Record<string, string | number>, RegExp]> = [
-      [{ path: '/dev/null', dev: devnull.dev, ino: devnull.ino }, /not a terminal/],
-      [{ path: t.path, dev: t.dev, ino: t.ino + 1 }, /not the client's terminal/],
-      [{ path: '/nonexistent/pts/9', dev: 1, ino: 1 }, /cannot open .*ENOENT/],
+    const statOf = (p: string) => {
+      const st = fs.statSync(p);
+      return { dev: st.dev, ino: st.ino };
+    };
+    const ttyOf = (pid: number) => fs.readlinkSync(`/proc/${pid}/fd/0`);
+    const agentTty = ttyOf(sb.readSessions().p1!.agent_pid as number);
+    const otherTty = ttyOf(sb.readSessions().p2!.agent_pid as number);
+    // This process holds a pty master (as /dev/ptmx) and, opened by name, the agent's own
+    // terminal; it only names the other session's terminal and the test terminal.
+    const master = fs.openSync('/dev/ptmx', fs.constants.O_RDWR | fs.constants.O_NOCTTY);
+    const own = fs.openSync(agentTty, fs.constants.O_RDWR | fs.constants.O_NOCTTY);
+    const masterSt = fs.fstatSync(master);
+    const devnull = statOf('/dev/null');
+    const refusals: Array<[Record<string, Mp>, RegExp]> = [
+      [{ path: '/dev/null', ...devnull }, /^\/dev\/null is not a pseudo-terminal \(device 1:3\)/],
+      [{ path: t.path, dev: t.dev, ino: t.ino }, new RegExp(`^the client \\(pid ${process.pid}\\) does not hold ${t.path} open`)],
+      [{ path: otherTty, ...statOf(otherTty) }, /does not hold .* open/],
+      [{ path: '/dev/ptmx', dev: masterSt.dev, ino: masterSt.ino }, /^\/dev\/ptmx is a pty master/],
+      [{ path: agentTty, ...statOf(agentTty) }, /is the agent's own terminal/],
     ];
-    for (const [terminal, why] of refusals) {
-      const c = await RawClient.hello(sock, { cols: 80, rows: 24, terminal });
-      const w = c.messages.find((m) => m.t === 'welcome')!;
-      const session = w.session as Record<string, unknown>;
-      expect(session.terminal).toBe(false);
-      expect(String(session.terminalError)).toMatch(why);
-      // Relayed as without a hand-over: a snapshot frame, then output frames.
-      expect((await c.next((m) => m.t === 'snapshot' || m.t === 'shown')).t).toBe('snapshot');
-      c.socket.destroy();
+    for (const readOnly of [false, true]) {
+      for (const [terminal, why] of refusals) {
+        const c = await RawClient.hello(sock, { cols: 80, rows: 24, readOnly, terminal });
+        const session = c.messages.find((m) => m.t === 'welcome')!.session as Record<string, unknown>;
+        expect(session.terminal).toBe(false);
+        expect(String(session.terminalError)).toMatch(why);
+        // Relayed as without a hand-over: a snapshot frame, then output frames.
+        expect((await c.next((m) => m.t === 'snapshot' || m.t === 'shown')).t).toBe('snapshot');
+        c.socket.destroy();
+      }
     }
-    expect(openFiles(sup)).not.toContain(t.path);
+    // Nothing was taken, and output flows: the supervisor is not spinning on a master
+    // (taking /dev/ptmx made it write in a loop that never waited, at full CPU, for good).
+    expect(openFiles(sup).filter((f) => f.startsWith('/dev/pts/'))).not.toContain(t.path);
+    expect(sb.run(['agent', 'send', 'p1', 'go', '--enter']).code).toBe(0);
+    await waitFor(() => sb.run(['agent', 'capture', 'p1']).stdout.includes('20000'));
+    const ctl = await RawClient.hello(sock, { mode: 'control' });
+    expect((await ctl.request('status')).result).toMatchObject({ id: 'p1', ended: false });
+    ctl.destroy();
+    fs.closeSync(master);
+    fs.closeSync(own);
 
-    // The right one is taken: the screen is written into it, keys are read from it.
+    // The test terminal, once this process holds it too, is taken: the screen is written
+    // into it, keys are read from it.
+    const held = fs.openSync(t.path, fs.constants.O_RDWR | fs.constants.O_NOCTTY);
     const c = await RawClient.hello(sock, { cols: 80, rows: 24, terminal: { path: t.path, dev: t.dev, ino: t.ino, detachKey: 0x01 } });
     expect((c.messages.find((m) => m.t === 'welcome')!.session as Record<string, unknown>).terminal).toBe(true);
     const shown = await c.next((m) => m.t === 'shown' || m.t === 'snapshot');
@@ -214,6 +240,7 @@ describe('terminal hand-over', { timeout: 90_000 }, () => {
     await waitFor(() => c.closed);
     await waitFor(() => !openFiles(sup).includes(t.path));
     expect(controllingTty(sup)).toBe(0);
+    fs.closeSync(held);
     const capture = sb.run(['agent', 'capture', 'p1']).stdout;
     expect(capture).toContain('typed into the terminal');
     expect(capture).not.toContain('\x01');

@@ -22,6 +22,7 @@ function normalize(text: string, s: Sandbox): string {
     .replace(/"secs_since_epoch": \d+/g, '"secs_since_epoch": 1757433923')
     .replace(/"nanos_since_epoch": \d+/g, '"nanos_since_epoch": 123456789')
     .replace(/"agent_pid": \d+/g, '"agent_pid": 4242')
+    .replace(/"tmux_socket": "[^"]*"/g, '"tmux_socket": "/tmp/tmux-1000/default"')
     .replaceAll(s.work, '/path/to/project');
 }
 

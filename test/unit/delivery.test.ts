@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Activity } from '../../src/supervisor/driving/activity';
 import { type DeliveryHost, TaskDelivery } from '../../src/supervisor/driving/delivery';
+import { sessionFilesIn } from '../../src/store/session-dir';
 import { TaskQueue } from '../../src/supervisor/driving/queue';
 
 // Queue delivery on a fake clock: a task is typed when the agent is idle, nobody typed for
@@ -18,7 +19,7 @@ function setup() {
   const typed: Array<Array<{ data: string; paste: boolean }>> = [];
   let lastTyped = 0;
   let accepting = true;
-  const queue = new TaskQueue(path.join(dir, 'queue.json'));
+  const queue = new TaskQueue(sessionFilesIn(dir));
   const host: DeliveryHost = {
     queue,
     activity,

@@ -1,12 +1,13 @@
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { UserError } from '../../errors';
 import { SupervisorLink } from '../../link/supervisor-link';
 import type { Places } from '../../places';
-import { ensurePrivateDir } from '../../sys/private-dir';
+import { checkRuntimeDir, ensurePrivateDir } from '../../sys/private-dir';
 import { ProtocolError } from '../../protocol/messages';
 import type { ArgsOf, OpName, ReplyOf, StatusReply } from '../../protocol/ops';
-import { readQueueFile } from '../../store/queue-file';
-import { type SupervisorConfig, readExitRecord, readFinalScreen, readSupervisorConfig } from '../../store/session-dir';
+import { readQueue } from '../../store/queue-file';
+import { type FallbackFiles, type FinalScreen, type SupervisorConfig, fallbackFilesOf, readSupervisorConfig } from '../../store/session-dir';
 import { toMillis } from '../../store/time';
 import { type SessionRecord, isEnded } from '../../store/types';
 import { writeJsonAtomic } from '../../sys/atomic-write';
@@ -35,6 +36,8 @@ import type {
   WaitResult,
 } from '../backend';
 import { isSupervisorOf, orphanedAgentGroup } from './processes';
+import { recordedSocket, socketOf } from './locate';
+import { SessionEnd } from './session-end';
 import { observationFromStatus } from './status';
 
 // Loaded by the verbs that need them: `attach`, the most waited-for command, never loads
@@ -55,6 +58,8 @@ const lazy = {
 export const DEFAULT_SCROLLBACK_LINES = 10_000;
 export const DEFAULT_SCROLLBACK_BYTES = 32 * 1024 * 1024;
 const KILL_GRACE_MS = 3000;
+/** How long `agent list` waits for each supervisor's status before it shows it as not answering. */
+const STATUS_TIMEOUT_MS = 2000;
 
 function groupAlive(pgid: number | null | undefined): boolean {
   return !!pgid && groupMembers(pgid).length > 0;
@@ -76,15 +81,29 @@ export class PtyBackend implements Backend {
     private readonly env: NodeJS.ProcessEnv,
   ) {}
 
-  connectControl(id: string, timeoutMs = 3000): Promise<SupervisorLink> {
-    return SupervisorLink.connect(this.places.socketPath(id), { mode: 'control', timeoutMs });
+  /** Where this session's end is on disk (its directory, or beside the socket its supervisor used). */
+  private endOfRun(rec: SessionRecord): SessionEnd {
+    let fallback: FallbackFiles | null = null;
+    try {
+      const sock = recordedSocket(this.places, rec) ?? this.places.socketPath(rec.uuid, this.places.runtimeBase);
+      checkRuntimeDir(path.dirname(sock));
+      fallback = fallbackFilesOf(sock);
+    } catch {
+      /* no usable runtime directory: nothing there */
+    }
+    return new SessionEnd(this.places.sessionFiles(rec.uuid), fallback);
+  }
+
+  connectControl(rec: SessionRecord, timeoutMs = 3000): Promise<SupervisorLink> {
+    return SupervisorLink.connect(socketOf(this.places, rec), { mode: 'control', timeoutMs });
   }
 
   /** Runs one request on a fresh control connection. */
-  private async ask<K extends OpName>(id: string, op: K, args: ArgsOf<K>, timeoutMs: number | null = 30_000): Promise<ReplyOf<K>> {
+  private async ask<K extends OpName>(rec: SessionRecord, op: K, args: ArgsOf<K>, timeoutMs: number | null = 30_000): Promise<ReplyOf<K>> {
+    const id = rec.uuid;
     let link: SupervisorLink;
     try {
-      link = await this.connectControl(id);
+      link = await this.connectControl(rec);
     } catch (err) {
       throw new UserError(`Agent session ${id} is not reachable (${(err as Error).message}). Run \`agent list\` to see its state.`);
     }
@@ -105,12 +124,13 @@ export class PtyBackend implements Backend {
     ensurePrivateDir(this.places.sessionsDir);
     ensurePrivateDir(files.dir);
     // Leftovers of an earlier session of the same id are not this one's.
-    for (const f of [files.exit, files.screen, files.queue]) fs.rmSync(f, { force: true });
+    for (const f of [files.exit, files.screen, files.queue, files.queueJournal]) fs.rmSync(f, { force: true });
     const dir = this.places.runtimeDir();
     const sock = this.places.socketPath(req.id, dir);
+    new SessionEnd(files, fallbackFilesOf(sock)).removeFallback();
     if (fs.existsSync(sock)) {
       try {
-        (await this.connectControl(req.id, 1000)).close();
+        (await SupervisorLink.connect(sock, { mode: 'control', timeoutMs: 1000 })).close();
         throw new UserError(`A supervisor for ${req.id} is already running on ${sock}`);
       } catch (err) {
         if (err instanceof UserError) throw err;
@@ -134,7 +154,8 @@ export class PtyBackend implements Backend {
     };
     writeJsonAtomic(files.config, config);
     try {
-      return await lazy.startSupervisor().startSupervisor(config, files.config, files.log, this.env);
+      const started = await lazy.startSupervisor().startSupervisor(config, files.config, files.log, this.env);
+      return { ...started, socketPath: sock };
     } catch (err) {
       // Nothing runs: leave nothing behind (the supervisor removed its socket or never made it).
       fs.rmSync(files.dir, { recursive: true, force: true });
@@ -154,6 +175,7 @@ export class PtyBackend implements Backend {
   }
 
   private async observeOne(rec: SessionRecord, detail: boolean): Promise<Observation> {
+    this.endOfRun(rec).settle();
     const obs = (!detail && this.observeQuick(rec)) || (await this.observeRun(rec));
     // A record older than the session's own config comes from an old copy of the file.
     const config = readSupervisorConfig(this.places.sessionFiles(rec.uuid).config);
@@ -165,7 +187,7 @@ export class PtyBackend implements Backend {
 
   /** The exit record of this record's run, if it has ended. */
   private endOf(rec: SessionRecord): Observation | null {
-    const exit = readExitRecord(this.places.sessionFiles(rec.uuid).exit);
+    const exit = this.endOfRun(rec).exit();
     // An exit record older than the record is the previous run's (a restart in progress).
     if (!exit || exit.endedAt < toMillis(rec.created_at)) return null;
     return { state: 'ended', exitCode: exit.code, exitSignal: exit.signal, reason: exit.reason };
@@ -182,9 +204,9 @@ export class PtyBackend implements Backend {
     return null;
   }
 
-  private async askStatus(id: string, timeoutMs: number): Promise<StatusReply | null> {
+  private async askStatus(rec: SessionRecord, timeoutMs: number): Promise<StatusReply | null> {
     try {
-      const link = await this.connectControl(id, timeoutMs);
+      const link = await this.connectControl(rec, timeoutMs);
       try {
         return await link.request('status', {}, timeoutMs);
       } finally {
@@ -196,12 +218,13 @@ export class PtyBackend implements Backend {
   }
 
   private async observeRun(rec: SessionRecord): Promise<Observation> {
-    const status = await this.askStatus(rec.uuid, 2000);
-    if (status) return observationFromStatus(status);
+    const status = await this.askStatus(rec, STATUS_TIMEOUT_MS);
+    if (status && status.id === rec.uuid) return observationFromStatus(status);
     const end = this.endOf(rec);
     if (end) return end;
     if (isSupervisorOf(rec.supervisor_pid, rec.uuid)) {
-      return { state: 'running', activity: null, supervisorPid: rec.supervisor_pid ?? null };
+      // Alive, but it did not answer within STATUS_TIMEOUT_MS: stopped, or swamped.
+      return { state: 'running', activity: null, supervisorPid: rec.supervisor_pid ?? null, responding: false };
     }
     // Reported only once the record is past its start-up grace (see sync).
     if (!rec.supervisor_pid && !rec.agent_pid) return { state: 'missing', reason: 'never started (the command that started it was interrupted)' };
@@ -213,11 +236,11 @@ export class PtyBackend implements Backend {
   }
 
   async attachTerminal(rec: SessionRecord, opts: TerminalAttachOptions): Promise<number> {
-    return lazy.attachTerminal().attachTerminal(rec.uuid, this.places.socketPath(rec.uuid), opts);
+    return lazy.attachTerminal().attachTerminal(rec.uuid, socketOf(this.places, rec), opts);
   }
 
   async attach(rec: SessionRecord, opts: StreamAttachOptions): Promise<AttachStream> {
-    return lazy.attachStream().attachStream(rec.uuid, this.places.socketPath(rec.uuid), opts);
+    return lazy.attachStream().attachStream(rec.uuid, socketOf(this.places, rec), opts);
   }
 
   async kill(rec: SessionRecord): Promise<KillResult> {
@@ -226,7 +249,7 @@ export class PtyBackend implements Backend {
     const files = this.places.sessionFiles(rec.uuid);
     let sock: string | null = null;
     try {
-      sock = this.places.socketPath(rec.uuid);
+      sock = socketOf(this.places, rec);
     } catch {
       /* runtime dir unusable: fall back to signals */
     }
@@ -238,7 +261,7 @@ export class PtyBackend implements Backend {
     if (newer) sock = null;
     if (sock && fs.existsSync(sock)) {
       try {
-        const link = await this.connectControl(rec.uuid, 2000);
+        const link = await SupervisorLink.connect(sock, { mode: 'control', timeoutMs: 2000 });
         supervisorPid = link.welcome.session.supervisorPid;
         try {
           result.leftRunning = (await link.request('kill', { graceMs: KILL_GRACE_MS }, KILL_GRACE_MS + 5000)).leftRunning;
@@ -292,37 +315,38 @@ export class PtyBackend implements Backend {
     }
     if (newer) return result;
     if (sock) fs.rmSync(sock, { force: true });
+    this.endOfRun(rec).removeFallback();
     fs.rmSync(files.dir, { recursive: true, force: true });
     return result;
   }
 
   async send(rec: SessionRecord, opts: SendOptions): Promise<void> {
-    await this.ask(rec.uuid, 'send', { data: opts.data, paste: opts.paste, keys: opts.keys, keyNames: opts.keyNames });
+    await this.ask(rec, 'send', { data: opts.data, paste: opts.paste, keys: opts.keys, keyNames: opts.keyNames });
   }
 
   async capture(rec: SessionRecord, opts: CaptureOptions): Promise<CaptureResult> {
-    const files = this.places.sessionFiles(rec.uuid);
+    const end = this.endOfRun(rec);
     // Just after the end, the supervisor tells first and writes the final screen next:
     // until that file exists, it still answers.
-    if (rec.status === 'Running' || rec.status === 'Starting' || !fs.existsSync(files.screen)) {
+    if (rec.status === 'Running' || rec.status === 'Starting' || !end.hasScreen) {
       try {
-        return await this.ask(rec.uuid, 'capture', opts);
+        return await this.ask(rec, 'capture', opts);
       } catch (err) {
-        if (!isEnded(rec) && !fs.existsSync(files.screen)) throw err;
+        if (!isEnded(rec) && !end.hasScreen) throw err;
       }
     }
-    const screen = readFinalScreen(files.screen);
-    if (!screen) throw new UserError(`Agent session ${rec.uuid} has no screen to capture: it ended without leaving one (${files.screen} is missing)`);
+    const screen = end.screen();
+    if (!screen) throw new UserError(`Agent session ${rec.uuid} has no screen to capture: it ended without leaving one (${end.screenPath} is missing)`);
     return finalCapture(screen, opts);
   }
 
   async wait(rec: SessionRecord, cond: WaitCondition, opts: WaitOptions): Promise<WaitResult> {
-    const files = this.places.sessionFiles(rec.uuid);
+    const end = this.endOfRun(rec);
     const fromDisk = (): WaitResult => {
-      const exit = readExitRecord(files.exit);
+      const exit = end.exit();
       const base = { exitCode: exit?.code ?? rec.exit_code ?? null, exitSignal: exit?.signal ?? rec.exit_signal ?? null };
       if (cond.until === 'text') {
-        const screen = readFinalScreen(files.screen);
+        const screen = end.screen();
         const m = screen ? matchForUser(TextPattern.compile(cond.pattern, cond.flags), screen.lines.slice(screen.scrollbackLines).join('\n')) : undefined;
         return { satisfied: m !== undefined, ended: true, match: m ?? null, ...base };
       }
@@ -330,12 +354,12 @@ export class PtyBackend implements Backend {
     };
     if (opts.signal?.aborted) throw abortError();
     // Ended: from disk, but for a text the final screen must be there (see capture).
-    if (isEnded(rec) && (cond.until !== 'text' || fs.existsSync(files.screen))) return fromDisk();
+    if (isEnded(rec) && (cond.until !== 'text' || end.hasScreen)) return fromDisk();
     let link: SupervisorLink;
     try {
-      link = await this.connectControl(rec.uuid);
+      link = await this.connectControl(rec);
     } catch (err) {
-      if (fs.existsSync(files.exit)) return fromDisk();
+      if (end.hasExit) return fromDisk();
       throw new UserError(`Agent session ${rec.uuid} is not reachable (${(err as Error).message})`);
     }
     // Aborting closes the connection: the supervisor drops the wait with it.
@@ -355,7 +379,7 @@ export class PtyBackend implements Backend {
       } catch (err) {
         if (opts.signal?.aborted) throw abortError();
         // The supervisor may finish and close right as it answers: the files say the rest.
-        if (fs.existsSync(files.exit)) return fromDisk();
+        if (end.hasExit) return fromDisk();
         throw new UserError(`Waiting for ${rec.uuid} failed: ${(err as Error).message}`);
       }
       return { satisfied: r.satisfied, ended: r.ended, exitCode: r.exitCode, exitSignal: r.exitSignal, match: r.match };
@@ -366,7 +390,7 @@ export class PtyBackend implements Backend {
   }
 
   async status(rec: SessionRecord): Promise<StatusResult> {
-    const s = isEnded(rec) ? null : await this.askStatus(rec.uuid, 3000);
+    const s = isEnded(rec) ? null : await this.askStatus(rec, 3000);
     if (s) {
       return {
         running: !s.ended,
@@ -386,7 +410,7 @@ export class PtyBackend implements Backend {
     }
     const end = this.endOf(rec);
     if (!end && !isEnded(rec)) throw new UserError(`Agent session ${rec.uuid} is not reachable. Run \`agent list\` to see its state.`);
-    const screen = readFinalScreen(this.places.sessionFiles(rec.uuid).screen);
+    const screen = this.endOfRun(rec).screen();
     return {
       running: false,
       cols: screen?.cols ?? null,
@@ -400,28 +424,28 @@ export class PtyBackend implements Backend {
       exitSignal: end?.exitSignal ?? rec.exit_signal ?? null,
       supervisorPid: null,
       agentPid: rec.agent_pid ?? null,
-      queued: readQueueFile(this.places.sessionFiles(rec.uuid).queue).filter((t) => t.state === 'queued').length,
+      queued: readQueue(this.places.sessionFiles(rec.uuid)).filter((t) => t.state === 'queued').length,
     };
   }
 
   async queueAdd(rec: SessionRecord, text: string): Promise<QueueEntry> {
-    return (await this.ask(rec.uuid, 'queue-add', { text })).task;
+    return (await this.ask(rec, 'queue-add', { text })).task;
   }
 
   async queueList(rec: SessionRecord): Promise<QueueEntry[]> {
     if (rec.status === 'Running' || rec.status === 'Starting') {
       try {
-        return (await this.ask(rec.uuid, 'queue-list', {})).tasks;
+        return (await this.ask(rec, 'queue-list', {})).tasks;
       } catch {
         /* ended meanwhile: read the file */
       }
     }
-    return readQueueFile(this.places.sessionFiles(rec.uuid).queue);
+    return readQueue(this.places.sessionFiles(rec.uuid));
   }
 
   async queueClear(rec: SessionRecord): Promise<number> {
     if (rec.status !== 'Running' && rec.status !== 'Starting') return 0;
-    return (await this.ask(rec.uuid, 'queue-clear', {})).cleared;
+    return (await this.ask(rec, 'queue-clear', {})).cleared;
   }
 }
 
@@ -434,7 +458,7 @@ function olderSupervisor(id: string, server: string, op: string): UserError {
   );
 }
 
-function finalCapture(screen: NonNullable<ReturnType<typeof readFinalScreen>>, opts: CaptureOptions): CaptureResult {
+function finalCapture(screen: FinalScreen, opts: CaptureOptions): CaptureResult {
   let from = opts.scrollback ? 0 : screen.scrollbackLines;
   let skipped = 0;
   if (opts.since !== null) {

@@ -25,7 +25,7 @@ import type {
   WaitResult,
 } from '../backend';
 import { type PaneInfo, listAllPanes, sessionPane } from './panes';
-import { TMUX_MISSING, isNoServer, isNoSession, paneTarget, runTmux, sessionTarget } from './run';
+import { TMUX_MISSING, type TmuxServer, environmentSocket, isNoServer, isNoSession, paneTarget, runTmux, serverArgs, sessionTarget } from './run';
 import { normalizeScreen, readScreen } from './screen';
 import { spawnTmux } from './spawn';
 import { waitTmux } from './wait';
@@ -66,34 +66,56 @@ function observation(pane: PaneInfo | undefined): Observation {
 export class TmuxBackend implements Backend {
   readonly name = 'tmux' as const;
 
+  /** `env`: what tmux runs with (and where it finds a server no record names). */
+  constructor(private readonly env: NodeJS.ProcessEnv) {}
+
+  /** The server that runs this session: the one recorded at spawn, else the environment's. */
+  private serverOf(rec: SessionRecord): TmuxServer {
+    return { socket: rec.tmux_socket ?? null, env: this.env };
+  }
+
   spawn(req: SpawnRequest): Promise<SpawnResult> {
-    return spawnTmux(req);
+    return spawnTmux(this.env, req);
   }
 
   async observe(records: SessionRecord[]): Promise<Map<string, Observation>> {
-    const panes = await listAllPanes();
+    // One list per server.
+    const bySocket = new Map<string | null, SessionRecord[]>();
+    for (const rec of records) {
+      const key = rec.tmux_socket ?? null;
+      bySocket.set(key, [...(bySocket.get(key) ?? []), rec]);
+    }
     const out = new Map<string, Observation>();
-    for (const rec of records) out.set(rec.uuid, observation(panes.get(tmuxName(rec))));
+    for (const [socket, recs] of bySocket) {
+      const panes = await listAllPanes({ socket, env: this.env });
+      for (const rec of recs) out.set(rec.uuid, observation(panes.get(tmuxName(rec))));
+    }
     return out;
   }
 
   async attachTerminal(rec: SessionRecord, opts: TerminalAttachOptions): Promise<number> {
     const name = tmuxName(rec);
+    const server = this.serverOf(rec);
     if (opts.printOnly) {
-      process.stdout.write(`To attach to agent session ${rec.uuid}, run:\n  tmux attach-session -t ${name}\n`);
+      // As the original tool printed it, unless the session's server is not the one this environment names.
+      const S = server.socket && server.socket !== environmentSocket(this.env) ? `-S ${server.socket} ` : '';
+      process.stdout.write(`To attach to agent session ${rec.uuid}, run:\n  tmux ${S}attach-session -t ${name}\n`);
       return 0;
     }
-    // Inside tmux a nested client is refused: move this client to the agent instead.
-    const insideTmux = !!process.env.TMUX;
+    // Inside tmux, a nested client is refused: move this client to the agent instead, when
+    // it is the same server; another server's session is attached as a nested client.
+    const insideTmux = !!this.env.TMUX && (server.socket === null || this.env.TMUX.split(',')[0] === server.socket);
     if (insideTmux && opts.readOnly) {
       throw new UserError('A read-only attach from inside tmux is not supported: run it from a terminal outside tmux, or drop --read-only.');
     }
     const args = insideTmux
       ? ['switch-client', '-t', sessionTarget(name)]
       : ['attach-session', ...(opts.readOnly ? ['-r'] : []), '-t', sessionTarget(name)];
+    const env = { ...this.env };
+    if (!insideTmux) delete env.TMUX;
     // The detach key is tmux's own (prefix, then d); opts.detachKey applies to pty sessions.
     if (process.stdin.isTTY) opts.onAttached(); // without a terminal tmux refuses at once
-    const r = spawnSync('tmux', args, { stdio: 'inherit' });
+    const r = spawnSync('tmux', [...serverArgs(server), ...args], { stdio: 'inherit', env });
     if (r.error) {
       if ((r.error as NodeJS.ErrnoException).code === 'ENOENT') throw new UserError(TMUX_MISSING);
       throw new UserError(`Failed to attach to tmux session ${name}`);
@@ -104,11 +126,12 @@ export class TmuxBackend implements Backend {
 
   async kill(rec: SessionRecord): Promise<KillResult> {
     const name = tmuxName(rec);
-    const pane = await sessionPane(name);
+    const server = this.serverOf(rec);
+    const pane = await sessionPane(server, name);
     // The agent's descendants in other process groups or sessions get no hangup from tmux:
     // taken now, while their parent links exist, and ended after it (sys/process-tree.ts).
     const tree = pane && !pane.ended && pane.pid !== null ? new ProcessTree([pane.pid]) : null;
-    const r = await runTmux(['kill-session', '-t', sessionTarget(name)]);
+    const r = await runTmux(server, ['kill-session', '-t', sessionTarget(name)]);
     if (r.code !== 0 && !isNoServer(r.stderr) && !isNoSession(r.stderr)) {
       throw new UserError(`Failed to kill tmux session ${name}: ${r.stderr.trim() || `exit code ${r.code}`}`);
     }
@@ -139,6 +162,7 @@ export class TmuxBackend implements Backend {
     const keys = opts.keyNames ? opts.keyNames.map((k) => Buffer.from(encodeKeyForTmux(k), 'utf8')) : opts.keys;
     if (opts.data.length === 0 && keys.length === 0) return;
     const name = tmuxName(rec);
+    const server = this.serverOf(rec);
     const failed = (r: { stderr: string; code: number }) => {
       if (isNoServer(r.stderr) || isNoSession(r.stderr)) return new UserError(`Agent session ${rec.uuid} is gone from tmux: cannot send to it`);
       return new UserError(`Failed to send to tmux session ${name}: ${r.stderr.trim() || `exit code ${r.code}`}`);
@@ -155,9 +179,9 @@ export class TmuxBackend implements Backend {
       if (opts.paste) data = Buffer.from(data.toString('utf8').replaceAll('\x1b[201~', ''), 'utf8');
       // -r: bytes as given (no LF to CR); -p: bracketed only if the agent enabled it.
       const paste = ['paste-buffer', '-d', '-r', ...(opts.paste ? ['-p'] : []), '-b', buffer, '-t', paneTarget(name)];
-      const r = await runTmux(['load-buffer', '-b', buffer, '-', ';', ...paste], data);
+      const r = await runTmux(server, ['load-buffer', '-b', buffer, '-', ';', ...paste], data);
       if (r.code !== 0) {
-        await runTmux(['delete-buffer', '-b', buffer]);
+        await runTmux(server, ['delete-buffer', '-b', buffer]);
         throw failed(r);
       }
       first = false;
@@ -165,13 +189,13 @@ export class TmuxBackend implements Backend {
     for (const k of keys) {
       if (!first) await sleep(KEY_GAP_MS);
       first = false;
-      const r = await runTmux(['send-keys', '-H', '-t', paneTarget(name), ...[...k].map((b) => b.toString(16).padStart(2, '0'))]);
+      const r = await runTmux(server, ['send-keys', '-H', '-t', paneTarget(name), ...[...k].map((b) => b.toString(16).padStart(2, '0'))]);
       if (r.code !== 0) throw failed(r);
     }
   }
 
   async capture(rec: SessionRecord, opts: CaptureOptions): Promise<CaptureResult> {
-    const screen = await readScreen(tmuxName(rec), { ansi: opts.ansi, history: opts.scrollback ? 'all' : 0 });
+    const screen = await readScreen(this.serverOf(rec), tmuxName(rec), { ansi: opts.ansi, history: opts.scrollback ? 'all' : 0 });
     if (!screen) {
       throw new UserError(
         `Agent session ${rec.uuid} is gone from tmux (status ${rec.status}): there is no screen to capture. \`agent kill ${rec.uuid}\` removes its record.`,
@@ -196,11 +220,11 @@ export class TmuxBackend implements Backend {
   }
 
   wait(rec: SessionRecord, cond: WaitCondition, opts: WaitOptions): Promise<WaitResult> {
-    return waitTmux(rec.uuid, tmuxName(rec), cond, opts, toMillis(rec.created_at));
+    return waitTmux(this.serverOf(rec), rec.uuid, tmuxName(rec), cond, opts, toMillis(rec.created_at));
   }
 
   async status(rec: SessionRecord): Promise<StatusResult> {
-    const pane = await sessionPane(tmuxName(rec));
+    const pane = await sessionPane(this.serverOf(rec), tmuxName(rec));
     if (!pane) throw new UserError(`Agent session ${rec.uuid} is gone from tmux`);
     const obs = observation(pane);
     return {

@@ -1,7 +1,7 @@
 import * as os from 'node:os';
 import { UserError } from '../../errors';
 import { SESSION_PREFIX } from '../../ids';
-import { isNoServer, isNoSession, paneTarget, runTmux } from './run';
+import { type TmuxServer, isNoServer, isNoSession, paneTarget, runTmux } from './run';
 
 // What tmux tells about a session's pane, read in one list-panes call.
 // tmux 3.3a knows pane_dead_status and pane_dead_signal (a number); both stay empty
@@ -109,9 +109,9 @@ function pick(rows: Row[]): Map<string, PaneInfo> {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** list-panes with `scope`; null when there is no server or no such session. */
-async function query(scope: string[], what: string): Promise<Row[] | null> {
+async function query(server: TmuxServer, scope: string[], what: string): Promise<Row[] | null> {
   for (let attempt = 0; ; attempt++) {
-    const r = await runTmux(['list-panes', ...scope, '-F', FORMAT]);
+    const r = await runTmux(server, ['list-panes', ...scope, '-F', FORMAT]);
     if (r.code !== 0) {
       if (isNoServer(r.stderr) || isNoSession(r.stderr)) return null;
       throw new UserError(`tmux list-panes failed${what}: ${r.stderr.trim() || `exit code ${r.code}`}`);
@@ -129,12 +129,12 @@ async function query(scope: string[], what: string): Promise<Row[] | null> {
 }
 
 /** Every pane of the server, by session name; no server means no sessions. */
-export async function listAllPanes(): Promise<Map<string, PaneInfo>> {
-  return pick((await query(['-a'], '')) ?? []);
+export async function listAllPanes(server: TmuxServer): Promise<Map<string, PaneInfo>> {
+  return pick((await query(server, ['-a'], '')) ?? []);
 }
 
 /** One session's agent pane, or null when tmux has no such session. */
-export async function sessionPane(name: string): Promise<PaneInfo | null> {
-  const rows = await query(['-t', paneTarget(name)], ` for ${name}`);
+export async function sessionPane(server: TmuxServer, name: string): Promise<PaneInfo | null> {
+  const rows = await query(server, ['-t', paneTarget(name)], ` for ${name}`);
   return rows ? (pick(rows).get(name) ?? null) : null;
 }

@@ -1,8 +1,29 @@
 import { spawn } from 'node:child_process';
 import { UserError } from '../../errors';
 
-// Runs the tmux client. The environment is ours as it is: TMUX_TMPDIR (and $TMUX inside
-// tmux) pick the server, so tests and users each reach their own.
+// Runs the tmux client against one server. A session's server is the one whose socket was
+// recorded when it was spawned (`tmux -S`): a CLI run with another server's $TMUX in its
+// environment marked live sessions Crashed, and `kill` removed the record of a session
+// that ran on. Without a recorded socket (sessions of the original tool, a spawn), the
+// environment picks the server as tmux does (TMUX_TMPDIR, $TMUX).
+
+/** Which tmux server, and the environment tmux runs in. */
+export interface TmuxServer {
+  /** The server's socket, as recorded at spawn; null: the one the environment names. */
+  socket: string | null;
+  env: NodeJS.ProcessEnv;
+}
+
+/** The socket of the server the environment names, as tmux finds it ($TMUX, else TMUX_TMPDIR or /tmp). */
+export function environmentSocket(env: NodeJS.ProcessEnv): string {
+  if (env.TMUX) return env.TMUX.split(',')[0]!;
+  return `${env.TMUX_TMPDIR || '/tmp'}/tmux-${process.getuid!()}/default`;
+}
+
+/** The arguments that name the server, before the command. */
+export function serverArgs(server: TmuxServer): string[] {
+  return server.socket ? ['-S', server.socket] : [];
+}
 
 export interface TmuxResult {
   code: number;
@@ -16,9 +37,9 @@ export const TMUX_MISSING =
 /** A hung server must not hang every command. */
 const TMUX_TIMEOUT_MS = 15_000;
 
-export function runTmux(args: string[], input?: Buffer): Promise<TmuxResult> {
+export function runTmux(server: TmuxServer, args: string[], input?: Buffer): Promise<TmuxResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn('tmux', args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn('tmux', [...serverArgs(server), ...args], { stdio: ['pipe', 'pipe', 'pipe'], env: server.env });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on('data', (d: Buffer) => out.push(d));

@@ -1,6 +1,6 @@
 import { UserError } from '../../errors';
 import { sessionPane } from './panes';
-import { isNoServer, isNoSession, paneTarget, runTmux } from './run';
+import { type TmuxServer, isNoServer, isNoSession, paneTarget, runTmux } from './run';
 
 // Reading a pane's screen: capture-pane plus the cursor, in one tmux call.
 
@@ -29,13 +29,13 @@ export function normalizeScreen(raw: string, lines: number | null): string {
 }
 
 /** The raw screen of a session, or null when tmux has no such session. */
-export async function readScreen(name: string, opts: ScreenOptions): Promise<Screen | null> {
+export async function readScreen(server: TmuxServer, name: string, opts: ScreenOptions): Promise<Screen | null> {
   const t = paneTarget(name);
   const capture = ['capture-pane', '-p', '-t', t];
   if (opts.ansi) capture.push('-e');
   if (opts.history === 'all') capture.push('-S', '-');
   else if (opts.history > 0) capture.push('-S', String(-opts.history));
-  const r = await runTmux([...capture, ';', 'display-message', '-p', '-t', t, INFO]);
+  const r = await runTmux(server, [...capture, ';', 'display-message', '-p', '-t', t, INFO]);
   if (r.code !== 0) {
     if (isNoServer(r.stderr) || isNoSession(r.stderr)) return null;
     throw new UserError(`tmux capture-pane failed for ${name}: ${r.stderr.trim() || `exit code ${r.code}`}`);
@@ -49,7 +49,7 @@ export async function readScreen(name: string, opts: ScreenOptions): Promise<Scr
   const y = num(1);
   let ended = num(4) !== null || num(5) !== null;
   // Closed but not reaped yet: sessionPane() gets the status (see panes.ts).
-  if (!ended && info[6] === '1') ended = (await sessionPane(name))?.ended ?? false;
+  if (!ended && info[6] === '1') ended = (await sessionPane(server, name))?.ended ?? false;
   return {
     text: cut < 0 ? '' : body.slice(0, cut),
     cursor: x !== null && y !== null ? { x, y } : null,

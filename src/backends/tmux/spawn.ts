@@ -3,7 +3,7 @@ import { sessionName } from '../../ids';
 import { argv } from '../../sys/proc';
 import type { SpawnRequest, SpawnResult } from '../backend';
 import { IDLE_OPTION, sessionPane } from './panes';
-import { firstLine, literalArg, literalFormat, paneTarget, runTmux, sessionTarget } from './run';
+import { type TmuxServer, firstLine, literalArg, literalFormat, paneTarget, runTmux, sessionTarget } from './run';
 import { normalizeScreen, readScreen } from './screen';
 
 // Creating the tmux session and checking that the agent command really started.
@@ -32,7 +32,8 @@ function createArgs(req: SpawnRequest, name: string): string[] {
     'new-session', '-d', '-s', name,
     '-c', literalArg(literalFormat(req.workdir)),
     '-x', String(req.cols), '-y', String(req.rows),
-    '-P', '-F', '#{pane_pid}',
+    // The pane's pid, and the server's socket: recorded, every later command names it.
+    '-P', '-F', '#{pane_pid} #{socket_path}',
     ...paneCommand(req.command).map(literalArg),
     // In the same command list: tmux runs it before it handles the child's exit, so
     // even a command that dies at once leaves its pane and exit status behind.
@@ -58,27 +59,31 @@ function execConfirmed(pid: number, command: string[]): boolean {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-export async function spawnTmux(req: SpawnRequest): Promise<SpawnResult> {
+export async function spawnTmux(env: NodeJS.ProcessEnv, req: SpawnRequest): Promise<SpawnResult> {
   const name = sessionName(req.id);
-  const r = await runTmux(createArgs(req, name));
-  const pid = /^(\d+)$/m.exec(r.stdout)?.[1];
+  const r = await runTmux({ socket: null, env }, createArgs(req, name));
+  const created = /^(\d+)(?: (\/.*))?$/m.exec(r.stdout);
+  const pid = created?.[1];
+  // From here on, the server that made it, by its socket.
+  const server: TmuxServer = { socket: created?.[2] ?? null, env };
+  const where = server.socket ? { tmuxSocket: server.socket } : {};
   if (r.code !== 0) {
     if (pid === undefined) throw createFailed(req.id, r.stdout, r.stderr);
     // Created, but a later option failed: only an old tmux's missing option is harmless.
     if (!/remain-on-exit-format/.test(r.stderr)) {
-      await runTmux(['kill-session', '-t', sessionTarget(name)]);
+      await runTmux(server, ['kill-session', '-t', sessionTarget(name)]);
       throw createFailed(req.id, r.stdout, r.stderr);
     }
   }
   const agentPid = pid !== undefined ? Number(pid) : null;
   const deadline = Date.now() + START_CHECK_MS;
   for (;;) {
-    const pane = await sessionPane(name);
+    const pane = await sessionPane(server, name);
     if (!pane) throw createFailed(req.id, r.stdout, 'the session closed right after it was created');
     if (pane.ended) {
       if (pane.exitCode !== null && NOT_STARTED.has(pane.exitCode)) {
-        const screen = await readScreen(name, { ansi: false, history: 'all' });
-        await runTmux(['kill-session', '-t', sessionTarget(name)]);
+        const screen = await readScreen(server, name, { ansi: false, history: 'all' });
+        await runTmux(server, ['kill-session', '-t', sessionTarget(name)]);
         const said = normalizeScreen(screen?.text ?? '', 20).split('\n').filter((l) => l !== '');
         // tmux may drop a pane's last output when it exits at once: then say what the
         // shell's exit code means (126: found but not executable, 127: not found).
@@ -89,10 +94,10 @@ export async function spawnTmux(req: SpawnRequest): Promise<SpawnResult> {
         throw new UserError(`The agent command failed to start in tmux session ${name} (exit code ${pane.exitCode}):\n${why}`);
       }
       // It ran and ended at once: the next sync records how.
-      return { supervisorPid: null, agentPid: pane.pid ?? agentPid };
+      return { supervisorPid: null, agentPid: pane.pid ?? agentPid, ...where };
     }
     if ((agentPid !== null && execConfirmed(agentPid, req.command)) || Date.now() > deadline) {
-      return { supervisorPid: null, agentPid: pane.pid ?? agentPid };
+      return { supervisorPid: null, agentPid: pane.pid ?? agentPid, ...where };
     }
     await sleep(POLL_MS);
   }

@@ -3,6 +3,7 @@ import { START_GRACE_MS } from '../../start-grace';
 import { TextPattern, matchForUser } from '../../text-pattern';
 import type { WaitCondition, WaitOptions, WaitResult } from '../backend';
 import { type PaneInfo, sessionPane } from './panes';
+import type { TmuxServer } from './run';
 import { type Screen, normalizeScreen, readScreen } from './screen';
 
 // `agent wait` for tmux sessions: tmux has no events we can block on, so poll.
@@ -26,7 +27,7 @@ function ended(pane: { exitCode: number | null; exitSignal: string | null }): Wa
   return { satisfied: true, ended: true, exitCode: pane.exitCode, exitSignal: pane.exitSignal, match: null };
 }
 
-export async function waitTmux(id: string, name: string, cond: WaitCondition, opts: WaitOptions, createdAtMs = 0): Promise<WaitResult> {
+export async function waitTmux(server: TmuxServer, id: string, name: string, cond: WaitCondition, opts: WaitOptions, createdAtMs = 0): Promise<WaitResult> {
   const deadline = opts.timeoutMs === null ? Infinity : Date.now() + opts.timeoutMs;
   const timedOut = (): WaitResult => ({ satisfied: false, ended: false, exitCode: null, exitSignal: null, match: null });
   const sleep = async (ms: number) => {
@@ -37,7 +38,7 @@ export async function waitTmux(id: string, name: string, cond: WaitCondition, op
 
   if (cond.until === 'exit') {
     for (;;) {
-      const pane: PaneInfo | null = await sessionPane(name);
+      const pane: PaneInfo | null = await sessionPane(server, name);
       if (!pane) throw gone(id);
       if (pane.ended) return ended(pane);
       if (Date.now() >= deadline) return timedOut();
@@ -48,10 +49,10 @@ export async function waitTmux(id: string, name: string, cond: WaitCondition, op
   if (cond.until === 'text') {
     const re = TextPattern.compile(cond.pattern, cond.flags);
     for (;;) {
-      const screen: Screen | null = await readScreen(name, { ansi: false, history: TEXT_HISTORY });
+      const screen: Screen | null = await readScreen(server, name, { ansi: false, history: TEXT_HISTORY });
       if (!screen) throw gone(id);
       const m = matchForUser(re, normalizeScreen(screen.text, null), `Agent session ${id}: `);
-      const pane = screen.ended ? await sessionPane(name) : null;
+      const pane = screen.ended ? await sessionPane(server, name) : null;
       if (m !== undefined) return { satisfied: true, ended: screen.ended, exitCode: pane?.exitCode ?? null, exitSignal: pane?.exitSignal ?? null, match: m };
       if (screen.ended) return ended(pane ?? { exitCode: null, exitSignal: null });
       if (Date.now() >= deadline) return timedOut();
@@ -61,14 +62,14 @@ export async function waitTmux(id: string, name: string, cond: WaitCondition, op
 
   // idle: the screen (and cursor) unchanged for idleMs, once the agent has drawn something
   // or its start grace is over (start-grace.ts); an ended agent is idle for good.
-  const idleMs = cond.idleMs ?? (await sessionPane(name))?.idleMs ?? DEFAULT_IDLE_MS;
+  const idleMs = cond.idleMs ?? (await sessionPane(server, name))?.idleMs ?? DEFAULT_IDLE_MS;
   let last: string | null = null;
   let since = Date.now();
   for (;;) {
-    const screen = await readScreen(name, { ansi: true, history: 0 });
+    const screen = await readScreen(server, name, { ansi: true, history: 0 });
     if (!screen) throw gone(id);
     if (screen.ended) {
-      const pane = await sessionPane(name);
+      const pane = await sessionPane(server, name);
       return ended(pane ?? { exitCode: null, exitSignal: null });
     }
     const key = `${screen.cursor?.x},${screen.cursor?.y}\n${screen.text}`;

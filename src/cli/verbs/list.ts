@@ -10,6 +10,7 @@ function ago(ms: number): string {
 
 /** What follows the compat line: activity for running agents, the cause for ended ones. */
 function detail(a: AgentInfo): string {
+  if (a.status === 'Running' && a.responding === false) return 'not answering';
   if (a.status === 'Running' && a.activity) {
     const last = a.lastOutputAt ? `, last output ${ago(Date.now() - Date.parse(a.lastOutputAt))} ago` : '';
     return `${a.activity}${last}`;

@@ -12,7 +12,8 @@ export interface ListOptions {
 
 /** Every session, checked against reality first. */
 export async function list(ctx: Context, opts: ListOptions = {}): Promise<AgentInfo[]> {
-  const { sessions, observations, unavailable } = await syncSessions(ctx.backends, { detail: opts.detail !== false });
+  const { sessions, observations, unavailable, notSaved } = await syncSessions(ctx.backends, { detail: opts.detail !== false });
   for (const [name, why] of unavailable) opts.onWarning?.(`${name} sessions could not be checked: ${why}`);
+  if (notSaved) opts.onWarning?.(`what changed is shown but not saved: ${notSaved}`);
   return [...sessions.values()].map((rec) => agentInfo(rec, observations.get(rec.uuid)));
 }

@@ -9,7 +9,7 @@ import { knownAgent } from '../../agents/known-agents';
 import { agentInfo } from '../agent-info';
 import type { Context } from '../context';
 import type { AgentInfo, RestartOptions } from '../types';
-import { DEFAULT_COLS, DEFAULT_IDLE_MS, DEFAULT_ROWS, checkWorkdir } from './spawn';
+import { DEFAULT_COLS, DEFAULT_IDLE_MS, DEFAULT_ROWS, checkWorkdir, recordWhere } from './spawn';
 
 // A stopped or crashed session (after a reboot, all of them) starts again in its recorded
 // directory and backend. A known agent resumes its last conversation there (claude
@@ -66,6 +66,7 @@ export async function restart(ctx: Context, rawId: string, opts: RestartOptions 
       if (r.status === 'Starting') r.status = 'Running';
       r.supervisor_pid = res.supervisorPid;
       r.agent_pid = res.agentPid;
+      recordWhere(r, res);
       return structuredClone(r);
     });
     if (!started) throw new UserError(`Agent session ${rec.uuid} was replaced by another command while it restarted`);

@@ -6,6 +6,7 @@ import { checkId, sessionName } from '../../ids';
 import { updateSessions } from '../../store/file';
 import { now, toMillis } from '../../store/time';
 import type { SessionRecord } from '../../store/types';
+import type { SpawnResult } from '../../backends/backend';
 import { agentInfo } from '../agent-info';
 import type { Context } from '../context';
 import type { AgentInfo, SpawnOptions } from '../types';
@@ -42,6 +43,14 @@ function isProgram(word: string, cwd: string, env: NodeJS.ProcessEnv): boolean {
       return false;
     }
   });
+}
+
+/** Where the session runs, as its backend started it: later commands find it there whatever their environment. */
+export function recordWhere(rec: SessionRecord, res: SpawnResult): void {
+  if (res.socketPath !== undefined) rec.socket_path = res.socketPath;
+  else if (rec.socket_path !== undefined) rec.socket_path = null;
+  if (res.tmuxSocket !== undefined) rec.tmux_socket = res.tmuxSocket;
+  else if (rec.tmux_socket !== undefined) rec.tmux_socket = null;
 }
 
 function checkSize(n: number | undefined, what: string): void {
@@ -119,6 +128,7 @@ export async function spawn(ctx: Context, opts: SpawnOptions): Promise<AgentInfo
     if (r.status === 'Starting') r.status = 'Running';
     r.supervisor_pid = result.supervisorPid;
     r.agent_pid = result.agentPid;
+    recordWhere(r, result);
     return structuredClone(r);
   });
   if (!rec) throw new UserError(`Agent session ${id} was removed by another command while it started`);

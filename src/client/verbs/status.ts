@@ -20,6 +20,7 @@ export async function status(ctx: Context, rawId: string): Promise<AgentStatus> 
     activity: s.activity,
     lastOutputAt: isoOrNull(s.lastOutputAt),
     queued: s.queued,
+    responding: s.running ? true : null,
     idleMs: s.idleMs,
     title: s.title,
   };

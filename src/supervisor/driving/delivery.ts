@@ -1,3 +1,4 @@
+import { log } from '../lifecycle/log';
 import type { Activity } from './activity';
 import type { TaskQueue } from './queue';
 
@@ -61,9 +62,16 @@ export class TaskDelivery {
     const task = this.host.queue.next();
     if (!task || !this.host.accepting()) return;
     if (this.wait() > 0) return this.schedule();
-    // Marked before it is typed: a crash may lose a delivery, never repeat one.
-    this.host.queue.markDelivered(task);
+    // Marked before it is typed: a crash may lose a delivery, never repeat one. A mark the
+    // disk refuses leaves the task queued, tried again after an idle time.
     this.lastDeliveryAt = Date.now();
+    try {
+      this.host.queue.markDelivered(task);
+    } catch (err) {
+      log(`task ${task.index} not delivered for now: ${(err as Error).message}`);
+      this.schedule();
+      return;
+    }
     void this.host
       .type([
         { data: Buffer.from(task.text, 'utf8'), paste: true },

@@ -1,31 +1,64 @@
+import * as fs from 'node:fs';
+import { describeFsError } from '../../errors';
+import { ProtocolError } from '../../protocol/messages';
 import type { TaskInfo } from '../../protocol/ops';
-import { readQueueFile } from '../../store/queue-file';
-import { writeJsonAtomic } from '../../sys/atomic-write';
+import { type QueueRecord, applyQueueRecord, encodeQueueRecord, pruneDelivered, readQueue, recordsOf } from '../../store/queue-file';
+import type { SessionFiles } from '../../store/session-dir';
+import { writeFileAtomic } from '../../sys/atomic-write';
 
 // The background task queue. The supervisor is its only writer: requests from any number
 // of CLIs arrive on one event loop, so adds are ordered and need no lock. Each change is
-// written atomically before it is acknowledged; a task is marked delivered before it is
-// typed, so a crash can lose a delivery but never repeat one.
+// appended to the journal (store/queue-file.ts) and fsynced before it is acknowledged or
+// acted on; a change whose write fails is not made (a task the disk refused is not queued:
+// it would be delivered once space returned, and a retry of the add delivered twice). A
+// task is marked delivered before it is typed, so a crash can lose a delivery but never
+// repeat one.
 
 export type Task = TaskInfo;
 
+/** Tasks waiting at most: a script gone wrong must not fill the disk and the supervisor's memory… */
+export const MAX_QUEUED_TASKS = 1000;
+/** …and their text at most (UTF-8 bytes): eight tasks of the largest size a request carries. */
+export const MAX_QUEUED_BYTES = 64 * 1024 * 1024;
+/** The journal is rewritten with only what it holds alive once it is this large… */
+const COMPACT_MIN_BYTES = 4 * 1024 * 1024;
+/** …and this many times what it holds alive: each byte is rewritten at most once on average. */
+const COMPACT_RATIO = 2;
+
+function formatBytes(n: number): string {
+  return n % (1024 * 1024) === 0 ? `${n / 1024 / 1024} MiB` : `${n} bytes`;
+}
+
 export class TaskQueue {
-  private tasks: Task[];
+  private readonly tasks: Task[];
+  /** The journal, open for appending; null until the first change. */
+  private fd: number | null = null;
+  /** Its size (where a failed append is cut back to). */
+  private journalBytes = 0;
+  /** Bytes of the journal's lines about each task kept (the rest of the journal is dead). */
+  private readonly lineBytes = new Map<number, number>();
 
-  constructor(private readonly file: string) {
-    this.tasks = readQueueFile(file);
-  }
-
-  private save(): void {
-    writeJsonAtomic(this.file, this.tasks);
+  /** `cap`: the bounds above (smaller ones keep a test of them small). */
+  constructor(
+    private readonly files: Pick<SessionFiles, 'queue' | 'queueJournal'>,
+    private readonly cap = { tasks: MAX_QUEUED_TASKS, bytes: MAX_QUEUED_BYTES },
+  ) {
+    this.tasks = readQueue(files);
   }
 
   add(text: string): Task {
+    const waiting = this.tasks.filter((t) => t.state === 'queued');
+    const bytes = waiting.reduce((n, t) => n + Buffer.byteLength(t.text), 0) + Buffer.byteLength(text);
+    if (waiting.length >= this.cap.tasks || bytes > this.cap.bytes) {
+      throw new ProtocolError(
+        'busy',
+        `the queue is full (at most ${this.cap.tasks} tasks and ${formatBytes(this.cap.bytes)} waiting; ${waiting.length} tasks wait): clear it or wait for deliveries`,
+      );
+    }
     const index = (this.tasks[this.tasks.length - 1]?.index ?? 0) + 1;
     const task: Task = { index, text, state: 'queued', queuedAt: Date.now(), deliveredAt: null };
-    this.tasks.push(task);
-    this.save();
-    return task;
+    this.change({ t: 'add', index, text, queuedAt: task.queuedAt }, 'the task was not queued');
+    return { ...task };
   }
 
   list(): Task[] {
@@ -33,10 +66,8 @@ export class TaskQueue {
   }
 
   clear(): number {
-    const before = this.tasks.length;
-    this.tasks = this.tasks.filter((t) => t.state === 'delivered');
-    const dropped = before - this.tasks.length;
-    if (dropped > 0) this.save();
+    const dropped = this.tasks.filter((t) => t.state === 'queued').length;
+    if (dropped > 0) this.change({ t: 'clear', at: Date.now() }, 'nothing was cleared');
     return dropped;
   }
 
@@ -44,9 +75,82 @@ export class TaskQueue {
     return this.tasks.find((t) => t.state === 'queued') ?? null;
   }
 
+  /** Marks the task delivered; throws (and it stays queued) when that cannot be saved. */
   markDelivered(task: Task): void {
-    task.state = 'delivered';
-    task.deliveredAt = Date.now();
-    this.save();
+    this.change({ t: 'delivered', index: task.index, at: Date.now() }, 'it was not delivered');
+  }
+
+  /** Saves one change, then makes it; a ProtocolError `storage` when it cannot be saved (nothing changes). */
+  private change(r: QueueRecord, notDone: string): void {
+    const line = encodeQueueRecord(r);
+    try {
+      this.append(line);
+    } catch (err) {
+      throw new ProtocolError('storage', `the queue could not be saved (${describeFsError(err)}): ${notDone}. Free some disk space, then try again.`);
+    }
+    applyQueueRecord(this.tasks, r);
+    pruneDelivered(this.tasks);
+    if (r.t !== 'clear') this.lineBytes.set(r.index, (this.lineBytes.get(r.index) ?? 0) + Buffer.byteLength(line));
+    this.compactIfWorth();
+  }
+
+  private append(line: string): void {
+    if (this.fd === null) this.open();
+    const data = Buffer.from(line, 'utf8');
+    const fd = this.fd!;
+    try {
+      for (let off = 0; off < data.length; ) off += fs.writeSync(fd, data, off);
+      fs.fsyncSync(fd);
+    } catch (err) {
+      // A line cut short by a full disk must not stay (the reader would skip it anyway).
+      try {
+        fs.ftruncateSync(fd, this.journalBytes);
+      } catch {
+        /* a read-only file system: nothing was written either */
+      }
+      throw err;
+    }
+    this.journalBytes += data.length;
+  }
+
+  /**
+   * The first change of this supervisor: the journal is made anew with the tasks read at
+   * the start (from the previous version's queue.json, if that is what there was).
+   */
+  private open(): void {
+    const file = this.files.queueJournal;
+    // An existing journal is rewritten too: what this supervisor knows of its lines starts here.
+    this.rewrite();
+    const fd = fs.openSync(file, fs.constants.O_WRONLY | fs.constants.O_APPEND | fs.constants.O_NOFOLLOW);
+    this.fd = fd;
+    this.journalBytes = fs.fstatSync(fd).size;
+  }
+
+  /** The journal made anew with what is alive (atomically: the old one stays whole on failure). */
+  private rewrite(): void {
+    this.lineBytes.clear();
+    const lines = recordsOf(this.tasks).map((r) => {
+      const line = encodeQueueRecord(r);
+      if (r.t !== 'clear') this.lineBytes.set(r.index, (this.lineBytes.get(r.index) ?? 0) + Buffer.byteLength(line));
+      return line;
+    });
+    writeFileAtomic(this.files.queueJournal, lines.join(''));
+    fs.rmSync(this.files.queue, { force: true }); // the previous version's copy is in the journal now
+  }
+
+  private compactIfWorth(): void {
+    if (this.journalBytes < COMPACT_MIN_BYTES) return;
+    // Lines about tasks cleared or forgotten are dead; the journal is rewritten only when
+    // they are most of it (an add to a large, live queue appends one line, never more).
+    let alive = 0;
+    for (const t of this.tasks) alive += this.lineBytes.get(t.index) ?? 0;
+    if (this.journalBytes < COMPACT_RATIO * alive) return;
+    try {
+      this.rewrite();
+    } catch {
+      return; // the journal as it is stays valid
+    }
+    if (this.fd !== null) fs.closeSync(this.fd);
+    this.fd = null;
   }
 }

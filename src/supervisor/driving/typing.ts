@@ -7,6 +7,8 @@ import type { AgentProcess } from '../lifecycle/agent-process';
 export class Typing {
   /** The end of the typing in progress. */
   private last: Promise<void> = Promise.resolve();
+  /** Bytes accepted for typing and not yet written for the agent (they count as its input). */
+  pendingBytes = 0;
 
   constructor(
     private readonly agent: () => AgentProcess,
@@ -20,12 +22,14 @@ export class Typing {
    * different requests (and queue deliveries) run one after another, never interleaved.
    */
   type(parts: Array<{ data: Buffer; paste: boolean }>): Promise<void> {
+    this.pendingBytes += parts.reduce((n, p) => n + p.data.length, 0);
     const run = async () => {
       let first = true;
       for (const p of parts) {
         if (p.data.length === 0) continue;
         if (!first) await new Promise((r) => setTimeout(r, KEY_GAP_MS));
         first = false;
+        this.pendingBytes -= p.data.length;
         this.typeText(p.data, p.paste);
       }
     };
@@ -43,8 +47,8 @@ export class Typing {
       agent.write(Buffer.concat([Buffer.from('\x1b[200~'), clean, Buffer.from('\x1b[201~')]));
       return;
     }
-    // node-pty queues writes and retries on EAGAIN, so the line discipline takes it all in
-    // order; 4 KiB pieces keep each write within one canonical-mode line buffer.
+    // What the terminal does not take now waits in order (agent-input.ts); 4 KiB pieces
+    // keep each write within one canonical-mode line buffer.
     for (let i = 0; i < data.length; i += 4096) agent.write(data.subarray(i, i + 4096));
   }
 }

@@ -5,6 +5,7 @@ import { restoreHeld } from '../../held-env';
 import { pidAlive, procStat } from '../../sys/proc';
 import { ProcessTree } from '../../sys/process-tree';
 import { type ReadSocket, haltSocket, unhaltSocket } from '../../sys/socket-reads';
+import { AgentInput } from './agent-input';
 import { masterFd, queuedWrites, readStream, slavePath } from './pty-internals';
 
 // The agent in its pseudo-terminal. It owns the node-pty child and the two traps of
@@ -30,8 +31,6 @@ export function signalName(num: number): string {
   return SIGNAL_NAMES.get(num) ?? `SIG${num}`;
 }
 
-/** Writes up to this size skip node-pty's thread-pool queue when it is empty (see write()). */
-const DIRECT_WRITE_MAX = 4096;
 /**
  * After the exit: the output must be quiet this long before the stream may end… Letting
  * go of the pty as soon as the child was gone lost up to 12 KB in 10 of 30 runs of 200 KB
@@ -54,6 +53,8 @@ export class AgentProcess {
   private pauseWatch: NodeJS.Timeout | null = null;
   private exited: AgentExit | null = null;
   private exitWaiters: Array<(e: AgentExit) => void> = [];
+  /** Input waiting for the agent (null: node-pty's internals are not there, its own queue is used). */
+  private readonly input: AgentInput | null;
 
   constructor(
     command: string[],
@@ -86,11 +87,14 @@ export class AgentProcess {
       this.noteData();
       onData(typeof d === 'string' ? Buffer.from(d, 'utf8') : d);
     });
+    const fd = masterFd(this.pty);
+    this.input = fd === null ? null : new AgentInput(fd);
     this.keepReadingAfterExit();
     this.pty.onExit(({ exitCode, signal }) => {
       // node-pty reports a signalled child as exitCode 0 plus the signal (#461).
       const sig = signal ? signalName(signal) : null;
       this.exited = { code: sig ? null : exitCode, signal: sig };
+      this.input?.close();
       this.clearPauseWatch();
       for (const w of this.exitWaiters) w(this.exited);
       this.exitWaiters = [];
@@ -204,9 +208,14 @@ export class AgentProcess {
     else this.pty.resume();
   }
 
-  /** Writes still queued in node-pty (keys must not overtake them). */
+  /** Writes still waiting for the agent (keys must not overtake them). */
   get writesQueued(): number {
-    return queuedWrites(this.pty) ?? 0;
+    return this.input ? this.input.pendingWrites : (queuedWrites(this.pty) ?? 0);
+  }
+
+  /** Bytes written for the agent that it has not taken yet. */
+  get inputWaiting(): number {
+    return this.input?.waiting ?? 0;
   }
 
   get isPaused(): boolean {
@@ -241,6 +250,11 @@ export class AgentProcess {
     return this.pty.pid;
   }
 
+  /** The agent's terminal (its pty slave, /dev/pts/N), or null when node-pty does not say. */
+  get terminalPath(): string | null {
+    return slavePath(this.pty);
+  }
+
   get exit(): AgentExit | null {
     return this.exited;
   }
@@ -253,22 +267,10 @@ export class AgentProcess {
   write(data: string | Buffer): void {
     if (this.exited) return;
     const buf = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
-    // Keystrokes: node-pty queues every write through fs.write on the thread pool, a
-    // thread hop per key. When its queue is empty, a small write goes straight to the
-    // (non-blocking) master fd instead; whatever the kernel does not take, and every
-    // large write, goes through node-pty's queue, which keeps the order.
-    const fd = masterFd(this.pty);
-    if (buf.length <= DIRECT_WRITE_MAX && fd !== null && queuedWrites(this.pty) === 0) {
-      let written = 0;
-      try {
-        written = fs.writeSync(fd, buf);
-      } catch {
-        written = 0; // EAGAIN: the queue retries
-      }
-      if (written < buf.length) this.pty.write(buf.subarray(written));
-      return;
-    }
-    this.pty.write(buf);
+    // Straight to the (non-blocking) master, a keystroke without a thread hop; what the
+    // agent's terminal does not take now waits in order (agent-input.ts).
+    if (this.input) this.input.write(buf);
+    else this.pty.write(buf);
   }
 
   resize(cols: number, rows: number): void {

@@ -1,39 +1,125 @@
-import type { SessionFiles } from '../../store/session-dir';
+import { type ExitRecord, type FallbackFiles, type SessionFiles, fallbackFilesOf } from '../../store/session-dir';
 import type { SupervisorConfig } from '../../store/session-dir';
 import { writeJsonAtomic } from '../../sys/atomic-write';
+import type { Screen } from '../mirror/screen';
 import type { AgentExit } from './agent-process';
 import { log } from './log';
-import type { Screen } from '../mirror/screen';
 
-// What an agent leaves on disk when it ends: the exit (durably, at once) and the final
-// screen (for `capture` after the end, written once everyone has been told).
+// What an agent leaves on disk when it ends: the exit record (durably, at once) and the
+// final screen (for `capture` after the end, written once everyone has been told). Each
+// goes to the session's directory, or, when that disk is full or read-only, beside the
+// socket in the runtime directory, where the CLI looks too (backends/pty/index.ts). When
+// neither takes it, the supervisor keeps it and tries again (supervisor.ts).
 
-type Files = SessionFiles;
+type Where = 'session' | 'runtime';
 
-/** The exit, durably: exit.json and the session's record. */
-export function recordEnd(files: Files, config: SupervisorConfig, e: AgentExit, reason: string): void {
+function saveTo(what: string, session: string, fallback: string, value: unknown, durable: boolean): Where | null {
   try {
-    writeJsonAtomic(files.exit, { code: e.code, signal: e.signal, endedAt: Date.now(), reason });
+    writeJsonAtomic(session, value, durable);
+    return 'session';
   } catch (err) {
-    log(`cannot write the exit record: ${(err as Error).message}`);
+    log(`cannot write the ${what} to ${session}: ${(err as Error).message}`);
   }
   try {
-    // The record in agent-sessions.json, so it is right even if no CLI runs for a while.
-    // Loaded only now: the store code is not needed while the agent runs.
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    (require('./record-exit') as typeof import('./record-exit')).recordExit(config, e, reason);
+    writeJsonAtomic(fallback, value, durable);
+    log(`the ${what} went to ${fallback} instead`);
+    return 'runtime';
   } catch (err) {
-    log(`cannot update the session record: ${(err as Error).message}`);
+    log(`cannot write the ${what} to ${fallback} either: ${(err as Error).message}`);
+    return null;
   }
 }
 
-/** Every line of the screen, plain and with colours, with its size and cursor. */
-export function writeFinalScreen(files: Files, screen: Screen): void {
-  try {
-    const final = screen.finalScreen();
+class EndFiles {
+  private readonly fallback: FallbackFiles;
+
+  constructor(
+    private readonly files: SessionFiles,
+    config: SupervisorConfig,
+  ) {
+    this.fallback = fallbackFilesOf(config.socketPath);
+  }
+
+  /** The exit, durably; false when no disk took it (try again later). */
+  saveExit(e: AgentExit, endedAt: number, reason: string): boolean {
+    const rec: ExitRecord = { code: e.code, signal: e.signal, endedAt, reason };
+    return saveTo('exit record', this.files.exit, this.fallback.exit, rec, true) !== null;
+  }
+
+  /** Every line of the screen, plain and with colours, with its size and cursor; false when no disk took it. */
+  saveFinalScreen(screen: Screen): boolean {
     // Not fsynced: megabytes, and only for `capture` after the end (the exit is durable).
-    writeJsonAtomic(files.screen, final, false);
-  } catch (err) {
-    log(`cannot write the final screen: ${(err as Error).message}`);
+    return saveTo('final screen', this.files.screen, this.fallback.screen, screen.finalScreen(), false) !== null;
+  }
+}
+
+/** A disk that took neither copy is tried again this often, for as long as it takes. */
+const SAVE_RETRY_MS = 1000;
+/** A held sessions lock is tried again this often… */
+const RECORD_RETRY_MS = 50;
+/** …for this long; then the record is left to the next CLI command (it reads the exit record). */
+const RECORD_TRY_MS = 2000;
+
+/**
+ * The end, kept until it is on disk: the exit record and the final screen (retried every
+ * SAVE_RETRY_MS while no disk takes them: the supervisor stays, and answers for them,
+ * meanwhile), and the session's record (tried without waiting, RECORD_TRY_MS at most).
+ */
+export class EndSaver {
+  private readonly end: EndFiles;
+  private pending: Array<() => boolean> = [];
+  private recording: Promise<void> = Promise.resolve();
+  private retry: NodeJS.Timeout | null = null;
+  private waiters: Array<() => void> = [];
+
+  constructor(
+    files: SessionFiles,
+    private readonly config: SupervisorConfig,
+  ) {
+    this.end = new EndFiles(files, config);
+  }
+
+  /** Saves the exit now (and later, if it must), and starts recording it in the session's record. */
+  exit(e: AgentExit, reason: string): void {
+    const endedAt = Date.now();
+    this.keep(() => this.end.saveExit(e, endedAt, reason));
+    this.recording = this.record(e, reason);
+  }
+
+  finalScreen(screen: Screen): void {
+    this.keep(() => this.end.saveFinalScreen(screen));
+  }
+
+  /** Resolves once everything is saved and the record was tried. */
+  async done(): Promise<void> {
+    await this.recording;
+    if (this.pending.length > 0) await new Promise<void>((r) => this.waiters.push(r));
+  }
+
+  private keep(save: () => boolean): void {
+    if (save()) return;
+    this.pending.push(save);
+    this.retry ??= setInterval(() => {
+      this.pending = this.pending.filter((s) => !s());
+      if (this.pending.length > 0) return;
+      clearInterval(this.retry!);
+      this.retry = null;
+      log('the end of the agent is on disk now');
+      for (const w of this.waiters.splice(0)) w();
+    }, SAVE_RETRY_MS);
+  }
+
+  private async record(e: AgentExit, reason: string): Promise<void> {
+    // Loaded only now: the store code is not needed while the agent runs.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { tryRecordExit } = require('./record-exit') as typeof import('./record-exit');
+    const deadline = Date.now() + RECORD_TRY_MS;
+    for (;;) {
+      const r = tryRecordExit(this.config, e, reason);
+      if (r === 'done') return;
+      if (r === 'failed') return log('cannot update the session record (the next command will, from the exit record)');
+      if (Date.now() > deadline) return log('the session file stayed locked: the next command will update the record');
+      await new Promise((res) => setTimeout(res, RECORD_RETRY_MS));
+    }
   }
 }

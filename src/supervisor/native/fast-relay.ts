@@ -1,8 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
-import * as fs from 'node:fs';
 import type * as net from 'node:net';
-import * as path from 'node:path';
-import { RELAY_BINARY } from '../../dist-dir';
 
 // The native key relay (native/relay.c, built into dist/symposium-relay): while it runs, a
 // handed-over terminal's keys and the agent's output cross a small C process instead of
@@ -12,32 +9,9 @@ import { RELAY_BINARY } from '../../dist-dir';
 // the supervisor's policy (relay-policy.ts, flood-pump.ts). Frames from the relay: type
 // byte, 4-byte big-endian length, payload (see relay.c).
 
-/**
- * The relay this supervisor runs, taken at its start: a hard link (else a copy) of the one
- * the install built, in the session's directory, so that an upgrade replacing the install
- * directory cannot hand this supervisor a relay of another version later. Null when it was
- * not built, is turned off, or cannot be taken (then keys and floods go through Node).
- */
-export function takeRelayBinary(sessionDir: string): string | null {
-  if (process.env.SYMPOSIUM_NATIVE_RELAY === '0') return null;
-  try {
-    fs.accessSync(RELAY_BINARY, fs.constants.X_OK);
-  } catch {
-    return null;
-  }
-  const own = path.join(sessionDir, 'symposium-relay');
-  try {
-    fs.rmSync(own, { force: true });
-    try {
-      fs.linkSync(RELAY_BINARY, own);
-    } catch {
-      fs.copyFileSync(RELAY_BINARY, own, fs.constants.COPYFILE_EXCL);
-      fs.chmodSync(own, 0o700);
-    }
-    return own;
-  } catch {
-    return null;
-  }
+/** The relay's binary (the helper taken at start); null when there is none or it is turned off (SYMPOSIUM_NATIVE_RELAY=0). */
+export function relayBinary(helper: string | null): string | null {
+  return process.env.SYMPOSIUM_NATIVE_RELAY === '0' ? null : helper;
 }
 
 /** Why the relay ended (relay.c's 'x' frame). */

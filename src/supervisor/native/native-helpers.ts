@@ -11,7 +11,7 @@ const FAILURE_BACKOFF_MS = 1000;
 const MAX_FAILURES = 3;
 
 export interface HelperHost {
-  /** The native helper's binary, taken at start (fast-relay.ts takeRelayBinary); null: none. */
+  /** The native helper's binary, taken at start (binary.ts takeNativeBinary); null: none. */
   readonly relayBinary: string | null;
   readonly agent: AgentProcess;
   /** Bytes of output the agent wrote so far. */

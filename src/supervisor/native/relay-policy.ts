@@ -25,6 +25,8 @@ export interface RelayHost extends HelperHost {
   output(data: Buffer, from: Connection): void;
   /** Keys the relay wrote to the agent for `c` (bookkeeping only). */
   input(c: Connection, data: Buffer, alreadyWritten: boolean): void;
+  /** Input for the agent that it has not read yet. */
+  readonly inputBacklog: number;
 }
 
 export class RelayPolicy {
@@ -50,7 +52,8 @@ export class RelayPolicy {
     const wait = this.failures.wait;
     if (wait > 0) return this.later(wait);
     // The flood pump may hold the master (it stops once calm).
-    if (h.screen.flooding || h.agent.isPaused || h.agent.readsHalted || this.busy()) return this.later();
+    // Nor while the agent has input it did not read: keys then wait in the terminal (hub.ts).
+    if (h.screen.flooding || h.agent.isPaused || h.agent.readsHalted || h.inputBacklog > 0 || this.busy()) return this.later();
     if ((c.terminal?.backlog ?? 1) > 0) return this.later(this.backlogTries++ < BACKLOG_RETRIES ? BACKLOG_RETRY_MS : CALM_RETRY_MS);
     this.backlogTries = 0;
     const t = c.terminal!;
@@ -135,6 +138,8 @@ export class RelayPolicy {
 
   private keys(c: Connection, d: Buffer): void {
     c.terminal?.onInput(d);
+    // The agent does not read its input: the keys wait in the terminal, which only we can hold.
+    if (this.host.inputBacklog > Flood.AgentInputBytes) void this.relay?.stop();
     if (this.directTimer) return;
     // Keys go straight to the agent again once ours have left: no detach key waiting for
     // its second press, nothing queued for the agent.

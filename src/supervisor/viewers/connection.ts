@@ -9,6 +9,7 @@ import {
   decodeClientMessage,
 } from '../../protocol/messages';
 import { Flood } from '../flood';
+import type { Intake, IntakeMember } from './intake';
 import type { ViewerTerminal } from './viewer-terminal';
 import type { FrameSink, ViewerOutput } from './viewer-output';
 
@@ -25,7 +26,7 @@ let typedCount = 0;
 /** A viewer's CPR answer later than this is no longer expected. */
 const CPR_ANSWER_MS = 5000;
 
-export class Connection implements FrameSink {
+export class Connection implements FrameSink, IntakeMember {
   readonly id = nextId++;
   state: 'handshake' | 'attach' | 'control' | 'closed' = 'handshake';
   readOnly = false;
@@ -49,26 +50,31 @@ export class Connection implements FrameSink {
   rows: number | null = null;
   /** Where the screen goes, for a viewer (attach mode); null for a control connection. */
   out: ViewerOutput | null = null;
-  private readonly reader = new FrameReader(HANDSHAKE_MAX_FRAME);
+  private readonly reader: FrameReader;
   private readPaused = false;
 
   constructor(
     readonly socket: net.Socket,
+    private readonly intake: Intake,
     private readonly onMessage: (c: Connection, m: ClientMessage) => void,
     private readonly onClose: (c: Connection) => void,
   ) {
+    this.reader = new FrameReader(HANDSHAKE_MAX_FRAME, intake);
     socket.on('data', (chunk) => this.received(chunk));
     socket.on('error', () => this.close());
     socket.on('close', () => this.close());
     socket.on('drain', () => {
-      if (!this.readPaused || this.closed) return;
-      this.readPaused = false;
-      socket.resume();
+      if (this.readPaused) this.pump();
     });
   }
 
   get closed(): boolean {
     return this.state === 'closed';
+  }
+
+  /** Connected, and no hello received (nor one being checked). */
+  get awaitingHello(): boolean {
+    return this.state === 'handshake' && this.holds === 0;
   }
 
   get isViewer(): boolean {
@@ -101,42 +107,171 @@ export class Connection implements FrameSink {
   private received(chunk: Buffer): void {
     if (this.state === 'closed') return;
     this.reader.append(chunk);
-    // One frame at a time: the hello raises the frame limit for the frames after it.
+    this.pump();
+  }
+
+  /**
+   * Handles the frames received so far, one at a time (the hello raises the frame limit
+   * for the frames after it), while nothing holds them back; otherwise stops reading the
+   * socket, so what the client sends meanwhile waits in the kernel, not in our memory.
+   */
+  private pump(): void {
+    // A slot or a hold released while frames are being handled: the loop below goes on by itself.
+    if (this.pumping) return;
+    this.pumping = true;
+    try {
+      this.handleFrames();
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  private pumping = false;
+
+  private handleFrames(): void {
     for (;;) {
       if (this.closed) return;
-      let v: unknown;
-      try {
-        v = this.reader.read();
-      } catch (err) {
-        this.fail(err instanceof FrameError ? err.code : 'malformed', (err as Error).message);
-        return;
-      }
-      if (v === NO_FRAME) break;
-      let msg: ClientMessage | null;
-      try {
-        msg = decodeClientMessage(v);
-      } catch (err) {
-        if (err instanceof UnsupportedRequest) {
-          if (this.state === 'handshake') return this.fail('hello-required', 'the first message must be hello, got request');
-          this.send({ t: 'response', id: err.id, ok: false, result: null, error: { code: 'unsupported', message: err.message } });
-          continue;
+      if (!this.mayProcess()) return this.pauseReading();
+      let msg = this.parked;
+      this.parked = null;
+      if (msg === null) {
+        if (this.state !== 'handshake') this.reader.maxFrame = MAX_FRAME_BYTES;
+        let v: unknown;
+        try {
+          v = this.reader.read();
+        } catch (err) {
+          this.fail(err instanceof FrameError ? err.code : 'malformed', (err as Error).message);
+          return;
         }
-        this.fail('bad-message', err instanceof MessageError ? err.message : String(err));
-        return;
+        if (v === NO_FRAME) break;
+        try {
+          msg = decodeClientMessage(v);
+        } catch (err) {
+          if (err instanceof UnsupportedRequest) {
+            if (this.state === 'handshake') return this.fail('hello-required', 'the first message must be hello, got request');
+            this.send({ t: 'response', id: err.id, ok: false, result: null, error: { code: 'unsupported', message: err.message } });
+            continue;
+          }
+          this.fail('bad-message', err instanceof MessageError ? err.message : String(err));
+          return;
+        }
+        if (msg === null) continue; // unknown type: ignored for forward compatibility
       }
-      if (msg === null) continue; // unknown type: ignored for forward compatibility
+      if (this.takesSlot(msg)) {
+        // Too many requests are being answered in this supervisor: this one waits its turn.
+        if (!this.intake.mayStart(this)) {
+          this.parked = msg;
+          return this.pauseReading();
+        }
+        this.inFlight++;
+        this.intake.started();
+        this.slot = this.slotRelease();
+      }
       try {
         this.onMessage(this, msg);
       } catch (err) {
         this.fail('internal', `supervisor error: ${(err as Error).message}`);
         return;
+      } finally {
+        // Not taken by a handler (it failed before): the slot is free again.
+        const left = this.slot;
+        this.slot = null;
+        left?.();
       }
-      if (this.state !== 'handshake') this.reader.maxFrame = MAX_FRAME_BYTES;
     }
-    if (!this.closed && !this.readPaused && this.socket.writableLength > Flood.ReadPauseBacklog) {
-      this.readPaused = true;
-      this.socket.pause();
+    if (this.readPaused && this.mayProcess()) {
+      this.readPaused = false;
+      this.socket.resume();
     }
+  }
+
+  private pauseReading(): void {
+    if (this.readPaused) return;
+    this.readPaused = true;
+    this.socket.pause();
+  }
+
+  /** A request decoded while no slot was free, handled first once one is. */
+  private parked: ClientMessage | null = null;
+
+  /** Requests count while they are answered; waits are bounded apart (waits.ts) and answer little. */
+  private takesSlot(m: ClientMessage): boolean {
+    return m.t === 'request' && m.call.op !== 'wait' && this.state !== 'handshake';
+  }
+
+  /** The slot of the request being handled, until its handler takes it. */
+  private slot: (() => void) | null = null;
+
+  private slotRelease(): () => void {
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      this.inFlight--;
+      this.intake.ended();
+      this.pump();
+    };
+  }
+
+  /**
+   * For the handler of the request being handled now: the function to call once its
+   * response is sent or dropped (the next frames may then go). A no-op for requests that
+   * take no slot (waits).
+   */
+  takeSlot(): () => void {
+    const s = this.slot ?? (() => {});
+    this.slot = null;
+    return s;
+  }
+
+  /**
+   * Whether the next frame may be handled now. Not while the peer leaves more than
+   * Flood.ReadPauseBacklog unread, nor while the supervisor holds Flood.TotalBacklog for
+   * all peers and this one owes it some (its 'drain' wakes it), nor while this connection
+   * has Flood.RequestsInFlight requests being answered: replies count before they are
+   * computed, so a client that asks without reading gets nothing more computed.
+   */
+  private mayProcess(): boolean {
+    if (this.holds > 0 || this.waitingForAgent || this.inFlight >= Flood.RequestsInFlight) return false;
+    const s = this.socket;
+    return s.writableLength <= Flood.ReadPauseBacklog && !(s.writableNeedDrain && this.intake.overBacklog);
+  }
+
+  /** Requests of this connection being answered (waits excluded). */
+  private inFlight = 0;
+
+  resumeWork(): void {
+    this.pump();
+  }
+
+  /** The agent takes no more input for now: keys and requests of this connection wait (see agentInputDrained). */
+  private waitingForAgent = false;
+
+  waitForAgentInput(): void {
+    this.waitingForAgent = true;
+    this.terminal?.holdKeys(true);
+  }
+
+  agentInputDrained(): void {
+    if (!this.waitingForAgent) return;
+    this.waitingForAgent = false;
+    this.terminal?.holdKeys(false);
+    this.pump();
+  }
+
+  /** Things that hold the next frames back (a hello being checked). */
+  private holds = 0;
+
+  /** Holds the frames after this one back until the returned function is called (once). */
+  hold(): () => void {
+    this.holds++;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.holds--;
+      this.pump();
+    };
   }
 
   send(msg: ServerMessage): void {
@@ -214,6 +349,7 @@ export class Connection implements FrameSink {
   close(): void {
     if (this.state === 'closed') return;
     this.state = 'closed';
+    this.intake.forget(this);
     this.live = false;
     if (this.resyncTimer) clearTimeout(this.resyncTimer);
     void this.releaseTerminal();

@@ -1,7 +1,7 @@
 import { DetachKeyFilter } from '../../detach-key';
 import type { TerminalHandover } from '../../protocol/messages';
 import type { Connection } from './connection';
-import { HandoverRefused, ViewerTerminal } from './viewer-terminal';
+import { ViewerTerminal } from './viewer-terminal';
 import { TerminalOutput } from './viewer-output';
 
 // Taking over a viewer's terminal (protocol.md §8.6): its keys go through the detach key,
@@ -16,14 +16,9 @@ export interface HandoverHost {
   redraw(c: Connection): void;
 }
 
-/** Takes the terminal for `c`; returns its output, or why not (the client then relays). */
-export function takeTerminal(host: HandoverHost, c: Connection, h: TerminalHandover): TerminalOutput | string {
-  let terminal: ViewerTerminal;
-  try {
-    terminal = ViewerTerminal.open(h);
-  } catch (err) {
-    return err instanceof HandoverRefused ? err.message : `cannot take the terminal: ${(err as Error).message}`;
-  }
+/** Takes the terminal for `c`, as `fd` (opened and checked by peer-terminal.ts); returns its output. */
+export function takeTerminal(host: HandoverHost, c: Connection, h: TerminalHandover, fd: number): TerminalOutput {
+  const terminal = ViewerTerminal.adopt(fd, h.detachKey);
   const out = new TerminalOutput(c, terminal);
   const keys = new DetachKeyFilter(
     h.detachKey,

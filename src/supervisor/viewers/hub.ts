@@ -1,3 +1,4 @@
+import * as fs from 'node:fs';
 import type * as net from 'node:net';
 import { encodeFrame } from '../../protocol/framing';
 import { type ClientMessage, FEATURES, type Hello, PROTOCOL_VERSION } from '../../protocol/messages';
@@ -7,17 +8,24 @@ import { factsFromAnswers } from '../mirror/query-answers';
 import type { Screen } from '../mirror/screen';
 import { Connection } from './connection';
 import { takeTerminal } from './handover';
+import { Intake } from './intake';
+import { openPeerTerminal } from './peer-terminal';
 import { classifyInput, countCprQueries } from './input-kind';
 import { translateKeys } from './key-translate';
 import { answeringViewer, chooseSize, lastTypedOrder } from './size-policy';
-import { SocketOutput } from './viewer-output';
+import { SocketOutput, TerminalOutput } from './viewer-output';
 
 // Everyone connected to one supervisor: the handshake, the attach sequence of protocol.md
 // §8 (the replay joined to the live stream), the fan-out of output, slow viewers and their
 // resync, input and who answers the agent's queries, and the window size policy.
 
-/** A connection that says nothing for this long after connecting is dropped. */
-const HELLO_TIMEOUT_MS = 10_000;
+/**
+ * A connection that has not said hello this long after connecting is dropped: a client
+ * says it at once (the CLI within a few ms of connecting); 256 idle connections held
+ * everyone out for the 10 s this was before.
+ */
+const HELLO_TIMEOUT_MS = 5000;
+/** Open connections at most; at the limit, a new one takes the place of the oldest that has not said hello. */
 const MAX_CONNECTIONS = 256;
 
 /** What the viewers need of the supervisor. */
@@ -29,12 +37,17 @@ export interface HubHost {
   readonly ended: boolean;
   readonly exitInfo: { code: number | null; signal: string | null } | null;
   agentPid(): number;
-  /** Keys for the agent. */
-  writeToAgent(data: Buffer): void;
+  /** The agent's own terminal (its pty slave's path), which is never taken from a viewer. */
+  agentTerminal(): string | null;
+  /** The native helper (binary.ts), which tells who connected; null: none. */
+  nativeBinary(): string | null;
+  /** Keys for the agent, from `from` (which waits when the agent does not read them). */
+  writeToAgent(data: Buffer, from: Connection): void;
   resizeAgent(cols: number, rows: number): void;
   /** Makes the program redraw without changing the size. */
   nudgeRedraw(): void;
-  request(c: Connection, id: number, call: OpCall): void;
+  /** A request; `done` is called once its response is sent or dropped. */
+  request(c: Connection, id: number, call: OpCall, done: () => void): void;
   /** A viewer whose terminal was handed over is live: the native relay may take it. */
   terminalLive(c: Connection): void;
   /** Stops the native relay before the terminal of `c` is let go (null: it does not drive it). */
@@ -60,31 +73,40 @@ const HANDLERS: Handlers = {
     if (!c.isViewer) return c.fail('bad-message', 'redraw needs an attach connection');
     hub.redraw(c);
   },
-  request: (hub, c, m) => hub.host.request(c, m.id, m.call),
+  request: (hub, c, m) => hub.host.request(c, m.id, m.call, c.takeSlot()),
 };
 
 export class ViewerHub {
   readonly conns = new Set<Connection>();
+  /** What all connections together may make the supervisor hold. */
+  readonly intake = new Intake(() => this.conns);
 
   constructor(readonly host: HubHost) {}
 
   accept(socket: net.Socket): void {
     if (this.conns.size >= MAX_CONNECTIONS) {
-      socket.end(encodeFrame({ t: 'error', code: 'internal', message: `too many connections (${MAX_CONNECTIONS})` }));
-      socket.on('error', () => {});
-      return;
+      // Connections that say nothing must not lock everyone out: the oldest of them goes.
+      const idle = [...this.conns].find((c) => c.awaitingHello);
+      if (idle) {
+        idle.fail('hello-required', `no hello yet, and the supervisor has ${MAX_CONNECTIONS} connections: dropped for a newer one`);
+      } else {
+        socket.end(encodeFrame({ t: 'error', code: 'internal', message: `too many connections (${MAX_CONNECTIONS})` }));
+        socket.on('error', () => {});
+        return;
+      }
     }
     const conn = new Connection(
       socket,
+      this.intake,
       (c, m) => this.message(c, m),
       (c) => this.closed(c),
     );
     this.conns.add(conn);
     const timer = setTimeout(() => {
-      if (conn.state === 'handshake') conn.fail('hello-required', 'no hello within 10 s');
+      if (conn.state === 'handshake') conn.fail('hello-required', `no hello within ${HELLO_TIMEOUT_MS / 1000} s`);
     }, HELLO_TIMEOUT_MS);
     timer.unref();
-    socket.once('close', () => clearTimeout(timer)); // else it holds the connection for 10 s
+    socket.once('close', () => clearTimeout(timer)); // else it holds the connection until it fires
     socket.on('drain', () => this.drained(conn));
   }
 
@@ -97,7 +119,6 @@ export class ViewerHub {
   }
 
   private hello(c: Connection, m: Hello): void {
-    const host = this.host;
     if (m.protocol !== PROTOCOL_VERSION) {
       c.fail(
         'version-mismatch',
@@ -105,18 +126,34 @@ export class ViewerHub {
       );
       return;
     }
+    if (m.mode !== 'attach' || !m.terminal) return this.welcome(c, m, null);
+    // An offered terminal is checked first (the kernel is asked who connected, a few ms);
+    // the frames after the hello wait meanwhile.
+    const handover = m.terminal;
+    const resume = c.hold();
+    void openPeerTerminal(this.host.nativeBinary(), c.socket, handover, this.host.agentTerminal()).then((proof) => {
+      if (c.closed) {
+        if ('fd' in proof) fs.closeSync(proof.fd);
+      } else if ('fd' in proof) {
+        const out = takeTerminal(this, c, handover, proof.fd);
+        out.beforeRelease = () => this.host.releaseRelay(c);
+        this.welcome(c, m, out);
+      } else {
+        this.welcome(c, m, proof.refused);
+      }
+      resume();
+    });
+  }
+
+  /** Accepts the hello: `terminal` is the viewer's taken terminal, or why it was refused. */
+  private welcome(c: Connection, m: Hello, terminal: TerminalOutput | string | null): void {
+    const host = this.host;
     c.state = m.mode;
     c.readOnly = m.readOnly;
     c.cols = m.readOnly ? null : m.cols;
     c.rows = m.readOnly ? null : m.rows;
     c.attachedAt = Date.now();
-    let terminalError: string | null = null;
-    if (m.mode === 'attach') {
-      const taken = m.terminal ? takeTerminal(this, c, m.terminal) : null;
-      if (typeof taken === 'string') terminalError = taken;
-      if (taken !== null && typeof taken !== 'string') taken.beforeRelease = () => host.releaseRelay(c);
-      c.out = taken !== null && typeof taken !== 'string' ? taken : new SocketOutput(c);
-    }
+    if (m.mode === 'attach') c.out = terminal instanceof TerminalOutput ? terminal : new SocketOutput(c);
     c.send({
       t: 'welcome',
       protocol: PROTOCOL_VERSION,
@@ -131,7 +168,7 @@ export class ViewerHub {
         viewerId: c.id,
         readOnly: c.readOnly,
         terminal: c.terminal !== null,
-        terminalError,
+        terminalError: typeof terminal === 'string' ? terminal : null,
       },
     });
     if (m.mode !== 'attach') return;
@@ -183,7 +220,7 @@ export class ViewerHub {
     }
     // Modified keys in the form the agent asked for (the viewer's terminal may speak another).
     if (c.isViewer && !alreadyWritten) out = translateKeys(out, this.host.screen.keyMode());
-    if (out.length > 0 && !alreadyWritten) this.host.writeToAgent(out);
+    if (out.length > 0 && !alreadyWritten) this.host.writeToAgent(out, c);
   }
 
   private closed(c: Connection): void {

@@ -1,6 +1,5 @@
 import * as fs from 'node:fs';
 import * as tty from 'node:tty';
-import type { TerminalHandover } from '../../protocol/messages';
 import { type ReadSocket, haltSocket, unhaltSocket } from '../../sys/socket-reads';
 
 // A viewer's own terminal, handed over by its attach client as tmux's client hands its
@@ -8,8 +7,6 @@ import { type ReadSocket, haltSocket, unhaltSocket } from '../../sys/socket-read
 // reads the keys from it, so a keystroke and its echo cross one process, not two. The
 // client keeps the terminal's modes (it made it raw) and gets it back untouched once
 // released: after a release nothing more is read from it or written to it.
-
-export class HandoverRefused extends Error {}
 
 export class ViewerTerminal {
   private readonly stream: tty.ReadStream;
@@ -24,30 +21,9 @@ export class ViewerTerminal {
   /** A key read earlier is still being decided on (a lone detach key waiting for a second press). */
   keysWaiting: () => boolean = () => false;
 
-  /** Opens the client's terminal; throws HandoverRefused when it is not safely the same one. */
-  static open(h: TerminalHandover): ViewerTerminal {
-    let fd: number;
-    try {
-      // O_NOCTTY: the supervisor leads its own session, and a terminal it merely opens must
-      // never become its controlling terminal (its hang-up would kill the supervisor).
-      fd = fs.openSync(h.path, fs.constants.O_RDWR | fs.constants.O_NOCTTY | fs.constants.O_NONBLOCK);
-    } catch (err) {
-      throw new HandoverRefused(`cannot open ${h.path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-    }
-    try {
-      const st = fs.fstatSync(fd);
-      if (!tty.isatty(fd)) throw new HandoverRefused(`${h.path} is not a terminal`);
-      // Another devpts (a container) can have a /dev/pts/N of its own: the very file the
-      // client holds, or nothing.
-      if (st.dev !== h.dev || st.ino !== h.ino) throw new HandoverRefused(`${h.path} here is not the client's terminal`);
-      if (typeof process.getuid === 'function' && st.uid !== process.getuid()) {
-        throw new HandoverRefused(`${h.path} belongs to another user`);
-      }
-      return new ViewerTerminal(fd, h.detachKey);
-    } catch (err) {
-      fs.closeSync(fd);
-      throw err;
-    }
+  /** Drives a terminal the client handed over, opened by us (see peer-terminal.ts). */
+  static adopt(fd: number, detachKey: number): ViewerTerminal {
+    return new ViewerTerminal(fd, detachKey);
   }
 
   private constructor(
@@ -99,7 +75,7 @@ export class ViewerTerminal {
         try {
           written = fs.writeSync(this.fd, buf);
         } catch {
-          written = 0; // EAGAIN: the terminal is full
+          written = 0; // EAGAIN: the terminal is full (one try, never a loop)
         }
         if (written < buf.length) this.stream.write(buf.subarray(written));
         return;
@@ -132,11 +108,25 @@ export class ViewerTerminal {
   haltReads(): boolean {
     if (this.released || this.stream.destroyed || this.stream.readableLength > 0) return false;
     haltSocket(this.stream as unknown as ReadSocket);
+    this.halted = true;
     return true;
   }
 
   resumeReads(): void {
-    if (!this.released && !this.stream.destroyed) unhaltSocket(this.stream as unknown as ReadSocket);
+    this.halted = false;
+    if (!this.keysHeld && !this.released && !this.stream.destroyed) unhaltSocket(this.stream as unknown as ReadSocket);
+  }
+
+  private halted = false;
+  private keysHeld = false;
+
+  /** Stops taking keys while the agent does not read its input (what is typed waits in the terminal). */
+  holdKeys(hold: boolean): void {
+    if (hold === this.keysHeld) return;
+    this.keysHeld = hold;
+    if (this.released || this.stream.destroyed || this.halted) return;
+    if (hold) this.stream.pause();
+    else unhaltSocket(this.stream as unknown as ReadSocket);
   }
 
   /** Bytes accepted and not yet written to the terminal. */

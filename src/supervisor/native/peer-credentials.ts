@@ -1,0 +1,40 @@
+import type * as net from 'node:net';
+
+// Who is at the other end of a client's connection, as the kernel recorded it when the
+// client connected (SO_PEERCRED), not as the client says. Node has no call for it; the
+// native helper in its "peer" mode (native/relay.c) reads it from the descriptor it
+// inherits and prints it.
+
+export interface PeerCredentials {
+  pid: number;
+  uid: number;
+  gid: number;
+}
+
+/** The helper answers in a few ms; one that does not is killed and the check fails. */
+const PEER_TIMEOUT_MS = 2000;
+
+export function peerCredentials(binary: string, socket: net.Socket): Promise<PeerCredentials> {
+  const fd = (socket as unknown as { _handle?: { fd?: unknown } | null })._handle?.fd;
+  if (typeof fd !== 'number' || fd < 0) return Promise.reject(new Error('the connection has no descriptor'));
+  // Loaded on first use: a supervisor nobody attaches to never needs it.
+  const { spawn } = require('node:child_process') as typeof import('node:child_process');
+  return new Promise((resolve, reject) => {
+    const child = spawn(binary, ['peer'], { stdio: ['ignore', 'pipe', 'ignore', fd] });
+    let out = '';
+    const timer = setTimeout(() => child.kill('SIGKILL'), PEER_TIMEOUT_MS);
+    child.stdout!.setEncoding('utf8').on('data', (d: string) => {
+      if (out.length < 256) out += d;
+    });
+    child.on('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    child.on('close', () => {
+      clearTimeout(timer);
+      const m = /^(\d+) (\d+) (\d+)\n$/.exec(out);
+      if (m) resolve({ pid: Number(m[1]), uid: Number(m[2]), gid: Number(m[3]) });
+      else reject(new Error(out.startsWith('error ') ? `getsockopt failed (errno ${out.slice(6).trim()})` : 'the native helper gave no answer'));
+    });
+  });
+}
