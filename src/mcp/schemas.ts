@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { AgentInfo, AgentStatus } from '../client/types';
 
 // The shapes of what the tools return, as JSON Schema for the client (the SDK derives it
 // from these) and as the types our handlers must produce. They mirror the client library's
@@ -28,6 +29,7 @@ export const agentShape = {
   activity: z.enum(['working', 'idle']).nullable(),
   lastOutputAt: nullableStr,
   queued: nullableInt,
+  responding: z.boolean().nullable().describe('false: its supervisor did not answer in time (stopped or swamped)'),
 };
 export const agentSchema = z.object(agentShape);
 export type AgentOut = z.infer<typeof agentSchema>;
@@ -67,3 +69,11 @@ export const waitShape = {
   exitSignal: nullableStr,
   next: nullableStr.describe('what to call to go on, when pending'),
 };
+
+// The schemas must list exactly the library's fields: a field added there and not here is
+// refused by the SDK at run time ("must NOT have additional properties"); make it a type error.
+type SameKeys<A, B> = [Exclude<keyof A, keyof B>, Exclude<keyof B, keyof A>] extends [never, never] ? true : never;
+const agentKeysMatch: SameKeys<AgentOut, AgentInfo> = true;
+const statusKeysMatch: SameKeys<z.infer<z.ZodObject<typeof statusShape>>, AgentStatus> = true;
+void agentKeysMatch;
+void statusKeysMatch;

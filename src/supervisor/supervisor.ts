@@ -350,6 +350,8 @@ export class Supervisor implements RequestHost {
       } catch {
         /* gone */
       }
+      // The helper was this supervisor's own copy (binary.ts): nobody runs it after us.
+      if (this.nativeBinary) fs.rmSync(this.nativeBinary, { force: true });
       process.exit(0);
     };
     // Viewers get the exit and close; control connections may still ask for the final
