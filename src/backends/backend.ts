@@ -1,4 +1,5 @@
 import type { CaptureArgs, CaptureReply, Cursor, TaskInfo } from '../protocol/ops';
+import type { RecordingSettings } from '../recording/settings';
 import type { BackendName, SessionRecord } from '../store/types';
 
 // The seam between the verbs and the two ways of running an agent. Every verb goes
@@ -16,6 +17,8 @@ export interface SpawnRequest {
   idleMs: number;
   /** The record's created_at in ms: the supervisor names its incarnation with it. */
   createdAtMs: number;
+  /** What the session records (the pty backend; tmux records nothing). */
+  recording: RecordingSettings;
 }
 
 export interface SpawnResult {
@@ -179,6 +182,16 @@ export interface StatusResult {
   queued: number | null;
 }
 
+/** Where a session's recording is, for `logs` and `record`. */
+export interface RecordingSource {
+  /** The directory of its parts (store/recording-files.ts). */
+  dir: string;
+  /** What this run records; null when it was started before recordings existed. */
+  settings: RecordingSettings | null;
+  /** The supervisor may still write to it (false once it has exited or died). */
+  live(): boolean;
+}
+
 export interface Backend {
   readonly name: BackendName;
   spawn(req: SpawnRequest): Promise<SpawnResult>;
@@ -202,4 +215,6 @@ export interface Backend {
   queueAdd(rec: SessionRecord, text: string): Promise<QueueEntry>;
   queueList(rec: SessionRecord): Promise<QueueEntry[]>;
   queueClear(rec: SessionRecord): Promise<number>;
+  /** The session's recording; absent where the backend records nothing (tmux). */
+  recording?(rec: SessionRecord): RecordingSource;
 }

@@ -6,6 +6,7 @@ import { ensurePrivateDir } from '../../sys/private-dir';
 import { ProtocolError } from '../../protocol/messages';
 import type { ArgsOf, OpName, ReplyOf, StatusReply } from '../../protocol/ops';
 import { readQueueFile } from '../../store/queue-file';
+import { removeRecordingParts } from '../../store/recording-files';
 import { type SupervisorConfig, readExitRecord, readFinalScreen, readSupervisorConfig } from '../../store/session-dir';
 import { toMillis } from '../../store/time';
 import { type SessionRecord, isEnded } from '../../store/types';
@@ -21,6 +22,7 @@ import type {
   Observation,
   ObserveOptions,
   QueueEntry,
+  RecordingSource,
   SendOptions,
   SpawnRequest,
   SpawnResult,
@@ -103,6 +105,7 @@ export class PtyBackend implements Backend {
     ensurePrivateDir(files.dir);
     // Leftovers of an earlier session of the same id are not this one's.
     for (const f of [files.exit, files.screen, files.queue]) fs.rmSync(f, { force: true });
+    removeRecordingParts(files.dir);
     const dir = this.places.runtimeDir();
     const sock = this.places.socketPath(req.id, dir);
     if (fs.existsSync(sock)) {
@@ -128,6 +131,7 @@ export class PtyBackend implements Backend {
       scrollbackBytes: DEFAULT_SCROLLBACK_BYTES,
       createdAtMs: req.createdAtMs,
       sessionsFile: this.places.sessionsFile,
+      recording: req.recording,
     };
     writeJsonAtomic(files.config, config);
     try {
@@ -410,6 +414,17 @@ export class PtyBackend implements Backend {
   async queueClear(rec: SessionRecord): Promise<number> {
     if (rec.status !== 'Running' && rec.status !== 'Starting') return 0;
     return (await this.ask(rec.uuid, 'queue-clear', {})).cleared;
+  }
+
+  recording(rec: SessionRecord): RecordingSource {
+    const files = this.places.sessionFiles(rec.uuid);
+    const config = readSupervisorConfig(files.config);
+    return {
+      dir: files.dir,
+      settings: config?.recording ?? null,
+      // Its supervisor writes the recording until it exits (after the exit record).
+      live: () => isSupervisorOf(rec.supervisor_pid, rec.uuid),
+    };
   }
 }
 

@@ -38,6 +38,10 @@ export interface HubHost {
   /** Stops the native relay before the terminal of `c` is let go (null: it does not drive it). */
   releaseRelay(c: Connection): Promise<void> | null;
   connectionClosed(c: Connection): void;
+  /** A viewer sees the agent now (its first snapshot went out): for the recording. */
+  viewerAttached(c: Connection): void;
+  /** What viewers typed, as it reaches the agent (the native relay's keys included): for the recording. */
+  inputReached(data: Buffer): void;
 }
 
 type Handlers = { readonly [T in ClientMessage['t']]: (hub: ViewerHub, c: Connection, m: Extract<ClientMessage, { t: T }>) => void };
@@ -158,7 +162,9 @@ export class ViewerHub {
       c.markTyped();
       if (!wasLatest) this.applySize();
     }
-    if (out.length > 0 && !alreadyWritten) this.host.writeToAgent(out);
+    if (out.length === 0) return;
+    this.host.inputReached(out);
+    if (!alreadyWritten) this.host.writeToAgent(out);
   }
 
   private closed(c: Connection): void {
@@ -203,6 +209,7 @@ export class ViewerHub {
       c.out.replay(snap, reason);
       c.stale = false;
       c.live = true;
+      if (reason === 'attach') this.host.viewerAttached(c);
       if (this.host.ended) this.sendExit(c);
       else this.host.terminalLive(c);
     }, reason === 'attach');
