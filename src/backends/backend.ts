@@ -190,6 +190,11 @@ export interface RecordingSource {
   settings: RecordingSettings | null;
   /** The supervisor may still write to it (false once it has exited or died). */
   live(): boolean;
+  /**
+   * Resolves once the recording of an ended agent is complete (its supervisor writes the
+   * last events after telling everyone of the end, then exits); at once while it runs.
+   */
+  written(): Promise<void>;
 }
 
 export interface Backend {

@@ -43,7 +43,13 @@ export const Recording = {
   /** At the end the supervisor waits this long at most for the last events to reach the disk. */
   CloseWaitMs: 5000,
 
-  // ---- readers (client/verbs/logs.ts) ----------------------------------------------
+  // ---- readers (client/verbs/logs.ts, record.ts) ------------------------------------
   /** `logs --follow` looks for new events this often. */
   FollowPollMs: 100,
+  /**
+   * Just after the end, `logs` and `record` wait for the supervisor to finish the recording
+   * (it exits once it has: about 0.2-0.4 s after the exit here), this long at most: above
+   * CloseWaitMs and the 2 s it gives its connections.
+   */
+  ReaderWaitMs: 10_000,
 } as const;

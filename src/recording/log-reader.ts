@@ -2,15 +2,18 @@ import { type CastItem, SNAPSHOT_MARKER, decodeResize, isExitMarker, partStartMs
 import { type LogLine, PlainTextRenderer } from './plain-text';
 
 // A recording read as a log (`agent logs`): what the agent printed, through the plain-text
-// renderer, part after part, with the times of the events. The screen a part begins with
-// is left out (it repeats what the part before printed), and so are typed input, markers
-// and resizes (a resize changes where lines wrap).
+// renderer, part after part, with the times of the events. The screen a later part
+// begins with is left out (it repeats what the part before printed), except in the first
+// part read: older parts are gone then, and the screen holds the last lines they printed
+// and the start of the line the part goes on with. Typed input and markers are not
+// output; a resize changes where lines wrap.
 
 export class LogReader {
   private renderer: PlainTextRenderer | null = null;
   /** When the current part began (ms since the epoch). */
   private base = 0;
   private skipScreen = false;
+  private parts = 0;
   /** The exit marker was read: nothing more will come. */
   ended = false;
 
@@ -21,6 +24,7 @@ export class LogReader {
       const h = item.header;
       this.base = partStartMs(h);
       this.skipScreen = false;
+      this.parts++;
       if (this.renderer) this.renderer.resize(h.width, h.height, this.base);
       else this.renderer = new PlainTextRenderer(h.width, h.height, this.emit);
       return;
@@ -35,7 +39,7 @@ export class LogReader {
       return;
     }
     this.skipScreen = false;
-    if (e.code === 'm' && e.data === SNAPSHOT_MARKER) this.skipScreen = true;
+    if (e.code === 'm' && e.data === SNAPSHOT_MARKER) this.skipScreen = this.parts > 1;
     else if (isExitMarker(e)) this.ended = true;
     else if (e.code === 'r') {
       const size = decodeResize(e.data);

@@ -59,7 +59,7 @@ async function readAll(dir: string): Promise<CastItem[]> {
   return items;
 }
 
-const syncScreen: Mirror = { snapshot: (cb) => cb({ cols: 80, rows: 24, bytes: Buffer.from('SCREEN'), after: [] }), mirrorBacklog: 0 };
+const syncScreen: Mirror = { snapshot: (cb) => cb({ cols: 80, rows: 24, bytes: Buffer.from('SCREEN\r\n'), after: [] }), mirrorBacklog: 0 };
 
 describe('the recorder', () => {
   it('rotates at the part size, keeps the last parts, and each later part begins with the screen', async () => {
@@ -80,7 +80,7 @@ describe('the recorder', () => {
       expect(header).toMatchObject({ command: "sh -c 'echo hi'", env: { TERM: 'xterm-256color' } });
       expect(events.slice(0, 2)).toEqual([
         { time: 0, code: 'm', data: SNAPSHOT_MARKER },
-        { time: 0, code: 'o', data: `${BEFORE_REPLAY}SCREEN` },
+        { time: 0, code: 'o', data: `${BEFORE_REPLAY}SCREEN\r\n` },
       ]);
       // About the part size: the events after the screen (each line ~100 bytes).
       const bytes = events.slice(2).reduce((n, e) => n + JSON.stringify([e.time, e.code, e.data]).length + 1, 0);
@@ -98,7 +98,9 @@ describe('the recorder', () => {
     for (const item of await readAll(dir)) reader.add(item);
     reader.end();
     expect(reader.ended).toBe(true);
-    const nums = lines.map((l) => Number(/^line (\d+)/.exec(l)?.[1]));
+    // The first part read opens on its screen (the stand-in's); then the lines, whole.
+    expect(lines[0]).toBe('SCREEN');
+    const nums = lines.slice(1).map((l) => Number(/^line (\d+)/.exec(l)?.[1]));
     expect(nums.at(-1)).toBe(59);
     expect(nums).toEqual(Array.from({ length: nums.length }, (_, i) => 60 - nums.length + i));
   });
@@ -123,12 +125,12 @@ describe('the recorder', () => {
     rec.output(Buffer.from('b1\r\n')); // the part is full: the screen is asked for; this goes on in part 1
     rec.output(Buffer.from('b2\r\n'));
     expect(pending).not.toBeNull();
-    pending!({ cols: 80, rows: 24, bytes: Buffer.from('SCREEN'), after: [{ data: Buffer.from('b1\r\n') }, { data: Buffer.from('b2\r\n') }] });
+    pending!({ cols: 80, rows: 24, bytes: Buffer.from('SCREEN\r\n'), after: [{ data: Buffer.from('b1\r\n') }, { data: Buffer.from('b2\r\n') }] });
     rec.output(Buffer.from('c\r\n'));
     await rec.ended({ code: 2, signal: null });
     const [p1, p2] = listRecordingParts(dir);
     expect(readPart(p1!.path).events.map((e) => e.data).slice(-2)).toEqual(['b1\r\n', 'b2\r\n']);
-    expect(readPart(p2!.path).events.map((e) => e.data)).toEqual([SNAPSHOT_MARKER, `${BEFORE_REPLAY}SCREENb1\r\nb2\r\n`, 'c\r\n', 'exit code 2']);
+    expect(readPart(p2!.path).events.map((e) => e.data)).toEqual([SNAPSHOT_MARKER, `${BEFORE_REPLAY}SCREEN\r\nb1\r\nb2\r\n`, 'c\r\n', 'exit code 2']);
     // Read as a log, nothing twice.
     const lines: string[] = [];
     const reader = new LogReader((l) => lines.push(l.text));

@@ -6,6 +6,7 @@ import { ensurePrivateDir } from '../../sys/private-dir';
 import { ProtocolError } from '../../protocol/messages';
 import type { ArgsOf, OpName, ReplyOf, StatusReply } from '../../protocol/ops';
 import { readQueueFile } from '../../store/queue-file';
+import { Recording } from '../../recording/limits';
 import { removeRecordingParts } from '../../store/recording-files';
 import { type SupervisorConfig, readExitRecord, readFinalScreen, readSupervisorConfig } from '../../store/session-dir';
 import { toMillis } from '../../store/time';
@@ -424,6 +425,10 @@ export class PtyBackend implements Backend {
       settings: config?.recording ?? null,
       // Its supervisor writes the recording until it exits (after the exit record).
       live: () => isSupervisorOf(rec.supervisor_pid, rec.uuid),
+      written: async () => {
+        const deadline = Date.now() + Recording.ReaderWaitMs;
+        while (this.endOf(rec) && isSupervisorOf(rec.supervisor_pid, rec.uuid) && Date.now() < deadline) await sleep(20);
+      },
     };
   }
 }
