@@ -76,7 +76,17 @@ export function castTime(seconds: number): number {
 
 /** One event line (no newline). */
 export function encodeEvent(seconds: number, code: EventCode, data: string): string {
-  return `[${castTime(seconds)},"${code}",${JSON.stringify(data)}]`;
+  const [head, json] = eventPieces(seconds, code, data);
+  return `${head}${json}]`;
+}
+
+/**
+ * The same line with its newline, in three pieces, for a writer that copies each where it
+ * goes rather than join them first: the head and the tail are ASCII, and so is the JSON of
+ * ASCII data.
+ */
+export function eventPieces(seconds: number, code: EventCode, data: string): [string, string, string] {
+  return [`[${castTime(seconds)},"${code}",`, JSON.stringify(data), ']\n'];
 }
 
 export function resizeData(cols: number, rows: number): string {

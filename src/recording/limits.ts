@@ -31,8 +31,12 @@ export const Recording = {
    * (~70 MB/s from a pty, docs/benchmarks.md).
    */
   QueueBytes: 8 * MiB,
-  /** One write to the disk carries up to this much (fewer, larger writes). */
+  /**
+   * Queued text goes into buffers of this size at most (one system call writes them all),
+   * starting at the smaller size: a quiet agent writes a few bytes at a time.
+   */
   WriteBytes: 1 * MiB,
+  WriteBytesMin: 16 * 1024,
   /**
    * A new part starts with the screen as it is, so that it plays alone. The mirror must
    * parse what it holds first: with more than this waiting (a flood, batched), the part

@@ -124,17 +124,19 @@ describe('recordings', () => {
     const s = sandbox();
     const client = new (lib().SymposiumClient)({ env: s.env });
     // It reads without echo: what was typed can only reach the recording as input.
-    const agent = ['sh', '-c', 'stty -echo; echo ready; read a; echo got-one; read b; echo got-two; exit 4'];
+    const agent = ['sh', '-c', 'stty -echo; echo ready; read a; echo got-one; read b; echo got-two; read c; echo got-three; exit 4'];
     for (const recordInput of [false, true]) {
       const id = recordInput ? 'in' : 'plain';
       await client.spawn({ id, workdir: s.work, command: agent, cols: 80, rows: 24, idleMs: 300, recordInput });
       await client.wait(id, { until: 'text', pattern: 'ready' }, { timeout: 10_000 });
       const view = await client.attach(id, { cols: 100, rows: 30 });
       await waitFor(() => view.cols === 100);
+      view.write('viewer-secret\r');
+      await client.wait(id, { until: 'text', pattern: 'got-one' }, { timeout: 10_000 });
       view.detach();
       const watch = await client.attach(id, { cols: 60, rows: 20, readOnly: true });
       await client.queue(id, 'queued-secret');
-      await client.wait(id, { until: 'text', pattern: 'got-one' }, { timeout: 10_000 });
+      await client.wait(id, { until: 'text', pattern: 'got-two' }, { timeout: 10_000 });
       await client.send(id, { text: 'typed-secret', enter: true });
       await client.wait(id, { until: 'exit' }, { timeout: 10_000 });
       watch.detach();
@@ -155,12 +157,12 @@ describe('recordings', () => {
       const all = fs.readFileSync(parts(s, id)[0]!, 'utf8');
       if (recordInput) {
         expect(cast.header.x_symposium).toMatchObject({ input: true });
-        expect(cast.events.filter((e) => e[1] === 'i').map((e) => e[2]).join('')).toBe('queued-secret\rtyped-secret\r');
+        expect(cast.events.filter((e) => e[1] === 'i').map((e) => e[2]).join('')).toBe('viewer-secret\rqueued-secret\rtyped-secret\r');
       } else {
         expect(cast.events.some((e) => e[1] === 'i')).toBe(false);
         expect(all).not.toContain('secret');
       }
-      expect(output(cast)).toBe('ready\r\ngot-one\r\ngot-two\r\n');
+      expect(output(cast)).toBe('ready\r\ngot-one\r\ngot-two\r\ngot-three\r\n');
     }
   });
 

@@ -1,5 +1,5 @@
 import * as fs from 'node:fs';
-import { Recording } from '../../recording/limits';
+import { ByteQueue } from './byte-queue';
 
 // The recording's files, written in the background: the supervisor's hot path only queues
 // text here; one operation at a time (open a part, append, remove an old part, close)
@@ -9,12 +9,12 @@ import { Recording } from '../../recording/limits';
 // the file back to its last whole line (a truncated line would break asciinema) and is
 // reported once.
 
-type Op = { kind: 'open'; path: string } | { kind: 'write'; text: string } | { kind: 'remove'; path: string } | { kind: 'close' };
+type Op = { kind: 'open'; path: string } | { kind: 'write'; queue: ByteQueue } | { kind: 'remove'; path: string } | { kind: 'close' };
 
 export class BackgroundWriter {
   private ops: Op[] = [];
-  /** Text queued in write operations (UTF-16 units; ASCII, most of it, is one byte each). */
-  private queuedChars = 0;
+  /** Bytes in write operations not yet taken to the disk. */
+  private queuedBytes = 0;
   private running = false;
   private fd: number | null = null;
   private path = '';
@@ -28,9 +28,9 @@ export class BackgroundWriter {
     private readonly onFailure: (err: NodeJS.ErrnoException, path: string) => void,
   ) {}
 
-  /** Bytes (about) waiting for the disk. */
+  /** Bytes waiting for the disk. */
   get queued(): number {
-    return this.queuedChars;
+    return this.queuedBytes;
   }
 
   get stopped(): boolean {
@@ -42,13 +42,18 @@ export class BackgroundWriter {
     this.push({ kind: 'open', path });
   }
 
-  append(text: string): void {
+  /** Appends text to the file opened last; `ascii`: known to be ASCII. */
+  append(text: string, ascii = false): void {
     if (this.failed) return;
-    const last = this.ops[this.ops.length - 1];
-    // Appends in a row become one write (up to WriteBytes): fewer system calls in a flood.
-    if (last?.kind === 'write' && last.text.length < Recording.WriteBytes) last.text += text;
-    else this.ops.push({ kind: 'write', text });
-    this.queuedChars += text.length;
+    let last = this.ops[this.ops.length - 1];
+    // Appends in a row become one write: few system calls in a flood.
+    if (last?.kind !== 'write') {
+      last = { kind: 'write', queue: new ByteQueue() };
+      this.ops.push(last);
+    }
+    const before = last.queue.bytes;
+    last.queue.write(text, ascii);
+    this.queuedBytes += last.queue.bytes - before;
     this.kick();
   }
 
@@ -85,7 +90,6 @@ export class BackgroundWriter {
   private async run(): Promise<void> {
     try {
       for (let op = this.ops.shift(); op && !this.failed; op = this.ops.shift()) {
-        if (op.kind === 'write') this.queuedChars -= op.text.length;
         await this.perform(op);
       }
     } catch (err) {
@@ -93,6 +97,7 @@ export class BackgroundWriter {
     }
     this.running = false;
     if (this.ops.length > 0 && !this.failed) return this.kick();
+    ByteQueue.idle();
     const waiters = this.idleWaiters;
     this.idleWaiters = [];
     for (const w of waiters) w();
@@ -107,12 +112,14 @@ export class BackgroundWriter {
         this.end = 0;
         return;
       case 'write': {
+        this.queuedBytes -= op.queue.bytes;
+        const bufs = op.queue.take();
         if (this.fd === null) return;
-        const buf = Buffer.from(op.text, 'utf8');
-        let done = 0;
         // A regular file takes all of a write, short of a full disk (then the next one fails).
-        while (done < buf.length) done += await write(this.fd, buf, done);
-        this.end += buf.length;
+        let rest = bufs;
+        while (rest.length > 0) rest = skip(rest, await writev(this.fd, rest));
+        this.end += bufs.reduce((n, b) => n + b.length, 0);
+        ByteQueue.written(bufs);
         return;
       }
       case 'remove':
@@ -133,7 +140,7 @@ export class BackgroundWriter {
   private async fail(err: NodeJS.ErrnoException): Promise<void> {
     this.failed = true;
     this.ops = [];
-    this.queuedChars = 0;
+    this.queuedBytes = 0;
     const fd = this.fd;
     if (fd !== null) {
       // Back to the last whole line: a part must stay readable (and it frees the space
@@ -145,8 +152,21 @@ export class BackgroundWriter {
   }
 }
 
-function write(fd: number, buf: Buffer, offset: number): Promise<number> {
-  return new Promise((resolve, reject) => fs.write(fd, buf, offset, buf.length - offset, null, (err, n) => (err ? reject(err) : resolve(n))));
+function writev(fd: number, bufs: Buffer[]): Promise<number> {
+  return new Promise((resolve, reject) => fs.writev(fd, bufs, (err, n) => (err ? reject(err) : resolve(n))));
+}
+
+/** What is left of `bufs` after its first `n` bytes. */
+function skip(bufs: Buffer[], n: number): Buffer[] {
+  const out: Buffer[] = [];
+  for (const b of bufs) {
+    if (n >= b.length) n -= b.length;
+    else {
+      out.push(n > 0 ? b.subarray(n) : b);
+      n = 0;
+    }
+  }
+  return out;
 }
 
 /** A new file, mode 0600, never through a symlink; a leftover of the same name is replaced. */

@@ -103,20 +103,21 @@ class Recorder implements RecordingSink {
     return false;
   }
 
-  private event(code: 'o' | 'i' | 'r' | 'm', data: string): void {
+  /** `ascii`: the data is known to be ASCII (so is its JSON, copied as it is). */
+  private event(code: 'o' | 'i' | 'r' | 'm', data: string, ascii = false): void {
     if (this.dropped > 0) {
       const n = this.dropped;
       this.dropped = 0;
-      this.rotation.append('m', `not recorded: ${n} bytes of output (the disk did not keep up)`, this);
+      this.rotation.append('m', `not recorded: ${n} bytes of output (the disk did not keep up)`, true, this);
     }
-    this.rotation.append(code, data, this);
+    this.rotation.append(code, data, ascii, this);
   }
 
   output(data: Buffer): void {
     if (this.off) return;
     if (!this.room(data.length)) return this.out.reset();
     const text = this.out.decode(data);
-    if (text !== '') this.event('o', text);
+    if (text !== '') this.event('o', text, this.out.ascii);
   }
 
   input(data: Buffer): void {

@@ -1,4 +1,4 @@
-import { type CastHeader, type EventCode, SNAPSHOT_MARKER, encodeEvent, encodeHeader } from '../../recording/asciicast';
+import { type CastHeader, type EventCode, SNAPSHOT_MARKER, encodeEvent, encodeHeader, eventPieces } from '../../recording/asciicast';
 import { Recording } from '../../recording/limits';
 import { recordingPartPath } from '../../store/recording-files';
 import { BEFORE_REPLAY } from '../../terminal-modes';
@@ -57,15 +57,20 @@ export class Rotation {
     this.begin(cols, rows, []);
   }
 
-  /** One event, timed now; `size`: the window now (for the header of a part that begins). */
-  append(code: EventCode, data: string, size: { cols: number; rows: number }): void {
+  /**
+   * One event, timed now; `ascii`: the data is known to be ASCII; `size`: the window now
+   * (for the header of a part that begins).
+   */
+  append(code: EventCode, data: string, ascii: boolean, size: { cols: number; rows: number }): void {
     if (this.ended) return;
     if (this.bytes >= this.partBytes && !this.awaitingScreen) this.next(size);
     // Timed after the part is chosen: times count from the start of the part they are in.
-    const line = encodeEvent((performance.now() - this.startedAt) / 1000, code, data);
-    this.writer.append(`${line}\n`);
-    // UTF-16 units: one byte each for ASCII; the cap is approximate for other scripts.
-    this.bytes += line.length + 1;
+    const [head, json, tail] = eventPieces((performance.now() - this.startedAt) / 1000, code, data);
+    const before = this.writer.queued;
+    this.writer.append(head, true);
+    this.writer.append(json, ascii);
+    this.writer.append(tail, true);
+    this.bytes += Math.max(0, this.writer.queued - before);
   }
 
   /** No more parts (the end): a screen still awaited is not used. */

@@ -12,9 +12,12 @@ export class Utf8Stream {
   private decoder = new TextDecoder();
   /** The decoder may hold the start of a character. */
   private holding = false;
+  /** The text of the last decode() is ASCII (its JSON is too: it is copied as it is). */
+  ascii = false;
 
   decode(chunk: Buffer): string {
-    if (!this.holding && isAscii(chunk)) return chunk.toString('latin1');
+    this.ascii = !this.holding && isAscii(chunk);
+    if (this.ascii) return chunk.toString('latin1');
     this.holding = incompleteTail(chunk);
     return this.decoder.decode(chunk, { stream: true });
   }
@@ -22,6 +25,7 @@ export class Utf8Stream {
   /** The end: a character left incomplete becomes U+FFFD. */
   end(): string {
     this.holding = false;
+    this.ascii = false;
     return this.decoder.decode();
   }
 
