@@ -39,7 +39,7 @@ export const Recording = {
   WriteBytesMin: 16 * 1024,
   /**
    * A new part starts with the screen as it is, so that it plays alone. The mirror must
-   * parse what it holds first: with more than this waiting (a flood, batched), the part
+   * parse what it holds first: with more than this waiting, or in a flood, the part
    * begins without the screen instead (a flood's text plays on a blank screen as well),
    * so that rotation never makes the mirror parse megabytes it would have skipped.
    */

@@ -155,6 +155,9 @@ export class Supervisor implements RequestHost {
         get mirrorBacklog() {
           return screen.unparsedBytes;
         },
+        get flooding() {
+          return screen.flooding;
+        },
       },
     );
     this.agent = new AgentProcess(this.config.command, this.config.workdir, this.config.cols, this.config.rows, (d) =>

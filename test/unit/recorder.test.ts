@@ -30,10 +30,11 @@ function tempDir(): string {
 interface Mirror {
   snapshot(cb: (s: ScreenNow) => void): void;
   mirrorBacklog: number;
+  flooding?: boolean;
 }
 
 function recorder(dir: string, mirror: Mirror, partBytes = 1000, parts = 3, input = false): RecordingSink {
-  return startRecording({ id: 'u', dir, command: ['sh', '-c', 'echo hi'], cols: 80, rows: 24, settings: { enabled: true, input, partBytes, parts } }, mirror);
+  return startRecording({ id: 'u', dir, command: ['sh', '-c', 'echo hi'], cols: 80, rows: 24, settings: { enabled: true, input, partBytes, parts } }, { flooding: false, ...mirror });
 }
 
 /** Every line of a part, checked: a header, then events. */
@@ -105,16 +106,21 @@ describe('the recorder', () => {
     expect(nums).toEqual(Array.from({ length: nums.length }, (_, i) => 60 - nums.length + i));
   });
 
-  it('begins a part without the screen while the mirror is far behind (a flood)', async () => {
-    const dir = tempDir();
-    let asked = 0;
-    const rec = recorder(dir, { snapshot: () => asked++, mirrorBacklog: Recording.SnapshotMaxBacklog + 1 });
-    for (let i = 0; i < 30; i++) rec.output(Buffer.from(`${'y'.repeat(98)}\r\n`));
-    await rec.ended({ code: 0, signal: null });
-    expect(asked).toBe(0);
-    const parts = listRecordingParts(dir);
-    expect(parts.length).toBe(3);
-    expect(readPart(parts[2]!.path).events[0]).toMatchObject({ code: 'o' });
+  it('begins a part without the screen in a flood, or while the mirror is far behind', async () => {
+    for (const mirror of [
+      { mirrorBacklog: Recording.SnapshotMaxBacklog + 1, flooding: false },
+      { mirrorBacklog: 0, flooding: true },
+    ]) {
+      const dir = tempDir();
+      let asked = 0;
+      const rec = recorder(dir, { snapshot: () => asked++, ...mirror });
+      for (let i = 0; i < 30; i++) rec.output(Buffer.from(`${'y'.repeat(98)}\r\n`));
+      await rec.ended({ code: 0, signal: null });
+      expect(asked).toBe(0);
+      const parts = listRecordingParts(dir);
+      expect(parts.length).toBe(3);
+      expect(readPart(parts[2]!.path).events[0]).toMatchObject({ code: 'o' });
+    }
   });
 
   it('a screen that comes later includes the output received meanwhile, which the part before keeps too', async () => {

@@ -8,7 +8,10 @@ import type { BackgroundWriter } from './background-writer';
 // and times from 0 (so each one plays alone). A part is full after about `partBytes` of
 // events; the next one then begins with the screen as it is (a marker, then the screen
 // drawn as one `o` event), and the part `parts` back is removed: the session keeps its
-// last parts × partBytes. A reader joining the parts skips each later part's screen.
+// last parts × partBytes. A reader joining the parts skips each later part's screen. In
+// a flood the next part begins without it: taking it would make the mirror parse what it
+// would have skipped (up to SnapshotMaxBacklog per part, several a second), and a
+// flood's text plays on a blank screen as well.
 
 /** The screen the mirror shows after every chunk received so far (mirror/screen.ts snapshot). */
 export interface ScreenNow {
@@ -25,6 +28,8 @@ export interface RotationHost {
   snapshot(cb: (s: ScreenNow) => void): void;
   /** Bytes the mirror has received and not parsed yet. */
   readonly mirrorBacklog: number;
+  /** Output arrives as a flood (the mirror batches it and skips what scrolls away). */
+  readonly flooding: boolean;
 }
 
 /** What every part's header says. */
@@ -79,7 +84,7 @@ export class Rotation {
   }
 
   private next(size: { cols: number; rows: number }): void {
-    if (this.host.mirrorBacklog > Recording.SnapshotMaxBacklog) return this.begin(size.cols, size.rows, []);
+    if (this.host.flooding || this.host.mirrorBacklog > Recording.SnapshotMaxBacklog) return this.begin(size.cols, size.rows, []);
     // Events go on into this part until the screen is there: it then shows all of them.
     this.awaitingScreen = true;
     this.host.snapshot((s) => {
