@@ -14,10 +14,12 @@ const BIG = Recording.WriteBytes;
 const MAX_SPARES = Math.ceil(Recording.QueueBytes / BIG) + 2;
 
 const spares: ArrayBuffer[] = [];
+const EMPTY = Buffer.alloc(0);
 
 export class ByteQueue {
   private readonly done: Buffer[] = [];
-  private buf: Buffer = Buffer.allocUnsafe(SMALL);
+  /** Allocated on the first write (a queue is taken once, then dropped). */
+  private buf: Buffer = EMPTY;
   private pos = 0;
   /** Bytes queued. */
   bytes = 0;
@@ -35,7 +37,7 @@ export class ByteQueue {
   take(): Buffer[] {
     if (this.pos > 0) this.done.push(this.buf.subarray(0, this.pos));
     const out = this.done.splice(0);
-    this.buf = Buffer.allocUnsafe(SMALL);
+    this.buf = EMPTY;
     this.pos = 0;
     this.bytes = 0;
     return out;
@@ -43,8 +45,11 @@ export class ByteQueue {
 
   private next(n: number): void {
     if (this.pos > 0) this.done.push(this.buf.subarray(0, this.pos));
-    const spare = n <= BIG ? spares.pop() : undefined;
-    this.buf = spare ? Buffer.from(spare) : Buffer.allocUnsafe(Math.max(n, BIG));
+    if (this.buf === EMPTY && n <= SMALL) this.buf = Buffer.allocUnsafe(SMALL);
+    else {
+      const spare = n <= BIG ? spares.pop() : undefined;
+      this.buf = spare ? Buffer.from(spare) : Buffer.allocUnsafe(Math.max(n, BIG));
+    }
     this.pos = 0;
   }
 
