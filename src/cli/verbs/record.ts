@@ -1,3 +1,4 @@
+import { UserError, describeFsError, fsErrorAdvice } from '../../errors';
 import { writeFileAtomic } from '../../sys/atomic-write';
 import { type VerbEntry, options, print } from '../verb';
 
@@ -18,7 +19,11 @@ export const recordVerb: VerbEntry = {
       if (!process.stdout.write(cast)) await new Promise((r) => process.stdout.once('drain', r));
       return;
     }
-    writeFileAtomic(f.output, cast, { durable: false });
+    try {
+      writeFileAtomic(f.output, cast, { durable: false });
+    } catch (err) {
+      throw new UserError(`Cannot write ${f.output}: ${describeFsError(err)}. ${fsErrorAdvice(err)}`, { cause: err });
+    }
     print(`Recording of ${id as string} written to ${f.output}`);
   },
 };
