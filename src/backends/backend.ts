@@ -1,4 +1,5 @@
 import type { CaptureArgs, CaptureReply, Cursor, TaskInfo } from '../protocol/ops';
+import type { RecordingSettings } from '../recording/settings';
 import type { BackendName, SessionRecord } from '../store/types';
 
 // The seam between the verbs and the two ways of running an agent. Every verb goes
@@ -16,6 +17,8 @@ export interface SpawnRequest {
   idleMs: number;
   /** The record's created_at in ms: the supervisor names its incarnation with it. */
   createdAtMs: number;
+  /** What the session records (the pty backend; tmux records nothing). */
+  recording: RecordingSettings;
 }
 
 export interface SpawnResult {
@@ -200,6 +203,21 @@ export interface KillResult {
   leftRunning: Array<{ pid: number; command: string }>;
 }
 
+/** Where a session's recording is, for `logs` and `record`. */
+export interface RecordingSource {
+  /** The directory of its parts (store/recording-files.ts). */
+  dir: string;
+  /** What this run records; null when it was started before recordings existed. */
+  settings: RecordingSettings | null;
+  /** The supervisor may still write to it (false once it has exited or died). */
+  live(): boolean;
+  /**
+   * Resolves once the recording of an ended agent is complete (its supervisor writes the
+   * last events after telling everyone of the end, then exits); at once while it runs.
+   */
+  written(): Promise<void>;
+}
+
 export interface Backend {
   readonly name: BackendName;
   spawn(req: SpawnRequest): Promise<SpawnResult>;
@@ -223,4 +241,6 @@ export interface Backend {
   queueAdd(rec: SessionRecord, text: string): Promise<QueueEntry>;
   queueList(rec: SessionRecord): Promise<QueueEntry[]>;
   queueClear(rec: SessionRecord): Promise<number>;
+  /** The session's recording; absent where the backend records nothing (tmux). */
+  recording?(rec: SessionRecord): RecordingSource;
 }

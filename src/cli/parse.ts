@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from 'commander';
+import { parseSize } from '../recording/settings';
 
 // Option value parsers shared by the verbs.
 
@@ -20,6 +21,13 @@ export const MAX_SECONDS = 2_000_000;
 export function seconds(value: string): number {
   const n = Number(value);
   if (!Number.isFinite(n) || n < 0 || n > MAX_SECONDS) throw new InvalidArgumentError(`expected a number of seconds from 0 to ${MAX_SECONDS}`);
+  return n;
+}
+
+/** `64M`, `1G`, `512K` or bytes. */
+export function size(value: string): number {
+  const n = parseSize(value);
+  if (n === null) throw new InvalidArgumentError('expected a size such as 512K, 64M or 1G');
   return n;
 }
 

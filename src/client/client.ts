@@ -6,6 +6,8 @@ import type {
   AttachOptions,
   Capture,
   CaptureOptions,
+  LogEntry,
+  LogOptions,
   PruneResult,
   RestartOptions,
   SendInput,
@@ -20,8 +22,10 @@ import { attach, attachTerminal } from './verbs/attach';
 import { capture } from './verbs/capture';
 import { kill } from './verbs/kill';
 import { type ListOptions, list } from './verbs/list';
+import { followLogs, logs } from './verbs/logs';
 import { prune } from './verbs/prune';
 import { queueAdd, queueClear, queueList } from './verbs/queue';
+import { recording } from './verbs/record';
 import { restart, restartAll } from './verbs/restart';
 import { send } from './verbs/send';
 import { spawn } from './verbs/spawn';
@@ -92,6 +96,21 @@ export class SymposiumClient {
 
   wait(id: string, what: WaitFor, opts?: WaitOptions): Promise<WaitOutcome> {
     return wait(this.ctx, id, what, opts);
+  }
+
+  /** What the agent printed, as plain lines (pty backend: from its recording, also after the exit). */
+  logs(id: string, opts?: LogOptions): Promise<LogEntry[]> {
+    return logs(this.ctx, id, opts);
+  }
+
+  /** The log, then each line as it is printed, until the agent exits or `signal` aborts: `for await (const l of client.followLogs(id))`. */
+  followLogs(id: string, opts?: LogOptions & { signal?: AbortSignal }): AsyncGenerator<LogEntry> {
+    return followLogs(this.ctx, id, opts);
+  }
+
+  /** The recording as one asciicast v2 file's text (its parts joined), for asciinema and any player. */
+  recording(id: string): Promise<string> {
+    return recording(this.ctx, id);
   }
 
   status(id: string): Promise<AgentStatus> {

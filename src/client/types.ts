@@ -61,6 +61,15 @@ export interface SpawnOptions {
   sizePolicy?: 'latest' | 'smallest';
   /** Quiet time after which the agent counts as idle (default 2000). */
   idleMs?: number;
+  /**
+   * Record what the agent prints (pty backend; default true, false when the client's
+   * environment has SYMPOSIUM_RECORD=0): `logs`, `recording`.
+   */
+  record?: boolean;
+  /** Record what is typed into it too (default false: typing holds secrets). */
+  recordInput?: boolean;
+  /** How much of the recording is kept, in bytes (default 64 MiB: the last 64 MiB). */
+  recordCapBytes?: number;
 }
 
 export interface RestartOptions {
@@ -152,6 +161,21 @@ export interface TerminalAttachOptions {
   redraw?: boolean;
   /** tmux sessions: print the attach command instead. */
   print?: boolean;
+}
+
+export interface LogOptions {
+  /** Only the last N lines (with follow: of what is there when it starts). */
+  lines?: number;
+  /** Only lines written since: a Date, ms since the epoch, an ISO 8601 time or a span back from now (`10m`, `2h`). */
+  since?: Date | number | string;
+}
+
+/** One line of what the agent printed. */
+export interface LogEntry {
+  /** When it was last written to (ISO 8601). */
+  time: string;
+  /** Plain text: escape sequences removed, overwrites applied. */
+  text: string;
 }
 
 export interface PruneResult {

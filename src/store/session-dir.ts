@@ -1,5 +1,6 @@
 import * as path from 'node:path';
 import { readFileNoFollow } from '../sys/read-file';
+import { type RecordingSettings, decodeRecordingSettings } from '../recording/settings';
 
 // Files a pty session keeps in its directory (~/.symposium/sessions/ID/), written by the
 // supervisor and read by the CLI: the supervisor's config, its log, the exit record and
@@ -63,6 +64,8 @@ export interface SupervisorConfig {
   createdAtMs: number;
   /** The home's agent-sessions.json, where the supervisor records the exit (absent before 0.2). */
   sessionsFile?: string;
+  /** What the session records (absent before recordings: nothing). */
+  recording?: RecordingSettings;
 }
 
 /** The session file a supervisor records its exit in. */
@@ -121,7 +124,8 @@ export function readSupervisorConfig(file: string): SupervisorConfig | null {
     typeof v.sessionDir === 'string' &&
     isInt(v.scrollbackLines) &&
     isInt(v.scrollbackBytes) &&
-    isInt(v.createdAtMs);
+    isInt(v.createdAtMs) &&
+    (v.recording === undefined || decodeRecordingSettings(v.recording) !== null);
   return ok ? (v as unknown as SupervisorConfig) : null;
 }
 

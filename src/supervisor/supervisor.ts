@@ -4,6 +4,8 @@ import { RUN_MARKER, runMarker } from '../agent-marker';
 import type { KeyMode } from '../keys/encode';
 import { ProtocolError } from '../protocol/messages';
 import type { ArgsOf, CaptureReply, OpCall, StatusReply, WaitReply } from '../protocol/ops';
+import { Recording } from '../recording/limits';
+import { RECORDING_OFF } from '../recording/settings';
 import { type SessionFiles, type SupervisorConfig, sessionFilesIn } from '../store/session-dir';
 import { type ProcessInfo, ProcessTree, leftTheTree } from '../sys/process-tree';
 import { VERSION } from '../version';
@@ -21,6 +23,7 @@ import { takeNativeBinary } from './native/binary';
 import { relayBinary } from './native/fast-relay';
 import { FloodPump } from './native/flood-pump';
 import { RelayPolicy } from './native/relay-policy';
+import { NOT_RECORDING, type RecordingSink, startRecording } from './recording/recorder';
 import { type RequestHost, handleRequest } from './requests';
 import type { Connection } from './viewers/connection';
 import { ViewerHub } from './viewers/hub';
@@ -62,6 +65,9 @@ export class Supervisor implements RequestHost {
   readonly relayBinary: string | null;
   /** The native helper taken at start (binary.ts): the relay's and the terminal hand-over's check. */
   private readonly nativeBinary: string | null;
+  /** The session on the record (recording/): started with the agent. */
+  private recording: RecordingSink = NOT_RECORDING;
+  private recordingClosed: Promise<void> = Promise.resolve();
 
   constructor(readonly config: SupervisorConfig) {
     this.files = sessionFilesIn(config.sessionDir);
@@ -100,6 +106,7 @@ export class Supervisor implements RequestHost {
       resizeAgent: (cols, rows) => {
         this.agent.resize(cols, rows);
         this.screen.resize(cols, rows);
+        this.recording.resized(cols, rows);
       },
       nudgeRedraw: () => this.agent.nudgeRedraw(),
       request: (c: Connection, id: number, call: OpCall, done: () => void) => handleRequest(this, c, id, call, done),
@@ -108,7 +115,10 @@ export class Supervisor implements RequestHost {
       connectionClosed: (c) => {
         this.waits.ownerGone(c);
         this.relays.viewerLeft();
+        this.recording.viewerLeft(c.id);
       },
+      viewerAttached: (c) => this.recording.viewerAttached(c.id, c.readOnly),
+      inputReached: (data) => this.recording.input(data),
     });
     this.delivery = new TaskDelivery({
       queue: this.queue,
@@ -118,9 +128,17 @@ export class Supervisor implements RequestHost {
       accepting: () => this.agent !== undefined && !this.ended && this.inputBacklog === 0,
       lastTypedAt: () => this.viewers.lastTypedAt(),
       type: (parts) => this.type(parts),
+      delivering: (task) => this.recording.taskDelivered(task.index),
     });
+    // What `send` and the queue type goes on the record too (when input is recorded).
+    const typist = {
+      write: (data: Buffer) => {
+        this.recording.input(data);
+        this.agent.write(data);
+      },
+    };
     this.typing = new Typing(
-      () => this.agent,
+      () => typist,
       () => this.screen.bracketedPaste,
     );
     this.relays = new RelayPolicy(this);
@@ -142,6 +160,20 @@ export class Supervisor implements RequestHost {
   /** Listens, then starts the agent. Throws when either fails. */
   async start(): Promise<void> {
     await this.listen();
+    const c = this.config;
+    const screen = this.screen;
+    this.recording = startRecording(
+      { id: c.id, dir: c.sessionDir, command: c.command, cols: c.cols, rows: c.rows, settings: c.recording ?? RECORDING_OFF },
+      {
+        snapshot: (cb) => screen.snapshot(cb, false),
+        get mirrorBacklog() {
+          return screen.unparsedBytes;
+        },
+        get flooding() {
+          return screen.flooding;
+        },
+      },
+    );
     this.agent = new AgentProcess(
       this.config.command,
       this.config.workdir,
@@ -211,6 +243,9 @@ export class Supervisor implements RequestHost {
     // Viewers first (keystroke echo latency), the mirror after: the chunk gets the next
     // sequence number either way, and a viewer not yet live gets it with its snapshot.
     this.viewers.broadcast(data, this.screen.seq + 1, from);
+    // Recorded before the mirror has it: a part's first screen then never holds a chunk
+    // that part also records (recording/rotation.ts).
+    this.recording.output(data);
     this.screen.write(data);
     if (this.screen.unparsedBytes > Flood.ParseHighWater) this.agent.pause();
     if (from === null) this.pump.consider();
@@ -316,6 +351,8 @@ export class Supervisor implements RequestHost {
     await this.screen.flush();
     const flushedAt = Date.now();
     this.exitInfo = e;
+    // On the record before the exit record: `logs --follow` ends at this marker with every line.
+    this.recordingClosed = this.recording.ended(e);
     const saver = new EndSaver(this.files, this.config);
     saver.exit(e, e.signal ? `killed by ${e.signal}` : `exited with code ${e.code}`);
     const recordedAt = Date.now();
@@ -352,7 +389,8 @@ export class Supervisor implements RequestHost {
       }
       // The helper was this supervisor's own copy (binary.ts): nobody runs it after us.
       if (this.nativeBinary) fs.rmSync(this.nativeBinary, { force: true });
-      process.exit(0);
+      const late = new Promise<void>((r) => setTimeout(r, Recording.CloseWaitMs).unref());
+      void Promise.race([this.recordingClosed, late]).then(() => process.exit(0));
     };
     // Viewers get the exit and close; control connections may still ask for the final
     // screen for a moment (a `wait --exit` racing the end).

@@ -17,6 +17,8 @@ function setup() {
   let seq = 0;
   const activity = new Activity(IDLE, () => seq);
   const typed: Array<Array<{ data: string; paste: boolean }>> = [];
+  /** Tasks announced to the host before they are typed (the recording's markers). */
+  const delivered: number[] = [];
   let lastTyped = 0;
   let accepting = true;
   const queue = new TaskQueue(sessionFilesIn(dir));
@@ -29,6 +31,7 @@ function setup() {
     type: async (parts) => {
       typed.push(parts.map((p) => ({ data: p.data.toString('utf8'), paste: p.paste })));
     },
+    delivering: (task) => delivered.push(task.index),
   };
   const delivery = new TaskDelivery(host);
   return {
@@ -36,6 +39,7 @@ function setup() {
     queue,
     delivery,
     typed,
+    delivered,
     output: () => {
       seq++;
       activity.output();
@@ -107,6 +111,7 @@ describe('task delivery', () => {
     await vi.advanceTimersByTimeAsync(200);
     expect(s.typed.map((p) => p[0]!.data)).toEqual(['a', 'b', 'c']);
     expect(s.queue.list().map((t) => t.state)).toEqual(['delivered', 'delivered', 'delivered']);
+    expect(s.delivered).toEqual([1, 2, 3]);
   });
 
   it('a task queued at spawn waits for the agent’s first screen, then an idle time', async () => {
@@ -135,6 +140,7 @@ describe('task delivery', () => {
     s.delivery.schedule();
     await vi.advanceTimersByTimeAsync(IDLE * 3);
     expect(s.typed).toEqual([]);
+    expect(s.delivered).toEqual([]);
     expect(vi.getTimerCount()).toBe(0);
   });
 });

@@ -8,6 +8,8 @@ import { ProtocolError } from '../../protocol/messages';
 import type { ArgsOf, OpName, ReplyOf, StatusReply } from '../../protocol/ops';
 import { readQueue } from '../../store/queue-file';
 import { type FallbackFiles, type FinalScreen, type SupervisorConfig, fallbackFilesOf, readSupervisorConfig } from '../../store/session-dir';
+import { Recording } from '../../recording/limits';
+import { removeRecordingParts } from '../../store/recording-files';
 import { toMillis } from '../../store/time';
 import { type SessionRecord, isEnded } from '../../store/types';
 import { writeJsonAtomic } from '../../sys/atomic-write';
@@ -25,6 +27,7 @@ import type {
   Observation,
   ObserveOptions,
   QueueEntry,
+  RecordingSource,
   SendOptions,
   SpawnRequest,
   SpawnResult,
@@ -125,6 +128,7 @@ export class PtyBackend implements Backend {
     ensurePrivateDir(files.dir);
     // Leftovers of an earlier session of the same id are not this one's.
     for (const f of [files.exit, files.screen, files.queue, files.queueJournal]) fs.rmSync(f, { force: true });
+    removeRecordingParts(files.dir);
     const dir = this.places.runtimeDir();
     const sock = this.places.socketPath(req.id, dir);
     new SessionEnd(files, fallbackFilesOf(sock)).removeFallback();
@@ -151,6 +155,7 @@ export class PtyBackend implements Backend {
       scrollbackBytes: DEFAULT_SCROLLBACK_BYTES,
       createdAtMs: req.createdAtMs,
       sessionsFile: this.places.sessionsFile,
+      recording: req.recording,
     };
     writeJsonAtomic(files.config, config);
     try {
@@ -446,6 +451,21 @@ export class PtyBackend implements Backend {
   async queueClear(rec: SessionRecord): Promise<number> {
     if (rec.status !== 'Running' && rec.status !== 'Starting') return 0;
     return (await this.ask(rec, 'queue-clear', {})).cleared;
+  }
+
+  recording(rec: SessionRecord): RecordingSource {
+    const files = this.places.sessionFiles(rec.uuid);
+    const config = readSupervisorConfig(files.config);
+    return {
+      dir: files.dir,
+      settings: config?.recording ?? null,
+      // Its supervisor writes the recording until it exits (after the exit record).
+      live: () => isSupervisorOf(rec.supervisor_pid, rec.uuid),
+      written: async () => {
+        const deadline = Date.now() + Recording.ReaderWaitMs;
+        while (this.endOf(rec) && isSupervisorOf(rec.supervisor_pid, rec.uuid) && Date.now() < deadline) await sleep(20);
+      },
+    };
   }
 }
 

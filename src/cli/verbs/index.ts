@@ -3,8 +3,10 @@ import { attachVerb } from './attach';
 import { captureVerb } from './capture';
 import { killVerb } from './kill';
 import { listVerb } from './list';
+import { logsVerb } from './logs';
 import { pruneVerb } from './prune';
 import { queueVerb } from './queue';
+import { recordVerb } from './record';
 import { restartVerb } from './restart';
 import { sendVerb } from './send';
 import { spawnVerb } from './spawn';
@@ -20,6 +22,8 @@ export const AGENT_VERBS: readonly VerbEntry[] = [
   queueVerb,
   captureVerb,
   waitVerb,
+  logsVerb,
+  recordVerb,
   restartVerb,
   pruneVerb,
 ];

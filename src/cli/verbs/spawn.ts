@@ -5,7 +5,7 @@ import { RELAY_BINARY } from '../../dist-dir';
 import { UserError } from '../../errors';
 import type { BackendName } from '../../store/types';
 import { type VerbEntry, options, print, warn } from '../verb';
-import { positiveInt, seconds } from '../parse';
+import { positiveInt, seconds, size } from '../parse';
 
 interface Flags {
   uuid: string;
@@ -15,10 +15,14 @@ interface Flags {
   rows?: number;
   size?: string;
   idle?: number;
+  /** false with --no-record. */
+  record?: boolean;
+  recordInput?: boolean;
+  recordCap?: number;
 }
 
 /** spawn's own options, as they could be mistyped after the agent's command. */
-const OWN_FLAGS = ['--uuid', '--workdir', '--backend', '--cols', '--rows', '--size', '--idle'];
+const OWN_FLAGS = ['--uuid', '--workdir', '--backend', '--cols', '--rows', '--size', '--idle', '--no-record', '--record-input', '--record-cap'];
 
 /** Everything after CMD belongs to the agent: say so when one of spawn's own options is there. */
 function optionsAfterCommand(command: string[]): void {
@@ -59,6 +63,9 @@ export const spawnVerb: VerbEntry = {
     { flags: '--rows <n>', description: 'initial height (default: this terminal, else 40)', parse: positiveInt },
     { flags: '--size <policy>', description: 'window size policy with several viewers: latest or smallest', default: 'latest' },
     { flags: '--idle <seconds>', description: 'quiet time after which the agent counts as idle (default 2)', parse: seconds },
+    { flags: '--no-record', description: 'do not record what the agent prints (agent logs, agent record); SYMPOSIUM_RECORD=0 does so for every spawn' },
+    { flags: '--record-input', description: 'record what is typed into the agent too (off by default: it holds secrets)' },
+    { flags: '--record-cap <size>', description: 'how much of the recording is kept, e.g. 256M (default 64M: the last 64 MiB)', parse: size },
   ],
   passThrough: true,
   examples: [
@@ -80,6 +87,9 @@ export const spawnVerb: VerbEntry = {
       rows: f.rows ?? tty?.rows,
       sizePolicy: size,
       idleMs: f.idle !== undefined ? Math.round(f.idle * 1000) : undefined,
+      record: f.record === false ? false : undefined,
+      recordInput: f.recordInput,
+      recordCapBytes: f.recordCap,
     });
     print('Agent session spawned successfully');
     if (f.backend !== 'tmux') relayNotice(client);

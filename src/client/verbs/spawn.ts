@@ -3,6 +3,8 @@ import * as path from 'node:path';
 import { defaultBackendName } from '../../backends';
 import { UserError, errorMessage } from '../../errors';
 import { checkId, sessionName } from '../../ids';
+import { Recording } from '../../recording/limits';
+import { type RecordingSettings, recordingSettings } from '../../recording/settings';
 import { updateSessions } from '../../store/file';
 import { now, toMillis } from '../../store/time';
 import type { SessionRecord } from '../../store/types';
@@ -53,6 +55,16 @@ export function recordWhere(rec: SessionRecord, res: SpawnResult): void {
   else if (rec.tmux_socket !== undefined) rec.tmux_socket = null;
 }
 
+/** What the session records: the options, else SYMPOSIUM_RECORD=0 of the environment turns it off. */
+export function recordingFor(opts: Pick<SpawnOptions, 'record' | 'recordInput' | 'recordCapBytes'>, env: NodeJS.ProcessEnv): RecordingSettings {
+  const cap = opts.recordCapBytes ?? Recording.DefaultCapBytes;
+  if (!Number.isSafeInteger(cap) || cap < Recording.MinCapBytes || cap > Recording.MaxCapBytes) {
+    throw new UserError(`The recording cap must be from ${Recording.MinCapBytes / 1024} KiB to ${Recording.MaxCapBytes / 1024 ** 3} GiB`);
+  }
+  const enabled = opts.record ?? env.SYMPOSIUM_RECORD !== '0';
+  return recordingSettings(enabled, opts.recordInput === true, cap);
+}
+
 function checkSize(n: number | undefined, what: string): void {
   if (n !== undefined && (!Number.isInteger(n) || n < 1 || n > 1000)) throw new UserError(`${what} must be an integer from 1 to 1000`);
 }
@@ -74,6 +86,7 @@ export async function spawn(ctx: Context, opts: SpawnOptions): Promise<AgentInfo
   }
   checkSize(opts.cols, 'cols');
   checkSize(opts.rows, 'rows');
+  const recording = recordingFor(opts, ctx.env);
   const backend = ctx.backends.get(backendName);
   const sizePolicy = opts.sizePolicy ?? 'latest';
   if (sizePolicy !== 'latest' && sizePolicy !== 'smallest') {
@@ -108,6 +121,7 @@ export async function spawn(ctx: Context, opts: SpawnOptions): Promise<AgentInfo
       sizePolicy,
       idleMs: opts.idleMs ?? DEFAULT_IDLE_MS,
       createdAtMs: toMillis(createdAt),
+      recording,
     });
   } catch (err) {
     // Nothing runs: drop the record we reserved (only ours, not a later one).

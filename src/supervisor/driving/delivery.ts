@@ -1,6 +1,6 @@
 import { log } from '../lifecycle/log';
 import type { Activity } from './activity';
-import type { TaskQueue } from './queue';
+import type { Task, TaskQueue } from './queue';
 
 // Delivery of queued tasks: the next task is typed once the agent is idle, nobody has
 // typed within the idle time, and a full idle time has passed since the previous task
@@ -17,6 +17,8 @@ export interface DeliveryHost {
   lastTypedAt(): number;
   /** Types the parts in order, as one unit (see Supervisor.type). */
   type(parts: Array<{ data: Buffer; paste: boolean }>): Promise<void>;
+  /** A task is about to be typed (a marker in the recording). */
+  delivering(task: Task): void;
 }
 
 export class TaskDelivery {
@@ -72,6 +74,7 @@ export class TaskDelivery {
       this.schedule();
       return;
     }
+    this.host.delivering(task);
     void this.host
       .type([
         { data: Buffer.from(task.text, 'utf8'), paste: true },

@@ -11,7 +11,8 @@ export class Typing {
   pendingBytes = 0;
 
   constructor(
-    private readonly agent: () => AgentProcess,
+    /** The agent's pty, or what writes to it (the supervisor records what is typed on the way). */
+    private readonly agent: () => Pick<AgentProcess, 'write'>,
     /** Whether the agent turned bracketed paste on. */
     private readonly bracketedPaste: () => boolean,
   ) {}

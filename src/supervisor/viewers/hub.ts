@@ -53,6 +53,10 @@ export interface HubHost {
   /** Stops the native relay before the terminal of `c` is let go (null: it does not drive it). */
   releaseRelay(c: Connection): Promise<void> | null;
   connectionClosed(c: Connection): void;
+  /** A viewer sees the agent now (its first snapshot went out): for the recording. */
+  viewerAttached(c: Connection): void;
+  /** What viewers typed, as it reaches the agent (the native relay's keys included): for the recording. */
+  inputReached(data: Buffer): void;
 }
 
 type Handlers = { readonly [T in ClientMessage['t']]: (hub: ViewerHub, c: Connection, m: Extract<ClientMessage, { t: T }>) => void };
@@ -220,7 +224,9 @@ export class ViewerHub {
     }
     // Modified keys in the form the agent asked for (the viewer's terminal may speak another).
     if (c.isViewer && !alreadyWritten) out = translateKeys(out, this.host.screen.keyMode());
-    if (out.length > 0 && !alreadyWritten) this.host.writeToAgent(out, c);
+    if (out.length === 0) return;
+    this.host.inputReached(out);
+    if (!alreadyWritten) this.host.writeToAgent(out, c);
   }
 
   private closed(c: Connection): void {
@@ -266,6 +272,7 @@ export class ViewerHub {
       c.sentSeq = snap.after.length > 0 ? snap.after[snap.after.length - 1]!.seq : snap.seq;
       c.stale = false;
       c.live = true;
+      if (reason === 'attach') this.host.viewerAttached(c);
       if (this.host.ended) this.sendExit(c);
       else this.host.terminalLive(c);
     }, reason === 'attach');
