@@ -5,6 +5,7 @@ import { restoreHeld } from '../held-env';
 import { VERSION } from '../version';
 import type { VerbEntry } from './verb';
 import { AGENT_VERBS } from './verbs';
+import { webVerb } from './verbs/web';
 
 // The command line: one commander command per verb entry (cli/verbs/). Errors print as
 // `Error: …` on stderr, exit 1.
@@ -59,6 +60,7 @@ export function buildProgram(): Command {
     .description('spawn, list, attach to, drive and kill agent sessions')
     .enablePositionalOptions();
   for (const verb of AGENT_VERBS) addVerb(agent, verb, getClient, (code) => (exitCode = code));
+  addVerb(program, webVerb, getClient, (code) => (exitCode = code));
   return program;
 }
 
