@@ -14,7 +14,7 @@ export interface FlowStats {
   resyncs: number;
 }
 
-export type FlowLimits = Pick<typeof WebLimits, 'UnackedChars' | 'ResyncGapMs' | 'ResyncCalmMs' | 'ResyncMaxWaitMs'>;
+export type FlowLimits = { [K in 'UnackedChars' | 'ResyncGapMs' | 'ResyncCalmMs' | 'ResyncMaxWaitMs']: number };
 
 export class BrowserFlow {
   private sent = 0;
@@ -22,7 +22,8 @@ export class BrowserFlow {
   private behind = false;
   private resyncTimer: NodeJS.Timeout | null = null;
   private resyncPending = false;
-  private lastResyncAt = -Infinity;
+  /** When the last screen (the first replay, or a fresh one) went out. */
+  private lastScreenAt = -Infinity;
   /** The last output of the view, sent or dropped. */
   private lastOutputAt = -Infinity;
   readonly stats: FlowStats = { sentChars: 0, droppedChars: 0, resyncs: 0 };
@@ -60,6 +61,7 @@ export class BrowserFlow {
   screen(m: Extract<PageMessage, { t: 'screen' }>): void {
     this.cancelResync();
     this.behind = false;
+    this.lastScreenAt = Date.now();
     this.count(m.d);
     this.send(m);
   }
@@ -94,22 +96,21 @@ export class BrowserFlow {
 
   /**
    * A fresh screen once the output pauses (the flood is over) or, while it goes on, once
-   * MaxWait has passed since the last one, and never sooner than Gap after it: each one is a
-   * new attach, whose replay the supervisor serializes while the agent waits.
+   * MaxWait has passed since the last screen, and never sooner than Gap after it: each one
+   * is a new attach, whose replay the supervisor serializes while the agent waits.
    */
   private scheduleResync(): void {
     this.resyncPending = true;
     const check = () => {
       this.resyncTimer = null;
       const now = Date.now();
-      const sinceScreen = now - this.lastResyncAt;
+      const sinceScreen = now - this.lastScreenAt;
       const quiet = now - this.lastOutputAt;
       const wait = Math.max(this.limits.ResyncGapMs - sinceScreen, Math.min(this.limits.ResyncCalmMs - quiet, this.limits.ResyncMaxWaitMs - sinceScreen));
       if (wait > 0) {
         this.resyncTimer = setTimeout(check, wait);
         return;
       }
-      this.lastResyncAt = now;
       this.stats.resyncs++;
       this.wantScreen();
     };
