@@ -27,6 +27,10 @@ export type BrowserMessage =
   /** Queue a task (--write only). */
   | { t: 'queue'; ref: number; id: string; text: string };
 
+/** Every type a page may send (the compiler checks the list is complete: docs/web-protocol.md has a section for each). */
+const BROWSER_TYPES: Record<BrowserMessage['t'], true> = { open: true, close: true, ack: true, type: true, watch: true, input: true, resize: true, send: true, queue: true };
+export const BROWSER_MESSAGE_TYPES = Object.keys(BROWSER_TYPES) as ReadonlyArray<BrowserMessage['t']>;
+
 export class BadMessage extends Error {}
 
 type Obj = Record<string, unknown>;
@@ -136,3 +140,7 @@ export type PageMessage =
   /** The answer to a send or queue. */
   | { t: 'done'; ref: number; ok: boolean; message: string }
   | { t: 'error'; message: string };
+
+const PAGE_TYPES: Record<PageMessage['t'], true> = { hello: true, agents: true, view: true, screen: true, o: true, size: true, ended: true, tasks: true, done: true, error: true };
+/** Every type the server sends (complete, as above). */
+export const PAGE_MESSAGE_TYPES = Object.keys(PAGE_TYPES) as ReadonlyArray<PageMessage['t']>;
