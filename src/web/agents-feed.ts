@@ -8,12 +8,9 @@ import type { AgentRow, PageMessage } from './messages';
 // library every ListPollMs while at least one page listens (nothing runs while none
 // does), and pushed only when something changed. Each row carries the last line of the
 // agent's screen, captured again only when the agent has written since (or every
-// PreviewRefreshMs where the backend does not say when it last wrote: tmux).
+// PreviewRefreshMs where the backend does not say when it last wrote).
 
 export type AgentsMessage = Extract<PageMessage, { t: 'agents' }>;
-
-/** Where the last output time is unknown, the preview is read again this often. */
-const PREVIEW_REFRESH_MS = 5000;
 
 function lastLine(text: string): string | null {
   const lines = text.split('\n');
@@ -127,7 +124,7 @@ export class AgentsFeed {
     const key = `${a.status}|${a.lastOutputAt ?? ''}`;
     const had = this.previews.get(a.id);
     const now = Date.now();
-    if (had && had.key === key && (a.lastOutputAt !== null || a.status !== 'Running' || now - had.at < PREVIEW_REFRESH_MS)) return had.text;
+    if (had && had.key === key && (a.lastOutputAt !== null || a.status !== 'Running' || now - had.at < WebLimits.PreviewRefreshMs)) return had.text;
     let text: string | null = null;
     try {
       text = lastLine((await this.client.capture(a.id)).text);

@@ -29,6 +29,11 @@ export const WebLimits = {
   ListPollMs: 1000,
   /** The last line of an agent's screen shown in the list, at most this long. */
   PreviewChars: 160,
+  /**
+   * A preview is captured again when the agent has written since; where the backend does
+   * not say when it last wrote (tmux), this often (a capture there starts a tmux client).
+   */
+  PreviewRefreshMs: 5000,
 
   // ---- views without a stream (capture-view.ts) ---------------------------------------
   /** tmux sessions have no attach stream: their screen is captured this often instead. */

@@ -38,6 +38,8 @@ export interface WebServer {
   token: Token;
   /** Bound to an address other machines can reach. */
   exposed: boolean;
+  /** The address as a URL names it ([::1], 127.0.0.1…): what an SSH tunnel forwards to. */
+  host: string;
   /** Closes every page's streams, then the server. */
   close(): Promise<void>;
 }
@@ -106,6 +108,7 @@ export async function startWebServer(opts: WebOptions): Promise<WebServer> {
     port,
     token,
     exposed: !isLoopback(opts.bind),
+    host: shownHost,
     close: async () => {
       for (const s of sessions) s.close();
       sessions.clear();

@@ -165,10 +165,10 @@ export class LiveView implements View {
   }
 }
 
-async function sendCapture(host: ViewHost): Promise<boolean> {
+/** The agent's screen as it is now (it has ended: its last), as a `screen`. */
+async function sendCapture(host: ViewHost): Promise<void> {
   const c = await host.client.capture(host.id, { ansi: true });
   host.flow.screen({ t: 'screen', v: host.v, d: screenFromCapture(c), cols: c.cols, rows: c.rows });
-  return c.final;
 }
 
 export class CaptureView implements View {

@@ -318,9 +318,9 @@ describe('symposium-mcp web in a browser', () => {
     await stuck.evaluate(() => ((window as unknown as View).view = (window as unknown as { symposiumPage: View }).symposiumPage.view).holdAcks = true);
     const before = await stuck.evaluate(() => (window as unknown as View).view.parsed);
 
-    // ~50 MB: 1.2 million lines of 42 bytes, through a real pty.
+    // ~50 MB: 1.1 million lines of 48 bytes, through a real pty.
     const started = Date.now();
-    await send('flood', "seq -f 'flood line %09g ..........................' 1 1200000; echo FLOOD-DONE");
+    await send('flood', "seq -f 'flood line %09.0f ..........................' 1 1100000; echo FLOOD-DONE");
     await eventually(async () => (await capture('flood')).includes('FLOOD-DONE\nP$'), 120_000);
     const floodMs = Date.now() - started;
     // The agent finished while this browser acknowledged nothing: it never waited for it.

@@ -315,7 +315,7 @@ describe('symposium-mcp web: HTTP and WebSocket', () => {
     slow.acking = false;
     const held = slow.chars;
     // 8 MB through the pty; the agent finishes though this page acknowledges nothing.
-    await client.send('f', { text: "seq -f 'line %07g ...................................................' 1 120000; echo FLOOD-DONE", enter: true });
+    await client.send('f', { text: "seq -f 'line %07.0f ...................................................' 1 120000; echo FLOOD-DONE", enter: true });
     await client.wait('f', { until: 'text', pattern: /FLOOD-DONE\nP\$/ }, { timeout: 60_000 });
     const got = slow.chars - held;
     expect(got).toBeGreaterThan(100_000);

@@ -70,7 +70,7 @@ export const webVerb: VerbEntry = {
     if (server.exposed) {
       warn(`Warning: listening on ${f.bind}, reachable from the network in plain HTTP: anyone on the way can read the token and the screens. Prefer the default (127.0.0.1) with ssh -L.`);
     } else {
-      print(`From another machine: ssh -L ${server.port}:127.0.0.1:${server.port} THIS-HOST, then open the same URL there.`);
+      print(`From another machine: ssh -L ${server.port}:${server.host}:${server.port} THIS-HOST, then open the same URL there.`);
     }
     print('Ctrl-C stops.');
     await stopped;
