@@ -354,5 +354,6 @@ describe('symposium-mcp web in a browser', () => {
         `the stuck one got ${stuckGot} chars before the agent finished, then ${stuckEnd} screens in all`,
     );
     expect(stuckGot).toBeLessThan(300_000);
-  });
+    // The flood's own time depends on the machine's load (other test files run beside it).
+  }, 180_000);
 });
