@@ -1,11 +1,13 @@
 import * as crypto from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import { hostName } from './bind-address';
 import { WebLimits } from './limits';
 
 // Who may use the server. The token (printed once, in the URL's fragment, which browsers
 // never send) is exchanged once for a session cookie, HttpOnly and SameSite=Strict; the
-// cookie is a fresh random value, not the token. Every request must name one of our hosts
-// (DNS rebinding); the exchange and every WebSocket upgrade must come from our own origin:
+// cookie is a fresh random value, not the token. Every request must name one of our host
+// names (DNS rebinding); the exchange and every WebSocket upgrade must come from the very
+// origin the request names:
 // SameSite does not stop a page on another port of 127.0.0.1 (same site, ports do not
 // count), checked in Chromium: only the Origin check refuses it.
 
@@ -49,23 +51,30 @@ export class Auth {
   constructor(
     private readonly token: string,
     port: number,
-    /** `host:port` values a request may name. */
-    private readonly hosts: ReadonlySet<string>,
+    /** The host names a request may name (with any port). */
+    private readonly names: ReadonlySet<string>,
   ) {
     this.cookieName = `symposium_${port}`;
   }
 
-  /** The request names one of our hosts. */
-  hostOk(req: IncomingMessage): boolean {
-    const host = header(req, 'host');
-    return host !== undefined && this.hosts.has(host.toLowerCase());
+  /** The request's Host when it names us, else null. */
+  host(req: IncomingMessage): string | null {
+    const host = header(req, 'host')?.toLowerCase();
+    const name = host === undefined ? null : hostName(host);
+    return name !== null && this.names.has(name) ? host! : null;
   }
 
-  /** The request comes from a page of ours: its Origin is exactly http:// and the host it asked. */
+  hostOk(req: IncomingMessage): boolean {
+    return this.host(req) !== null;
+  }
+
+  /**
+   * The request comes from a page of ours: its Origin is exactly http:// and the host it
+   * asked for. A page of another port of the same machine has another Origin.
+   */
   originOk(req: IncomingMessage): boolean {
-    const origin = header(req, 'origin');
-    const host = header(req, 'host');
-    return origin !== undefined && host !== undefined && this.hosts.has(host.toLowerCase()) && origin.toLowerCase() === `http://${host.toLowerCase()}`;
+    const host = this.host(req);
+    return host !== null && header(req, 'origin')?.toLowerCase() === `http://${host}`;
   }
 
   tokenOk(given: string | undefined): boolean {

@@ -3,7 +3,9 @@ import * as os from 'node:os';
 
 // Which address the server listens on, and the names a browser may use to reach it: every
 // request's Host must be one of them (anything else is DNS rebinding: a foreign name that
-// resolves to this address, whose pages would otherwise be same-origin with ours).
+// resolves to this address, whose pages would otherwise be same-origin with ours). Any
+// port goes with them: an SSH tunnel may forward another local port to ours, and a name
+// is what a rebinding attacker controls, not the port.
 
 const LOOPBACK_NAMES = ['127.0.0.1', 'localhost', '[::1]'];
 
@@ -35,7 +37,8 @@ export function reachableNames(bind: string): string[] {
   return [...names];
 }
 
-/** `host:port` for each name: the Host headers we answer. */
-export function allowedHosts(bind: string, port: number): Set<string> {
-  return new Set(reachableNames(bind).map((n) => `${n}:${port}`));
+/** The name in a Host header (`name`, `name:port`, `[v6]:port`), lower case; null if malformed. */
+export function hostName(host: string): string | null {
+  const m = /^(\[[0-9a-f:.]+\]|[^:[\]]+)(?::(\d{1,5}))?$/i.exec(host);
+  return m ? m[1]!.toLowerCase() : null;
 }

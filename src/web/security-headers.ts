@@ -6,18 +6,16 @@
 // never becomes HTML (xterm writes text nodes), so that relaxation has little to attack.
 // No CORS at all: another origin can neither read our answers nor preflight a request.
 
-export function securityHeaders(hosts: ReadonlySet<string>): Record<string, string> {
-  // 'self' covers ws: in Chromium; older Safari needs the ws: origins named. (Chromium
-  // refuses an IPv6 literal in a source list: those are left to 'self'.)
-  const sockets = [...hosts]
-    .filter((h) => !h.startsWith('['))
-    .map((h) => `ws://${h}`)
-    .join(' ');
+/** `host`: the request's Host when it is one of ours (the page's WebSocket goes there). */
+export function securityHeaders(host: string | null): Record<string, string> {
+  // 'self' covers ws: in Chromium; older Safari needs the ws: origin named. (Chromium
+  // refuses an IPv6 literal in a source list: that one is left to 'self'.)
+  const socket = host !== null && !host.startsWith('[') ? ` ws://${host}` : '';
   const csp = [
     "default-src 'none'",
     "script-src 'self'",
     "style-src 'self' 'unsafe-inline'",
-    `connect-src 'self' ${sockets}`,
+    `connect-src 'self'${socket}`,
     "img-src 'self'",
     "font-src 'self'",
     "manifest-src 'self'",

@@ -6,10 +6,9 @@ import { UserError } from '../errors';
 import { VERSION } from '../version';
 import { AgentsFeed } from './agents-feed';
 import { Auth } from './auth';
-import { allowedHosts, isLoopback, urlHost } from './bind-address';
+import { isLoopback, reachableNames, urlHost } from './bind-address';
 import { WebLimits } from './limits';
 import { handleRequest } from './routes';
-import { securityHeaders } from './security-headers';
 import { loadStaticFiles } from './static-files';
 import { type Token, obtainToken } from './token-file';
 import { WsSession } from './ws-session';
@@ -68,16 +67,14 @@ export async function startWebServer(opts: WebOptions): Promise<WebServer> {
   const files = loadStaticFiles();
   const server = http.createServer();
   const port = await listen(server, opts.port, opts.bind);
-  const hosts = allowedHosts(opts.bind, port);
-  const auth = new Auth(token.value, port, hosts);
-  const headers = securityHeaders(hosts);
+  const auth = new Auth(token.value, port, new Set(reachableNames(opts.bind)));
   const feed = new AgentsFeed(opts.client);
   const sessions = new Set<WsSession>();
   const wss = new WebSocketServer({ noServer: true, maxPayload: WebLimits.MaxMessageBytes });
   const log = opts.log ?? (() => {});
   const from = (req: http.IncomingMessage) => `${req.socket.remoteAddress ?? '?'} (origin ${JSON.stringify(req.headers.origin ?? null)}, host ${JSON.stringify(req.headers.host ?? null)})`;
 
-  server.on('request', (req, res) => handleRequest(req, res, { auth, files, headers, refused: (why) => log(`refused ${why} from ${from(req)}`) }));
+  server.on('request', (req, res) => handleRequest(req, res, { auth, files, refused: (why) => log(`refused ${why} from ${from(req)}`) }));
   server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
     const no = (code: number, text: string, why: string) => {
       log(`refused a page's connection (${why}) from ${from(req)}`);

@@ -124,7 +124,7 @@ describe('symposium-mcp web: HTTP and WebSocket', () => {
     expect(index.headers['content-type']).toBe('text/html; charset=utf-8');
     expect(index.body).toContain('<script type="module" src="/app.js"></script>');
     const csp = String(index.headers['content-security-policy']);
-    for (const d of ["default-src 'none'", "script-src 'self'", "style-src 'self' 'unsafe-inline'", `connect-src 'self' ws://127.0.0.1:${web.port}`, "frame-ancestors 'none'", "base-uri 'none'", "form-action 'none'"]) {
+    for (const d of ["default-src 'none'", "script-src 'self'", "style-src 'self' 'unsafe-inline'", `connect-src 'self' ws://127.0.0.1:${web.port};`, "frame-ancestors 'none'", "base-uri 'none'", "form-action 'none'"]) {
       expect(csp).toContain(d);
     }
     expect(csp).not.toMatch(/unsafe-eval|script-src[^;]*unsafe-inline/);
@@ -149,15 +149,24 @@ describe('symposium-mcp web: HTTP and WebSocket', () => {
     expect(preflight.headers['access-control-allow-origin']).toBeUndefined();
   });
 
-  it('answers only requests that name its own host (DNS rebinding)', async () => {
+  it('answers only requests that name its own host (DNS rebinding), on any port (an SSH tunnel from another one)', async () => {
     const sb = sandbox();
     const web = await serve(sb);
     expect((await request(web, { headers: { Host: `localhost:${web.port}` } })).status).toBe(200);
-    for (const host of [`evil.example:${web.port}`, `127.0.0.1:${web.port + 1}`, 'localhost', `127.0.0.1.evil.example:${web.port}`]) {
+    for (const host of [`evil.example:${web.port}`, `127.0.0.1.evil.example:${web.port}`, `localhost:${web.port}:1`]) {
       expect((await request(web, { headers: { Host: host } })).status, host).toBe(421);
     }
     const cookie = await signIn(web);
     await expect(Page.connect(web, { Host: `evil.example:${web.port}`, Origin: `http://evil.example:${web.port}`, Cookie: cookie })).rejects.toThrow('HTTP 421');
+    // `ssh -L 9000:127.0.0.1:PORT`: the page is http://127.0.0.1:9000, and says so.
+    const tunnel = await request(web, { headers: { Host: '127.0.0.1:9000' } });
+    expect(tunnel.status).toBe(200);
+    expect(tunnel.headers['content-security-policy']).toContain("connect-src 'self' ws://127.0.0.1:9000;");
+    const p = await Page.connect(web, { Host: '127.0.0.1:9000', Origin: 'http://127.0.0.1:9000', Cookie: cookie });
+    cleanups.push(() => p.close());
+    await p.next('hello');
+    // …but a page of port 9000 cannot reach us by our own port.
+    await expect(Page.connect(web, { Origin: 'http://127.0.0.1:9000', Cookie: cookie })).rejects.toThrow('HTTP 403');
   });
 
   it('trades the token, from our own origin only, for a session cookie (HttpOnly, SameSite=Strict, named for the port)', async () => {

@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Auth, cookieValue, sameSecret } from '../../src/web/auth';
-import { allowedHosts, isLoopback, urlHost } from '../../src/web/bind-address';
+import { hostName, isLoopback, reachableNames, urlHost } from '../../src/web/bind-address';
 import { obtainToken } from '../../src/web/token-file';
 
 // Who the web server lets in: secrets compared in constant time, the cookie found by name,
@@ -30,7 +30,7 @@ describe('web auth', () => {
   });
 
   it('signs in with the token only, gives a cookie that is not the token, and knows it again', () => {
-    const auth = new Auth('the-token-of-this-run', 8080, allowedHosts('127.0.0.1', 8080));
+    const auth = new Auth('the-token-of-this-run', 8080, new Set(reachableNames('127.0.0.1')));
     expect(auth.tokenOk('the-token-of-this-run')).toBe(true);
     for (const t of [undefined, '', 'the-token-of-this-ru', 'the-token-of-this-runx']) expect(auth.tokenOk(t)).toBe(false);
     const set = auth.newSession();
@@ -42,12 +42,15 @@ describe('web auth', () => {
     expect(auth.signedIn(req({}))).toBe(false);
   });
 
-  it('checks the Host against its names and the Origin against the very host asked', () => {
-    const auth = new Auth('t'.repeat(20), 8080, allowedHosts('127.0.0.1', 8080));
-    for (const host of ['127.0.0.1:8080', 'localhost:8080', 'LOCALHOST:8080', '[::1]:8080']) expect(auth.hostOk(req({ host })), host).toBe(true);
-    for (const host of ['127.0.0.1:8081', 'evil.example:8080', '127.0.0.1', '']) expect(auth.hostOk(req({ host })), host).toBe(false);
+  it('checks the Host against its names (any port: a tunnel may forward another) and the Origin against the very host asked', () => {
+    const auth = new Auth('t'.repeat(20), 8080, new Set(reachableNames('127.0.0.1')));
+    for (const host of ['127.0.0.1:8080', 'localhost:8080', 'LOCALHOST:8080', '[::1]:8080', '127.0.0.1:9000', '127.0.0.1']) expect(auth.hostOk(req({ host })), host).toBe(true);
+    for (const host of ['evil.example:8080', '127.0.0.1.evil.example:8080', '127.0.0.1:80:80', '127.0.0.1:x', '[::2]:8080', '']) expect(auth.hostOk(req({ host })), host).toBe(false);
+    expect(auth.hostOk(req({}))).toBe(false);
     expect(auth.originOk(req({ host: '127.0.0.1:8080', origin: 'http://127.0.0.1:8080' }))).toBe(true);
     expect(auth.originOk(req({ host: 'localhost:8080', origin: 'http://localhost:8080' }))).toBe(true);
+    // Through a tunnel from local port 9000: the page's origin and the host it asks agree.
+    expect(auth.originOk(req({ host: '127.0.0.1:9000', origin: 'http://127.0.0.1:9000' }))).toBe(true);
     for (const origin of ['http://localhost:8080', 'http://127.0.0.1:8081', 'https://127.0.0.1:8080', 'null', 'http://127.0.0.1:8080/']) {
       expect(auth.originOk(req({ host: '127.0.0.1:8080', origin })), origin).toBe(false);
     }
@@ -59,10 +62,14 @@ describe('web auth', () => {
     for (const a of ['127.0.0.1', '127.1.2.3', '::1', 'localhost', '::ffff:127.0.0.1']) expect(isLoopback(a), a).toBe(true);
     for (const a of ['0.0.0.0', '::', '192.168.1.2', '10.0.0.1', 'example.com']) expect(isLoopback(a), a).toBe(false);
     expect(urlHost('::1')).toBe('[::1]');
-    expect([...allowedHosts('192.0.2.7', 1)].sort()).toEqual(['127.0.0.1:1', '192.0.2.7:1', '[::1]:1', 'localhost:1']);
-    const any = allowedHosts('0.0.0.0', 1);
-    expect(any.has(`${os.hostname().toLowerCase()}:1`)).toBe(true);
-    for (const list of Object.values(os.networkInterfaces())) for (const a of list ?? []) if (a.family === 'IPv4') expect(any.has(`${a.address}:1`)).toBe(true);
+    expect(reachableNames('192.0.2.7').sort()).toEqual(['127.0.0.1', '192.0.2.7', '[::1]', 'localhost']);
+    expect(reachableNames('::1').sort()).toEqual(['127.0.0.1', '[::1]', 'localhost']);
+    const any = reachableNames('0.0.0.0');
+    expect(any).toContain(os.hostname().toLowerCase());
+    for (const list of Object.values(os.networkInterfaces())) for (const a of list ?? []) if (a.family === 'IPv4') expect(any).toContain(a.address);
+    expect(hostName('[::1]:80')).toBe('[::1]');
+    expect(hostName('Example.COM')).toBe('example.com');
+    expect(hostName('a:b:c')).toBeNull();
   });
 });
 
