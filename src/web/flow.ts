@@ -12,9 +12,11 @@ export interface FlowStats {
   sentChars: number;
   droppedChars: number;
   resyncs: number;
+  /** The longest any screen took to get, in ms. */
+  slowestScreenMs: number;
 }
 
-export type FlowLimits = { [K in 'UnackedChars' | 'ResyncGapMs' | 'ResyncCalmMs' | 'ResyncMaxWaitMs']: number };
+export type FlowLimits = { [K in 'UnackedChars' | 'ResyncGapMs' | 'ResyncCalmMs' | 'ResyncMaxWaitMs' | 'ResyncCostFactor']: number };
 
 export class BrowserFlow {
   private sent = 0;
@@ -24,9 +26,11 @@ export class BrowserFlow {
   private resyncPending = false;
   /** When the last screen (the first replay, or a fresh one) went out. */
   private lastScreenAt = -Infinity;
+  /** How long the last screen took to make (asked for to sent): what it cost the supervisor, about. */
+  private lastScreenCostMs = 0;
   /** The last output of the view, sent or dropped. */
   private lastOutputAt = -Infinity;
-  readonly stats: FlowStats = { sentChars: 0, droppedChars: 0, resyncs: 0 };
+  readonly stats: FlowStats = { sentChars: 0, droppedChars: 0, resyncs: 0, slowestScreenMs: 0 };
 
   constructor(
     private readonly send: (m: PageMessage) => void,
@@ -57,11 +61,16 @@ export class BrowserFlow {
     this.send({ t: 'o', d });
   }
 
-  /** A whole screen, sent even to a browser that is behind (it replaces what was dropped). */
-  screen(m: Extract<PageMessage, { t: 'screen' }>): void {
+  /**
+   * A whole screen, sent even to a browser that is behind (it replaces what was dropped);
+   * `costMs`: how long it took to get.
+   */
+  screen(m: Extract<PageMessage, { t: 'screen' }>, costMs = 0): void {
     this.cancelResync();
     this.behind = false;
     this.lastScreenAt = Date.now();
+    this.lastScreenCostMs = costMs;
+    this.stats.slowestScreenMs = Math.max(this.stats.slowestScreenMs, costMs);
     this.count(m.d);
     this.send(m);
   }
@@ -96,8 +105,9 @@ export class BrowserFlow {
 
   /**
    * A fresh screen once the output pauses (the flood is over) or, while it goes on, once
-   * MaxWait has passed since the last screen, and never sooner than Gap after it: each one
-   * is a new attach, whose replay the supervisor serializes while the agent waits.
+   * MaxWait has passed since the last screen (longer when screens cost more: CostFactor
+   * times what the last one took), and never sooner than Gap after it: each one is a new
+   * attach, whose replay the supervisor makes while the agent waits.
    */
   private scheduleResync(): void {
     this.resyncPending = true;
@@ -106,7 +116,8 @@ export class BrowserFlow {
       const now = Date.now();
       const sinceScreen = now - this.lastScreenAt;
       const quiet = now - this.lastOutputAt;
-      const wait = Math.max(this.limits.ResyncGapMs - sinceScreen, Math.min(this.limits.ResyncCalmMs - quiet, this.limits.ResyncMaxWaitMs - sinceScreen));
+      const maxWait = Math.max(this.limits.ResyncMaxWaitMs, this.limits.ResyncCostFactor * this.lastScreenCostMs);
+      const wait = Math.max(this.limits.ResyncGapMs - sinceScreen, Math.min(this.limits.ResyncCalmMs - quiet, maxWait - sinceScreen));
       if (wait > 0) {
         this.resyncTimer = setTimeout(check, wait);
         return;

@@ -21,6 +21,13 @@ export const WebLimits = {
   ResyncGapMs: 500,
   ResyncCalmMs: 100,
   ResyncMaxWaitMs: 5000,
+  /**
+   * While the output goes on, the wait is at least this many times what the last fresh
+   * screen took to arrive (the supervisor's work, about): a page's fresh screens take at
+   * most ~5 % of the supervisor's time, however loaded the machine (measured during a
+   * 50 MB flood, 2 cores shared with other test runs: 250 to 330 ms each).
+   */
+  ResyncCostFactor: 20,
   /** Keys typed before a writable attach is live are held, up to this many characters. */
   HeldInputChars: 64 * 1024,
 

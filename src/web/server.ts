@@ -93,7 +93,10 @@ export async function startWebServer(opts: WebOptions): Promise<WebServer> {
       ws.on('close', () => {
         sessions.delete(s);
         const f = s.flow.stats;
-        log(`page left (${sessions.size} open): sent ${f.sentChars} chars, dropped ${f.droppedChars} it could not keep up with, ${f.resyncs} fresh screens`);
+        log(
+          `page left (${sessions.size} open): sent ${f.sentChars} chars, dropped ${f.droppedChars} it could not keep up with, ` +
+            `${f.resyncs} fresh screens (the slowest took ${f.slowestScreenMs} ms)`,
+        );
       });
     });
   });

@@ -110,6 +110,7 @@ export class LiveView implements View {
     const { client, id } = this.host;
     const writable = this._typing;
     const size = this.size;
+    const started = Date.now();
     let stream: AttachStream;
     try {
       stream = await client.attach(id, { ...size, readOnly: !writable });
@@ -138,7 +139,7 @@ export class LiveView implements View {
         }
         // The first text of a stream is its replay (a reset, then the screen).
         this.live = true;
-        flow.screen({ t: 'screen', v, d, cols: stream.cols, rows: stream.rows });
+        flow.screen({ t: 'screen', v, d, cols: stream.cols, rows: stream.rows }, Date.now() - started);
         if (!this.writable) return;
         // The browser resized while this stream was attaching.
         if (this.size !== size) stream.resize(this.size.cols, this.size.rows);

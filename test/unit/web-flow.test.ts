@@ -7,7 +7,7 @@ import type { PageMessage } from '../../src/web/messages';
 // one fresh screen: once the output pauses, or after the longest wait while it goes on,
 // never sooner than the gap after the last one.
 
-const LIMITS = { UnackedChars: 100, ResyncGapMs: 500, ResyncCalmMs: 100, ResyncMaxWaitMs: 5000 };
+const LIMITS = { UnackedChars: 100, ResyncGapMs: 500, ResyncCalmMs: 100, ResyncMaxWaitMs: 5000, ResyncCostFactor: 20 };
 
 function setup() {
   const sent: PageMessage[] = [];
@@ -31,7 +31,7 @@ describe('browser flow control', () => {
     expect(chars()).toBe(110);
     expect(sent.filter((m) => m.t === 'o')).toHaveLength(10);
     expect(flow.isBehind).toBe(true);
-    expect(flow.stats).toEqual({ sentChars: 110, droppedChars: 100, resyncs: 0 });
+    expect(flow.stats).toEqual({ sentChars: 110, droppedChars: 100, resyncs: 0, slowestScreenMs: 0 });
     // Acknowledging part of it does not resume a page that is behind: the backlog is gone.
     expect(flow.ack(50)).toBe(true);
     flow.output('y');
@@ -109,6 +109,22 @@ describe('browser flow control', () => {
     expect(wanted()).toBe(2);
     vi.advanceTimersByTime(100);
     expect(wanted()).toBe(3);
+  });
+
+  it('waits longer in a flood when fresh screens cost more to make', () => {
+    const { flow, chars, wanted } = setup();
+    // It took 400 ms to get: the next one no sooner than 20 x 400 ms later while the output goes on.
+    flow.screen(screen('replay'), 400);
+    for (let t = 0; t < 7990; t += 10) {
+      for (let i = 0; i < 5; i++) flow.output('x'.repeat(30));
+      flow.ack(chars());
+      vi.advanceTimersByTime(10);
+    }
+    expect(wanted()).toBe(0);
+    flow.output('x');
+    vi.advanceTimersByTime(20);
+    expect(wanted()).toBe(1);
+    expect(flow.stats.slowestScreenMs).toBe(400);
   });
 
   it('a new view cancels the fresh screen asked for the old one', () => {
