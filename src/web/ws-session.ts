@@ -5,7 +5,9 @@ import type { AgentsFeed } from './agents-feed';
 import { BrowserFlow } from './flow';
 import { WebLimits } from './limits';
 import { BadMessage, type BrowserMessage, type PageMessage, type AgentRow, decodeBrowserMessage } from './messages';
-import { CaptureView, LiveView, type View, type ViewHost } from './views';
+import { CaptureView } from './capture-view';
+import { LiveView } from './live-view';
+import type { View, ViewHost } from './view';
 
 // One page's WebSocket: the list of agents as it changes, and at most one opened agent
 // (its view, under this browser's flow control). Typing, sending and queueing only when

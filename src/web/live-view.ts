@@ -1,37 +1,12 @@
-import type { SymposiumClient } from '../client/client';
 import type { AttachStream, Disposable, StreamEnd } from '../client/types';
-import { screenFromCapture } from './capture-screen';
-import type { BrowserFlow } from './flow';
 import { WebLimits } from './limits';
-import type { ViewMode } from './messages';
+import { type View, type ViewHost, sendCapture } from './view';
 
-// One browser's view of one agent. A live view holds an attach stream of its own (so every
-// browser is one more viewer of the supervisor, and a slow one slows nobody): the stream's
-// replay becomes a `screen`, its output `o`. A fresh screen is a new attach (the supervisor's
-// replay is exact: screen, scrollback, modes, cursor), swapped in when its replay arrives.
-// A capture view shows what has no stream: tmux sessions (a capture every second) and
-// agents that have ended (their last screen).
-
-export interface View {
-  readonly mode: ViewMode;
-  readonly typing: boolean;
-  start(): Promise<void>;
-  /** The browser has caught up after falling behind: send it a fresh screen. */
-  refresh(): void;
-  dispose(): void;
-}
-
-export interface ViewHost {
-  client: SymposiumClient;
-  flow: BrowserFlow;
-  /** Numbers this view in what is sent for it. */
-  v: number;
-  id: string;
-  /** The stream ended on its own (the agent exited, or the connection was lost). */
-  ended(end: { code: number | null; signal: string | null; message: string | null }): void;
-  /** The stream could not start (the agent ended meanwhile, or its supervisor is gone). */
-  failed(err: Error): void;
-}
+// A live view holds an attach stream of its own (so every browser is one more viewer of the
+// supervisor, and a slow one slows nobody): the stream's replay becomes a `screen`, its
+// output `o`. A fresh screen is a new attach (the supervisor's replay is exact: screen,
+// scrollback, modes, cursor), swapped in when its replay arrives. Typing is a writable attach
+// with the page's size; keys sent before it is live are held.
 
 const READ_ONLY_SIZE = { cols: 80, rows: 24 }; // a read-only attach's size is ignored by the supervisor
 
@@ -166,64 +141,3 @@ export class LiveView implements View {
   }
 }
 
-/** The agent's screen as it is now (it has ended: its last), as a `screen`. */
-async function sendCapture(host: ViewHost): Promise<void> {
-  const c = await host.client.capture(host.id, { ansi: true });
-  host.flow.screen({ t: 'screen', v: host.v, d: screenFromCapture(c), cols: c.cols, rows: c.rows });
-}
-
-export class CaptureView implements View {
-  readonly typing = false;
-  private timer: NodeJS.Timeout | null = null;
-  private last = '';
-  private disposed = false;
-
-  constructor(
-    private readonly host: ViewHost,
-    /** captures: every CapturePollMs while it runs; final: its last screen, once. */
-    readonly mode: 'captures' | 'final',
-  ) {}
-
-  async start(): Promise<void> {
-    await this.poll();
-  }
-
-  refresh(): void {
-    this.last = '';
-    if (this.mode === 'final') void this.once();
-  }
-
-  dispose(): void {
-    this.disposed = true;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-  }
-
-  private async once(): Promise<boolean> {
-    const c = await this.host.client.capture(this.host.id, { ansi: true });
-    if (this.disposed) return true;
-    const d = screenFromCapture(c);
-    if (d !== this.last) {
-      this.last = d;
-      this.host.flow.screen({ t: 'screen', v: this.host.v, d, cols: c.cols, rows: c.rows });
-    }
-    return c.final;
-  }
-
-  private async poll(): Promise<void> {
-    let ended = this.mode === 'final';
-    try {
-      // A browser still parsing the last capture gets the next one later, not a pile.
-      if (this.host.flow.caughtUp || this.last === '') ended = (await this.once()) || ended;
-    } catch (err) {
-      if (!this.disposed) this.host.failed(err as Error);
-      return;
-    }
-    if (this.disposed) return;
-    if (ended) {
-      if (this.mode === 'captures') this.host.ended({ code: null, signal: null, message: null });
-      return;
-    }
-    this.timer = setTimeout(() => void this.poll(), WebLimits.CapturePollMs);
-  }
-}
