@@ -49,8 +49,9 @@ const COMMON = {
   platform: 'node',
   target: 'node20',
   format: 'cjs',
-  // A native addon: loaded from node_modules where it was built.
-  external: ['node-pty'],
+  // A native addon: loaded from node_modules where it was built. ws: only `web` needs it
+  // (loaded when it starts); left out, the CLI's bundle is 130 KB smaller for every command.
+  external: ['node-pty', 'ws'],
   write: false,
   logLevel: 'warning',
   // serialize-addon.ts resolves the addon's file only when it runs from its modules.

@@ -73,7 +73,7 @@ function listed(): string[] {
 describe('the package', () => {
   it('ships what runs and nothing only the repository needs', () => {
     const files = listed();
-    for (const f of ['bin/symposium-mcp', 'dist/launch.js', 'dist/cli.bundle.js', 'dist/supervisor/main.js', 'dist/client/index.js', 'dist/client/index.d.ts', 'native/relay.c', 'scripts/build-relay.js', 'README.md', 'LICENSE', 'protocol.md', 'package.json']) {
+    for (const f of ['bin/symposium-mcp', 'dist/launch.js', 'dist/cli.bundle.js', 'dist/supervisor/main.js', 'dist/client/index.js', 'dist/client/index.d.ts', 'native/relay.c', 'scripts/build-relay.js', 'README.md', 'LICENSE', 'protocol.md', 'package.json', 'web/index.html', 'web/app.js']) {
       expect(files, f).toContain(f);
     }
     for (const prefix of ['src/', 'test/', '.ci/', 'bench/', 'dist-bench/', 'node_modules/']) {
@@ -125,6 +125,27 @@ describe('the package', () => {
       expect(run(['agent', 'kill', 'inst']).stdout).toBe('Agent session inst killed\n');
       expect(run(['agent', 'list']).stdout).toBe('No active agent sessions\n');
     } finally {
+      sb.dispose();
+    }
+  });
+
+  it('serves the web page and xterm.js from the installed package', async () => {
+    const sb = new Sandbox();
+    const web = spawn(bin, ['web', '--port', '0'], { env: sb.env, cwd: sb.work, stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      let out = '';
+      web.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+      const url = new URL(await waitFor(() => /http:\/\/\S+/.exec(out)?.[0], 15_000));
+      const page = await fetch(`${url.origin}/`);
+      expect(page.status).toBe(200);
+      expect(await page.text()).toContain('<script type="module" src="/app.js"></script>');
+      for (const f of ['/app.js', '/terminal-view.js', '/vendor/xterm.mjs', '/vendor/xterm.css', '/vendor/addon-fit.mjs', '/vendor/addon-unicode11.mjs']) {
+        expect((await fetch(`${url.origin}${f}`)).status, f).toBe(200);
+      }
+      web.kill('SIGINT');
+      expect(await new Promise((resolve) => web.once('exit', resolve))).toBe(0);
+    } finally {
+      web.kill('SIGKILL');
       sb.dispose();
     }
   });
