@@ -17,6 +17,7 @@ const path = require('node:path');
 const dist = path.join(__dirname, '..', 'dist');
 const launch = require(path.join(dist, 'launch.js'));
 const SUPERVISOR_BUNDLE = path.join(dist, 'supervisor.bundle.js');
+const HOOK_BUNDLE = path.join(dist, 'hook.bundle.js');
 
 function writeAtomically(file, data) {
   const tmp = `${file}.${process.pid}.tmp`;
@@ -66,6 +67,7 @@ async function main() {
   } catch {
     fs.rmSync(launch.BUNDLE, { force: true });
     fs.rmSync(SUPERVISOR_BUNDLE, { force: true });
+    fs.rmSync(HOOK_BUNDLE, { force: true });
     console.warn('bundle: esbuild is not installed; the CLI and the supervisor will load their modules one by one (slower start-up).');
     return;
   }
@@ -77,6 +79,11 @@ async function main() {
     plugins: [patchSerialize()],
   });
   writeAtomically(SUPERVISOR_BUNDLE, supervisor.outputFiles[0].text);
+
+  // The agents' hook (`spawn --hooks`): one file, copied into each session's directory at its
+  // start, so that an upgrade of the install cannot break the hooks of a running agent.
+  const hook = await esbuild.build({ ...COMMON, entryPoints: [path.join(dist, 'hook', 'main.js')] });
+  writeAtomically(HOOK_BUNDLE, hook.outputFiles[0].text);
 
   // The MCP SDK and zod stay out of the CLI's bundle: only the MCP server loads them (~200
   // ms), and every other command would read them.

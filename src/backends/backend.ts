@@ -1,5 +1,7 @@
-import type { CaptureArgs, CaptureReply, Cursor, TaskInfo } from '../protocol/ops';
+import type { StateName } from '../protocol/events';
+import type { CaptureArgs, CaptureReply, Cursor, EventsArgs, EventsReply, TaskInfo } from '../protocol/ops';
 import type { RecordingSettings } from '../recording/settings';
+import type { SessionHooks } from '../store/session-dir';
 import type { BackendName, SessionRecord } from '../store/types';
 
 // The seam between the verbs and the two ways of running an agent. Every verb goes
@@ -19,6 +21,10 @@ export interface SpawnRequest {
   createdAtMs: number;
   /** What the session records (the pty backend; tmux records nothing). */
   recording: RecordingSettings;
+  /** Hooks (the pty backend; null: none). */
+  hooks: SessionHooks | null;
+  /** A restart of an ended session (its events go on), not a new one. */
+  restart: boolean;
 }
 
 export interface SpawnResult {
@@ -46,6 +52,8 @@ export interface Observation {
   /** Milliseconds since the epoch of the last output, when known. */
   lastOutputAt?: number | null;
   activity?: 'working' | 'idle' | null;
+  /** What the agent is doing, why, and since when (ms since the epoch; null: not known). */
+  agentState?: AgentStateNow | null;
   /** Tasks waiting in the queue (pty). */
   queued?: number;
   /** False when the session runs but did not answer within its time limit (pty: a supervisor stopped or swamped). */
@@ -159,7 +167,15 @@ export type WaitCondition =
   /** idleMs null: the session's own idle time. */
   | { until: 'idle'; idleMs: number | null }
   | { until: 'exit' }
-  | { until: 'text'; pattern: string; flags: string };
+  | { until: 'text'; pattern: string; flags: string }
+  | { until: 'state'; states: StateName[] }
+  | { until: 'task'; task: number };
+
+export interface AgentStateNow {
+  state: StateName;
+  reason: string;
+  since: number | null;
+}
 
 export interface WaitOptions {
   /** Give up after this long (null: never). */
@@ -177,6 +193,10 @@ export interface WaitResult {
   exitSignal: string | null;
   /** The matching text, for until: 'text'. */
   match: string | null;
+  /** The state when answered (null: not known). */
+  state: StateName | null;
+  /** For until: 'task': the task as it is then. */
+  task: TaskInfo | null;
 }
 
 export type QueueEntry = TaskInfo;
@@ -189,6 +209,7 @@ export interface StatusResult {
   viewers: number | null;
   lastOutputAt: number | null;
   activity: 'working' | 'idle' | null;
+  agentState: AgentStateNow | null;
   idleMs: number | null;
   title: string | null;
   exitCode: number | null;
@@ -241,6 +262,11 @@ export interface Backend {
   queueAdd(rec: SessionRecord, text: string): Promise<QueueEntry>;
   queueList(rec: SessionRecord): Promise<QueueEntry[]>;
   queueClear(rec: SessionRecord): Promise<number>;
+  /**
+   * The session's events after `since` (waiting up to `waitMs` for one while it runs; from
+   * its events file after the end); absent where the backend keeps none (tmux).
+   */
+  events?(rec: SessionRecord, args: EventsArgs): Promise<EventsReply>;
   /** The session's recording; absent where the backend records nothing (tmux). */
   recording?(rec: SessionRecord): RecordingSource;
 }

@@ -7,6 +7,7 @@ import type { VerbEntry } from './verb';
 import { AGENT_VERBS } from './verbs';
 import { MCP_OPTIONS, mcpServeVerb, runMcpServer } from './verbs/mcp-serve';
 import { webVerb } from './verbs/web';
+import { hookVerb } from './verbs/hook';
 
 // The command line: one commander command per verb entry (cli/verbs/). Errors print as
 // `Error: …` on stderr, exit 1.
@@ -69,6 +70,7 @@ export function buildProgram(): Command {
   const mcp = program.command('mcp').description('the MCP server for agents that drive agents').enablePositionalOptions();
   addVerb(mcp, mcpServeVerb, getClient, setExit);
   addVerb(program, webVerb, getClient, setExit);
+  addVerb(program, hookVerb, getClient, setExit);
 
   // Alone, the program is the MCP server, as MCP clients start it; typed in a terminal it
   // shows the help instead.

@@ -17,9 +17,12 @@ import type {
   WaitFor,
   WaitOptions,
   WaitOutcome,
+  AgentEvent,
+  EventsOptions,
 } from './types';
 import { attach, attachTerminal } from './verbs/attach';
 import { capture } from './verbs/capture';
+import { events } from './verbs/events';
 import { kill } from './verbs/kill';
 import { type ListOptions, list } from './verbs/list';
 import { followLogs, logs } from './verbs/logs';
@@ -96,6 +99,15 @@ export class SymposiumClient {
 
   wait(id: string, what: WaitFor, opts?: WaitOptions): Promise<WaitOutcome> {
     return wait(this.ctx, id, what, opts);
+  }
+
+  /**
+   * What happened in these sessions (all of them when none is named): states with their
+   * reasons, task receipts, viewers, resizes, notifications, exits. Oldest first; with
+   * `follow`, then each as it comes until `signal` aborts: `for await (const e of client.events([], { follow: true, signal }))`.
+   */
+  events(ids: string[] = [], opts?: EventsOptions): AsyncGenerator<AgentEvent> {
+    return events(this.ctx, ids, opts);
   }
 
   /** What the agent printed, as plain lines (pty backend: from its recording, also after the exit). */

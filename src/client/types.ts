@@ -1,3 +1,4 @@
+import type { SessionEvent, StateName, TaskState } from '../protocol/events';
 import type { Cursor } from '../protocol/ops';
 import type { BackendName, Status } from '../store/types';
 
@@ -6,6 +7,7 @@ import type { BackendName, Status } from '../store/types';
 
 export type { AttachStream, Disposable, KillResult, StreamEnd } from '../backends/backend';
 export type { BackendName, Status } from '../store/types';
+export type { SessionEvent, StateName, TaskState } from '../protocol/events';
 
 /** One session, as `list` and `status` see it. */
 export interface AgentInfo {
@@ -32,7 +34,17 @@ export interface AgentInfo {
   cols: number | null;
   rows: number | null;
   viewers: number | null;
+  /** working or idle, the two words of earlier versions (blocked counts as idle); see `state`. */
   activity: 'working' | 'idle' | null;
+  /**
+   * What the agent is doing (docs/agents.md): starting, working, idle, blocked (it asks
+   * the user something), exited, unknown (tmux: by output only). Null when not asked.
+   */
+  state: StateName | null;
+  /** Why ("quiet for 2 s", "hook: Stop", "notification: …"). */
+  stateReason: string | null;
+  /** Since when (ISO 8601; null: not known). */
+  stateSince: string | null;
   lastOutputAt: string | null;
   /** Tasks waiting in the queue (pty). */
   queued: number | null;
@@ -70,6 +82,15 @@ export interface SpawnOptions {
   recordInput?: boolean;
   /** How much of the recording is kept, in bytes (default 64 MiB: the last 64 MiB). */
   recordCapBytes?: number;
+  /**
+   * Wire a known agent's own hooks (Claude Code, Codex, aider) to the supervisor, so that
+   * its state is its word (pty backend; default: `agentHooks` of ~/.symposium/config.json).
+   */
+  hooks?: boolean;
+  /** Shell commands run when the agent turns idle, turns blocked, or exits (pty backend; default: config.json's). */
+  onIdle?: string;
+  onBlocked?: string;
+  onExit?: string;
 }
 
 export interface RestartOptions {
@@ -94,6 +115,8 @@ export interface CaptureOptions {
   ansi?: boolean;
   /** Only the lines from here on: the `nextLine` of an earlier capture (history included). */
   since?: number;
+  /** Only what the agent printed in task N's turn (of `queue`), from its Enter to its end (or now). */
+  task?: number;
 }
 
 export interface Capture {
@@ -115,12 +138,39 @@ export interface Capture {
   alternate: boolean;
 }
 
+/** A queued task and its turn's receipts (ISO 8601 times). */
 export interface Task {
   index: number;
   text: string;
-  state: 'queued' | 'delivered';
+  /** queued, typed, submitted (its Enter), started (the agent reacted), done (idle or blocked again, or ended). */
+  state: TaskState;
   queuedAt: string;
+  typedAt: string | null;
+  submittedAt: string | null;
+  startedAt: string | null;
+  doneAt: string | null;
+  /** What the agent was when the turn ended. */
+  doneState: 'idle' | 'blocked' | 'exited' | null;
+  /** `capture` with `since: firstLine` shows the turn; endLine is where it ended. */
+  firstLine: number | null;
+  endLine: number | null;
+  /** The same as submittedAt (the name of earlier versions). */
   deliveredAt: string | null;
+}
+
+/** One event of a session (`events`). */
+export interface AgentEvent {
+  /** The session it is about. */
+  id: string;
+  event: SessionEvent;
+}
+
+export interface EventsOptions {
+  /** Go on with new events (and, without ids, new sessions) until the signal aborts. */
+  follow?: boolean;
+  /** Only events after this time (ms since the epoch). */
+  after?: number;
+  signal?: AbortSignal;
 }
 
 export type WaitFor =
@@ -128,7 +178,11 @@ export type WaitFor =
   | { until: 'idle'; idleMs?: number }
   | { until: 'exit' }
   /** The visible screen matches (a RegExp's source and flags are used). */
-  | { until: 'text'; pattern: string | RegExp };
+  | { until: 'text'; pattern: string | RegExp }
+  /** The agent is in one of these states (`blocked`: it asks the user something). */
+  | { until: 'state'; states: StateName[] }
+  /** Task N (of `queue`) is done. */
+  | { until: 'task'; task: number };
 
 export interface WaitOptions {
   /** ms; none: wait as long as it takes. */
@@ -145,6 +199,10 @@ export interface WaitOutcome {
   exitSignal: string | null;
   /** For a text wait that matched: the matching text. */
   match: string | null;
+  /** The state when answered (null: not known). */
+  state: StateName | null;
+  /** For a task wait: the task then. */
+  task: Task | null;
 }
 
 export interface AttachOptions {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import type { AgentInfo, AgentStatus } from '../client/types';
+import type { AgentInfo, AgentStatus, Task } from '../client/types';
+import { STATE_NAMES, type StateName, TASK_STATES, type TaskState } from '../protocol/events';
 
 // The shapes of what the tools return, as JSON Schema for the client (the SDK derives it
 // from these) and as the types our handlers must produce. They mirror the client library's
@@ -26,7 +27,10 @@ export const agentShape = {
   cols: nullableInt,
   rows: nullableInt,
   viewers: nullableInt,
-  activity: z.enum(['working', 'idle']).nullable(),
+  activity: z.enum(['working', 'idle']).nullable().describe('the two words of earlier versions; see state'),
+  state: z.enum(STATE_NAMES as [StateName, ...StateName[]]).nullable().describe('starting, working, idle, blocked (asks the user something), exited, unknown'),
+  stateReason: nullableStr.describe('why: "quiet for 2 s", "hook: Stop", "notification: …"'),
+  stateSince: nullableStr,
   lastOutputAt: nullableStr,
   queued: nullableInt,
   responding: z.boolean().nullable().describe('false: its supervisor did not answer in time (stopped or swamped)'),
@@ -39,9 +43,16 @@ export const statusShape = { ...agentShape, idleMs: nullableInt, title: nullable
 export const taskSchema = z.object({
   index: z.number().int(),
   text: z.string(),
-  state: z.enum(['queued', 'delivered']),
+  state: z.enum(TASK_STATES as [TaskState, ...TaskState[]]).describe('queued, typed, submitted, started (the agent reacted), done (idle or blocked again)'),
   queuedAt: z.string(),
-  deliveredAt: nullableStr,
+  typedAt: nullableStr,
+  submittedAt: nullableStr,
+  startedAt: nullableStr,
+  doneAt: nullableStr,
+  doneState: z.enum(['idle', 'blocked', 'exited']).nullable(),
+  firstLine: nullableInt.describe('capture with since=firstLine shows the turn'),
+  endLine: nullableInt,
+  deliveredAt: nullableStr.describe('the same as submittedAt'),
 });
 
 export const captureShape = {
@@ -75,5 +86,7 @@ export const waitShape = {
 type SameKeys<A, B> = [Exclude<keyof A, keyof B>, Exclude<keyof B, keyof A>] extends [never, never] ? true : never;
 const agentKeysMatch: SameKeys<AgentOut, AgentInfo> = true;
 const statusKeysMatch: SameKeys<z.infer<z.ZodObject<typeof statusShape>>, AgentStatus> = true;
+const taskKeysMatch: SameKeys<z.infer<typeof taskSchema>, Task> = true;
+void taskKeysMatch;
 void agentKeysMatch;
 void statusKeysMatch;

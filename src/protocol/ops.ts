@@ -20,6 +20,7 @@ import {
   strArray,
   uint,
 } from './fields';
+import { STATE_NAMES, type SessionEvent, type StateName, TASK_STATES, type TaskState, decodeEvents } from './events';
 
 // Every control request, described once (as tmux describes a command in its cmd_entry):
 // its arguments, its reply, whether it changes anything (read-only connections may only
@@ -66,7 +67,28 @@ export interface QueueAddArgs {
 export type WaitArgs =
   | { until: 'idle'; idleMs: number; timeoutMs: number | null }
   | { until: 'exit'; timeoutMs: number | null }
-  | { until: 'text'; pattern: string; flags: string; timeoutMs: number | null };
+  | { until: 'text'; pattern: string; flags: string; timeoutMs: number | null }
+  | { until: 'state'; states: StateName[]; timeoutMs: number | null }
+  | { until: 'task'; task: number; timeoutMs: number | null };
+
+export interface EventsArgs {
+  /** The first event number wanted (a previous reply's `next`; 0 or 1: from the oldest held). */
+  since: number;
+  /** When there is none yet, wait up to this long for the next (0: answer at once). */
+  waitMs: number;
+  /** Events in the reply at most. */
+  limit: number;
+}
+
+/** What an agent's hook (or any program in the session) says it is doing. */
+export interface SignalArgs {
+  /** `attention`: it waits for the user, without saying whether it asks something. */
+  word: 'working' | 'idle' | 'blocked' | 'attention';
+  /** What it said (a notification's message, the command to approve). */
+  text: string | null;
+  /** Which hook said it (`hook: Stop`). */
+  source: string;
+}
 
 export type NoArgs = Record<string, never>;
 
@@ -86,6 +108,12 @@ export interface StatusReply {
   idleMs: number;
   /** null once ended. */
   activity: 'idle' | 'working' | null;
+  /** The state (docs/agents.md); older supervisors: derived from `activity`. */
+  state: StateName;
+  /** Why it is in that state ("quiet for 2 s", "hook: Stop"). */
+  stateReason: string;
+  /** ms since the epoch when it entered it (null: not said). */
+  stateSince: number | null;
   title: string;
   seq: number;
   ended: boolean;
@@ -134,9 +162,24 @@ export interface TaskInfo {
   /** 1, 2, … per session. */
   index: number;
   text: string;
-  state: 'queued' | 'delivered';
+  /** Its receipts so far (protocol.md §9.5): queued, typed, submitted, started, done. */
+  state: TaskState;
   /** ms since the epoch. */
   queuedAt: number;
+  /** Its text typed in. */
+  typedAt: number | null;
+  /** Its Enter pressed. */
+  submittedAt: number | null;
+  /** The agent reacted (output, its hook, a job in its foreground). */
+  startedAt: number | null;
+  /** The agent was idle or blocked again, or ended. */
+  doneAt: number | null;
+  /** What the agent was when the turn ended. */
+  doneState: 'idle' | 'blocked' | 'exited' | null;
+  /** The absolute line (as capture's nextLine) where the turn began and where it ended: `capture` with `since`. */
+  firstLine: number | null;
+  endLine: number | null;
+  /** The same as submittedAt (the name of earlier versions). */
   deliveredAt: number | null;
 }
 
@@ -160,6 +203,23 @@ export interface WaitReply {
   exitSignal: string | null;
   /** The matching text of a `text` wait that matched. */
   match: string | null;
+  /** The state when answered (null from older supervisors). */
+  state: StateName | null;
+  /** A `task` wait: the task as it is when answered. */
+  task: TaskInfo | null;
+}
+
+export interface EventsReply {
+  events: SessionEvent[];
+  /** Pass as `since` next time. */
+  next: number;
+  /** Events asked for that are no longer held (the reader fell behind the journal's bound). */
+  lost: number;
+}
+
+export interface SignalReply {
+  state: StateName;
+  reason: string;
 }
 
 // ---- the table ------------------------------------------------------------------------
@@ -174,6 +234,8 @@ export interface Ops {
   'queue-list': { args: NoArgs; reply: QueueListReply };
   'queue-clear': { args: NoArgs; reply: QueueClearReply };
   wait: { args: WaitArgs; reply: WaitReply };
+  events: { args: EventsArgs; reply: EventsReply };
+  signal: { args: SignalArgs; reply: SignalReply };
 }
 
 export type OpName = keyof Ops;
@@ -208,21 +270,47 @@ export class UnsupportedRequest extends MessageError {
 
 const R = 'request';
 
+/** An `events` request waits at most this long for the next event (a long poll; clients ask again). */
+export const MAX_EVENTS_WAIT_MS = 60_000;
+/** Events in one reply at most. */
+export const MAX_EVENTS_PER_REPLY = 500;
+
 function result(v: unknown, op: string): Obj {
   if (!isObj(v)) throw new MessageError(`the ${op} result must be a map`);
   return v;
 }
 
-function decodeTask(v: unknown, where: string): TaskInfo {
+export function decodeTask(v: unknown, where: string): TaskInfo {
   if (!isObj(v)) throw new MessageError(`${where} must be a task map`);
+  const deliveredAt = optTime(v, where, 'deliveredAt');
+  // Earlier supervisors said `delivered` for a task typed and submitted.
+  const state = v.state === 'delivered' ? 'submitted' : lenient(v, 'state', TASK_STATES, 'queued');
+  const submittedAt = optTime(v, where, 'submittedAt') ?? deliveredAt;
+  const doneState = v.doneState === 'idle' || v.doneState === 'blocked' || v.doneState === 'exited' ? v.doneState : null;
   return {
     index: uint(v, where, 'index'),
     text: str(v, where, 'text', 64 << 20),
-    state: lenient(v, 'state', ['queued', 'delivered'], 'queued'),
+    state,
     queuedAt: optTime(v, where, 'queuedAt') ?? 0,
-    deliveredAt: optTime(v, where, 'deliveredAt'),
+    typedAt: optTime(v, where, 'typedAt') ?? submittedAt,
+    submittedAt,
+    startedAt: optTime(v, where, 'startedAt'),
+    doneAt: optTime(v, where, 'doneAt'),
+    doneState,
+    firstLine: optUint(v, where, 'firstLine', Number.MAX_SAFE_INTEGER),
+    endLine: optUint(v, where, 'endLine', Number.MAX_SAFE_INTEGER),
+    deliveredAt: submittedAt,
   };
 }
+
+/** A state as the status of an older supervisor gives it: from its activity. */
+function stateOf(s: Obj): StateName {
+  if (typeof s.state === 'string') return lenient(s, 'state', STATE_NAMES, 'unknown');
+  if (s.ended === true) return 'exited';
+  return s.activity === 'idle' ? 'idle' : s.activity === 'working' ? 'working' : 'unknown';
+}
+
+const SIGNAL_WORDS = ['working', 'idle', 'blocked', 'attention'] as const;
 
 function decodeCursor(v: Obj, where: string): Cursor {
   const c = obj(v, where, 'cursor');
@@ -257,6 +345,9 @@ export const OPS: { readonly [K in OpName]: OpSpec<K> } = {
         lastOutputAt: optTime(s, t, 'lastOutputAt'),
         idleMs: uint(s, t, 'idleMs'),
         activity: s.activity === 'idle' || s.activity === 'working' ? s.activity : null,
+        state: stateOf(s),
+        stateReason: optStr(s, t, 'stateReason', 4096) ?? '',
+        stateSince: optTime(s, t, 'stateSince'),
         title: optStr(s, t, 'title') ?? '',
         seq: uint(s, t, 'seq', Number.MAX_SAFE_INTEGER),
         ended: bool(s, t, 'ended', false),
@@ -333,6 +424,12 @@ export const OPS: { readonly [K in OpName]: OpSpec<K> } = {
       if (until === 'idle') return { until, idleMs: uint(o, R, 'idleMs', MAX_TIMER_MS), timeoutMs };
       if (until === 'exit') return { until, timeoutMs };
       if (until === 'text') return { until, pattern: str(o, R, 'pattern', 4096), flags: optStr(o, R, 'flags') ?? '', timeoutMs };
+      if (until === 'state') {
+        const states = strArray(o, R, 'states');
+        if (states.length === 0 || states.some((x) => !(STATE_NAMES as readonly string[]).includes(x))) bad(R, 'states', `a list of ${STATE_NAMES.join(', ')}`);
+        return { until, states: states as StateName[], timeoutMs };
+      }
+      if (until === 'task') return { until, task: uint(o, R, 'task'), timeoutMs };
       if (typeof until === 'string') throw new UnsupportedRequest(id, `wait until ${JSON.stringify(until.slice(0, 100))} is not supported`);
       return bad(R, 'until', '"idle", "exit" or "text"');
     },
@@ -344,7 +441,37 @@ export const OPS: { readonly [K in OpName]: OpSpec<K> } = {
         exitCode: optInt(r, 'wait', 'exitCode'),
         exitSignal: optStr(r, 'wait', 'exitSignal'),
         match: optStr(r, 'wait', 'match', 1 << 24),
+        state: typeof r.state === 'string' ? lenient(r, 'state', STATE_NAMES, 'unknown') : null,
+        task: r.task === undefined || r.task === null ? null : decodeTask(r.task, 'wait.task'),
       };
+    },
+  },
+  events: {
+    mutates: false,
+    decodeArgs: (o) => ({
+      since: optUint(o, R, 'since', Number.MAX_SAFE_INTEGER) ?? 0,
+      waitMs: optUint(o, R, 'waitMs', MAX_EVENTS_WAIT_MS) ?? 0,
+      limit: optUint(o, R, 'limit', MAX_EVENTS_PER_REPLY) || MAX_EVENTS_PER_REPLY,
+    }),
+    decodeReply(v) {
+      const r = result(v, 'events');
+      return {
+        events: decodeEvents(r.events),
+        next: uint(r, 'events', 'next', Number.MAX_SAFE_INTEGER),
+        lost: optUint(r, 'events', 'lost', Number.MAX_SAFE_INTEGER) ?? 0,
+      };
+    },
+  },
+  signal: {
+    mutates: true,
+    decodeArgs: (o) => ({
+      word: oneOf(o, R, 'word', SIGNAL_WORDS),
+      text: optStr(o, R, 'text', 4096),
+      source: optStr(o, R, 'source', 256) ?? 'hook',
+    }),
+    decodeReply(v) {
+      const r = result(v, 'signal');
+      return { state: lenient(r, 'state', STATE_NAMES, 'unknown'), reason: optStr(r, 'signal', 'reason', 4096) ?? '' };
     },
   },
 };

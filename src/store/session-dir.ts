@@ -18,6 +18,8 @@ export interface SessionFiles {
   queueJournal: string;
   /** The task queue as a previous version wrote it (read when there is no journal). */
   queue: string;
+  /** The session's events, one JSON line each (events-file.ts). */
+  events: string;
 }
 
 export function sessionFilesIn(dir: string): SessionFiles {
@@ -29,6 +31,7 @@ export function sessionFilesIn(dir: string): SessionFiles {
     screen: path.join(dir, 'final-screen.json'),
     queueJournal: path.join(dir, 'queue.jsonl'),
     queue: path.join(dir, 'queue.json'),
+    events: path.join(dir, 'events.jsonl'),
   };
 }
 
@@ -66,6 +69,26 @@ export interface SupervisorConfig {
   sessionsFile?: string;
   /** What the session records (absent before recordings: nothing). */
   recording?: RecordingSettings;
+  /** Started by `restart` (the `spawned` event says so). */
+  restart?: boolean;
+  /** Hooks (absent before states: none). */
+  hooks?: SessionHooks;
+}
+
+/** The agent's own hooks wired to the supervisor, and the user's commands on its states. */
+export interface SessionHooks {
+  /** Wire a known agent's hooks (known-agents.ts) to the supervisor (`spawn --hooks`). */
+  agent: boolean;
+  /** Shell commands run when the agent turns idle, turns blocked, or exits. */
+  onIdle: string | null;
+  onBlocked: string | null;
+  onExit: string | null;
+}
+
+const optCmd = (v: unknown): boolean => v === null || (typeof v === 'string' && v.length <= 4096);
+
+function isHooks(v: unknown): v is SessionHooks {
+  return isObj(v) && typeof v.agent === 'boolean' && optCmd(v.onIdle) && optCmd(v.onBlocked) && optCmd(v.onExit);
 }
 
 /** The session file a supervisor records its exit in. */
@@ -125,7 +148,9 @@ export function readSupervisorConfig(file: string): SupervisorConfig | null {
     isInt(v.scrollbackLines) &&
     isInt(v.scrollbackBytes) &&
     isInt(v.createdAtMs) &&
-    (v.recording === undefined || decodeRecordingSettings(v.recording) !== null);
+    (v.recording === undefined || decodeRecordingSettings(v.recording) !== null) &&
+    (v.hooks === undefined || isHooks(v.hooks)) &&
+    (v.restart === undefined || typeof v.restart === 'boolean');
   return ok ? (v as unknown as SupervisorConfig) : null;
 }
 

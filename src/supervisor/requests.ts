@@ -1,4 +1,4 @@
-import { type ArgsOf, type CaptureReply, type OpCall, type OpName, OPS, type ReplyOf, type StatusReply, type WaitReply } from '../protocol/ops';
+import { type ArgsOf, type CaptureReply, type EventsReply, type OpCall, type OpName, OPS, type ReplyOf, type SignalArgs, type SignalReply, type StatusReply, type WaitReply } from '../protocol/ops';
 import { type ErrorCode, ProtocolError } from '../protocol/messages';
 import { type KeyMode, encodeKey } from '../keys/encode';
 import { parseKey } from '../keys/names';
@@ -35,6 +35,10 @@ export interface RequestHost {
   terminate(graceMs: number): Promise<Array<{ pid: number; command: string }>>;
   /** Answered once the condition holds, the agent ends or the timeout passes; dropped with `from`. */
   wait(cond: WaitCondition, timeoutMs: number | null, from: Connection): Promise<WaitReply>;
+  /** The session's events after `since`, waiting up to `waitMs` for one. */
+  events(args: ArgsOf<'events'>, from: Connection): Promise<EventsReply>;
+  /** What an agent's hook says it is doing. */
+  signal(args: SignalArgs): SignalReply;
 }
 
 type Handler<K extends OpName> = (host: RequestHost, args: ArgsOf<K>, from: Connection) => ReplyOf<K> | Promise<ReplyOf<K>>;
@@ -78,10 +82,14 @@ const HANDLERS: { readonly [K in OpName]: Handler<K> } = {
       }
       return host.wait({ until: 'text', re }, args.timeoutMs, from);
     }
+    if (args.until === 'state') return host.wait({ until: 'state', states: args.states }, args.timeoutMs, from);
+    if (args.until === 'task') return host.wait({ until: 'task', task: args.task }, args.timeoutMs, from);
     // idleMs 0 in the request means "the session's own threshold".
     if (args.until === 'idle') return host.wait({ until: 'idle', idleMs: args.idleMs || host.idleMs }, args.timeoutMs, from);
     return host.wait({ until: 'exit' }, args.timeoutMs, from);
   },
+  events: (host, args, from) => host.events(args, from),
+  signal: (host, args) => host.signal(args),
 };
 
 /** Named keys as the agent asked for them (kitty, modifyOtherKeys or legacy); press and release together. */

@@ -3,7 +3,8 @@ import * as net from 'node:net';
 import { RUN_MARKER, runMarker } from '../agent-marker';
 import type { KeyMode } from '../keys/encode';
 import { ProtocolError } from '../protocol/messages';
-import type { ArgsOf, CaptureReply, OpCall, StatusReply, WaitReply } from '../protocol/ops';
+import { knownAgent } from '../agents/known-agents';
+import type { ArgsOf, CaptureReply, EventsReply, OpCall, SignalArgs, SignalReply, StatusReply, TaskInfo, WaitReply } from '../protocol/ops';
 import { Recording } from '../recording/limits';
 import { RECORDING_OFF } from '../recording/settings';
 import { type SessionFiles, type SupervisorConfig, sessionFilesIn } from '../store/session-dir';
@@ -11,6 +12,9 @@ import { type ProcessInfo, ProcessTree, leftTheTree } from '../sys/process-tree'
 import { VERSION } from '../version';
 import { Activity } from './driving/activity';
 import { TaskDelivery } from './driving/delivery';
+import { SessionState } from './driving/session-state';
+import { StateProbe, PROBE_ANSWER } from './driving/state-probe';
+import { agentLaunch } from './lifecycle/agent-launch';
 import { TaskQueue } from './driving/queue';
 import { Typing } from './driving/typing';
 import { type WaitCondition, Waits } from './driving/waits';
@@ -68,15 +72,31 @@ export class Supervisor implements RequestHost {
   /** The session on the record (recording/): started with the agent. */
   private recording: RecordingSink = NOT_RECORDING;
   private recordingClosed: Promise<void> = Promise.resolve();
+  /** The state, the events and the user's hooks (session-state.ts). */
+  readonly session: SessionState;
+  private readonly probe = new StateProbe();
 
   constructor(readonly config: SupervisorConfig) {
     this.files = sessionFilesIn(config.sessionDir);
     this.nativeBinary = takeNativeBinary(config.sessionDir);
     this.relayBinary = relayBinary(this.nativeBinary);
     this.screen = new Screen(config.cols, config.rows, config.scrollbackLines, config.scrollbackBytes);
-    this.activity = new Activity(config.idleMs, () => this.screen.seq);
-    this.screen.onSignal(() => this.activity.waitingSignal(this.screen.parsingSeq));
+    this.activity = new Activity(config.idleMs);
     this.queue = new TaskQueue(this.files);
+    this.session = new SessionState({
+      id: config.id,
+      idleMs: config.idleMs,
+      known: knownAgent(config.command),
+      eventsFile: this.files.events,
+      workdir: config.workdir,
+      hooks: config.hooks ?? null,
+      quietFor: () => this.activity.quietFor(),
+      hadOutput: () => this.activity.hasDrawn,
+      latestSeq: () => this.screen.seq,
+      agentPid: () => this.agent?.pid ?? null,
+      visibleText: () => this.screen.visibleText(),
+    });
+    this.screen.onSignal((sig) => this.session.signal(sig, this.screen.parsingSeq));
     const sup = this;
     this.waits = new Waits({
       get ended() {
@@ -85,7 +105,10 @@ export class Supervisor implements RequestHost {
       get exitInfo() {
         return sup.exitInfo;
       },
-      msUntilIdle: (ms) => this.activity.msUntilIdle(ms),
+      state: () => this.session.current.state,
+      stateWith: (ms) => this.session.stateWith(ms),
+      nextCheckMs: (ms) => this.session.nextCheckMs(ms),
+      task: (index) => this.queue.get(index),
       visibleText: () => this.screen.visibleText(),
     });
     this.viewers = new ViewerHub({
@@ -107,6 +130,7 @@ export class Supervisor implements RequestHost {
         this.agent.resize(cols, rows);
         this.screen.resize(cols, rows);
         this.recording.resized(cols, rows);
+        this.session.event({ type: 'resize', cols, rows });
       },
       nudgeRedraw: () => this.agent.nudgeRedraw(),
       request: (c: Connection, id: number, call: OpCall, done: () => void) => handleRequest(this, c, id, call, done),
@@ -116,19 +140,30 @@ export class Supervisor implements RequestHost {
         this.waits.ownerGone(c);
         this.relays.viewerLeft();
         this.recording.viewerLeft(c.id);
+        if (c.isViewer && c.attachedOnce) this.session.event({ type: 'viewer', action: 'detached', readOnly: c.readOnly, viewers: this.viewerCount() });
       },
-      viewerAttached: (c) => this.recording.viewerAttached(c.id, c.readOnly),
+      viewerAttached: (c) => {
+        c.attachedOnce = true;
+        this.recording.viewerAttached(c.id, c.readOnly);
+        this.session.event({ type: 'viewer', action: 'attached', readOnly: c.readOnly, viewers: this.viewerCount() });
+      },
       inputReached: (data) => this.recording.input(data),
     });
     this.delivery = new TaskDelivery({
       queue: this.queue,
-      activity: this.activity,
       idleMs: config.idleMs,
       // Not while the agent has input it did not read (the drain check schedules again).
       accepting: () => this.agent !== undefined && !this.ended && this.inputBacklog === 0,
+      state: () => this.session.current.state,
+      nextCheckMs: () => this.session.nextCheckMs(),
       lastTypedAt: () => this.viewers.lastTypedAt(),
       type: (parts) => this.type(parts),
-      delivering: (task) => this.recording.taskDelivered(task.index),
+      cursorLine: () => this.screen.cursorLine,
+      stepped: (task) => this.taskStepped(task),
+    });
+    this.session.onChange((now) => {
+      this.delivery.stateChanged(now.state);
+      this.waits.stateChanged();
     });
     // What `send` and the queue type goes on the record too (when input is recorded).
     const typist = {
@@ -174,15 +209,17 @@ export class Supervisor implements RequestHost {
         },
       },
     );
+    const launch = agentLaunch(this.config);
     this.agent = new AgentProcess(
-      this.config.command,
+      launch.command,
       this.config.workdir,
       this.config.cols,
       this.config.rows,
       (d) => this.output(d),
-      { [RUN_MARKER]: this.marker },
+      { [RUN_MARKER]: this.marker, SYMPOSIUM_SESSION: c.id, SYMPOSIUM_SOCKET: c.socketPath, ...launch.env },
     );
     this.agent.onExit((e) => void this.agentExited(e));
+    this.session.event({ type: 'spawned', command: c.command, workdir: c.workdir, restart: c.restart === true });
     this.delivery.schedule();
   }
 
@@ -240,6 +277,8 @@ export class Supervisor implements RequestHost {
   /** Agent output; `from`: a viewer whose terminal the native relay already wrote it to. */
   output(data: Buffer, from: Connection | null = null): void {
     this.bytesIn += data.length;
+    // Claude Code's state probe is answered before anyone else's DA1 answer (state-probe.ts).
+    for (let n = this.probe.scan(data); n > 0; n--) this.agent.write(PROBE_ANSWER);
     // Viewers first (keystroke echo latency), the mirror after: the chunk gets the next
     // sequence number either way, and a viewer not yet live gets it with its snapshot.
     this.viewers.broadcast(data, this.screen.seq + 1, from);
@@ -250,8 +289,9 @@ export class Supervisor implements RequestHost {
     if (this.screen.unparsedBytes > Flood.ParseHighWater) this.agent.pause();
     if (from === null) this.pump.consider();
     this.activity.output();
+    this.session.output();
+    this.delivery.output();
     this.warmSoon();
-    this.delivery.schedule();
   }
 
   /**
@@ -278,7 +318,7 @@ export class Supervisor implements RequestHost {
     if (this.screen.unparsedBytes < Flood.ParseLowWater) this.agent.resume();
     if (!this.activity.hasDrawn && this.screen.hasContent()) {
       this.activity.drew();
-      this.delivery.schedule(); // a task queued at spawn may be due sooner now
+      this.session.output(); // no longer starting: the state may change sooner now
     }
     this.waits.screenChanged();
   }
@@ -302,7 +342,10 @@ export class Supervisor implements RequestHost {
       readOnlyViewers: viewers.filter((c) => c.readOnly).length,
       lastOutputAt: this.activity.lastOutputAt || null,
       idleMs: this.config.idleMs,
-      activity: this.ended ? null : this.activity.isIdle() ? 'idle' : 'working',
+      activity: this.ended ? null : this.activityWord(),
+      state: this.session.current.state,
+      stateReason: this.session.current.reason,
+      stateSince: this.session.current.since,
       title: this.screen.title,
       seq: this.screen.seq,
       ended: this.ended,
@@ -324,6 +367,34 @@ export class Supervisor implements RequestHost {
 
   wait(cond: WaitCondition, timeoutMs: number | null, from: Connection): Promise<WaitReply> {
     return this.waits.add(from, cond, timeoutMs);
+  }
+
+  events(args: ArgsOf<'events'>, from: Connection): Promise<EventsReply> {
+    return this.session.read(args, () => from.closed);
+  }
+
+  signal(args: SignalArgs): SignalReply {
+    if (this.ended) return { state: 'exited', reason: this.session.current.reason };
+    return this.session.hook(args);
+  }
+
+  /** The state as the two words of earlier versions (`activity`). */
+  private activityWord(): 'idle' | 'working' {
+    const s = this.session.current.state;
+    return s === 'idle' || s === 'blocked' ? 'idle' : 'working';
+  }
+
+  private viewerCount(): number {
+    let n = 0;
+    for (const c of this.conns) if (c.isViewer && c.attachedOnce && !c.closed) n++;
+    return n;
+  }
+
+  private taskStepped(task: TaskInfo): void {
+    this.session.event({ type: 'task', task: task.index, state: task.state });
+    if (task.state === 'typed') this.recording.taskDelivered(task.index);
+    if (task.state === 'submitted') this.session.submitted(task.index);
+    this.waits.stateChanged();
   }
 
   /** Types for `send` and the queue (see typing.ts). */
@@ -357,7 +428,8 @@ export class Supervisor implements RequestHost {
     saver.exit(e, e.signal ? `killed by ${e.signal}` : `exited with code ${e.code}`);
     const recordedAt = Date.now();
     this.ended = true;
-    this.delivery.stop();
+    this.session.exited(e.code, e.signal, e.signal ? `killed by ${e.signal}` : `exited with code ${e.code}`);
+    this.delivery.agentEnded();
     this.viewers.agentEnded();
     this.waits.agentEnded();
     for (const w of this.endedWaiters) w();
@@ -390,7 +462,8 @@ export class Supervisor implements RequestHost {
       // The helper was this supervisor's own copy (binary.ts): nobody runs it after us.
       if (this.nativeBinary) fs.rmSync(this.nativeBinary, { force: true });
       const late = new Promise<void>((r) => setTimeout(r, Recording.CloseWaitMs).unref());
-      void Promise.race([this.recordingClosed, late]).then(() => process.exit(0));
+      // The user's hooks (an on-exit notification) end first: each is killed by its timeout at the latest.
+      void Promise.all([Promise.race([this.recordingClosed, late]), this.session.settled()]).then(() => process.exit(0));
     };
     // Viewers get the exit and close; control connections may still ask for the final
     // screen for a moment (a `wait --exit` racing the end).

@@ -5,8 +5,9 @@ import { SupervisorLink } from '../../link/supervisor-link';
 import type { Places } from '../../places';
 import { checkRuntimeDir, ensurePrivateDir } from '../../sys/private-dir';
 import { ProtocolError } from '../../protocol/messages';
-import type { ArgsOf, OpName, ReplyOf, StatusReply } from '../../protocol/ops';
+import type { ArgsOf, EventsArgs, EventsReply, OpName, ReplyOf, StatusReply } from '../../protocol/ops';
 import { readQueue } from '../../store/queue-file';
+import { eventsFromFile, readEventsFile } from '../../store/events-file';
 import { type FallbackFiles, type FinalScreen, type SupervisorConfig, fallbackFilesOf, readSupervisorConfig } from '../../store/session-dir';
 import { Recording } from '../../recording/limits';
 import { removeRecordingParts } from '../../store/recording-files';
@@ -128,6 +129,8 @@ export class PtyBackend implements Backend {
     ensurePrivateDir(files.dir);
     // Leftovers of an earlier session of the same id are not this one's.
     for (const f of [files.exit, files.screen, files.queue, files.queueJournal]) fs.rmSync(f, { force: true });
+    // A restart goes on with the session's events; a new session of an old id starts its own.
+    if (!req.restart) fs.rmSync(files.events, { force: true });
     removeRecordingParts(files.dir);
     const dir = this.places.runtimeDir();
     const sock = this.places.socketPath(req.id, dir);
@@ -156,6 +159,8 @@ export class PtyBackend implements Backend {
       createdAtMs: req.createdAtMs,
       sessionsFile: this.places.sessionsFile,
       recording: req.recording,
+      ...(req.hooks ? { hooks: req.hooks } : {}),
+      restart: req.restart,
     };
     writeJsonAtomic(files.config, config);
     try {
@@ -353,9 +358,12 @@ export class PtyBackend implements Backend {
       if (cond.until === 'text') {
         const screen = end.screen();
         const m = screen ? matchForUser(TextPattern.compile(cond.pattern, cond.flags), screen.lines.slice(screen.scrollbackLines).join('\n')) : undefined;
-        return { satisfied: m !== undefined, ended: true, match: m ?? null, ...base };
+        return { satisfied: m !== undefined, ended: true, match: m ?? null, state: 'exited', task: null, ...base };
       }
-      return { satisfied: true, ended: true, match: null, ...base };
+      const task = cond.until === 'task' ? (readQueue(this.places.sessionFiles(rec.uuid)).find((t) => t.index === cond.task) ?? null) : null;
+      if (cond.until === 'task' && task === null) throw new UserError(`Agent session ${rec.uuid} has no task ${cond.task}`);
+      const satisfied = cond.until === 'state' ? cond.states.includes('exited') : cond.until === 'task' ? task?.state === 'done' : true;
+      return { satisfied, ended: true, match: null, state: 'exited', task, ...base };
     };
     if (opts.signal?.aborted) throw abortError();
     // Ended: from disk, but for a text the final screen must be there (see capture).
@@ -375,9 +383,9 @@ export class PtyBackend implements Backend {
       const args: ArgsOf<'wait'> =
         cond.until === 'idle'
           ? { until: 'idle', idleMs: Math.max(0, cond.idleMs ?? 0), timeoutMs }
-          : cond.until === 'exit'
-            ? { until: 'exit', timeoutMs }
-            : { until: 'text', pattern: cond.pattern, flags: cond.flags, timeoutMs };
+          : cond.until === 'text'
+            ? { until: 'text', pattern: cond.pattern, flags: cond.flags, timeoutMs }
+            : { ...cond, timeoutMs };
       let r: ReplyOf<'wait'>;
       try {
         r = await link.request('wait', args, timeoutMs === null ? null : timeoutMs + 10_000);
@@ -385,9 +393,12 @@ export class PtyBackend implements Backend {
         if (opts.signal?.aborted) throw abortError();
         // The supervisor may finish and close right as it answers: the files say the rest.
         if (end.hasExit) return fromDisk();
+        if (err instanceof ProtocolError && err.code === 'unsupported') {
+          throw new UserError(`Agent session ${rec.uuid} runs a supervisor of an earlier version, which cannot wait for ${cond.until === 'task' ? 'a task' : 'a state'}; restart it to use this`);
+        }
         throw new UserError(`Waiting for ${rec.uuid} failed: ${(err as Error).message}`);
       }
-      return { satisfied: r.satisfied, ended: r.ended, exitCode: r.exitCode, exitSignal: r.exitSignal, match: r.match };
+      return { satisfied: r.satisfied, ended: r.ended, exitCode: r.exitCode, exitSignal: r.exitSignal, match: r.match, state: r.state, task: r.task };
     } finally {
       opts.signal?.removeEventListener('abort', onAbort);
       link.close();
@@ -404,6 +415,7 @@ export class PtyBackend implements Backend {
         viewers: s.viewers,
         lastOutputAt: s.lastOutputAt,
         activity: s.activity,
+        agentState: { state: s.state, reason: s.stateReason, since: s.stateSince },
         idleMs: s.idleMs,
         title: s.title,
         exitCode: s.exitCode,
@@ -423,6 +435,7 @@ export class PtyBackend implements Backend {
       viewers: 0,
       lastOutputAt: null,
       activity: null,
+      agentState: { state: 'exited', reason: end?.exitSignal ? `killed by ${end.exitSignal}` : `exited with code ${end?.exitCode ?? rec.exit_code ?? '?'}`, since: null },
       idleMs: null,
       title: null,
       exitCode: end?.exitCode ?? rec.exit_code ?? null,
@@ -431,6 +444,19 @@ export class PtyBackend implements Backend {
       agentPid: rec.agent_pid ?? null,
       queued: readQueue(this.places.sessionFiles(rec.uuid)).filter((t) => t.state === 'queued').length,
     };
+  }
+
+  async events(rec: SessionRecord, args: EventsArgs): Promise<EventsReply> {
+    const file = this.places.sessionFiles(rec.uuid).events;
+    if (rec.status === 'Running' || rec.status === 'Starting') {
+      try {
+        return await this.ask(rec, 'events', args, args.waitMs + 10_000);
+      } catch (err) {
+        if (err instanceof UserError && /earlier version|not supported/.test(err.message)) throw err;
+        /* ended meanwhile, or not reachable: the file */
+      }
+    }
+    return eventsFromFile(readEventsFile(file), args);
   }
 
   async queueAdd(rec: SessionRecord, text: string): Promise<QueueEntry> {

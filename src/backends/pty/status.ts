@@ -14,6 +14,7 @@ export function observationFromStatus(s: StatusReply): Observation {
     viewers: s.viewers,
     lastOutputAt: s.lastOutputAt,
     activity: s.activity,
+    agentState: { state: s.state, reason: s.stateReason, since: s.stateSince },
     queued: s.queued,
   };
 }

@@ -51,7 +51,10 @@ function observation(pane: PaneInfo | undefined): Observation {
   // window_activity has whole seconds: count output in that second as recent.
   const lastOutputAt = pane.activitySecs !== null ? pane.activitySecs * 1000 : null;
   const idleMs = pane.idleMs ?? DEFAULT_IDLE_MS;
+  const activity = lastOutputAt === null ? null : Date.now() - (lastOutputAt + 999) < idleMs ? 'working' : 'idle';
   return {
+    // tmux tells no more than whether the pane printed lately: that, said to be a guess.
+    agentState: activity === null ? { state: 'unknown', reason: 'tmux backend', since: null } : { state: activity, reason: 'tmux: by output only', since: null },
     state: 'running',
     agentPid: pane.pid,
     supervisorPid: null,
@@ -59,7 +62,7 @@ function observation(pane: PaneInfo | undefined): Observation {
     rows: pane.rows,
     viewers: pane.viewers,
     lastOutputAt,
-    activity: lastOutputAt === null ? null : Date.now() - (lastOutputAt + 999) < idleMs ? 'working' : 'idle',
+    activity,
   };
 }
 
@@ -234,6 +237,7 @@ export class TmuxBackend implements Backend {
       viewers: pane.viewers,
       lastOutputAt: obs.lastOutputAt ?? null,
       activity: obs.activity ?? null,
+      agentState: obs.agentState ?? null,
       idleMs: pane.idleMs,
       title: null,
       exitCode: pane.exitCode,

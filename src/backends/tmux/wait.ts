@@ -23,13 +23,31 @@ function gone(id: string): UserError {
   return new UserError(`Agent session ${id} is gone from tmux (its tmux session was closed outside symposium-mcp)`);
 }
 
-function ended(pane: { exitCode: number | null; exitSignal: string | null }): WaitResult {
+type Result = Omit<WaitResult, 'state' | 'task'>;
+
+function ended(pane: { exitCode: number | null; exitSignal: string | null }): Result {
   return { satisfied: true, ended: true, exitCode: pane.exitCode, exitSignal: pane.exitSignal, match: null };
 }
 
 export async function waitTmux(server: TmuxServer, id: string, name: string, cond: WaitCondition, opts: WaitOptions, createdAtMs = 0): Promise<WaitResult> {
+  if (cond.until === 'state' || cond.until === 'task') {
+    throw new UserError(`Agent session ${id} runs in tmux, where ${cond.until === 'task' ? 'tasks' : 'states other than by quiet output'} are not known: use --idle, --text or --exit, or the pty backend`);
+  }
+  const r = await poll(server, id, name, cond, opts, createdAtMs);
+  // Only the end is a state tmux knows for sure.
+  return { ...r, state: r.ended ? 'exited' : null, task: null };
+}
+
+async function poll(
+  server: TmuxServer,
+  id: string,
+  name: string,
+  cond: Exclude<WaitCondition, { until: 'state' } | { until: 'task' }>,
+  opts: WaitOptions,
+  createdAtMs: number,
+): Promise<Result> {
   const deadline = opts.timeoutMs === null ? Infinity : Date.now() + opts.timeoutMs;
-  const timedOut = (): WaitResult => ({ satisfied: false, ended: false, exitCode: null, exitSignal: null, match: null });
+  const timedOut = (): Result => ({ satisfied: false, ended: false, exitCode: null, exitSignal: null, match: null });
   const sleep = async (ms: number) => {
     if (opts.signal?.aborted) throw aborted();
     await new Promise((r) => setTimeout(r, ms));

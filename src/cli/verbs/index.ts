@@ -1,6 +1,7 @@
 import type { VerbEntry } from '../verb';
 import { attachVerb } from './attach';
 import { captureVerb } from './capture';
+import { eventsVerb } from './events';
 import { killVerb } from './kill';
 import { listVerb } from './list';
 import { logsVerb } from './logs';
@@ -22,6 +23,7 @@ export const AGENT_VERBS: readonly VerbEntry[] = [
   queueVerb,
   captureVerb,
   waitVerb,
+  eventsVerb,
   logsVerb,
   recordVerb,
   restartVerb,

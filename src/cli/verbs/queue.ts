@@ -1,4 +1,5 @@
 import { UserError } from '../../errors';
+import type { Task } from '../../client/types';
 import { type VerbEntry, options, print, printJson } from '../verb';
 
 interface Flags {
@@ -31,7 +32,7 @@ export const queueVerb: VerbEntry = {
       if (f.json) return printJson(tasks);
       if (tasks.length === 0) return print(`No tasks queued for agent session ${id}`);
       const lines = tasks.map((t) => {
-        const when = t.state === 'delivered' && t.deliveredAt ? `delivered ${t.deliveredAt}` : 'queued';
+        const when = receipt(t);
         const oneLine = t.text.replace(/\s+/g, ' ');
         const shown = oneLine.length > 60 ? `${oneLine.slice(0, 57)}...` : oneLine;
         return `  ${t.index}. [${when}] ${shown}`;
@@ -46,3 +47,22 @@ export const queueVerb: VerbEntry = {
     print(`Task ${task.index} queued for agent session ${id}`);
   },
 };
+
+/** Where a task's turn is: `queued`, `typed 14:03:01`, `started 14:03:02`, `done 14:03:14 (idle, 12.8 s)`. */
+function receipt(t: Task): string {
+  const clock = (iso: string | null) => (iso ? new Date(iso).toTimeString().slice(0, 8) : '?');
+  switch (t.state) {
+    case 'queued':
+      return 'queued';
+    case 'typed':
+      return `typed ${clock(t.typedAt)}`;
+    case 'submitted':
+      return `submitted ${clock(t.submittedAt)}`;
+    case 'started':
+      return `started ${clock(t.startedAt)}`;
+    case 'done': {
+      const took = t.submittedAt && t.doneAt ? `, ${((Date.parse(t.doneAt) - Date.parse(t.submittedAt)) / 1000).toFixed(1)} s` : '';
+      return `done ${clock(t.doneAt)} (${t.doneState ?? 'ended'}${took})`;
+    }
+  }
+}

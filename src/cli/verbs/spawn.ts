@@ -19,10 +19,14 @@ interface Flags {
   record?: boolean;
   recordInput?: boolean;
   recordCap?: number;
+  hooks?: boolean;
+  onIdle?: string;
+  onBlocked?: string;
+  onExit?: string;
 }
 
 /** spawn's own options, as they could be mistyped after the agent's command. */
-const OWN_FLAGS = ['--uuid', '--workdir', '--backend', '--cols', '--rows', '--size', '--idle', '--no-record', '--record-input', '--record-cap'];
+const OWN_FLAGS = ['--uuid', '--workdir', '--backend', '--cols', '--rows', '--size', '--idle', '--no-record', '--record-input', '--record-cap', '--hooks', '--no-hooks', '--on-idle', '--on-blocked', '--on-exit'];
 
 /** Everything after CMD belongs to the agent: say so when one of spawn's own options is there. */
 function optionsAfterCommand(command: string[]): void {
@@ -66,11 +70,17 @@ export const spawnVerb: VerbEntry = {
     { flags: '--no-record', description: 'do not record what the agent prints (agent logs, agent record); SYMPOSIUM_RECORD=0 does so for every spawn' },
     { flags: '--record-input', description: 'record what is typed into the agent too (off by default: it holds secrets)' },
     { flags: '--record-cap <size>', description: 'how much of the recording is kept, e.g. 256M (default 64M: the last 64 MiB)', parse: size },
+    { flags: '--hooks', description: "wire a known agent's own hooks (Claude Code, Codex, aider) to its state, for this run only; nothing of yours is changed" },
+    { flags: '--no-hooks', description: 'not even when ~/.symposium/config.json says agentHooks' },
+    { flags: '--on-idle <cmd>', description: 'shell command run each time the agent turns idle (SYMPOSIUM_ID, _STATE, _REASON… in its environment)' },
+    { flags: '--on-blocked <cmd>', description: 'shell command run each time the agent asks something (a permission, a question)' },
+    { flags: '--on-exit <cmd>', description: 'shell command run when the agent exits (SYMPOSIUM_EXIT_CODE, SYMPOSIUM_EXIT_SIGNAL)' },
   ],
   passThrough: true,
   examples: [
     'symposium-mcp agent spawn --uuid my-agent-1 --workdir ~/project q chat --resume',
     'symposium-mcp agent spawn --uuid fix-42 --workdir . --backend tmux -- claude --continue',
+    `symposium-mcp agent spawn --uuid tests --workdir . --hooks --on-blocked 'notify-send "$SYMPOSIUM_ID asks" "$SYMPOSIUM_NOTIFICATION"' -- claude`,
   ],
   async run(client, [command], raw) {
     const f = options<Flags>(raw);
@@ -90,6 +100,10 @@ export const spawnVerb: VerbEntry = {
       record: f.record === false ? false : undefined,
       recordInput: f.recordInput,
       recordCapBytes: f.recordCap,
+      hooks: f.hooks,
+      onIdle: f.onIdle,
+      onBlocked: f.onBlocked,
+      onExit: f.onExit,
     });
     print('Agent session spawned successfully');
     if (f.backend !== 'tmux') relayNotice(client);

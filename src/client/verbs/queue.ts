@@ -5,8 +5,21 @@ import { isoOrNull } from '../agent-info';
 import type { Context } from '../context';
 import type { Task } from '../types';
 
-function task(t: TaskInfo): Task {
-  return { index: t.index, text: t.text, state: t.state, queuedAt: new Date(t.queuedAt).toISOString(), deliveredAt: isoOrNull(t.deliveredAt) };
+export function task(t: TaskInfo): Task {
+  return {
+    index: t.index,
+    text: t.text,
+    state: t.state,
+    queuedAt: new Date(t.queuedAt).toISOString(),
+    typedAt: isoOrNull(t.typedAt),
+    submittedAt: isoOrNull(t.submittedAt),
+    startedAt: isoOrNull(t.startedAt),
+    doneAt: isoOrNull(t.doneAt),
+    doneState: t.doneState,
+    firstLine: t.firstLine,
+    endLine: t.endLine,
+    deliveredAt: isoOrNull(t.deliveredAt),
+  };
 }
 
 /** Queues a task, typed into the agent when it is idle and nobody types (pty backend). */

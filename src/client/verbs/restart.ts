@@ -9,7 +9,7 @@ import { knownAgent } from '../../agents/known-agents';
 import { agentInfo } from '../agent-info';
 import type { Context } from '../context';
 import type { AgentInfo, RestartOptions } from '../types';
-import { DEFAULT_COLS, DEFAULT_IDLE_MS, DEFAULT_ROWS, checkWorkdir, recordWhere, recordingFor } from './spawn';
+import { DEFAULT_COLS, DEFAULT_IDLE_MS, DEFAULT_ROWS, checkWorkdir, hooksFor, recordWhere, recordingFor } from './spawn';
 
 // A stopped or crashed session (after a reboot, all of them) starts again in its recorded
 // directory and backend. A known agent resumes its last conversation there (claude
@@ -61,6 +61,9 @@ export async function restart(ctx: Context, rawId: string, opts: RestartOptions 
       createdAtMs: toMillis(createdAt),
       // As the last run recorded (a run from before recordings: as a new one would).
       recording: last?.recording ?? recordingFor({}, ctx.env),
+      // As the last run had them (a run from before hooks: as config.json says now).
+      hooks: last ? (last.hooks ?? null) : hooksFor({}, ctx.places.home),
+      restart: true,
     });
     const started = updateSessions(file, (map) => {
       const r = map.get(rec.uuid);

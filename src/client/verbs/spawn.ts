@@ -5,6 +5,8 @@ import { UserError, errorMessage } from '../../errors';
 import { checkId, sessionName } from '../../ids';
 import { Recording } from '../../recording/limits';
 import { type RecordingSettings, recordingSettings } from '../../recording/settings';
+import type { SessionHooks } from '../../store/session-dir';
+import { readUserConfig } from '../../store/user-config';
 import { updateSessions } from '../../store/file';
 import { now, toMillis } from '../../store/time';
 import type { SessionRecord } from '../../store/types';
@@ -55,6 +57,18 @@ export function recordWhere(rec: SessionRecord, res: SpawnResult): void {
   else if (rec.tmux_socket !== undefined) rec.tmux_socket = null;
 }
 
+/** The session's hooks: the options, else ~/.symposium/config.json's; null when there are none. */
+export function hooksFor(opts: Pick<SpawnOptions, 'hooks' | 'onIdle' | 'onBlocked' | 'onExit'>, home: string): SessionHooks | null {
+  const c = readUserConfig(home);
+  const h: SessionHooks = {
+    agent: opts.hooks ?? c.agentHooks,
+    onIdle: opts.onIdle ?? c.onIdle,
+    onBlocked: opts.onBlocked ?? c.onBlocked,
+    onExit: opts.onExit ?? c.onExit,
+  };
+  return h.agent || h.onIdle || h.onBlocked || h.onExit ? h : null;
+}
+
 /** What the session records: the options, else SYMPOSIUM_RECORD=0 of the environment turns it off. */
 export function recordingFor(opts: Pick<SpawnOptions, 'record' | 'recordInput' | 'recordCapBytes'>, env: NodeJS.ProcessEnv): RecordingSettings {
   const cap = opts.recordCapBytes ?? Recording.DefaultCapBytes;
@@ -88,6 +102,10 @@ export async function spawn(ctx: Context, opts: SpawnOptions): Promise<AgentInfo
   checkSize(opts.rows, 'rows');
   const recording = recordingFor(opts, ctx.env);
   const backend = ctx.backends.get(backendName);
+  if (backend.name === 'tmux' && (opts.hooks || opts.onIdle || opts.onBlocked || opts.onExit)) {
+    throw new UserError('Hooks need the pty backend: tmux sessions have no supervisor of ours to run them');
+  }
+  const hooks = backend.name === 'pty' ? hooksFor(opts, ctx.places.home) : null;
   const sizePolicy = opts.sizePolicy ?? 'latest';
   if (sizePolicy !== 'latest' && sizePolicy !== 'smallest') {
     throw new UserError(`Unknown size policy ${JSON.stringify(sizePolicy)}: use latest or smallest`);
@@ -122,6 +140,8 @@ export async function spawn(ctx: Context, opts: SpawnOptions): Promise<AgentInfo
       idleMs: opts.idleMs ?? DEFAULT_IDLE_MS,
       createdAtMs: toMillis(createdAt),
       recording,
+      hooks,
+      restart: false,
     });
   } catch (err) {
     // Nothing runs: drop the record we reserved (only ours, not a later one).

@@ -1,14 +1,25 @@
 import type { AgentWord } from '../../agents/known-agents';
+import type { StateName } from '../../protocol/events';
+import { START_GRACE_MS } from '../../start-grace';
 
 // What the agent is doing, as one state with the reason for it: the one source every front
-// end shows (list, events, waits, the MCP server, the web page). Where the agent says it
-// (its hooks, OSC 7501, its window title) its word counts; where it does not, the generic
-// rules decide: before any output it is starting; a job other than the agent in the
-// terminal's foreground (a shell running `npm test`) is working, silent or not; a
-// notification or a bell with the output then quiet is a question (blocked); quiet output
-// for the idle time is idle; anything else is working.
-
-export type StateName = 'starting' | 'working' | 'idle' | 'blocked' | 'exited' | 'unknown';
+// end shows (list, events, waits, the queue, the MCP server, the web page). docs/agents.md
+// describes it for users. In order, the first rule that holds decides:
+//
+//   exited    the agent ended
+//   its word  what the agent itself said last (its hooks, OSC 7501, its window title): it
+//             holds until it says otherwise, except that `working` gives way once the
+//             output has been quiet for the idle time (an interrupted turn fires no hook)
+//   working   a job other than the agent is in its terminal's foreground (a shell running
+//             `sleep 5` or `npm test`), silent or not
+//   starting  nothing drawn yet, for up to START_GRACE_MS (then idle)
+//   blocked   a notification or a bell (for an agent that notifies when a turn is done:
+//             idle), then the output paused for NOTIFY_SETTLE_MS
+//   idle      a prompt mark (OSC 133 A/B), then the output paused for NOTIFY_SETTLE_MS; or
+//             the output quiet for the idle time
+//   working   anything else: the output is flowing
+//
+// `unknown` is for backends that cannot tell (tmux).
 
 export interface StateNow {
   state: StateName;
@@ -18,38 +29,47 @@ export interface StateNow {
   since: number;
 }
 
-/** Output must pause this long after a notification or a bell for it to count as a question. */
-export const NOTIFY_SETTLE_MS = 150;
 /**
- * Without any output, a program still counts as idle once this long has passed: a silent
- * program waiting for input (cat) must not stay "starting" for ever.
+ * Output must pause this long after a notification, a bell or a prompt mark for it to
+ * count: the agent may go on printing right after (a bell inside a redraw).
  */
-export const START_GRACE_MS = 10_000;
+export const NOTIFY_SETTLE_MS = 150;
+/** While a foreground job runs, how often we look whether it ended without output. */
+export const FOREGROUND_POLL_MS = 500;
 
 export interface StateHost {
   now(): number;
   readonly idleMs: number;
   /** ms the output has been quiet (since the start when there was none). */
   quietFor(): number;
-  /** The agent printed something at least once. */
+  /** The agent has drawn something on its screen. */
   hadOutput(): boolean;
-  /** The terminal's foreground job, when it is not the agent itself (a command name), else null. */
+  /** The number of the last output chunk received. */
+  latestSeq(): number;
+  /** The terminal's foreground job when it is not the agent itself (a command name), else null. */
   foregroundJob(): string | null;
 }
 
-type Word = { word: AgentWord; reason: string; at: number };
+type Mark = { seq: number; text: string };
 
 export class AgentState {
   private now_: StateNow;
-  private word: Word | null = null;
-  /** A notification or bell in the latest output, with its text. */
-  private notice: { text: string; at: number } | null = null;
+  private word: { word: AgentWord; reason: string; at: number } | null = null;
+  /** A notification or bell, in chunk `seq`. */
+  private notice: Mark | null = null;
+  /** A prompt mark, in chunk `seq`. */
+  private prompt: Mark | null = null;
   private ended: StateNow | null = null;
   private readonly startedAt: number;
 
+  /**
+   * @param noticeMeans what a notification says for this agent: a question (blocked), or,
+   *   for an agent that notifies when its turn is done (Codex), idle
+   */
   constructor(
     private readonly host: StateHost,
     private readonly onChange: (s: StateNow, before: StateNow) => void,
+    private readonly noticeMeans: 'blocked' | 'idle' = 'blocked',
   ) {
     this.startedAt = host.now();
     this.now_ = { state: 'starting', reason: 'started', since: this.startedAt };
@@ -59,27 +79,29 @@ export class AgentState {
     return this.now_;
   }
 
-  /**
-   * The agent's own word (its hooks, OSC 7501, its title). It holds until the agent says
-   * otherwise; `working` also gives way once the output has been quiet for the idle time
-   * (an interrupted turn fires no hook).
-   */
+  /** The agent's own word (its hooks, OSC 7501, its title). */
   agentSays(word: AgentWord, reason: string): void {
     this.word = { word, reason, at: this.host.now() };
-    if (word !== 'blocked') this.notice = null;
     this.update();
   }
 
-  /** We typed a task and its Enter: the agent goes to work whatever it said before. */
+  /** We pressed Enter on a task: it is working until it says or shows otherwise. */
   submitted(reason: string): void {
     this.word = { word: 'working', reason, at: this.host.now() };
     this.notice = null;
+    this.prompt = null;
     this.update();
   }
 
-  /** Output arrived. A notice (bell, OSC 9/777/99) in it is remembered with its text. */
-  output(notice: string | null = null): void {
-    this.notice = notice === null ? null : { text: notice, at: this.host.now() };
+  /** A notification or a bell in chunk `seq`. */
+  noticed(seq: number, text: string): void {
+    this.notice = { seq, text };
+    this.update();
+  }
+
+  /** A prompt mark in chunk `seq`. */
+  promptMark(seq: number): void {
+    this.prompt = { seq, text: 'prompt mark' };
     this.update();
   }
 
@@ -88,43 +110,61 @@ export class AgentState {
     this.update();
   }
 
-  /** Looks again (the supervisor calls it when a threshold may have passed). */
+  /** Looks again (after output, and when nextCheckMs says a threshold may have passed). */
   update(): void {
-    const next = this.decide();
+    if (this.ended && this.now_.state === 'exited') return;
+    const next = this.decide(this.host.idleMs);
     if (next.state === this.now_.state && next.reason === this.now_.reason) return;
     const before = this.now_;
-    this.now_ = next.state === before.state ? { ...next, since: before.since } : next;
+    this.now_ = { ...next, since: next.state === before.state ? before.since : this.host.now() };
     this.onChange(this.now_, before);
   }
 
-  /** ms until the state may change with nothing else happening (null: not by waiting). */
-  nextCheckMs(): number | null {
-    if (this.ended) return null;
-    const quiet = this.host.quietFor();
-    const idle = this.host.idleMs - quiet;
-    const settle = this.notice ? NOTIFY_SETTLE_MS - quiet : Infinity;
-    const grace = this.host.hadOutput() ? Infinity : START_GRACE_MS - (this.host.now() - this.startedAt);
-    const ms = Math.min(idle > 0 ? idle : Infinity, settle > 0 ? settle : Infinity, grace > 0 ? grace : Infinity);
-    // A foreground job ends without output sometimes: look again while one runs.
-    if (!Number.isFinite(ms)) return this.now_.state === 'working' ? 1000 : null;
-    return ms;
+  /** The state with another idle time (`wait --idle N`), without changing the current one. */
+  stateWith(idleMs: number): StateName {
+    return this.decide(idleMs).state;
   }
 
-  private decide(): { state: StateName; reason: string; since: number } {
-    const now = this.host.now();
+  /** ms until the state may change with nothing else happening (null: not by waiting). */
+  nextCheckMs(idleMs = this.host.idleMs): number | null {
+    if (this.ended) return null;
+    const quiet = this.host.quietFor();
+    const candidates: number[] = [idleMs - quiet];
+    if (this.word?.word === 'working') candidates.push(idleMs - (this.host.now() - this.word.at));
+    if (this.valid(this.notice) || this.valid(this.prompt)) candidates.push(NOTIFY_SETTLE_MS - quiet);
+    if (!this.host.hadOutput()) candidates.push(START_GRACE_MS - (this.host.now() - this.startedAt));
+    const ms = Math.min(...candidates.filter((c) => c > 0));
+    // A foreground job may end without output: look again while one runs.
+    if (this.host.foregroundJob() !== null) return Math.min(ms, FOREGROUND_POLL_MS);
+    return Number.isFinite(ms) ? ms : null;
+  }
+
+  /** A mark in the latest chunk (any later output cancels it). */
+  private valid(m: Mark | null): m is Mark {
+    return m !== null && m.seq === this.host.latestSeq();
+  }
+
+  private decide(idleMs: number): { state: StateName; reason: string } {
     if (this.ended) return this.ended;
     const quiet = this.host.quietFor();
     const w = this.word;
-    if (w && (w.word !== 'working' || quiet < this.host.idleMs)) return { state: w.word, reason: w.reason, since: now };
+    // `working` holds for the idle time after it was said, however quiet the output was before.
+    if (w && (w.word !== 'working' || Math.min(quiet, this.host.now() - w.at) < idleMs)) return { state: w.word, reason: w.reason };
     const job = this.host.foregroundJob();
-    if (job !== null) return { state: 'working', reason: `${job} runs in the foreground`, since: now };
+    if (job !== null) return { state: 'working', reason: `${job} runs in the foreground` };
     if (!this.host.hadOutput()) {
-      if (now - this.startedAt < START_GRACE_MS) return { state: 'starting', reason: 'no output yet', since: now };
-      return { state: 'idle', reason: `no output in ${Math.round((now - this.startedAt) / 1000)} s`, since: now };
+      const age = this.host.now() - this.startedAt;
+      if (age < START_GRACE_MS) return { state: 'starting', reason: 'nothing drawn yet' };
+      return { state: 'idle', reason: `nothing drawn in ${formatSeconds(START_GRACE_MS)}` };
     }
-    if (this.notice && quiet >= NOTIFY_SETTLE_MS) return { state: 'blocked', reason: this.notice.text, since: now };
-    if (quiet >= this.host.idleMs) return { state: 'idle', reason: `quiet for ${Math.round(quiet / 100) / 10} s`, since: now };
-    if (w) return { state: 'working', reason: w.reason, since: now };
-    return { state: 'working', reason: 'output', since: now };
+    if (this.valid(this.notice) && quiet >= NOTIFY_SETTLE_MS) return { state: this.noticeMeans, reason: this.notice.text };
+    if (this.valid(this.prompt) && quiet >= NOTIFY_SETTLE_MS) return { state: 'idle', reason: this.prompt.text };
+    // The threshold, not the time so far: the reason must not change while nothing happens.
+    if (quiet >= idleMs) return { state: 'idle', reason: `quiet for ${formatSeconds(idleMs)}` };
+    return { state: 'working', reason: w ? w.reason : 'output' };
   }
+}
+
+function formatSeconds(ms: number): string {
+  return `${Math.floor(ms / 100) / 10} s`;
 }

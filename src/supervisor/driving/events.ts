@@ -1,41 +1,44 @@
-// The session's event journal: everything worth telling a watcher (state changes with
-// their reason, tasks moving through their receipts, viewers coming and going, resizes,
-// notifications, the exit), numbered, in a bounded ring. A reader asks for the events after
-// the last number it saw and is told how many it lost if it fell behind; it never slows
-// the supervisor (a long poll only waits for the next event).
+import type { SessionEvent, SessionEventBody } from '../../protocol/events';
 
-export type SessionEvent =
-  | { type: 'spawned'; command: string[]; workdir: string }
-  | { type: 'state'; state: string; from: string; reason: string }
-  | { type: 'task'; index: number; state: string }
-  | { type: 'viewer'; action: 'attached' | 'detached'; viewer: number; readOnly: boolean }
-  | { type: 'resize'; cols: number; rows: number }
-  | { type: 'notification'; text: string }
-  | { type: 'exited'; code: number | null; signal: string | null };
+// The session's event journal: everything worth telling a watcher (state changes with their
+// reason, tasks moving through their receipts, viewers coming and going, resizes,
+// notifications, the exit), numbered, in a bounded ring, each also handed to `persist`
+// (events.jsonl, for readers after the end). A reader asks for the events after the last
+// number it saw and is told how many it lost if it fell behind; it never slows the
+// supervisor (a long poll only waits for the next event, and replies are bounded).
 
-export type Numbered = SessionEvent & { seq: number; at: number };
-
-/** Events kept per session (a few hundred bytes each: ~1 MB at most). */
-export const JOURNAL_EVENTS = 2000;
+/** Events kept in memory (a few hundred bytes each: at most ~200 KB, and only a busy session fills it). */
+export const JOURNAL_EVENTS = 1000;
+/** Events in one reply at most. */
+export const EVENTS_PER_REPLY = 500;
 
 export class EventJournal {
-  private readonly ring: Numbered[] = [];
-  private next = 1;
+  private readonly ring: SessionEvent[] = [];
+  private next: number;
   private waiters = new Set<() => void>();
 
+  /**
+   * @param firstSeq the number of the first event (after those a previous supervisor of this session wrote)
+   * @param persist called with each event (its errors are the caller's to swallow)
+   */
   constructor(
+    firstSeq: number,
+    private readonly persist: (e: SessionEvent) => void,
     private readonly capacity = JOURNAL_EVENTS,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.next = firstSeq;
+  }
 
-  add(e: SessionEvent): Numbered {
-    const n = { ...e, seq: this.next++, at: this.now() } as Numbered;
-    this.ring.push(n);
+  add(body: SessionEventBody): SessionEvent {
+    const e = { ...body, seq: this.next++, at: this.now() } as SessionEvent;
+    this.ring.push(e);
     if (this.ring.length > this.capacity) this.ring.shift();
+    this.persist(e);
     const ws = this.waiters;
     this.waiters = new Set();
     for (const w of ws) w();
-    return n;
+    return e;
   }
 
   /** The number the next event will get. */
@@ -43,16 +46,19 @@ export class EventJournal {
     return this.next;
   }
 
-  /** Events numbered `since` or later (at most `limit`), the number to ask from next, and how many were lost. */
-  read(since: number, limit: number): { events: Numbered[]; next: number; lost: number } {
+  /**
+   * Events numbered `since` or later (at most `limit`), the number to ask for next, and how
+   * many of those asked for are no longer held (older than the ring: events.jsonl has them).
+   */
+  read(since: number, limit = EVENTS_PER_REPLY): { events: SessionEvent[]; next: number; lost: number } {
     const oldest = this.ring[0]?.seq ?? this.next;
     const from = Math.max(since, oldest);
-    const lost = Math.max(0, Math.min(oldest, this.next) - since);
-    const events = this.ring.slice(from - oldest, from - oldest + limit);
-    return { events, next: events.length > 0 ? events[events.length - 1]!.seq + 1 : Math.max(since, from), lost };
+    const lost = Math.max(0, oldest - Math.max(since, 1));
+    const events = this.ring.slice(from - oldest, from - oldest + Math.min(limit, EVENTS_PER_REPLY));
+    return { events, next: events.length > 0 ? events[events.length - 1]!.seq + 1 : Math.min(from, this.next), lost: since < oldest ? lost : 0 };
   }
 
-  /** Resolves at the next event, or after `ms` (a long poll); `cancel` gives up. */
+  /** Resolves at the next event, or after `ms` (a long poll); `cancel` resolves it now. */
   nextEvent(ms: number): { done: Promise<void>; cancel: () => void } {
     let timer: NodeJS.Timeout | null = null;
     let wake: (() => void) | null = null;

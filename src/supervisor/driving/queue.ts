@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import { describeFsError } from '../../errors';
 import { ProtocolError } from '../../protocol/messages';
 import type { TaskInfo } from '../../protocol/ops';
-import { type QueueRecord, applyQueueRecord, encodeQueueRecord, pruneDelivered, readQueue, recordsOf } from '../../store/queue-file';
+import { type DoneState, type QueueRecord, type TaskStep, applyQueueRecord, encodeQueueRecord, newTask, pruneDelivered, readQueue, recordsOf } from '../../store/queue-file';
 import type { SessionFiles } from '../../store/session-dir';
 import { writeFileAtomic } from '../../sys/atomic-write';
 
@@ -11,8 +11,8 @@ import { writeFileAtomic } from '../../sys/atomic-write';
 // appended to the journal (store/queue-file.ts) and fsynced before it is acknowledged or
 // acted on; a change whose write fails is not made (a task the disk refused is not queued:
 // it would be delivered once space returned, and a retry of the add delivered twice). A
-// task is marked delivered before it is typed, so a crash can lose a delivery but never
-// repeat one.
+// task is marked typed before it is typed, so a crash can lose a delivery but never
+// repeat one. Its later receipts (submitted, started, done) are journalled the same way.
 
 export type Task = TaskInfo;
 
@@ -56,7 +56,7 @@ export class TaskQueue {
       );
     }
     const index = (this.tasks[this.tasks.length - 1]?.index ?? 0) + 1;
-    const task: Task = { index, text, state: 'queued', queuedAt: Date.now(), deliveredAt: null };
+    const task: Task = newTask(index, text, Date.now());
     this.change({ t: 'add', index, text, queuedAt: task.queuedAt }, 'the task was not queued');
     return { ...task };
   }
@@ -75,9 +75,28 @@ export class TaskQueue {
     return this.tasks.find((t) => t.state === 'queued') ?? null;
   }
 
-  /** Marks the task delivered; throws (and it stays queued) when that cannot be saved. */
-  markDelivered(task: Task): void {
-    this.change({ t: 'delivered', index: task.index, at: Date.now() }, 'it was not delivered');
+  /** The task numbered `index`, as it is now (null: unknown, or forgotten). */
+  get(index: number): Task | null {
+    const t = this.tasks.find((x) => x.index === index);
+    return t ? { ...t } : null;
+  }
+
+  /**
+   * The task's next receipt; throws when `typed` cannot be saved (the task stays queued and
+   * is not typed). Later steps are kept in memory when the disk refuses them: the turn goes
+   * on either way.
+   */
+  step(index: number, state: TaskStep, line: number | null = null, doneState: DoneState | null = null): Task | null {
+    const r: QueueRecord = { t: 'step', index, state, at: Date.now(), line, doneState };
+    if (state === 'typed') this.change(r, 'it was not typed');
+    else {
+      try {
+        this.change(r, 'its receipt was not saved');
+      } catch {
+        applyQueueRecord(this.tasks, r);
+      }
+    }
+    return this.get(index);
   }
 
   /** Saves one change, then makes it; a ProtocolError `storage` when it cannot be saved (nothing changes). */

@@ -1,5 +1,6 @@
 import { ProtocolError } from '../../protocol/messages';
-import type { WaitReply } from '../../protocol/ops';
+import type { StateName } from '../../protocol/events';
+import type { TaskInfo, WaitReply } from '../../protocol/ops';
 import { PatternTooSlow, type TextPattern } from '../../text-pattern';
 
 // `agent wait` on the supervisor's side: each waiter is answered once, when its
@@ -7,17 +8,30 @@ import { PatternTooSlow, type TextPattern } from '../../text-pattern';
 // its connection closes. Timers exist only while someone waits, so an idle supervisor
 // does no work.
 
-export type WaitCondition = { until: 'idle'; idleMs: number } | { until: 'exit' } | { until: 'text'; re: TextPattern };
+export type WaitCondition =
+  | { until: 'idle'; idleMs: number }
+  | { until: 'exit' }
+  | { until: 'text'; re: TextPattern }
+  | { until: 'state'; states: readonly StateName[] }
+  | { until: 'task'; task: number };
 
 /** What the waits look at. */
 export interface WaitHost {
   readonly ended: boolean;
   readonly exitInfo: { code: number | null; signal: string | null } | null;
-  /** ms until the agent counts as idle for this threshold (0: it is). */
-  msUntilIdle(idleMs: number): number;
+  /** The state now. */
+  state(): StateName;
+  /** The state for this idle time (`wait --idle N`), and ms until it may change by itself (null: not by waiting). */
+  stateWith(idleMs: number): StateName;
+  nextCheckMs(idleMs: number): number | null;
+  /** A task as it is now (null: there is none with that number). */
+  task(index: number): TaskInfo | null;
   /** The visible screen, rows joined by \n. */
   visibleText(): string;
 }
+
+/** `wait --idle`: the agent waits for input, whether it asks something or not. */
+const WAITING: ReadonlySet<StateName> = new Set(['idle', 'blocked']);
 
 interface Waiter {
   owner: object;
@@ -63,7 +77,8 @@ export class Waits {
   private answer(w: Waiter, satisfied: boolean, match: string | null = null): void {
     if (!this.take(w)) return;
     const e = this.host.exitInfo;
-    w.resolve({ satisfied, ended: this.host.ended, exitCode: e?.code ?? null, exitSignal: e?.signal ?? null, match });
+    const task = w.cond.until === 'task' ? this.host.task(w.cond.task) : null;
+    w.resolve({ satisfied, ended: this.host.ended, exitCode: e?.code ?? null, exitSignal: e?.signal ?? null, match, state: this.host.state(), task });
   }
 
   /** Answers `w` when its pattern matches `text` (or, `final`, in any case). */
@@ -86,9 +101,14 @@ export class Waits {
     let text: string | undefined; // the screen once per check, not once per waiter
     for (const w of [...this.waiters]) {
       if (w.cond.until === 'idle') {
-        const left = this.host.msUntilIdle(w.cond.idleMs);
-        if (left <= 0) this.answer(w, true);
-        else nextIdle = Math.min(nextIdle, left);
+        if (WAITING.has(this.host.stateWith(w.cond.idleMs))) this.answer(w, true);
+        else nextIdle = Math.min(nextIdle, this.host.nextCheckMs(w.cond.idleMs) ?? Infinity);
+      } else if (w.cond.until === 'state') {
+        if (w.cond.states.includes(this.host.state())) this.answer(w, true);
+      } else if (w.cond.until === 'task') {
+        const t = this.host.task(w.cond.task);
+        if (t === null) this.fail(w, new ProtocolError('bad-request', `there is no task ${w.cond.task}`));
+        else if (t.state === 'done') this.answer(w, true);
       } else if (w.cond.until === 'text') {
         this.checkText(w, w.cond.re, (text ??= this.host.visibleText()), false);
       }
@@ -101,6 +121,15 @@ export class Waits {
         this.check();
       }, nextIdle + 5);
     }
+  }
+
+  private fail(w: Waiter, err: Error): void {
+    if (this.take(w)) w.reject(err);
+  }
+
+  /** The state changed, or a task moved on: state and task waits may hold now. */
+  stateChanged(): void {
+    if (this.waiters.size > 0) this.check();
   }
 
   /** After output is parsed: text may match now, and a prompt mark may make the agent idle. */
@@ -116,6 +145,8 @@ export class Waits {
     let text: string | undefined;
     for (const w of [...this.waiters]) {
       if (w.cond.until === 'text') this.checkText(w, w.cond.re, (text ??= this.host.visibleText()), true);
+      else if (w.cond.until === 'state') this.answer(w, w.cond.states.includes('exited'));
+      else if (w.cond.until === 'task') this.answer(w, this.host.task(w.cond.task)?.state === 'done');
       else this.answer(w, true);
     }
   }

@@ -1,3 +1,4 @@
+import { type AgentSignal, watchAgentSignals } from './agent-signals';
 import type { SerializeAddon } from '@xterm/addon-serialize';
 import { Unicode11Addon } from '@xterm/addon-unicode11';
 import { Terminal } from '@xterm/headless';
@@ -67,8 +68,6 @@ export interface CaptureOptions {
 /** ~12 bytes per cell in xterm's buffer (measured; shared/lessons.md). */
 const BYTES_PER_CELL = 12;
 
-/** What the agent signals through its output: a bell, a prompt mark (OSC 133 A/B), a notification (OSC 9/777). */
-export type ScreenSignal = { kind: 'bell' } | { kind: 'prompt' } | { kind: 'notification'; text: string };
 
 /** The final screen as it is kept on disk for `capture` after the end. */
 export interface FinalScreenData {
@@ -177,18 +176,9 @@ export class Screen {
     this.term.onData(cb);
   }
 
-  /** Signals in the output, reported while the chunk holding them is parsed (see parsingSeq). */
-  onSignal(cb: (s: ScreenSignal) => void): void {
-    this.term.onBell(() => cb({ kind: 'bell' }));
-    const parser = this.term.parser;
-    // Returning false lets xterm handle the sequence as well.
-    parser.registerOscHandler(133, (data) => {
-      if (data.startsWith('A') || data.startsWith('B')) cb({ kind: 'prompt' });
-      return false;
-    });
-    const notify = (text: string) => (cb({ kind: 'notification', text }), false);
-    parser.registerOscHandler(9, notify);
-    parser.registerOscHandler(777, notify);
+  /** What the agent says through its output (agent-signals.ts), reported while the chunk holding it is parsed (see parsingSeq). */
+  onSignal(cb: (s: AgentSignal) => void): void {
+    watchAgentSignals(this.term, cb);
   }
 
   /** The number of the chunk xterm is parsing now. */
@@ -202,6 +192,12 @@ export class Screen {
   }
 
   /** Lines in the normal buffer, history included. */
+  /** The absolute number of the cursor's line (as capture's nextLine); null on the alternate screen. */
+  get cursorLine(): number | null {
+    const buf = this.term.buffer.active;
+    return buf.type === 'normal' ? this.trimmedLines + buf.baseY + buf.cursorY : null;
+  }
+
   get historyLines(): number {
     return this.term.buffer.normal.length;
   }

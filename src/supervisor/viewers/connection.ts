@@ -77,6 +77,9 @@ export class Connection implements FrameSink, IntakeMember {
     return this.state === 'handshake' && this.holds === 0;
   }
 
+  /** Its replay was sent: it counts as an attached viewer (events). */
+  attachedOnce = false;
+
   get isViewer(): boolean {
     return this.state === 'attach';
   }

@@ -1,0 +1,65 @@
+import type { AgentEvent } from '../../client/types';
+import type { SessionEvent } from '../../protocol/events';
+import { type VerbEntry, options, print } from '../verb';
+
+interface Flags {
+  follow?: boolean;
+  json?: boolean;
+}
+
+/** One event as a line: `14:03:05 tests  state idle (quiet for 2 s)`. */
+function line(e: AgentEvent): string {
+  const t = new Date(e.event.at).toTimeString().slice(0, 8);
+  return `${t} ${e.id}  ${describe(e.event)}`;
+}
+
+function describe(e: SessionEvent): string {
+  switch (e.type) {
+    case 'spawned':
+      return `${e.restart ? 'restarted' : 'spawned'}: ${e.command.join(' ')} in ${e.workdir}`;
+    case 'state':
+      return `state ${e.state} (${e.reason})`;
+    case 'task':
+      return `task ${e.task} ${e.state}`;
+    case 'viewer':
+      return `viewer ${e.action}${e.readOnly ? ' read-only' : ''} (${e.viewers} now)`;
+    case 'resize':
+      return `resized to ${e.cols}x${e.rows}`;
+    case 'notification':
+      return `notification (${e.source}): ${e.text}`;
+    case 'exited':
+      return `exited: ${e.reason}`;
+  }
+}
+
+export const eventsVerb: VerbEntry = {
+  name: 'events',
+  summary: 'what happened in sessions: states, task receipts, viewers, notifications, exits',
+  args: [{ name: '[ids...]', description: 'session ids (default: every pty session)' }],
+  options: [
+    { flags: '-f, --follow', description: 'go on printing events as they come (and, without ids, from new sessions) until interrupted' },
+    { flags: '--json', description: 'one JSON object per line: {"id", "seq", "at", "type", …}' },
+  ],
+  examples: [
+    'symposium-mcp agent events my-agent-1',
+    'symposium-mcp agent events --follow --json | jq -c \'select(.type == "state")\'',
+  ],
+  async run(client, [ids], raw) {
+    const f = options<Flags>(raw);
+    const ac = new AbortController();
+    const stop = () => ac.abort();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+    // A reader that went away (`| head`) ends us quietly.
+    process.stdout.on('error', stop);
+    try {
+      for await (const e of client.events(ids as string[], { follow: f.follow === true, signal: ac.signal })) {
+        print(f.json ? JSON.stringify({ id: e.id, ...e.event }) : line(e));
+      }
+    } finally {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+    }
+    return 0;
+  },
+};

@@ -1,0 +1,207 @@
+import { type AgentWord, type KnownAgent, titleWord } from '../../agents/known-agents';
+import type { SessionEventBody, StateName } from '../../protocol/events';
+import type { EventsArgs, EventsReply, SignalArgs, SignalReply } from '../../protocol/ops';
+import { EventsFileWriter, nextSeqIn } from '../../store/events-file';
+import type { SessionHooks } from '../../store/session-dir';
+import { log } from '../lifecycle/log';
+import type { AgentSignal } from '../mirror/agent-signals';
+import { AgentState, type StateNow } from './agent-state';
+import { EventJournal } from './events';
+import { ForegroundJob } from './foreground';
+import { UserHooks } from './user-hooks';
+
+// What the agent is doing and what happened to the session, kept in one place: the state
+// (agent-state.ts) fed with the output's timing, the agent's signals and hooks and its
+// terminal's foreground job; the event journal (events.ts, events.jsonl); the user's hooks
+// on idle, blocked and exit. The supervisor tells it what happens; everyone who shows or
+// waits for a state asks it.
+
+/** A question on screen that an `attention` hook (aider's, which says no more) means. */
+const QUESTION = /\((?:y|Y)(?:es)?\/(?:n|N)(?:o)?\)|\[(?:y|Y)\/(?:n|N)\]|\(Y\)es\/\(N\)o/;
+
+export interface SessionStateHost {
+  readonly id: string;
+  readonly idleMs: number;
+  readonly known: KnownAgent | null;
+  readonly eventsFile: string;
+  readonly workdir: string;
+  readonly hooks: SessionHooks | null;
+  /** ms the output has been quiet (since the start when there was none). */
+  quietFor(): number;
+  /** The agent has drawn something. */
+  hadOutput(): boolean;
+  /** The number of the last output chunk received. */
+  latestSeq(): number;
+  /** The agent's pid (null before it runs). */
+  agentPid(): number | null;
+  /** The visible screen's text (an `attention` hook looks for a question). */
+  visibleText(): string;
+}
+
+export class SessionState {
+  private readonly state: AgentState;
+  private readonly foreground: ForegroundJob;
+  private readonly journal: EventJournal;
+  private readonly file: EventsFileWriter;
+  private readonly userHooks: UserHooks | null;
+  private timer: NodeJS.Timeout | null = null;
+  private timerAt = 0;
+  private listeners: Array<(now: StateNow, before: StateNow) => void> = [];
+  /** The last notification's text (for the hooks' SYMPOSIUM_NOTIFICATION). */
+  private lastNotification: string | null = null;
+
+  constructor(private readonly host: SessionStateHost) {
+    this.foreground = new ForegroundJob(() => host.agentPid());
+    this.file = new EventsFileWriter(host.eventsFile, (err) => log(`events.jsonl not written: ${err.message}`));
+    this.journal = new EventJournal(nextSeqIn(host.eventsFile), (e) => this.file.append(e));
+    this.userHooks = host.hooks && (host.hooks.onIdle || host.hooks.onBlocked || host.hooks.onExit) ? new UserHooks(host.hooks, host.workdir) : null;
+    this.state = new AgentState(
+      {
+        now: Date.now,
+        idleMs: host.idleMs,
+        quietFor: () => host.quietFor(),
+        hadOutput: () => host.hadOutput(),
+        latestSeq: () => host.latestSeq(),
+        foregroundJob: () => this.foreground.current(),
+      },
+      (now, before) => this.changed(now, before),
+      host.known?.notifiesOnDone ? 'idle' : 'blocked',
+    );
+  }
+
+  get current(): StateNow {
+    return this.state.current;
+  }
+
+  /** Called with every change of state, after the event is written. */
+  onChange(cb: (now: StateNow, before: StateNow) => void): void {
+    this.listeners.push(cb);
+  }
+
+  /** An event for the journal (viewers, resizes, tasks, the start). */
+  event(body: SessionEventBody): void {
+    this.journal.add(body);
+  }
+
+  /** After each output chunk: working at once if it was not; the clock re-armed otherwise. */
+  output(): void {
+    if (this.state.current.state !== 'working') this.state.update();
+    this.arm();
+  }
+
+  /** What the agent said in its output (agent-signals.ts), in chunk `seq`. */
+  signal(s: AgentSignal, seq: number): void {
+    switch (s.kind) {
+      case 'bell':
+        this.state.noticed(seq, 'bell');
+        break;
+      case 'notification':
+        this.notified(s.text, 'notification');
+        this.state.noticed(seq, `notification: ${s.text}`);
+        break;
+      case 'prompt':
+        this.state.promptMark(seq);
+        break;
+      case 'agent-state':
+        if (s.text) this.notified(s.text, 'OSC 7501');
+        this.state.agentSays(s.word, `OSC 7501: ${s.word}${s.text ? `: ${s.text}` : ''}`);
+        break;
+      case 'title': {
+        const word = titleWord(this.host.known, s.title);
+        if (word) this.state.agentSays(word, `title: ${s.title.slice(0, 80)}`);
+        break;
+      }
+    }
+    this.arm();
+  }
+
+  /** The `signal` request: an agent's hook, or any program in the session. */
+  hook(args: SignalArgs): SignalReply {
+    let word: AgentWord;
+    if (args.word === 'attention') word = QUESTION.test(this.host.visibleText()) ? 'blocked' : 'idle';
+    else word = args.word;
+    if (args.text && word !== 'working') this.notified(args.text, args.source);
+    this.state.agentSays(word, `${args.source}${args.text && word !== 'working' ? `: ${args.text.slice(0, 200)}` : ''}`);
+    this.arm();
+    const s = this.state.current;
+    return { state: s.state, reason: s.reason };
+  }
+
+  /** We pressed Enter on task `index`: working until it says or shows otherwise. */
+  submitted(index: number): void {
+    this.state.submitted(`task ${index} submitted`);
+    this.arm();
+  }
+
+  exited(code: number | null, signal: string | null, reason: string): void {
+    this.state.exited(reason);
+    this.journal.add({ type: 'exited', code, signal, reason });
+    this.userHooks?.fire('exit', { ...this.facts(), exitCode: code, exitSignal: signal });
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  /** The state for another idle time (`wait --idle N`), without changing the current one. */
+  stateWith(idleMs: number): StateName {
+    return this.state.stateWith(idleMs);
+  }
+
+  /** ms until the state may change with nothing else happening (null: not by waiting). */
+  nextCheckMs(idleMs?: number): number | null {
+    return this.state.nextCheckMs(idleMs);
+  }
+
+  /** The `events` request: what is held after `since`, waiting up to `waitMs` when nothing is. */
+  async read(args: EventsArgs, closed: () => boolean): Promise<EventsReply> {
+    let r = this.journal.read(args.since, args.limit);
+    if (r.events.length > 0 || args.waitMs === 0 || r.lost > 0) return r;
+    const poll = this.journal.nextEvent(args.waitMs);
+    await poll.done;
+    if (closed()) return r;
+    r = this.journal.read(args.since, args.limit);
+    return r;
+  }
+
+  /** Resolves once the user's hooks have ended (the supervisor waits for them before it exits). */
+  settled(): Promise<void> {
+    this.file.close();
+    return this.userHooks?.settled() ?? Promise.resolve();
+  }
+
+  private notified(text: string, source: string): void {
+    this.lastNotification = text;
+    this.journal.add({ type: 'notification', text, source });
+  }
+
+  private facts(): { id: string; state: string; reason: string; exitCode: number | null; exitSignal: string | null; notification: string | null } {
+    const s = this.state.current;
+    return { id: this.host.id, state: s.state, reason: s.reason, exitCode: null, exitSignal: null, notification: this.lastNotification };
+  }
+
+  private changed(now: StateNow, before: StateNow): void {
+    if (now.state !== before.state) {
+      this.journal.add({ type: 'state', state: now.state, from: before.state, reason: now.reason });
+      if (now.state === 'idle' || now.state === 'blocked') this.userHooks?.fire(now.state, this.facts());
+    }
+    for (const l of this.listeners) l(now, before);
+  }
+
+  /**
+   * One timer for the next moment the state may change by itself (a threshold passing, a
+   * foreground job to look at again): re-armed when it fires or when something sooner
+   * comes up, so that a flood costs a comparison per chunk.
+   */
+  private arm(): void {
+    const ms = this.state.nextCheckMs();
+    if (ms === null) return;
+    const at = Date.now() + ms;
+    if (this.timer && this.timerAt <= at + 5) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timerAt = at;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.state.update();
+      this.arm();
+    }, ms + 2);
+  }
+}
