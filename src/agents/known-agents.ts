@@ -77,6 +77,8 @@ const CLAUDE: KnownAgent = {
       hooks: {
         UserPromptSubmit: h('working'),
         PreToolUse: h('working'),
+        // After a permission was granted the tool runs with no PreToolUse again: working from its end on.
+        PostToolUse: h('working'),
         PermissionRequest: h('blocked'),
         Notification: h('notification'),
         Stop: h('idle'),
@@ -143,7 +145,8 @@ const Q: KnownAgent = {
   wireHooks: null,
   resume(command) {
     const rest = without(command, { '--resume': false, '-r': false, '--resume-picker': false, '--resume-id': true });
-    if (rest[1] !== 'chat') rest.splice(1, 0, 'chat');
+    // `q` and `kiro-cli` take the chat subcommand; `qchat` is the chat itself.
+    if (path.basename(rest[0] ?? '') !== 'qchat' && rest[1] !== 'chat') rest.splice(1, 0, 'chat');
     return [...rest, '--resume'];
   },
   notifiesOnDone: false,

@@ -1,4 +1,5 @@
 import type { AttachStream, KillResult } from '../backends/backend';
+import type { EventsReply } from '../protocol/ops';
 import { Context, type ClientOptions } from './context';
 import type {
   AgentInfo,
@@ -22,7 +23,7 @@ import type {
 } from './types';
 import { attach, attachTerminal } from './verbs/attach';
 import { capture } from './verbs/capture';
-import { events } from './verbs/events';
+import { events, eventsAfter } from './verbs/events';
 import { kill } from './verbs/kill';
 import { type ListOptions, list } from './verbs/list';
 import { followLogs, logs } from './verbs/logs';
@@ -108,6 +109,11 @@ export class SymposiumClient {
    */
   events(ids: string[] = [], opts?: EventsOptions): AsyncGenerator<AgentEvent> {
     return events(this.ctx, ids, opts);
+  }
+
+  /** One read of a session's events after number `since` (a previous read's `next`), waiting up to `waitMs` for one. */
+  eventsAfter(id: string, since: number, opts?: { waitMs?: number; signal?: AbortSignal }): Promise<EventsReply> {
+    return eventsAfter(this.ctx, id, since, opts);
   }
 
   /** What the agent printed, as plain lines (pty backend: from its recording, also after the exit). */

@@ -163,6 +163,8 @@ export interface AgentEvent {
   /** The session it is about. */
   id: string;
   event: SessionEvent;
+  /** Events of this session before this one that were no longer held (the reader fell behind): usually 0. */
+  lostBefore: number;
 }
 
 export interface EventsOptions {

@@ -78,7 +78,21 @@ export const waitShape = {
   match: nullableStr,
   exitCode: nullableInt,
   exitSignal: nullableStr,
+  state: z.enum(STATE_NAMES as [StateName, ...StateName[]]).nullable().describe('the state when answered'),
+  task: taskSchema.nullable().describe('for until "task": the task and its receipts'),
   next: nullableStr.describe('what to call to go on, when pending'),
+};
+
+export const eventShape = z
+  .object({ id: z.string(), seq: z.number().int(), at: z.string(), type: z.string() })
+  .catchall(z.unknown())
+  .describe('one event: spawned, state (state, from, reason), task (task, state), viewer, resize, notification (text, source), exited (code, signal, reason)');
+
+export const eventsShape = {
+  events: z.array(eventShape),
+  next: z.number().int().describe('pass as since next time (per agent when several: see nextById)'),
+  nextById: z.record(z.string(), z.number().int()).describe('for each agent, the since of the next call'),
+  lost: z.number().int().describe('events asked for that were no longer held'),
 };
 
 // The schemas must list exactly the library's fields: a field added there and not here is

@@ -8,13 +8,13 @@ import { type Tier } from './tiers';
 import { registerTools } from './tool';
 import { killTool, listTool, restartTool, spawnTool, statusTool } from './tools/agents';
 import { queueTool, sendTool } from './tools/drive';
-import { captureTool } from './tools/read';
+import { captureTool, eventsTool } from './tools/read';
 import { waitTool } from './tools/wait';
 
 // The MCP server: symposium-mcp's verbs as tools for agents that drive agents, over stdio,
 // on the client library. It runs until its client closes stdin.
 
-const TOOLS = [listTool, statusTool, captureTool, waitTool, sendTool, queueTool, spawnTool, killTool, restartTool];
+const TOOLS = [listTool, statusTool, captureTool, eventsTool, waitTool, sendTool, queueTool, spawnTool, killTool, restartTool];
 
 export interface ServeOptions {
   tier: Tier;

@@ -1,6 +1,6 @@
 import { MessageError, type Obj, bool, isObj, lenient, oneOf, optInt, optStr, str, strArray, uint } from './fields';
 
-// A session's events (protocol.md §10), as the `events` request returns them and as
+// A session's events (protocol.md §9.7), as the `events` request returns them and as
 // events.jsonl keeps them: numbered from 1 for the life of the session (across restarts),
 // each with its time. Types a reader does not know are skipped, not refused: a newer
 // supervisor may tell more.

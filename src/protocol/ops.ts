@@ -431,7 +431,7 @@ export const OPS: { readonly [K in OpName]: OpSpec<K> } = {
       }
       if (until === 'task') return { until, task: uint(o, R, 'task'), timeoutMs };
       if (typeof until === 'string') throw new UnsupportedRequest(id, `wait until ${JSON.stringify(until.slice(0, 100))} is not supported`);
-      return bad(R, 'until', '"idle", "exit" or "text"');
+      return bad(R, 'until', '"idle", "exit", "text", "state" or "task"');
     },
     decodeReply(v) {
       const r = result(v, 'wait');

@@ -138,6 +138,7 @@ export class Supervisor implements RequestHost {
       releaseRelay: (c) => this.relays.releaseFor(c),
       connectionClosed: (c) => {
         this.waits.ownerGone(c);
+        this.session.ownerGone(c);
         this.relays.viewerLeft();
         this.recording.viewerLeft(c.id);
         if (c.isViewer && c.attachedOnce) this.session.event({ type: 'viewer', action: 'detached', readOnly: c.readOnly, viewers: this.viewerCount() });
@@ -370,7 +371,7 @@ export class Supervisor implements RequestHost {
   }
 
   events(args: ArgsOf<'events'>, from: Connection): Promise<EventsReply> {
-    return this.session.read(args, () => from.closed);
+    return this.session.read(args, from);
   }
 
   signal(args: SignalArgs): SignalReply {

@@ -1,19 +1,18 @@
 import type { AgentInfo } from '../client/types';
+import { STATE_NAMES, type StateName } from '../protocol/events';
 
-// One word for what an agent is doing, for the list. A `state` the library reports (a
-// later version reports starting/working/idle/blocked/exited/unknown itself) wins; until
-// then it is derived from the status and the activity.
+// One word for what an agent is doing, for the list: the state the library reports; for a
+// session whose supervisor does not say (an earlier version), from its status and activity.
 
-export const AGENT_STATES = ['starting', 'working', 'idle', 'blocked', 'exited', 'unknown'] as const;
-export type AgentState = (typeof AGENT_STATES)[number];
+export const AGENT_STATES = STATE_NAMES;
+export type AgentState = StateName;
 
 function isState(v: unknown): v is AgentState {
   return typeof v === 'string' && (AGENT_STATES as readonly string[]).includes(v);
 }
 
 export function agentState(info: AgentInfo): AgentState {
-  const own: unknown = (info as AgentInfo & { state?: unknown }).state;
-  if (isState(own)) return own;
+  if (isState(info.state)) return info.state;
   switch (info.status) {
     case 'Starting':
       return 'starting';

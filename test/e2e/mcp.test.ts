@@ -40,7 +40,7 @@ describe('the MCP server', () => {
     const sb = sandbox();
     const c = await connect(sb, ['mcp', 'serve', '--allow', 'spawn', '--wait-cap', '1']);
     const tools = (await c.listTools()).tools.map((t) => t.name).sort();
-    expect(tools).toEqual(['capture', 'kill', 'list', 'queue', 'restart', 'send', 'spawn', 'status', 'wait']);
+    expect(tools).toEqual(['capture', 'events', 'kill', 'list', 'queue', 'restart', 'send', 'spawn', 'status', 'wait']);
     for (const t of (await c.listTools()).tools) expect(t.outputSchema, t.name).toBeDefined();
 
     const spawned = await call(c, 'spawn', { command: ['bash', AGENT, path.join(sb.dir, 'agent.log')], cols: 80, rows: 20 });

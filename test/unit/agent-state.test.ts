@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { AgentState, NOTIFY_SETTLE_MS, START_GRACE_MS, type StateHost, type StateNow } from '../../src/supervisor/driving/agent-state';
+import { AgentState, FOREGROUND_POLL_MS, NOTIFY_SETTLE_MS, type StateHost, type StateNow } from '../../src/supervisor/driving/agent-state';
+import { START_GRACE_MS } from '../../src/start-grace';
 
 // The state machine on a fake clock and a fake host: the agent's word first, then the
 // generic rules (no output yet, a foreground job, a notification, quiet output).
@@ -8,7 +9,9 @@ function setup(idleMs = 2000) {
   let lastOutput = 0;
   let had = false;
   let job: string | null = null;
+  let seq = 0;
   const host: StateHost = {
+    latestSeq: () => seq,
     now: () => Date.now(),
     idleMs,
     quietFor: () => Date.now() - lastOutput,
@@ -24,7 +27,9 @@ function setup(idleMs = 2000) {
     print(notice: string | null = null) {
       had = true;
       lastOutput = Date.now();
-      s.output(notice);
+      seq++;
+      if (notice !== null) s.noticed(seq, notice);
+      else s.update();
     },
     setJob(j: string | null) {
       job = j;
@@ -57,7 +62,7 @@ describe('agent state', () => {
     const t = setup();
     vi.advanceTimersByTime(START_GRACE_MS);
     t.s.update();
-    expect(t.s.current).toMatchObject({ state: 'idle', reason: 'no output in 10 s' });
+    expect(t.s.current).toMatchObject({ state: 'idle', reason: 'nothing drawn in 10 s' });
   });
 
   it('a job in the foreground is working, silent or not', () => {
@@ -67,7 +72,7 @@ describe('agent state', () => {
     vi.advanceTimersByTime(5000);
     t.s.update();
     expect(t.s.current).toMatchObject({ state: 'working', reason: 'sleep runs in the foreground' });
-    expect(t.s.nextCheckMs()).toBe(1000);
+    expect(t.s.nextCheckMs()).toBe(FOREGROUND_POLL_MS);
     t.setJob(null);
     t.s.update();
     expect(t.s.current.state).toBe('idle');

@@ -81,7 +81,7 @@ describe('client message decoders', () => {
 describe('the op table', () => {
   it('marks exactly the ops that change something as refused to read-only connections', () => {
     const mutating = OP_NAMES.filter((op) => OPS[op].mutates).sort();
-    expect(mutating).toEqual(['kill', 'queue-add', 'queue-clear', 'send']);
+    expect(mutating).toEqual(['kill', 'queue-add', 'queue-clear', 'send', 'signal']);
   });
 
   it('reply decoders check replies and tolerate fields a newer supervisor adds', () => {
@@ -99,7 +99,7 @@ describe('the op table', () => {
     expect(() => OPS.capture.decodeReply({ text: 'hi', cols: 80, rows: 24 })).toThrow('capture.cursor must be a map');
     expect(() => OPS.send.decodeReply(null)).toThrow('the send result must be a map');
     expect(OPS['queue-list'].decodeReply({ tasks: [{ index: 1, text: 't', state: 'someday', queuedAt: 5, deliveredAt: null }] })).toEqual({
-      tasks: [{ index: 1, text: 't', state: 'queued', queuedAt: 5, deliveredAt: null }],
+      tasks: [{ index: 1, text: 't', state: 'queued', queuedAt: 5, typedAt: null, submittedAt: null, startedAt: null, doneAt: null, doneState: null, firstLine: null, endLine: null, deliveredAt: null }],
     });
     expect(OPS.wait.decodeReply({ satisfied: true, ended: false, exitCode: null, exitSignal: null })).toEqual({
       satisfied: true,
@@ -107,6 +107,8 @@ describe('the op table', () => {
       exitCode: null,
       exitSignal: null,
       match: null,
+      state: null,
+      task: null,
     });
   });
 });

@@ -6,7 +6,7 @@ describe('event journal', () => {
   afterEach(() => vi.useRealTimers());
 
   it('numbers events, reads after a number, and says how many a slow reader lost', () => {
-    const j = new EventJournal(3);
+    const j = new EventJournal(1, () => {}, 3);
     for (let i = 1; i <= 5; i++) j.add({ type: 'resize', cols: i, rows: 1 });
     expect(j.nextSeq).toBe(6);
     const all = j.read(1, 100);
@@ -18,12 +18,14 @@ describe('event journal', () => {
   });
 
   it('a long poll wakes at the next event, or after its time', async () => {
-    const j = new EventJournal();
+    const persisted: number[] = [];
+    const j = new EventJournal(1, (e) => persisted.push(e.seq));
     const woke = vi.fn();
     void j.nextEvent(10_000).done.then(woke);
     await vi.advanceTimersByTimeAsync(100);
     expect(woke).not.toHaveBeenCalled();
-    j.add({ type: 'notification', text: 'hi' });
+    j.add({ type: 'notification', text: 'hi', source: 'bell' });
+    expect(persisted).toEqual([1]);
     await vi.advanceTimersByTimeAsync(0);
     expect(woke).toHaveBeenCalledOnce();
     const late = vi.fn();

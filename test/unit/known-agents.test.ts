@@ -30,7 +30,7 @@ describe('known agents', () => {
     expect(w.command.slice(3)).toEqual(['--model', 'opus']);
     const settings = JSON.parse(w.command[2]!) as { hooks: Record<string, Array<{ hooks: Array<{ command: string }> }>> };
     expect(settings.hooks.Stop![0]!.hooks[0]!.command).toBe('/usr/bin/symposium-mcp hook --session a1 idle');
-    expect(Object.keys(settings.hooks).sort()).toEqual(['Notification', 'PermissionRequest', 'PreToolUse', 'Stop', 'StopFailure', 'UserPromptSubmit']);
+    expect(Object.keys(settings.hooks).sort()).toEqual(['Notification', 'PermissionRequest', 'PostToolUse', 'PreToolUse', 'Stop', 'StopFailure', 'UserPromptSubmit']);
   });
 
   it("wires Codex's notify as argv, in-session (--no-daemon)", () => {

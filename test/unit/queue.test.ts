@@ -35,11 +35,11 @@ describe('the task queue', () => {
     const after = fs.statSync(f.queueJournal);
     expect(after.ino).toBe(before.ino);
     expect(after.size - before.size).toBe(Buffer.byteLength(fs.readFileSync(f.queueJournal, 'utf8').split('\n').at(-2)!) + 1);
-    q.markDelivered(q.next()!);
+    q.step(q.next()!.index, 'typed');
     expect(fs.statSync(f.queueJournal).ino).toBe(before.ino);
     // Read back as a later CLI does.
     expect(readQueue(f).map((t) => [t.index, t.state])).toEqual([
-      [1, 'delivered'],
+      [1, 'typed'],
       [2, 'queued'],
       [3, 'queued'],
       [4, 'queued'],
@@ -55,7 +55,7 @@ describe('the task queue', () => {
     fs.rmSync(f.dir, { recursive: true }); // nowhere to write any more
     expect(() => q.add('refused')).toThrow(expect.objectContaining({ code: 'storage', message: expect.stringMatching(/^the queue could not be saved \(no such file or directory \(ENOENT\)\): the task was not queued\. Free some disk space, then try again\.$/) }));
     expect(() => q.clear()).toThrow(expect.objectContaining({ code: 'storage' }));
-    expect(() => q.markDelivered(q.next()!)).toThrow(expect.objectContaining({ code: 'storage' }));
+    expect(() => q.step(q.next()!.index, 'typed')).toThrow(expect.objectContaining({ code: 'storage' }));
     expect(q.list().map((t) => [t.text, t.state])).toEqual([['kept', 'queued']]);
   });
 
@@ -66,7 +66,7 @@ describe('the task queue', () => {
     expect(() => q.add('one too many')).toThrow(
       expect.objectContaining({ code: 'busy', message: 'the queue is full (at most 10 tasks and 100 bytes waiting; 10 tasks wait): clear it or wait for deliveries' }),
     );
-    q.markDelivered(q.next()!); // delivered ones do not count
+    q.step(q.next()!.index, 'typed'); // delivered ones do not count
     q.add('room again');
     expect(q.clear()).toBe(10);
     q.add('a'.repeat(95));
@@ -82,7 +82,11 @@ describe('the task queue', () => {
     ];
     fs.writeFileSync(f.queue, JSON.stringify(old));
     const q = new TaskQueue(f);
-    expect(q.list()).toEqual(old);
+    // A delivered task of the first version: typed and submitted.
+    expect(q.list().map((t) => [t.index, t.text, t.state, t.queuedAt, t.submittedAt])).toEqual([
+      [1, 'done', 'submitted', 1000, 2000],
+      [2, 'waiting', 'queued', 1500, null],
+    ]);
     q.add('new');
     expect(fs.existsSync(f.queue)).toBe(false);
     fs.appendFileSync(f.queueJournal, '{"t":"add","index":4,"te'); // a crash mid-line
@@ -94,7 +98,7 @@ describe('the task queue', () => {
     const f = files();
     const q = new TaskQueue(f);
     for (let i = 0; i < 5; i++) q.add(`${i} ${'y'.repeat(1024 * 1024)}`);
-    q.markDelivered(q.next()!);
+    q.step(q.next()!.index, 'typed');
     expect(fs.statSync(f.queueJournal).size).toBeGreaterThan(5 * 1024 * 1024);
     q.clear(); // 4 of the 5 MiB dead
     expect(fs.statSync(f.queueJournal).size).toBeLessThan(1024 * 1024 + 1024);

@@ -12,9 +12,16 @@ function host(): WaitHost & { idleAt: number; text: string; ended: boolean; exit
     text: '',
     ended: false,
     exitInfo: null,
-    msUntilIdle(ms: number) {
-      return Math.max(0, Math.min(this.idleAt - Date.now(), ms));
+    state() {
+      return Date.now() >= this.idleAt ? 'idle' : 'working';
     },
+    stateWith() {
+      return this.state();
+    },
+    nextCheckMs() {
+      return Date.now() >= this.idleAt ? null : this.idleAt - Date.now();
+    },
+    task: () => null,
     visibleText() {
       return this.text;
     },
@@ -52,7 +59,7 @@ describe('waits', () => {
     h.ended = true;
     h.exitInfo = { code: 3, signal: null };
     w.agentEnded();
-    expect(await never).toEqual({ satisfied: false, ended: true, exitCode: 3, exitSignal: null, match: null });
+    expect(await never).toEqual({ satisfied: false, ended: true, exitCode: 3, exitSignal: null, match: null, state: 'working', task: null });
   });
 
   it('waits of a closed connection are dropped; past MAX_WAITERS a wait is refused with busy', async () => {

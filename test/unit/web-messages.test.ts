@@ -66,7 +66,7 @@ describe('agent state', () => {
 
   it('a state the library reports wins (blocked), an unknown one does not', () => {
     expect(agentState({ ...info({ activity: 'idle' }), state: 'blocked' } as AgentInfo)).toBe('blocked');
-    expect(agentState({ ...info({ activity: 'idle' }), state: 'sleeping' } as AgentInfo)).toBe('idle');
+    expect(agentState({ ...info({ activity: 'idle' }), state: 'sleeping' } as unknown as AgentInfo)).toBe('idle');
   });
 });
 

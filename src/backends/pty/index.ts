@@ -450,7 +450,14 @@ export class PtyBackend implements Backend {
     const file = this.places.sessionFiles(rec.uuid).events;
     if (rec.status === 'Running' || rec.status === 'Starting') {
       try {
-        return await this.ask(rec, 'events', args, args.waitMs + 10_000);
+        const r = await this.ask(rec, 'events', args, args.waitMs + 10_000);
+        if (r.lost === 0) return r;
+        // Older than the supervisor holds in memory: events.jsonl has them (up to its own bound).
+        const upTo = r.events[0]?.seq ?? r.next;
+        const older = readEventsFile(file).filter((e) => e.seq >= args.since && e.seq < upTo);
+        const events = [...older, ...r.events].slice(0, args.limit);
+        const first = events[0]?.seq ?? upTo;
+        return { events, next: events.length > 0 ? events[events.length - 1]!.seq + 1 : r.next, lost: Math.max(0, first - Math.max(args.since, 1)) };
       } catch (err) {
         if (err instanceof UserError && /earlier version|not supported/.test(err.message)) throw err;
         /* ended meanwhile, or not reachable: the file */

@@ -1,5 +1,5 @@
 import type { AgentEvent } from '../../client/types';
-import type { SessionEvent } from '../../protocol/events';
+import { describeEvent } from '../../client/event-text';
 import { type VerbEntry, options, print } from '../verb';
 
 interface Flags {
@@ -10,26 +10,7 @@ interface Flags {
 /** One event as a line: `14:03:05 tests  state idle (quiet for 2 s)`. */
 function line(e: AgentEvent): string {
   const t = new Date(e.event.at).toTimeString().slice(0, 8);
-  return `${t} ${e.id}  ${describe(e.event)}`;
-}
-
-function describe(e: SessionEvent): string {
-  switch (e.type) {
-    case 'spawned':
-      return `${e.restart ? 'restarted' : 'spawned'}: ${e.command.join(' ')} in ${e.workdir}`;
-    case 'state':
-      return `state ${e.state} (${e.reason})`;
-    case 'task':
-      return `task ${e.task} ${e.state}`;
-    case 'viewer':
-      return `viewer ${e.action}${e.readOnly ? ' read-only' : ''} (${e.viewers} now)`;
-    case 'resize':
-      return `resized to ${e.cols}x${e.rows}`;
-    case 'notification':
-      return `notification (${e.source}): ${e.text}`;
-    case 'exited':
-      return `exited: ${e.reason}`;
-  }
+  return `${t} ${e.id}  ${describeEvent(e.event)}`;
 }
 
 export const eventsVerb: VerbEntry = {
@@ -54,7 +35,8 @@ export const eventsVerb: VerbEntry = {
     process.stdout.on('error', stop);
     try {
       for await (const e of client.events(ids as string[], { follow: f.follow === true, signal: ac.signal })) {
-        print(f.json ? JSON.stringify({ id: e.id, ...e.event }) : line(e));
+        if (e.lostBefore > 0 && !f.json) print(`(${e.lostBefore} earlier events of ${e.id} were no longer kept)`);
+        print(f.json ? JSON.stringify({ id: e.id, ...e.event, at: new Date(e.event.at).toISOString(), ...(e.lostBefore > 0 ? { lostBefore: e.lostBefore } : {}) }) : line(e));
       }
     } finally {
       process.off('SIGINT', stop);

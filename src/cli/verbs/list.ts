@@ -8,12 +8,15 @@ function ago(ms: number): string {
   return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
 }
 
-/** What follows the compat line: activity for running agents, the cause for ended ones. */
+/** What follows the compat line: the state of running agents (docs/agents.md), the cause for ended ones. */
 function detail(a: AgentInfo): string {
   if (a.status === 'Running' && a.responding === false) return 'not answering';
-  if (a.status === 'Running' && a.activity) {
+  const word = a.state ?? a.activity;
+  if (a.status === 'Running' && word && word !== 'unknown') {
     const last = a.lastOutputAt ? `, last output ${ago(Date.now() - Date.parse(a.lastOutputAt))} ago` : '';
-    return `${a.activity}${last}`;
+    // What it asks is what a user wants to see first.
+    const asks = a.state === 'blocked' && a.stateReason ? `: ${a.stateReason.length > 60 ? `${a.stateReason.slice(0, 59)}…` : a.stateReason}` : '';
+    return `${word}${asks}${last}`;
   }
   if (a.status === 'Crashed' || a.status === 'Stopped') return a.reason ?? '';
   return '';

@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { SymposiumClient } from '../../client/client';
+import { knownAgent } from '../../agents/known-agents';
 import { RELAY_BINARY } from '../../dist-dir';
 import { UserError } from '../../errors';
 import type { BackendName } from '../../store/types';
@@ -55,6 +56,18 @@ function relayNotice(client: SymposiumClient): void {
   }
 }
 
+/** `--hooks` for a program whose hooks cannot be wired: say what its state follows instead. */
+function hooksNotice(command: string[]): void {
+  const known = knownAgent(command);
+  if (known?.wireHooks) return;
+  const name = path.basename(command[0] ?? '');
+  warn(
+    known
+      ? `Note: ${known.name} takes no hooks for one run (only in its own settings files): its state follows its window title and output. See docs/agents.md.`
+      : `Note: --hooks: ${name} is not an agent whose hooks we know; its state follows its output, bells, notifications and foreground jobs. It can report itself with \`symposium-mcp hook WORD\`.`,
+  );
+}
+
 export const spawnVerb: VerbEntry = {
   name: 'spawn',
   summary: 'start an agent in a persistent background session',
@@ -106,6 +119,7 @@ export const spawnVerb: VerbEntry = {
       onExit: f.onExit,
     });
     print('Agent session spawned successfully');
+    if (f.hooks === true) hooksNotice(command as string[]);
     if (f.backend !== 'tmux') relayNotice(client);
   },
 };

@@ -1,5 +1,5 @@
 import { UserError } from '../../errors';
-import { MAX_EVENTS_PER_REPLY } from '../../protocol/ops';
+import { type EventsReply, MAX_EVENTS_PER_REPLY, MAX_EVENTS_WAIT_MS } from '../../protocol/ops';
 import { findSession } from '../../sessions/find';
 import { isEnded } from '../../store/types';
 import type { Context } from '../context';
@@ -38,11 +38,20 @@ async function drain(ctx: Context, id: string, since: number, waitMs: number): P
   let next = since;
   for (let first = true; ; first = false) {
     const r = await backend.events(rec, { since: next, waitMs: first ? waitMs : 0, limit: MAX_EVENTS_PER_REPLY });
-    for (const e of r.events) out.push({ id: rec.uuid, event: e });
+    r.events.forEach((e, i) => out.push({ id: rec.uuid, event: e, lostBefore: i === 0 ? r.lost : 0 }));
     next = r.next;
     if (r.events.length < MAX_EVENTS_PER_REPLY) break;
   }
   return { events: out, next, ended: isEnded(rec) };
+}
+
+/** One read of a session's events after `since` (waiting up to `waitMs` for one while it runs). */
+export async function eventsAfter(ctx: Context, id: string, since: number, opts: { waitMs?: number; signal?: AbortSignal } = {}): Promise<EventsReply> {
+  const rec = await findSession(ctx.backends, id);
+  const backend = ctx.backends.for(rec);
+  if (!backend.events) throw new UserError(`Agent session ${rec.uuid} runs in tmux, which keeps no events (the pty backend does)`);
+  if (opts.signal?.aborted) return { events: [], next: since, lost: 0 };
+  return backend.events(rec, { since, waitMs: Math.min(opts.waitMs ?? 0, MAX_EVENTS_WAIT_MS), limit: MAX_EVENTS_PER_REPLY });
 }
 
 export async function* events(ctx: Context, ids: string[], opts: EventsOptions = {}): AsyncGenerator<AgentEvent> {

@@ -61,7 +61,7 @@ export async function restart(ctx: Context, rawId: string, opts: RestartOptions 
       createdAtMs: toMillis(createdAt),
       // As the last run recorded (a run from before recordings: as a new one would).
       recording: last?.recording ?? recordingFor({}, ctx.env),
-      // As the last run had them (a run from before hooks: as config.json says now).
+      // As the last run had them (none for a run from before hooks); without its settings, as config.json says now.
       hooks: last ? (last.hooks ?? null) : hooksFor({}, ctx.places.home),
       restart: true,
     });

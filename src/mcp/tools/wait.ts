@@ -32,11 +32,12 @@ export const waitTool = tool({
   name: 'wait',
   title: 'Wait for an agent',
   description:
-    'Blocks until the agent is idle (its output quiet, or it signalled it waits for input), has exited, or its screen matches `pattern` (a JavaScript regular expression). Returns status "satisfied", "timeout" (your timeoutSeconds passed), "ended" (the agent exited first) or "pending": the server waits at most ~25 s per call; on "pending" call wait again with the same arguments.',
+    'Blocks until the agent waits for input (`idle`: idle or blocked), asks the user something (`blocked`), has finished queued task `task` (`task`), has exited, or its screen matches `pattern` (a JavaScript regular expression). Returns status "satisfied", "timeout" (your timeoutSeconds passed), "ended" (the agent exited first) or "pending": the server waits at most ~25 s per call; on "pending" call wait again with the same arguments.',
   tier: 'read',
   input: {
     id: z.string(),
-    until: z.enum(['idle', 'exit', 'text']),
+    until: z.enum(['idle', 'blocked', 'task', 'exit', 'text']).describe('idle: waits for input (idle or blocked); blocked: asks the user something; task: task N is done'),
+    task: z.number().int().min(1).optional().describe('for until "task": the index `queue` returned'),
     pattern: z.string().optional().describe('for until "text": a regular expression the screen must match'),
     idleSeconds: z.number().min(0).max(86_400).optional().describe("for until \"idle\": quiet this long (default: the session's idle time)"),
     timeoutSeconds: z.number().min(0).max(86_400).optional().describe('give up after this long in all (default: never; each call still returns "pending" at the server cap)'),
@@ -48,6 +49,11 @@ export const waitTool = tool({
     if (args.until === 'text') {
       if (!args.pattern) throw new UserError('until "text" needs a pattern');
       what = { until: 'text', pattern: args.pattern };
+    } else if (args.until === 'blocked') {
+      what = { until: 'state', states: ['blocked'] };
+    } else if (args.until === 'task') {
+      if (args.task === undefined) throw new UserError('until "task" needs task (the index queue returned)');
+      what = { until: 'task', task: args.task };
     } else if (args.until === 'idle') {
       what = { until: 'idle', idleMs: args.idleSeconds !== undefined ? Math.round(args.idleSeconds * 1000) : undefined };
     } else {
@@ -64,9 +70,17 @@ export const waitTool = tool({
       stop();
     }
     const waitedMs = Date.now() - start;
-    const base = { id: args.id, waitedMs, match: r.match, exitCode: r.exitCode, exitSignal: r.exitSignal, next: null };
-    if (r.satisfied && !(r.ended && args.until !== 'exit' && r.match === null)) {
-      const text = args.until === 'exit' ? `${args.id} exited (${r.exitSignal ?? `code ${r.exitCode}`})` : args.until === 'text' ? `${args.id} shows: ${r.match}` : `${args.id} is idle`;
+    const base = { id: args.id, waitedMs, match: r.match, exitCode: r.exitCode, exitSignal: r.exitSignal, state: r.state, task: r.task, next: null };
+    const done = args.until === 'task' ? r.task?.state === 'done' : !(r.ended && args.until !== 'exit' && r.match === null);
+    if (r.satisfied && done) {
+      const text =
+        args.until === 'exit'
+          ? `${args.id} exited (${r.exitSignal ?? `code ${r.exitCode}`})`
+          : args.until === 'text'
+            ? `${args.id} shows: ${r.match}`
+            : args.until === 'task'
+              ? `${args.id}: task ${args.task} is done (${r.task?.doneState ?? 'ended'}); capture with task ${args.task} shows its turn`
+              : `${args.id} is ${r.state ?? 'idle'}`;
       return { structured: { ...base, status: 'satisfied' as const }, text };
     }
     if (r.ended) {

@@ -15,8 +15,9 @@ import { START_GRACE_MS } from '../../start-grace';
 //   starting  nothing drawn yet, for up to START_GRACE_MS (then idle)
 //   blocked   a notification or a bell (for an agent that notifies when a turn is done:
 //             idle), then the output paused for NOTIFY_SETTLE_MS
-//   idle      a prompt mark (OSC 133 A/B), then the output paused for NOTIFY_SETTLE_MS; or
-//             the output quiet for the idle time
+//   idle      a prompt mark (OSC 133 A/B), then the output paused for NOTIFY_SETTLE_MS
+//   working   a task was submitted less than the idle time ago (it may not have printed yet)
+//   idle      the output quiet for the idle time
 //   working   anything else: the output is flowing
 //
 // `unknown` is for backends that cannot tell (tmux).
@@ -55,6 +56,8 @@ type Mark = { seq: number; text: string };
 export class AgentState {
   private now_: StateNow;
   private word: { word: AgentWord; reason: string; at: number } | null = null;
+  /** We pressed Enter on a task: working for an idle time, unless it says or shows otherwise sooner. */
+  private submit: { reason: string; at: number } | null = null;
   /** A notification or bell, in chunk `seq`. */
   private notice: Mark | null = null;
   /** A prompt mark, in chunk `seq`. */
@@ -87,7 +90,9 @@ export class AgentState {
 
   /** We pressed Enter on a task: it is working until it says or shows otherwise. */
   submitted(reason: string): void {
-    this.word = { word: 'working', reason, at: this.host.now() };
+    this.submit = { reason, at: this.host.now() };
+    // Its own word and the marks of the previous turn no longer count.
+    this.word = null;
     this.notice = null;
     this.prompt = null;
     this.update();
@@ -131,6 +136,7 @@ export class AgentState {
     const quiet = this.host.quietFor();
     const candidates: number[] = [idleMs - quiet];
     if (this.word?.word === 'working') candidates.push(idleMs - (this.host.now() - this.word.at));
+    if (this.submit) candidates.push(idleMs - (this.host.now() - this.submit.at));
     if (this.valid(this.notice) || this.valid(this.prompt)) candidates.push(NOTIFY_SETTLE_MS - quiet);
     if (!this.host.hadOutput()) candidates.push(START_GRACE_MS - (this.host.now() - this.startedAt));
     const ms = Math.min(...candidates.filter((c) => c > 0));
@@ -159,9 +165,12 @@ export class AgentState {
     }
     if (this.valid(this.notice) && quiet >= NOTIFY_SETTLE_MS) return { state: this.noticeMeans, reason: this.notice.text };
     if (this.valid(this.prompt) && quiet >= NOTIFY_SETTLE_MS) return { state: 'idle', reason: this.prompt.text };
+    // A task just submitted: working for an idle time even if the agent has not printed yet.
+    const s = this.submit;
+    if (s && this.host.now() - s.at < idleMs) return { state: 'working', reason: s.reason };
     // The threshold, not the time so far: the reason must not change while nothing happens.
     if (quiet >= idleMs) return { state: 'idle', reason: `quiet for ${formatSeconds(idleMs)}` };
-    return { state: 'working', reason: w ? w.reason : 'output' };
+    return { state: 'working', reason: 'output' };
   }
 }
 

@@ -128,18 +128,19 @@ export class TaskDelivery {
     this.submitted = false;
     this.started = false;
     this.tell(task.index);
+    // The line the task is typed on: its echo, then what the agent prints for it, come from there.
+    const line = this.host.cursorLine();
+    // One unit (typing.ts): the paste, a pause, then Enter, with nothing typed in between.
     void this.host
-      .type([{ data: Buffer.from(task.text, 'utf8'), paste: true }])
+      .type([
+        { data: Buffer.from(task.text, 'utf8'), paste: true },
+        { data: Buffer.from('\r'), paste: false },
+      ])
       .then(() => {
         if (this.current !== task.index) return;
-        // The line the echoed task ends on: what the agent prints for it comes after.
-        const line = this.host.cursorLine();
-        return this.host.type([{ data: Buffer.from('\r'), paste: false }]).then(() => {
-          if (this.current !== task.index) return;
-          this.submitted = true;
-          const t = this.host.queue.step(task.index, 'submitted', line);
-          if (t) this.host.stepped(t);
-        });
+        this.submitted = true;
+        const t = this.host.queue.step(task.index, 'submitted', line);
+        if (t) this.host.stepped(t);
       })
       .catch((err: Error) => log(`task ${task.index} not typed: ${err.message}`));
   }

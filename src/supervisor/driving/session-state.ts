@@ -16,6 +16,9 @@ import { UserHooks } from './user-hooks';
 // on idle, blocked and exit. The supervisor tells it what happens; everyone who shows or
 // waits for a state asks it.
 
+/** Event long polls waiting at once, at most (past it, an `events` request answers at once): as for waits. */
+export const MAX_EVENT_POLLS = 256;
+
 /** A question on screen that an `attention` hook (aider's, which says no more) means. */
 const QUESTION = /\((?:y|Y)(?:es)?\/(?:n|N)(?:o)?\)|\[(?:y|Y)\/(?:n|N)\]|\(Y\)es\/\(N\)o/;
 
@@ -47,6 +50,10 @@ export class SessionState {
   private timer: NodeJS.Timeout | null = null;
   private timerAt = 0;
   private listeners: Array<(now: StateNow, before: StateNow) => void> = [];
+  private polls = 0;
+  /** Long polls by connection, ended when it closes. */
+  private readonly pollsOf = new Map<object, Set<() => void>>();
+  private readonly goneCheck = new Map<() => void, () => void>();
   /** The last notification's text (for the hooks' SYMPOSIUM_NOTIFICATION). */
   private lastNotification: string | null = null;
 
@@ -103,8 +110,9 @@ export class SessionState {
         this.state.promptMark(seq);
         break;
       case 'agent-state':
-        if (s.text) this.notified(s.text, 'OSC 7501');
-        this.state.agentSays(s.word, `OSC 7501: ${s.word}${s.text ? `: ${s.text}` : ''}`);
+        if (s.text && s.word === 'blocked') this.notified(s.text, 'OSC 7501');
+        else if (s.text && s.word === 'idle') this.lastNotification = s.text;
+        this.state.agentSays(s.word, `OSC 7501: ${s.word}${s.text && s.word === 'blocked' ? `: ${s.text}` : ''}`);
         break;
       case 'title': {
         const word = titleWord(this.host.known, s.title);
@@ -120,8 +128,11 @@ export class SessionState {
     let word: AgentWord;
     if (args.word === 'attention') word = QUESTION.test(this.host.visibleText()) ? 'blocked' : 'idle';
     else word = args.word;
-    if (args.text && word !== 'working') this.notified(args.text, args.source);
-    this.state.agentSays(word, `${args.source}${args.text && word !== 'working' ? `: ${args.text.slice(0, 200)}` : ''}`);
+    // A question is a notification; the last words of a turn only go to the hooks (SYMPOSIUM_NOTIFICATION).
+    if (args.text && word === 'blocked') this.notified(args.text, args.source);
+    else if (args.text && word === 'idle') this.lastNotification = args.text;
+    // What it asks belongs in the reason; the last words of a turn do not (they go to the hooks).
+    this.state.agentSays(word, `${args.source}${args.text && word === 'blocked' ? `: ${args.text.slice(0, 200)}` : ''}`);
     this.arm();
     const s = this.state.current;
     return { state: s.state, reason: s.reason };
@@ -152,14 +163,36 @@ export class SessionState {
   }
 
   /** The `events` request: what is held after `since`, waiting up to `waitMs` when nothing is. */
-  async read(args: EventsArgs, closed: () => boolean): Promise<EventsReply> {
+  async read(args: EventsArgs, owner: object): Promise<EventsReply> {
     let r = this.journal.read(args.since, args.limit);
-    if (r.events.length > 0 || args.waitMs === 0 || r.lost > 0) return r;
+    if (r.events.length > 0 || args.waitMs === 0 || r.lost > 0 || this.polls >= MAX_EVENT_POLLS) return r;
     const poll = this.journal.nextEvent(args.waitMs);
-    await poll.done;
-    if (closed()) return r;
+    this.polls++;
+    const mine = this.pollsOf.get(owner) ?? new Set<() => void>();
+    mine.add(poll.cancel);
+    this.pollsOf.set(owner, mine);
+    let gone = false;
+    const cancel = poll.cancel;
+    this.goneCheck.set(poll.cancel, () => (gone = true));
+    try {
+      await poll.done;
+    } finally {
+      this.polls--;
+      mine.delete(cancel);
+      if (mine.size === 0) this.pollsOf.delete(owner);
+      this.goneCheck.delete(cancel);
+    }
+    if (gone) return r;
     r = this.journal.read(args.since, args.limit);
     return r;
+  }
+
+  /** The connection is gone: its long polls end now, unanswered. */
+  ownerGone(owner: object): void {
+    for (const cancel of this.pollsOf.get(owner) ?? []) {
+      this.goneCheck.get(cancel)?.();
+      cancel();
+    }
   }
 
   /** Resolves once the user's hooks have ended (the supervisor waits for them before it exits). */

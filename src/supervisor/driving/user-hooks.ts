@@ -7,7 +7,7 @@ import { log } from '../lifecycle/log';
 // `--on-exit`, or ~/.symposium/config.json for every session): each runs through /bin/sh in
 // the agent's directory, with what happened in its environment, its output in the session's
 // log. It never holds the supervisor: started and left to run, killed (its whole process
-// group) past HOOK_RUN_TIMEOUT_MS, and not started at all while MAX_RUNNING_HOOKS of this
+// group) past HOOK_RUN_TIMEOUT_MS or HOOK_EXIT_WAIT_MS after the agent's end, and not started at all while MAX_RUNNING_HOOKS of this
 // session still run (a hook that hangs on every state change must not pile up).
 
 export type HookEvent = 'idle' | 'blocked' | 'exit';
@@ -16,6 +16,12 @@ export type HookEvent = 'idle' | 'blocked' | 'exit';
 export const HOOK_RUN_TIMEOUT_MS = 30_000;
 /** Hooks of one session running at once, at most. */
 export const MAX_RUNNING_HOOKS = 4;
+/**
+ * At the agent's end, hooks still running get this long before they are killed: the
+ * supervisor's exit waits for them (an on-exit notify-send takes ~50 ms), and `agent kill`
+ * gives a supervisor 3 s to exit before it kills it.
+ */
+export const HOOK_EXIT_WAIT_MS = 1500;
 
 /** What a hook is told, as SYMPOSIUM_* variables. */
 export interface HookFacts {
@@ -28,7 +34,7 @@ export interface HookFacts {
 }
 
 export class UserHooks {
-  private readonly running = new Set<Promise<void>>();
+  private readonly running = new Map<Promise<void>, () => void>();
 
   constructor(
     private readonly hooks: SessionHooks,
@@ -86,12 +92,31 @@ export class UserHooks {
         resolve();
       });
     });
-    this.running.add(done);
+    const kill = () => {
+      try {
+        if (child.pid) process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+    };
+    this.running.set(done, kill);
     void done.then(() => this.running.delete(done));
   }
 
-  /** Resolves once every hook started has ended (each is killed by its timeout at the latest). */
-  settled(): Promise<void> {
-    return Promise.all([...this.running]).then(() => undefined);
+  /** Resolves once every hook started has ended; those still running after `ms` are killed. */
+  settled(ms = HOOK_EXIT_WAIT_MS): Promise<void> {
+    if (this.running.size === 0) return Promise.resolve();
+    const all = Promise.all([...this.running.keys()]).then(() => undefined);
+    let timer: NodeJS.Timeout | null = null;
+    const late = new Promise<void>((resolve) => {
+      timer = setTimeout(() => {
+        for (const [, kill] of this.running) kill();
+        if (this.running.size > 0) log(`${this.running.size} hook(s) still ran at the end: killed`);
+        resolve();
+      }, ms);
+    });
+    return Promise.race([all, late]).then(() => {
+      if (timer) clearTimeout(timer);
+    });
   }
 }

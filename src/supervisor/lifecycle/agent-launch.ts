@@ -27,7 +27,10 @@ export function agentLaunch(config: SupervisorConfig): Launch {
   const plain = { command: config.command, env: {} };
   if (!config.hooks?.agent) return plain;
   const known = knownAgent(config.command);
-  if (!known?.wireHooks) return plain;
+  if (!known?.wireHooks) {
+    log(`hooks asked for, but ${known ? `${known.name} takes none for one run` : 'this program is not a known agent'}: generic rules`);
+    return plain;
+  }
   const built = builtHook();
   if (!built) {
     log('hooks not wired: the hook program is not built');

@@ -197,9 +197,12 @@ export class Connection implements FrameSink, IntakeMember {
   /** A request decoded while no slot was free, handled first once one is. */
   private parked: ClientMessage | null = null;
 
-  /** Requests count while they are answered; waits are bounded apart (waits.ts) and answer little. */
+  /**
+   * Requests count while they are answered; waits and event long polls are bounded apart
+   * (waits.ts, session-state.ts) and answer little while they wait.
+   */
   private takesSlot(m: ClientMessage): boolean {
-    return m.t === 'request' && m.call.op !== 'wait' && this.state !== 'handshake';
+    return m.t === 'request' && m.call.op !== 'wait' && !(m.call.op === 'events' && m.call.args.waitMs > 0) && this.state !== 'handshake';
   }
 
   /** The slot of the request being handled, until its handler takes it. */
