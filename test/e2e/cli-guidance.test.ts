@@ -69,10 +69,10 @@ describe('the command line guides', () => {
     const sb = sandbox();
     expect(sb.run(['agent', 'spawn', '--uuid', 'j', '--workdir', sb.work, '--', 'sh', '-c', 'echo hi; while read x; do :; done']).code).toBe(0);
     expect(sb.run(['agent', 'queue', 'j', 'a task']).code).toBe(0);
-    await waitFor(() => (JSON.parse(sb.run(['agent', 'queue', 'j', '--list', '--json']).stdout) as Array<{ state: string }>)[0]!.state === 'delivered', 15_000);
+    await waitFor(() => (JSON.parse(sb.run(['agent', 'queue', 'j', '--list', '--json']).stdout) as Array<{ state: string }>)[0]!.state === 'done', 15_000);
     const tasks = JSON.parse(sb.run(['agent', 'queue', 'j', '--list', '--json']).stdout) as Array<Record<string, unknown>>;
     expect(tasks[0]!.queuedAt).toMatch(ISO);
-    expect(tasks[0]!.deliveredAt).toMatch(ISO);
+    for (const k of ['typedAt', 'submittedAt', 'startedAt', 'doneAt', 'deliveredAt']) expect(tasks[0]![k], k).toMatch(ISO);
     const list = JSON.parse(sb.run(['agent', 'list', '--json']).stdout) as Array<Record<string, unknown>>;
     for (const k of ['createdAt', 'lastOutputAt']) expect(list[0]![k], k).toMatch(ISO);
     for (const [k, v] of Object.entries(list[0]!)) if (/At$|^lastAttached$/.test(k) && v !== null) expect(v, k).toMatch(ISO);

@@ -117,10 +117,11 @@ describe('agent queue', () => {
     const got = fs.readFileSync(log, 'utf8').split('\n').filter(Boolean);
     expect(got).not.toContain('EARLY');
     expect(got).toEqual(entries.map((e) => `GOT ${e.text}`));
-    const after = JSON.parse(sb.run(['agent', 'queue', 'q1', '--list', '--json']).stdout) as Array<{ state: string; deliveredAt: string }>;
-    expect(after.every((e) => e.state === 'delivered' && /^\d{4}-\d\d-\d\dT/.test(e.deliveredAt))).toBe(true);
+    const done = () => JSON.parse(sb.run(['agent', 'queue', 'q1', '--list', '--json']).stdout) as Array<{ state: string; deliveredAt: string }>;
+    await waitFor(() => done().every((e) => e.state === 'done'), 10_000);
+    expect(done().every((e) => /^\d{4}-\d\d-\d\dT/.test(e.deliveredAt))).toBe(true);
     const human = sb.run(['agent', 'queue', 'q1', '--list']).stdout;
-    expect(human).toMatch(/1\. \[delivered \d{4}-\d\d-\d\dT/);
+    expect(human).toMatch(/1\. \[done \d\d:\d\d:\d\d \(idle, \d+\.\d s\)\]/);
   }, 90_000);
 
   it('--clear drops tasks not yet delivered', async () => {

@@ -235,7 +235,11 @@ describe('supervisor conformance', () => {
     expect(seen.result).toMatchObject({ satisfied: true, ended: false, match: 'from-the-queue' });
     const tasks = ((await c.request('queue-list')).result as Msg).tasks as Msg[];
     expect(tasks).toHaveLength(1);
-    expect(tasks[0]).toMatchObject({ index: 1, state: 'delivered' });
+    expect(tasks[0]).toMatchObject({ index: 1, typedAt: expect.any(Number) });
+    expect(['typed', 'submitted', 'started', 'done']).toContain(tasks[0]!.state);
+    // wait until the task is done: its receipt comes with the answer.
+    const turn = (await c.request('wait', { until: 'task', task: 1, timeoutMs: 15_000 }, 20_000)).result as Msg;
+    expect(turn).toMatchObject({ satisfied: true, task: { index: 1, state: 'done', doneState: 'idle' } });
     expect((await c.request('queue-clear')).result).toEqual({ cleared: 0 });
 
     // wait: idle, a timeout (satisfied false, not an error), a bad pattern.
