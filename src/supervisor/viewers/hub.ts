@@ -141,6 +141,7 @@ export class ViewerHub {
       } else if ('fd' in proof) {
         const out = takeTerminal(this, c, handover, proof.fd);
         out.beforeRelease = () => this.host.releaseRelay(c);
+        out.hintExpired = () => this.host.terminalLive(c); // the relay was held back for the hint
         this.welcome(c, m, out);
       } else {
         this.welcome(c, m, proof.refused);

@@ -20,6 +20,12 @@ export class ViewerTerminal {
   onDrain: () => void = () => {};
   /** A key read earlier is still being decided on (a lone detach key waiting for a second press). */
   keysWaiting: () => boolean = () => false;
+  /**
+   * The supervisor writes into this terminal on its own for now (the attach hint is in its
+   * title, to be taken back at a boundary of the stream only the supervisor sees): the
+   * native relay, which writes the echo straight to it, must wait.
+   */
+  reserved = false;
 
   /** Drives a terminal the client handed over, opened by us (see peer-terminal.ts). */
   static adopt(fd: number, detachKey: number): ViewerTerminal {
