@@ -223,14 +223,29 @@ export class TitleHint {
   private readonly stream = new StreamBoundary();
   private readonly text: string;
 
+  private readonly expired: () => void;
+  private readonly due: () => void;
+  private readonly ms: number;
+
   constructor(
     text: string,
     private readonly write: (bytes: string) => void,
-    /** The hint is over, taken back after its time (not ended early by end()). */
-    private readonly expired: () => void = () => {},
-    private readonly ms = HINT_MS,
+    opts: {
+      /** The hint is over, taken back after its time (not ended early by end()). */
+      expired?: () => void;
+      /**
+       * Its time is up. By default it is taken back at once when the stream is at a
+       * boundary (else after the next output that ends at one); an owner that must first
+       * stop someone else writing to the terminal says so, then calls tryRestore().
+       */
+      due?: () => void;
+      ms?: number;
+    } = {},
   ) {
     this.text = safeTitle(text);
+    this.expired = opts.expired ?? (() => {});
+    this.due = opts.due ?? (() => this.tryRestore());
+    this.ms = opts.ms ?? HINT_MS;
   }
 
   /** Shown, and not yet taken back. */
@@ -250,15 +265,24 @@ export class TitleHint {
     this.timer = setTimeout(() => {
       this.timer = null;
       this.state = 'due';
-      if (this.stream.atBoundary) this.finish(true);
+      this.due();
     }, this.ms);
     this.timer.unref();
   }
 
   /** Call after writing agent output behind the hint. */
   output(data: Uint8Array | string): void {
-    if (!this.showing) return;
-    this.stream.feed(data);
+    this.track(data);
+    this.tryRestore();
+  }
+
+  /** Output someone else wrote to the terminal (the native relay): followed, never written behind. */
+  track(data: Uint8Array | string): void {
+    if (this.showing) this.stream.feed(data);
+  }
+
+  /** Takes the hint back if its time is up and the stream is at a boundary. */
+  tryRestore(): void {
     if (this.state === 'due' && this.stream.atBoundary) this.finish(true);
   }
 

@@ -101,7 +101,7 @@ describe('attach hint: its life', () => {
   function hint() {
     const out: string[] = [];
     let expired = 0;
-    const h = new TitleHint('Ctrl-\\ to detach from t', (b) => out.push(b), () => expired++);
+    const h = new TitleHint('Ctrl-\\ to detach from t', (b) => out.push(b), { expired: () => expired++ });
     return { h, out, expired: () => expired };
   }
 
@@ -151,6 +151,23 @@ describe('attach hint: its life', () => {
     expect(expired()).toBe(0);
     h.start('again'); // only once per attach
     expect(out).toHaveLength(2);
+  });
+
+  it('an owner that must first stop another writer restores when it says; followed output alone never restores', () => {
+    const out: string[] = [];
+    let due = 0;
+    const h = new TitleHint('hint', (b) => out.push(b), { due: () => due++ });
+    h.start('s');
+    vi.advanceTimersByTime(HINT_MS);
+    expect(due).toBe(1);
+    h.track('relayed \x1b[3'); // written by the relay: followed only
+    h.track('1m');
+    expect(out).toHaveLength(1);
+    h.track('x\x1b[');
+    h.tryRestore(); // inside a sequence: not yet
+    expect(out).toHaveLength(1);
+    h.output('m');
+    expect(out[1]).toBe('\x1b[23;0t');
   });
 
   it('never shown, it writes nothing on end', () => {

@@ -32,6 +32,8 @@ export interface ViewerOutput {
   leaveChanged(leave: string): void;
   /** One chunk of output; `frame` encodes it once for every framed viewer. */
   output(data: Buffer, frame: () => Buffer): void;
+  /** A chunk the native relay already wrote to this viewer's terminal. */
+  relayed(data: Buffer): void;
   /** The agent has ended: resolves once the viewer has been told. */
   exit(code: number | null, signal: string | null, flushMs: number): Promise<void>;
   /** Lets go of whatever the viewer lent us (nothing, or its terminal). */
@@ -65,6 +67,8 @@ export class SocketOutput implements ViewerOutput {
     this.conn.sendOutputFrame(frame());
   }
 
+  relayed(): void {}
+
   exit(code: number | null, signal: string | null): Promise<void> {
     this.conn.send({ t: 'exit', code, signal });
     return Promise.resolve();
@@ -79,7 +83,10 @@ export class SocketOutput implements ViewerOutput {
 const LEAVE_FLUSH_MS = 250;
 
 export class TerminalOutput implements ViewerOutput {
-  /** Set by the supervisor: stops what else uses the terminal (the native relay) before it is let go. */
+  /**
+   * Set by the supervisor: stops what else uses the terminal (the native relay) before it
+   * is let go, or before the attach hint is taken back (its key reads are then resumed).
+   */
   beforeRelease: () => Promise<void> | null = () => null;
   /** Set by the hub: the attach hint was taken back after its time, the native relay may take the terminal. */
   hintExpired: () => void = () => {};
@@ -95,18 +102,32 @@ export class TerminalOutput implements ViewerOutput {
     hint: string | null = null,
   ) {
     this.hint = hint
-      ? new TitleHint(
-          hint,
-          (bytes) => terminal.write(bytes),
-          () => {
+      ? new TitleHint(hint, (bytes) => terminal.write(bytes), {
+          due: () => this.hintDue(),
+          expired: () => {
             terminal.reserved = false;
             this.hintExpired();
           },
-        )
+        })
       : null;
-    // Until the hint is taken back, only we write here: the restore must land between
-    // two of the agent's sequences, which the relay's direct echo would not tell us.
-    terminal.reserved = this.hint !== null;
+  }
+
+  /**
+   * The hint's time is up. The native relay may be writing the agent's output straight
+   * into the terminal (we follow it from its tee, relayed()): it steps aside, and stays
+   * aside (reserved) until the hint is taken back at a boundary of the stream.
+   */
+  private hintDue(): void {
+    const hint = this.hint!;
+    this.terminal.reserved = true;
+    const stopped = this.beforeRelease();
+    if (!stopped) return hint.tryRestore();
+    void stopped.then(() => {
+      // The relay stopped as for a release: the terminal's key reads are ours again.
+      this.terminal.resumeReads();
+      if (hint.showing) hint.tryRestore();
+      else this.hintExpired(); // ended meanwhile (a resync, a detach): the relay may come back
+    });
   }
 
   get backlog(): number {
@@ -141,6 +162,10 @@ export class TerminalOutput implements ViewerOutput {
   output(data: Buffer): void {
     this.terminal.write(data);
     this.hint?.output(data);
+  }
+
+  relayed(data: Buffer): void {
+    this.hint?.track(data);
   }
 
   private endHint(): void {

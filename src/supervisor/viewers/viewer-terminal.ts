@@ -21,9 +21,9 @@ export class ViewerTerminal {
   /** A key read earlier is still being decided on (a lone detach key waiting for a second press). */
   keysWaiting: () => boolean = () => false;
   /**
-   * The supervisor writes into this terminal on its own for now (the attach hint is in its
-   * title, to be taken back at a boundary of the stream only the supervisor sees): the
-   * native relay, which writes the echo straight to it, must wait.
+   * The supervisor writes into this terminal on its own for now (the attach hint is being
+   * taken back from its title, at a boundary of the agent's stream): the native relay,
+   * which writes the agent's output straight to it, must wait.
    */
   reserved = false;
 
