@@ -92,6 +92,8 @@ export interface TerminalAttachOptions {
   redraw: boolean;
   /** Print the command instead of attaching (tmux backend). */
   printOnly: boolean;
+  /** The attach hint's text (the detach key, in the window title for the first seconds; pty); null: none. */
+  hint: string | null;
   /** Called once the user sees the session (records last_attached), not before. */
   onAttached: () => void;
 }

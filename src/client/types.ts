@@ -221,6 +221,11 @@ export interface TerminalAttachOptions {
   redraw?: boolean;
   /** tmux sessions: print the attach command instead. */
   print?: boolean;
+  /**
+   * The detach key in the window title for the first seconds (pty). Default: on, unless
+   * SYMPOSIUM_ATTACH_HINT=0 is in the environment; false turns it off, true on.
+   */
+  hint?: boolean;
 }
 
 export interface LogOptions {

@@ -56,6 +56,8 @@ export interface TerminalHandover {
   dev: number;
   ino: number;
   detachKey: number;
+  /** A window title the supervisor shows for the first seconds after the replay (the attach hint), then takes back; null: none. */
+  hint: string | null;
 }
 export interface Input {
   t: 'input';
@@ -213,6 +215,7 @@ function optHandover(o: Obj, t: string): TerminalHandover | null {
     dev: uint(v, f, 'dev', Number.MAX_SAFE_INTEGER),
     ino: uint(v, f, 'ino', Number.MAX_SAFE_INTEGER),
     detachKey: optUint(v, f, 'detachKey', 255) ?? 0x1c,
+    hint: optStr(v, f, 'hint', 1024),
   };
 }
 

@@ -17,7 +17,8 @@ export class PtyTerminal {
   readonly exited: Promise<number>;
 
   constructor(argv: string[], opts: { cols: number; rows: number; env: NodeJS.ProcessEnv; cwd: string }) {
-    this.term = new Terminal({ cols: opts.cols, rows: opts.rows, scrollback: 10_000, allowProposedApi: true });
+    // The title stack on, as xterm, VTE, kitty and tmux have it (xterm.js keeps it off by default).
+    this.term = new Terminal({ cols: opts.cols, rows: opts.rows, scrollback: 10_000, allowProposedApi: true, windowOptions: { pushTitle: true, popTitle: true } });
     const env: Record<string, string> = {};
     for (const [k, v] of Object.entries(opts.env)) if (v !== undefined) env[k] = v;
     this.proc = pty.spawn(argv[0]!, argv.slice(1), { name: 'xterm-256color', cols: opts.cols, rows: opts.rows, cwd: opts.cwd, env });

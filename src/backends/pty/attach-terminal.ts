@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
+import { TitleHint } from '../../attach-hint';
 import { DetachKeyFilter } from '../../detach-key';
 import { UserError } from '../../errors';
 import type { ServerMessage, TerminalHandover } from '../../protocol/messages';
@@ -39,7 +40,7 @@ export async function attachTerminal(id: string, socketPath: string, opts: Termi
       mode: 'attach',
       readOnly: opts.readOnly,
       ...size(),
-      terminal: handover(opts.detachKey),
+      terminal: handover(opts.detachKey, opts.hint),
       redraw: opts.redraw,
       beforeHello: rawDone,
     });
@@ -59,6 +60,11 @@ export async function attachTerminal(id: string, socketPath: string, opts: Termi
     /** What undoes the keyboard modes the supervisor gave our terminal (relaying only; null: an older supervisor). */
     let keyLeave: string | null = null;
     let waitingDrain = false;
+    /**
+     * Relaying, we show the attach hint ourselves (attach-hint.ts); a supervisor that took
+     * the terminal shows it there, as only it knows where the agent's sequences end.
+     */
+    const hint = !handedOver && opts.hint ? new TitleHint(opts.hint, (bytes) => stdout.write(bytes)) : null;
     /** The agent's window size (from the snapshot and size messages): another viewer may set it. */
     let agentSize: { cols: number; rows: number } | null = null;
     // Told on leaving, not while attached: drawing over the agent's screen would corrupt it.
@@ -78,6 +84,7 @@ export async function attachTerminal(id: string, socketPath: string, opts: Termi
         // What undoes the agent's keyboard modes: the supervisor wrote it into a terminal it
         // was handed; nothing to undo before any replay.
         const undo = supervisorUndoes || !replayed ? '' : (keyLeave ?? LEGACY_KEY_RESET);
+        hint?.end(); // its title off our title stack first: ON_LEAVE pops the user's own
         stdout.write(`${undo}${ON_LEAVE}\x1b[${size().rows};1H\r\n${line ? `${line}\r\n` : ''}${sizeNotice()}`);
         process.on('SIGQUIT', ignoreSignal);
         process.on('SIGINT', ignoreSignal);
@@ -119,7 +126,9 @@ export async function attachTerminal(id: string, socketPath: string, opts: Termi
       if (leaving || pendingOut.length === 0) return;
       const data = pendingOut.length === 1 ? pendingOut[0]! : Buffer.concat(pendingOut);
       pendingOut.length = 0;
-      if (!stdout.write(data) && !waitingDrain) {
+      const took = stdout.write(data);
+      hint?.output(data);
+      if (!took && !waitingDrain) {
         // Our terminal is slow: stop reading; the supervisor sees the backlog and later
         // sends a fresh snapshot instead of the flood.
         waitingDrain = true;
@@ -145,8 +154,11 @@ export async function attachTerminal(id: string, socketPath: string, opts: Termi
       if (m.t !== 'output') flushOut(); // keep the order: earlier output first
       switch (m.t) {
         case 'snapshot':
-          // A resync: first undo what our terminal holds of the agent's keyboard modes.
+          // A resync: first the hint off the title stack, then undo what our terminal holds
+          // of the agent's keyboard modes. The first replay is followed by the hint.
+          if (replayed) hint?.end();
           stdout.write((replayed ? (keyLeave ?? LEGACY_KEY_RESET) : '') + BEFORE_REPLAY + m.data);
+          hint?.start(m.data);
           keyLeave = m.leave;
           shown(m.cols, m.rows);
           return;
@@ -237,7 +249,7 @@ function rawOutput(): Promise<void> {
  * What the supervisor needs to take our terminal: its path and identity. None when output
  * does not go to the same terminal (`attach | tee log`): then we relay.
  */
-function handover(detachKey: number): TerminalHandover | null {
+function handover(detachKey: number, hint: string | null): TerminalHandover | null {
   if (process.env.SYMPOSIUM_ATTACH_RELAY === '1') return null;
   try {
     const input = fs.fstatSync(0);
@@ -245,7 +257,7 @@ function handover(detachKey: number): TerminalHandover | null {
     if (input.dev !== output.dev || input.ino !== output.ino) return null;
     const path = fs.readlinkSync('/proc/self/fd/0');
     if (!path.startsWith('/')) return null;
-    return { path, dev: input.dev, ino: input.ino, detachKey };
+    return { path, dev: input.dev, ino: input.ino, detachKey, hint };
   } catch {
     return null;
   }

@@ -1,3 +1,4 @@
+import { hintText, hintWanted } from '../../attach-hint';
 import type { AttachStream } from '../../backends/backend';
 import { UserError } from '../../errors';
 import { findSession, requireRunning } from '../../sessions/find';
@@ -46,5 +47,6 @@ export async function attachTerminal(ctx: Context, rawId: string, opts: Terminal
   const printOnly = opts.print === true || (backend.name === 'tmux' && !process.stdout.isTTY);
   // Recorded once the screen is shown: an attach that fails does not count, and the
   // file's lock and fsync do not delay the first picture.
-  return backend.attachTerminal(rec, { readOnly: opts.readOnly === true, detachKey, redraw: opts.redraw === true, printOnly, onAttached: () => recordAttached(ctx, rec.uuid) });
+  const hint = hintWanted(opts.hint) ? hintText(rec.uuid, detachKey) : null;
+  return backend.attachTerminal(rec, { readOnly: opts.readOnly === true, detachKey, redraw: opts.redraw === true, printOnly, hint, onAttached: () => recordAttached(ctx, rec.uuid) });
 }

@@ -108,7 +108,7 @@ export class RelayPolicy {
   }
 
   private eligible(c: Connection): boolean {
-    return !this.host.ended && !c.closed && c.isViewer && c.live && !c.stale && !c.readOnly && c.terminal !== null && !c.terminal.isReleased;
+    return !this.host.ended && !c.closed && c.isViewer && c.live && !c.stale && !c.readOnly && c.terminal !== null && !c.terminal.isReleased && !c.terminal.reserved;
   }
 
   /** The output was not calm since the last retry was scheduled (≥ 100 ms ago). */

@@ -19,7 +19,7 @@ export interface HandoverHost {
 /** Takes the terminal for `c`, as `fd` (opened and checked by peer-terminal.ts); returns its output. */
 export function takeTerminal(host: HandoverHost, c: Connection, h: TerminalHandover, fd: number): TerminalOutput {
   const terminal = ViewerTerminal.adopt(fd, h.detachKey);
-  const out = new TerminalOutput(c, terminal);
+  const out = new TerminalOutput(c, terminal, h.hint);
   const keys = new DetachKeyFilter(
     h.detachKey,
     (data) => {

@@ -141,6 +141,7 @@ export class ViewerHub {
       } else if ('fd' in proof) {
         const out = takeTerminal(this, c, handover, proof.fd);
         out.beforeRelease = () => this.host.releaseRelay(c);
+        out.hintExpired = () => this.host.terminalLive(c); // the relay stepped aside for the hint's end
         this.welcome(c, m, out);
       } else {
         this.welcome(c, m, proof.refused);
@@ -315,6 +316,7 @@ export class ViewerHub {
       // Cursor queries counted only when someone sees them.
       if (cprQueries < 0) cprQueries = countCprQueries(data);
       if (c !== from) out.output(data, encoded);
+      else out.relayed(data); // the attach hint follows the stream it must not break
       c.sentSeq = seq;
       if (cprQueries > 0) c.cprAsked(cprQueries);
     }

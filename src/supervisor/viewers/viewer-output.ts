@@ -1,5 +1,6 @@
 import { Flood } from '../flood';
 import type { ScreenSnapshot } from '../mirror/screen';
+import { TitleHint } from '../../attach-hint';
 import { BEFORE_REPLAY } from '../../terminal-modes';
 import type { ServerMessage } from '../../protocol/messages';
 import type { ViewerTerminal } from './viewer-terminal';
@@ -31,6 +32,8 @@ export interface ViewerOutput {
   leaveChanged(leave: string): void;
   /** One chunk of output; `frame` encodes it once for every framed viewer. */
   output(data: Buffer, frame: () => Buffer): void;
+  /** A chunk the native relay already wrote to this viewer's terminal. */
+  relayed(data: Buffer): void;
   /** The agent has ended: resolves once the viewer has been told. */
   exit(code: number | null, signal: string | null, flushMs: number): Promise<void>;
   /** Lets go of whatever the viewer lent us (nothing, or its terminal). */
@@ -64,6 +67,8 @@ export class SocketOutput implements ViewerOutput {
     this.conn.sendOutputFrame(frame());
   }
 
+  relayed(): void {}
+
   exit(code: number | null, signal: string | null): Promise<void> {
     this.conn.send({ t: 'exit', code, signal });
     return Promise.resolve();
@@ -78,16 +83,52 @@ export class SocketOutput implements ViewerOutput {
 const LEAVE_FLUSH_MS = 250;
 
 export class TerminalOutput implements ViewerOutput {
-  /** Set by the supervisor: stops what else uses the terminal (the native relay) before it is let go. */
+  /**
+   * Set by the supervisor: stops what else uses the terminal (the native relay) before it
+   * is let go, or before the attach hint is taken back (its key reads are then resumed).
+   */
   beforeRelease: () => Promise<void> | null = () => null;
+  /** Set by the hub: the attach hint was taken back after its time, the native relay may take the terminal. */
+  hintExpired: () => void = () => {};
   /** What undoes the keyboard modes the terminal was given (key-modes.ts), written before it is let go. */
   private leave = '';
   private letGo = false;
+  /** The detach key in the title for the first seconds (attach-hint.ts), when the client asked for it. */
+  private readonly hint: TitleHint | null;
 
   constructor(
     private readonly conn: FrameSink,
     readonly terminal: ViewerTerminal,
-  ) {}
+    hint: string | null = null,
+  ) {
+    this.hint = hint
+      ? new TitleHint(hint, (bytes) => terminal.write(bytes), {
+          due: () => this.hintDue(),
+          expired: () => {
+            terminal.reserved = false;
+            this.hintExpired();
+          },
+        })
+      : null;
+  }
+
+  /**
+   * The hint's time is up. The native relay may be writing the agent's output straight
+   * into the terminal (we follow it from its tee, relayed()): it steps aside, and stays
+   * aside (reserved) until the hint is taken back at a boundary of the stream.
+   */
+  private hintDue(): void {
+    const hint = this.hint!;
+    this.terminal.reserved = true;
+    const stopped = this.beforeRelease();
+    if (!stopped) return hint.tryRestore();
+    void stopped.then(() => {
+      // The relay stopped as for a release: the terminal's key reads are ours again.
+      this.terminal.resumeReads();
+      if (hint.showing) hint.tryRestore();
+      else this.hintExpired(); // ended meanwhile (a resync, a detach): the relay may come back
+    });
+  }
 
   get backlog(): number {
     return this.terminal.backlog;
@@ -107,16 +148,30 @@ export class TerminalOutput implements ViewerOutput {
 
   replay(snap: ScreenSnapshot, reason: 'attach' | 'resync'): void {
     const t = this.terminal;
-    // A resync: first undo what the terminal holds of the agent's keyboard modes.
+    // A resync replaces the stream: the hint goes first (the title stack as it was), then
+    // undo what the terminal holds of the agent's keyboard modes.
+    this.endHint();
     t.write(this.leave + BEFORE_REPLAY);
     this.leave = snap.leave;
     t.write(snap.bytes);
-    for (const ch of snap.after) t.write(ch.data);
+    if (reason === 'attach') this.hint?.start(snap.bytes);
+    for (const ch of snap.after) this.output(ch.data);
     this.conn.send({ t: 'shown', seq: snap.seq, cols: snap.cols, rows: snap.rows, reason });
   }
 
   output(data: Buffer): void {
     this.terminal.write(data);
+    this.hint?.output(data);
+  }
+
+  relayed(data: Buffer): void {
+    this.hint?.track(data);
+  }
+
+  private endHint(): void {
+    if (!this.hint?.showing) return;
+    this.hint.end();
+    this.terminal.reserved = false;
   }
 
   /** The client prints its exit line once told: the terminal must be ours no more. */
@@ -132,6 +187,7 @@ export class TerminalOutput implements ViewerOutput {
   release(flushMs = 0): Promise<void> {
     const letGo = () => {
       // The client writes the rest of the reset (ON_LEAVE) once we have let go.
+      if (!this.letGo && !this.terminal.isReleased) this.endHint(); // the client pops only its own title
       if (!this.letGo && !this.terminal.isReleased && this.leave) {
         this.terminal.write(this.leave);
         flushMs = Math.max(flushMs, LEAVE_FLUSH_MS);

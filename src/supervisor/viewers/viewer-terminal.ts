@@ -20,6 +20,12 @@ export class ViewerTerminal {
   onDrain: () => void = () => {};
   /** A key read earlier is still being decided on (a lone detach key waiting for a second press). */
   keysWaiting: () => boolean = () => false;
+  /**
+   * The supervisor writes into this terminal on its own for now (the attach hint is being
+   * taken back from its title, at a boundary of the agent's stream): the native relay,
+   * which writes the agent's output straight to it, must wait.
+   */
+  reserved = false;
 
   /** Drives a terminal the client handed over, opened by us (see peer-terminal.ts). */
   static adopt(fd: number, detachKey: number): ViewerTerminal {
