@@ -27,7 +27,9 @@ export function readUserConfig(home: string): UserConfig {
   try {
     text = readFileNoFollow(file);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return NONE;
+    // No file, or no home yet (its own checks say what is wrong with it).
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return NONE;
     throw new UserError(`Cannot read ${file}: ${(err as Error).message}`);
   }
   let v: unknown;

@@ -220,6 +220,7 @@ export class Supervisor implements RequestHost {
       { [RUN_MARKER]: this.marker, SYMPOSIUM_SESSION: c.id, SYMPOSIUM_SOCKET: c.socketPath, ...launch.env },
     );
     this.agent.onExit((e) => void this.agentExited(e));
+    this.session.started();
     this.session.event({ type: 'spawned', command: c.command, workdir: c.workdir, restart: c.restart === true });
     this.delivery.schedule();
   }

@@ -26,7 +26,7 @@ describe('a pty session started under another runtime directory', { timeout: 60_
     // As cron (no XDG_RUNTIME_DIR at all) and as another login.
     for (const env of [{ SYMPOSIUM_RUNTIME_DIR: undefined, XDG_RUNTIME_DIR: undefined, TMPDIR: tmp }, { SYMPOSIUM_RUNTIME_DIR: undefined, XDG_RUNTIME_DIR: other }]) {
       const run = (args: string[]) => s.run(args, { env });
-      expect(run(['agent', 'list']).stdout).toMatch(/^Active agent sessions:\n {2}x1 - Running \(symposium-agent-x1\) {2}\[(idle|working)/);
+      expect(run(['agent', 'list']).stdout).toMatch(/^Active agent sessions:\n {2}x1 - Running \(symposium-agent-x1\) {2}\[(idle|working|starting)/);
       expect(run(['agent', 'send', 'x1', `from-${env.XDG_RUNTIME_DIR ? 'other' : 'cron'}`, '--enter']).code).toBe(0);
     }
     expect(s.readSessions().x1!.socket_path).toMatch(new RegExp(`^${login}/symposium/[0-9a-f]{8}-x1\\.sock$`));

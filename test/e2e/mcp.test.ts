@@ -76,6 +76,23 @@ describe('the MCP server', () => {
     expect(since.s.text).not.toContain('working 15');
     expect(since.text).toMatch(/\[nextLine \d+: pass it as since/);
 
+    // The task's turn: wait until it is done (pending at the 1 s cap until then), then read it.
+    let turn = await call(c, 'wait', { id, until: 'task', task: 1 });
+    for (let i = 0; i < 30 && turn.s.status === 'pending'; i++) turn = await call(c, 'wait', { id, until: 'task', task: 1 });
+    expect(turn.s).toMatchObject({ status: 'satisfied', task: { index: 1, state: 'done', doneState: 'idle' } });
+    const its = await call(c, 'capture', { id, task: 1 });
+    expect(its.s.text).toContain('the-task');
+    expect(its.s.text).not.toContain('working 15');
+    // Events since a cursor: everything, then only what is newer.
+    const ev = await call(c, 'events', { id });
+    const types = (ev.s.events as Structured[]).map((e) => `${e.type}${e.type === 'task' ? ` ${e.state}` : ''}`);
+    expect(types[0]).toBe('spawned');
+    expect(types).toEqual(expect.arrayContaining(['task typed', 'task submitted', 'task started', 'task done']));
+    expect(ev.text).toMatch(/ task 1 done$/m);
+    const none = await call(c, 'events', { id, since: ev.s.next as number });
+    expect(none.s.events).toEqual([]);
+    expect(none.text).toBe('No new events.');
+
     const listed = await call(c, 'list', {});
     expect((listed.s.agents as Structured[]).map((a) => a.id)).toEqual([id]);
     expect(listed.text).toContain(`${id} - Running`);

@@ -48,7 +48,8 @@ describe('a full disk', { timeout: 60_000 }, () => {
     expect(s.run(['agent', 'queue', 'q1', 'task-two']).code).toBe(0);
     await waitFor(() => s.run(['agent', 'capture', 'q1']).stdout.includes('task-two'), 20_000);
     const listed = JSON.parse(s.run(['agent', 'queue', 'q1', '--list', '--json']).stdout) as Array<{ text: string; state: string }>;
-    expect(listed.map((t) => [t.text, t.state])).toEqual([['task-two', 'delivered']]);
+    expect(listed.map((t) => t.text)).toEqual(['task-two']);
+    expect(['submitted', 'started', 'done']).toContain(listed[0]!.state);
     expect(s.run(['agent', 'capture', 'q1']).stdout).not.toContain('task-one');
   });
 });
@@ -85,7 +86,7 @@ describe('the end of an agent on a disk that cannot take it', { timeout: 60_000 
     expect(s.readSessions().e1).toMatchObject({ status: 'Crashed', exit_code: 4 });
     expect(fs.readdirSync(s.runtime).filter((f) => f.endsWith('.json'))).toEqual([]);
     // (and the recording, as far as the disk took it)
-    expect(fs.readdirSync(path.join(s.home, 'sessions', 'e1')).filter((f) => !f.startsWith('recording.')).sort()).toEqual(['exit.json', 'final-screen.json', 'supervisor.json', 'supervisor.log']);
+    expect(fs.readdirSync(path.join(s.home, 'sessions', 'e1')).filter((f) => !f.startsWith('recording.') && f !== 'events.jsonl').sort()).toEqual(['exit.json', 'final-screen.json', 'supervisor.json', 'supervisor.log']);
   });
 
   it('read-only: the same, and list and capture work on a home where nothing can be written', async (ctx) => {

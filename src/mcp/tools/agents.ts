@@ -62,6 +62,7 @@ export const spawnTool = tool({
     cols: z.number().int().min(1).max(1000).optional(),
     rows: z.number().int().min(1).max(1000).optional(),
     idleSeconds: z.number().min(0).max(86_400).optional().describe('quiet time after which the agent counts as idle (default 2)'),
+    hooks: z.boolean().optional().describe("wire a known agent's own hooks (Claude Code, Codex, aider) so that idle and blocked are its word (default: the user's config)"),
   },
   output: agentShape,
   annotations: { destructiveHint: false, openWorldHint: true },
@@ -73,6 +74,7 @@ export const spawnTool = tool({
       cols: args.cols,
       rows: args.rows,
       idleMs: args.idleSeconds !== undefined ? Math.round(args.idleSeconds * 1000) : undefined,
+      hooks: args.hooks,
     });
     return { structured: a, text: `Spawned ${agentLine(a)}` };
   },

@@ -90,6 +90,11 @@ export class SessionState {
     this.journal.add(body);
   }
 
+  /** The agent runs: the clock starts (a program that never prints turns idle when its start grace ends). */
+  started(): void {
+    this.arm();
+  }
+
   /** After each output chunk: working at once if it was not; the clock re-armed otherwise. */
   output(): void {
     if (this.state.current.state !== 'working') this.state.update();
