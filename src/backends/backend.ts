@@ -256,7 +256,8 @@ export interface Backend {
   /** Attaches as a stream object (no terminal of ours involved). */
   attach(rec: SessionRecord, opts: StreamAttachOptions): Promise<AttachStream>;
   /** Ends the agent (if running), every process that descends from it, and everything the backend keeps for it. */
-  kill(rec: SessionRecord): Promise<KillResult>;
+  /** `keepHistory`: its recording and events stay (a restart goes on with them). */
+  kill(rec: SessionRecord, opts?: { keepHistory?: boolean }): Promise<KillResult>;
   send(rec: SessionRecord, opts: SendOptions): Promise<void>;
   capture(rec: SessionRecord, opts: CaptureOptions): Promise<CaptureResult>;
   wait(rec: SessionRecord, cond: WaitCondition, opts: WaitOptions): Promise<WaitResult>;

@@ -20,8 +20,12 @@ export const Recording = {
   Parts: 4,
   /** The smallest cap: a part must hold more than a screen (a 120x40 snapshot is ~10-50 KB). */
   MinCapBytes: 256 * 1024,
-  /** The largest cap that may be asked: a part is read whole by `logs` and `record` (V8 strings stop at 512 MiB). */
-  MaxCapBytes: 64 * 1024 * MiB,
+  /**
+   * The largest cap that may be asked: `record` joins every part into one string, and V8's
+   * strings stop at 512 MiB (a 560 MiB recording threw RangeError); half of that leaves
+   * room for the JSON escapes a join adds.
+   */
+  MaxCapBytes: 256 * MiB,
 
   // ---- the supervisor's writer (supervisor/recording/) -------------------------------
   /**

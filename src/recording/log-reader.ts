@@ -25,6 +25,8 @@ export class LogReader {
       this.base = partStartMs(h);
       this.skipScreen = false;
       this.parts++;
+      // A part after an exit marker is a later run's (`agent restart` keeps the recording).
+      this.ended = false;
       if (this.renderer) this.renderer.resize(h.width, h.height, this.base);
       else this.renderer = new PlainTextRenderer(h.width, h.height, this.emit);
       return;

@@ -51,4 +51,22 @@ describe('restart', () => {
     await waitFor(() => sb.run(['agent', 'capture', 'c1']).stdout.includes('ARGS: --model opus'));
     expect(sb.run(['agent', 'capture', 'c1']).stdout).not.toContain('--continue');
   });
+
+  it("keeps the session's recording and events: logs after a restart still show the run before", async () => {
+    const sb = sandbox();
+    const cmd = ['bash', '-c', 'echo "run at $(date +%s%N)"; exit 5'];
+    expect(sb.run(['agent', 'spawn', '--uuid', 'r1', '--workdir', sb.work, '--', ...cmd]).code).toBe(0);
+    await waitFor(() => /exited with code 5/.test(sb.run(['agent', 'list']).stdout));
+    expect(sb.run(['agent', 'restart', 'r1']).code).toBe(0);
+    await waitFor(() => (sb.run(['agent', 'logs', 'r1']).stdout.match(/^run at \d+$/gm) ?? []).length === 2, 15_000);
+    const runs = sb.run(['agent', 'logs', 'r1']).stdout.match(/^run at \d+$/gm)!;
+    expect(runs[0]).not.toBe(runs[1]);
+    await waitFor(() => /exited with code 5/.test(sb.run(['agent', 'list']).stdout));
+    const events = sb.run(['agent', 'events', 'r1', '--json']).stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { type: string; restart?: boolean; seq: number });
+    expect(events.filter((e) => e.type === 'spawned').map((e) => e.restart)).toEqual([false, true]);
+    expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i + 1));
+    // kill forgets it all.
+    expect(sb.run(['agent', 'kill', 'r1']).code).toBe(0);
+    expect(fs.readdirSync(path.join(sb.home, 'sessions')).includes('r1') ? fs.readdirSync(path.join(sb.home, 'sessions', 'r1')).filter((f) => f.startsWith('recording.') || f === 'events.jsonl') : []).toEqual([]);
+  });
 });

@@ -129,9 +129,12 @@ export class PtyBackend implements Backend {
     ensurePrivateDir(files.dir);
     // Leftovers of an earlier session of the same id are not this one's.
     for (const f of [files.exit, files.screen, files.queue, files.queueJournal]) fs.rmSync(f, { force: true });
-    // A restart goes on with the session's events; a new session of an old id starts its own.
-    if (!req.restart) fs.rmSync(files.events, { force: true });
-    removeRecordingParts(files.dir);
+    // A restart goes on with the session's events and recording (last night's, after a
+    // reboot); a new session of an old id starts its own.
+    if (!req.restart) {
+      fs.rmSync(files.events, { force: true });
+      removeRecordingParts(files.dir);
+    }
     const dir = this.places.runtimeDir();
     const sock = this.places.socketPath(req.id, dir);
     new SessionEnd(files, fallbackFilesOf(sock)).removeFallback();
@@ -253,7 +256,7 @@ export class PtyBackend implements Backend {
     return lazy.attachStream().attachStream(rec.uuid, socketOf(this.places, rec), opts);
   }
 
-  async kill(rec: SessionRecord): Promise<KillResult> {
+  async kill(rec: SessionRecord, opts: { keepHistory?: boolean } = {}): Promise<KillResult> {
     const result: KillResult = { leftRunning: [] };
     let told = false; // the supervisor ended the agent and said what it left
     const files = this.places.sessionFiles(rec.uuid);
@@ -326,7 +329,8 @@ export class PtyBackend implements Backend {
     if (newer) return result;
     if (sock) fs.rmSync(sock, { force: true });
     this.endOfRun(rec).removeFallback();
-    fs.rmSync(files.dir, { recursive: true, force: true });
+    if (opts.keepHistory) removeAllBut(files.dir, (name) => name === path.basename(files.events) || /^recording\.\d+\.cast$/.test(name));
+    else fs.rmSync(files.dir, { recursive: true, force: true });
     return result;
   }
 
@@ -540,4 +544,15 @@ function finalCapture(screen: FinalScreen, opts: CaptureOptions): CaptureResult 
     skipped,
     alternate: false,
   };
+}
+
+/** Empties a session's directory but for what `keep` names. */
+function removeAllBut(dir: string, keep: (name: string) => boolean): void {
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const n of names) if (!keep(n)) fs.rmSync(path.join(dir, n), { recursive: true, force: true });
 }

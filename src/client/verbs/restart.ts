@@ -49,7 +49,7 @@ export async function restart(ctx: Context, rawId: string, opts: RestartOptions 
   });
   try {
     // Clear what the ended run left (kept screen, dead tmux pane, an orphaned agent).
-    await backend.kill(rec);
+    await backend.kill(rec, { keepHistory: true });
     const res = await backend.spawn({
       id: rec.uuid,
       workdir,

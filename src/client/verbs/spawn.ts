@@ -73,7 +73,7 @@ export function hooksFor(opts: Pick<SpawnOptions, 'hooks' | 'onIdle' | 'onBlocke
 export function recordingFor(opts: Pick<SpawnOptions, 'record' | 'recordInput' | 'recordCapBytes'>, env: NodeJS.ProcessEnv): RecordingSettings {
   const cap = opts.recordCapBytes ?? Recording.DefaultCapBytes;
   if (!Number.isSafeInteger(cap) || cap < Recording.MinCapBytes || cap > Recording.MaxCapBytes) {
-    throw new UserError(`The recording cap must be from ${Recording.MinCapBytes / 1024} KiB to ${Recording.MaxCapBytes / 1024 ** 3} GiB`);
+    throw new UserError(`The recording cap must be from ${Recording.MinCapBytes / 1024} KiB to ${Recording.MaxCapBytes / 1024 ** 2} MiB`);
   }
   const enabled = opts.record ?? env.SYMPOSIUM_RECORD !== '0';
   return recordingSettings(enabled, opts.recordInput === true, cap);

@@ -1,6 +1,6 @@
 import { type CastHeader, type EventCode, SNAPSHOT_MARKER, encodeEvent, encodeHeader, eventPieces } from '../../recording/asciicast';
 import { Recording } from '../../recording/limits';
-import { recordingPartPath } from '../../store/recording-files';
+import { recordingPartPath, listRecordingParts } from '../../store/recording-files';
 import { BEFORE_REPLAY } from '../../terminal-modes';
 import type { BackgroundWriter } from './background-writer';
 
@@ -41,7 +41,8 @@ export interface PartHeaderBase {
 }
 
 export class Rotation {
-  private part = 0;
+  /** The current part's number; a restarted session's run goes on after the parts it left. */
+  private part: number;
   /** performance.now() when the current part began: event times count from there. */
   private startedAt = 0;
   /** Bytes of events in the current part (not its header and screen). */
@@ -59,6 +60,7 @@ export class Rotation {
     cols: number,
     rows: number,
   ) {
+    this.part = listRecordingParts(dir).at(-1)?.part ?? 0;
     this.begin(cols, rows, []);
   }
 
