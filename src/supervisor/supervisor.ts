@@ -95,6 +95,7 @@ export class Supervisor implements RequestHost {
       latestSeq: () => this.screen.seq,
       agentPid: () => this.agent?.pid ?? null,
       visibleText: () => this.screen.visibleText(),
+      lastTypedAt: () => this.viewers?.lastTypedAt() ?? 0,
     });
     this.screen.onSignal((sig) => this.session.signal(sig, this.screen.parsingSeq));
     const sup = this;

@@ -19,6 +19,13 @@ import { UserHooks } from './user-hooks';
 /** Event long polls waiting at once, at most (past it, an `events` request answers at once): as for waits. */
 export const MAX_EVENT_POLLS = 256;
 
+/**
+ * A bell this soon after a key typed in a viewer answers that key (a shell's failed tab
+ * completion), not the agent asking for attention: a round trip to a local shell and
+ * back takes a few ms, a person's next key hundreds.
+ */
+export const BELL_AFTER_KEY_MS = 300;
+
 /** A question on screen that an `attention` hook (aider's, which says no more) means. */
 const QUESTION = /\((?:y|Y)(?:es)?\/(?:n|N)(?:o)?\)|\[(?:y|Y)\/(?:n|N)\]|\(Y\)es\/\(N\)o/;
 
@@ -39,6 +46,8 @@ export interface SessionStateHost {
   agentPid(): number | null;
   /** The visible screen's text (an `attention` hook looks for a question). */
   visibleText(): string;
+  /** When a viewer last typed a real key (0: never). */
+  lastTypedAt(): number;
 }
 
 export class SessionState {
@@ -105,7 +114,7 @@ export class SessionState {
   signal(s: AgentSignal, seq: number): void {
     switch (s.kind) {
       case 'bell':
-        this.state.noticed(seq, 'bell');
+        if (Date.now() - this.host.lastTypedAt() > BELL_AFTER_KEY_MS) this.state.noticed(seq, 'bell');
         break;
       case 'notification':
         this.notified(s.text, 'notification');
