@@ -163,6 +163,8 @@ export interface SendOptions {
    * keys). `keys` holds their legacy bytes, for a supervisor older than names.
    */
   keyNames: string[] | null;
+  /** The text is a task the keys submit: pty sessions give it a number and receipts. */
+  task?: boolean;
 }
 
 export type WaitCondition =
@@ -258,7 +260,8 @@ export interface Backend {
   /** Ends the agent (if running), every process that descends from it, and everything the backend keeps for it. */
   /** `keepHistory`: its recording and events stay (a restart goes on with them). */
   kill(rec: SessionRecord, opts?: { keepHistory?: boolean }): Promise<KillResult>;
-  send(rec: SessionRecord, opts: SendOptions): Promise<void>;
+  /** The task the text became (`opts.task`, pty), else null. */
+  send(rec: SessionRecord, opts: SendOptions): Promise<TaskInfo | null>;
   capture(rec: SessionRecord, opts: CaptureOptions): Promise<CaptureResult>;
   wait(rec: SessionRecord, cond: WaitCondition, opts: WaitOptions): Promise<WaitResult>;
   status(rec: SessionRecord): Promise<StatusResult>;

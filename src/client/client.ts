@@ -78,7 +78,8 @@ export class SymposiumClient {
     return prune(this.ctx);
   }
 
-  send(id: string, input: string | SendInput): Promise<void> {
+  /** Types now; text with `enter` becomes a task with receipts (pty backend), returned (else null). */
+  send(id: string, input: string | SendInput): Promise<Task | null> {
     return send(this.ctx, id, input);
   }
 

@@ -156,6 +156,8 @@ export interface Task {
   endLine: number | null;
   /** The same as submittedAt (the name of earlier versions). */
   deliveredAt: string | null;
+  /** Typed by `send … --enter` (at once), not queued. */
+  sent: boolean;
 }
 
 /** One event of a session (`events`). */

@@ -53,6 +53,7 @@ export const taskSchema = z.object({
   firstLine: nullableInt.describe('capture with since=firstLine shows the turn'),
   endLine: nullableInt,
   deliveredAt: nullableStr.describe('the same as submittedAt'),
+  sent: z.boolean().describe('typed by send with enter (at once), not queued'),
 });
 
 export const captureShape = {

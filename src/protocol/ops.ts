@@ -54,6 +54,11 @@ export interface SendArgs {
    * supervisor types: a client sends both).
    */
   keyNames?: string[] | null;
+  /**
+   * The text is a task the keys submit (`send TEXT --enter`): it gets a task number and
+   * receipts as a queued one does (typed at once, whatever the agent is doing).
+   */
+  task?: boolean;
 }
 
 export interface KillArgs {
@@ -149,6 +154,8 @@ export interface CaptureReply {
 export interface SendReply {
   /** Length of the text plus all keys. */
   bytes: number;
+  /** With `task`: the task it became (null otherwise, and from older supervisors). */
+  task: TaskInfo | null;
 }
 
 export interface KillReply {
@@ -181,6 +188,8 @@ export interface TaskInfo {
   endLine: number | null;
   /** The same as submittedAt (the name of earlier versions). */
   deliveredAt: number | null;
+  /** Typed by `send` (at once), not queued. */
+  sent: boolean;
 }
 
 export interface QueueAddReply {
@@ -300,6 +309,7 @@ export function decodeTask(v: unknown, where: string): TaskInfo {
     firstLine: optUint(v, where, 'firstLine', Number.MAX_SAFE_INTEGER),
     endLine: optUint(v, where, 'endLine', Number.MAX_SAFE_INTEGER),
     deliveredAt: submittedAt,
+    sent: bool(v, where, 'sent', false),
   };
 }
 
@@ -388,9 +398,12 @@ export const OPS: { readonly [K in OpName]: OpSpec<K> } = {
     decodeArgs(o) {
       const keyNames = o.keyNames === undefined || o.keyNames === null ? null : strArray(o, R, 'keyNames');
       if (keyNames && (keyNames.length > 256 || keyNames.some((k) => k.length > 64))) bad(R, 'keyNames', 'at most 256 key names of at most 64 characters');
-      return { data: bin(o, R, 'data'), paste: bool(o, R, 'paste', false), keys: binArray(o, R, 'keys', 256), keyNames };
+      return { data: bin(o, R, 'data'), paste: bool(o, R, 'paste', false), keys: binArray(o, R, 'keys', 256), keyNames, task: bool(o, R, 'task', false) };
     },
-    decodeReply: (v) => ({ bytes: uint(result(v, 'send'), 'send', 'bytes', Number.MAX_SAFE_INTEGER) }),
+    decodeReply(v) {
+      const r = result(v, 'send');
+      return { bytes: uint(r, 'send', 'bytes', Number.MAX_SAFE_INTEGER), task: r.task === undefined || r.task === null ? null : decodeTask(r.task, 'send.task') };
+    },
   },
   kill: {
     mutates: true,

@@ -20,13 +20,14 @@ const STEPS: readonly TaskStep[] = ['typed', 'submitted', 'started', 'done'];
 export type DoneState = 'idle' | 'blocked' | 'exited';
 
 export type QueueRecord =
-  | { t: 'add'; index: number; text: string; queuedAt: number }
+  | { t: 'add'; index: number; text: string; queuedAt: number; sent?: boolean }
   | { t: 'step'; index: number; state: TaskStep; at: number; line?: number | null; doneState?: DoneState | null }
   | { t: 'clear'; at: number };
 
 /** A task just queued. */
-export function newTask(index: number, text: string, queuedAt: number): TaskInfo {
+export function newTask(index: number, text: string, queuedAt: number, sent = false): TaskInfo {
   return {
+    sent,
     index,
     text,
     state: 'queued',
@@ -65,7 +66,9 @@ export function decodeQueueRecord(line: string): QueueRecord | null {
   }
   if (typeof v !== 'object' || v === null) return null;
   const r = v as Record<string, unknown>;
-  if (r.t === 'add' && isNum(r.index) && typeof r.text === 'string' && isNum(r.queuedAt)) return { t: 'add', index: r.index, text: r.text, queuedAt: r.queuedAt };
+  if (r.t === 'add' && isNum(r.index) && typeof r.text === 'string' && isNum(r.queuedAt)) {
+    return r.sent === true ? { t: 'add', index: r.index, text: r.text, queuedAt: r.queuedAt, sent: true } : { t: 'add', index: r.index, text: r.text, queuedAt: r.queuedAt };
+  }
   if (r.t === 'delivered' && isNum(r.index) && isNum(r.at)) return { t: 'step', index: r.index, state: 'submitted', at: r.at };
   if (r.t === 'step' && isNum(r.index) && isNum(r.at) && (STEPS as readonly unknown[]).includes(r.state)) {
     const line = isNum(r.line) ? r.line : null;
@@ -102,7 +105,7 @@ export function pruneDelivered(tasks: TaskInfo[]): void {
 export function recordsOf(tasks: readonly TaskInfo[]): QueueRecord[] {
   const out: QueueRecord[] = [];
   for (const t of tasks) {
-    out.push({ t: 'add', index: t.index, text: t.text, queuedAt: t.queuedAt });
+    out.push(t.sent ? { t: 'add', index: t.index, text: t.text, queuedAt: t.queuedAt, sent: true } : { t: 'add', index: t.index, text: t.text, queuedAt: t.queuedAt });
     if (t.typedAt !== null) out.push({ t: 'step', index: t.index, state: 'typed', at: t.typedAt });
     if (t.submittedAt !== null) out.push({ t: 'step', index: t.index, state: 'submitted', at: t.submittedAt, line: t.firstLine });
     if (t.startedAt !== null) out.push({ t: 'step', index: t.index, state: 'started', at: t.startedAt });
@@ -115,7 +118,7 @@ export function recordsOf(tasks: readonly TaskInfo[]): QueueRecord[] {
 export function applyQueueRecord(tasks: TaskInfo[], r: QueueRecord): void {
   switch (r.t) {
     case 'add':
-      tasks.push(newTask(r.index, r.text, r.queuedAt));
+      tasks.push(newTask(r.index, r.text, r.queuedAt, r.sent === true));
       return;
     case 'step': {
       const t = tasks.find((x) => x.index === r.index);

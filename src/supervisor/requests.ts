@@ -57,8 +57,12 @@ const HANDLERS: { readonly [K in OpName]: Handler<K> } = {
     }
     const keys = args.keyNames?.length ? await encodeNames(host, args.keyNames) : args.keys.map((k) => Buffer.from(k));
     const parts = [{ data: Buffer.from(args.data), paste: args.paste }, ...keys.map((k) => ({ data: k, paste: false }))];
+    const bytes = args.data.length + keys.reduce((n, k) => n + k.length, 0);
+    if (args.task && args.data.length > 0 && keys.length > 0) {
+      return { bytes, task: await host.delivery.typeSent(Buffer.from(args.data).toString('utf8'), parts) };
+    }
     await host.type(parts);
-    return { bytes: args.data.length + keys.reduce((n, k) => n + k.length, 0) };
+    return { bytes, task: null };
   },
   async kill(host, args) {
     const leftRunning = await host.terminate(args.graceMs);

@@ -215,8 +215,8 @@ describe('supervisor conformance', () => {
     expect(s).toMatchObject({ id: 'p1', cols: 120, rows: 40, sizePolicy: 'latest', viewers: 0, readOnlyViewers: 0, idleMs: 300, ended: false, exitCode: null, exitSignal: null, queued: 0, title: '', connections: 1, bufferedBytes: 0 });
 
     // send: bin, and str accepted as UTF-8.
-    expect((await c.request('send', { data: Buffer.from('hello-bin\r') })).result).toEqual({ bytes: 10 });
-    expect((await c.request('send', { data: 'hello-str\r' })).result).toEqual({ bytes: 10 });
+    expect((await c.request('send', { data: Buffer.from('hello-bin\r') })).result).toEqual({ bytes: 10, task: null });
+    expect((await c.request('send', { data: 'hello-str\r' })).result).toEqual({ bytes: 10, task: null });
     await waitFor(async () => {
       const r = await c.request('capture');
       const t = (r.result as Msg).text as string;

@@ -85,7 +85,8 @@ describe('states', { timeout: 90_000 }, () => {
     const s = sandbox();
     spawnOk(s, 'q1', ['--idle', '1', '--', 'bash', '--norc', '--noprofile']);
     await waitFor(() => listed(s, 'q1').state === 'idle', 20_000);
-    expect(s.run(['agent', 'send', 'q1', 'sleep 2', '--enter']).code).toBe(0);
+    // (--key Enter: typed, but not a task of its own; --enter would make it task 1)
+    expect(s.run(['agent', 'send', 'q1', 'sleep 2', '--key', 'Enter']).code).toBe(0);
     for (const t of ['sleep 1; echo one', 'echo two', 'sleep 1; echo three']) expect(s.run(['agent', 'queue', 'q1', t]).code).toBe(0);
     const w = s.run(['agent', 'wait', 'q1', '--task', '3', '--timeout', '40'], { timeoutMs: 45_000 });
     expect(w.stdout).toMatch(/^Task 3 done in \d+\.\d s \(idle\)\n$/);
@@ -218,5 +219,27 @@ describe('states', { timeout: 90_000 }, () => {
     expect(s.run(['agent', 'send', 'p1', '--key', 'Enter']).code).toBe(0);
     await waitFor(() => listed(s, 'p1').state === 'blocked');
     expect(listed(s, 'p1').stateReason).toBe('OSC 7501: blocked: approve rm');
+  });
+
+  it('text sent with --enter is a task too: its number, receipts, wait --task and capture --task; a queued task waits for its turn', async () => {
+    const s = sandbox();
+    spawnOk(s, 's1', ['--idle', '1', '--', 'bash', '--norc', '--noprofile']);
+    await waitFor(() => listed(s, 's1').state === 'idle', 20_000);
+    const sent = s.run(['agent', 'send', 's1', 'sleep 2; echo sent-one', '--enter', '--json']);
+    expect(sent.code, sent.stderr).toBe(0);
+    const task = (JSON.parse(sent.stdout) as { task: Json }).task;
+    expect(task).toMatchObject({ index: 1, state: 'submitted', sent: true, text: 'sleep 2; echo sent-one' });
+    expect(s.run(['agent', 'queue', 's1', 'echo queued-two']).stdout).toBe('Task 2 queued for agent session s1\n');
+    expect(s.run(['agent', 'wait', 's1', '--task', '2', '--timeout', '30'], { timeoutMs: 35_000 }).code).toBe(0);
+    const list = tasks(s, 's1');
+    expect(list.map((t) => [t.index, t.state, t.sent])).toEqual([
+      [1, 'done', true],
+      [2, 'done', false],
+    ]);
+    expect(Date.parse(list[1]!.typedAt as string)).toBeGreaterThanOrEqual(Date.parse(list[0]!.doneAt as string));
+    expect(s.run(['agent', 'capture', 's1', '--task', '1']).stdout).toMatch(/sleep 2; echo sent-one\nsent-one\n$/);
+    // Keys alone, or text without Enter, are not tasks.
+    expect(JSON.parse(s.run(['agent', 'send', 's1', 'partial', '--json']).stdout)).toEqual({ task: null });
+    expect(s.run(['agent', 'queue', 's1', '--list']).stdout).toMatch(/^ {2}1\. \[done .*, sent\] sleep 2; echo sent-one$/m);
   });
 });

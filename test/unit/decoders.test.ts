@@ -63,8 +63,8 @@ describe('client message decoders', () => {
   it("decodes each op's arguments with their defaults, and flattens them on the way out", () => {
     const cases: Array<[Record<string, unknown>, unknown]> = [
       [{ op: 'capture' }, { lines: null, scrollback: false, ansi: false, since: null }],
-      [{ op: 'send', data: 'x', keys: ['\r'] }, { data: Buffer.from('x'), paste: false, keys: [Buffer.from('\r')], keyNames: null }],
-      [{ op: 'send', data: '', keys: ['\r'], keyNames: ['Enter'] }, { data: Buffer.from(''), paste: false, keys: [Buffer.from('\r')], keyNames: ['Enter'] }],
+      [{ op: 'send', data: 'x', keys: ['\r'] }, { data: Buffer.from('x'), paste: false, keys: [Buffer.from('\r')], keyNames: null, task: false }],
+      [{ op: 'send', data: '', keys: ['\r'], keyNames: ['Enter'] }, { data: Buffer.from(''), paste: false, keys: [Buffer.from('\r')], keyNames: ['Enter'], task: false }],
       [{ op: 'kill' }, { graceMs: 3000 }],
       [{ op: 'queue-add', text: 'do it' }, { text: 'do it' }],
       [{ op: 'wait', until: 'idle', idleMs: 0 }, { until: 'idle', idleMs: 0, timeoutMs: null }],
@@ -99,7 +99,7 @@ describe('the op table', () => {
     expect(() => OPS.capture.decodeReply({ text: 'hi', cols: 80, rows: 24 })).toThrow('capture.cursor must be a map');
     expect(() => OPS.send.decodeReply(null)).toThrow('the send result must be a map');
     expect(OPS['queue-list'].decodeReply({ tasks: [{ index: 1, text: 't', state: 'someday', queuedAt: 5, deliveredAt: null }] })).toEqual({
-      tasks: [{ index: 1, text: 't', state: 'queued', queuedAt: 5, typedAt: null, submittedAt: null, startedAt: null, doneAt: null, doneState: null, firstLine: null, endLine: null, deliveredAt: null }],
+      tasks: [{ index: 1, text: 't', state: 'queued', queuedAt: 5, typedAt: null, submittedAt: null, startedAt: null, doneAt: null, doneState: null, firstLine: null, endLine: null, deliveredAt: null, sent: false }],
     });
     expect(OPS.wait.decodeReply({ satisfied: true, ended: false, exitCode: null, exitSignal: null })).toEqual({
       satisfied: true,

@@ -5,7 +5,7 @@ import { SupervisorLink } from '../../link/supervisor-link';
 import type { Places } from '../../places';
 import { checkRuntimeDir, ensurePrivateDir } from '../../sys/private-dir';
 import { ProtocolError } from '../../protocol/messages';
-import type { ArgsOf, EventsArgs, EventsReply, OpName, ReplyOf, StatusReply } from '../../protocol/ops';
+import type { ArgsOf, EventsArgs, EventsReply, OpName, ReplyOf, StatusReply, TaskInfo } from '../../protocol/ops';
 import { readQueue } from '../../store/queue-file';
 import { eventsFromFile, readEventsFile } from '../../store/events-file';
 import { type FallbackFiles, type FinalScreen, type SupervisorConfig, fallbackFilesOf, readSupervisorConfig } from '../../store/session-dir';
@@ -334,8 +334,8 @@ export class PtyBackend implements Backend {
     return result;
   }
 
-  async send(rec: SessionRecord, opts: SendOptions): Promise<void> {
-    await this.ask(rec, 'send', { data: opts.data, paste: opts.paste, keys: opts.keys, keyNames: opts.keyNames });
+  async send(rec: SessionRecord, opts: SendOptions): Promise<TaskInfo | null> {
+    return (await this.ask(rec, 'send', { data: opts.data, paste: opts.paste, keys: opts.keys, keyNames: opts.keyNames, task: opts.task === true })).task;
   }
 
   async capture(rec: SessionRecord, opts: CaptureOptions): Promise<CaptureResult> {

@@ -160,10 +160,10 @@ export class TmuxBackend implements Backend {
     return { leftRunning: [] };
   }
 
-  async send(rec: SessionRecord, opts: SendOptions): Promise<void> {
+  async send(rec: SessionRecord, opts: SendOptions): Promise<null> {
     // Keys as tmux itself sends them to a pane (encodeKeyForTmux), as raw bytes (send-keys -H).
     const keys = opts.keyNames ? opts.keyNames.map((k) => Buffer.from(encodeKeyForTmux(k), 'utf8')) : opts.keys;
-    if (opts.data.length === 0 && keys.length === 0) return;
+    if (opts.data.length === 0 && keys.length === 0) return null;
     const name = tmuxName(rec);
     const server = this.serverOf(rec);
     const failed = (r: { stderr: string; code: number }) => {
@@ -195,6 +195,7 @@ export class TmuxBackend implements Backend {
       const r = await runTmux(server, ['send-keys', '-H', '-t', paneTarget(name), ...[...k].map((b) => b.toString(16).padStart(2, '0'))]);
       if (r.code !== 0) throw failed(r);
     }
+    return null; // tmux sessions have no task receipts
   }
 
   async capture(rec: SessionRecord, opts: CaptureOptions): Promise<CaptureResult> {

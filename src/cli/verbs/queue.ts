@@ -32,7 +32,7 @@ export const queueVerb: VerbEntry = {
       if (f.json) return printJson(tasks);
       if (tasks.length === 0) return print(`No tasks queued for agent session ${id}`);
       const lines = tasks.map((t) => {
-        const when = receipt(t);
+        const when = `${receipt(t)}${t.sent ? ', sent' : ''}`;
         const oneLine = t.text.replace(/\s+/g, ' ');
         const shown = oneLine.length > 60 ? `${oneLine.slice(0, 57)}...` : oneLine;
         return `  ${t.index}. [${when}] ${shown}`;

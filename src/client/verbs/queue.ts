@@ -19,6 +19,7 @@ export function task(t: TaskInfo): Task {
     firstLine: t.firstLine,
     endLine: t.endLine,
     deliveredAt: isoOrNull(t.deliveredAt),
+    sent: t.sent,
   };
 }
 

@@ -2,10 +2,14 @@ import { UserError } from '../../errors';
 import { encodeKeyName } from '../../keys/encode';
 import { findSession, requireRunning } from '../../sessions/find';
 import type { Context } from '../context';
-import type { SendInput } from '../types';
+import type { SendInput, Task } from '../types';
+import { task } from './queue';
 
-/** Types into the agent now: the text (pasted whole), then each key, then Enter, as separate writes. */
-export async function send(ctx: Context, rawId: string, input: string | SendInput): Promise<void> {
+/**
+ * Types into the agent now: the text (pasted whole), then each key, then Enter, as separate
+ * writes. Text with Enter becomes a task (pty): its number and receipts, as `queue` gives.
+ */
+export async function send(ctx: Context, rawId: string, input: string | SendInput): Promise<Task | null> {
   const what = typeof input === 'string' ? { text: input } : input;
   const text = what.text ?? '';
   const names = [...(what.keys ?? []), ...(what.enter ? ['Enter'] : [])];
@@ -16,5 +20,7 @@ export async function send(ctx: Context, rawId: string, input: string | SendInpu
   requireRunning(rec, 'send to it');
   // Keys and Enter are separate writes after the text (an agent must see a paste end
   // before the key that submits it), but one request: concurrent sends never interleave.
-  await ctx.backends.for(rec).send(rec, { data: Buffer.from(text, 'utf8'), paste: true, keys, keyNames: names });
+  // Text submitted with Enter is a task: its turn gets receipts (pty), as a queued one's.
+  const t = await ctx.backends.for(rec).send(rec, { data: Buffer.from(text, 'utf8'), paste: true, keys, keyNames: names, task: text !== '' && what.enter === true });
+  return t ? task(t) : null;
 }

@@ -16,11 +16,11 @@ export const sendTool = tool({
     keys: z.array(z.string()).optional().describe('named keys, typed after the text'),
     enter: z.boolean().optional().describe('press Enter at the end'),
   },
-  output: { id: z.string(), sent: z.boolean() },
+  output: { id: z.string(), sent: z.boolean(), task: taskSchema.nullable().describe('text sent with enter is a task: wait until "task" with its index') },
   annotations: { destructiveHint: false, idempotentHint: false },
   async run(ctx, args) {
-    await ctx.client.send(args.id, { text: args.text, keys: args.keys, enter: args.enter });
-    return { structured: { id: args.id, sent: true }, text: `Sent to ${args.id}` };
+    const task = await ctx.client.send(args.id, { text: args.text, keys: args.keys, enter: args.enter });
+    return { structured: { id: args.id, sent: true, task }, text: task ? `Sent to ${args.id} as task ${task.index}` : `Sent to ${args.id}` };
   },
 });
 

@@ -101,6 +101,39 @@ export class TaskDelivery {
     this.stateChanged('exited');
   }
 
+  /**
+   * `send TEXT --enter` as a task: typed now, whatever the agent is doing, with receipts
+   * from `typed` on. A turn still in progress is overtaken: done, with no doneState. When
+   * the disk refuses the receipt, the text is typed all the same (null: no task).
+   */
+  async typeSent(text: string, parts: Array<{ data: Buffer; paste: boolean }>): Promise<Task | null> {
+    if (this.current !== null) this.step('done', null);
+    let index: number | null = null;
+    try {
+      index = this.host.queue.add(text, true).index;
+      this.host.queue.step(index, 'typed');
+    } catch (err) {
+      log(`sent text typed without a receipt: ${(err as Error).message}`);
+      index = null;
+    }
+    if (index === null) {
+      await this.host.type(parts);
+      return null;
+    }
+    this.current = index;
+    this.submitted = false;
+    this.started = false;
+    this.tell(index);
+    const line = this.host.cursorLine();
+    await this.host.type(parts);
+    if (this.current === index) {
+      this.submitted = true;
+      const t = this.host.queue.step(index, 'submitted', line);
+      if (t) this.host.stepped(t);
+    }
+    return this.host.queue.get(index);
+  }
+
   /** ms until a task may be typed; null while the agent is not idle. */
   private wait(): number | null {
     const state = this.host.state();
