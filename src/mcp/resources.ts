@@ -90,7 +90,7 @@ export class AgentResources {
     }
     for (const uri of this.subscribed) {
       let key: string;
-      if (uri === LIST_URI) key = JSON.stringify(agents.map((a) => [a.id, a.status, a.activity]));
+      if (uri === LIST_URI) key = JSON.stringify(agents.map((a) => [a.id, a.status, a.state, a.stateReason]));
       else {
         const a = agents.find((x) => screenUri(x.id) === uri);
         // The screen changed when the agent printed (lastOutputAt) or ended.

@@ -9,7 +9,7 @@ import { tool } from '../tool';
 
 /** One line per agent, as `agent list` prints it. */
 export function agentLine(a: AgentInfo): string {
-  const more = a.status === 'Running' ? a.activity ?? '' : a.reason ?? '';
+  const more = a.status === 'Running' ? (a.state === 'blocked' && a.stateReason ? `blocked: ${a.stateReason}` : (a.state ?? a.activity ?? '')) : (a.reason ?? '');
   return `${a.id} - ${a.status}${more ? ` [${more}]` : ''} (${a.command.join(' ')} in ${a.workdir})`;
 }
 
@@ -24,7 +24,7 @@ const id = z.string().describe('the agent session id');
 export const listTool = tool({
   name: 'list',
   title: 'List agents',
-  description: 'Every agent session with its status (Running, Crashed, Stopped…), activity (working or idle), command and working directory.',
+  description: 'Every agent session with its status (Running, Crashed, Stopped…), state (starting, working, idle, blocked: it asks the user something, exited) with its reason, command and working directory.',
   tier: 'read',
   input: {},
   output: { agents: z.array(agentSchema) },
