@@ -395,7 +395,8 @@ export class Supervisor implements RequestHost {
 
   private taskStepped(task: TaskInfo): void {
     this.session.event({ type: 'task', task: task.index, state: task.state });
-    if (task.state === 'typed') this.recording.taskDelivered(task.index);
+    // A marker for a queued task (a sent one is what someone typed: input, recorded as such).
+    if (task.state === 'typed' && !task.sent) this.recording.taskDelivered(task.index);
     if (task.state === 'submitted') this.session.submitted(task.index);
     this.waits.stateChanged();
   }

@@ -86,7 +86,7 @@ describe('the end of an agent on a disk that cannot take it', { timeout: 60_000 
     expect(s.readSessions().e1).toMatchObject({ status: 'Crashed', exit_code: 4 });
     expect(fs.readdirSync(s.runtime).filter((f) => f.endsWith('.json'))).toEqual([]);
     // (and the recording, as far as the disk took it)
-    expect(fs.readdirSync(path.join(s.home, 'sessions', 'e1')).filter((f) => !f.startsWith('recording.') && f !== 'events.jsonl').sort()).toEqual(['exit.json', 'final-screen.json', 'supervisor.json', 'supervisor.log']);
+    expect(fs.readdirSync(path.join(s.home, 'sessions', 'e1')).filter((f) => !f.startsWith('recording.') && f !== 'events.jsonl' && f !== 'queue.jsonl').sort()).toEqual(['exit.json', 'final-screen.json', 'supervisor.json', 'supervisor.log']);
   });
 
   it('read-only: the same, and list and capture work on a home where nothing can be written', async (ctx) => {
