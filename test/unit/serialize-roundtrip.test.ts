@@ -13,7 +13,7 @@ const COLS = 40;
 const ROWS = 6;
 
 async function snapshotOf(input: string, chunkLines?: number): Promise<string> {
-  const s = new Screen(COLS, ROWS, 100, 1 << 20, false, chunkLines);
+  const s = new Screen(COLS, ROWS, 100, 1 << 20, false, chunkLines, 0);
   s.write(Buffer.from(input, 'utf8'));
   const bytes = await new Promise<Buffer>((resolve) => s.snapshot((snap) => resolve(snap.bytes)));
   s.dispose();

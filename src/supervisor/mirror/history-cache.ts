@@ -20,6 +20,13 @@ import { type LineList, normalLines } from './xterm-internals';
 /** Lines per chunk: ~3-6 ms of serializing each, done as the output comes; the part made at a snapshot is at most this plus the screen. */
 export const HISTORY_CHUNK_LINES = 256;
 
+/**
+ * Below this much history nothing is made in advance: it serializes in a few ms at an
+ * attach, and the serializer itself (~0.8 MB, loaded on first use) would be paid by every
+ * agent with a little history (the same reasoning as the supervisor's WARM_MIN_LINES).
+ */
+export const HISTORY_MIN_LINES = 1000;
+
 interface Chunk {
   /** Absolute numbers of its first and last line (lines trimmed so far + index). */
   start: number;
@@ -42,6 +49,7 @@ export class HistoryCache {
     private readonly term: Terminal,
     private readonly serializer: () => SerializeAddon,
     private readonly chunkLines = HISTORY_CHUNK_LINES,
+    private readonly minLines = HISTORY_MIN_LINES,
   ) {}
 
   /** Forgets every chunk (a resize reflows the history). */
@@ -71,6 +79,7 @@ export class HistoryCache {
 
   /** Lines of history not in a chunk yet, worth a chunk. */
   behind(): boolean {
+    if (this.term.buffer.normal.baseY < this.minLines) return false;
     const end = this.chunks.length > 0 ? this.chunks[this.chunks.length - 1]!.end - this.trimmed : -1;
     return this.limit() - end >= this.chunkLines;
   }
@@ -78,7 +87,7 @@ export class HistoryCache {
   /** Makes whole chunks of the history not made yet: at most `max` of them. */
   extend(max = Infinity): void {
     const lines = this.list();
-    if (!lines) return;
+    if (!lines || this.term.buffer.normal.baseY < this.minLines) return;
     this.dropInvalid(lines);
     let from = this.chunks.length > 0 ? this.chunks[this.chunks.length - 1]!.end - this.trimmed + 1 : 0;
     const limit = this.limit();
