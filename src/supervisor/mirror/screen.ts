@@ -359,7 +359,7 @@ export class Screen {
       this.parsedSeq = done.seq;
       if (this.keyModes.takeChanged()) this.onKeyModes(done.seq, this.keyModes.leave());
     }
-    if (!this.historyTimer && this.history.behind()) this.historySoon(0);
+    if (!this.historyTimer && !this.rate.lastWindowFlooded && this.history.behind()) this.historySoon(0);
     this.onParsed();
     this.pump();
   }
