@@ -14,7 +14,10 @@ import { BenchError, errorText, liveChildren, mapLimit, now, percentile, run, sl
 // that a noisy neighbour hurts them alike.
 
 export interface Plan {
-  runs: { spawn: number; flood: number; echo: number; attach: number; memory: number };
+  runs: { spawn: number; flood: number; echo: number; attach: number; memory: number; history: number; scale: number };
+  /** Agents of the scale figure (100) and the calls made to them at once (200). */
+  scaleAgents: number;
+  scaleCalls: number;
   floodBytes: number;
   keys: number;
   keyGapMs: number;
@@ -427,11 +430,13 @@ async function closeAll(terms: EchoTerm[]): Promise<void> {
 
 /**
  * The agent prints 5 000 lines and a last marker line, then waits. Once that is on its
- * screen and the agent has been quiet for a second, a fresh client attaches: the time from starting the attach
- * command until the marker line shows in the outer terminal. Includes the client program's
- * own start-up, as the user experiences it.
+ * screen, a fresh client attaches: the time from starting the attach command until the
+ * marker line shows in the outer terminal. Includes the client program's own start-up, as
+ * the user experiences it. Warm: the agent has been quiet for a second first (a supervisor
+ * prepares its snapshot after 0.5 s of quiet). Cold: at once, as soon as the marker is
+ * seen, as when you attach to look at what just scrolled by.
  */
-export async function figAttach(ctx: Ctx, col: Column): Promise<Values> {
+export async function figAttach(ctx: Ctx, col: Column, cold = false): Promise<Values> {
   if (col === 'direct') throw new BenchError('no attach for a direct pty');
   const s = sys(ctx, col);
   const id = nextId('at');
@@ -441,9 +446,9 @@ export async function figAttach(ctx: Ctx, col: Column): Promise<Values> {
   let outer: OuterTerm | null = null;
   try {
     await s.waitText(id, mark, 20_000);
-    // The agent has been waiting a moment when the user comes back (1 s: enough for a
+    // Warm: the agent has been waiting a moment when the user comes back (1 s: enough for a
     // supervisor to have prepared its snapshot after 0.5 s of quiet, as it does).
-    await sleep(1000);
+    if (!cold) await sleep(1000);
     const t0 = now();
     outer = attach(ctx, s, id);
     const t1 = await outer.waitText(mark, 10_000);

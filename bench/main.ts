@@ -3,6 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { type ColumnResult, type Ctx, type Plan, type RunRecord, type Values, figAttach, figEchoInTurns, figFlood, figMemory, figSpawn, figStartup, makeFloodFile } from './figures';
 import { liveTerms } from './outer';
+import { figHistoryMemory, figScale } from './scale';
 import { aggregate, metrics, table } from './report';
 import { ROOT, Sandbox } from './sandbox';
 import { type Column, PtySystem, type System, type SystemName, TmuxSystem } from './systems';
@@ -24,16 +25,19 @@ Options:
   --flood-mb N         size of the flood in MB (default 100; quick 20)
   --keys N             keystrokes per echo run and system (default 1000; quick 300)
   --systems LIST       comma-separated: pty,tmux,direct (default: all three)
-  --figures LIST       comma-separated: spawn,flood,echo,attach,memory (default: all)
+  --figures LIST       comma-separated: spawn,flood,echo,attach,memory,history,scale (default: all)
+  --scale-agents N     agents of the scale figure (default 100; quick 30)
   --keep               keep the temporary directory (for debugging)
   --profile DIR        write V8 CPU profiles of every symposium-mcp process (CLI, supervisors)
                        into DIR (NODE_OPTIONS=--cpu-prof); the figures are then slower than normal
   --in-place           run the repo's dist/ directly (default: a copy taken at the start,
                        so a rebuild during the run cannot mix two versions)
+  --app DIR            measure another build instead (a directory with its bin/ and dist/,
+                       e.g. a copy of an earlier one): before/after in the same conditions
   -h, --help           this help
 `;
 
-const FIGURES = ['spawn', 'flood', 'echo', 'attach', 'memory'] as const;
+const FIGURES = ['spawn', 'flood', 'echo', 'attach', 'memory', 'history', 'scale'] as const;
 type FigureName = (typeof FIGURES)[number];
 
 interface Options {
@@ -47,7 +51,10 @@ interface Options {
   figures: FigureName[];
   keep: boolean;
   inPlace: boolean;
+  /** Another build to measure instead of this one (its directory: bin/, dist/). */
+  app: string | null;
   profileDir: string | null;
+  scaleAgents: number | null;
 }
 
 function parseArgs(argv: string[]): Options {
@@ -62,7 +69,9 @@ function parseArgs(argv: string[]): Options {
     figures: [...FIGURES],
     keep: false,
     inPlace: false,
+    app: null,
     profileDir: null,
+    scaleAgents: null,
   };
   const value = (i: number, name: string): string => {
     const v = argv[i + 1];
@@ -89,6 +98,9 @@ function parseArgs(argv: string[]): Options {
       case '--profile':
         o.profileDir = path.resolve(value(i++, a));
         break;
+      case '--app':
+        o.app = path.resolve(value(i++, a));
+        break;
       case '--in-place':
         o.inPlace = true;
         break;
@@ -100,6 +112,9 @@ function parseArgs(argv: string[]): Options {
         break;
       case '--flood-mb':
         o.floodMB = posInt(value(i++, a), a);
+        break;
+      case '--scale-agents':
+        o.scaleAgents = posInt(value(i++, a), a);
         break;
       case '--keys':
         o.keys = posInt(value(i++, a), a);
@@ -131,7 +146,9 @@ function parseArgs(argv: string[]): Options {
 function makePlan(o: Options): Plan {
   const r = (full: number, quick: number): number => o.runs ?? (o.quick ? quick : full);
   return {
-    runs: { spawn: r(5, 3), flood: r(3, 1), echo: r(3, 1), attach: r(5, 3), memory: r(3, 1) },
+    runs: { spawn: r(5, 3), flood: r(3, 1), echo: r(3, 1), attach: r(5, 3), memory: r(3, 1), history: r(3, 1), scale: r(2, 1) },
+    scaleAgents: o.scaleAgents ?? (o.quick ? 30 : 100),
+    scaleCalls: o.quick ? 60 : 200,
     floodBytes: (o.floodMB ?? (o.quick ? 20 : 100)) * 1e6,
     // The p99 of 300 keys is their third slowest: on this VM, 1-2 % of keys take 1-5 ms
     // under every system (a bare pty too), so 300 keys made that figure a coin toss
@@ -287,7 +304,8 @@ async function main(): Promise<number> {
   const prog0 = new Progress(0);
   const sb = new Sandbox();
   sandbox = sb;
-  if (!opts.inPlace) sb.freezeBuild();
+  if (opts.app) sb.cli = path.join(opts.app, 'bin', 'symposium-mcp');
+  else if (!opts.inPlace) sb.freezeBuild();
   if (opts.profileDir) {
     fs.mkdirSync(opts.profileDir, { recursive: true });
     // --cpu-prof is refused in NODE_OPTIONS; a preloaded script does the same through the
@@ -355,7 +373,12 @@ async function main(): Promise<number> {
         jobs.push({ figure: 'flood-colour', cols: columns, runs: plan.runs.flood, fn: (col) => figFlood(c, col, false, c.colourFlood) });
       }
       if (f === 'echo') jobs.push({ figure: 'echo', cols: columns, runs: plan.runs.echo, together: (order) => figEchoInTurns(c, order) });
-      if (f === 'attach') jobs.push({ figure: 'attach', cols: without('direct'), runs: plan.runs.attach, fn: (col) => figAttach(c, col) });
+      if (f === 'attach') {
+        jobs.push({ figure: 'attach', cols: without('direct'), runs: plan.runs.attach, fn: (col) => figAttach(c, col) });
+        jobs.push({ figure: 'attach-cold', cols: without('direct'), runs: plan.runs.attach, fn: (col) => figAttach(c, col, true) });
+      }
+      if (f === 'history') jobs.push({ figure: 'history', cols: without('direct'), runs: plan.runs.history, fn: (col) => figHistoryMemory(c, col) });
+      if (f === 'scale') jobs.push({ figure: 'scale', cols: without('direct'), runs: plan.runs.scale, fn: (col) => figScale(c, col) });
       if (f === 'memory') jobs.push({ figure: 'memory', cols: columns, runs: plan.runs.memory, fn: (col) => figMemory(c, col) });
     }
     const progress = new Progress(jobs.reduce((n, j) => n + ('together' in j ? 1 : j.cols.length) * j.runs, 0));
@@ -407,7 +430,7 @@ async function main(): Promise<number> {
     }
     progress.end();
 
-    const defs = metrics(plan.floodBytes / 1e6, plan.idleSessions).filter((m) => records.some((r) => r.figure === m.figure));
+    const defs = metrics(plan.floodBytes / 1e6, plan.idleSessions, plan.scaleAgents, plan.scaleCalls).filter((m) => records.some((r) => r.figure === m.figure));
     // Requested but unavailable systems keep their column, empty.
     const shown = opts.columns;
     const results = aggregate(records, defs, shown);
@@ -443,7 +466,7 @@ async function main(): Promise<number> {
       const lines: string[] = [];
       lines.push(`symposium-mcp bench${opts.quick ? ' (quick)' : ''} — ${report.date}`);
       lines.push(`machine: ${mach.nproc} CPUs, ${mach.cpu}, ${mach.memory_gib} GiB, ${mach.kernel}, node ${mach.node}, ${mach.tmux ?? 'no tmux'}; load average ${loadStart.join(' ')} at start, ${mach.loadavg.join(' ')} at end`);
-      lines.push(`runs: spawn ${plan.runs.spawn}, flood ${plan.runs.flood}, echo ${plan.runs.echo}×${plan.keys} keys, attach ${plan.runs.attach}, memory ${plan.runs.memory}×${plan.idleSessions} sessions; median of runs (peak PSS: max of runs; echo percentiles: over the keys of all runs together)`);
+      lines.push(`runs: spawn ${plan.runs.spawn}, flood ${plan.runs.flood}, echo ${plan.runs.echo}×${plan.keys} keys, attach ${plan.runs.attach}, memory ${plan.runs.memory}×${plan.idleSessions} sessions, history ${plan.runs.history}, scale ${plan.runs.scale}×${plan.scaleAgents} agents; median of runs, [min–max of the pty runs] (peak PSS: max of runs; echo percentiles: over the keys of all runs together)`);
       lines.push('');
       if (ptyUnavailable) lines.push(`pty backend NOT MEASURED: ${ptyUnavailable}`, '');
       lines.push(table(results, defs, shown));

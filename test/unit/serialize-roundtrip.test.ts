@@ -12,8 +12,8 @@ import { diff, picture, term, write } from '../helpers/cells';
 const COLS = 40;
 const ROWS = 6;
 
-async function snapshotOf(input: string): Promise<string> {
-  const s = new Screen(COLS, ROWS, 100, 1 << 20, false);
+async function snapshotOf(input: string, chunkLines?: number): Promise<string> {
+  const s = new Screen(COLS, ROWS, 100, 1 << 20, false, chunkLines, 0);
   s.write(Buffer.from(input, 'utf8'));
   const bytes = await new Promise<Buffer>((resolve) => s.snapshot((snap) => resolve(snap.bytes)));
   s.dispose();
@@ -21,11 +21,11 @@ async function snapshotOf(input: string): Promise<string> {
 }
 
 /** The differences between the truth and the replay, now and after `probe`. */
-async function roundTrip(input: string, probe = ''): Promise<string[]> {
+async function roundTrip(input: string, probe = '', chunkLines?: number): Promise<string[]> {
   const truth = term(COLS, ROWS);
   await write(truth, input);
   const replay = term(COLS, ROWS);
-  await write(replay, BEFORE_REPLAY + (await snapshotOf(input)));
+  await write(replay, BEFORE_REPLAY + (await snapshotOf(input, chunkLines)));
   const out = diff(picture(truth), picture(replay));
   if (probe) {
     await write(truth, probe);
@@ -104,6 +104,16 @@ describe('the replay is exact, cell by cell', () => {
       const input = Array.from({ length: 60 }, () => GEN[pick(bag)]!()).join('');
       const d = await roundTrip(input, 'Pq\x1b8Z');
       if (d.length > 0) failures.push(`${JSON.stringify(input)}: ${d.slice(0, 3).join('; ')}`);
+    }
+    expect(failures).toEqual([]);
+    // The same kind of output with a long history (past the 100 lines kept: trimmed),
+    // serialized in chunks of 3 lines made in advance (history-cache.ts) and joined.
+    const LONG: Record<string, number> = { ...WEIGHT, nl: 40, wrap: 10, alt: 0 };
+    const longBag = Object.entries(LONG).flatMap(([k, w]) => Array<string>(w).fill(k));
+    for (let i = 0; i < 60; i++) {
+      const input = Array.from({ length: 50 + rnd(400) }, () => GEN[pick(longBag)]!()).join('');
+      const d = await roundTrip(input, 'Pq\x1b8Z', 3);
+      if (d.length > 0) failures.push(`chunked ${JSON.stringify(input)}: ${d.slice(0, 3).join('; ')}`);
     }
     expect(failures).toEqual([]);
   });

@@ -165,7 +165,10 @@ export class PtyBackend implements Backend {
       ...(req.hooks ? { hooks: req.hooks } : {}),
       restart: req.restart,
     };
-    writeJsonAtomic(files.config, config);
+    // Not fsynced: the supervisor reads it at once, and after a power cut there is no
+    // supervisor for it to configure. (Each durable write, file and directory fsynced,
+    // took ~7 ms more here: 10-11 against 3-3.5 ms, 20 writes each way.)
+    writeJsonAtomic(files.config, config, false);
     try {
       const started = await lazy.startSupervisor().startSupervisor(config, files.config, files.log, this.env);
       return { ...started, socketPath: sock };

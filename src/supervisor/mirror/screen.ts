@@ -9,6 +9,7 @@ import { KeyModeTracker } from './key-modes';
 import { ModeTracker } from './modes';
 import { QueryAnswers, type TerminalFacts } from './query-answers';
 import { log } from '../lifecycle/log';
+import { HISTORY_CHUNK_LINES, HISTORY_MIN_LINES, HistoryCache } from './history-cache';
 import { flat, renderAnsiLines } from './render';
 import { loadSerializeAddon } from './serialize-addon';
 import { onHistoryTrim, parserAtGround, scrollRegion } from './xterm-internals';
@@ -64,6 +65,9 @@ export interface CaptureOptions {
   /** From this absolute line on (a previous capture's nextLine), history included. */
   since: number | null;
 }
+
+/** Output within this long counts as still coming: history chunks then take turns with the parser. */
+const HISTORY_BUSY_MS = 100;
 
 /** ~12 bytes per cell in xterm's buffer (measured; shared/lessons.md). */
 const BYTES_PER_CELL = 12;
@@ -122,6 +126,11 @@ export class Screen {
   private cached: Serialized | null = null;
   private sizeVersion = 0;
   private cachedSizeVersion = -1;
+  /** The history serialized in advance (history-cache.ts), one chunk per turn of this timer. */
+  private readonly history: HistoryCache;
+  private historyTimer: NodeJS.Timeout | null = null;
+  /** When the last chunk of output arrived (performance.now()). */
+  private lastWriteAt = 0;
   /** Called after each chunk is parsed (flow control, waiters). */
   onParsed: () => void = () => {};
   /** Called after chunk `seq` changed the keyboard modes, with what now undoes them. */
@@ -134,6 +143,9 @@ export class Screen {
     private readonly scrollbackBytes: number,
     /** Off only in tests that compare against a full parse. */
     private readonly fastForwardEnabled = true,
+    /** Lines per chunk of history serialized in advance, and the history it waits for (small in tests). */
+    historyChunkLines = HISTORY_CHUNK_LINES,
+    historyMinLines = HISTORY_MIN_LINES,
   ) {
     this.term = new Terminal({
       cols,
@@ -152,6 +164,7 @@ export class Screen {
     });
     this.keyModes = new KeyModeTracker(this.term);
     new QueryAnswers(this.term, this.keyModes, () => this.facts);
+    this.history = new HistoryCache(this.term, () => this.serializer(), historyChunkLines, historyMinLines);
   }
 
   /** What a viewer's terminal answered to the agent's queries: answers given later are like it. */
@@ -238,6 +251,7 @@ export class Screen {
   /** Queues one output chunk; returns its sequence number. */
   write(data: Buffer): number {
     const seq = ++this.seq;
+    this.lastWriteAt = performance.now();
     this.queue.push({ seq, data });
     this.unparsedBytes += data.length;
     this.receivedBytes += data.length;
@@ -341,6 +355,7 @@ export class Screen {
       this.parsedSeq = done.seq;
       if (this.keyModes.takeChanged()) this.onKeyModes(done.seq, this.keyModes.leave());
     }
+    if (!this.historyTimer && !this.rate.lastWindowFlooded && this.history.behind()) this.historySoon(0);
     this.onParsed();
     this.pump();
   }
@@ -390,10 +405,38 @@ export class Screen {
     return true;
   }
 
+  /**
+   * Serializes the next chunk of history soon, one chunk per turn of the event loop (a few
+   * ms each, so keys and requests are not held up), so that a snapshot right after the
+   * output finds nearly all of it done. While output still comes, the chunks take at most
+   * a quarter of the time: serializing a line costs ~5 times parsing it (measured: 5 000
+   * lines, 20 ms per 256 against 4), so steady fast output would otherwise be slowed
+   * down. Not during a flood: most of it would be trimmed before anyone attaches; the
+   * advance snapshot after it (warm) catches up.
+   */
+  private historySoon(delayMs: number): void {
+    if (this.historyTimer || !this.history.behind()) return;
+    this.historyTimer = setTimeout(() => {
+      this.historyTimer = null;
+      // Not in a flood, nor after one until a calm window of output came: the next output
+      // asks again, and the advance snapshot after 500 ms of quiet (warm) makes what is
+      // left. (`flooding` alone reads false for a moment while the mirror parses a batch,
+      // and chunks made then are trimmed away unused: a 100 MB flood ran at 0.86x tmux's
+      // speed in the run that had them, 1.16-1.37x before.)
+      if (this.rate.lastWindowFlooded) return;
+      const t0 = performance.now();
+      this.history.extend(1);
+      const took = performance.now() - t0;
+      this.historySoon(t0 - this.lastWriteAt < HISTORY_BUSY_MS ? 3 * took : 0);
+    }, delayMs);
+    this.historyTimer.unref();
+  }
+
   resize(cols: number, rows: number): void {
     if (cols === this.term.cols && rows === this.term.rows) return;
     this.term.options.scrollback = this.boundedScrollback(cols);
     this.term.resize(cols, rows);
+    this.history.clear(); // the history is reflowed
     this.sizeVersion++;
   }
 
@@ -422,28 +465,40 @@ export class Screen {
   }
 
   /**
-   * Serializes now, at the current end of the queue, so that the next attach finds its
-   * snapshot ready: the supervisor calls this when the agent has gone quiet.
+   * Prepares the next attach now, at the current end of the queue: the supervisor calls
+   * this when the agent has gone quiet. The history's chunks are made (history-cache.ts);
+   * the rest, about one chunk and the screen, is serialized when someone attaches (3-6
+   * ms). Keeping the whole snapshot as well would hold the history twice (1.3 MB more
+   * for 10 000 coloured lines of 120 columns).
    */
   warm(): void {
-    this.mark(() => void this.serializeNow());
+    this.mark(() => this.history.extend());
   }
 
   private serializeNow(): Serialized {
     const c = this.cached;
     if (c && c.seq === this.parsedSeq && this.cachedSizeVersion === this.sizeVersion) return c;
-    this.cached = this.serialized(this.serializer().serialize());
+    // The history in chunks made in advance, then the rest from the first line they lack.
+    this.history.extend();
+    const { parts, next } = this.history.prefix();
+    const rest = next === 0 ? this.serializer().serialize() : this.serializer().serialize({ scrollback: this.term.buffer.normal.length - this.term.rows - next });
+    const snap = this.serialized(parts, rest);
+    // Kept for the next request at the same point only while small: a long history is in
+    // the chunks already, and a copy of it would double it.
+    this.cached = parts.length === 0 ? snap : null;
     this.cachedSizeVersion = this.sizeVersion;
-    return this.cached;
+    return snap;
   }
 
   private serializeVisible(): Serialized {
-    return this.serialized(this.serializer().serialize({ scrollback: 0 }));
+    return this.serialized([], this.serializer().serialize({ scrollback: 0 }));
   }
 
   /** The keyboard modes around the screen: the main screen's before it, the rest after. */
-  private serialized(screen: string): Serialized {
-    const bytes = Buffer.from(this.keyModes.head() + screen + this.modes.tail() + this.keyModes.tail(), 'utf8');
+  private serialized(history: Buffer[], screen: string): Serialized {
+    const head = Buffer.from(this.keyModes.head(), 'utf8');
+    const rest = Buffer.from(screen + this.modes.tail() + this.keyModes.tail(), 'utf8');
+    const bytes = history.length === 0 && head.length === 0 ? rest : Buffer.concat([head, ...history, rest]);
     return { seq: this.parsedSeq, cols: this.term.cols, rows: this.term.rows, bytes, leave: this.keyModes.leave() };
   }
 
@@ -516,6 +571,7 @@ export class Screen {
 
   /** Frees the terminal (tests compare mirrors and dispose of them). */
   dispose(): void {
+    if (this.historyTimer) clearTimeout(this.historyTimer);
     this.term.dispose();
   }
 }

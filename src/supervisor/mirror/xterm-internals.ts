@@ -193,3 +193,18 @@ export function parseNow(term: Terminal, data: string): void {
 export function cellAttrs(cell: IBufferCell): Attrs {
   return cell as unknown as Attrs;
 }
+
+/** The normal buffer's lines (xterm's CircularList): the line objects themselves, in order. */
+export interface LineList {
+  readonly length: number;
+  get(index: number): unknown;
+}
+
+/**
+ * The normal buffer's list of lines, and a way to hear of lines dropped from its top; null
+ * when unknown. A reset (RIS) replaces the list: compare it to tell.
+ */
+export function normalLines(term: Terminal): (LineList & { onTrim?: (listener: (amount: number) => void) => unknown }) | null {
+  const lines = core(term).buffers?.normal?.lines as (LineList & { onTrim?: (listener: (amount: number) => void) => unknown }) | undefined;
+  return lines && typeof lines.get === 'function' && typeof lines.length === 'number' ? lines : null;
+}
