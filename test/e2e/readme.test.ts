@@ -18,7 +18,9 @@ function block(heading: string): string[] {
 }
 
 describe('the README', () => {
-  it('runs its everyday examples as pasted', () => {
+  // Each pasted line blocks this worker (up to 90 s for one); a test timeout cannot stop a
+  // blocked line, it only fails the test late: room for a loaded machine instead.
+  it('runs its everyday examples as pasted', { timeout: 240_000 }, () => {
     const sb = sandbox();
     const binDir = path.join(sb.dir, 'bin');
     fs.mkdirSync(binDir);
