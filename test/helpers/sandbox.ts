@@ -47,6 +47,9 @@ export class Sandbox {
       SYMPOSIUM_RUNTIME_DIR: this.runtime,
       TMUX_TMPDIR: this.tmuxTmp,
       TERM: 'xterm-256color',
+      // The attach hint holds the window title for 4 s: tests that compare titles after each
+      // attach would wait it out (20 attaches, 80 s). Its own tests turn it back on.
+      SYMPOSIUM_ATTACH_HINT: '0',
       ...extraEnv,
     };
   }
