@@ -1,4 +1,4 @@
-import type { TaskState } from '../protocol/events';
+import { TASK_STATES, type TaskState } from '../protocol/events';
 import type { TaskInfo } from '../protocol/ops';
 import { readFileNoFollow } from '../sys/read-file';
 import type { SessionFiles } from './session-dir';
@@ -136,8 +136,7 @@ export function applyQueueRecord(tasks: TaskInfo[], r: QueueRecord): void {
 
 /** Moves the task to `state` (never back), in place. */
 export function applyStep(t: TaskInfo, state: TaskStep, at: number, line: number | null, doneState: DoneState | null): void {
-  const order: readonly TaskState[] = ['queued', ...STEPS];
-  if (order.indexOf(state) > order.indexOf(t.state)) t.state = state;
+  if (TASK_STATES.indexOf(state) > TASK_STATES.indexOf(t.state)) t.state = state;
   switch (state) {
     case 'typed':
       t.typedAt = at;

@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { fillUp } from '../helpers/mounts';
 import { type RunResult, type Sandbox, sandboxPerTest } from '../helpers/sandbox';
 
 // Issue 7: a full disk, a read-only or blocked SYMPOSIUM_HOME: a clear error that says
@@ -51,24 +52,9 @@ describe('disk trouble', () => {
     spawnOk(s, 'a1');
     spawnOk(s, 'a2');
     const before = fs.readFileSync(s.sessionsFile(), 'utf8');
-    const fill = path.join(s.home, 'fill');
-    const fillUp = (leavePages: number) => {
-      fs.rmSync(fill, { force: true });
-      const st = fs.statfsSync(s.home);
-      const fd = fs.openSync(fill, 'w');
-      try {
-        const want = (st.bavail - leavePages) * st.bsize;
-        const chunk = Buffer.alloc(st.bsize);
-        for (let done = 0; done < want; done += chunk.length) fs.writeSync(fd, chunk);
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'ENOSPC') throw err;
-      } finally {
-        fs.closeSync(fd);
-      }
-    };
 
     // Room for the lock file but not for the new session file: the write itself fails.
-    fillUp(1);
+    fillUp(s.home, 1);
     const r1 = s.run(['agent', 'spawn', '--uuid', 'a3', '--workdir', s.work, '--', 'sleep', '300']);
     expectUserError(
       r1,
@@ -77,7 +63,7 @@ describe('disk trouble', () => {
     expect(fs.readFileSync(s.sessionsFile(), 'utf8')).toBe(before);
 
     // No room at all: even the lock cannot be made.
-    fillUp(0);
+    fillUp(s.home, 0);
     const r2 = s.run(['agent', 'spawn', '--uuid', 'a3', '--workdir', s.work, '--', 'sleep', '300']);
     expectUserError(r2, /^Error: Cannot create the lock file .*: no space left on the device \(ENOSPC\)\. Nothing was changed\. Free some disk space and try again\.\n$/);
     expect(fs.readFileSync(s.sessionsFile(), 'utf8')).toBe(before);
@@ -89,7 +75,7 @@ describe('disk trouble', () => {
     expect(list.stdout).toMatch(/^Active agent sessions:\n {2}a1 - Running.*\n {2}a2 - Running.*\n$/);
     expect(s.run(['agent', 'send', 'a1', 'hello']).code).toBe(0);
 
-    fs.rmSync(fill);
+    fs.rmSync(path.join(s.home, 'fill'));
     spawnOk(s, 'a3');
     expect(Object.keys(s.readSessions())).toEqual(['a1', 'a2', 'a3']);
   });

@@ -1,4 +1,5 @@
 import type { SessionEvent, SessionEventBody } from '../../protocol/events';
+import { MAX_EVENTS_PER_REPLY } from '../../protocol/ops';
 
 // The session's event journal: everything worth telling a watcher (state changes with their
 // reason, tasks moving through their receipts, viewers coming and going, resizes,
@@ -9,8 +10,6 @@ import type { SessionEvent, SessionEventBody } from '../../protocol/events';
 
 /** Events kept in memory (a few hundred bytes each: at most ~200 KB, and only a busy session fills it). */
 export const JOURNAL_EVENTS = 1000;
-/** Events in one reply at most. */
-export const EVENTS_PER_REPLY = 500;
 
 export class EventJournal {
   private readonly ring: SessionEvent[] = [];
@@ -50,27 +49,27 @@ export class EventJournal {
    * Events numbered `since` or later (at most `limit`), the number to ask for next, and how
    * many of those asked for are no longer held (older than the ring: events.jsonl has them).
    */
-  read(since: number, limit = EVENTS_PER_REPLY): { events: SessionEvent[]; next: number; lost: number } {
+  read(since: number, limit = MAX_EVENTS_PER_REPLY): { events: SessionEvent[]; next: number; lost: number } {
     const oldest = this.ring[0]?.seq ?? this.next;
     const from = Math.max(since, oldest);
     const lost = Math.max(0, oldest - Math.max(since, 1));
-    const events = this.ring.slice(from - oldest, from - oldest + Math.min(limit, EVENTS_PER_REPLY));
+    const events = this.ring.slice(from - oldest, from - oldest + Math.min(limit, MAX_EVENTS_PER_REPLY));
     return { events, next: events.length > 0 ? events[events.length - 1]!.seq + 1 : Math.min(from, this.next), lost: since < oldest ? lost : 0 };
   }
 
-  /** Resolves at the next event, or after `ms` (a long poll); `cancel` resolves it now. */
-  nextEvent(ms: number): { done: Promise<void>; cancel: () => void } {
-    let timer: NodeJS.Timeout | null = null;
-    let wake: (() => void) | null = null;
-    const done = new Promise<void>((resolve) => {
-      wake = () => {
-        if (timer) clearTimeout(timer);
-        this.waiters.delete(wake!);
-        resolve();
+  /** Resolves at the next event, after `ms` (a long poll), or when cancelled, saying which. */
+  nextEvent(ms: number): { done: Promise<'event' | 'timeout' | 'cancelled'>; cancel: () => void } {
+    let end: (why: 'event' | 'timeout' | 'cancelled') => void = () => {};
+    const done = new Promise<'event' | 'timeout' | 'cancelled'>((resolve) => {
+      const timer = setTimeout(() => end('timeout'), ms);
+      const wake = () => end('event');
+      end = (why) => {
+        clearTimeout(timer);
+        this.waiters.delete(wake);
+        resolve(why);
       };
       this.waiters.add(wake);
-      timer = setTimeout(wake, ms);
     });
-    return { done, cancel: () => wake?.() };
+    return { done, cancel: () => end('cancelled') };
   }
 }

@@ -62,7 +62,6 @@ export class SessionState {
   private polls = 0;
   /** Long polls by connection, ended when it closes. */
   private readonly pollsOf = new Map<object, Set<() => void>>();
-  private readonly goneCheck = new Map<() => void, () => void>();
   /** The last notification's text (for the hooks' SYMPOSIUM_NOTIFICATION). */
   private lastNotification: string | null = null;
 
@@ -104,10 +103,12 @@ export class SessionState {
     this.arm();
   }
 
-  /** After each output chunk: working at once if it was not; the clock re-armed otherwise. */
+  /** After each output chunk: working at once if it was not. */
   output(): void {
     if (this.state.current.state !== 'working') this.state.update();
-    this.arm();
+    // Output only moves thresholds later: an armed timer fires early and re-arms, so a
+    // flood costs a comparison per chunk, not a look at every threshold.
+    if (!this.timer) this.arm();
   }
 
   /** What the agent said in its output (agent-signals.ts), in chunk `seq`. */
@@ -185,28 +186,22 @@ export class SessionState {
     const mine = this.pollsOf.get(owner) ?? new Set<() => void>();
     mine.add(poll.cancel);
     this.pollsOf.set(owner, mine);
-    let gone = false;
-    const cancel = poll.cancel;
-    this.goneCheck.set(poll.cancel, () => (gone = true));
+    let why;
     try {
-      await poll.done;
+      why = await poll.done;
     } finally {
       this.polls--;
-      mine.delete(cancel);
+      mine.delete(poll.cancel);
       if (mine.size === 0) this.pollsOf.delete(owner);
-      this.goneCheck.delete(cancel);
     }
-    if (gone) return r;
+    if (why === 'cancelled') return r; // its connection is gone
     r = this.journal.read(args.since, args.limit);
     return r;
   }
 
   /** The connection is gone: its long polls end now, unanswered. */
   ownerGone(owner: object): void {
-    for (const cancel of this.pollsOf.get(owner) ?? []) {
-      this.goneCheck.get(cancel)?.();
-      cancel();
-    }
+    for (const cancel of [...(this.pollsOf.get(owner) ?? [])]) cancel();
   }
 
   /** Resolves once the user's hooks have ended (the supervisor waits for them before it exits). */
