@@ -38,7 +38,7 @@ export const listTool = tool({
 export const statusTool = tool({
   name: 'status',
   title: 'Agent status',
-  description: 'One agent session: its status, activity, size, viewers, queued tasks, exit code when it has ended.',
+  description: 'One agent session: its status, state (working, idle, blocked…) with its reason, size, viewers, queued tasks, exit code when it has ended.',
   tier: 'read',
   input: { id },
   output: statusShape,
@@ -97,13 +97,14 @@ export const killTool = tool({
 export const restartTool = tool({
   name: 'restart',
   title: 'Restart an agent',
-  description: 'Starts an ended session again with its recorded command and working directory.',
+  description:
+    'Starts an ended session again in its working directory: a known agent (claude, codex, gemini, q, aider) resumes its last conversation, any other program runs its recorded command; `fresh` runs the recorded command as it is.',
   tier: 'spawn',
-  input: { id },
+  input: { id, fresh: z.boolean().optional().describe('start anew instead of resuming the conversation') },
   output: agentShape,
   annotations: { destructiveHint: false },
   async run(ctx, args) {
-    const a = await ctx.client.restart(args.id);
+    const a = await ctx.client.restart(args.id, { fresh: args.fresh });
     return { structured: a, text: `Restarted ${agentLine(a)}` };
   },
 });
