@@ -157,7 +157,7 @@ function makePlan(o: Options): Plan {
     keyGapMs: o.quick ? 2 : 10,
     warmKeys: o.quick ? 0 : 2000,
     idleSessions: 20,
-    settleMs: o.quick ? 1000 : 3000,
+    memorySettleMs: o.quick ? 3000 : 12_000,
   };
 }
 

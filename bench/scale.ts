@@ -50,7 +50,7 @@ export async function figHistoryMemory(ctx: Ctx, col: string): Promise<Values> {
   await s.spawn(id, ['sh', '-c', colouredHistoryScript(mark)], ctx.size);
   try {
     await s.waitText(id, mark, 30_000);
-    await sleep(ctx.plan.settleMs);
+    await sleep(ctx.plan.memorySettleMs);
     const m = await serverPss(s, [id]);
     return { history_pss_mib: m.pss, history_anon_mib: m.anon };
   } finally {
@@ -88,7 +88,7 @@ export async function figScale(ctx: Ctx, col: string): Promise<Values> {
       spawned.push(id);
     });
     const stormMs = now() - t0;
-    await sleep(ctx.plan.settleMs);
+    await sleep(ctx.plan.memorySettleMs);
     const mem = await serverPss(s, ids);
     const list: number[] = [];
     const listJson: number[] = [];

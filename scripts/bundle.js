@@ -45,6 +45,24 @@ function patchSerialize() {
   };
 }
 
+/**
+ * The long-lived processes' bundles (supervisor, hook) in their smallest exact form. A
+ * supervisor holds its whole source in V8's heap for as long as it runs (functions compile
+ * lazily from it), and one character outside ASCII (a spinner glyph in a regular expression,
+ * an ellipsis in a comment) makes V8 store all of it at two bytes a character: measured, 1.9
+ * MB of an idle supervisor's heap for a 0.97 MB file. Comments and blanks gone and every
+ * other character escaped, it is 0.62 MB at one byte each: idle private memory fell by
+ * 1.3 MB (14.7 -> 13.4 MB median of 7, before V8's memory reducer runs; 12.4 -> 11.2 after).
+ * Names are kept, so that a stack trace in the log still reads.
+ */
+const SMALL = { minifyWhitespace: true, minifySyntax: true, legalComments: 'none', charset: 'ascii' };
+
+/** esbuild keeps regular expression literals as written: their characters outside ASCII
+ *  become \u escapes, which mean the same there (and in comments, strings, templates). */
+function asciiOnly(code) {
+  return code.replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 const COMMON = {
   bundle: true,
   platform: 'node',
@@ -77,13 +95,14 @@ async function main() {
     entryPoints: [path.join(dist, 'supervisor', 'main.js')],
     define: { SYMPOSIUM_BUNDLE: 'true' },
     plugins: [patchSerialize()],
+    ...SMALL,
   });
-  writeAtomically(SUPERVISOR_BUNDLE, supervisor.outputFiles[0].text);
+  writeAtomically(SUPERVISOR_BUNDLE, asciiOnly(supervisor.outputFiles[0].text));
 
   // The agents' hook (`spawn --hooks`): one file, copied into each session's directory at its
   // start, so that an upgrade of the install cannot break the hooks of a running agent.
-  const hook = await esbuild.build({ ...COMMON, entryPoints: [path.join(dist, 'hook', 'main.js')] });
-  writeAtomically(HOOK_BUNDLE, hook.outputFiles[0].text);
+  const hook = await esbuild.build({ ...COMMON, ...SMALL, entryPoints: [path.join(dist, 'hook', 'main.js')] });
+  writeAtomically(HOOK_BUNDLE, asciiOnly(hook.outputFiles[0].text));
 
   // The MCP SDK and zod stay out of the CLI's bundle: only the MCP server loads them (~200
   // ms), and every other command would read them.

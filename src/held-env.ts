@@ -7,6 +7,16 @@
 export const HELD_VARIABLES = ['NODE_EXTRA_CA_CERTS'] as const;
 const PREFIX = 'SYMPOSIUM_HELD_';
 
+/**
+ * glibc's allocator settings for the supervisor's own process, set over the user's (whose
+ * values, if any, are held and put back for the agent). An idle supervisor kept ~1 MB of
+ * freed heap at the top of its malloc arena and one arena per thread; measured, median
+ * private memory of idle supervisors (after V8's memory reducer): 11.16 -> 10.09 MB.
+ */
+export const SUPERVISOR_MALLOC_ENV = { MALLOC_ARENA_MAX: '1', MALLOC_TRIM_THRESHOLD_: '65536' } as const;
+/** Names the variables set over the user's environment for the supervisor only. */
+const SET_FOR_SUPERVISOR = 'SYMPOSIUM_SUPERVISOR_SET';
+
 /** A copy of `env` without the held variables, which travel under their SYMPOSIUM_HELD_ names. */
 export function holdBack(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   const out: NodeJS.ProcessEnv = { ...env };
@@ -19,8 +29,31 @@ export function holdBack(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   return out;
 }
 
-/** Puts the held variables back under their own names (in place). */
+/** The environment a supervisor starts with: the held variables held, the allocator's set. */
+export function supervisorEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const out = holdBack(env);
+  for (const [name, value] of Object.entries(SUPERVISOR_MALLOC_ENV)) {
+    const user = out[name];
+    if (user !== undefined) out[PREFIX + name] = user;
+    out[name] = value;
+  }
+  out[SET_FOR_SUPERVISOR] = Object.keys(SUPERVISOR_MALLOC_ENV).join(',');
+  return out;
+}
+
+/** Puts the held variables back under their own names (in place), and takes away what was
+ *  set for the supervisor only. */
 export function restoreHeld(env: NodeJS.ProcessEnv): void {
+  const set = env[SET_FOR_SUPERVISOR];
+  if (set !== undefined) {
+    for (const name of set.split(',')) {
+      delete env[name];
+      const user = env[PREFIX + name];
+      if (user !== undefined) env[name] = user;
+      delete env[PREFIX + name];
+    }
+    delete env[SET_FOR_SUPERVISOR];
+  }
   for (const name of HELD_VARIABLES) {
     const value = env[PREFIX + name];
     if (value === undefined) continue;

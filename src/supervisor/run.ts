@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import { readSupervisorConfig } from '../store/session-dir';
 import { resolveCommand } from './lifecycle/resolve-command';
+import { collectAfterStart } from './lifecycle/settle-gc';
 import { log } from './lifecycle/log';
 import { readSerializeAddon } from './mirror/serialize-addon';
 import { Supervisor } from './supervisor';
@@ -77,6 +78,7 @@ async function main(): Promise<void> {
   process.on('SIGINT', stop);
   log(`supervising ${config.command.join(' ')} (pid ${s.agent.pid}) on ${config.socketPath}`);
   report(`ready ${s.agent.pid}`);
+  collectAfterStart();
 }
 
 export function run(): void {

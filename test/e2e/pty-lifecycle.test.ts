@@ -161,6 +161,22 @@ describe('pty lifecycle', { timeout: 120_000 }, () => {
     expect(sb.run(['agent', 'wait', 'cat', '--text', 'tmux agent has \\[.*\\]', '--timeout', '20'], { timeoutMs: 30_000 }).stdout).toContain(`tmux agent has [${certs}]`);
   });
 
+  it("sets the allocator's variables for the supervisor only: the agent gets the user's, or none", () => {
+    sb = new Sandbox();
+    const show = 'echo "agent has [${MALLOC_ARENA_MAX-unset}] [${MALLOC_TRIM_THRESHOLD_-unset}] [${SYMPOSIUM_SUPERVISOR_SET-unset}]"; exec cat';
+    spawn('m1', ['sh', '-c', show]);
+    spawn('m2', ['sh', '-c', show], { MALLOC_ARENA_MAX: '7' });
+    const seen = (id: string): string => sb.run(['agent', 'wait', id, '--text', 'agent has \\[.*\\] \\[.*\\] \\[.*\\]', '--timeout', '20'], { timeoutMs: 30_000 }).stdout;
+    expect(seen('m1')).toContain('agent has [unset] [unset] [unset]');
+    expect(seen('m2')).toContain('agent has [7] [unset] [unset]');
+    for (const id of ['m1', 'm2']) {
+      const pid = sb.readSessions()[id]!.supervisor_pid as number;
+      const environ = fs.readFileSync(`/proc/${pid}/environ`, 'latin1').split('\0');
+      expect(environ).toContain('MALLOC_ARENA_MAX=1');
+      expect(environ).toContain('MALLOC_TRIM_THRESHOLD_=65536');
+    }
+  });
+
   it('works with no tmux on PATH: spawn, list, send, capture, attach, detach, kill', async () => {
     sb = new Sandbox();
     // PATH holds only what the agent and the CLI need, and no tmux.

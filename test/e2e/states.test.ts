@@ -81,6 +81,21 @@ describe('states', { timeout: 90_000 }, () => {
     expect(cap.indexOf('slept')).toBeLessThan(cap.indexOf('echo after'));
   });
 
+  it("a known agent's window title gives its state, spinner glyphs and all (as the supervisor's bundle holds them)", async () => {
+    const s = sandbox();
+    const bin = path.join(s.dir, 'title-bin');
+    fs.mkdirSync(bin);
+    // Named `claude`: its titles follow Claude Code's (a braille spinner, then the idle star).
+    const script = "printf '\\033]0;\\342\\240\\202 Thinking\\007'; read line; printf '\\033]0;\\342\\234\\263 Claude Code\\007'; exec cat";
+    fs.writeFileSync(path.join(bin, 'claude'), `#!/bin/sh\n${script}\n`, { mode: 0o755 });
+    spawnOk(s, 'ti', ['--no-hooks', '--', path.join(bin, 'claude')]);
+    await waitFor(() => listed(s, 'ti').stateReason === 'title: \u2802 Thinking', 20_000);
+    expect(listed(s, 'ti').state).toBe('working');
+    expect(s.run(['agent', 'send', 'ti', 'go', '--enter']).code).toBe(0);
+    await waitFor(() => listed(s, 'ti').stateReason === 'title: \u2733 Claude Code', 20_000);
+    expect(listed(s, 'ti').state).toBe('idle');
+  });
+
   it('three tasks queued while busy: each done before the next is typed, with receipts, wait --task and capture --task', async () => {
     const s = sandbox();
     spawnOk(s, 'q1', ['--idle', '1', '--', 'bash', '--norc', '--noprofile']);

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DIST_DIR } from '../../dist-dir';
 import { UserError, describeFsError, fsErrorAdvice } from '../../errors';
-import { holdBack } from '../../held-env';
+import { supervisorEnv } from '../../held-env';
 import type { SupervisorConfig } from '../../store/session-dir';
 import { openForAppend, readFileNoFollow } from '../../sys/read-file';
 import { scopePrefix } from './user-scope';
@@ -21,10 +21,11 @@ function supervisorMain(): string {
 const READY_TIMEOUT_MS = 15_000;
 
 /** V8 flags that keep an idle supervisor small: one V8 worker thread instead of four, GC on
- *  the main thread (~0.7 MB less private memory each), and a young generation capped at 4 MB
+ *  the main thread (~0.7 MB less private memory each), a young generation capped at 4 MB
  *  (an idle one stays at 1 MB either way; measured: 1 MB cost a 100 MB flood 5-8 % in GC,
- *  4 MB raised its peak from 129 to 137 MB, 8 MB gained nothing more). */
-export const SUPERVISOR_NODE_FLAGS = ['--max-semi-space-size=4', '--v8-pool-size=1', '--single-threaded-gc'];
+ *  4 MB raised its peak from 129 to 137 MB, 8 MB gained nothing more), and `gc` exposed for
+ *  one collection after start-up (settle-gc.ts). */
+export const SUPERVISOR_NODE_FLAGS = ['--max-semi-space-size=4', '--v8-pool-size=1', '--single-threaded-gc', '--expose-gc'];
 
 /** What one attempt to start the supervisor came to. */
 type Outcome =
@@ -76,7 +77,7 @@ function attempt(argv: string[], config: SupervisorConfig, logPath: string, env:
   const child = spawn(argv[0]!, argv.slice(1), {
     detached: true,
     cwd: config.workdir,
-    env: holdBack(env), // the agent gets them back (agent-process.ts)
+    env: supervisorEnv(env), // the agent gets the user's back (agent-process.ts)
     stdio: ['ignore', logFd, logFd, 'pipe'],
   });
   fs.closeSync(logFd);
