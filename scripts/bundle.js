@@ -91,9 +91,9 @@ async function main() {
     ...COMMON,
     entryPoints: [path.join(dist, 'cli', 'main.js')],
     external: [...COMMON.external, '@modelcontextprotocol/sdk', 'zod'],
-    // Without comments and indentation the file is 470 KB instead of 750: less to read and
-    // to hash on every command. Names stay (commander's errors use constructor names, and
-    // a SYMPOSIUM_DEBUG stack stays readable).
+    // Without comments and indentation the file is 470 KB instead of 750, read on every
+    // command (with latin1, below: 6 ms instead of 15, load ~8). Names stay (commander's
+    // errors use constructor names, and a SYMPOSIUM_DEBUG stack still names functions).
     minifyWhitespace: true,
     minifySyntax: true,
     plugins: [lazyBuiltins()],
@@ -103,10 +103,12 @@ async function main() {
   writeAtomically(launch.BUNDLE, source);
 
   // The cache holds what the top level and the common commands compiled (V8 compiles a
-  // function when it is first called, and a cache holds only what was compiled): measured
-  // against a cache of every function (compiled eagerly, 1 MB), this one (300 KB) is read
-  // and taken ~10 ms sooner and the commands lose nothing measurable (see trainCli). V8
-  // only takes a cache made under the flags it runs with; a fresh Node checks that it does.
+  // function when it is first called, and a cache holds only what was compiled; see
+  // trainCli). Against a cache of every function (compiled eagerly, 1 MB), this one (300
+  // KB) is taken in 6 ms instead of 20 (load ~10), and `attach` used less CPU until it
+  // connected, functions compiled on the way included: 178 ms instead of 201 from the
+  // process start (median of 10, load ~38). V8 only takes a cache made under the flags it
+  // runs with; a fresh Node checks that it does.
   const script = await trainCli(source);
   writeAtomically(launch.CODE_CACHE, launch.cacheFile(id, script));
   if (!cacheTaken()) {
@@ -116,13 +118,14 @@ async function main() {
 }
 
 /**
- * Builtins the CLI's top level would load for nothing on most commands, loaded on first
- * use instead: child_process (only to start something: spawn, attach's stty, tmux),
- * crypto (only to write the store: its lock) and v8 (only for `wait --text`). Measured on
- * `agent list`, loading them at start cost 8-10 ms (2 cores, load 2). Each becomes a
- * module whose properties load the real one when read; the compiled code only reads
- * properties of what it requires (`(0, child_process_1.spawn)(...)`), and `__esModule`
- * makes TypeScript's import helpers return it as it is.
+ * Builtins the CLI's top level would load for commands that never use them, loaded on
+ * first use instead: child_process (to start something: spawn, attach's stty, tmux),
+ * crypto (the store's lock, the sockets' home tag) and v8 (`wait --text`). Each alone in a
+ * fresh Node: crypto 5-6 ms, child_process 5 (1.5 once net is loaded, as it is for a
+ * terminal or a pipe), v8 3.5-4 (median of 12, load ~8). Each becomes a module whose
+ * properties load the real one when read: the compiled code only reads properties of
+ * what it requires (`(0, child_process_1.spawn)(...)`), and `__esModule` makes
+ * TypeScript's import helpers return it as it is.
  */
 const LAZY_BUILTINS = /^(?:node:)?(child_process|crypto|v8)$/;
 function lazyBuiltins() {
@@ -144,10 +147,10 @@ module.exports = new Proxy({}, { get: (_, key) => (key === '__esModule' ? true :
 }
 
 /**
- * esbuild leaves some characters beyond ASCII in place (in regular expressions); escaped,
- * the file reads as one-byte text (launch.ts reads it as latin1, no UTF-8 decoding) and
- * V8 keeps the source at half the size. Every one left is in a string or a regular
- * expression literal, where `\uXXXX` means the same code unit.
+ * esbuild escapes what is beyond ASCII in strings and names, not in regular expression
+ * literals (the agents' title patterns); escaped there too (`\uXXXX` is the same code
+ * unit), the file is ASCII: launch.ts reads it as latin1, without UTF-8 decoding, and V8
+ * holds it as one-byte text, half the size.
  */
 function asciiOnly(text) {
   return text.replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
