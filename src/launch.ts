@@ -45,6 +45,11 @@ export function cachedCode(source: string, file: Buffer): Buffer | undefined {
   return source.endsWith(buildIdLine(id)) ? file.subarray(ID_LENGTH) : undefined;
 }
 
+/** The bundle's text: ASCII only (the build makes it so), read as latin1 without UTF-8 decoding. */
+export function readBundle(): string {
+  return fs.readFileSync(BUNDLE, 'latin1');
+}
+
 function readCache(source: string): Buffer | undefined {
   try {
     return cachedCode(source, fs.readFileSync(CODE_CACHE));
@@ -56,7 +61,7 @@ function readCache(source: string): Buffer | undefined {
 export function launch(): void {
   let source: string;
   try {
-    source = fs.readFileSync(BUNDLE, 'utf8');
+    source = readBundle();
   } catch {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     (require('./cli/main') as { run: () => void }).run();

@@ -28,8 +28,8 @@ export interface ConnectOptions {
   terminal?: TerminalHandover | null;
   /** Attach only: the agent redraws after the snapshot even at the same size. */
   redraw?: boolean;
-  /** The hello waits for this too (the terminal's modes being set), not only for the socket. */
-  beforeHello?: Promise<void>;
+  /** Called once the hello is written: what may run while the supervisor answers it. */
+  afterHello?: () => void;
   timeoutMs?: number;
 }
 
@@ -69,7 +69,7 @@ export class SupervisorLink {
         reject(new ProtocolError('timeout', `the supervisor at ${socketPath} did not answer`));
       }, opts.timeoutMs ?? 5000);
       socket.on('connect', () => {
-        void (opts.beforeHello ?? Promise.resolve()).then(() => client.send({
+        client.send({
           t: 'hello',
           protocol: PROTOCOL_VERSION,
           client: `symposium-mcp/${VERSION}`,
@@ -80,7 +80,8 @@ export class SupervisorLink {
           features: [...FEATURES],
           terminal: opts.terminal ?? null,
           redraw: opts.redraw ?? false,
-        }));
+        });
+        opts.afterHello?.();
       });
       socket.on('error', (err) => {
         clearTimeout(timer);

@@ -14,9 +14,10 @@ afterEach(() => sb?.dispose());
 /** Preloaded into the CLI: which of our files it loads, and what V8 said of the cache. */
 const PROBE = `
 const Module = require('module'), vm = require('vm'), fs = require('fs');
-const seen = { files: [], cache: 'none' };
+const seen = { files: [], builtins: [], cache: 'none' };
 const load = Module._load;
 Module._load = function (request, parent) {
+  if (Module.isBuiltin(request)) seen.builtins.push(request.replace(/^node:/, ''));
   try { const f = Module._resolveFilename(request, parent); if (f.includes('/dist/') || f.includes('/node_modules/')) seen.files.push(f); } catch {}
   return load.apply(this, arguments);
 };
@@ -32,15 +33,17 @@ process.on('exit', () => fs.writeFileSync(process.env.PROBE_OUT, JSON.stringify(
 
 interface Probe {
   files: string[];
+  /** Builtin modules required through Node's loader, without `node:`. */
+  builtins: string[];
   cache: 'none' | 'taken' | 'rejected';
 }
 
-function probeRun(s: Sandbox, bin: string): { code: number; stdout: string; probe: Probe } {
+function probeRun(s: Sandbox, bin: string, args = ['agent', 'list']): { code: number; stdout: string; probe: Probe } {
   const preload = path.join(s.dir, 'probe.js');
   const out = path.join(s.dir, 'probe.json');
   fs.writeFileSync(preload, PROBE);
   fs.rmSync(out, { force: true });
-  const r = spawnSync(bin, ['agent', 'list'], {
+  const r = spawnSync(bin, args, {
     env: { ...s.env, NODE_OPTIONS: `--require ${preload}`, PROBE_OUT: out },
     encoding: 'utf8',
     timeout: 20_000,
@@ -69,6 +72,23 @@ describe('CLI start-up', () => {
     expect(probe.cache).toBe('taken');
     // Of our files only the launcher goes through Node's module loader.
     expect(probe.files.map((f) => path.relative(ROOT, f))).toEqual(['dist/launch.js']);
+  });
+
+  it('loads child_process, crypto and v8 only for the commands that use them', () => {
+    sb = new Sandbox();
+    const { code, stdout, probe } = probeRun(sb, path.join(ROOT, 'bin', 'symposium-mcp'), ['--version']);
+    expect(code).toBe(0);
+    expect(stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
+    expect(probe.cache).toBe('taken');
+    expect(probe.builtins).not.toContain('child_process');
+    expect(probe.builtins).not.toContain('crypto');
+    expect(probe.builtins).not.toContain('v8');
+    // (Loaded when used: every other test spawns, locks and waits through them.)
+  });
+
+  it('is ASCII only, as the launcher reads it (latin1)', () => {
+    const bytes = fs.readFileSync(path.join(ROOT, 'dist', 'cli.bundle.js'));
+    expect(bytes.findIndex((b) => b > 0x7f)).toBe(-1);
   });
 
   it('runs from its modules when there is no bundle', () => {

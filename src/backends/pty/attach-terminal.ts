@@ -32,8 +32,9 @@ export async function attachTerminal(id: string, socketPath: string, opts: Termi
   // Raw before the supervisor may read the terminal (keys typed now must not be a line or
   // a signal); the title saved before the agent's replaces it.
   stdin.setRawMode(true);
-  const rawDone = rawOutput();
   stdout.write(ON_ENTER);
+  // Output processing goes off while the supervisor answers the hello (see rawOutput).
+  let rawDone = Promise.resolve();
   let client: SupervisorLink;
   try {
     client = await SupervisorLink.connect(socketPath, {
@@ -42,7 +43,7 @@ export async function attachTerminal(id: string, socketPath: string, opts: Termi
       ...size(),
       terminal: handover(opts.detachKey, opts.hint),
       redraw: opts.redraw,
-      beforeHello: rawDone,
+      afterHello: () => (rawDone = rawOutput()),
     });
   } catch (err) {
     await rawDone; // else a late `stty -opost` would outlive the restore
@@ -221,8 +222,11 @@ export async function attachTerminal(id: string, socketPath: string, opts: Termi
     process.on('SIGTERM', onTerm);
     // Last: messages that arrived with the welcome are delivered on this assignment, and
     // the terminal must already be raw (a Ctrl-\ typed as soon as the screen shows would
-    // otherwise be a SIGQUIT) with every handler in place.
-    client.onMessage = handleMessage;
+    // otherwise be a SIGQUIT) with every handler in place; and once output processing is off,
+    // for the replay we write ourselves when relaying.
+    void rawDone.then(() => {
+      if (!leaving) client.onMessage = handleMessage;
+    });
   });
 }
 
@@ -230,8 +234,10 @@ export async function attachTerminal(id: string, socketPath: string, opts: Termi
  * Output processing off too (`stty -opost`), as tmux's client does (cfmakeraw): Node's raw
  * mode keeps ONLCR, and the kernel then handles every line of output apart (measured here:
  * 15 ms to take a 390 KB replay, and a second more of CPU for a 100 MB flood). The agent's
- * bytes already have their CRs, from its own pty. It runs while we connect; the hello (and
- * so the replay) waits for it. Cooked mode restores the saved state.
+ * bytes already have their CRs, from its own pty, so a replay that begins before it takes
+ * effect shows the same, only slower. Started once the hello is sent: starting a process
+ * stops this one for 5-10 ms, which is then spent while the supervisor checks who
+ * connected (~15 ms) instead of before the hello. Cooked mode restores the saved state.
  */
 function rawOutput(): Promise<void> {
   return new Promise((resolve) => {
