@@ -24,7 +24,7 @@ const READY_TIMEOUT_MS = 15_000;
  *  the main thread (~0.7 MB less private memory each), and a young generation capped at 4 MB
  *  (an idle one stays at 1 MB either way; measured: 1 MB cost a 100 MB flood 5-8 % in GC,
  *  4 MB raised its peak from 129 to 137 MB, 8 MB gained nothing more). */
-export const SUPERVISOR_NODE_FLAGS = ['--max-semi-space-size=4', '--v8-pool-size=1', '--single-threaded-gc'];
+export const SUPERVISOR_NODE_FLAGS = ['--max-semi-space-size=2', '--v8-pool-size=1', '--single-threaded-gc'];
 
 /** What one attempt to start the supervisor came to. */
 type Outcome =

@@ -72,14 +72,17 @@ export class HistoryArchive {
    * trimmed) or with colours (render.ts's form).
    */
   lines(from: number, to: number, ansi: boolean): string[] {
+    const wanted = this.chunks.filter((c) => c.end >= from && c.start < to);
+    const rendered = renderChunkLines(
+      wanted.map((c) => ({ bytes: c.bytes, cols: c.cols, count: c.end - c.start + 1 })),
+      ansi,
+    );
     const out: string[] = [];
-    for (const c of this.chunks) {
-      if (c.end < from || c.start >= to) continue;
-      const rows = renderChunkLines(c.bytes, c.cols, c.end - c.start + 1, ansi);
-      const lo = Math.max(from, c.start) - c.start;
+    wanted.forEach((c, k) => {
+      const rows = rendered[k]!;
       const hi = Math.min(to - 1, c.end) - c.start;
-      for (let i = lo; i <= hi; i++) out.push(rows[i] ?? '');
-    }
+      for (let i = Math.max(from, c.start) - c.start; i <= hi; i++) out.push(rows[i] ?? '');
+    });
     return out;
   }
 }

@@ -88,7 +88,24 @@ export const LIVE_HISTORY_LINES = 500;
  * yet, a flood), its scrollback grows by at least this much at once: each change of it
  * copies xterm's list of lines.
  */
-const SCROLLBACK_GROW_LINES = 1024;
+const SCROLLBACK_GROW_LINES = 256;
+
+/**
+ * A flood skipped part of itself this recently: the lines parsed now will most likely be
+ * pushed out by the rest of it, so they are not serialized as they come (xterm's scrollback
+ * grows instead, as before the archive; they are serialized once the flood ends). Serializing
+ * them costs ~5 times parsing them: a 100 MB flood parses ~10 000 lines per batch.
+ */
+const FLOOD_SKIP_QUIET_MS = 1000;
+
+/**
+ * Bytes handed to xterm at a time while the history is serialized as it is parsed: what is
+ * in flight is what xterm may have to keep live unserialized (scroll-bound.ts counts it), so
+ * less of it keeps the buffer near its live window through a burst (Flood.FeedBytes, 256 KiB,
+ * is ~2 400 lines of 110 bytes, 16 KiB ~250 counted for coloured ones). The parse is not slowed: xterm takes the next chunk within
+ * the same slice.
+ */
+const ARCHIVING_FEED_BYTES = 16 * 1024;
 
 
 /** The final screen as it is kept on disk for `capture` after the end. */
@@ -182,7 +199,8 @@ export class Screen {
     this.watchLines();
     this.keyModes = new KeyModeTracker(this.term);
     new QueryAnswers(this.term, this.keyModes, () => this.facts);
-    this.history = new HistoryCache(this.term, () => this.serializer(), this.archive, () => this.trimmedLines, historyChunkLines, historyMinLines);
+    // Lines leave xterm past the live window: chunks are made from there on at the latest.
+    this.history = new HistoryCache(this.term, () => this.serializer(), this.archive, () => this.trimmedLines, historyChunkLines, Math.min(historyMinLines, liveLines));
     // A reset (RIS) replaces xterm's buffers: the history, and the screen as tmux does, go to
     // the archive first. An erase of the history (ED 3) empties the archive too.
     this.term.parser.registerEscHandler({ final: 'c' }, () => {
@@ -225,6 +243,8 @@ export class Screen {
   /** Lines the chunks handed to xterm and not yet parsed can scroll at most (scroll-bound.ts). */
   private inflightScrolls = 0;
   private readonly inflightScrollCounts: number[] = [];
+  /** When a fast-forward last skipped output (performance.now()). */
+  private lastSkipAt = -Infinity;
 
   /** Counts the lines dropped from the normal buffer's list, a new list (after a reset) too. */
   private watchLines(): void {
@@ -275,6 +295,17 @@ export class Screen {
     if (need > this.term.options.scrollback! && this.term.options.scrollback! < limit) {
       this.term.options.scrollback = Math.min(limit, need + SCROLLBACK_GROW_LINES);
     }
+  }
+
+  /** The history is serialized as it is parsed: more than the live window is unserialized, and no flood is skipping. */
+  private archivingAsParsed(): boolean {
+    if (performance.now() - this.lastSkipAt < FLOOD_SKIP_QUIET_MS) return false;
+    return this.term.buffer.normal.baseY - this.firstUnmade() > this.liveLines && this.history.behind();
+  }
+
+  /** Bytes xterm may have in flight: fewer unless a flood is skipping (the history is serialized as it comes). */
+  private feedBytes(): number {
+    return performance.now() - this.lastSkipAt < FLOOD_SKIP_QUIET_MS ? Flood.FeedBytes : ARCHIVING_FEED_BYTES;
   }
 
   /** Back to the live window once the lines above it are serialized: xterm drops them, the archive has them. */
@@ -436,7 +467,7 @@ export class Screen {
         head.marker();
         continue;
       }
-      if (this.inflightBytes >= Flood.FeedBytes) return;
+      if (this.inflightBytes >= this.feedBytes()) return;
       if (this.batchReleased && head.seq > this.releasedUpTo) this.batchReleased = false;
       if (this.holdForBatch()) return;
       if (this.fastForwardEnabled && !this.feedBeforeSkip && this.unparsedBytes >= Flood.FastForwardMinBytes && this.receivedBytes >= this.nextSkipAt) {
@@ -469,7 +500,14 @@ export class Screen {
       this.parsedSeq = done.seq;
       if (this.keyModes.takeChanged()) this.onKeyModes(done.seq, this.keyModes.leave());
     }
-    if (!this.historyTimer && !this.rate.lastWindowFlooded && this.history.behind()) this.historySoon(0);
+    if (this.archivingAsParsed()) {
+      // More than the live window waits unserialized (a burst): serialized now, so that xterm
+      // does not grow to hold it (its memory would stay taken after: malloc keeps it). Its
+      // scrollback is not shrunk here: a full buffer recycles the lines it drops, a shrunk
+      // one allocates new ones, and the old ones wait for a major GC (13 MB of them once).
+      this.history.extend();
+      this.syncHistory();
+    } else if (!this.historyTimer && !this.rate.lastWindowFlooded && this.history.behind()) this.historySoon(0);
     this.onParsed();
     this.pump();
   }
@@ -495,6 +533,7 @@ export class Screen {
       scrollback + this.term.rows + 16,
     );
     if (bytes === 0) return true;
+    this.lastSkipAt = performance.now();
     // The lines skipped would have entered the history and left it: their numbers count.
     // (Only the normal screen scrolling from its top row feeds the history; what is
     // skipped is plain text, so neither changes during the skip.)
@@ -545,7 +584,7 @@ export class Screen {
       if (this.rate.lastWindowFlooded) return;
       const t0 = performance.now();
       this.history.extend(1);
-      this.fitScrollback();
+      this.syncHistory();
       const took = performance.now() - t0;
       this.historySoon(t0 - this.lastWriteAt < HISTORY_BUSY_MS ? 3 * took : 0);
     }, delayMs);
