@@ -99,6 +99,14 @@ const SCROLLBACK_GROW_LINES = 256;
 const FLOOD_SKIP_QUIET_MS = 1000;
 
 /**
+ * Past this much output in one flood that is not being skipped (other sequences than
+ * colours in it, or bare line feeds), its lines are no longer serialized as they come
+ * either: xterm keeps them, as before the archive, until the flood ends. The first 4 MB
+ * (~30 000 lines, ~400 ms of serializing) are: a burst such as a build log ends there.
+ */
+const ARCHIVE_FLOOD_BYTES = 4 * 1024 * 1024;
+
+/**
  * Bytes handed to xterm at a time while the history is serialized as it is parsed: what is
  * in flight is what xterm may have to keep live unserialized (scroll-bound.ts counts it), so
  * less of it keeps the buffer near its live window through a burst (Flood.FeedBytes, 256 KiB,
@@ -245,6 +253,8 @@ export class Screen {
   private readonly inflightScrollCounts: number[] = [];
   /** When a fast-forward last skipped output (performance.now()). */
   private lastSkipAt = -Infinity;
+  /** Bytes received when the output last came at a calm rate (the start of a flood). */
+  private calmAtBytes = 0;
 
   /** Counts the lines dropped from the normal buffer's list, a new list (after a reset) too. */
   private watchLines(): void {
@@ -297,15 +307,19 @@ export class Screen {
     }
   }
 
-  /** The history is serialized as it is parsed: more than the live window is unserialized, and no flood is skipping. */
-  private archivingAsParsed(): boolean {
-    if (performance.now() - this.lastSkipAt < FLOOD_SKIP_QUIET_MS) return false;
-    return this.term.buffer.normal.baseY - this.firstUnmade() > this.liveLines && this.history.behind();
+  /** Lines that enter the history now are serialized as they come, if need be: not in a long flood. */
+  private archivingAllowed(): boolean {
+    return performance.now() - this.lastSkipAt >= FLOOD_SKIP_QUIET_MS && this.receivedBytes - this.calmAtBytes <= ARCHIVE_FLOOD_BYTES;
   }
 
-  /** Bytes xterm may have in flight: fewer unless a flood is skipping (the history is serialized as it comes). */
+  /** The history is serialized as it is parsed: more than the live window is unserialized, and no long flood is on. */
+  private archivingAsParsed(): boolean {
+    return this.archivingAllowed() && this.term.buffer.normal.baseY - this.firstUnmade() > this.liveLines && this.history.behind();
+  }
+
+  /** Bytes xterm may have in flight: fewer while lines are serialized as they come. */
   private feedBytes(): number {
-    return performance.now() - this.lastSkipAt < FLOOD_SKIP_QUIET_MS ? Flood.FeedBytes : ARCHIVING_FEED_BYTES;
+    return this.archivingAllowed() ? ARCHIVING_FEED_BYTES : Flood.FeedBytes;
   }
 
   /** Back to the live window once the lines above it are serialized: xterm drops them, the archive has them. */
@@ -396,6 +410,7 @@ export class Screen {
     this.receivedBytes += data.length;
     // The arrival rate tells a flood from interactive output.
     this.rate.record(data.length);
+    if (!this.rate.lastWindowFlooded) this.calmAtBytes = this.receivedBytes;
     this.pump();
     return seq;
   }
