@@ -317,9 +317,9 @@ export class Screen {
     return this.archivingAllowed() && this.term.buffer.normal.baseY - this.firstUnmade() > this.liveLines && this.history.behind();
   }
 
-  /** Bytes xterm may have in flight: fewer while lines are serialized as they come. */
+  /** Bytes xterm may have in flight: fewer while lines may be serialized as they come (the history is longer than the live window). */
   private feedBytes(): number {
-    return this.archivingAllowed() ? ARCHIVING_FEED_BYTES : Flood.FeedBytes;
+    return this.liveLines < this.historyLimit() && this.archivingAllowed() ? ARCHIVING_FEED_BYTES : Flood.FeedBytes;
   }
 
   /** Back to the live window once the lines above it are serialized: xterm drops them, the archive has them. */
