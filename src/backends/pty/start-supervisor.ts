@@ -21,9 +21,12 @@ function supervisorMain(): string {
 const READY_TIMEOUT_MS = 15_000;
 
 /** V8 flags that keep an idle supervisor small: one V8 worker thread instead of four, GC on
- *  the main thread (~0.7 MB less private memory each), and a young generation capped at 4 MB
- *  (an idle one stays at 1 MB either way; measured: 1 MB cost a 100 MB flood 5-8 % in GC,
- *  4 MB raised its peak from 129 to 137 MB, 8 MB gained nothing more). */
+ *  the main thread (~0.7 MB less private memory each), and semi-spaces capped at 2 MB (an
+ *  idle one stays at 1 MB either way; measured: 1 MB cost a 100 MB flood 5-8 % in GC, 4 MB
+ *  raised its peak from 129 to 137 MB, 8 MB gained nothing more). 2 MB rather than 4: a
+ *  burst of output grows the young generation to twice the cap, and V8 gives it back only
+ *  after ~10 s idle; with a full history, 4 MB left the supervisor at 27.4 MiB PSS, 2 MB at
+ *  24.9 (npm run bench --figures history); the floods kept their ratio to tmux (docs/benchmarks.md). */
 export const SUPERVISOR_NODE_FLAGS = ['--max-semi-space-size=2', '--v8-pool-size=1', '--single-threaded-gc'];
 
 /** What one attempt to start the supervisor came to. */

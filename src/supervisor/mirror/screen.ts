@@ -75,13 +75,14 @@ const HISTORY_BUSY_MS = 100;
 const BYTES_PER_CELL = 12;
 
 /**
- * Lines of history xterm keeps live (cells, reflowed by a resize); older ones are kept
- * serialized (history-archive.ts), ~13 times smaller. Measured (npm run bench --figures
- * history, 10 000 coloured 120-column lines): the supervisor's PSS was MEASURED_LIVE.
- * Below HISTORY_MIN_LINES nothing is serialized at all, so an agent with little history
- * keeps it live and never loads the serializer.
+ * Lines of history xterm keeps live (cells, reflowed by a resize, read by capture as they
+ * are); older ones are kept serialized (history-archive.ts), ~13 times smaller. Measured
+ * in-process (10 000 coloured 120-column lines, 2.5 s after): PSS 22.8 / 23.5 / 24.3 / 26.3
+ * MiB with 250 / 500 / 1 000 / 2 000 lines live; the bench's supervisor was at 25.3 [24.2-
+ * 27.9] MiB with 500, on the 25 MiB goal. 250: several screens of recent output still
+ * reflow on a resize, and a `capture --since` further back replays ~1-3 ms per 256 lines.
  */
-export const LIVE_HISTORY_LINES = 500;
+export const LIVE_HISTORY_LINES = 250;
 
 /**
  * When xterm must keep more lines than its live window for a while (a burst not serialized
