@@ -14,7 +14,7 @@ import { HISTORY_CHUNK_LINES, HISTORY_MIN_LINES, HistoryCache } from './history-
 import { flat, renderAnsiLines } from './render';
 import { maxScrolls } from './scroll-bound';
 import { loadSerializeAddon } from './serialize-addon';
-import { type LineList, normalLines, parserAtGround, scrollRegion } from './xterm-internals';
+import { type LineList, normalLines, parserAtGround, scrollRegion, setScrollback } from './xterm-internals';
 
 // The headless mirror of the agent's screen, private behind this class: the rest of the
 // supervisor sees chunks go in and snapshots, captures and a few facts come out. Every
@@ -304,7 +304,7 @@ export class Screen {
     const need = this.term.buffer.normal.baseY + this.inflightScrolls - this.firstUnmade();
     const limit = this.historyLimit();
     if (need > this.term.options.scrollback! && this.term.options.scrollback! < limit) {
-      this.term.options.scrollback = Math.min(limit, need + SCROLLBACK_GROW_LINES);
+      setScrollback(this.term, Math.min(limit, need + SCROLLBACK_GROW_LINES));
     }
   }
 
@@ -328,7 +328,7 @@ export class Screen {
     this.syncHistory();
     const target = Math.max(Math.min(this.liveLines, this.historyLimit()), this.term.buffer.normal.baseY + this.inflightScrolls - this.firstUnmade());
     if (this.term.options.scrollback! - target >= HISTORY_CHUNK_LINES || (this.term.options.scrollback! > target && target <= this.liveLines)) {
-      this.term.options.scrollback = target;
+      setScrollback(this.term, target);
       this.syncHistory();
     }
   }
@@ -618,13 +618,13 @@ export class Screen {
     // The archive's newest chunk may still have lines at the top of the buffer: they leave
     // it now, so that the reflow cannot change which lines the archive holds.
     const overlap = (this.archive.next ?? 0) - this.trimmedLines;
-    if (overlap > 0) this.term.options.scrollback = Math.max(0, buf.baseY - overlap);
+    if (overlap > 0) setScrollback(this.term, Math.max(0, buf.baseY - overlap));
     this.history.clear(); // the live history is reflowed
     // Room for the reflow: narrower, a line wraps into several, and none may leave xterm
     // unserialized; fitScrollback shrinks it again once the chunks are made.
     const ratio = Math.ceil(this.term.cols / cols);
     const room = (buf.length + this.inflightScrolls) * ratio + this.term.rows;
-    this.term.options.scrollback = Math.min(this.historyLimit(cols), Math.max(this.term.options.scrollback!, room));
+    setScrollback(this.term, Math.min(this.historyLimit(cols), Math.max(this.term.options.scrollback!, room)));
     this.term.resize(cols, rows);
     this.syncHistory();
     this.sizeVersion++;
