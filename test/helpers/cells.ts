@@ -47,13 +47,19 @@ function cellKey(t: Terminal, x: number, line: NonNullable<ReturnType<Terminal['
 
 export type Picture = Array<[string, string]>;
 
-export function picture(t: Terminal): Picture {
+/**
+ * Every cell and the terminal's state. With `lastLines`, only the normal buffer's last
+ * lines, numbered back from its end (-1 is the last): for histories kept to different lengths.
+ */
+export function picture(t: Terminal, lastLines?: number): Picture {
   const out: Picture = [];
   for (const [name, buf] of [['normal', t.buffer.normal], ['alternate', t.buffer.alternate]] as const) {
     if (name === 'alternate' && t.buffer.active.type !== 'alternate') continue;
-    for (let y = 0; y < buf.length; y++) {
-      const line = buf.getLine(y)!;
-      for (let x = 0; x < t.cols; x++) out.push([`${name}[${y}][${x}]`, cellKey(t, x, line)]);
+    const from = name === 'normal' && lastLines !== undefined ? buf.length - lastLines : 0;
+    for (let y = from; y < buf.length; y++) {
+      const line = buf.getLine(y);
+      const key = from === 0 && lastLines === undefined ? y : y - buf.length;
+      for (let x = 0; x < t.cols; x++) out.push([`${name}[${key}][${x}]`, line ? cellKey(t, x, line) : 'missing']);
     }
   }
   const p = pen(t)!;

@@ -28,6 +28,8 @@ export interface ViewerOptions {
   daTag?: number;
   /** Keep the snapshot and stream for screen checks (off for pure counting in floods). */
   emulate?: boolean;
+  /** History lines the emulator keeps (default 1000). */
+  scrollback?: number;
 }
 
 export class Viewer {
@@ -82,7 +84,7 @@ export class Viewer {
         this.lastSeq = m.seq;
         if (this.opts.emulate !== false) {
           this.term?.dispose();
-          this.term = new Terminal({ cols: m.cols, rows: m.rows, scrollback: 1000, allowProposedApi: true });
+          this.term = new Terminal({ cols: m.cols, rows: m.rows, scrollback: this.opts.scrollback ?? 1000, allowProposedApi: true });
           if (this.opts.answerQueries) this.term.onData((d) => this.answer(d));
           this.term.write(m.data);
         }

@@ -1,5 +1,6 @@
 import type { SerializeAddon } from '@xterm/addon-serialize';
 import type { Terminal } from '@xterm/headless';
+import type { HistoryArchive } from './history-archive';
 import { type LineList, normalLines } from './xterm-internals';
 
 // The history serialized in advance, chunk by chunk, as lines enter it: a snapshot then
@@ -28,7 +29,7 @@ export const HISTORY_CHUNK_LINES = 256;
 export const HISTORY_MIN_LINES = 1000;
 
 interface Chunk {
-  /** Absolute numbers of its first and last line (lines trimmed so far + index). */
+  /** Absolute numbers of its first and last line (see Screen's lineBase). */
   start: number;
   end: number;
   /** The line objects it was made from: a trimmed or replaced line is not the same object there. */
@@ -39,35 +40,34 @@ interface Chunk {
 
 export class HistoryCache {
   private chunks: Chunk[] = [];
-  /** The list the chunks were made from, and lines trimmed from its top since then. */
+  /** The list the chunks were made from. */
   private lines: LineList | null = null;
-  private trimmed = 0;
-  /** Bytes held (for the memory figures). */
+  /** Bytes held by the chunks still in xterm's buffer (for the memory figures). */
   bytes = 0;
 
   constructor(
     private readonly term: Terminal,
     private readonly serializer: () => SerializeAddon,
+    /** The history that left xterm's buffer: chunks move there when their first line leaves. */
+    readonly archive: HistoryArchive,
+    /** The absolute number of the normal buffer's first line (lines that left it so far). */
+    private readonly base: () => number,
     private readonly chunkLines = HISTORY_CHUNK_LINES,
     private readonly minLines = HISTORY_MIN_LINES,
   ) {}
 
-  /** Forgets every chunk (a resize reflows the history). */
+  /** Forgets every chunk still in xterm's buffer (a resize reflows them). */
   clear(): void {
     this.chunks = [];
     this.bytes = 0;
   }
 
-  /** The line list now; a new one (a reset) drops every chunk and is listened to. */
+  /** The line list now; a new one (a reset) drops every chunk still in the buffer. */
   private list(): LineList | null {
     const lines = normalLines(this.term);
     if (lines !== this.lines) {
       this.clear();
       this.lines = lines;
-      this.trimmed = 0;
-      lines?.onTrim?.call(lines, (n: number) => {
-        if (this.lines === lines) this.trimmed += n;
-      });
     }
     return lines;
   }
@@ -77,19 +77,30 @@ export class HistoryCache {
     return this.term.buffer.normal.baseY - 2;
   }
 
+  /** Too little history to make chunks of (nothing has left the buffer yet). */
+  private small(): boolean {
+    return this.term.buffer.normal.baseY < this.minLines && this.archive.next === null;
+  }
+
+  /** The index in the buffer of the first line no chunk holds (the archive's or ours). */
+  firstUnmade(): number {
+    const last = this.chunks[this.chunks.length - 1];
+    const next = last ? last.end + 1 : (this.archive.next ?? 0);
+    return Math.max(0, next - this.base());
+  }
+
   /** Lines of history not in a chunk yet, worth a chunk. */
   behind(): boolean {
-    if (this.term.buffer.normal.baseY < this.minLines) return false;
-    const end = this.chunks.length > 0 ? this.chunks[this.chunks.length - 1]!.end - this.trimmed : -1;
-    return this.limit() - end >= this.chunkLines;
+    if (this.small()) return false;
+    return this.limit() - this.firstUnmade() + 1 >= this.chunkLines;
   }
 
   /** Makes whole chunks of the history not made yet: at most `max` of them. */
   extend(max = Infinity): void {
     const lines = this.list();
-    if (!lines || this.term.buffer.normal.baseY < this.minLines) return;
-    this.dropInvalid(lines);
-    let from = this.chunks.length > 0 ? this.chunks[this.chunks.length - 1]!.end - this.trimmed + 1 : 0;
+    if (!lines || this.small()) return;
+    this.sync(lines);
+    let from = this.firstUnmade();
     const limit = this.limit();
     for (let made = 0; made < max && limit - from + 1 >= this.chunkLines; made++) {
       let end = from + this.chunkLines - 1;
@@ -102,26 +113,37 @@ export class HistoryCache {
   }
 
   /**
-   * The chunks that hold the history from its first line on, and the index of the first
-   * line they do not hold (0: none). Chunks no longer right are dropped; a first chunk
-   * partly trimmed is made again from the first line kept.
+   * Serializes every line of the buffer up to `last` (its index) that no chunk holds, whatever
+   * their number, and moves every chunk to the archive: the buffer is about to be replaced (RIS).
+   */
+  archiveAll(last: number): void {
+    const lines = this.list();
+    if (!lines) return;
+    this.sync(lines);
+    for (let from = this.firstUnmade(); from <= last; ) {
+      let end = Math.min(last, from + this.chunkLines - 1);
+      while (this.wrapped(end + 1) && end + 1 < lines.length) end++;
+      this.add(lines, from, end);
+      from = end + 1;
+    }
+    for (const c of this.chunks) this.archive.add({ start: c.start, end: c.end, cols: this.term.cols, bytes: c.bytes });
+    this.clear();
+  }
+
+  /** Moves the chunks whose first line has left the buffer to the archive. */
+  moveLeft(): void {
+    const lines = this.list();
+    if (lines) this.sync(lines);
+  }
+
+  /**
+   * The chunks that hold the history from its first line on (the archive's, then ours), and
+   * the index in the buffer of the first line they do not hold (0: none).
    */
   prefix(): { parts: Buffer[]; next: number } {
     const lines = this.list();
-    if (!lines) return { parts: [], next: 0 };
-    this.dropInvalid(lines);
-    const first = this.chunks[0];
-    if (first && first.start < this.trimmed) {
-      // Partly trimmed: what is left of it is made again, from the first line kept.
-      this.chunks.shift();
-      this.bytes -= first.bytes.length;
-      const rest = this.chunks;
-      this.chunks = [];
-      this.add(lines, 0, first.end - this.trimmed);
-      this.chunks.push(...rest);
-    }
-    const last = this.chunks[this.chunks.length - 1];
-    return { parts: this.chunks.map((c) => c.bytes), next: last ? last.end - this.trimmed + 1 : 0 };
+    if (lines) this.sync(lines);
+    return { parts: [...this.archive.parts(), ...this.chunks.map((c) => c.bytes)], next: this.firstUnmade() };
   }
 
   private wrapped(index: number): boolean {
@@ -131,20 +153,28 @@ export class HistoryCache {
   private add(lines: LineList, from: number, end: number): void {
     const text = this.serializer().serialize({ range: { start: from, end }, excludeAltBuffer: true, excludeModes: true });
     const bytes = Buffer.from(`${text}\x1b[0m\r\n`, 'utf8');
-    this.chunks.push({ start: from + this.trimmed, end: end + this.trimmed, first: lines.get(from), last: lines.get(end), bytes });
+    const base = this.base();
+    this.chunks.push({ start: from + base, end: end + base, first: lines.get(from), last: lines.get(end), bytes });
     this.bytes += bytes.length;
   }
 
-  /** Drops chunks trimmed away in whole, and from the first one whose lines changed, all after it. */
-  private dropInvalid(lines: LineList): void {
-    while (this.chunks.length > 0 && this.chunks[0]!.end < this.trimmed) this.bytes -= this.chunks.shift()!.bytes.length;
+  /**
+   * Moves the chunks whose first line left the buffer to the archive (their bytes are all
+   * there is of those lines now), then drops from the first chunk whose lines changed on.
+   */
+  private sync(lines: LineList): void {
+    const base = this.base();
+    while (this.chunks.length > 0 && this.chunks[0]!.start < base) {
+      const c = this.chunks.shift()!;
+      this.bytes -= c.bytes.length;
+      this.archive.add({ start: c.start, end: c.end, cols: this.term.cols, bytes: c.bytes });
+    }
     const limit = this.limit();
     for (let i = 0; i < this.chunks.length; i++) {
       const c = this.chunks[i]!;
-      const from = c.start - this.trimmed;
-      const to = c.end - this.trimmed;
-      const firstOk = from < 0 || lines.get(from) === c.first;
-      if (firstOk && to <= limit && lines.get(to) === c.last && !this.wrapped(to + 1)) continue;
+      const from = c.start - base;
+      const to = c.end - base;
+      if (lines.get(from) === c.first && to <= limit && lines.get(to) === c.last && !this.wrapped(to + 1)) continue;
       for (const d of this.chunks.splice(i)) this.bytes -= d.bytes.length;
       return;
     }

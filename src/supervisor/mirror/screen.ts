@@ -1,7 +1,7 @@
 import { type AgentSignal, watchAgentSignals } from './agent-signals';
 import type { SerializeAddon } from '@xterm/addon-serialize';
 import { Unicode11Addon } from '@xterm/addon-unicode11';
-import { Terminal } from '@xterm/headless';
+import { type IBuffer, Terminal } from '@xterm/headless';
 import { Flood, RateMeter } from '../flood';
 import { linesIn, skippable } from './fast-forward';
 import type { KeyMode } from '../../keys/encode';
@@ -9,10 +9,12 @@ import { KeyModeTracker } from './key-modes';
 import { ModeTracker } from './modes';
 import { QueryAnswers, type TerminalFacts } from './query-answers';
 import { log } from '../lifecycle/log';
+import { HistoryArchive } from './history-archive';
 import { HISTORY_CHUNK_LINES, HISTORY_MIN_LINES, HistoryCache } from './history-cache';
 import { flat, renderAnsiLines } from './render';
+import { maxScrolls } from './scroll-bound';
 import { loadSerializeAddon } from './serialize-addon';
-import { onHistoryTrim, parserAtGround, scrollRegion } from './xterm-internals';
+import { type LineList, normalLines, parserAtGround, scrollRegion, setScrollback } from './xterm-internals';
 
 // The headless mirror of the agent's screen, private behind this class: the rest of the
 // supervisor sees chunks go in and snapshots, captures and a few facts come out. Every
@@ -71,6 +73,48 @@ const HISTORY_BUSY_MS = 100;
 
 /** ~12 bytes per cell in xterm's buffer (measured; shared/lessons.md). */
 const BYTES_PER_CELL = 12;
+
+/**
+ * Lines of history xterm keeps live (cells, reflowed by a resize, read by capture as they
+ * are); older ones are kept serialized (history-archive.ts), ~13 times smaller. Measured
+ * in-process (10 000 coloured 120-column lines, 2.5 s after): PSS 22.8 / 23.5 / 24.3 / 26.3
+ * MiB with 250 / 500 / 1 000 / 2 000 lines live; the bench's supervisor was at 25.3 [24.2-
+ * 27.9] MiB with 500, on the 25 MiB goal. 250: several screens of recent output still
+ * reflow on a resize, and a `capture --since` further back replays ~1-3 ms per 256 lines.
+ */
+export const LIVE_HISTORY_LINES = 250;
+
+/**
+ * When xterm must keep more lines than its live window for a while (a burst not serialized
+ * yet, a flood), its scrollback grows by at least this much at once: each change of it
+ * copies xterm's list of lines.
+ */
+const SCROLLBACK_GROW_LINES = 256;
+
+/**
+ * A flood skipped part of itself this recently: the lines parsed now will most likely be
+ * pushed out by the rest of it, so they are not serialized as they come (xterm's scrollback
+ * grows instead, as before the archive; they are serialized once the flood ends). Serializing
+ * them costs ~5 times parsing them: a 100 MB flood parses ~10 000 lines per batch.
+ */
+const FLOOD_SKIP_QUIET_MS = 1000;
+
+/**
+ * Past this much output in one flood that is not being skipped (other sequences than
+ * colours in it, or bare line feeds), its lines are no longer serialized as they come
+ * either: xterm keeps them, as before the archive, until the flood ends. The first 4 MB
+ * (~30 000 lines, ~400 ms of serializing) are: a burst such as a build log ends there.
+ */
+const ARCHIVE_FLOOD_BYTES = 4 * 1024 * 1024;
+
+/**
+ * Bytes handed to xterm at a time while the history is serialized as it is parsed: what is
+ * in flight is what xterm may have to keep live unserialized (scroll-bound.ts counts it), so
+ * less of it keeps the buffer near its live window through a burst (Flood.FeedBytes, 256 KiB,
+ * is ~2 400 lines of 110 bytes, 16 KiB ~250 counted for coloured ones). The parse is not slowed: xterm takes the next chunk within
+ * the same slice.
+ */
+const ARCHIVING_FEED_BYTES = 16 * 1024;
 
 
 /** The final screen as it is kept on disk for `capture` after the end. */
@@ -146,11 +190,13 @@ export class Screen {
     /** Lines per chunk of history serialized in advance, and the history it waits for (small in tests). */
     historyChunkLines = HISTORY_CHUNK_LINES,
     historyMinLines = HISTORY_MIN_LINES,
+    /** Lines of history xterm keeps live (small in tests). */
+    private readonly liveLines = LIVE_HISTORY_LINES,
   ) {
     this.term = new Terminal({
       cols,
       rows,
-      scrollback: this.boundedScrollback(cols),
+      scrollback: Math.min(liveLines, this.boundedScrollback(cols)),
       allowProposedApi: true,
       logLevel: 'off',
     });
@@ -159,12 +205,26 @@ export class Screen {
     this.term.loadAddon(new Unicode11Addon());
     this.term.unicode.activeVersion = '11';
     this.modes = new ModeTracker(this.term);
-    onHistoryTrim(this.term, (n) => {
-      this.trimmedLines += n;
-    });
+    this.watchLines();
     this.keyModes = new KeyModeTracker(this.term);
     new QueryAnswers(this.term, this.keyModes, () => this.facts);
-    this.history = new HistoryCache(this.term, () => this.serializer(), historyChunkLines, historyMinLines);
+    // Lines leave xterm past the live window: chunks are made from there on at the latest.
+    this.history = new HistoryCache(this.term, () => this.serializer(), this.archive, () => this.trimmedLines, historyChunkLines, Math.min(historyMinLines, liveLines));
+    // A reset (RIS) replaces xterm's buffers: the history, and the screen as tmux does, go to
+    // the archive first. An erase of the history (ED 3) empties the archive too.
+    this.term.parser.registerEscHandler({ final: 'c' }, () => {
+      this.beforeReset();
+      return false;
+    });
+    for (const prefix of [undefined, '?'] as const) {
+      this.term.parser.registerCsiHandler({ prefix, final: 'J' }, (params) => {
+        if (params[0] === 3 && this.term.buffer.active.type === 'normal') {
+          this.history.clear();
+          this.archive.clear();
+        }
+        return false;
+      });
+    }
   }
 
   /** What a viewer's terminal answered to the agent's queries: answers given later are like it. */
@@ -178,11 +238,100 @@ export class Screen {
   }
 
   /**
-   * Lines dropped from the top of the normal buffer so far: with it, a line's absolute
-   * number (trimmedLines + its index) names it for as long as the agent runs. (A resize
-   * reflows wrapped lines and may shift later numbers by a few.)
+   * Lines dropped from the top of the normal buffer so far (also across resets): with it, a
+   * line's absolute number (trimmedLines + its index) names it for as long as the agent
+   * runs. (A resize reflows the live lines and may shift later numbers by a few.)
    */
   private trimmedLines = 0;
+  /** The normal buffer's line list whose trims are counted (a reset makes a new one). */
+  private watchedLines: LineList | null = null;
+  /** The number of the first line of the list a reset is about to make. */
+  private baseAfterReset: number | null = null;
+  /** The history that left xterm's buffer (history-archive.ts). */
+  private readonly archive = new HistoryArchive();
+  /** Lines the chunks handed to xterm and not yet parsed can scroll at most (scroll-bound.ts). */
+  private inflightScrolls = 0;
+  private readonly inflightScrollCounts: number[] = [];
+  /** When a fast-forward last skipped output (performance.now()). */
+  private lastSkipAt = -Infinity;
+  /** Bytes received when the output last came at a calm rate (the start of a flood). */
+  private calmAtBytes = 0;
+
+  /** Counts the lines dropped from the normal buffer's list, a new list (after a reset) too. */
+  private watchLines(): void {
+    const lines = normalLines(this.term);
+    if (!lines || lines === this.watchedLines) return;
+    this.watchedLines = lines;
+    if (this.baseAfterReset !== null) this.trimmedLines = this.baseAfterReset;
+    this.baseAfterReset = null;
+    lines.onTrim?.call(lines, (n: number) => {
+      if (this.watchedLines === lines) this.trimmedLines += n;
+    });
+  }
+
+  /** RIS: every line of the normal buffer up to its last written one goes to the archive (tmux keeps them as history too). */
+  private beforeReset(): void {
+    this.watchLines();
+    const buf = this.term.buffer.normal;
+    let last = buf.length - 1;
+    while (last >= 0 && (buf.getLine(last)?.translateToString(true) ?? '') === '') last--;
+    if (last >= 0) this.history.archiveAll(last);
+    this.baseAfterReset = this.trimmedLines + last + 1;
+  }
+
+  /** The history promised (lines, the bytes bound included) at this width. */
+  private historyLimit(cols = this.term.cols): number {
+    return this.boundedScrollback(cols);
+  }
+
+  /** Chunks whose lines left xterm go to the archive; the archive keeps the history's bound. */
+  private syncHistory(): void {
+    this.watchLines();
+    this.history.moveLeft();
+    this.archive.keepFrom(this.trimmedLines + this.term.buffer.normal.baseY - this.historyLimit());
+  }
+
+  /** The index of the first line no chunk holds (0 while a reset is under way: the new list has none). */
+  private firstUnmade(): number {
+    return this.baseAfterReset !== null ? 0 : this.history.firstUnmade();
+  }
+
+  /**
+   * Lines no chunk holds yet must not leave xterm: before more output is handed to it, its
+   * scrollback grows to keep them, up to the history's bound (past it they would go anyway).
+   */
+  private keepUnmade(): void {
+    const need = this.term.buffer.normal.baseY + this.inflightScrolls - this.firstUnmade();
+    const limit = this.historyLimit();
+    if (need > this.term.options.scrollback! && this.term.options.scrollback! < limit) {
+      setScrollback(this.term, Math.min(limit, need + SCROLLBACK_GROW_LINES));
+    }
+  }
+
+  /** Lines that enter the history now are serialized as they come, if need be: not in a long flood. */
+  private archivingAllowed(): boolean {
+    return performance.now() - this.lastSkipAt >= FLOOD_SKIP_QUIET_MS && this.receivedBytes - this.calmAtBytes <= ARCHIVE_FLOOD_BYTES;
+  }
+
+  /** The history is serialized as it is parsed: more than the live window is unserialized, and no long flood is on. */
+  private archivingAsParsed(): boolean {
+    return this.archivingAllowed() && this.term.buffer.normal.baseY - this.firstUnmade() > this.liveLines && this.history.behind();
+  }
+
+  /** Bytes xterm may have in flight: fewer while lines may be serialized as they come (the history is longer than the live window). */
+  private feedBytes(): number {
+    return this.liveLines < this.historyLimit() && this.archivingAllowed() ? ARCHIVING_FEED_BYTES : Flood.FeedBytes;
+  }
+
+  /** Back to the live window once the lines above it are serialized: xterm drops them, the archive has them. */
+  private fitScrollback(): void {
+    this.syncHistory();
+    const target = Math.max(Math.min(this.liveLines, this.historyLimit()), this.term.buffer.normal.baseY + this.inflightScrolls - this.firstUnmade());
+    if (this.term.options.scrollback! - target >= HISTORY_CHUNK_LINES || (this.term.options.scrollback! > target && target <= this.liveLines)) {
+      setScrollback(this.term, target);
+      this.syncHistory();
+    }
+  }
 
   /** Answers of the headless terminal to the agent's queries (DA, CPR…). */
   onAnswer(cb: (answer: string) => void): void {
@@ -212,7 +361,12 @@ export class Screen {
   }
 
   get historyLines(): number {
-    return this.term.buffer.normal.length;
+    return this.trimmedLines + this.term.buffer.normal.length - (this.archive.first ?? this.trimmedLines);
+  }
+
+  /** Lines of history xterm holds live now (the rest is archived). */
+  get liveHistoryLines(): number {
+    return this.term.buffer.normal.baseY;
   }
 
   /** The window title the agent set (empty if none). */
@@ -257,6 +411,7 @@ export class Screen {
     this.receivedBytes += data.length;
     // The arrival rate tells a flood from interactive output.
     this.rate.record(data.length);
+    if (!this.rate.lastWindowFlooded) this.calmAtBytes = this.receivedBytes;
     this.pump();
     return seq;
   }
@@ -328,7 +483,7 @@ export class Screen {
         head.marker();
         continue;
       }
-      if (this.inflightBytes >= Flood.FeedBytes) return;
+      if (this.inflightBytes >= this.feedBytes()) return;
       if (this.batchReleased && head.seq > this.releasedUpTo) this.batchReleased = false;
       if (this.holdForBatch()) return;
       if (this.fastForwardEnabled && !this.feedBeforeSkip && this.unparsedBytes >= Flood.FastForwardMinBytes && this.receivedBytes >= this.nextSkipAt) {
@@ -343,19 +498,32 @@ export class Screen {
       const chunk = this.queue.shift() as Chunk;
       this.inflight.push(chunk);
       this.inflightBytes += chunk.data.length;
+      const scrolls = maxScrolls(chunk.data, this.term.cols);
+      this.inflightScrollCounts.push(scrolls);
+      this.inflightScrolls += scrolls;
+      this.keepUnmade();
       this.term.write(chunk.data, () => this.parsedOne());
     }
   }
 
   private parsedOne(): void {
+    this.watchLines();
     const done = this.inflight.shift();
+    this.inflightScrolls -= this.inflightScrollCounts.shift() ?? 0;
     if (done) {
       this.inflightBytes -= done.data.length;
       this.unparsedBytes -= done.data.length;
       this.parsedSeq = done.seq;
       if (this.keyModes.takeChanged()) this.onKeyModes(done.seq, this.keyModes.leave());
     }
-    if (!this.historyTimer && !this.rate.lastWindowFlooded && this.history.behind()) this.historySoon(0);
+    if (this.archivingAsParsed()) {
+      // More than the live window waits unserialized (a burst): serialized now, so that xterm
+      // does not grow to hold it (its memory would stay taken after: malloc keeps it). Its
+      // scrollback is not shrunk here: a full buffer recycles the lines it drops, a shrunk
+      // one allocates new ones, and the old ones wait for a major GC (13 MB of them once).
+      this.history.extend();
+      this.syncHistory();
+    } else if (!this.historyTimer && !this.rate.lastWindowFlooded && this.history.behind()) this.historySoon(0);
     this.onParsed();
     this.pump();
   }
@@ -373,18 +541,24 @@ export class Screen {
       if ('marker' in q) break; // never skip past a snapshot point
       chunks.push(q);
     }
-    const scrollback = this.term.options.scrollback!;
+    // As many lines as the whole history keeps, not only xterm's live window.
+    const scrollback = this.historyLimit();
     const { bytes, replay } = skippable(
       chunks.map((c) => c.data),
       scrollback + 2 * this.term.rows + 16,
       scrollback + this.term.rows + 16,
     );
     if (bytes === 0) return true;
+    this.lastSkipAt = performance.now();
     // The lines skipped would have entered the history and left it: their numbers count.
     // (Only the normal screen scrolling from its top row feeds the history; what is
     // skipped is plain text, so neither changes during the skip.)
-    if (this.term.buffer.active.type === 'normal' && (scrollRegion(this.term)?.top ?? 0) === 0)
+    if (this.term.buffer.active.type === 'normal' && (scrollRegion(this.term)?.top ?? 0) === 0) {
       this.trimmedLines += linesIn(chunks.map((c) => c.data), bytes, this.term.cols);
+      // What follows the cut fills the whole history: every older line goes.
+      this.history.clear();
+      this.archive.clear();
+    }
     let skip = bytes;
     this.skippedBytes += skip - replay.length;
     this.unparsedBytes -= skip - replay.length;
@@ -426,17 +600,33 @@ export class Screen {
       if (this.rate.lastWindowFlooded) return;
       const t0 = performance.now();
       this.history.extend(1);
+      this.syncHistory();
       const took = performance.now() - t0;
       this.historySoon(t0 - this.lastWriteAt < HISTORY_BUSY_MS ? 3 * took : 0);
     }, delayMs);
     this.historyTimer.unref();
   }
 
+  /**
+   * Reflows the live lines (xterm's buffer) to the new width; the archived ones stay as
+   * they were (as tmux, whose history is not reflowed either... see docs).
+   */
   resize(cols: number, rows: number): void {
     if (cols === this.term.cols && rows === this.term.rows) return;
-    this.term.options.scrollback = this.boundedScrollback(cols);
+    this.syncHistory();
+    const buf = this.term.buffer.normal;
+    // The archive's newest chunk may still have lines at the top of the buffer: they leave
+    // it now, so that the reflow cannot change which lines the archive holds.
+    const overlap = (this.archive.next ?? 0) - this.trimmedLines;
+    if (overlap > 0) setScrollback(this.term, Math.max(0, buf.baseY - overlap));
+    this.history.clear(); // the live history is reflowed
+    // Room for the reflow: narrower, a line wraps into several, and none may leave xterm
+    // unserialized; fitScrollback shrinks it again once the chunks are made.
+    const ratio = Math.ceil(this.term.cols / cols);
+    const room = (buf.length + this.inflightScrolls) * ratio + this.term.rows;
+    setScrollback(this.term, Math.min(this.historyLimit(cols), Math.max(this.term.options.scrollback!, room)));
     this.term.resize(cols, rows);
-    this.history.clear(); // the history is reflowed
+    this.syncHistory();
     this.sizeVersion++;
   }
 
@@ -472,16 +662,20 @@ export class Screen {
    * for 10 000 coloured lines of 120 columns).
    */
   warm(): void {
-    this.mark(() => this.history.extend());
+    this.mark(() => {
+      this.history.extend();
+      this.fitScrollback();
+    });
   }
 
   private serializeNow(): Serialized {
     const c = this.cached;
     if (c && c.seq === this.parsedSeq && this.cachedSizeVersion === this.sizeVersion) return c;
-    // The history in chunks made in advance, then the rest from the first line they lack.
+    // The history in chunks (archived or made in advance), then the rest from the first line they lack.
+    this.syncHistory();
     this.history.extend();
     const { parts, next } = this.history.prefix();
-    const rest = next === 0 ? this.serializer().serialize() : this.serializer().serialize({ scrollback: this.term.buffer.normal.length - this.term.rows - next });
+    const rest = next === 0 ? this.serializer().serialize() : this.serializer().serialize({ scrollback: Math.max(0, this.term.buffer.normal.length - this.term.rows - next) });
     const snap = this.serialized(parts, rest);
     // Kept for the next request at the same point only while small: a long history is in
     // the chunks already, and a copy of it would double it.
@@ -504,24 +698,34 @@ export class Screen {
 
   /** The screen as text (of what is parsed so far), like `tmux capture-pane -p`. */
   capture(opts: CaptureOptions): CaptureText {
+    this.syncHistory();
     const buf = this.term.buffer.active;
     const alternate = buf.type === 'alternate';
-    let start = opts.scrollback ? 0 : buf.baseY;
+    // Absolute numbers on the normal screen (archive, then xterm's buffer); indexes on the alternate one.
+    const base = alternate ? 0 : this.trimmedLines;
+    const archived = alternate ? null : this.archive.next;
+    const top = alternate ? 0 : (this.archive.first ?? base);
+    let start = opts.scrollback ? top : base + buf.baseY;
     let skipped = 0;
     if (opts.since !== null && !alternate) {
-      const rel = opts.since - this.trimmedLines;
-      skipped = Math.max(0, -rel);
-      start = Math.max(0, Math.min(rel, buf.baseY + buf.cursorY));
+      skipped = Math.max(0, top - opts.since);
+      start = Math.max(top, Math.min(opts.since, base + buf.baseY + buf.cursorY));
     }
-    const end = buf.baseY + this.term.rows;
-    let lines: string[];
-    if (opts.ansi) {
-      lines = renderAnsiLines(buf, start, end, this.term.cols);
-    } else {
-      lines = [];
-      for (let y = start; y < end; y++) lines.push((buf.getLine(y)?.translateToString(true) ?? '').replace(/\s+$/, ''));
+    const end = base + buf.baseY + this.term.rows;
+    const live = archived === null ? start : Math.max(start, archived);
+    const tail: string[] = [];
+    for (let y = Math.max(0, live - base); y < end - base; y++) tail.push(this.lineAt(buf, y, opts.ansi));
+    let lines = tail;
+    if (archived !== null && start < archived) {
+      // The archived lines, only as many as `lines` may need (each chunk read is replayed).
+      const trimmedTail = dropBlankEnd(tail.slice());
+      let from = start;
+      if (opts.lines !== null && trimmedTail.length > 0) from = Math.max(start, archived - Math.max(0, opts.lines - trimmedTail.length));
+      lines = from < archived ? [...this.archivedLines(from, archived, opts.ansi), ...tail] : tail;
+      if (from > start && opts.lines !== null && dropBlankEnd(lines.slice()).length < opts.lines) lines = [...this.archivedLines(start, archived, opts.ansi), ...tail];
+      else start = from;
     }
-    while (lines.length > 0 && stripAnsi(lines[lines.length - 1]!).trim() === '') lines.pop();
+    dropBlankEnd(lines);
     if (opts.lines !== null && lines.length > opts.lines) {
       start += lines.length - opts.lines;
       lines = lines.slice(lines.length - opts.lines);
@@ -531,11 +735,22 @@ export class Screen {
       cols: this.term.cols,
       rows: this.term.rows,
       cursor: { x: buf.cursorX, y: buf.cursorY },
-      firstLine: alternate ? null : this.trimmedLines + start,
+      firstLine: alternate ? null : start,
       nextLine: alternate ? null : this.trimmedLines + buf.baseY + buf.cursorY,
       skipped,
       alternate,
     };
+  }
+
+  /** A line of xterm's buffer as capture gives it: trailing blanks trimmed, or with colours. */
+  private lineAt(buf: IBuffer, y: number, ansi: boolean): string {
+    if (ansi) return renderAnsiLines(buf, y, y + 1, this.term.cols)[0]!;
+    return (buf.getLine(y)?.translateToString(true) ?? '').replace(/\s+$/, '');
+  }
+
+  private archivedLines(from: number, to: number, ansi: boolean): string[] {
+    const lines = this.archive.lines(from, to, ansi);
+    return ansi ? lines : lines.map((l) => l.replace(/\s+$/, ''));
   }
 
   /** Something is drawn on the visible screen (a character that is not a space). */
@@ -553,19 +768,26 @@ export class Screen {
     return out.join('\n');
   }
 
-  /** Every line of the active buffer, plain and with colours, its size and cursor (the final screen on disk). */
+  /** Every line of the active buffer (the archived history too), plain and with colours, its size and cursor (the final screen on disk). */
   finalScreen(): FinalScreenData {
+    this.syncHistory();
     const buf = this.term.buffer.active;
-    const lines: string[] = [];
-    for (let y = 0; y < buf.length; y++) lines.push(flat(buf.getLine(y)?.translateToString(true) ?? ''));
+    const normal = buf.type === 'normal';
+    const next = normal ? this.archive.next : null;
+    const first = next === null ? 0 : Math.max(0, next - this.trimmedLines);
+    const lines: string[] = next === null ? [] : this.archive.lines(this.archive.first!, next, false);
+    const ansiLines: string[] = next === null ? [] : this.archive.lines(this.archive.first!, next, true);
+    const archived = lines.length;
+    for (let y = first; y < buf.length; y++) lines.push(flat(buf.getLine(y)?.translateToString(true) ?? ''));
+    ansiLines.push(...renderAnsiLines(buf, first, buf.length, this.term.cols));
     return {
       cols: this.term.cols,
       rows: this.term.rows,
       cursor: { x: buf.cursorX, y: buf.cursorY },
       lines,
-      ansiLines: renderAnsiLines(buf, 0, buf.length, this.term.cols),
-      scrollbackLines: buf.baseY,
-      firstLine: buf.type === 'normal' ? this.trimmedLines : 0,
+      ansiLines,
+      scrollbackLines: archived + buf.baseY - first,
+      firstLine: normal ? (this.archive.first ?? this.trimmedLines) : 0,
     };
   }
 
@@ -574,6 +796,12 @@ export class Screen {
     if (this.historyTimer) clearTimeout(this.historyTimer);
     this.term.dispose();
   }
+}
+
+/** Drops the blank lines at the end (colours aside), in place. */
+function dropBlankEnd(lines: string[]): string[] {
+  while (lines.length > 0 && stripAnsi(lines[lines.length - 1]!).trim() === '') lines.pop();
+  return lines;
 }
 
 export function stripAnsi(s: string): string {

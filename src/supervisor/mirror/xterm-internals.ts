@@ -54,11 +54,36 @@ interface Core {
     savedCharset?: unknown;
     tabs?: unknown;
   };
-  buffers?: { normal?: { savedCurAttrData?: Attrs; lines?: { onTrim?: (listener: (amount: number) => void) => unknown } } };
+  buffers?: { normal?: BufferPosition & { savedCurAttrData?: Attrs; lines?: { onTrim?: (listener: (amount: number) => void) => unknown } }; alt?: BufferPosition };
   coreService?: { isCursorHidden?: unknown };
   coreMouseService?: { activeEncoding?: unknown };
   _charsetService?: CharsetService;
   _oscLinkService?: { getLinkData?(id: number): { uri?: unknown; id?: unknown } | undefined };
+}
+
+/** What xterm's Buffer.resize resets even when the size does not change. */
+interface BufferPosition {
+  x?: unknown;
+  savedX?: unknown;
+  scrollTop?: unknown;
+  scrollBottom?: unknown;
+}
+
+const KEPT_ACROSS_SCROLLBACK = ['x', 'savedX', 'scrollTop', 'scrollBottom'] as const;
+
+/**
+ * Sets the scrollback. xterm applies it with a resize of both buffers to their own size,
+ * which also resets their scroll regions (DECSTBM) and takes the cursor out of a pending
+ * wrap (x clamped to the last column: the next character then overwrites it instead of
+ * wrapping, one line fewer); those are put back.
+ */
+export function setScrollback(term: Terminal, lines: number): void {
+  const bs = core(term).buffers;
+  const kept = [bs?.normal, bs?.alt].map((b) => (b ? KEPT_ACROSS_SCROLLBACK.map((k) => [k, b[k]] as const).filter(([, v]) => typeof v === 'number') : []));
+  term.options.scrollback = lines;
+  [bs?.normal, bs?.alt].forEach((b, i) => {
+    if (b) for (const [k, v] of kept[i]!) b[k] = v;
+  });
 }
 
 function core(term: Terminal): Core {

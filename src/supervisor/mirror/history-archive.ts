@@ -1,0 +1,88 @@
+import { renderChunkLines } from './history-text';
+
+// The history that has left xterm's buffer, kept as the chunks the history cache
+// serialized (history-cache.ts): ~110 bytes per coloured 120-column line in a Buffer
+// (outside V8's heap), against ~1 440 bytes per line as xterm's cells. A replay joins the
+// chunks as they are; a capture of these lines replays the chunks it needs into a scratch
+// terminal of the width they were made at (history-text.ts), so capture and replay read
+// the same bytes and cannot disagree. Lines here are no longer reflowed by a resize.
+//
+// The chunks are contiguous (each starts at the line after the previous one ends): a chunk
+// that would leave a gap means the lines between were lost (a flood skipped them, or they
+// left xterm before being serialized), so everything older goes too.
+
+export interface ArchivedChunk {
+  /** Absolute numbers of its first and last line. */
+  start: number;
+  end: number;
+  /** The width the lines were serialized at. */
+  cols: number;
+  bytes: Buffer;
+}
+
+export class HistoryArchive {
+  private chunks: ArchivedChunk[] = [];
+  /** Bytes held (for the memory figures). */
+  bytes = 0;
+
+  /** The absolute number of the oldest line kept, or null when empty. */
+  get first(): number | null {
+    return this.chunks[0]?.start ?? null;
+  }
+
+  /** The absolute number after the newest line kept, or null when empty. */
+  get next(): number | null {
+    const last = this.chunks[this.chunks.length - 1];
+    return last ? last.end + 1 : null;
+  }
+
+  get lineCount(): number {
+    const first = this.first;
+    return first === null ? 0 : this.next! - first;
+  }
+
+  /** Adds the chunk after the newest one; a chunk that leaves a gap drops everything before it. */
+  add(chunk: ArchivedChunk): void {
+    const next = this.next;
+    if (next !== null && chunk.start !== next) {
+      if (chunk.end < next) return; // already here (a chunk moved twice)
+      this.clear();
+    }
+    this.chunks.push(chunk);
+    this.bytes += chunk.bytes.length;
+  }
+
+  /** Drops the chunks whose every line is older than `line` (the history's bound). */
+  keepFrom(line: number): void {
+    while (this.chunks.length > 0 && this.chunks[0]!.end < line) this.bytes -= this.chunks.shift()!.bytes.length;
+  }
+
+  clear(): void {
+    this.chunks = [];
+    this.bytes = 0;
+  }
+
+  /** The serialized chunks, oldest first: the history's replay. */
+  parts(): Buffer[] {
+    return this.chunks.map((c) => c.bytes);
+  }
+
+  /**
+   * The lines numbered from `from` to before `to` that are here, as text (trailing blanks
+   * trimmed) or with colours (render.ts's form).
+   */
+  lines(from: number, to: number, ansi: boolean): string[] {
+    const wanted = this.chunks.filter((c) => c.end >= from && c.start < to);
+    const rendered = renderChunkLines(
+      wanted.map((c) => ({ bytes: c.bytes, cols: c.cols, count: c.end - c.start + 1 })),
+      ansi,
+    );
+    const out: string[] = [];
+    wanted.forEach((c, k) => {
+      const rows = rendered[k]!;
+      const hi = Math.min(to - 1, c.end) - c.start;
+      for (let i = Math.max(from, c.start) - c.start; i <= hi; i++) out.push(rows[i] ?? '');
+    });
+    return out;
+  }
+}
