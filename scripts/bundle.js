@@ -18,6 +18,8 @@ const dist = path.join(__dirname, '..', 'dist');
 const launch = require(path.join(dist, 'launch.js'));
 const SUPERVISOR_BUNDLE = path.join(dist, 'supervisor.bundle.js');
 const HOOK_BUNDLE = path.join(dist, 'hook.bundle.js');
+const SUPERVISOR_LAUNCH = path.join(dist, 'supervisor', 'launch.js');
+const SUPERVISOR_CACHE = `${SUPERVISOR_BUNDLE}.cache`;
 
 function writeAtomically(file, data) {
   const tmp = `${file}.${process.pid}.tmp`;
@@ -61,6 +63,7 @@ const COMMON = {
 
 async function main() {
   fs.rmSync(launch.CODE_CACHE, { force: true });
+  fs.rmSync(SUPERVISOR_CACHE, { force: true });
   let esbuild;
   try {
     esbuild = require('esbuild');
@@ -74,11 +77,11 @@ async function main() {
 
   const supervisor = await esbuild.build({
     ...COMMON,
-    entryPoints: [path.join(dist, 'supervisor', 'main.js')],
+    entryPoints: [path.join(dist, 'supervisor', 'entry.js')],
     define: { SYMPOSIUM_BUNDLE: 'true' },
     plugins: [patchSerialize()],
   });
-  writeAtomically(SUPERVISOR_BUNDLE, supervisor.outputFiles[0].text);
+  supervisorWithCache(supervisor.outputFiles[0].text);
 
   // The agents' hook (`spawn --hooks`): one file, copied into each session's directory at its
   // start, so that an upgrade of the install cannot break the hooks of a running agent.
@@ -116,6 +119,28 @@ async function main() {
       fs.rmSync(launch.CODE_CACHE, { force: true });
       console.warn('bundle: this Node does not take the code cache; the CLI starts without it.');
     }
+  }
+}
+
+/**
+ * The supervisor's bundle, and its code cache (src/supervisor/launch.ts): made by a Node
+ * running under the supervisor's own flags, once the bundle's modules are loaded, then
+ * checked by a fresh one; left out when this Node does not take it.
+ */
+function supervisorWithCache(text) {
+  const id = crypto.randomBytes(8).toString('hex');
+  writeAtomically(SUPERVISOR_BUNDLE, text + require(SUPERVISOR_LAUNCH).buildIdLine(id));
+  const { SUPERVISOR_NODE_FLAGS } = require(path.join(dist, 'backends', 'pty', 'start-supervisor.js'));
+  const l = `const l = require(${JSON.stringify(SUPERVISOR_LAUNCH)}), fs = require('fs'), s = fs.readFileSync(l.SUPERVISOR_BUNDLE, 'utf8');`;
+  const make = `${l} const script = l.compileSupervisor(s); l.loadSupervisor(script).loadAll();
+fs.writeFileSync(${JSON.stringify(`${SUPERVISOR_CACHE}.${process.pid}.tmp`)}, l.supervisorCacheFile(${JSON.stringify(id)}, script));
+fs.renameSync(${JSON.stringify(`${SUPERVISOR_CACHE}.${process.pid}.tmp`)}, l.SUPERVISOR_CODE_CACHE); process.exit(0);`;
+  const check = `${l} const c = l.cachedSupervisorCode(s, fs.readFileSync(l.SUPERVISOR_CODE_CACHE));
+process.exit(c && l.compileSupervisor(s, c).cachedDataRejected === false ? 0 : 1);`;
+  const node = (code) => require('node:child_process').spawnSync(process.execPath, [...SUPERVISOR_NODE_FLAGS, '-e', code], { stdio: 'inherit' }).status === 0;
+  if (!node(make) || !node(check)) {
+    fs.rmSync(SUPERVISOR_CACHE, { force: true });
+    console.warn('bundle: this Node does not take the supervisor\'s code cache; supervisors start without it.');
   }
 }
 
