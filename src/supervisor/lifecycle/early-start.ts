@@ -24,9 +24,10 @@ export class Hold<T> {
   /** From now on items go to `sink`, the held ones first. */
   deliverTo(sink: (item: T) => void): void {
     const held = this.held ?? [];
+    // An item taken while these are handed over is held until its turn.
+    for (let i = 0; i < held.length; i++) sink(held[i]!);
     this.held = null;
     this.sink = sink;
-    for (const d of held) sink(d);
   }
 }
 
