@@ -78,6 +78,7 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   report(`ready ${early.agent.pid}`);
+  const readyAt = performance.now();
   // Synchronously from here to start(): no output or client can come in between (they are
   // held anyway, early-start.ts).
   try {
@@ -94,7 +95,12 @@ async function main(): Promise<void> {
     fs.rmSync(config.socketPath, { force: true });
     process.exit(1);
   }
-  log(`supervising ${config.command.join(' ')} (pid ${early.agent.pid}) on ${config.socketPath}`);
+  // How long a spawn waited for us, and what the rest cost (the CPU counts once per spawn).
+  const cpu = process.cpuUsage();
+  log(
+    `supervising ${config.command.join(' ')} (pid ${early.agent.pid}) on ${config.socketPath}; ready ${Math.round(readyAt)} ms ` +
+      `after the process started, the rest loaded ${Math.round(performance.now() - readyAt)} ms later, CPU ${Math.round((cpu.user + cpu.system) / 1000)} ms`,
+  );
 }
 
 export function run(): void {
