@@ -129,7 +129,8 @@ async function main() {
  */
 function supervisorWithCache(text) {
   const id = crypto.randomBytes(8).toString('hex');
-  writeAtomically(SUPERVISOR_BUNDLE, text + require(SUPERVISOR_LAUNCH).buildIdLine(id));
+  const launcher = require(SUPERVISOR_LAUNCH);
+  writeAtomically(SUPERVISOR_BUNDLE, launcher.wrapSupervisor(text) + launcher.buildIdLine(id));
   const { SUPERVISOR_NODE_FLAGS } = require(path.join(dist, 'backends', 'pty', 'start-supervisor.js'));
   const l = `const l = require(${JSON.stringify(SUPERVISOR_LAUNCH)}), fs = require('fs'), s = fs.readFileSync(l.SUPERVISOR_BUNDLE, 'utf8');`;
   const make = `${l} const script = l.compileSupervisor(s); l.loadSupervisor(script).loadAll();

@@ -9,7 +9,10 @@ import * as vm from 'node:vm';
 //
 // The cache is made under the supervisor's own Node flags (V8 takes a cache only under the
 // flags it was made with), after the bundle's modules were loaded, so it holds what every
-// supervisor compiles at start and no more: an idle supervisor's heap stays as it was.
+// supervisor compiles at start and no more. The build writes the bundle already wrapped as
+// a CommonJS module function: compiled as it is read, its 1 MB of source is held once (a
+// wrapper added here made a second copy, which an idle supervisor kept until a full
+// collection: 1.2 MiB more private memory per supervisor, measured).
 
 export const SUPERVISOR_BUNDLE = path.join(__dirname, '..', 'supervisor.bundle.js');
 export const SUPERVISOR_CODE_CACHE = `${SUPERVISOR_BUNDLE}.cache`;
@@ -27,8 +30,13 @@ export function buildIdLine(id: string): string {
 }
 const ID_LENGTH = 16;
 
+/** The bundle's text as the build writes it: its module code in CommonJS's wrapper. */
+export function wrapSupervisor(code: string): string {
+  return Module.wrap(code);
+}
+
 export function compileSupervisor(source: string, cachedData?: Buffer): vm.Script {
-  return new vm.Script(Module.wrap(source), { filename: SUPERVISOR_BUNDLE, cachedData });
+  return new vm.Script(source, { filename: SUPERVISOR_BUNDLE, cachedData });
 }
 
 /** Runs the bundle's top level as a CommonJS module (nothing starts yet) and returns its entry. */
