@@ -4,7 +4,7 @@
 // a native addon, aside): the CLI (dist/cli.bundle.js, with V8's code cache for it,
 // dist/cli.bundle.js.cache; the launcher runs both through dist/launch.js) and the
 // supervisor (dist/supervisor.bundle.js, with @xterm/addon-serialize's fixes applied here,
-// serialize-patches.ts). A supervisor reads its one file at start and nothing from the
+// serialize-patches.ts, and its own code cache; dist/supervisor/launch.js runs both). A supervisor reads its one file at start and nothing from the
 // install directory later, so `npm install -g` of a new version under a running agent
 // cannot mix two versions in it. Run after `tsc` by build (prepare, pretest, bench).
 // Optional: without esbuild (an install without dev dependencies) each process loads its
