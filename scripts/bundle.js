@@ -4,7 +4,7 @@
 // a native addon, aside): the CLI (dist/cli.bundle.js, with V8's code cache for it,
 // dist/cli.bundle.js.cache; the launcher runs both through dist/launch.js) and the
 // supervisor (dist/supervisor.bundle.js, with @xterm/addon-serialize's fixes applied here,
-// serialize-patches.ts). A supervisor reads its one file at start and nothing from the
+// serialize-patches.ts, and its own code cache; dist/supervisor/launch.js runs both). A supervisor reads its one file at start and nothing from the
 // install directory later, so `npm install -g` of a new version under a running agent
 // cannot mix two versions in it. Run after `tsc` by build (prepare, pretest, bench).
 // Optional: without esbuild (an install without dev dependencies) each process loads its
@@ -18,6 +18,8 @@ const dist = path.join(__dirname, '..', 'dist');
 const launch = require(path.join(dist, 'launch.js'));
 const SUPERVISOR_BUNDLE = path.join(dist, 'supervisor.bundle.js');
 const HOOK_BUNDLE = path.join(dist, 'hook.bundle.js');
+const SUPERVISOR_LAUNCH = path.join(dist, 'supervisor', 'launch.js');
+const SUPERVISOR_CACHE = `${SUPERVISOR_BUNDLE}.cache`;
 
 function writeAtomically(file, data) {
   const tmp = `${file}.${process.pid}.tmp`;
@@ -79,6 +81,7 @@ const COMMON = {
 
 async function main() {
   fs.rmSync(launch.CODE_CACHE, { force: true });
+  fs.rmSync(SUPERVISOR_CACHE, { force: true });
   let esbuild;
   try {
     esbuild = require('esbuild');
@@ -92,12 +95,12 @@ async function main() {
 
   const supervisor = await esbuild.build({
     ...COMMON,
-    entryPoints: [path.join(dist, 'supervisor', 'main.js')],
+    entryPoints: [path.join(dist, 'supervisor', 'entry.js')],
     define: { SYMPOSIUM_BUNDLE: 'true' },
     plugins: [patchSerialize()],
     ...SMALL,
   });
-  writeAtomically(SUPERVISOR_BUNDLE, asciiOnly(supervisor.outputFiles[0].text));
+  supervisorWithCache(asciiOnly(supervisor.outputFiles[0].text));
 
   // The agents' hook (`spawn --hooks`): one file, copied into each session's directory at its
   // start, so that an upgrade of the install cannot break the hooks of a running agent.
@@ -205,6 +208,29 @@ async function trainCli(source) {
     for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
     Object.assign(process.env, saved);
     fs.rmSync(home, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The supervisor's bundle, and its code cache (src/supervisor/launch.ts): made by a Node
+ * running under the supervisor's own flags, once the bundle's modules are loaded, then
+ * checked by a fresh one; left out when this Node does not take it.
+ */
+function supervisorWithCache(text) {
+  const id = crypto.randomBytes(8).toString('hex');
+  const launcher = require(SUPERVISOR_LAUNCH);
+  writeAtomically(SUPERVISOR_BUNDLE, launcher.wrapSupervisor(text) + launcher.buildIdLine(id));
+  const { SUPERVISOR_NODE_FLAGS } = require(path.join(dist, 'backends', 'pty', 'start-supervisor.js'));
+  const l = `const l = require(${JSON.stringify(SUPERVISOR_LAUNCH)}), fs = require('fs'), s = fs.readFileSync(l.SUPERVISOR_BUNDLE, 'utf8');`;
+  const make = `${l} const script = l.compileSupervisor(s); l.loadSupervisor(script).loadAll();
+fs.writeFileSync(${JSON.stringify(`${SUPERVISOR_CACHE}.${process.pid}.tmp`)}, l.supervisorCacheFile(${JSON.stringify(id)}, script));
+fs.renameSync(${JSON.stringify(`${SUPERVISOR_CACHE}.${process.pid}.tmp`)}, l.SUPERVISOR_CODE_CACHE); process.exit(0);`;
+  const check = `${l} const c = l.cachedSupervisorCode(s, fs.readFileSync(l.SUPERVISOR_CODE_CACHE));
+process.exit(c && l.compileSupervisor(s, c).cachedDataRejected === false ? 0 : 1);`;
+  const node = (code) => require('node:child_process').spawnSync(process.execPath, [...SUPERVISOR_NODE_FLAGS, '-e', code], { stdio: 'inherit' }).status === 0;
+  if (!node(make) || !node(check)) {
+    fs.rmSync(SUPERVISOR_CACHE, { force: true });
+    console.warn('bundle: this Node does not take the supervisor\'s code cache; supervisors start without it.');
   }
 }
 

@@ -9,8 +9,9 @@ import { writeFileAtomic } from '../sys/atomic-write';
 import type { SessionMap } from './types';
 
 // Reading and writing agent-sessions.json: every change happens under the lock and lands
-// with an atomic rename of a fsynced temporary file, so a crash never leaves half a file.
-// A file we cannot decode is never overwritten.
+// with an atomic rename of a temporary file, fsynced unless the change may be lost in a
+// power cut (see UpdateOptions), so a crash never leaves half a file. A file we cannot
+// decode is never overwritten.
 
 export function readSessions(file: string): SessionMap {
   // A home someone else controls could hold anything: refused before it is read.
@@ -35,9 +36,9 @@ export function readSessions(file: string): SessionMap {
   }
 }
 
-export function writeSessionsAtomic(map: SessionMap, file: string): void {
+export function writeSessionsAtomic(map: SessionMap, file: string, durable = true): void {
   try {
-    writeFileAtomic(file, encodeFile(map));
+    writeFileAtomic(file, encodeFile(map), { durable });
   } catch (err) {
     throw new UserError(
       `Cannot write the session file ${file}: ${describeFsError(err)}. The previous file was left intact. ${fsErrorAdvice(err)}`,
@@ -46,26 +47,35 @@ export function writeSessionsAtomic(map: SessionMap, file: string): void {
   }
 }
 
+export interface UpdateOptions {
+  /**
+   * false: not fsynced. Only for a change that a power cut may undo without harm, because
+   * what it records does not survive one either (a process's pids) and the next sync
+   * finds the truth again; the rename still never leaves half a file.
+   */
+  durable?: boolean;
+}
+
 /**
  * Read-modify-write under the lock. `fn` edits the map in place and returns a value;
  * the file is rewritten only when the encoded content changed.
  */
-export function updateSessions<T>(file: string, fn: (map: SessionMap) => T): T {
+export function updateSessions<T>(file: string, fn: (map: SessionMap) => T, opts: UpdateOptions = {}): T {
   ensurePrivateDir(path.dirname(file));
-  return withLockSync(`${file}.lock`, () => readModifyWrite(file, fn));
+  return withLockSync(`${file}.lock`, () => readModifyWrite(file, fn, opts.durable !== false));
 }
 
 /** updateSessions without waiting: LOCK_BUSY when another process holds the lock now (for the supervisor). */
 export function tryUpdateSessions<T>(file: string, fn: (map: SessionMap) => T): T | typeof LOCK_BUSY {
   ensurePrivateDir(path.dirname(file));
-  return tryLockSync(`${file}.lock`, () => readModifyWrite(file, fn));
+  return tryLockSync(`${file}.lock`, () => readModifyWrite(file, fn, true));
 }
 
-function readModifyWrite<T>(file: string, fn: (map: SessionMap) => T): T {
+function readModifyWrite<T>(file: string, fn: (map: SessionMap) => T, durable: boolean): T {
   const map = readSessions(file);
   const before = encodeFile(map);
   const result = fn(map);
   const exists = fs.existsSync(file);
-  if (encodeFile(map) !== before || !exists) writeSessionsAtomic(map, file);
+  if (encodeFile(map) !== before || !exists) writeSessionsAtomic(map, file, durable);
   return result;
 }

@@ -3,8 +3,7 @@ import { readSupervisorConfig } from '../store/session-dir';
 import { resolveCommand } from './lifecycle/resolve-command';
 import { collectAfterStart } from './lifecycle/settle-gc';
 import { log } from './lifecycle/log';
-import { readSerializeAddon } from './mirror/serialize-addon';
-import { Supervisor } from './supervisor';
+import { type EarlyStart, startEarly } from './lifecycle/early-start';
 
 // The supervisor process: it loads only what a running agent needs (no CLI,
 // no commander, no tmux code), because its memory counts once per agent. It reads
@@ -13,7 +12,16 @@ import { Supervisor } from './supervisor';
 // under a running agent.
 //
 // Readiness: the spawning CLI passes a pipe as fd 3; we write `started PID` at once, then
-// `ready PID` or `error MESSAGE` once, then close it, and live on alone.
+// `ready PID` or `error MESSAGE` once, then close it, and live on alone. `ready` comes as
+// soon as the socket listens and the agent runs (early-start.ts); the rest of the
+// supervisor loads after it, while the CLI writes its record.
+
+/** The rest of the supervisor: loaded once the agent runs (see early-start.ts). */
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const loadSupervisor = () => require('./supervisor') as typeof import('./supervisor');
+/** The serialize addon's source, read at start like the rest (serialize-addon.ts). */
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const loadSerializeAddon = () => require('./mirror/serialize-addon') as typeof import('./mirror/serialize-addon');
 
 const READY_FD = 3;
 
@@ -45,14 +53,12 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   process.title = `symposium-supervisor ${config.id}`;
-  readSerializeAddon();
   // Detached in our own session: no terminal can hang us up, but be explicit.
   process.on('SIGHUP', () => {});
   process.on('SIGPIPE', () => {});
   // The log is a file: on a full or read-only disk its writes fail (asynchronously); that
   // must neither crash the supervisor nor, logged as uncaught, fail again in a loop.
   process.stderr.on('error', () => {});
-  let sup: Supervisor | null = null;
   process.on('uncaughtException', (err) => {
     // One bad moment must not take the agent down with it.
     log(`uncaught: ${err.stack ?? err.message}`);
@@ -64,20 +70,38 @@ async function main(): Promise<void> {
     report(`error working directory ${config.workdir}: ${e.code === 'ENOENT' ? 'does not exist' : e.message}`);
     process.exit(1);
   }
+  let early: EarlyStart;
   try {
     resolveCommand(config.command[0]!, config.workdir, process.env.PATH);
-    sup = new Supervisor(config);
-    await sup.start();
+    early = await startEarly(config);
   } catch (err) {
     report(`error ${(err as Error).message}`);
     process.exit(1);
   }
-  const s = sup;
-  const stop = () => void s.terminate(3000);
-  process.on('SIGTERM', stop);
-  process.on('SIGINT', stop);
-  log(`supervising ${config.command.join(' ')} (pid ${s.agent.pid}) on ${config.socketPath}`);
-  report(`ready ${s.agent.pid}`);
+  report(`ready ${early.agent.pid}`);
+  const readyAt = performance.now();
+  // Synchronously from here to start(): no output or client can come in between (they are
+  // held anyway, early-start.ts).
+  try {
+    loadSerializeAddon().readSerializeAddon();
+    const sup = new (loadSupervisor().Supervisor)(config);
+    sup.start(early);
+    const stop = () => void sup.terminate(3000);
+    process.on('SIGTERM', stop);
+    process.on('SIGINT', stop);
+  } catch (err) {
+    // The CLI was told the agent runs: it ends now, and its end is what `agent list` shows.
+    log(`cannot supervise the agent: ${(err as Error).stack ?? (err as Error).message}`);
+    early.agent.signalGroup('SIGKILL');
+    fs.rmSync(config.socketPath, { force: true });
+    process.exit(1);
+  }
+  // How long a spawn waited for us, and what the rest cost (the CPU counts once per spawn).
+  const cpu = process.cpuUsage();
+  log(
+    `supervising ${config.command.join(' ')} (pid ${early.agent.pid}) on ${config.socketPath}; ready ${Math.round(readyAt)} ms ` +
+      `after the process started, the rest loaded ${Math.round(performance.now() - readyAt)} ms later, CPU ${Math.round((cpu.user + cpu.system) / 1000)} ms`,
+  );
   collectAfterStart();
 }
 

@@ -14,12 +14,12 @@ import { Activity } from './driving/activity';
 import { TaskDelivery } from './driving/delivery';
 import { SessionState } from './driving/session-state';
 import { StateProbe, PROBE_ANSWER } from './driving/state-probe';
-import { agentLaunch } from './lifecycle/agent-launch';
 import { TaskQueue } from './driving/queue';
 import { Typing } from './driving/typing';
 import { type WaitCondition, Waits } from './driving/waits';
 import { Flood } from './flood';
-import { type AgentExit, AgentProcess } from './lifecycle/agent-process';
+import type { AgentExit, AgentProcess } from './lifecycle/agent-process';
+import type { EarlyStart } from './lifecycle/early-start';
 import { EndSaver } from './lifecycle/end-files';
 import { log } from './lifecycle/log';
 import { Screen } from './mirror/screen';
@@ -194,9 +194,12 @@ export class Supervisor implements RequestHost {
     return this.viewers.conns;
   }
 
-  /** Listens, then starts the agent. Throws when either fails. */
-  async start(): Promise<void> {
-    await this.listen();
+  /**
+   * Takes over the agent and the socket started before the rest of the supervisor loaded
+   * (early-start.ts): the recording starts first, then the output held meanwhile is
+   * mirrored, recorded and broadcast like any later output, and the held clients served.
+   */
+  start(early: EarlyStart): void {
     const c = this.config;
     const screen = this.screen;
     this.recording = startRecording(
@@ -211,39 +214,14 @@ export class Supervisor implements RequestHost {
         },
       },
     );
-    const launch = agentLaunch(this.config);
-    this.agent = new AgentProcess(
-      launch.command,
-      this.config.workdir,
-      this.config.cols,
-      this.config.rows,
-      (d) => this.output(d),
-      { [RUN_MARKER]: this.marker, SYMPOSIUM_SESSION: c.id, SYMPOSIUM_SOCKET: c.socketPath, ...launch.env },
-    );
+    this.server = early.server;
+    this.agent = early.agent;
+    early.output.deliverTo((d) => this.output(d));
+    early.connections.deliverTo((socket) => this.viewers.accept(socket));
     this.agent.onExit((e) => void this.agentExited(e));
     this.session.started();
     this.session.event({ type: 'spawned', command: c.command, workdir: c.workdir, restart: c.restart === true });
     this.delivery.schedule();
-  }
-
-  private listen(): Promise<void> {
-    const path = this.config.socketPath;
-    try {
-      fs.unlinkSync(path); // a stale socket of a dead supervisor (the CLI checked none answers)
-    } catch {
-      /* none */
-    }
-    this.server = net.createServer((socket) => this.viewers.accept(socket));
-    return new Promise((resolve, reject) => {
-      this.server.once('error', reject);
-      // umask makes the socket 0600 from its creation: no window where others could connect.
-      const old = process.umask(0o177);
-      this.server.listen(path, () => {
-        process.umask(old);
-        this.server.off('error', reject);
-        resolve();
-      });
-    });
   }
 
   /** Input written or accepted for the agent that it has not read yet. */

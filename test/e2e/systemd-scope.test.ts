@@ -36,7 +36,7 @@ describe('supervisors in a user systemd scope', { timeout: 60_000 }, () => {
     expect(calls).toHaveLength(1);
     const [pid, ...args] = calls[0]!.split(' ');
     expect(args.slice(0, 6)).toEqual(['--user', '--scope', '--quiet', '--collect', `--unit=symposium-agent-s1-${createdMs}`, '--']);
-    expect(args.slice(6).join(' ')).toMatch(/ .*supervisor(\/main|\.bundle)\.js .*sessions\/s1\/supervisor\.json$/);
+    expect(args.slice(6).join(' ')).toMatch(/ .*supervisor\/launch\.js .*sessions\/s1\/supervisor\.json$/);
     // The supervisor is the process systemd-run became (exec: same pid, our descriptors).
     expect(Number(pid)).toBe(rec.supervisor_pid);
     expect(fs.readFileSync(`/proc/${pid}/cmdline`, 'latin1')).toMatch(/^symposium-supervisor s1/);

@@ -13,11 +13,8 @@ import { scopePrefix } from './user-scope';
 // `error MESSAGE`. Started in a user systemd scope of its own when one can be made
 // (user-scope.ts): an attempt whose supervisor never said `started` is made again plainly.
 
-/** The supervisor as one file (scripts/bundle.js), else its modules (a build without esbuild). */
-function supervisorMain(): string {
-  const bundle = path.join(DIST_DIR, 'supervisor.bundle.js');
-  return fs.existsSync(bundle) ? bundle : path.join(DIST_DIR, 'supervisor', 'main.js');
-}
+/** Runs the supervisor's one-file bundle with its code cache, else its modules (supervisor/launch.ts). */
+const SUPERVISOR_MAIN = path.join(DIST_DIR, 'supervisor', 'launch.js');
 const READY_TIMEOUT_MS = 15_000;
 
 /** V8 flags that keep an idle supervisor small: one V8 worker thread instead of four, GC on
@@ -47,7 +44,7 @@ export async function startSupervisor(
   logPath: string,
   env: NodeJS.ProcessEnv,
 ): Promise<{ supervisorPid: number; agentPid: number }> {
-  const node = [process.execPath, ...SUPERVISOR_NODE_FLAGS, supervisorMain(), configPath];
+  const node = [process.execPath, ...SUPERVISOR_NODE_FLAGS, SUPERVISOR_MAIN, configPath];
   // In a user scope of its own when systemd can make one (user-scope.ts), else as it is.
   const scope = scopePrefix(env, `symposium-agent-${config.id}-${config.createdAtMs}`);
   let outcome: Outcome = scope ? await attempt([...scope, ...node], config, logPath, env, SCOPE_START_TIMEOUT_MS) : { kind: 'not-started' };
