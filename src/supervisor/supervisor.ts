@@ -22,6 +22,7 @@ import type { AgentExit, AgentProcess } from './lifecycle/agent-process';
 import type { EarlyStart } from './lifecycle/early-start';
 import { EndSaver } from './lifecycle/end-files';
 import { log } from './lifecycle/log';
+import { CalmCollector } from './lifecycle/settle-gc';
 import { Screen } from './mirror/screen';
 import { takeNativeBinary } from './native/binary';
 import { relayBinary } from './native/fast-relay';
@@ -52,6 +53,7 @@ export class Supervisor implements RequestHost {
   agent!: AgentProcess;
   private server!: net.Server;
   private warmTimer: NodeJS.Timeout | null = null;
+  private readonly collector = new CalmCollector();
   /** Bytes of output the agent wrote so far. */
   bytesIn = 0;
   exitInfo: AgentExit | null = null;
@@ -278,8 +280,8 @@ export class Supervisor implements RequestHost {
   /**
    * Once the output has been quiet for WARM_AFTER_MS, serialize the screen in advance: an
    * attach then shows it at once instead of paying for the serialization (~30 ms per
-   * 1 000 lines of history). One timer, re-armed only when it fires, so a flood costs
-   * nothing per chunk.
+   * 1 000 lines of history); after a burst, collect garbage (settle-gc.ts). One timer,
+   * re-armed only when it fires, so a flood costs nothing per chunk.
    */
   private warmSoon(): void {
     if (this.warmTimer) return;
@@ -290,7 +292,9 @@ export class Supervisor implements RequestHost {
         return;
       }
       this.warmTimer = null;
-      if (!this.ended && this.screen.historyLines >= WARM_MIN_LINES) this.screen.warm();
+      if (this.ended) return;
+      if (this.screen.historyLines >= WARM_MIN_LINES) this.screen.warm();
+      this.collector.calm(this.bytesIn); // after the warm-up: its garbage too
     };
     this.warmTimer = setTimeout(fire, WARM_AFTER_MS);
   }
