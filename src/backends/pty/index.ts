@@ -86,15 +86,29 @@ export class PtyBackend implements Backend {
     private readonly env: NodeJS.ProcessEnv,
   ) {}
 
-  /** The socket this record's supervisor was started on, if its directory is usable (null: nothing there). */
-  private runSocket(rec: SessionRecord): string | null {
+  /**
+   * The socket this record's supervisor was started on, if its directory is usable (null:
+   * nothing there). `checked`: directories already judged, for a pass over many records.
+   */
+  private runSocket(rec: SessionRecord, checked?: Map<string, boolean>): string | null {
+    let sock: string;
     try {
-      const sock = recordedSocket(this.places, rec) ?? this.places.socketPath(rec.uuid, this.places.runtimeBase);
-      checkRuntimeDir(path.dirname(sock));
-      return sock;
+      sock = recordedSocket(this.places, rec) ?? this.places.socketPath(rec.uuid, this.places.runtimeBase);
     } catch {
       return null;
     }
+    const dir = path.dirname(sock);
+    let usable = checked?.get(dir);
+    if (usable === undefined) {
+      try {
+        checkRuntimeDir(dir);
+        usable = true;
+      } catch {
+        usable = false;
+      }
+      checked?.set(dir, usable);
+    }
+    return usable ? sock : null;
   }
 
   /** Where this session's end is on disk (its directory, or beside the socket its supervisor used). */
@@ -188,7 +202,8 @@ export class PtyBackend implements Backend {
   async observe(records: SessionRecord[], opts: ObserveOptions = {}): Promise<Map<string, Observation>> {
     const out = new Map<string, Observation>();
     const detail = opts.detail !== false;
-    await Promise.all(records.map(async (rec) => out.set(rec.uuid, await this.observeOne(rec, detail))));
+    const checked = new Map<string, boolean>();
+    await Promise.all(records.map(async (rec) => out.set(rec.uuid, await this.observeOne(rec, detail, checked))));
     return out;
   }
 
@@ -196,8 +211,8 @@ export class PtyBackend implements Backend {
     return lazy.discover().discoverSessions(this.places, known);
   }
 
-  private async observeOne(rec: SessionRecord, detail: boolean): Promise<Observation> {
-    const sock = this.runSocket(rec);
+  private async observeOne(rec: SessionRecord, detail: boolean, checked: Map<string, boolean>): Promise<Observation> {
+    const sock = this.runSocket(rec, checked);
     const live = detail && sock !== null ? this.published(rec, sock) : null;
     // The status file names its run: for a record of that run, supervisor.json has nothing
     // newer, and a running one left no end to settle.
