@@ -11,8 +11,9 @@ import { log } from './lifecycle/log';
 
 /**
  * Writes at most this often. A title that changes with every frame of a spinner changes
- * the state's reason as often: bounded here to 5 writes a second (each ~40-60 µs of the
- * supervisor's CPU on a tmpfs, measured: a tmp file written and renamed), while `list`
+ * the state's reason as often: bounded here to 5 writes a second, each ~25 µs of the
+ * supervisor's CPU on a tmpfs and ~120 µs on ext4 (2 000 writes of a 330-byte status,
+ * temporary file written and renamed, at load 17), so at most 0.06 % of a core; `list`
  * lags at most this much behind a change nobody was told about in a reply.
  */
 export const PUBLISH_INTERVAL_MS = 200;
