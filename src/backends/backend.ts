@@ -56,7 +56,7 @@ export interface Observation {
   agentState?: AgentStateNow | null;
   /** Tasks waiting in the queue (pty). */
   queued?: number;
-  /** False when the session runs but did not answer within its time limit (pty: a supervisor stopped or swamped). */
+  /** False when the session runs but does not answer (pty: its supervisor stopped, or it had to be asked and did not answer within its time limit). */
   responding?: boolean;
   /** Set when the session's own metadata describes a newer run than the record (a file restored from an old copy): the record is corrected from it. */
   incarnation?: Incarnation;

@@ -48,7 +48,11 @@ export interface AgentInfo {
   lastOutputAt: string | null;
   /** Tasks waiting in the queue (pty). */
   queued: number | null;
-  /** Running sessions: false when it did not answer within its time limit (its supervisor stopped or swamped); null when not asked. */
+  /**
+   * Running sessions: false when its supervisor is stopped, or did not answer within its
+   * time limit when it had to be asked (pty: `list` reads the status file a supervisor
+   * keeps instead, and asks only when there is no usable one); null when not looked at.
+   */
   responding: boolean | null;
 }
 

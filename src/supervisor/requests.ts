@@ -25,6 +25,8 @@ export interface RequestHost {
   readonly queue: TaskQueue;
   readonly delivery: TaskDelivery;
   status(): StatusReply;
+  /** Brings the status file `list` reads up to date (before every reply). */
+  publishStatus(): void;
   /** The screen once everything received so far is parsed; not computed once `from` has closed. */
   capture(args: ArgsOf<'capture'>, from: Connection): Promise<CaptureReply>;
   /** Types for `send` and the queue (see typing.ts). */
@@ -135,6 +137,8 @@ export function handleRequest(host: RequestHost, c: Connection, id: number, call
     return fail(err);
   }
   void Promise.resolve(reply).then((result) => {
+    // What this reply tells (a state waited for, a task queued), a `list` right after reads too.
+    host.publishStatus();
     c.send({ t: 'response', id, ok: true, result, error: null });
     done();
   }, fail);

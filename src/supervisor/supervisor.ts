@@ -7,7 +7,9 @@ import { knownAgent } from '../agents/known-agents';
 import type { ArgsOf, CaptureReply, EventsReply, OpCall, SignalArgs, SignalReply, StatusReply, TaskInfo, WaitReply } from '../protocol/ops';
 import { Recording } from '../recording/limits';
 import { RECORDING_OFF } from '../recording/settings';
+import { LIVE_STATUS_VERSION, type LiveStatus, liveStatusFileOf } from '../store/live-status';
 import { type SessionFiles, type SupervisorConfig, sessionFilesIn } from '../store/session-dir';
+import { procStat } from '../sys/proc';
 import { type ProcessInfo, ProcessTree, leftTheTree } from '../sys/process-tree';
 import { VERSION } from '../version';
 import { Activity } from './driving/activity';
@@ -30,6 +32,7 @@ import { FloodPump } from './native/flood-pump';
 import { RelayPolicy } from './native/relay-policy';
 import { NOT_RECORDING, type RecordingSink, startRecording } from './recording/recorder';
 import { type RequestHost, handleRequest } from './requests';
+import { StatusPublisher } from './status-publisher';
 import type { Connection } from './viewers/connection';
 import { ViewerHub } from './viewers/hub';
 
@@ -77,12 +80,17 @@ export class Supervisor implements RequestHost {
   /** The state, the events and the user's hooks (session-state.ts). */
   readonly session: SessionState;
   private readonly probe = new StateProbe();
+  /** The status `list` reads instead of asking (status-publisher.ts). */
+  private readonly published: StatusPublisher;
+  /** This process's start time, as readers of its status file check it ('' unknown: they ask instead). */
+  private readonly startTicks = procStat(process.pid)?.startTicks ?? '';
 
   constructor(readonly config: SupervisorConfig) {
     this.files = sessionFilesIn(config.sessionDir);
     this.nativeBinary = takeNativeBinary(config.sessionDir);
     this.relayBinary = relayBinary(this.nativeBinary);
     this.screen = new Screen(config.cols, config.rows, config.scrollbackLines, config.scrollbackBytes);
+    this.published = new StatusPublisher(liveStatusFileOf(config.socketPath), () => this.liveStatus());
     this.activity = new Activity(config.idleMs);
     this.queue = new TaskQueue(this.files);
     this.session = new SessionState({
@@ -134,6 +142,7 @@ export class Supervisor implements RequestHost {
         this.screen.resize(cols, rows);
         this.recording.resized(cols, rows);
         this.session.event({ type: 'resize', cols, rows });
+        this.published.changed();
       },
       nudgeRedraw: () => this.agent.nudgeRedraw(),
       request: (c: Connection, id: number, call: OpCall, done: () => void) => handleRequest(this, c, id, call, done),
@@ -145,11 +154,13 @@ export class Supervisor implements RequestHost {
         this.relays.viewerLeft();
         this.recording.viewerLeft(c.id);
         if (c.isViewer && c.attachedOnce) this.session.event({ type: 'viewer', action: 'detached', readOnly: c.readOnly, viewers: this.viewerCount() });
+        if (c.attachedOnce) this.published.changed();
       },
       viewerAttached: (c) => {
         c.attachedOnce = true;
         this.recording.viewerAttached(c.id, c.readOnly);
         this.session.event({ type: 'viewer', action: 'attached', readOnly: c.readOnly, viewers: this.viewerCount() });
+        this.published.changed();
       },
       inputReached: (data) => this.recording.input(data),
     });
@@ -168,6 +179,7 @@ export class Supervisor implements RequestHost {
     this.session.onChange((now) => {
       this.delivery.stateChanged(now.state);
       this.waits.stateChanged();
+      this.published.changed();
     });
     // What `send` and the queue type goes on the record too (when input is recorded).
     const typist = {
@@ -222,6 +234,7 @@ export class Supervisor implements RequestHost {
     early.connections.deliverTo((socket) => this.viewers.accept(socket));
     this.agent.onExit((e) => void this.agentExited(e));
     this.session.started();
+    this.published.start();
     this.session.event({ type: 'spawned', command: c.command, workdir: c.workdir, restart: c.restart === true });
     this.delivery.schedule();
   }
@@ -272,6 +285,7 @@ export class Supervisor implements RequestHost {
     if (this.screen.unparsedBytes > Flood.ParseHighWater) this.agent.pause();
     if (from === null) this.pump.consider();
     this.activity.output();
+    this.published.output(this.activity.lastOutputAt);
     this.session.output();
     this.delivery.output();
     this.warmSoon();
@@ -314,6 +328,38 @@ export class Supervisor implements RequestHost {
     return this.config.idleMs;
   }
 
+  /** Brings the status file up to date: what a reply tells, `list` reads right after. */
+  publishStatus(): void {
+    this.published.flush();
+  }
+
+  /** What the status file holds: the part of `status()` that `list` shows. */
+  private liveStatus(): LiveStatus {
+    let viewers = 0;
+    for (const c of this.conns) if (c.isViewer) viewers++;
+    const s = this.session.current;
+    return {
+      v: LIVE_STATUS_VERSION,
+      id: this.config.id,
+      createdAtMs: this.config.createdAtMs,
+      supervisorPid: process.pid,
+      supervisorStarted: this.startTicks,
+      agentPid: this.agent.pid,
+      cols: this.screen.cols,
+      rows: this.screen.rows,
+      viewers,
+      lastOutputAt: this.activity.lastOutputAt || null,
+      activity: this.ended ? null : this.activityWord(),
+      state: s.state,
+      stateReason: s.reason,
+      stateSince: s.since,
+      queued: this.queue.queuedCount,
+      ended: this.ended,
+      exitCode: this.exitInfo?.code ?? null,
+      exitSignal: this.exitInfo?.signal ?? null,
+    };
+  }
+
   status(): StatusReply {
     const viewers = [...this.conns].filter((c) => c.isViewer);
     return {
@@ -336,7 +382,7 @@ export class Supervisor implements RequestHost {
       ended: this.ended,
       exitCode: this.exitInfo?.code ?? null,
       exitSignal: this.exitInfo?.signal ?? null,
-      queued: this.queue.list().filter((t) => t.state === 'queued').length,
+      queued: this.queue.queuedCount,
       connections: this.conns.size,
       bufferedBytes: [...this.conns].reduce((n, c) => n + c.bufferedBytes, 0) + this.inputBacklog,
     };
@@ -377,6 +423,7 @@ export class Supervisor implements RequestHost {
 
   private taskStepped(task: TaskInfo): void {
     this.session.event({ type: 'task', task: task.index, state: task.state });
+    this.published.changed();
     // A marker for a queued task (a sent one is what someone typed: input, recorded as such).
     if (task.state === 'typed' && !task.sent) this.recording.taskDelivered(task.index);
     if (task.state === 'submitted') this.session.submitted(task.index);
@@ -415,6 +462,7 @@ export class Supervisor implements RequestHost {
     const recordedAt = Date.now();
     this.ended = true;
     this.session.exited(e.code, e.signal, e.signal ? `killed by ${e.signal}` : `exited with code ${e.code}`);
+    this.published.flush();
     this.delivery.agentEnded();
     this.viewers.agentEnded();
     this.waits.agentEnded();
@@ -445,6 +493,7 @@ export class Supervisor implements RequestHost {
       } catch {
         /* gone */
       }
+      this.published.close();
       // The helper was this supervisor's own copy (binary.ts): nobody runs it after us.
       if (this.nativeBinary) fs.rmSync(this.nativeBinary, { force: true });
       const late = new Promise<void>((r) => setTimeout(r, Recording.CloseWaitMs).unref());

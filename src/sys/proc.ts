@@ -38,12 +38,39 @@ function bootTimeMs(): number {
   return bootMs;
 }
 
-/** A /proc file's text, or null when it is gone or not ours to read. */
+/** Most /proc files we read (stat, a command line) fit: one buffer for them all. */
+const scratch = Buffer.allocUnsafe(4096);
+
+/**
+ * A /proc file's text, or null when it is gone or not ours to read. Read into one buffer
+ * until the end, not with readFileSync: /proc files say they are empty, which costs that
+ * a stat and a growing buffer (~100 µs a file here against ~20: `list` reads two per agent).
+ */
 export function readProcText(file: string, encoding: BufferEncoding = 'latin1'): string | null {
+  let fd: number;
   try {
-    return fs.readFileSync(file, encoding);
+    fd = fs.openSync(file, fs.constants.O_RDONLY);
   } catch {
     return null;
+  }
+  try {
+    let buf = scratch;
+    let len = 0;
+    for (;;) {
+      if (len === buf.length) {
+        const bigger = Buffer.allocUnsafe(buf.length * 4);
+        buf.copy(bigger, 0, 0, len);
+        buf = bigger;
+      }
+      const n = fs.readSync(fd, buf, len, buf.length - len, null);
+      if (n === 0) break;
+      len += n;
+    }
+    return buf.toString(encoding, 0, len);
+  } catch {
+    return null;
+  } finally {
+    fs.closeSync(fd);
   }
 }
 

@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CLIENT_MESSAGE_TYPES, SERVER_MESSAGE_TYPES } from '../../src/protocol/messages';
 import { OPS, OP_NAMES } from '../../src/protocol/ops';
+import { decodeLiveStatus } from '../../src/store/live-status';
 
 // protocol.md must describe every message type and every request op the code knows: a
 // message or an op added without its section fails here (the compiler already fails one
@@ -52,5 +53,21 @@ describe('protocol.md', () => {
     expect(names(m![1]!)).toEqual(OP_NAMES.filter((op) => !OPS[op].mutates).sort());
     expect(names(m![2]!)).toEqual(OP_NAMES.filter((op) => OPS[op].mutates).sort());
   });
-});
 
+  it('describes every field of the status file, in §1, and only those', () => {
+    const s1 = section(/^## 1\. /);
+    const start = s1.indexOf('**Status file.**');
+    expect(start, 'the status file in §1').toBeGreaterThanOrEqual(0);
+    const rows = s1
+      .slice(start)
+      .split('\n')
+      .filter((l) => /^ {2}\| `/.test(l))
+      .flatMap((l) => [...l.split('|')[1]!.matchAll(/`([A-Za-z]+)`/g)].map((m) => m[1]!));
+    const sample = decodeLiveStatus({
+      v: 1, id: 'a1', createdAtMs: 1, supervisorPid: 2, supervisorStarted: '3', agentPid: 4, cols: 80, rows: 24, viewers: 0,
+      lastOutputAt: null, activity: 'idle', state: 'idle', stateReason: 'quiet for 2 s', stateSince: 5, queued: 0, ended: false, exitCode: null, exitSignal: null,
+    });
+    expect(sample).not.toBeNull();
+    expect(rows.sort()).toEqual(Object.keys(sample!).sort());
+  });
+});

@@ -7,6 +7,7 @@ import { checkRuntimeDir, ensurePrivateDir } from '../../sys/private-dir';
 import { ProtocolError } from '../../protocol/messages';
 import type { ArgsOf, EventsArgs, EventsReply, OpName, ReplyOf, StatusReply, TaskInfo } from '../../protocol/ops';
 import { readQueue } from '../../store/queue-file';
+import { liveStatusFileOf, readLiveStatus } from '../../store/live-status';
 import { eventsFromFile, readEventsFile } from '../../store/events-file';
 import { type FallbackFiles, type FinalScreen, type SupervisorConfig, fallbackFilesOf, readSupervisorConfig } from '../../store/session-dir';
 import { Recording } from '../../recording/limits';
@@ -39,7 +40,7 @@ import type {
   WaitOptions,
   WaitResult,
 } from '../backend';
-import { isSupervisorOf, orphanedAgentGroup } from './processes';
+import { isSupervisorOf, orphanedAgentGroup, writerState } from './processes';
 import { recordedSocket, socketOf } from './locate';
 import { SessionEnd } from './session-end';
 import { observationFromStatus } from './status';
@@ -85,16 +86,34 @@ export class PtyBackend implements Backend {
     private readonly env: NodeJS.ProcessEnv,
   ) {}
 
-  /** Where this session's end is on disk (its directory, or beside the socket its supervisor used). */
-  private endOfRun(rec: SessionRecord): SessionEnd {
-    let fallback: FallbackFiles | null = null;
+  /**
+   * The socket this record's supervisor was started on, if its directory is usable (null:
+   * nothing there). `checked`: directories already judged, for a pass over many records.
+   */
+  private runSocket(rec: SessionRecord, checked?: Map<string, boolean>): string | null {
+    let sock: string;
     try {
-      const sock = recordedSocket(this.places, rec) ?? this.places.socketPath(rec.uuid, this.places.runtimeBase);
-      checkRuntimeDir(path.dirname(sock));
-      fallback = fallbackFilesOf(sock);
+      sock = recordedSocket(this.places, rec) ?? this.places.socketPath(rec.uuid, this.places.runtimeBase);
     } catch {
-      /* no usable runtime directory: nothing there */
+      return null;
     }
+    const dir = path.dirname(sock);
+    let usable = checked?.get(dir);
+    if (usable === undefined) {
+      try {
+        checkRuntimeDir(dir);
+        usable = true;
+      } catch {
+        usable = false;
+      }
+      checked?.set(dir, usable);
+    }
+    return usable ? sock : null;
+  }
+
+  /** Where this session's end is on disk (its directory, or beside the socket its supervisor used). */
+  private endOfRun(rec: SessionRecord, sock = this.runSocket(rec)): SessionEnd {
+    const fallback: FallbackFiles | null = sock === null ? null : fallbackFilesOf(sock);
     return new SessionEnd(this.places.sessionFiles(rec.uuid), fallback);
   }
 
@@ -147,6 +166,7 @@ export class PtyBackend implements Backend {
         fs.rmSync(sock, { force: true }); // stale: nobody answers
       }
     }
+    fs.rmSync(liveStatusFileOf(sock), { force: true }); // a dead supervisor's word
     const config: SupervisorConfig = {
       id: req.id,
       workdir: req.workdir,
@@ -182,7 +202,8 @@ export class PtyBackend implements Backend {
   async observe(records: SessionRecord[], opts: ObserveOptions = {}): Promise<Map<string, Observation>> {
     const out = new Map<string, Observation>();
     const detail = opts.detail !== false;
-    await Promise.all(records.map(async (rec) => out.set(rec.uuid, await this.observeOne(rec, detail))));
+    const checked = new Map<string, boolean>();
+    await Promise.all(records.map(async (rec) => out.set(rec.uuid, await this.observeOne(rec, detail, checked))));
     return out;
   }
 
@@ -190,9 +211,17 @@ export class PtyBackend implements Backend {
     return lazy.discover().discoverSessions(this.places, known);
   }
 
-  private async observeOne(rec: SessionRecord, detail: boolean): Promise<Observation> {
-    this.endOfRun(rec).settle();
-    const obs = (!detail && this.observeQuick(rec)) || (await this.observeRun(rec));
+  private async observeOne(rec: SessionRecord, detail: boolean, checked: Map<string, boolean>): Promise<Observation> {
+    const sock = this.runSocket(rec, checked);
+    const live = detail && sock !== null ? this.published(rec, sock) : null;
+    // The status file names its run: for a record of that run, supervisor.json has nothing
+    // newer, and a running one left no end to settle.
+    const ofThisRun = live !== null && live.createdAtMs === toMillis(rec.created_at);
+    if (ofThisRun && live.observation.state === 'running') return live.observation;
+    const end = this.endOfRun(rec, sock);
+    end.settle();
+    const obs = live?.observation ?? ((!detail && this.observeQuick(rec, end)) || (await this.observeRun(rec, end)));
+    if (ofThisRun) return obs;
     // A record older than the session's own config comes from an old copy of the file.
     const config = readSupervisorConfig(this.places.sessionFiles(rec.uuid).config);
     if (config && config.id === rec.uuid && config.createdAtMs > toMillis(rec.created_at) && obs.state !== 'missing') {
@@ -202,8 +231,8 @@ export class PtyBackend implements Backend {
   }
 
   /** The exit record of this record's run, if it has ended. */
-  private endOf(rec: SessionRecord): Observation | null {
-    const exit = this.endOfRun(rec).exit();
+  private endOf(rec: SessionRecord, end = this.endOfRun(rec)): Observation | null {
+    const exit = end.exit();
     // An exit record older than the record is the previous run's (a restart in progress).
     if (!exit || exit.endedAt < toMillis(rec.created_at)) return null;
     return { state: 'ended', exitCode: exit.code, exitSignal: exit.signal, reason: exit.reason };
@@ -213,8 +242,8 @@ export class PtyBackend implements Backend {
    * Without a socket round trip: an exit record of this run, or our supervisor alive
    * under its pid (it writes the exit record before it leaves). Null when unsure.
    */
-  private observeQuick(rec: SessionRecord): Observation | null {
-    const end = this.endOf(rec);
+  private observeQuick(rec: SessionRecord, files: SessionEnd): Observation | null {
+    const end = this.endOf(rec, files);
     if (end) return end;
     if (isSupervisorOf(rec.supervisor_pid, rec.uuid)) return { state: 'running', supervisorPid: rec.supervisor_pid ?? null };
     return null;
@@ -233,10 +262,30 @@ export class PtyBackend implements Backend {
     }
   }
 
-  private async observeRun(rec: SessionRecord): Promise<Observation> {
+  /**
+   * What this record's live supervisor published in its status file, without asking it;
+   * null when it must be asked: no usable file (missing, malformed, written by an earlier
+   * version) or its writer is gone (its end, or its absence, is then found as before).
+   * A supervisor stopped (SIGSTOP) answers nobody: said so at once. One that is alive but
+   * too busy to answer is not seen here (`agent status ID` asks, and says so).
+   */
+  private published(rec: SessionRecord, sock: string): { observation: Observation; createdAtMs: number } | null {
+    const s = readLiveStatus(liveStatusFileOf(sock));
+    if (!s || s.id !== rec.uuid) return null;
+    switch (writerState(s.supervisorPid, s.supervisorStarted)) {
+      case 'gone':
+        return null;
+      case 'stopped':
+        return { observation: { state: 'running', activity: null, supervisorPid: s.supervisorPid, responding: false }, createdAtMs: s.createdAtMs };
+      case 'running':
+        return { observation: observationFromStatus(s), createdAtMs: s.createdAtMs };
+    }
+  }
+
+  private async observeRun(rec: SessionRecord, files: SessionEnd): Promise<Observation> {
     const status = await this.askStatus(rec, STATUS_TIMEOUT_MS);
     if (status && status.id === rec.uuid) return observationFromStatus(status);
-    const end = this.endOf(rec);
+    const end = this.endOf(rec, files);
     if (end) return end;
     if (isSupervisorOf(rec.supervisor_pid, rec.uuid)) {
       // Alive, but it did not answer within STATUS_TIMEOUT_MS: stopped, or swamped.
@@ -331,6 +380,8 @@ export class PtyBackend implements Backend {
     }
     if (newer) return result;
     if (sock) fs.rmSync(sock, { force: true });
+    // The status file of a supervisor that could not remove it (killed with SIGKILL).
+    for (const s of new Set([sock, this.runSocket(rec)])) if (s) fs.rmSync(liveStatusFileOf(s), { force: true });
     this.endOfRun(rec).removeFallback();
     if (opts.keepHistory) removeAllBut(files.dir, (name) => name === path.basename(files.events) || /^recording\.\d+\.cast$/.test(name));
     else fs.rmSync(files.dir, { recursive: true, force: true });

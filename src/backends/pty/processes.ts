@@ -1,4 +1,4 @@
-import { cmdline, groupMembers, hasEnv, pidAlive } from '../../sys/proc';
+import { cmdline, groupMembers, hasEnv, pidAlive, procStat } from '../../sys/proc';
 
 // Which processes are ours, for the cases where a supervisor is gone and only pids remain
 // in the record. A recorded pid may have been recycled (after a reboot every pid is
@@ -31,4 +31,15 @@ export function orphanedAgentGroup(pgid: number | null | undefined, createdAtMs:
   // Start times are known to 10 ms; the clock may also have been stepped a little.
   const ours = members.filter((m) => m.startedAtMs >= createdAtMs - 2000 && hasAgentMarker(m.pid));
   return ours.map((m) => m.pid);
+}
+
+/**
+ * The process that started at `startTicks` under `pid` (a status file's writer), as /proc
+ * shows it: running; stopped (SIGSTOP, a debugger: it answers nobody until it goes on);
+ * or gone (a pid and a start time name one process: no other can be mistaken for it).
+ */
+export function writerState(pid: number, startTicks: string): 'running' | 'stopped' | 'gone' {
+  const st = pid > 0 ? procStat(pid) : null;
+  if (st === null || st.startTicks !== startTicks || st.state === 'Z' || st.state === 'X') return 'gone';
+  return st.state === 'T' || st.state === 't' ? 'stopped' : 'running';
 }

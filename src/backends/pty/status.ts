@@ -1,9 +1,16 @@
 import type { StatusReply } from '../../protocol/ops';
 import type { Observation } from '../backend';
 
-// A supervisor's `status` reply as the session list keeps it.
+// A supervisor's status, as its `status` reply or its status file (store/live-status.ts)
+// gives it, as the session list keeps it.
 
-export function observationFromStatus(s: StatusReply): Observation {
+/** What `list` shows of a status: both the reply and the status file hold it. */
+export type ListedStatus = Pick<
+  StatusReply,
+  'ended' | 'exitCode' | 'exitSignal' | 'supervisorPid' | 'agentPid' | 'cols' | 'rows' | 'viewers' | 'lastOutputAt' | 'activity' | 'state' | 'stateReason' | 'stateSince' | 'queued'
+>;
+
+export function observationFromStatus(s: ListedStatus): Observation {
   if (s.ended) return { state: 'ended', exitCode: s.exitCode, exitSignal: s.exitSignal, supervisorPid: s.supervisorPid };
   return {
     state: 'running',

@@ -68,6 +68,13 @@ export class TaskQueue {
     return { ...task };
   }
 
+  /** Tasks waiting to be typed. */
+  get queuedCount(): number {
+    let n = 0;
+    for (const t of this.tasks) if (t.state === 'queued') n++;
+    return n;
+  }
+
   list(): Task[] {
     return this.tasks.map((t) => ({ ...t }));
   }
