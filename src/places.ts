@@ -1,10 +1,10 @@
-import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { UserError, describeFsError } from './errors';
 import { checkRuntimeDir } from './sys/private-dir';
 import { type SessionFiles, sessionFilesIn } from './store/session-dir';
+import { sha256Hex } from './sys/sha256';
 
 // Where state lives, for one environment: the home (~/.symposium, or SYMPOSIUM_HOME), its
 // session file and per-session directories, and the runtime directory of the sockets
@@ -82,7 +82,7 @@ export class Places {
 
   /** The first 8 hex digits of sha256(home): the prefix of this home's sockets. */
   get homeTag(): string {
-    return crypto.createHash('sha256').update(this.home).digest('hex').slice(0, 8);
+    return sha256Hex(this.home).slice(0, 8);
   }
 
   /**

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { fillUp } from '../helpers/mounts';
-import { type RunResult, type Sandbox, sandboxPerTest } from '../helpers/sandbox';
+import { type RunResult, type Sandbox, sandboxPerTest, waitFor } from '../helpers/sandbox';
 
 // Issue 7: a full disk, a read-only or blocked SYMPOSIUM_HOME: a clear error that says
 // what to do, and the previous file intact. Errors carry no stack unless SYMPOSIUM_DEBUG=1.
@@ -51,9 +51,19 @@ describe('disk trouble', () => {
     }
     spawnOk(s, 'a1');
     spawnOk(s, 'a2');
+    // A supervisor loads its recording and events after the agent runs (and spawn returns):
+    // their first writes are done before the disk is filled, or they could take its last page.
+    for (const id of ['a1', 'a2']) {
+      const log = path.join(s.home, 'sessions', id, 'supervisor.log');
+      await waitFor(() => fs.existsSync(log) && fs.readFileSync(log, 'utf8').includes('supervising'), 20_000);
+      await waitFor(() => fs.readFileSync(path.join(s.home, 'sessions', id, 'events.jsonl'), 'utf8').includes('spawned'), 20_000);
+    }
     const before = fs.readFileSync(s.sessionsFile(), 'utf8');
 
     // Room for the lock file but not for the new session file: the write itself fails.
+    // Filled twice: what the running supervisors write meanwhile must not change the room left.
+    fillUp(s.home, 1);
+    await new Promise((r) => setTimeout(r, 500));
     fillUp(s.home, 1);
     const r1 = s.run(['agent', 'spawn', '--uuid', 'a3', '--workdir', s.work, '--', 'sleep', '300']);
     expectUserError(
