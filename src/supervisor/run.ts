@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import { readSupervisorConfig } from '../store/session-dir';
 import { resolveCommand } from './lifecycle/resolve-command';
 import { collectAfterStart } from './lifecycle/settle-gc';
+import { takeNativeBinary } from './native/binary';
 import { log } from './lifecycle/log';
 import { type EarlyStart, startEarly } from './lifecycle/early-start';
 
@@ -78,13 +79,24 @@ async function main(): Promise<void> {
     report(`error ${(err as Error).message}`);
     process.exit(1);
   }
+  // What it needs from the install directory is taken before `ready`: once the CLI has its
+  // answer, an upgrade may replace that directory (the package test moves it away).
+  let nativeBinary: string | null;
+  try {
+    nativeBinary = takeNativeBinary(config.sessionDir);
+    loadSerializeAddon().readSerializeAddon();
+  } catch (err) {
+    early.agent.signalGroup('SIGKILL');
+    fs.rmSync(config.socketPath, { force: true });
+    report(`error ${(err as Error).message}`);
+    process.exit(1);
+  }
   report(`ready ${early.agent.pid}`);
   const readyAt = performance.now();
   // Synchronously from here to start(): no output or client can come in between (they are
   // held anyway, early-start.ts).
   try {
-    loadSerializeAddon().readSerializeAddon();
-    const sup = new (loadSupervisor().Supervisor)(config);
+    const sup = new (loadSupervisor().Supervisor)(config, nativeBinary);
     sup.start(early);
     const stop = () => void sup.terminate(3000);
     process.on('SIGTERM', stop);

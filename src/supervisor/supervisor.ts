@@ -26,7 +26,6 @@ import { EndSaver } from './lifecycle/end-files';
 import { log } from './lifecycle/log';
 import { CalmCollector } from './lifecycle/settle-gc';
 import { Screen } from './mirror/screen';
-import { takeNativeBinary } from './native/binary';
 import { relayBinary } from './native/fast-relay';
 import { FloodPump } from './native/flood-pump';
 import { RelayPolicy } from './native/relay-policy';
@@ -85,9 +84,13 @@ export class Supervisor implements RequestHost {
   /** This process's start time, as readers of its status file check it ('' unknown: they ask instead). */
   private readonly startTicks = procStat(process.pid)?.startTicks ?? '';
 
-  constructor(readonly config: SupervisorConfig) {
+  /** @param nativeBinary its own copy of the native helper (takeNativeBinary, before `ready`) */
+  constructor(
+    readonly config: SupervisorConfig,
+    nativeBinary: string | null,
+  ) {
     this.files = sessionFilesIn(config.sessionDir);
-    this.nativeBinary = takeNativeBinary(config.sessionDir);
+    this.nativeBinary = nativeBinary;
     this.relayBinary = relayBinary(this.nativeBinary);
     this.screen = new Screen(config.cols, config.rows, config.scrollbackLines, config.scrollbackBytes);
     this.published = new StatusPublisher(liveStatusFileOf(config.socketPath), () => this.liveStatus());
