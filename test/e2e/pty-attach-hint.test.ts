@@ -90,7 +90,7 @@ describe('attach hint', { timeout: 90_000 }, () => {
       expect(log()).toMatch(/native relay for viewer \d+ ended \(stopped\)/);
       await waitFor(() => relayStarts() === 2, 10_000);
       t.write('echo "relayed $((6 * 8))"\r');
-      await t.waitText(/^relayed 48$/m);
+      await t.waitText(/^relayed 48\n.*[$#] ?$/m); // and the prompt after it
       expect(trimmed(t.text())).toBe(agentScreen('h1'));
     }
     t.write('\x1c');
