@@ -12,8 +12,12 @@ import { Unicode11Addon } from '/vendor/addon-unicode11.mjs';
 /** Font size when the agent fits, and the smallest it shrinks to before the box scrolls. */
 const FONT_PX = 14;
 const MIN_FONT_PX = 6;
-/** The supervisor keeps 10 000 lines of scrollback: so does the page, for an exact replay. */
-const SCROLLBACK = 10_000;
+/**
+ * The supervisor keeps 10 000 lines of scrollback, at least: older ones leave in whole chunks
+ * of 256 (README, limits), so a replay carries up to 255 lines more. The page keeps as many,
+ * for an exact replay (with 10 000 it showed fewer lines than `capture --scrollback` after a flood).
+ */
+const SCROLLBACK = 10_000 + 256;
 
 const MODIFIERS = new Set(['Shift', 'Control', 'Alt', 'Meta', 'CapsLock', 'AltGraph']);
 

@@ -284,17 +284,6 @@ export class Screen {
     return this.boundedScrollback(cols);
   }
 
-  /**
-   * The absolute number of the normal screen's oldest history line that capture gives: the
-   * promised history exactly, as tmux's history-limit. The archive keeps whole chunks, up to
-   * HISTORY_CHUNK_LINES - 1 lines older than that, which only a replay carries (a viewer's
-   * terminal of the same scrollback drops them: the page's did, and disagreed with capture).
-   */
-  private historyTop(): number {
-    const base = this.trimmedLines;
-    return Math.max(this.archive.first ?? base, base + this.term.buffer.normal.baseY - this.historyLimit());
-  }
-
   /** Chunks whose lines left xterm go to the archive; the archive keeps the history's bound. */
   private syncHistory(): void {
     this.watchLines();
@@ -372,7 +361,7 @@ export class Screen {
   }
 
   get historyLines(): number {
-    return this.trimmedLines + this.term.buffer.normal.length - this.historyTop();
+    return this.trimmedLines + this.term.buffer.normal.length - (this.archive.first ?? this.trimmedLines);
   }
 
   /** Lines of history xterm holds live now (the rest is archived). */
@@ -720,7 +709,7 @@ export class Screen {
     // Absolute numbers on the normal screen (archive, then xterm's buffer); indexes on the alternate one.
     const base = alternate ? 0 : this.trimmedLines;
     const archived = alternate ? null : this.archive.next;
-    const top = alternate ? 0 : this.historyTop();
+    const top = alternate ? 0 : (this.archive.first ?? base);
     let start = opts.scrollback ? top : base + buf.baseY;
     let skipped = 0;
     if (opts.since !== null && !alternate) {
@@ -791,9 +780,8 @@ export class Screen {
     const normal = buf.type === 'normal';
     const next = normal ? this.archive.next : null;
     const first = next === null ? 0 : Math.max(0, next - this.trimmedLines);
-    const top = normal ? this.historyTop() : 0;
-    const lines: string[] = next === null || top >= next ? [] : this.archive.lines(top, next, false);
-    const ansiLines: string[] = next === null || top >= next ? [] : this.archive.lines(top, next, true);
+    const lines: string[] = next === null ? [] : this.archive.lines(this.archive.first!, next, false);
+    const ansiLines: string[] = next === null ? [] : this.archive.lines(this.archive.first!, next, true);
     const archived = lines.length;
     for (let y = first; y < buf.length; y++) lines.push(flat(buf.getLine(y)?.translateToString(true) ?? ''));
     ansiLines.push(...renderAnsiLines(buf, first, buf.length, this.term.cols));
@@ -804,7 +792,7 @@ export class Screen {
       lines,
       ansiLines,
       scrollbackLines: archived + buf.baseY - first,
-      firstLine: normal ? Math.min(top, this.trimmedLines + first) : 0,
+      firstLine: normal ? (this.archive.first ?? this.trimmedLines) : 0,
     };
   }
 
