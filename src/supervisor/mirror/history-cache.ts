@@ -1,6 +1,7 @@
 import type { SerializeAddon } from '@xterm/addon-serialize';
 import type { Terminal } from '@xterm/headless';
 import type { HistoryArchive } from './history-archive';
+import { plainRowsText } from './plain-rows';
 import { type LineList, normalLines } from './xterm-internals';
 
 // The history serialized in advance, chunk by chunk, as lines enter it: a snapshot then
@@ -151,7 +152,7 @@ export class HistoryCache {
   }
 
   private add(lines: LineList, from: number, end: number): void {
-    const text = this.serializer().serialize({ range: { start: from, end }, excludeAltBuffer: true, excludeModes: true });
+    const text = plainRowsText(this.term, from, end) ?? this.serializer().serialize({ range: { start: from, end }, excludeAltBuffer: true, excludeModes: true });
     const bytes = Buffer.from(`${text}\x1b[0m\r\n`, 'utf8');
     const base = this.base();
     this.chunks.push({ start: from + base, end: end + base, first: lines.get(from), last: lines.get(end), bytes });
