@@ -102,8 +102,8 @@ describe('50 CLI processes at once', () => {
       for (const r of by('spawn')) expect(`${r.code} ${r.stdout}${r.stderr}`).toBe('0 Agent session spawned successfully\n');
       const sameRes = by('spawn-same');
       expect(sameRes.filter((r) => r.code === 0)).toHaveLength(1);
-      for (const r of sameRes.filter((r) => r.code !== 0)) expect(r).toEqual({ code: 1, stdout: '', stderr: `Error: Agent session ${same} already exists\n` });
-      for (const r of by('spawn-base')) expect(r).toEqual({ code: 1, stdout: '', stderr: 'Error: Agent session base already exists\n' });
+      for (const r of sameRes.filter((r) => r.code !== 0)) expect(r, JSON.stringify(r)).toEqual({ code: 1, stdout: '', stderr: `Error: Agent session ${same} already exists\n` });
+      for (const r of by('spawn-base')) expect(r, JSON.stringify(r)).toEqual({ code: 1, stdout: '', stderr: 'Error: Agent session base already exists\n' });
       for (const r of by('capture')) expect(r.code, r.stderr).toBe(0);
       for (const r of by('list')) {
         expect(r.code, r.stderr).toBe(0);

@@ -72,17 +72,27 @@ export class HistoryArchive {
    * trimmed) or with colours (render.ts's form).
    */
   lines(from: number, to: number, ansi: boolean): string[] {
+    const both = this.read(from, to, { plain: !ansi, ansi });
+    return (ansi ? both.ansi : both.plain)!;
+  }
+
+  /** The same lines in both forms, from one replay of their chunks. */
+  read(from: number, to: number, want: { plain: boolean; ansi: boolean }): { plain: string[] | null; ansi: string[] | null } {
     const wanted = this.chunks.filter((c) => c.end >= from && c.start < to);
     const rendered = renderChunkLines(
       wanted.map((c) => ({ bytes: c.bytes, cols: c.cols, count: c.end - c.start + 1 })),
-      ansi,
+      want,
     );
-    const out: string[] = [];
-    wanted.forEach((c, k) => {
-      const rows = rendered[k]!;
-      const hi = Math.min(to - 1, c.end) - c.start;
-      for (let i = Math.max(from, c.start) - c.start; i <= hi; i++) out.push(rows[i] ?? '');
-    });
-    return out;
+    const pick = (perChunk: string[][] | null): string[] | null => {
+      if (!perChunk) return null;
+      const out: string[] = [];
+      wanted.forEach((c, k) => {
+        const rows = perChunk[k]!;
+        const hi = Math.min(to - 1, c.end) - c.start;
+        for (let i = Math.max(from, c.start) - c.start; i <= hi; i++) out.push(rows[i] ?? '');
+      });
+      return out;
+    };
+    return { plain: pick(rendered.plain), ansi: pick(rendered.ansi) };
   }
 }

@@ -22,15 +22,19 @@ export interface ChunkToRead {
   count: number;
 }
 
-/**
- * The lines the chunks hold, chunk after chunk: plain (xterm's translateToString, trailing
- * blanks kept) or with colours (render.ts).
- */
-export function renderChunkLines(chunks: ChunkToRead[], ansi: boolean): string[][] {
+/** The lines of a read, chunk after chunk: plain (xterm's translateToString, trailing blanks kept), with colours (render.ts), or both. */
+export interface ChunkLines {
+  plain: string[][] | null;
+  ansi: string[][] | null;
+}
+
+/** The lines the chunks hold, in the forms asked for: both from one replay (the final screen wants both). */
+export function renderChunkLines(chunks: ChunkToRead[], want: { plain: boolean; ansi: boolean }): ChunkLines {
   const deepest = Math.max(0, ...chunks.map((c) => c.count));
   const terms = new Map<number, Terminal>();
+  const out: ChunkLines = { plain: want.plain ? [] : null, ansi: want.ansi ? [] : null };
   try {
-    return chunks.map((c) => {
+    for (const c of chunks) {
       let t = terms.get(c.cols);
       if (!t) {
         t = new Terminal({ cols: c.cols, rows: SCRATCH_ROWS, scrollback: deepest + SCRATCH_ROWS, allowProposedApi: true, logLevel: 'off' });
@@ -42,11 +46,14 @@ export function renderChunkLines(chunks: ChunkToRead[], ansi: boolean): string[]
       const buf = t.buffer.normal;
       // The chunk's lines are the `count` lines above the cursor's (its last line break).
       const first = buf.baseY + buf.cursorY - c.count;
-      if (ansi) return renderAnsiLines(buf, first, first + c.count, c.cols);
-      const lines: string[] = [];
-      for (let y = first; y < first + c.count; y++) lines.push(flat(buf.getLine(y)?.translateToString(true) ?? ''));
-      return lines;
-    });
+      out.ansi?.push(renderAnsiLines(buf, first, first + c.count, c.cols));
+      if (out.plain) {
+        const lines: string[] = [];
+        for (let y = first; y < first + c.count; y++) lines.push(flat(buf.getLine(y)?.translateToString(true) ?? ''));
+        out.plain.push(lines);
+      }
+    }
+    return out;
   } finally {
     for (const t of terms.values()) t.dispose();
   }

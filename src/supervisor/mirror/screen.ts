@@ -786,8 +786,9 @@ export class Screen {
     const normal = buf.type === 'normal';
     const next = normal ? this.archive.next : null;
     const first = next === null ? 0 : Math.max(0, next - this.trimmedLines);
-    const lines: string[] = next === null ? [] : this.archive.lines(this.archive.first!, next, false);
-    const ansiLines: string[] = next === null ? [] : this.archive.lines(this.archive.first!, next, true);
+    const archivedText = next === null ? null : this.archive.read(this.archive.first!, next, { plain: true, ansi: true });
+    const lines: string[] = archivedText?.plain ?? [];
+    const ansiLines: string[] = archivedText?.ansi ?? [];
     const archived = lines.length;
     for (let y = first; y < buf.length; y++) lines.push(flat(buf.getLine(y)?.translateToString(true) ?? ''));
     ansiLines.push(...renderAnsiLines(buf, first, buf.length, this.term.cols));
