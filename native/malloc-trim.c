@@ -36,8 +36,3 @@ __attribute__((visibility("default"))) napi_value napi_register_module_v1(napi_e
   if (napi_create_function(env, "trim", NAPI_AUTO_LENGTH, trim, NULL, &fn) == 0) napi_set_named_property(env, exports, "trim", fn);
   return exports;
 }
-
-/* Node-API version 1 suffices. */
-__attribute__((visibility("default"))) int node_api_module_get_api_version_v1(void) {
-  return 1;
-}
