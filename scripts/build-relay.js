@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 'use strict';
-// Builds native/relay.c into dist/symposium-relay (run by `npm install`, build and test).
+// Builds native/relay.c into dist/symposium-relay and native/malloc-trim.c into
+// dist/symposium-malloc-trim.node (run by `npm install`, build and test).
 // Optional: without a C compiler the supervisor relays keys in Node, a little slower, and
 // this says so instead of failing the install.
 const { spawnSync } = require('node:child_process');
@@ -8,8 +9,9 @@ const fs = require('node:fs');
 const path = require('node:path');
 
 const root = path.join(__dirname, '..');
-const src = path.join(root, 'native', 'relay.c');
-const out = path.join(root, 'dist', 'symposium-relay');
+
+// node-pty's build needs g++; `-x c` lets it compile C when no cc is installed.
+const compilers = [...(process.env.CC ? [[process.env.CC]] : []), ['cc'], ['gcc'], ['clang'], ['g++', '-x', 'c']];
 
 function mtime(p) {
   try {
@@ -19,27 +21,34 @@ function mtime(p) {
   }
 }
 
-if (mtime(out) >= mtime(src) && mtime(out) >= mtime(__filename)) process.exit(0);
-fs.mkdirSync(path.dirname(out), { recursive: true });
-const tmp = `${out}.${process.pid}.tmp`;
-// node-pty's build needs g++; `-x c` lets it compile C when no cc is installed.
-const compilers = [...(process.env.CC ? [[process.env.CC]] : []), ['cc'], ['gcc'], ['clang'], ['g++', '-x', 'c']];
-let r = null;
-for (const [cc, ...lang] of compilers) {
-  r = spawnSync(cc, ['-O2', '-Wall', '-Wextra', ...lang, '-o', tmp, src], { stdio: ['ignore', 'inherit', 'inherit'] });
-  if (r.status === 0 || !(r.error && r.error.code === 'ENOENT')) break;
-}
-if (r.status !== 0) {
-  // An older build must not stay: it could speak an older frame format.
-  for (const p of [tmp, out]) {
-    try {
-      fs.unlinkSync(p);
-    } catch {
-      /* not there */
-    }
+/** Compiles `src` into `out` unless it is newer; on failure removes `out` and returns why. */
+function build(src, out, flags) {
+  if (mtime(out) >= mtime(src) && mtime(out) >= mtime(__filename)) return null;
+  fs.mkdirSync(path.dirname(out), { recursive: true });
+  const tmp = `${out}.${process.pid}.tmp`;
+  let r = null;
+  for (const [cc, ...lang] of compilers) {
+    r = spawnSync(cc, ['-O2', '-Wall', '-Wextra', ...flags, ...lang, '-o', tmp, src], { stdio: ['ignore', 'inherit', 'inherit'] });
+    if (r.status === 0 || !(r.error && r.error.code === 'ENOENT')) break;
   }
-  const why = r.error ? `no C compiler: ${r.error.message}` : `the compiler exited with ${r.status}`;
-  process.stderr.write(`symposium-mcp: the native key relay was not built (${why}); attach relays keys in Node instead.\n`);
-  process.exit(0);
+  if (r.status !== 0) {
+    // An older build must not stay: it could speak an older frame format.
+    for (const p of [tmp, out]) {
+      try {
+        fs.unlinkSync(p);
+      } catch {
+        /* not there */
+      }
+    }
+    return r.error ? `no C compiler: ${r.error.message}` : `the compiler exited with ${r.status}`;
+  }
+  fs.renameSync(tmp, out);
+  return null;
 }
-fs.renameSync(tmp, out);
+
+const relayFailed = build(path.join(root, 'native', 'relay.c'), path.join(root, 'dist', 'symposium-relay'), []);
+if (relayFailed) process.stderr.write(`symposium-mcp: the native key relay was not built (${relayFailed}); attach relays keys in Node instead.\n`);
+// The supervisor's allocator trim (native/malloc-trim.c): without it, a supervisor keeps
+// the holes a burst of output leaves in its heap.
+const trimFailed = build(path.join(root, 'native', 'malloc-trim.c'), path.join(root, 'dist', 'symposium-malloc-trim.node'), ['-shared', '-fPIC']);
+if (trimFailed) process.stderr.write(`symposium-mcp: the allocator trim was not built (${trimFailed}); supervisors keep some freed memory.\n`);

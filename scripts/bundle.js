@@ -57,6 +57,33 @@ function patchSerialize() {
  * 1.3 MB (14.7 -> 13.4 MB median of 7, before V8's memory reducer runs; 12.4 -> 11.2 after).
  * Names are kept, so that a stack trace in the log still reads.
  */
+/**
+ * Each of our modules' `import * as x` shares one namespace per imported module
+ * (src/import-star.ts) instead of TypeScript's fresh copy in every module that imports it:
+ * tsc emits `__importStar(require("node:fs"))`, rewritten here to make that copy once.
+ * Measured in an idle supervisor: 0.7 MB less heap in use (6.75 -> 6.04 MB; its 24
+ * `import * as fs` were 24 copies of fs's 104 properties, each a getter closure).
+ */
+const IMPORT_STAR_CALL = /\b__importStar\(require\(("[^"]+")\)\)/g;
+function sharedImportStar() {
+  const helper = JSON.stringify(path.join(dist, 'import-star.js'));
+  return {
+    name: 'shared-import-star',
+    setup(build) {
+      build.onLoad({ filter: /[\\/]dist[\\/].*\.js$/ }, (args) => {
+        if (!args.path.startsWith(dist + path.sep)) return undefined; // ours only
+        const source = fs.readFileSync(args.path, 'utf8');
+        if (!source.includes('__importStar(require(')) return undefined;
+        return {
+          contents: source.replace(IMPORT_STAR_CALL, (_, id) => `require(${helper}).importStarOnce(require(${id}), __importStar)`),
+          loader: 'js',
+          resolveDir: path.dirname(args.path),
+        };
+      });
+    },
+  };
+}
+
 const SMALL = { minifyWhitespace: true, minifySyntax: true, legalComments: 'none', charset: 'ascii' };
 
 /** esbuild keeps regular expression literals as written: their characters outside ASCII
@@ -97,14 +124,14 @@ async function main() {
     ...COMMON,
     entryPoints: [path.join(dist, 'supervisor', 'entry.js')],
     define: { SYMPOSIUM_BUNDLE: 'true' },
-    plugins: [patchSerialize()],
+    plugins: [patchSerialize(), sharedImportStar()],
     ...SMALL,
   });
   supervisorWithCache(asciiOnly(supervisor.outputFiles[0].text));
 
   // The agents' hook (`spawn --hooks`): one file, copied into each session's directory at its
   // start, so that an upgrade of the install cannot break the hooks of a running agent.
-  const hook = await esbuild.build({ ...COMMON, ...SMALL, entryPoints: [path.join(dist, 'hook', 'main.js')] });
+  const hook = await esbuild.build({ ...COMMON, ...SMALL, entryPoints: [path.join(dist, 'hook', 'main.js')], plugins: [sharedImportStar()] });
   writeAtomically(HOOK_BUNDLE, asciiOnly(hook.outputFiles[0].text));
 
   // The MCP SDK and zod stay out of the CLI's bundle: only the MCP server loads them (~200
@@ -118,7 +145,7 @@ async function main() {
     // errors use constructor names, and a SYMPOSIUM_DEBUG stack still names functions).
     minifyWhitespace: true,
     minifySyntax: true,
-    plugins: [lazyBuiltins()],
+    plugins: [lazyBuiltins(), sharedImportStar()],
   });
   const id = crypto.randomBytes(8).toString('hex');
   const source = asciiOnly(cli.outputFiles[0].text) + launch.buildIdLine(id);

@@ -1,4 +1,4 @@
-import { Packr } from 'msgpackr';
+import type { Packr } from 'msgpackr';
 
 // Framing: every message is a 4-byte big-endian payload length followed by that many
 // bytes holding exactly one msgpack value. Both directions, both sides.
@@ -8,10 +8,24 @@ export const HEADER_BYTES = 4;
 export const MAX_FRAME_BYTES = 16 * 1024 * 1024;
 
 const OPTIONS = { useRecords: false, mapsAsObjects: true, encodeUndefinedAsNil: true, int64AsType: 'number' } as const;
-/** Decoded binary is copied out: a frame cut from a socket chunk must not keep the chunk alive. */
-const packr = new Packr({ ...OPTIONS, copyBuffers: true });
-/** For a large frame's own buffer (FrameReader.body), which nothing else uses: views, no copy. */
-const viewPackr = new Packr({ ...OPTIONS, copyBuffers: false });
+/**
+ * msgpackr is loaded on the first frame, not with this module: an idle supervisor that no
+ * client ever talks to never needs it, and its evaluation (its code's functions, its
+ * default instances and tables) cost ~0.3 MB of heap in each supervisor (measured).
+ */
+let packers: { packr: Packr; viewPackr: Packr } | null = null;
+function packersOf(): { packr: Packr; viewPackr: Packr } {
+  if (packers) return packers;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { Packr: P } = require('msgpackr') as typeof import('msgpackr');
+  packers = {
+    /** Decoded binary is copied out: a frame cut from a socket chunk must not keep the chunk alive. */
+    packr: new P({ ...OPTIONS, copyBuffers: true }),
+    /** For a large frame's own buffer (FrameReader.body), which nothing else uses: views, no copy. */
+    viewPackr: new P({ ...OPTIONS, copyBuffers: false }),
+  };
+  return packers;
+}
 
 /** Frames at least this large are received into one buffer of their size (see FrameReader.body). */
 const LARGE_FRAME_BYTES = 256 * 1024;
@@ -35,7 +49,7 @@ export class FrameError extends Error {
 }
 
 export function encodeFrame(value: unknown): Buffer {
-  const payload = packr.pack(value);
+  const payload = packersOf().packr.pack(value);
   if (payload.length > MAX_FRAME_BYTES) {
     throw new FrameError('frame-too-large', `message of ${payload.length} bytes exceeds the ${MAX_FRAME_BYTES}-byte limit`);
   }
@@ -105,7 +119,7 @@ export class FrameReader {
       this.body = null;
       this.budget?.release(frame.length);
       this.buffered -= HEADER_BYTES + frame.length;
-      return decode(frame, viewPackr);
+      return decode(frame, packersOf().viewPackr);
     }
     if (this.buffered < HEADER_BYTES) return NO_FRAME;
     const len = this.peek(HEADER_BYTES).readUInt32BE(0);
@@ -162,7 +176,7 @@ export class FrameReader {
   }
 }
 
-function decode(frame: Buffer, unpacker = packr): unknown {
+function decode(frame: Buffer, unpacker = packersOf().packr): unknown {
   try {
     return unpacker.unpack(frame);
   } catch (err) {

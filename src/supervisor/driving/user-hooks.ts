@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { restoreHeld } from '../../held-env';
 import type { SessionHooks } from '../../store/session-dir';
 import { log } from '../lifecycle/log';
@@ -65,6 +64,9 @@ export class UserHooks {
     try {
       // Output straight into the log (fd 2): no pipe of ours to drain, and what a hook prints
       // after the supervisor exits still lands there.
+      // Loaded on first use: most sessions have no hook, and node:child_process is ~80 KB
+      // of heap in every supervisor (measured, once net and tty are loaded).
+      const { spawn } = require('node:child_process') as typeof import('node:child_process');
       child = spawn('/bin/sh', ['-c', command], { cwd: this.workdir, env, stdio: ['ignore', 2, 2], detached: true });
     } catch (err) {
       log(`hook on-${event} could not start: ${(err as Error).message}`);
