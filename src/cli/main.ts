@@ -49,7 +49,19 @@ function exitCodes(codes: Array<[string, string]> | undefined): string {
 
 let exitCode = 0;
 
-export function buildProgram(): Command {
+/**
+ * The agent verb `argv` runs (`agent list …`), if it names one exactly: only that one is
+ * made a command, as tmux looks up only the cmd_entry it runs. Its parsing, its errors and
+ * its --help are the same (a verb's command knows nothing of its siblings); making all 13
+ * with their options and help texts cost `list` 2-3 ms and ~0.2 MB. Anything else (no
+ * verb, `agent --help`, a misspelt verb) gets the whole program.
+ */
+function namedAgentVerb(argv: readonly string[] | undefined): VerbEntry | undefined {
+  if (!argv || argv[2] !== 'agent') return undefined;
+  return AGENT_VERBS.find((v) => v.name === argv[3]);
+}
+
+export function buildProgram(argv?: readonly string[]): Command {
   let client: SymposiumClient | null = null;
   const getClient = () => (client ??= new SymposiumClient());
   const program = new Command('symposium-mcp')
@@ -67,7 +79,8 @@ export function buildProgram(): Command {
     .command('agent')
     .description('spawn, list, attach to, drive and kill agent sessions')
     .enablePositionalOptions();
-  for (const verb of AGENT_VERBS) addVerb(agent, verb, getClient, setExit);
+  const named = namedAgentVerb(argv);
+  for (const verb of named ? [named] : AGENT_VERBS) addVerb(agent, verb, getClient, setExit);
   const mcp = program.command('mcp').description('the MCP server for agents that drive agents').enablePositionalOptions();
   addVerb(mcp, mcpServeVerb, getClient, setExit);
   addVerb(program, webVerb, getClient, setExit);
@@ -88,7 +101,7 @@ export function buildProgram(): Command {
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const program = buildProgram();
+  const program = buildProgram(argv);
   try {
     await program.parseAsync(argv);
     return exitCode;
