@@ -16,9 +16,12 @@ const scratch = Buffer.allocUnsafe(16 * 1024);
 /**
  * What is left to read from `fd`, as text: read until the end into one buffer, without the
  * stat and the fresh buffer of readFileSync (/proc files say they are empty; `list` reads a
- * hundred status files and a hundred /proc files).
+ * hundred status files and a hundred /proc files). `shortReadEnds`: the file gives less
+ * than asked only at its end (a regular file; a /proc file of one record, as
+ * /proc/PID/stat, but not one of many, as /proc/PID/maps), so no second read is needed to
+ * hear the end: 200 fewer syscalls for `list` at 100 agents.
  */
-export function readToEnd(fd: number, encoding: BufferEncoding): string {
+export function readToEnd(fd: number, encoding: BufferEncoding, shortReadEnds: boolean): string {
   let buf = scratch;
   let len = 0;
   for (;;) {
@@ -30,10 +33,7 @@ export function readToEnd(fd: number, encoding: BufferEncoding): string {
     const room = buf.length - len;
     const n = fs.readSync(fd, buf, len, room, null);
     len += n;
-    // A regular file, and a /proc file, give less than asked only at their end: no second
-    // read to hear it (a hundred fewer syscalls for `list`). What else could be planted
-    // there (a FIFO) reads short and is refused by its decoder, as it was.
-    if (n < room) break;
+    if (n === 0 || (shortReadEnds && n < room)) break;
   }
   return buf.toString(encoding, 0, len);
 }
@@ -42,7 +42,8 @@ export function readToEnd(fd: number, encoding: BufferEncoding): string {
 export function readFileNoFollow(file: string, encoding: BufferEncoding = 'utf8'): string {
   const fd = fs.openSync(file, FLAGS);
   try {
-    return readToEnd(fd, encoding);
+    // What else could be planted there (a FIFO) reads short too, and its decoder refuses it as before.
+    return readToEnd(fd, encoding, true);
   } finally {
     fs.closeSync(fd);
   }
