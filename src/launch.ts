@@ -22,8 +22,8 @@ const ID_LENGTH = 16;
 /**
  * The bundle's text as the build writes it: already wrapped as a CommonJS module's
  * function, so that the launcher compiles the file's text as it was read. Wrapped at each
- * start, V8 flattened the joined text into a copy of all 470 KB first: 200 more pages
- * touched, ~2-4 ms here (`agent list` at 100 agents, see docs/benchmarks.md).
+ * start, V8 flattened the joined text into a copy of all 470 KB first: ~216 more pages
+ * touched at ~20 µs each here (`agent list` at 100 agents, see docs/benchmarks.md).
  */
 export function wrapBundle(code: string): string {
   return Module.wrap(code);

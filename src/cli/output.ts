@@ -2,10 +2,10 @@ import * as fs from 'node:fs';
 
 // What the verbs print, written straight to file descriptor 1. Node makes process.stdout
 // on first use, and for a pipe (how scripts, MCP clients and the benchmark read us) that
-// loads node:net and the stream modules: 5-7 ms of a command that prints once (`agent
-// list` at 100 agents, load ~6, see docs/benchmarks.md). process.stdout stays for what
-// streams its output (logs --follow, attach, the MCP server); on Linux it writes files,
-// pipes and terminals synchronously too, so the two never reorder.
+// loads node:net and the stream modules: ~10 ms of `--version` in a CPU profile (load
+// ~4), which `agent list` no longer pays (docs/benchmarks.md). process.stdout stays for
+// what streams its output (logs --follow, attach, the MCP server); on Linux it writes
+// files, pipes and terminals synchronously too, so the two never reorder.
 
 /** `agent capture ID | head`: the reader is gone; stop at once and quietly, as a program killed by SIGPIPE would. */
 const EXIT_PIPE_CLOSED = 141;

@@ -25,8 +25,9 @@ import type { ListOptions } from './verbs/list';
 
 /* eslint-disable @typescript-eslint/no-require-imports */
 // Each verb's module is evaluated when that verb is first called, not when the client is
-// made: `agent list` would otherwise evaluate spawn's, attach's, logs'… every time (with
-// what they import, ~7 ms of the CLI's start-up at load 10 for `list`, see docs/benchmarks.md).
+// made: `agent list` would otherwise evaluate spawn's, attach's, logs'… and what they
+// import, every time (with the lazy backend link and hook sender: the CLI's top level
+// went from 18-32 ms to 5 at load ~8, see docs/benchmarks.md).
 const verbs = {
   attach: () => require('./verbs/attach') as typeof import('./verbs/attach'),
   capture: () => require('./verbs/capture') as typeof import('./verbs/capture'),

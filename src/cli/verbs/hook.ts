@@ -23,8 +23,8 @@ export const hookVerb: VerbEntry = {
       if (process.env.SYMPOSIUM_DEBUG) process.stderr.write(`hook: unknown word ${JSON.stringify(w)}: use ${HOOK_WORDS.join(', ')}\n`);
       return 0;
     }
-    // The socket's client, loaded only by this verb (node:net, msgpackr: ~22 ms of every
-    // other command's start-up when evaluated with the CLI).
+    // The socket's client (node:net, msgpackr, the protocol's decoders), loaded only by
+    // this verb: evaluated with the CLI's top level, every command paid for it.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { sendSignal } = require('../../hook/send-signal') as typeof import('../../hook/send-signal');
     const err = await sendSignal(w as HookWord, (payload as string | undefined) ?? null);
