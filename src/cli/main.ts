@@ -138,8 +138,11 @@ export function run(): void {
       // Nothing left running (a command that printed its answer): leave now. Node would
       // first free the heap, page by page: ~260 syscalls of `agent list` (under strace).
       // A command that still has something open (a server, output still being written)
-      // ends as it always did, once that is done.
-      if (process.getActiveResourcesInfo().length === 0) process.exit();
+      // ends as it always did, once that is done. Checked on the next turn, once this
+      // one's promises are settled: an unhandled rejection still fails the command.
+      setImmediate(() => {
+        if (process.getActiveResourcesInfo().length === 0) process.exit();
+      });
     },
     (err: unknown) => {
       process.stderr.write(`Error: ${String(err)}\n`);
