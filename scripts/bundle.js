@@ -148,7 +148,7 @@ async function main() {
     plugins: [lazyBuiltins(), sharedImportStar()],
   });
   const id = crypto.randomBytes(8).toString('hex');
-  const source = asciiOnly(cli.outputFiles[0].text) + launch.buildIdLine(id);
+  const source = launch.wrapBundle(asciiOnly(cli.outputFiles[0].text)) + launch.buildIdLine(id);
   writeAtomically(launch.BUNDLE, source);
 
   // The cache holds what the top level and the common commands compiled (V8 compiles a

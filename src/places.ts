@@ -82,8 +82,9 @@ export class Places {
 
   /** The first 8 hex digits of sha256(home): the prefix of this home's sockets. */
   get homeTag(): string {
-    return sha256Hex(this.home).slice(0, 8);
+    return (this.tag ??= sha256Hex(this.home).slice(0, 8));
   }
+  private tag: string | undefined;
 
   /**
    * One socket per agent. A short hash of the home keeps two homes (tests, a second user

@@ -1,4 +1,5 @@
 import type { SymposiumClient } from '../client/client';
+import { writeOut } from './output';
 
 // A verb of the command line, described once and declaratively (as tmux describes a
 // command in its cmd_entry): its name, arguments, options, examples and what it runs.
@@ -43,7 +44,7 @@ export function options<T>(opts: Record<string, unknown>): T {
 }
 
 export function print(text: string): void {
-  process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+  writeOut(text.endsWith('\n') ? text : `${text}\n`);
 }
 
 export function warn(text: string): void {
@@ -52,5 +53,5 @@ export function warn(text: string): void {
 
 /** JSON for --json: two-space indented, one trailing newline. */
 export function printJson(value: unknown): void {
-  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+  writeOut(`${JSON.stringify(value, null, 2)}\n`);
 }

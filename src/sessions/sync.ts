@@ -3,7 +3,7 @@ import type { Discovered, Observation } from '../backends/backend';
 import { hasUnknownLeftovers } from '../backends/pty/leftovers';
 import { UserError, errorMessage } from '../errors';
 import { sessionName } from '../ids';
-import { encodeFile } from '../store/codec';
+import { sameFile } from '../store/codec';
 import { readSessions, updateSessions } from '../store/file';
 import { markEnded } from '../store/status';
 import { fromMillis, now, toMillis } from '../store/time';
@@ -65,7 +65,7 @@ export async function syncSessions(backends: Backends, opts: { detail?: boolean 
   // Most commands change nothing: then the file is neither locked nor written.
   const planned = cloneMap(current);
   applyAll(planned, current, observations, discovered, () => true);
-  if (encodeFile(planned) === encodeFile(current)) return { sessions: planned, observations, unavailable, notSaved: null };
+  if (sameFile(planned, current)) return { sessions: planned, observations, unavailable, notSaved: null };
 
   try {
     const sessions = updateSessions(file, (map) => {

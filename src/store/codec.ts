@@ -60,16 +60,10 @@ function optStr(v: unknown, where: string): string | null {
   return v;
 }
 
-const KNOWN = new Set<string>([
-  'uuid',
-  'tmux_session_name',
-  'agent_command',
-  'working_directory',
-  'status',
-  'created_at',
-  'last_attached',
-  ...OPTIONAL_FIELDS,
-]);
+/** The Rust tool's seven fields, always written, in this order (recordToJson). */
+const REQUIRED_FIELDS = ['uuid', 'tmux_session_name', 'agent_command', 'working_directory', 'status', 'created_at', 'last_attached'] as const;
+const REQUIRED = new Set<string>(REQUIRED_FIELDS);
+const KNOWN = new Set<string>([...REQUIRED_FIELDS, ...OPTIONAL_FIELDS]);
 
 export function decodeRecord(v: unknown, where: string): SessionRecord {
   if (!isObj(v)) fail(where, `expected an object, found ${describe(v)}`);
@@ -144,4 +138,45 @@ export function encodeFile(map: SessionMap): string {
   const obj: Obj = {};
   for (const [id, rec] of map) obj[id] = recordToJson(rec);
   return JSON.stringify(obj, null, 2);
+}
+
+/**
+ * encodeFile(a) === encodeFile(b), without encoding either: every command compares what
+ * it would save with what it read, and two encodings of the whole file (~45 KB each at
+ * 100 sessions, for a file that almost never changed) were ~0.4 MB of garbage.
+ */
+export function sameFile(a: SessionMap, b: SessionMap): boolean {
+  if (a.size !== b.size) return false;
+  const other = b.entries();
+  for (const [id, rec] of a) {
+    const next = other.next();
+    if (next.done || next.value[0] !== id || !sameRecord(rec, next.value[1])) return false;
+  }
+  return true;
+}
+
+/** recordToJson(a) and recordToJson(b) written the same. */
+function sameRecord(a: SessionRecord, b: SessionRecord): boolean {
+  for (const k of REQUIRED_FIELDS) if (!sameJson(a[k], b[k])) return false;
+  for (const k of OPTIONAL_FIELDS) if (!sameJson(a[k], b[k])) return false;
+  if (!a.extra && !b.extra) return true;
+  const extraOf = (r: SessionRecord): Obj => {
+    const out: Obj = {};
+    if (r.extra) for (const [k, v] of Object.entries(r.extra)) if (!KNOWN.has(k) || (!REQUIRED.has(k) && r[k as keyof SessionRecord] === undefined)) out[k] = v;
+    return out;
+  };
+  return sameJson(extraOf(a), extraOf(b));
+}
+
+/** Equal once written as JSON: the same keys in the same order (those holding undefined are not written), equal values. */
+function sameJson(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a) || Array.isArray(b)) {
+    if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
+    return a.every((v, i) => sameJson(v, b[i]));
+  }
+  const ka = Object.keys(a).filter((k) => (a as Obj)[k] !== undefined);
+  const kb = Object.keys(b).filter((k) => (b as Obj)[k] !== undefined);
+  return ka.length === kb.length && ka.every((k, i) => k === kb[i] && sameJson((a as Obj)[k], (b as Obj)[k]));
 }

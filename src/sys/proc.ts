@@ -1,4 +1,5 @@
 import * as fs from 'node:fs';
+import { readToEnd } from './read-file';
 
 // Everything read from /proc, in one place: process states, groups, start times, command
 // lines and environments. A pid alone proves nothing (it may have been recycled, after a
@@ -38,15 +39,13 @@ function bootTimeMs(): number {
   return bootMs;
 }
 
-/** Most /proc files we read (stat, a command line) fit: one buffer for them all. */
-const scratch = Buffer.allocUnsafe(4096);
-
 /**
  * A /proc file's text, or null when it is gone or not ours to read. Read into one buffer
  * until the end, not with readFileSync: /proc files say they are empty, which costs that
  * a stat and a growing buffer (~100 µs a file here against ~20: `list` reads two per agent).
+ * `oneRecord`: a file the kernel gives whole in one read (see readToEnd).
  */
-export function readProcText(file: string, encoding: BufferEncoding = 'latin1'): string | null {
+export function readProcText(file: string, encoding: BufferEncoding = 'latin1', oneRecord = false): string | null {
   let fd: number;
   try {
     fd = fs.openSync(file, fs.constants.O_RDONLY);
@@ -54,19 +53,7 @@ export function readProcText(file: string, encoding: BufferEncoding = 'latin1'):
     return null;
   }
   try {
-    let buf = scratch;
-    let len = 0;
-    for (;;) {
-      if (len === buf.length) {
-        const bigger = Buffer.allocUnsafe(buf.length * 4);
-        buf.copy(bigger, 0, 0, len);
-        buf = bigger;
-      }
-      const n = fs.readSync(fd, buf, len, buf.length - len, null);
-      if (n === 0) break;
-      len += n;
-    }
-    return buf.toString(encoding, 0, len);
+    return readToEnd(fd, encoding, oneRecord);
   } catch {
     return null;
   } finally {
@@ -76,12 +63,12 @@ export function readProcText(file: string, encoding: BufferEncoding = 'latin1'):
 
 /** /proc/PID/stat, parsed; null when the process is gone. */
 export function procStat(pid: number): ProcStat | null {
-  const text = readProcText(`/proc/${pid}/stat`);
+  const text = readProcText(`/proc/${pid}/stat`, 'latin1', true);
   if (text === null) return null;
   // The command name is in parentheses and may hold spaces and parentheses itself:
   // everything after the last ')' is fields 3 onwards.
   const close = text.lastIndexOf(')');
-  const f = text.slice(close + 2).split(' ');
+  const f = text.slice(close + 2).split(' ', 20); // up to the start time, field 22
   if (f.length < 20) return null;
   const num = (i: number) => Number(f[i]);
   return {

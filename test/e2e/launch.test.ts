@@ -28,7 +28,7 @@ vm.Script = class extends Script {
     if (opts && opts.filename && opts.filename.endsWith('cli.bundle.js')) seen.cache = opts.cachedData ? (this.cachedDataRejected ? 'rejected' : 'taken') : 'none';
   }
 };
-process.on('exit', () => fs.writeFileSync(process.env.PROBE_OUT, JSON.stringify(seen)));
+process.on('exit', () => fs.writeFileSync(process.env.PROBE_OUT, JSON.stringify({ ...seen, everLoaded: process.moduleLoadList.filter((m) => m.startsWith('NativeModule ')).map((m) => m.slice(13)) })));
 `;
 
 interface Probe {
@@ -36,6 +36,8 @@ interface Probe {
   /** Builtin modules required through Node's loader, without `node:`. */
   builtins: string[];
   cache: 'none' | 'taken' | 'rejected';
+  /** Every builtin module loaded, Node's own requires included (process.moduleLoadList). */
+  everLoaded: string[];
 }
 
 function probeRun(s: Sandbox, bin: string, args = ['agent', 'list']): { code: number; stdout: string; probe: Probe } {
@@ -72,6 +74,9 @@ describe('CLI start-up', () => {
     expect(probe.cache).toBe('taken');
     // Of our files only the launcher goes through Node's module loader.
     expect(probe.files.map((f) => path.relative(ROOT, f))).toEqual(['dist/launch.js']);
+    // Its answer goes out without process.stdout, which loads node:net and the streams for
+    // a pipe (cli/output.ts), and without the socket's client (backends/pty/index.ts).
+    expect(probe.everLoaded).not.toContain('net');
   });
 
   it('loads child_process, crypto and v8 only for the commands that use them', () => {

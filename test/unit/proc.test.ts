@@ -17,5 +17,7 @@ describe('readProcText', () => {
     expect(readProcText('/proc/self/environ', 'utf8')).toBe(fs.readFileSync('/proc/self/environ', 'utf8'));
     expect(readProcText('/proc/999999999/stat')).toBeNull();
     expect(procStat(process.pid)).toMatchObject({ pid: process.pid, ppid: process.ppid });
+    // One record, given whole by one read: the same text as read to the end.
+    expect(readProcText('/proc/self/stat', 'latin1', true)!.split(' ').slice(0, 5)).toEqual(fs.readFileSync('/proc/self/stat', 'latin1').split(' ').slice(0, 5));
   });
 });

@@ -1,10 +1,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { UserError } from '../../errors';
-import { SupervisorLink } from '../../link/supervisor-link';
+import type { SupervisorLink } from '../../link/supervisor-link';
 import type { Places } from '../../places';
 import { checkRuntimeDir, ensurePrivateDir } from '../../sys/private-dir';
-import { ProtocolError } from '../../protocol/messages';
+import type { ProtocolError } from '../../protocol/messages';
 import type { ArgsOf, EventsArgs, EventsReply, OpName, ReplyOf, StatusReply, TaskInfo } from '../../protocol/ops';
 import { readQueue } from '../../store/queue-file';
 import { liveStatusFileOf, readLiveStatus } from '../../store/live-status';
@@ -53,6 +53,10 @@ const lazy = {
   discover: () => require('./discover') as typeof import('./discover'),
   attachTerminal: () => require('./attach-terminal') as typeof import('./attach-terminal'),
   attachStream: () => require('./attach-stream') as typeof import('./attach-stream'),
+  // The socket's client (node:net, msgpackr, the protocol's decoders): `list` reads status
+  // files and needs it only for a supervisor that published none.
+  link: () => require('../../link/supervisor-link') as typeof import('../../link/supervisor-link'),
+  messages: () => require('../../protocol/messages') as typeof import('../../protocol/messages'),
 };
 /* eslint-enable @typescript-eslint/no-require-imports */
 
@@ -71,6 +75,11 @@ function groupAlive(pgid: number | null | undefined): boolean {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A link's failure with a protocol code (the link's module is loaded once a link was made). */
+function isProtocolError(err: unknown): err is ProtocolError {
+  return err instanceof lazy.messages().ProtocolError;
+}
 
 function abortError(): Error {
   const e = new Error('the wait was aborted');
@@ -118,7 +127,7 @@ export class PtyBackend implements Backend {
   }
 
   connectControl(rec: SessionRecord, timeoutMs = 3000): Promise<SupervisorLink> {
-    return SupervisorLink.connect(socketOf(this.places, rec), { mode: 'control', timeoutMs });
+    return lazy.link().SupervisorLink.connect(socketOf(this.places, rec), { mode: 'control', timeoutMs });
   }
 
   /** Runs one request on a fresh control connection. */
@@ -133,8 +142,8 @@ export class PtyBackend implements Backend {
     try {
       return await link.request(op, args, timeoutMs);
     } catch (err) {
-      if (err instanceof ProtocolError && err.code === 'unsupported') throw olderSupervisor(id, link.welcome.server, op);
-      if (err instanceof ProtocolError) throw new UserError(`Agent session ${id}: ${err.message}`);
+      if (isProtocolError(err) && err.code === 'unsupported') throw olderSupervisor(id, link.welcome.server, op);
+      if (isProtocolError(err)) throw new UserError(`Agent session ${id}: ${err.message}`);
       throw err;
     } finally {
       link.close();
@@ -159,7 +168,7 @@ export class PtyBackend implements Backend {
     new SessionEnd(files, fallbackFilesOf(sock)).removeFallback();
     if (fs.existsSync(sock)) {
       try {
-        (await SupervisorLink.connect(sock, { mode: 'control', timeoutMs: 1000 })).close();
+        (await lazy.link().SupervisorLink.connect(sock, { mode: 'control', timeoutMs: 1000 })).close();
         throw new UserError(`A supervisor for ${req.id} is already running on ${sock}`);
       } catch (err) {
         if (err instanceof UserError) throw err;
@@ -326,7 +335,7 @@ export class PtyBackend implements Backend {
     if (newer) sock = null;
     if (sock && fs.existsSync(sock)) {
       try {
-        const link = await SupervisorLink.connect(sock, { mode: 'control', timeoutMs: 2000 });
+        const link = await lazy.link().SupervisorLink.connect(sock, { mode: 'control', timeoutMs: 2000 });
         supervisorPid = link.welcome.session.supervisorPid;
         try {
           result.leftRunning = (await link.request('kill', { graceMs: KILL_GRACE_MS }, KILL_GRACE_MS + 5000)).leftRunning;
@@ -451,7 +460,7 @@ export class PtyBackend implements Backend {
         if (opts.signal?.aborted) throw abortError();
         // The supervisor may finish and close right as it answers: the files say the rest.
         if (end.hasExit) return fromDisk();
-        if (err instanceof ProtocolError && err.code === 'unsupported') {
+        if (isProtocolError(err) && err.code === 'unsupported') {
           throw new UserError(`Agent session ${rec.uuid} runs a supervisor of an earlier version, which cannot wait for ${cond.until === 'task' ? 'a task' : 'a state'}; restart it to use this`);
         }
         throw new UserError(`Waiting for ${rec.uuid} failed: ${(err as Error).message}`);

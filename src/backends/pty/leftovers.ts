@@ -23,10 +23,12 @@ export function socketIds(places: Places): Map<string, string> {
   } catch {
     return out;
   }
+  // path.join(dir, name) for a plain name, without normalizing dir again for each.
+  const base = path.join(dir, path.sep);
   for (const name of names) {
     if (!name.startsWith(prefix) || !name.endsWith('.sock')) continue;
     const id = name.slice(prefix.length, -'.sock'.length);
-    if (isValidId(id)) out.set(id, path.join(dir, name));
+    if (isValidId(id)) out.set(id, base + name);
   }
   return out;
 }

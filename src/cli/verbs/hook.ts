@@ -1,5 +1,4 @@
 import { HOOK_WORDS, type HookWord } from '../../hook/payload';
-import { sendSignal } from '../../hook/send-signal';
 import type { VerbEntry } from '../verb';
 
 // What an agent's hook runs (spawn --hooks wires the hook program itself, this is the same
@@ -24,6 +23,10 @@ export const hookVerb: VerbEntry = {
       if (process.env.SYMPOSIUM_DEBUG) process.stderr.write(`hook: unknown word ${JSON.stringify(w)}: use ${HOOK_WORDS.join(', ')}\n`);
       return 0;
     }
+    // The socket's client (node:net, msgpackr, the protocol's decoders), loaded only by
+    // this verb: evaluated with the CLI's top level, every command paid for it.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { sendSignal } = require('../../hook/send-signal') as typeof import('../../hook/send-signal');
     const err = await sendSignal(w as HookWord, (payload as string | undefined) ?? null);
     if (err && process.env.SYMPOSIUM_DEBUG) process.stderr.write(`hook: ${err}\n`);
     return 0;
