@@ -90,6 +90,26 @@ describe('disk trouble', () => {
     expect(Object.keys(s.readSessions())).toEqual(['a1', 'a2', 'a3']);
   });
 
+  it('a session directory and runtime directory removed under a running agent: its supervisor leaves once the agent ends, it does not retry for ever', async () => {
+    const s = sandbox();
+    const r = s.run(['agent', 'spawn', '--uuid', 'gone', '--workdir', s.work, '--', 'sh', '-c', 'sleep 2; echo bye']);
+    expect(r, r.stderr).toEqual({ code: 0, stdout: 'Agent session spawned successfully\n', stderr: '' });
+    const pid = s.readSessions().gone!.supervisor_pid as number;
+    fs.rmSync(path.join(s.home, 'sessions', 'gone'), { recursive: true, force: true });
+    fs.rmSync(s.runtime, { recursive: true, force: true });
+    // The agent ends after 2 s; nothing can take its end (no directory, no socket) and nobody
+    // could ask for it: the supervisor must not stay, writing the end again every second.
+    const alive = () => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    await waitFor(() => !alive(), 20_000);
+  });
+
   it('a read-only SYMPOSIUM_HOME: a clear error, the file intact, list still works', async (ctx) => {
     const s = sandbox();
     spawnOk(s, 'a1');

@@ -1,7 +1,8 @@
+import * as fs from 'node:fs';
 import { type ExitRecord, type FallbackFiles, type SessionFiles, fallbackFilesOf } from '../../store/session-dir';
 import type { SupervisorConfig } from '../../store/session-dir';
 import { writeJsonAtomic } from '../../sys/atomic-write';
-import type { Screen } from '../mirror/screen';
+import type { FinalScreenData, Screen } from '../mirror/screen';
 import type { AgentExit } from './agent-process';
 import { log } from './log';
 
@@ -33,11 +34,14 @@ function saveTo(what: string, session: string, fallback: string, value: unknown,
 class EndFiles {
   private readonly fallback: FallbackFiles;
 
+  private readonly socketPath: string;
+
   constructor(
     private readonly files: SessionFiles,
     config: SupervisorConfig,
   ) {
     this.fallback = fallbackFilesOf(config.socketPath);
+    this.socketPath = config.socketPath;
   }
 
   /** The exit, durably; false when no disk took it (try again later). */
@@ -47,9 +51,18 @@ class EndFiles {
   }
 
   /** Every line of the screen, plain and with colours, with its size and cursor; false when no disk took it. */
-  saveFinalScreen(screen: Screen): boolean {
+  saveFinalScreen(data: FinalScreenData): boolean {
     // Not fsynced: megabytes, and only for `capture` after the end (the exit is durable).
-    return saveTo('final screen', this.files.screen, this.fallback.screen, screen.finalScreen(), false) !== null;
+    return saveTo('final screen', this.files.screen, this.fallback.screen, data, false) !== null;
+  }
+
+  /**
+   * Nobody can ever read the end: the session's directory and the socket are both gone
+   * (the home and the runtime directory removed under a running supervisor). A full or
+   * read-only disk leaves them in place.
+   */
+  unreachable(): boolean {
+    return !fs.existsSync(this.files.dir) && !fs.existsSync(this.socketPath);
   }
 }
 
@@ -87,7 +100,10 @@ export class EndSaver {
   }
 
   finalScreen(screen: Screen): void {
-    this.keep(() => this.end.saveFinalScreen(screen));
+    // Made once: a full history takes a few hundred ms to render, and a disk that refuses
+    // it is tried again every second (it was rendered again each time: 9 % of a core).
+    const data = screen.finalScreen();
+    this.keep(() => this.end.saveFinalScreen(data));
   }
 
   /** Resolves once everything is saved and the record was tried. */
@@ -100,11 +116,15 @@ export class EndSaver {
     if (save()) return;
     this.pending.push(save);
     this.retry ??= setInterval(() => {
+      if (this.end.unreachable()) {
+        log('the session directory and the socket are gone (removed): nobody can read the end, the supervisor leaves');
+        this.pending = [];
+      }
       this.pending = this.pending.filter((s) => !s());
       if (this.pending.length > 0) return;
       clearInterval(this.retry!);
       this.retry = null;
-      log('the end of the agent is on disk now');
+      if (!this.end.unreachable()) log('the end of the agent is on disk now');
       for (const w of this.waiters.splice(0)) w();
     }, SAVE_RETRY_MS);
   }
