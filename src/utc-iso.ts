@@ -7,8 +7,18 @@
 
 const pad = (n: number, width: number): string => String(n).padStart(width, '0');
 
-/** `ms` since the epoch (an integer, years 0 to 9999) as `YYYY-MM-DDTHH:MM:SS.mmmZ`. */
-export function utcIso(ms: number): string {
+/** Date's range that toISOString writes with a four-digit year (years 0 to 9999). */
+const LAST_FOUR_DIGIT_MS = 253_402_300_799_999;
+
+/**
+ * `ms` since the epoch as `YYYY-MM-DDTHH:MM:SS.mmmZ`, as Date#toISOString writes it (a
+ * fraction of a millisecond dropped as Date drops it). Outside years 0 to 9999 (never an
+ * instant of ours) Date writes it. The CLI's `list` gave 2-3 ms of its start to the time
+ * zone set-up (reading /etc/localtime, ICU's data) for its few times too.
+ */
+export function utcIso(time: number): string {
+  const ms = Math.trunc(time);
+  if (!(ms >= 0 && ms <= LAST_FOUR_DIGIT_MS)) return new Date(time).toISOString();
   const days = Math.floor(ms / 86_400_000);
   const inDay = ms - days * 86_400_000;
   // Howard Hinnant's civil_from_days: the proleptic Gregorian date of a day number.

@@ -1,5 +1,6 @@
 import type { Observation } from '../backends/backend';
 import { toIso } from '../store/time';
+import { utcIso } from '../utc-iso';
 import { type SessionRecord, backendOf } from '../store/types';
 import type { AgentInfo } from './types';
 
@@ -28,7 +29,7 @@ export function agentInfo(rec: SessionRecord, obs: Observation | undefined): Age
     state: running ? (obs?.agentState?.state ?? null) : rec.status === 'Starting' ? 'starting' : 'exited',
     stateReason: running ? (obs?.agentState?.reason ?? null) : (rec.status_reason ?? null),
     stateSince: running ? isoOrNull(obs?.agentState?.since ?? null) : rec.ended_at ? toIso(rec.ended_at) : null,
-    lastOutputAt: running && obs?.lastOutputAt ? new Date(obs.lastOutputAt).toISOString() : null,
+    lastOutputAt: running && obs?.lastOutputAt ? utcIso(obs.lastOutputAt) : null,
     queued: running ? (obs?.queued ?? null) : null,
     responding: running && obs ? obs.responding !== false : null,
   };
@@ -36,5 +37,5 @@ export function agentInfo(rec: SessionRecord, obs: Observation | undefined): Age
 
 /** ms since the epoch as ISO 8601, or null. */
 export function isoOrNull(ms: number | null): string | null {
-  return ms === null ? null : new Date(ms).toISOString();
+  return ms === null ? null : utcIso(ms);
 }

@@ -1,3 +1,5 @@
+import { utcIso } from '../utc-iso';
+
 // Rust's serde form of SystemTime: { secs_since_epoch, nanos_since_epoch }.
 
 export interface SystemTime {
@@ -30,5 +32,5 @@ export function toMillis(t: SystemTime): number {
 }
 
 export function toIso(t: SystemTime): string {
-  return new Date(toMillis(t)).toISOString();
+  return utcIso(toMillis(t));
 }
