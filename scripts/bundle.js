@@ -48,16 +48,6 @@ function patchSerialize() {
 }
 
 /**
- * The long-lived processes' bundles (supervisor, hook) in their smallest exact form. A
- * supervisor holds its whole source in V8's heap for as long as it runs (functions compile
- * lazily from it), and one character outside ASCII (a spinner glyph in a regular expression,
- * an ellipsis in a comment) makes V8 store all of it at two bytes a character: measured, 1.9
- * MB of an idle supervisor's heap for a 0.97 MB file. Comments and blanks gone and every
- * other character escaped, it is 0.62 MB at one byte each: idle private memory fell by
- * 1.3 MB (14.7 -> 13.4 MB median of 7, before V8's memory reducer runs; 12.4 -> 11.2 after).
- * Names are kept, so that a stack trace in the log still reads.
- */
-/**
  * Each of our modules' `import * as x` shares one namespace per imported module
  * (src/import-star.ts) instead of TypeScript's fresh copy in every module that imports it:
  * tsc emits `__importStar(require("node:fs"))`, rewritten here to make that copy once.
@@ -84,6 +74,16 @@ function sharedImportStar() {
   };
 }
 
+/**
+ * The long-lived processes' bundles (supervisor, hook) in their smallest exact form. A
+ * supervisor holds its whole source in V8's heap for as long as it runs (functions compile
+ * lazily from it), and one character outside ASCII (a spinner glyph in a regular expression,
+ * an ellipsis in a comment) makes V8 store all of it at two bytes a character: measured, 1.9
+ * MB of an idle supervisor's heap for a 0.97 MB file. Comments and blanks gone and every
+ * other character escaped, it is 0.62 MB at one byte each: idle private memory fell by
+ * 1.3 MB (14.7 -> 13.4 MB median of 7, before V8's memory reducer runs; 12.4 -> 11.2 after).
+ * Names are kept, so that a stack trace in the log still reads.
+ */
 const SMALL = { minifyWhitespace: true, minifySyntax: true, legalComments: 'none', charset: 'ascii' };
 
 /** esbuild keeps regular expression literals as written: their characters outside ASCII

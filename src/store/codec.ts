@@ -62,7 +62,6 @@ function optStr(v: unknown, where: string): string | null {
 
 /** The Rust tool's seven fields, always written, in this order (recordToJson). */
 const REQUIRED_FIELDS = ['uuid', 'tmux_session_name', 'agent_command', 'working_directory', 'status', 'created_at', 'last_attached'] as const;
-const REQUIRED = new Set<string>(REQUIRED_FIELDS);
 const KNOWN = new Set<string>([...REQUIRED_FIELDS, ...OPTIONAL_FIELDS]);
 
 export function decodeRecord(v: unknown, where: string): SessionRecord {
@@ -155,17 +154,9 @@ export function sameFile(a: SessionMap, b: SessionMap): boolean {
   return true;
 }
 
-/** recordToJson(a) and recordToJson(b) written the same. */
+/** recordToJson(a) and recordToJson(b) written the same (compared as objects: no text made). */
 function sameRecord(a: SessionRecord, b: SessionRecord): boolean {
-  for (const k of REQUIRED_FIELDS) if (!sameJson(a[k], b[k])) return false;
-  for (const k of OPTIONAL_FIELDS) if (!sameJson(a[k], b[k])) return false;
-  if (!a.extra && !b.extra) return true;
-  const extraOf = (r: SessionRecord): Obj => {
-    const out: Obj = {};
-    if (r.extra) for (const [k, v] of Object.entries(r.extra)) if (!KNOWN.has(k) || (!REQUIRED.has(k) && r[k as keyof SessionRecord] === undefined)) out[k] = v;
-    return out;
-  };
-  return sameJson(extraOf(a), extraOf(b));
+  return sameJson(recordToJson(a), recordToJson(b));
 }
 
 /** Equal once written as JSON: the same keys in the same order (those holding undefined are not written), equal values. */
