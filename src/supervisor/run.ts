@@ -3,7 +3,7 @@ import { readSupervisorConfig } from '../store/session-dir';
 import { resolveCommand } from './lifecycle/resolve-command';
 import { collectAfterStart } from './lifecycle/settle-gc';
 import { takeNativeBinary } from './native/binary';
-import { loadMallocTrim } from './native/malloc-trim';
+import { loadAddon } from './native/addon';
 import { log } from './lifecycle/log';
 import { type EarlyStart, startEarly } from './lifecycle/early-start';
 
@@ -86,7 +86,7 @@ async function main(): Promise<void> {
   try {
     nativeBinary = takeNativeBinary(config.sessionDir);
     loadSerializeAddon().readSerializeAddon();
-    loadMallocTrim(); // optional: without it, freed memory is kept longer
+    loadAddon(); // optional: without it, freed memory is kept longer and a helper process tells who connected
   } catch (err) {
     early.agent.signalGroup('SIGKILL');
     fs.rmSync(config.socketPath, { force: true });

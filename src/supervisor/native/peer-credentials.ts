@@ -1,9 +1,11 @@
 import type * as net from 'node:net';
+import { socketPeer } from './addon';
 
 // Who is at the other end of a client's connection, as the kernel recorded it when the
-// client connected (SO_PEERCRED), not as the client says. Node has no call for it; the
-// native helper in its "peer" mode (native/relay.c) reads it from the descriptor it
-// inherits and prints it.
+// client connected (SO_PEERCRED), not as the client says. Node has no call for it: the
+// supervisor's addon asks it in process (native/supervisor-addon.c); without the addon,
+// the native helper in its "peer" mode (native/relay.c) reads it from the descriptor it
+// inherits and prints it, as a process of its own (15-20 ms here).
 
 export interface PeerCredentials {
   pid: number;
@@ -14,9 +16,17 @@ export interface PeerCredentials {
 /** The helper answers in a few ms; one that does not is killed and the check fails. */
 const PEER_TIMEOUT_MS = 2000;
 
-export function peerCredentials(binary: string, socket: net.Socket): Promise<PeerCredentials> {
+export function peerCredentials(binary: string | null, socket: net.Socket): Promise<PeerCredentials> {
   const fd = (socket as unknown as { _handle?: { fd?: unknown } | null })._handle?.fd;
   if (typeof fd !== 'number' || fd < 0) return Promise.reject(new Error('the connection has no descriptor'));
+  const asked = socketPeer(fd);
+  if (asked) return 'errno' in asked ? Promise.reject(new Error(`getsockopt failed (errno ${asked.errno})`)) : Promise.resolve(asked);
+  if (!binary) return Promise.reject(new Error('neither the native addon nor the native helper was built'));
+  return helperPeer(binary, fd);
+}
+
+/** The native helper's answer: it inherits the connection as fd 3 and prints "pid uid gid". */
+export function helperPeer(binary: string, fd: number): Promise<PeerCredentials> {
   // Loaded on first use: a supervisor nobody attaches to never needs it.
   const { spawn } = require('node:child_process') as typeof import('node:child_process');
   return new Promise((resolve, reject) => {

@@ -63,17 +63,17 @@ function refusal(st: fs.Stats, h: TerminalHandover, agentTerminal: string | null
 
 /**
  * Opens the terminal the client named, if the connecting process holds it (see above).
- * `binary`: the native helper (binary.ts); `agentTerminal`: the agent's pty slave path.
+ * `binary`: the native helper (binary.ts), asked when the addon is not loaded; `agentTerminal`:
+ * the agent's pty slave path.
  */
 export async function openPeerTerminal(binary: string | null, socket: net.Socket, h: TerminalHandover, agentTerminal: string | null): Promise<TerminalProof> {
-  if (!binary) return { refused: 'the supervisor cannot check who holds the terminal (its native helper was not built)' };
   let pid: number;
   try {
     const cred = await peerCredentials(binary, socket);
     if (typeof process.getuid === 'function' && cred.uid !== process.getuid()) return { refused: `the client runs as uid ${cred.uid}, not as this supervisor's user` };
     pid = cred.pid;
   } catch (err) {
-    return { refused: `cannot tell who connected: ${(err as Error).message}` };
+    return { refused: `the supervisor cannot tell who connected, so it takes no terminal: ${(err as Error).message}` };
   }
   if (socket.destroyed) return { refused: 'the client left' };
   const held = heldDescriptors(pid, h);

@@ -1,0 +1,86 @@
+/*
+ * The supervisor's Node addon: two calls Node does not have.
+ *
+ * trim(): glibc's malloc_trim(0), which gives the kernel back every whole free page of the
+ *   allocator's heap, not only its top (what MALLOC_TRIM_THRESHOLD_ does on each free). The
+ *   supervisor calls it after its collections (src/supervisor/lifecycle/settle-gc.ts): a
+ *   burst of output leaves the heap full of holes between the buffers that live on (the
+ *   history's chunks, xterm's lines), measured 2.6 MB of a supervisor holding a full
+ *   10 000-line history.
+ *
+ * peer(fd): who is at the other end of a Unix socket, as the kernel recorded it at connect
+ *   (SO_PEERCRED): [pid, uid, gid], or a negative errno. The supervisor asks it for every
+ *   viewer that hands over its terminal (src/supervisor/viewers/peer-terminal.ts). Without
+ *   the addon the native relay's "peer" mode answers instead, as a process of its own: 15-20
+ *   ms of every such attach here, and a fork of the supervisor.
+ *
+ * Built by scripts/build-relay.js with the plain C compiler, without Node's headers: the
+ * few Node-API declarations it needs are here, the symbols come from the node binary.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <malloc.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+typedef struct napi_env__ *napi_env;
+typedef struct napi_value__ *napi_value;
+typedef struct napi_callback_info__ *napi_callback_info;
+typedef int napi_status;
+typedef napi_value (*napi_callback)(napi_env, napi_callback_info);
+#define NAPI_AUTO_LENGTH ((size_t)-1)
+
+extern napi_status napi_create_function(napi_env, const char *, size_t, napi_callback, void *, napi_value *);
+extern napi_status napi_set_named_property(napi_env, napi_value, const char *, napi_value);
+extern napi_status napi_get_boolean(napi_env, int, napi_value *);
+extern napi_status napi_get_cb_info(napi_env, napi_callback_info, size_t *, napi_value *, napi_value *, void **);
+extern napi_status napi_get_value_int32(napi_env, napi_value, int32_t *);
+extern napi_status napi_create_int32(napi_env, int32_t, napi_value *);
+extern napi_status napi_create_uint32(napi_env, uint32_t, napi_value *);
+extern napi_status napi_create_array_with_length(napi_env, size_t, napi_value *);
+extern napi_status napi_set_element(napi_env, napi_value, uint32_t, napi_value);
+
+/* trim(): true when memory was given back. */
+static napi_value trim(napi_env env, napi_callback_info info) {
+  napi_value released = NULL;
+  (void)info;
+  napi_get_boolean(env, malloc_trim(0), &released);
+  return released;
+}
+
+static napi_value int_value(napi_env env, int32_t n) {
+  napi_value v = NULL;
+  napi_create_int32(env, n, &v);
+  return v;
+}
+
+/* peer(fd): [pid, uid, gid] of the socket's other end, or -errno (-EBADF for a bad fd). */
+static napi_value peer(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1] = {NULL};
+  int32_t fd = -1;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != 0 || argc < 1 || napi_get_value_int32(env, argv[0], &fd) != 0 || fd < 0) return int_value(env, -EBADF);
+  struct ucred cred;
+  socklen_t len = sizeof cred;
+  if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) return int_value(env, -errno);
+  if (len != sizeof cred) return int_value(env, -EPROTO);
+  napi_value out = NULL, v = NULL;
+  if (napi_create_array_with_length(env, 3, &out) != 0) return int_value(env, -ENOMEM);
+  const uint32_t fields[3] = {(uint32_t)cred.pid, (uint32_t)cred.uid, (uint32_t)cred.gid};
+  for (uint32_t i = 0; i < 3; i++) {
+    if (napi_create_uint32(env, fields[i], &v) != 0 || napi_set_element(env, out, i, v) != 0) return int_value(env, -ENOMEM);
+  }
+  return out;
+}
+
+static void define(napi_env env, napi_value exports, const char *name, napi_callback cb) {
+  napi_value fn;
+  if (napi_create_function(env, name, NAPI_AUTO_LENGTH, cb, NULL, &fn) == 0) napi_set_named_property(env, exports, name, fn);
+}
+
+__attribute__((visibility("default"))) napi_value napi_register_module_v1(napi_env env, napi_value exports) {
+  define(env, exports, "trim", trim);
+  define(env, exports, "peer", peer);
+  return exports;
+}
