@@ -15,7 +15,7 @@ const fs = require('node:fs');
 const path = require('node:path');
 
 const dist = path.join(__dirname, '..', 'dist');
-const launch = require(path.join(dist, 'launch.js'));
+const { CLI_BUNDLE: cliBundle } = require(path.join(dist, 'launch.js'));
 const SUPERVISOR_BUNDLE = path.join(dist, 'supervisor.bundle.js');
 const HOOK_BUNDLE = path.join(dist, 'hook.bundle.js');
 const SUPERVISOR_LAUNCH = path.join(dist, 'supervisor', 'launch.js');
@@ -107,13 +107,13 @@ const COMMON = {
 };
 
 async function main() {
-  fs.rmSync(launch.CODE_CACHE, { force: true });
+  fs.rmSync(cliBundle.cacheFile, { force: true });
   fs.rmSync(SUPERVISOR_CACHE, { force: true });
   let esbuild;
   try {
     esbuild = require('esbuild');
   } catch {
-    fs.rmSync(launch.BUNDLE, { force: true });
+    fs.rmSync(cliBundle.file, { force: true });
     fs.rmSync(SUPERVISOR_BUNDLE, { force: true });
     fs.rmSync(HOOK_BUNDLE, { force: true });
     console.warn('bundle: esbuild is not installed; the CLI and the supervisor will load their modules one by one (slower start-up).');
@@ -148,8 +148,8 @@ async function main() {
     plugins: [lazyBuiltins(), sharedImportStar()],
   });
   const id = crypto.randomBytes(8).toString('hex');
-  const source = launch.wrapBundle(asciiOnly(cli.outputFiles[0].text)) + launch.buildIdLine(id);
-  writeAtomically(launch.BUNDLE, source);
+  const source = cliBundle.wrap(asciiOnly(cli.outputFiles[0].text)) + cliBundle.idLine(id);
+  writeAtomically(cliBundle.file, source);
 
   // The cache holds what the top level and the common commands compiled (V8 compiles a
   // function when it is first called, and a cache holds only what was compiled; see
@@ -159,9 +159,9 @@ async function main() {
   // process start (median of 10, load ~38). V8 only takes a cache made under the flags it
   // runs with; a fresh Node checks that it does.
   const script = await trainCli(source);
-  writeAtomically(launch.CODE_CACHE, launch.cacheFile(id, script));
+  writeAtomically(cliBundle.cacheFile, cliBundle.cacheBytes(id, script));
   if (!cacheTaken()) {
-    fs.rmSync(launch.CODE_CACHE, { force: true });
+    fs.rmSync(cliBundle.cacheFile, { force: true });
     console.warn('bundle: this Node does not take the code cache; the CLI starts without it.');
   }
 }
@@ -222,8 +222,8 @@ async function trainCli(source) {
       SYMPOSIUM_RUNTIME_DIR: path.join(home, 'run'),
       MSGPACKR_NATIVE_ACCELERATION_DISABLED: 'true',
     });
-    const script = launch.compileBundle(source);
-    const cli = launch.runBundle(script);
+    const script = cliBundle.compile(source);
+    const cli = cliBundle.run(script);
     process.stdout.write = process.stderr.write = () => true;
     for (const argv of [['--help'], ['agent', 'list'], ['agent', 'list', '--json'], ['agent', 'attach', 'no-such-agent']]) {
       await cli.main(['node', 'symposium-mcp', ...argv]);
@@ -245,15 +245,15 @@ async function trainCli(source) {
  */
 function supervisorWithCache(text) {
   const id = crypto.randomBytes(8).toString('hex');
-  const launcher = require(SUPERVISOR_LAUNCH);
-  writeAtomically(SUPERVISOR_BUNDLE, launcher.wrapSupervisor(text) + launcher.buildIdLine(id));
+  const bundle = require(SUPERVISOR_LAUNCH).SUPERVISOR_BUNDLE;
+  writeAtomically(SUPERVISOR_BUNDLE, bundle.wrap(text) + bundle.idLine(id));
   const { SUPERVISOR_NODE_FLAGS } = require(path.join(dist, 'backends', 'pty', 'start-supervisor.js'));
-  const l = `const l = require(${JSON.stringify(SUPERVISOR_LAUNCH)}), fs = require('fs'), s = fs.readFileSync(l.SUPERVISOR_BUNDLE, 'utf8');`;
-  const make = `${l} const script = l.compileSupervisor(s); l.loadSupervisor(script).loadAll();
-fs.writeFileSync(${JSON.stringify(`${SUPERVISOR_CACHE}.${process.pid}.tmp`)}, l.supervisorCacheFile(${JSON.stringify(id)}, script));
-fs.renameSync(${JSON.stringify(`${SUPERVISOR_CACHE}.${process.pid}.tmp`)}, l.SUPERVISOR_CODE_CACHE); process.exit(0);`;
-  const check = `${l} const c = l.cachedSupervisorCode(s, fs.readFileSync(l.SUPERVISOR_CODE_CACHE));
-process.exit(c && l.compileSupervisor(s, c).cachedDataRejected === false ? 0 : 1);`;
+  const l = `const b = require(${JSON.stringify(SUPERVISOR_LAUNCH)}).SUPERVISOR_BUNDLE, fs = require('fs'), s = b.read();`;
+  const make = `${l} const script = b.compile(s); b.run(script).loadAll();
+fs.writeFileSync(${JSON.stringify(`${SUPERVISOR_CACHE}.${process.pid}.tmp`)}, b.cacheBytes(${JSON.stringify(id)}, script));
+fs.renameSync(${JSON.stringify(`${SUPERVISOR_CACHE}.${process.pid}.tmp`)}, b.cacheFile); process.exit(0);`;
+  const check = `${l} const c = b.cachedCode(s, fs.readFileSync(b.cacheFile));
+process.exit(c && b.compile(s, c).cachedDataRejected === false ? 0 : 1);`;
   const node = (code) => require('node:child_process').spawnSync(process.execPath, [...SUPERVISOR_NODE_FLAGS, '-e', code], { stdio: 'inherit' }).status === 0;
   if (!node(make) || !node(check)) {
     fs.rmSync(SUPERVISOR_CACHE, { force: true });
@@ -262,9 +262,9 @@ process.exit(c && l.compileSupervisor(s, c).cachedDataRejected === false ? 0 : 1
 }
 
 function cacheTaken() {
-  const check = `const l = require(${JSON.stringify(path.join(dist, 'launch.js'))}), fs = require('fs');
-const s = l.readBundle(), c = l.cachedCode(s, fs.readFileSync(l.CODE_CACHE));
-process.exit(c && l.compileBundle(s, c).cachedDataRejected === false ? 0 : 1);`;
+  const check = `const b = require(${JSON.stringify(path.join(dist, 'launch.js'))}).CLI_BUNDLE, fs = require('fs');
+const s = b.read(), c = b.cachedCode(s, fs.readFileSync(b.cacheFile));
+process.exit(c && b.compile(s, c).cachedDataRejected === false ? 0 : 1);`;
   return require('node:child_process').spawnSync(process.execPath, ['-e', check], { stdio: 'inherit' }).status === 0;
 }
 

@@ -2,7 +2,8 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { buildIdLine, cachedCode } from '../../src/launch';
+import { CLI_BUNDLE } from '../../src/launch';
+import { SUPERVISOR_BUNDLE } from '../../src/supervisor/launch';
 import { ROOT, Sandbox } from '../helpers/sandbox';
 
 // How the CLI starts (src/launch.ts, scripts/bundle.js): from one bundled file with
@@ -122,12 +123,17 @@ describe('CLI start-up', () => {
     expect([r.code, r.stdout, r.probe.cache]).toEqual([0, 'No active agent sessions\n', 'rejected']);
   });
 
-  it('matches a cache to its bundle by the build id at the bundle end', () => {
-    const source = `module.exports = 1;${buildIdLine('00112233aabbccdd')}`;
-    const data = Buffer.from('v8 data');
-    expect(cachedCode(source, Buffer.concat([Buffer.from('00112233aabbccdd'), data]))).toEqual(data);
-    expect(cachedCode(source, Buffer.concat([Buffer.from('00112233aabbccde'), data]))).toBeUndefined();
-    expect(cachedCode(source, Buffer.from('00112233aabbccdd'))).toBeUndefined();
-    expect(cachedCode('module.exports = 1;', Buffer.concat([Buffer.from('00112233aabbccdd'), data]))).toBeUndefined();
+  it("matches a cache to its bundle by the build id at the bundle end, the CLI's and the supervisor's", () => {
+    for (const bundle of [CLI_BUNDLE, SUPERVISOR_BUNDLE]) {
+      const source = `module.exports = 1;${bundle.idLine('00112233aabbccdd')}`;
+      const data = Buffer.from('v8 data');
+      expect(bundle.cachedCode(source, Buffer.concat([Buffer.from('00112233aabbccdd'), data]))).toEqual(data);
+      expect(bundle.cachedCode(source, Buffer.concat([Buffer.from('00112233aabbccde'), data]))).toBeUndefined();
+      expect(bundle.cachedCode(source, Buffer.from('00112233aabbccdd'))).toBeUndefined();
+      expect(bundle.cachedCode('module.exports = 1;', Buffer.concat([Buffer.from('00112233aabbccdd'), data]))).toBeUndefined();
+    }
+    // One's cache is never taken for the other's bundle.
+    const cli = `x;${CLI_BUNDLE.idLine('00112233aabbccdd')}`;
+    expect(SUPERVISOR_BUNDLE.cachedCode(cli, Buffer.from('00112233aabbccddv8'))).toBeUndefined();
   });
 });
