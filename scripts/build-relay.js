@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 'use strict';
-// Builds native/relay.c into dist/symposium-relay and native/supervisor-addon.c into
-// dist/symposium-supervisor.node (run by `npm install`, build and test).
+// Builds native/relay.c into dist/symposium-relay and native/addon.c into
+// dist/symposium-addon.node (run by `npm install`, build and test).
 // Optional: without a C compiler the supervisor relays keys in Node, a little slower, and
 // this says so instead of failing the install.
 const { spawnSync } = require('node:child_process');
@@ -48,8 +48,8 @@ function build(src, out, flags) {
 
 const relayFailed = build(path.join(root, 'native', 'relay.c'), path.join(root, 'dist', 'symposium-relay'), []);
 if (relayFailed) process.stderr.write(`symposium-mcp: the native key relay was not built (${relayFailed}); attach relays keys in Node instead.\n`);
-// The supervisor's addon (native/supervisor-addon.c): without it, a supervisor keeps the
-// holes a burst of output leaves in its heap, and starts a helper process to tell who
-// connected at every attach.
-const addonFailed = build(path.join(root, 'native', 'supervisor-addon.c'), path.join(root, 'dist', 'symposium-supervisor.node'), ['-shared', '-fPIC']);
-if (addonFailed) process.stderr.write(`symposium-mcp: the supervisor's addon was not built (${addonFailed}); supervisors keep some freed memory and attach a little slower.\n`);
+// The addon (native/addon.c): without it, a supervisor keeps the holes a burst of output
+// leaves in its heap and starts a helper process to tell who connected at every attach,
+// and `attach` runs stty.
+const addonFailed = build(path.join(root, 'native', 'addon.c'), path.join(root, 'dist', 'symposium-addon.node'), ['-shared', '-fPIC']);
+if (addonFailed) process.stderr.write(`symposium-mcp: the native addon was not built (${addonFailed}); supervisors keep some freed memory and attach takes a little longer.\n`);

@@ -3,7 +3,7 @@ import { readSupervisorConfig } from '../store/session-dir';
 import { resolveCommand } from './lifecycle/resolve-command';
 import { collectAfterStart } from './lifecycle/settle-gc';
 import { takeNativeBinary } from './native/binary';
-import { loadAddon } from './native/addon';
+import { loadAddon } from '../sys/native-addon';
 import { log } from './lifecycle/log';
 import { type EarlyStart, startEarly } from './lifecycle/early-start';
 

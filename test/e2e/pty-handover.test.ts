@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as pty from 'node-pty';
@@ -71,6 +72,10 @@ describe('terminal hand-over', { timeout: 90_000 }, () => {
     expect(tty).toMatch(/^\/dev\/pts\/\d+$/);
     await waitFor(() => openFiles(sup).includes(tty));
     expect(controllingTty(sup)).toBe(0);
+    // Raw, output processing included (the kernel adds no CR to the agent's lines).
+    const modes = spawnSync('stty', ['-a', '-F', tty], { encoding: 'utf8' }).stdout;
+    expect(modes).toMatch(/(^|\s)-opost\b/m);
+    expect(modes).toMatch(/(^|\s)-icanon\b/m);
     t.write('echo "handed $((6 * 7))"\r');
     await t.waitText(/^handed 42$/m);
     t.write('\x1c');

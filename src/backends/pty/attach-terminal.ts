@@ -6,6 +6,7 @@ import { UserError } from '../../errors';
 import type { ServerMessage, TerminalHandover } from '../../protocol/messages';
 import { BEFORE_REPLAY, LEGACY_KEY_RESET, ON_ENTER, ON_LEAVE, TITLE_RESTORE } from '../../terminal-modes';
 import { SupervisorLink } from '../../link/supervisor-link';
+import { loadAddon, terminalRawOutput } from '../../sys/native-addon';
 import type { TerminalAttachOptions } from '../backend';
 
 // `agent attach` for the pty backend. The local terminal goes raw; then, as tmux does,
@@ -32,8 +33,9 @@ export async function attachTerminal(id: string, socketPath: string, opts: Termi
   // Raw before the supervisor may read the terminal (keys typed now must not be a line or
   // a signal); the title saved before the agent's replaces it.
   stdin.setRawMode(true);
+  // Output processing off now, or while the supervisor answers the hello (see rawOutput).
+  const rawNow = rawOutputNow();
   stdout.write(ON_ENTER);
-  // Output processing goes off while the supervisor answers the hello (see rawOutput).
   let rawDone = Promise.resolve();
   let client: SupervisorLink;
   try {
@@ -43,7 +45,7 @@ export async function attachTerminal(id: string, socketPath: string, opts: Termi
       ...size(),
       terminal: handover(opts.detachKey, opts.hint),
       redraw: opts.redraw,
-      afterHello: () => (rawDone = rawOutput()),
+      afterHello: rawNow ? undefined : () => (rawDone = rawOutputByStty()),
     });
   } catch (err) {
     await rawDone; // else a late `stty -opost` would outlive the restore
@@ -231,15 +233,23 @@ export async function attachTerminal(id: string, socketPath: string, opts: Termi
 }
 
 /**
- * Output processing off too (`stty -opost`), as tmux's client does (cfmakeraw): Node's raw
- * mode keeps ONLCR, and the kernel then handles every line of output apart (measured here:
- * 15 ms to take a 390 KB replay, and a second more of CPU for a 100 MB flood). The agent's
- * bytes already have their CRs, from its own pty, so a replay that begins before it takes
- * effect shows the same, only slower. Started once the hello is sent: starting a process
- * stops this one for 5-10 ms, which is then spent while the supervisor checks who
- * connected (~15 ms) instead of before the hello. Cooked mode restores the saved state.
+ * Output processing off too (OPOST), as tmux's client does (cfmakeraw): Node's raw mode
+ * keeps ONLCR, and the kernel then handles every line of output apart (measured here: 15
+ * ms to take a 390 KB replay, and a second more of CPU for a 100 MB flood). The agent's
+ * bytes already have their CRs, from its own pty. Set through the native addon before
+ * the hello (~0.3 ms with its loading), so that the replay always finds it off; false
+ * without the addon. Cooked mode restores the saved state.
  */
-function rawOutput(): Promise<void> {
+function rawOutputNow(): boolean {
+  return loadAddon() && terminalRawOutput(0) !== null;
+}
+
+/**
+ * Without the addon, `stty -opost`, started once the hello is sent: starting a process
+ * stops this one for 5-10 ms, better spent while the supervisor answers; a replay that
+ * begins before it takes effect shows the same, only slower.
+ */
+function rawOutputByStty(): Promise<void> {
   return new Promise((resolve) => {
     try {
       const child = spawn('stty', ['-opost'], { stdio: ['inherit', 'ignore', 'ignore'] });

@@ -1,5 +1,5 @@
 import * as v8 from 'node:v8';
-import { mallocTrim } from '../native/addon';
+import { mallocTrim } from '../../sys/native-addon';
 
 // Full garbage collections at the two moments V8 leaves memory behind longest. Its memory
 // reducer compacts a heap only some 8 s after allocations calm down, and not always:
@@ -22,7 +22,7 @@ import { mallocTrim } from '../native/addon';
 // by the supervisor anyway, text-pattern.ts).
 //
 // And each gives the allocator's free pages back to the kernel (malloc_trim, native/
-// supervisor-addon.c): the buffers a burst freed leave holes between those that live on (the
+// addon.c): the buffers a burst freed leave holes between those that live on (the
 // history's chunks, xterm's lines), which glibc keeps; measured with a full history 12 s
 // after its output, 15.7 -> 13.1 MB private.
 

@@ -1,9 +1,9 @@
 import type * as net from 'node:net';
-import { socketPeer } from './addon';
+import { socketPeer } from '../../sys/native-addon';
 
 // Who is at the other end of a client's connection, as the kernel recorded it when the
 // client connected (SO_PEERCRED), not as the client says. Node has no call for it: the
-// supervisor's addon asks it in process (native/supervisor-addon.c); without the addon,
+// project's addon asks it in process (native/addon.c); without the addon,
 // the native helper in its "peer" mode (native/relay.c) reads it from the descriptor it
 // inherits and prints it, as a process of its own (15-20 ms here).
 

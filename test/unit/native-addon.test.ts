@@ -2,14 +2,15 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import * as pty from 'node-pty';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadAddon, mallocTrim, socketPeer } from '../../src/supervisor/native/addon';
+import { loadAddon, mallocTrim, socketPeer, terminalRawOutput } from '../../src/sys/native-addon';
 import { helperPeer, peerCredentials } from '../../src/supervisor/native/peer-credentials';
 
-// The addon the build makes from native/supervisor-addon.c (scripts/build-relay.js), and
+// The addon the build makes from native/addon.c (scripts/build-relay.js), and
 // the relay whose "peer" mode answers without it.
 const DIST = path.join(__dirname, '..', '..', 'dist');
-const BUILT = path.join(DIST, 'symposium-supervisor.node');
+const BUILT = path.join(DIST, 'symposium-addon.node');
 const RELAY = path.join(DIST, 'symposium-relay');
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sy-addon-'));
@@ -36,11 +37,12 @@ async function connection(): Promise<{ accepted: net.Socket; close: () => void }
 const fdOf = (s: net.Socket): number => (s as unknown as { _handle: { fd: number } })._handle.fd;
 const me = () => ({ pid: process.pid, uid: process.getuid!(), gid: process.getgid!() });
 
-describe('the supervisor addon', () => {
+describe('the native addon', () => {
   it('does nothing until it is loaded, and a missing addon is no error', async () => {
     expect(loadAddon(path.join(__dirname, 'no-such-addon.node'))).toBe(false);
     expect(mallocTrim()).toBe(false);
     expect(socketPeer(0)).toBeNull();
+    expect(terminalRawOutput(0)).toBeNull();
     // Without the addon the native helper tells who connected.
     const c = await connection();
     try {
@@ -82,5 +84,26 @@ describe('the supervisor addon', () => {
     }
     expect(socketPeer(1_000_000)).toEqual({ errno: os.constants.errno.EBADF });
     expect(socketPeer(-1)).toEqual({ errno: os.constants.errno.EBADF });
+  });
+
+  it('turns output processing off on a real terminal, and says so', async () => {
+    // In a real pty, a Node process calls it on its stdin and asks stty before and after
+    // (Node puts its stdio's modes back when it exits).
+    const stty = "require('child_process').execSync('stty -a', { stdio: ['inherit', 'pipe', 'ignore'] }).toString().match(/-?opost/)[0]";
+    const call = `const m = { exports: {} }; process.dlopen(m, ${JSON.stringify(BUILT)}); const before = ${stty}; const r = m.exports.rawOutput(0); console.log(before, String(r), ${stty}); console.log('two lines')`;
+    const p = pty.spawn(process.execPath, ['-e', call], { cols: 80, rows: 24, env: process.env as Record<string, string> });
+    let out = '';
+    p.onData((d) => (out += d));
+    await new Promise<void>((resolve) => p.onExit(() => resolve()));
+    // Once off, lines end in a bare LF: the kernel no longer adds the CR.
+    expect(out).toBe('opost 0 -opost\ntwo lines\n');
+    // Not a terminal: the error number, no throw.
+    expect(loadAddon(BUILT)).toBe(true);
+    const file = fs.openSync(path.join(dir, 'not-a-tty'), 'w');
+    try {
+      expect(terminalRawOutput(file)).toBe(false);
+    } finally {
+      fs.closeSync(file);
+    }
   });
 });

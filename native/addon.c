@@ -1,5 +1,5 @@
 /*
- * The supervisor's Node addon: two calls Node does not have.
+ * The project's Node addon: three calls Node does not have.
  *
  * trim(): glibc's malloc_trim(0), which gives the kernel back every whole free page of the
  *   allocator's heap, not only its top (what MALLOC_TRIM_THRESHOLD_ does on each free). The
@@ -14,6 +14,11 @@
  *   the addon the native relay's "peer" mode answers instead, as a process of its own: 15-20
  *   ms of every such attach here, and a fork of the supervisor.
  *
+ * rawOutput(fd): output processing off on a terminal (OPOST, as cfmakeraw and tmux's client
+ *   do; Node's raw mode keeps it): 0, or a negative errno. `agent attach` calls it once its
+ *   terminal is raw (src/backends/pty/attach-terminal.ts). Without the addon it runs
+ *   `stty -opost`: Node's child_process loaded and a fork, 5-10 ms of the attach here.
+ *
  * Built by scripts/build-relay.js with the plain C compiler, without Node's headers: the
  * few Node-API declarations it needs are here, the symbols come from the node binary.
  */
@@ -23,6 +28,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
+#include <termios.h>
 
 typedef struct napi_env__ *napi_env;
 typedef struct napi_value__ *napi_value;
@@ -74,6 +80,20 @@ static napi_value peer(napi_env env, napi_callback_info info) {
   return out;
 }
 
+/* rawOutput(fd): 0, or -errno. */
+static napi_value raw_output(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1] = {NULL};
+  int32_t fd = -1;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != 0 || argc < 1 || napi_get_value_int32(env, argv[0], &fd) != 0 || fd < 0) return int_value(env, -EBADF);
+  struct termios t;
+  if (tcgetattr(fd, &t) != 0) return int_value(env, -errno);
+  if (!(t.c_oflag & OPOST)) return int_value(env, 0);
+  t.c_oflag &= ~(tcflag_t)OPOST;
+  /* TCSANOW: what was written before was processed as it was written. */
+  return int_value(env, tcsetattr(fd, TCSANOW, &t) == 0 ? 0 : -errno);
+}
+
 static void define(napi_env env, napi_value exports, const char *name, napi_callback cb) {
   napi_value fn;
   if (napi_create_function(env, name, NAPI_AUTO_LENGTH, cb, NULL, &fn) == 0) napi_set_named_property(env, exports, name, fn);
@@ -82,5 +102,6 @@ static void define(napi_env env, napi_value exports, const char *name, napi_call
 __attribute__((visibility("default"))) napi_value napi_register_module_v1(napi_env env, napi_value exports) {
   define(env, exports, "trim", trim);
   define(env, exports, "peer", peer);
+  define(env, exports, "rawOutput", raw_output);
   return exports;
 }

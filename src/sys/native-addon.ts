@@ -1,0 +1,56 @@
+import * as path from 'node:path';
+import { DIST_DIR } from '../dist-dir';
+
+// The project's Node addon (native/addon.c, built at install next to the relay): glibc's
+// malloc_trim(0) and SO_PEERCRED for the supervisor, output processing off for `attach`.
+// It is optional: without it (no compiler at install, another libc) nothing is trimmed,
+// the relay's "peer" mode tells who connected, and `attach` runs `stty -opost`. The
+// supervisor loads it before `ready`, like everything else it reads from the install
+// directory; the CLI only when it attaches.
+
+const ADDON = path.join(DIST_DIR, 'symposium-addon.node');
+
+/** The addon's calls, checked once at load. */
+interface Addon {
+  trim(): boolean;
+  /** [pid, uid, gid] of a Unix socket's other end, or a negative errno. */
+  peer(fd: number): number[] | number;
+  /** 0, or a negative errno. */
+  rawOutput(fd: number): number;
+}
+
+let loaded: Addon | null = null;
+
+/** Loads the addon; false when it is not there, does not load, or lacks a call. */
+export function loadAddon(file = ADDON): boolean {
+  if (loaded && file === ADDON) return true;
+  const mod: { exports: { trim?: unknown; peer?: unknown; rawOutput?: unknown } } = { exports: {} };
+  try {
+    process.dlopen(mod, file);
+  } catch {
+    return false;
+  }
+  const { trim, peer, rawOutput } = mod.exports;
+  if (typeof trim !== 'function' || typeof peer !== 'function' || typeof rawOutput !== 'function') return false;
+  loaded = { trim: trim as Addon['trim'], peer: peer as Addon['peer'], rawOutput: rawOutput as Addon['rawOutput'] };
+  return true;
+}
+
+/** Gives the allocator's free pages back; true when some were. False when not loaded. */
+export function mallocTrim(): boolean {
+  return loaded ? loaded.trim() : false;
+}
+
+/** Who is at the other end of the Unix socket `fd`, per the kernel; null without the addon. */
+export function socketPeer(fd: number): { pid: number; uid: number; gid: number } | { errno: number } | null {
+  if (!loaded) return null;
+  const r = loaded.peer(fd);
+  if (typeof r === 'number') return { errno: -r };
+  if (!Array.isArray(r) || r.length !== 3 || !r.every((n) => Number.isInteger(n))) return { errno: 0 };
+  return { pid: r[0], uid: r[1], gid: r[2] };
+}
+
+/** Output processing off on the terminal `fd`: true when done, null without the addon. */
+export function terminalRawOutput(fd: number): boolean | null {
+  return loaded ? loaded.rawOutput(fd) === 0 : null;
+}
