@@ -29,7 +29,7 @@ import { Screen } from './mirror/screen';
 import { relayBinary } from './native/fast-relay';
 import { FloodPump } from './native/flood-pump';
 import { RelayPolicy } from './native/relay-policy';
-import { NOT_RECORDING, type RecordingSink, startRecording } from './recording/recorder';
+import { type RecordingSink, startRecording } from './recording/recorder';
 import { type RequestHost, handleRequest } from './requests';
 import { StatusPublisher } from './status-publisher';
 import type { Connection } from './viewers/connection';
@@ -52,8 +52,10 @@ export class Supervisor implements RequestHost {
   readonly queue: TaskQueue;
   readonly waits: Waits;
   readonly viewers: ViewerHub;
-  agent!: AgentProcess;
-  private server!: net.Server;
+  readonly agent: AgentProcess;
+  private readonly server: net.Server;
+  /** The agent and the socket, with what arrived before the rest of the supervisor loaded. */
+  private readonly early: EarlyStart;
   private warmTimer: NodeJS.Timeout | null = null;
   private readonly collector = new CalmCollector();
   /** Bytes of output the agent wrote so far. */
@@ -74,7 +76,7 @@ export class Supervisor implements RequestHost {
   /** The native helper taken at start (binary.ts): the relay's and the terminal hand-over's check. */
   private readonly nativeBinary: string | null;
   /** The session on the record (recording/): started with the agent. */
-  private recording: RecordingSink = NOT_RECORDING;
+  private readonly recording: RecordingSink;
   private recordingClosed: Promise<void> = Promise.resolve();
   /** The state, the events and the user's hooks (session-state.ts). */
   readonly session: SessionState;
@@ -84,15 +86,36 @@ export class Supervisor implements RequestHost {
   /** This process's start time, as readers of its status file check it ('' unknown: they ask instead). */
   private readonly startTicks = procStat(process.pid)?.startTicks ?? '';
 
-  /** @param nativeBinary its own copy of the native helper (takeNativeBinary, before `ready`) */
+  /**
+   * Takes over the agent and the socket started before the rest of the supervisor loaded
+   * (early-start.ts); the recording starts first, before any output is mirrored.
+   * @param nativeBinary its own copy of the native helper (takeNativeBinary, before `ready`)
+   */
   constructor(
     readonly config: SupervisorConfig,
     nativeBinary: string | null,
+    early: EarlyStart,
   ) {
     this.files = sessionFilesIn(config.sessionDir);
     this.nativeBinary = nativeBinary;
     this.relayBinary = relayBinary(this.nativeBinary);
-    this.screen = new Screen(config.cols, config.rows, config.scrollbackLines, config.scrollbackBytes);
+    this.early = early;
+    this.agent = early.agent;
+    this.server = early.server;
+    const screen = new Screen(config.cols, config.rows, config.scrollbackLines, config.scrollbackBytes);
+    this.screen = screen;
+    this.recording = startRecording(
+      { id: config.id, dir: config.sessionDir, command: config.command, cols: config.cols, rows: config.rows, settings: config.recording ?? RECORDING_OFF },
+      {
+        snapshot: (cb) => screen.snapshot(cb, false),
+        get mirrorBacklog() {
+          return screen.unparsedBytes;
+        },
+        get flooding() {
+          return screen.flooding;
+        },
+      },
+    );
     this.published = new StatusPublisher(liveStatusFileOf(config.socketPath), () => this.liveStatus());
     this.activity = new Activity(config.idleMs);
     this.queue = new TaskQueue(this.files);
@@ -106,7 +129,7 @@ export class Supervisor implements RequestHost {
       quietFor: () => this.activity.quietFor(),
       hadOutput: () => this.activity.hasDrawn,
       latestSeq: () => this.screen.seq,
-      agentPid: () => this.agent?.pid ?? null,
+      agentPid: () => this.agent.pid,
       visibleText: () => this.screen.visibleText(),
       lastTypedAt: () => this.viewers?.lastTypedAt() ?? 0,
     });
@@ -171,7 +194,7 @@ export class Supervisor implements RequestHost {
       queue: this.queue,
       idleMs: config.idleMs,
       // Not while the agent has input it did not read (the drain check schedules again).
-      accepting: () => this.agent !== undefined && !this.ended && this.inputBacklog === 0,
+      accepting: () => !this.ended && this.inputBacklog === 0,
       state: () => this.session.current.state,
       nextCheckMs: () => this.session.nextCheckMs(),
       lastTypedAt: () => this.viewers.lastTypedAt(),
@@ -212,27 +235,12 @@ export class Supervisor implements RequestHost {
   }
 
   /**
-   * Takes over the agent and the socket started before the rest of the supervisor loaded
-   * (early-start.ts): the recording starts first, then the output held meanwhile is
-   * mirrored, recorded and broadcast like any later output, and the held clients served.
+   * Runs the agent's life: the output held since the start is mirrored, recorded and
+   * broadcast like any later output, and the held clients served.
    */
-  start(early: EarlyStart): void {
+  start(): void {
     const c = this.config;
-    const screen = this.screen;
-    this.recording = startRecording(
-      { id: c.id, dir: c.sessionDir, command: c.command, cols: c.cols, rows: c.rows, settings: c.recording ?? RECORDING_OFF },
-      {
-        snapshot: (cb) => screen.snapshot(cb, false),
-        get mirrorBacklog() {
-          return screen.unparsedBytes;
-        },
-        get flooding() {
-          return screen.flooding;
-        },
-      },
-    );
-    this.server = early.server;
-    this.agent = early.agent;
+    const early = this.early;
     early.output.deliverTo((d) => this.output(d));
     early.connections.deliverTo((socket) => this.viewers.accept(socket));
     this.agent.onExit((e) => void this.agentExited(e));
@@ -244,7 +252,7 @@ export class Supervisor implements RequestHost {
 
   /** Input written or accepted for the agent that it has not read yet. */
   get inputBacklog(): number {
-    return (this.agent?.inputWaiting ?? 0) + this.typing.pendingBytes;
+    return this.agent.inputWaiting + this.typing.pendingBytes;
   }
 
   /**
