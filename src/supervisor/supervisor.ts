@@ -7,9 +7,8 @@ import { knownAgent } from '../agents/known-agents';
 import type { ArgsOf, CaptureReply, EventsReply, OpCall, SignalArgs, SignalReply, StatusReply, TaskInfo, WaitReply } from '../protocol/ops';
 import { Recording } from '../recording/limits';
 import { RECORDING_OFF } from '../recording/settings';
-import { LIVE_STATUS_VERSION, type LiveStatus, liveStatusFileOf } from '../store/live-status';
+import { liveStatusFileOf } from '../store/live-status';
 import { type SessionFiles, type SupervisorConfig, sessionFilesIn } from '../store/session-dir';
-import { procStat } from '../sys/proc';
 import { type ProcessInfo, ProcessTree, leftTheTree } from '../sys/process-tree';
 import { VERSION } from '../version';
 import { Activity } from './driving/activity';
@@ -31,7 +30,8 @@ import { FloodPump } from './native/flood-pump';
 import { RelayPolicy } from './native/relay-policy';
 import { type RecordingSink, startRecording } from './recording/recorder';
 import { type RequestHost, handleRequest } from './requests';
-import { StatusPublisher } from './status-publisher';
+import { StatusPublisher } from './status/publisher';
+import { type StatusHost, StatusReport } from './status/report';
 import type { Connection } from './viewers/connection';
 import { ViewerHub } from './viewers/hub';
 
@@ -46,7 +46,7 @@ const WARM_MIN_LINES = 1000;
 /** While a writer waits for the agent to read its input, how often that is checked. */
 const INPUT_CHECK_MS = 50;
 
-export class Supervisor implements RequestHost {
+export class Supervisor implements RequestHost, StatusHost {
   readonly screen: Screen;
   readonly activity: Activity;
   readonly queue: TaskQueue;
@@ -81,10 +81,10 @@ export class Supervisor implements RequestHost {
   /** The state, the events and the user's hooks (session-state.ts). */
   readonly session: SessionState;
   private readonly probe = new StateProbe();
-  /** The status `list` reads instead of asking (status-publisher.ts). */
+  /** What the supervisor says of itself (status/report.ts)… */
+  private readonly report: StatusReport;
+  /** …and the status file `list` reads instead of asking (status/publisher.ts). */
   private readonly published: StatusPublisher;
-  /** This process's start time, as readers of its status file check it ('' unknown: they ask instead). */
-  private readonly startTicks = procStat(process.pid)?.startTicks ?? '';
 
   /**
    * Takes over the agent and the socket started before the rest of the supervisor loaded
@@ -116,7 +116,9 @@ export class Supervisor implements RequestHost {
         },
       },
     );
-    this.published = new StatusPublisher(liveStatusFileOf(config.socketPath), () => this.liveStatus());
+    const report = new StatusReport(this);
+    this.report = report;
+    this.published = new StatusPublisher(liveStatusFileOf(config.socketPath), () => report.live());
     this.activity = new Activity(config.idleMs);
     this.queue = new TaskQueue(this.files);
     this.session = new SessionState({
@@ -344,59 +346,8 @@ export class Supervisor implements RequestHost {
     this.published.flush();
   }
 
-  /** What the status file holds: the part of `status()` that `list` shows. */
-  private liveStatus(): LiveStatus {
-    let viewers = 0;
-    for (const c of this.conns) if (c.isViewer) viewers++;
-    const s = this.session.current;
-    return {
-      v: LIVE_STATUS_VERSION,
-      id: this.config.id,
-      createdAtMs: this.config.createdAtMs,
-      supervisorPid: process.pid,
-      supervisorStarted: this.startTicks,
-      agentPid: this.agent.pid,
-      cols: this.screen.cols,
-      rows: this.screen.rows,
-      viewers,
-      lastOutputAt: this.activity.lastOutputAt || null,
-      activity: this.ended ? null : this.activityWord(),
-      state: s.state,
-      stateReason: s.reason,
-      stateSince: s.since,
-      queued: this.queue.queuedCount,
-      ended: this.ended,
-      exitCode: this.exitInfo?.code ?? null,
-      exitSignal: this.exitInfo?.signal ?? null,
-    };
-  }
-
   status(): StatusReply {
-    const viewers = [...this.conns].filter((c) => c.isViewer);
-    return {
-      id: this.config.id,
-      supervisorPid: process.pid,
-      agentPid: this.agent.pid,
-      cols: this.screen.cols,
-      rows: this.screen.rows,
-      sizePolicy: this.config.sizePolicy,
-      viewers: viewers.length,
-      readOnlyViewers: viewers.filter((c) => c.readOnly).length,
-      lastOutputAt: this.activity.lastOutputAt || null,
-      idleMs: this.config.idleMs,
-      activity: this.ended ? null : this.activityWord(),
-      state: this.session.current.state,
-      stateReason: this.session.current.reason,
-      stateSince: this.session.current.since,
-      title: this.screen.title,
-      seq: this.screen.seq,
-      ended: this.ended,
-      exitCode: this.exitInfo?.code ?? null,
-      exitSignal: this.exitInfo?.signal ?? null,
-      queued: this.queue.queuedCount,
-      connections: this.conns.size,
-      bufferedBytes: [...this.conns].reduce((n, c) => n + c.bufferedBytes, 0) + this.inputBacklog,
-    };
+    return this.report.reply();
   }
 
   async capture(args: ArgsOf<'capture'>, from: Connection): Promise<CaptureReply> {
@@ -418,12 +369,6 @@ export class Supervisor implements RequestHost {
   signal(args: SignalArgs): SignalReply {
     if (this.ended) return { state: 'exited', reason: this.session.current.reason };
     return this.session.hook(args);
-  }
-
-  /** The state as the two words of earlier versions (`activity`). */
-  private activityWord(): 'idle' | 'working' {
-    const s = this.session.current.state;
-    return s === 'idle' || s === 'blocked' ? 'idle' : 'working';
   }
 
   private viewerCount(): number {
