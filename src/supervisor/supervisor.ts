@@ -1,15 +1,12 @@
-import * as fs from 'node:fs';
 import * as net from 'node:net';
-import { RUN_MARKER, runMarker } from '../agent-marker';
 import type { KeyMode } from '../keys/encode';
 import { ProtocolError } from '../protocol/messages';
 import { knownAgent } from '../agents/known-agents';
 import type { ArgsOf, CaptureReply, EventsReply, OpCall, SignalArgs, SignalReply, StatusReply, TaskInfo, WaitReply } from '../protocol/ops';
-import { Recording } from '../recording/limits';
 import { RECORDING_OFF } from '../recording/settings';
 import { liveStatusFileOf } from '../store/live-status';
 import { type SessionFiles, type SupervisorConfig, sessionFilesIn } from '../store/session-dir';
-import { type ProcessInfo, ProcessTree, leftTheTree } from '../sys/process-tree';
+import type { ProcessInfo } from '../sys/process-tree';
 import { VERSION } from '../version';
 import { Activity } from './driving/activity';
 import { TaskDelivery } from './driving/delivery';
@@ -21,9 +18,10 @@ import { type WaitCondition, Waits } from './driving/waits';
 import { Flood } from './flood';
 import type { AgentExit, AgentProcess } from './lifecycle/agent-process';
 import type { EarlyStart } from './lifecycle/early-start';
-import { EndSaver } from './lifecycle/end-files';
-import { log } from './lifecycle/log';
+import { AgentEnd, type EndHost } from './lifecycle/agent-end';
 import { CalmCollector } from './lifecycle/settle-gc';
+import { type ShutdownHost, shutdownSoon } from './lifecycle/shutdown';
+import { type TerminateHost, terminate } from './lifecycle/terminate';
 import { Screen } from './mirror/screen';
 import { relayBinary } from './native/fast-relay';
 import { FloodPump } from './native/flood-pump';
@@ -46,45 +44,42 @@ const WARM_MIN_LINES = 1000;
 /** While a writer waits for the agent to read its input, how often that is checked. */
 const INPUT_CHECK_MS = 50;
 
-export class Supervisor implements RequestHost, StatusHost {
+export class Supervisor implements RequestHost, StatusHost, EndHost, ShutdownHost, TerminateHost {
   readonly screen: Screen;
   readonly activity: Activity;
   readonly queue: TaskQueue;
   readonly waits: Waits;
   readonly viewers: ViewerHub;
   readonly agent: AgentProcess;
-  private readonly server: net.Server;
+  readonly server: net.Server;
   /** The agent and the socket, with what arrived before the rest of the supervisor loaded. */
   private readonly early: EarlyStart;
   private warmTimer: NodeJS.Timeout | null = null;
   private readonly collector = new CalmCollector();
   /** Bytes of output the agent wrote so far. */
   bytesIn = 0;
-  exitInfo: AgentExit | null = null;
-  /** Set once the agent has ended and its output is all parsed (its exit saved, or kept until a disk takes it). */
-  ended = false;
-  private endedWaiters: Array<() => void> = [];
+  /** The agent's end, and what waits for it (lifecycle/agent-end.ts). */
+  readonly end: AgentEnd;
   private readonly typing: Typing;
   readonly delivery: TaskDelivery;
   /** The native key relay for one handed-over terminal at a time (relay-policy.ts). */
   readonly relays: RelayPolicy;
   /** The native reader of the agent's output during a flood (flood-pump.ts). */
   private readonly pump: FloodPump;
-  private readonly files: SessionFiles;
+  readonly files: SessionFiles;
   /** The native helper's binary, taken at start (null: keys and floods go through Node). */
   readonly relayBinary: string | null;
   /** The native helper taken at start (binary.ts): the relay's and the terminal hand-over's check. */
-  private readonly nativeBinary: string | null;
+  readonly nativeBinary: string | null;
   /** The session on the record (recording/): started with the agent. */
-  private readonly recording: RecordingSink;
-  private recordingClosed: Promise<void> = Promise.resolve();
+  readonly recording: RecordingSink;
   /** The state, the events and the user's hooks (session-state.ts). */
   readonly session: SessionState;
   private readonly probe = new StateProbe();
   /** What the supervisor says of itself (status/report.ts)… */
   private readonly report: StatusReport;
   /** …and the status file `list` reads instead of asking (status/publisher.ts). */
-  private readonly published: StatusPublisher;
+  readonly published: StatusPublisher;
 
   /**
    * Takes over the agent and the socket started before the rest of the supervisor loaded
@@ -116,6 +111,8 @@ export class Supervisor implements RequestHost, StatusHost {
         },
       },
     );
+    const end = new AgentEnd(this, () => shutdownSoon(this));
+    this.end = end;
     const report = new StatusReport(this);
     this.report = report;
     this.published = new StatusPublisher(liveStatusFileOf(config.socketPath), () => report.live());
@@ -222,6 +219,14 @@ export class Supervisor implements RequestHost, StatusHost {
     );
     this.relays = new RelayPolicy(this);
     this.pump = new FloodPump(this);
+    // Everyone who waits for the agent's end is told, first of all.
+    end.onEnded((e, reason) => {
+      this.session.exited(e.code, e.signal, reason);
+      this.published.flush();
+      this.delivery.agentEnded();
+      this.viewers.agentEnded();
+      this.waits.agentEnded();
+    });
     this.screen.onParsed = () => this.parsed();
     this.screen.onKeyModes = (seq, leave) => this.viewers.keyModesChanged(seq, leave);
     // Answers to the agent's queries (DA, CPR…) from the headless terminal reach the
@@ -229,6 +234,15 @@ export class Supervisor implements RequestHost, StatusHost {
     this.screen.onAnswer((answer) => {
       if (!this.viewers.answering()) this.agent.write(answer);
     });
+  }
+
+  /** Set once the agent has ended and its output is all parsed (lifecycle/agent-end.ts). */
+  get ended(): boolean {
+    return this.end.ended;
+  }
+
+  get exitInfo(): AgentExit | null {
+    return this.end.exitInfo;
   }
 
   /** Everyone connected (the native relay looks for its viewer among them). */
@@ -245,7 +259,7 @@ export class Supervisor implements RequestHost, StatusHost {
     const early = this.early;
     early.output.deliverTo((d) => this.output(d));
     early.connections.deliverTo((socket) => this.viewers.accept(socket));
-    this.agent.onExit((e) => void this.agentExited(e));
+    this.agent.onExit((e) => void this.end.exited(e));
     this.session.started();
     this.published.start();
     this.session.event({ type: 'spawned', command: c.command, workdir: c.workdir, restart: c.restart === true });
@@ -396,102 +410,11 @@ export class Supervisor implements RequestHost, StatusHost {
     return this.screen.keyMode();
   }
 
-  // ---- the end ---------------------------------------------------------------------
-
-  onEnded(cb: () => void): void {
-    if (this.ended) cb();
-    else this.endedWaiters.push(cb);
-  }
-
-  private async agentExited(e: AgentExit): Promise<void> {
-    // node-pty reports the exit once the pty stream has ended (AgentProcess makes sure the
-    // kernel had nothing left): all output is here, xterm only has to parse it.
-    this.agent.resume();
-    const exitAt = Date.now();
-    await this.screen.flush();
-    const flushedAt = Date.now();
-    this.exitInfo = e;
-    // On the record before the exit record: `logs --follow` ends at this marker with every line.
-    this.recordingClosed = this.recording.ended(e);
-    const saver = new EndSaver(this.files, this.config);
-    saver.exit(e, e.signal ? `killed by ${e.signal}` : `exited with code ${e.code}`);
-    const recordedAt = Date.now();
-    this.ended = true;
-    this.session.exited(e.code, e.signal, e.signal ? `killed by ${e.signal}` : `exited with code ${e.code}`);
-    this.published.flush();
-    this.delivery.agentEnded();
-    this.viewers.agentEnded();
-    this.waits.agentEnded();
-    for (const w of this.endedWaiters) w();
-    this.endedWaiters = [];
-    // The final screen (megabytes with a full scrollback: a few hundred ms) once everyone
-    // has been told, and after the terminals let go; until it is on disk, `capture` asks
-    // this supervisor, which listens until then (as long as no disk takes it: end-files.ts).
-    setTimeout(() => {
-      const screenAt = Date.now();
-      saver.finalScreen(this.screen);
-      const gone = this.agent.goneAt ? `${exitAt - this.agent.goneAt} ms after the child was seen gone, ` : '';
-      log(
-        `agent ended (${JSON.stringify(e)}) after ${this.bytesIn} bytes of output, ${this.screen.skippedBytes} fast-forwarded; ` +
-          `exit reported ${gone}mirror flushed in ${flushedAt - exitAt} ms, recorded in ${recordedAt - flushedAt} ms, ` +
-          `final screen written in ${Date.now() - screenAt} ms`,
-      );
-      void saver.done().then(() => this.shutdownSoon());
-    }, 0);
-  }
-
-  /** Lets viewers and pending requests receive their last frames, then exits. */
-  private shutdownSoon(): void {
-    const finish = () => {
-      try {
-        this.server.close();
-        fs.unlinkSync(this.config.socketPath);
-      } catch {
-        /* gone */
-      }
-      this.published.close();
-      // The helper was this supervisor's own copy (binary.ts): nobody runs it after us.
-      if (this.nativeBinary) fs.rmSync(this.nativeBinary, { force: true });
-      const late = new Promise<void>((r) => setTimeout(r, Recording.CloseWaitMs).unref());
-      // The user's hooks (an on-exit notification) end first: each is killed by its timeout at the latest.
-      void Promise.all([Promise.race([this.recordingClosed, late]), this.session.settled()]).then(() => process.exit(0));
-    };
-    // Viewers get the exit and close; control connections may still ask for the final
-    // screen for a moment (a `wait --exit` racing the end).
-    const afterReleases = (fn: () => void) => void Promise.all(this.viewers.releasing).then(() => setTimeout(fn, 100));
-    afterReleases(() => {
-      // Ending a connection drops it from the set at once: keep them to watch their flush.
-      const ending = [...this.conns];
-      for (const c of ending) c.end();
-      const deadline = Date.now() + 2000;
-      const poll = setInterval(() => {
-        const pending = ending.some((c) => !c.socket.destroyed && c.backlog > 0);
-        if (!pending || Date.now() > deadline) {
-          clearInterval(poll);
-          finish();
-        }
-      }, 10);
-    });
-  }
-
-  private get marker(): string {
-    return runMarker(this.config.id, this.config.createdAtMs);
-  }
-
   /**
-   * SIGTERM to the supervisor, or a kill request: end the agent the polite way first, with
-   * every process that descends from it. Resolves with the processes of this run that had
-   * left its tree before (they daemonised themselves): those are left running.
+   * SIGTERM to the supervisor, or a kill request: ends the agent and its process tree
+   * (lifecycle/terminate.ts).
    */
-  async terminate(graceMs: number): Promise<ProcessInfo[]> {
-    let left: ProcessInfo[] = [];
-    if (!this.ended) {
-      const tree = new ProcessTree([this.agent.pid]);
-      left = leftTheTree(RUN_MARKER, this.marker, tree, [this.agent.pid]);
-      await this.agent.terminate(graceMs, tree);
-    }
-    await new Promise<void>((r) => this.onEnded(r));
-    if (left.length > 0) log(`left running, not the agent's any more (daemonised): ${left.map((p) => `${p.pid} ${p.command}`).join('; ')}`);
-    return left;
+  terminate(graceMs: number): Promise<ProcessInfo[]> {
+    return terminate(this, graceMs);
   }
 }
