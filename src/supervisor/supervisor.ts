@@ -13,7 +13,6 @@ import { TaskDelivery } from './driving/delivery';
 import { SessionState } from './driving/session-state';
 import { StateProbe, PROBE_ANSWER } from './driving/state-probe';
 import { TaskQueue } from './driving/queue';
-import { Typing } from './driving/typing';
 import { type WaitCondition, Waits } from './driving/waits';
 import { Flood } from './flood';
 import type { AgentExit, AgentProcess } from './lifecycle/agent-process';
@@ -30,6 +29,7 @@ import { type RecordingSink, startRecording } from './recording/recorder';
 import { type RequestHost, handleRequest } from './requests';
 import { StatusPublisher } from './status/publisher';
 import { type StatusHost, StatusReport } from './status/report';
+import { type InputHost, InputPath } from './input-path';
 import type { Connection } from './viewers/connection';
 import { ViewerHub } from './viewers/hub';
 
@@ -41,10 +41,8 @@ import { ViewerHub } from './viewers/hub';
 const WARM_AFTER_MS = 500;
 /** Shorter histories serialize in a few ms anyway; preparing them would only grow the idle heap. */
 const WARM_MIN_LINES = 1000;
-/** While a writer waits for the agent to read its input, how often that is checked. */
-const INPUT_CHECK_MS = 50;
 
-export class Supervisor implements RequestHost, StatusHost, EndHost, ShutdownHost, TerminateHost {
+export class Supervisor implements RequestHost, StatusHost, InputHost, EndHost, ShutdownHost, TerminateHost {
   readonly screen: Screen;
   readonly activity: Activity;
   readonly queue: TaskQueue;
@@ -60,7 +58,8 @@ export class Supervisor implements RequestHost, StatusHost, EndHost, ShutdownHos
   bytesIn = 0;
   /** The agent's end, and what waits for it (lifecycle/agent-end.ts). */
   readonly end: AgentEnd;
-  private readonly typing: Typing;
+  /** Input for the agent from viewers, `send` and the queue (input-path.ts). */
+  readonly inputPath: InputPath;
   readonly delivery: TaskDelivery;
   /** The native key relay for one handed-over terminal at a time (relay-policy.ts). */
   readonly relays: RelayPolicy;
@@ -161,7 +160,7 @@ export class Supervisor implements RequestHost, StatusHost, EndHost, ShutdownHos
       agentPid: () => this.agent.pid,
       agentTerminal: () => this.agent.terminalPath,
       nativeBinary: () => this.nativeBinary,
-      writeToAgent: (data, from) => this.writeFor(from, data),
+      writeToAgent: (data, from) => this.inputPath.writeFor(from, data),
       resizeAgent: (cols, rows) => {
         this.agent.resize(cols, rows);
         this.screen.resize(cols, rows);
@@ -189,6 +188,7 @@ export class Supervisor implements RequestHost, StatusHost, EndHost, ShutdownHos
       },
       inputReached: (data) => this.recording.input(data),
     });
+    this.inputPath = new InputPath(this);
     this.delivery = new TaskDelivery({
       queue: this.queue,
       idleMs: config.idleMs,
@@ -206,17 +206,6 @@ export class Supervisor implements RequestHost, StatusHost, EndHost, ShutdownHos
       this.waits.stateChanged();
       this.published.changed();
     });
-    // What `send` and the queue type goes on the record too (when input is recorded).
-    const typist = {
-      write: (data: Buffer) => {
-        this.recording.input(data);
-        this.agent.write(data);
-      },
-    };
-    this.typing = new Typing(
-      () => typist,
-      () => this.screen.bracketedPaste,
-    );
     this.relays = new RelayPolicy(this);
     this.pump = new FloodPump(this);
     // Everyone who waits for the agent's end is told, first of all.
@@ -268,29 +257,8 @@ export class Supervisor implements RequestHost, StatusHost, EndHost, ShutdownHos
 
   /** Input written or accepted for the agent that it has not read yet. */
   get inputBacklog(): number {
-    return this.agent.inputWaiting + this.typing.pendingBytes;
+    return this.inputPath.backlog;
   }
-
-  /**
-   * Keys or input of a connection for the agent: past Flood.AgentInputBytes not read by
-   * it, that connection's next keys and frames wait until the agent has read all but
-   * Flood.AgentInputLowWater (checked every INPUT_CHECK_MS while someone waits).
-   */
-  private writeFor(from: Connection, data: Buffer): void {
-    this.agent.write(data);
-    if (this.inputBacklog <= Flood.AgentInputBytes) return;
-    from.waitForAgentInput();
-    if (this.inputWatch) return;
-    this.inputWatch = setInterval(() => {
-      if (this.inputBacklog > Flood.AgentInputLowWater && !this.ended) return;
-      clearInterval(this.inputWatch!);
-      this.inputWatch = null;
-      for (const c of this.conns) c.agentInputDrained();
-      this.delivery.schedule();
-    }, INPUT_CHECK_MS);
-  }
-
-  private inputWatch: NodeJS.Timeout | null = null;
 
   /** Keys from a viewer (the native relay reports what it wrote itself). */
   input(c: Connection, data: Buffer, alreadyWritten = false): void {
@@ -402,7 +370,7 @@ export class Supervisor implements RequestHost, StatusHost, EndHost, ShutdownHos
 
   /** Types for `send` and the queue (see typing.ts). */
   type(parts: Array<{ data: Buffer; paste: boolean }>): Promise<void> {
-    return this.typing.type(parts);
+    return this.inputPath.type(parts);
   }
 
   async keyMode(): Promise<KeyMode> {
