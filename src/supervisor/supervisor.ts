@@ -11,14 +11,11 @@ import { VERSION } from '../version';
 import { Activity } from './driving/activity';
 import { TaskDelivery } from './driving/delivery';
 import { SessionState } from './driving/session-state';
-import { StateProbe, PROBE_ANSWER } from './driving/state-probe';
 import { TaskQueue } from './driving/queue';
 import { type WaitCondition, Waits } from './driving/waits';
-import { Flood } from './flood';
 import type { AgentExit, AgentProcess } from './lifecycle/agent-process';
 import type { EarlyStart } from './lifecycle/early-start';
 import { AgentEnd, type EndHost } from './lifecycle/agent-end';
-import { CalmCollector } from './lifecycle/settle-gc';
 import { type ShutdownHost, shutdownSoon } from './lifecycle/shutdown';
 import { type TerminateHost, terminate } from './lifecycle/terminate';
 import { Screen } from './mirror/screen';
@@ -30,6 +27,8 @@ import { type RequestHost, handleRequest } from './requests';
 import { StatusPublisher } from './status/publisher';
 import { type StatusHost, StatusReport } from './status/report';
 import { type InputHost, InputPath } from './input-path';
+import { type OutputHost, OutputPath } from './output-path';
+import { type WarmHost, WarmUp } from './warm-up';
 import type { Connection } from './viewers/connection';
 import { ViewerHub } from './viewers/hub';
 
@@ -37,12 +36,7 @@ import { ViewerHub } from './viewers/hub';
 // and control requests on a Unix socket, and records how the agent ended. This class
 // puts the parts together and runs the agent's life; each part does one job.
 
-/** Quiet output after which the snapshot is prepared in advance. */
-const WARM_AFTER_MS = 500;
-/** Shorter histories serialize in a few ms anyway; preparing them would only grow the idle heap. */
-const WARM_MIN_LINES = 1000;
-
-export class Supervisor implements RequestHost, StatusHost, InputHost, EndHost, ShutdownHost, TerminateHost {
+export class Supervisor implements RequestHost, StatusHost, InputHost, OutputHost, WarmHost, EndHost, ShutdownHost, TerminateHost {
   readonly screen: Screen;
   readonly activity: Activity;
   readonly queue: TaskQueue;
@@ -52,10 +46,6 @@ export class Supervisor implements RequestHost, StatusHost, InputHost, EndHost, 
   readonly server: net.Server;
   /** The agent and the socket, with what arrived before the rest of the supervisor loaded. */
   private readonly early: EarlyStart;
-  private warmTimer: NodeJS.Timeout | null = null;
-  private readonly collector = new CalmCollector();
-  /** Bytes of output the agent wrote so far. */
-  bytesIn = 0;
   /** The agent's end, and what waits for it (lifecycle/agent-end.ts). */
   readonly end: AgentEnd;
   /** Input for the agent from viewers, `send` and the queue (input-path.ts). */
@@ -64,7 +54,11 @@ export class Supervisor implements RequestHost, StatusHost, InputHost, EndHost, 
   /** The native key relay for one handed-over terminal at a time (relay-policy.ts). */
   readonly relays: RelayPolicy;
   /** The native reader of the agent's output during a flood (flood-pump.ts). */
-  private readonly pump: FloodPump;
+  readonly pump: FloodPump;
+  /** After the output has been quiet a moment: the snapshot prepared, garbage collected (warm-up.ts). */
+  readonly warmUp: WarmUp;
+  /** Where each chunk of output goes (output-path.ts). */
+  readonly outputPath: OutputPath;
   readonly files: SessionFiles;
   /** The native helper's binary, taken at start (null: keys and floods go through Node). */
   readonly relayBinary: string | null;
@@ -74,7 +68,6 @@ export class Supervisor implements RequestHost, StatusHost, InputHost, EndHost, 
   readonly recording: RecordingSink;
   /** The state, the events and the user's hooks (session-state.ts). */
   readonly session: SessionState;
-  private readonly probe = new StateProbe();
   /** What the supervisor says of itself (status/report.ts)… */
   private readonly report: StatusReport;
   /** …and the status file `list` reads instead of asking (status/publisher.ts). */
@@ -208,6 +201,9 @@ export class Supervisor implements RequestHost, StatusHost, InputHost, EndHost, 
     });
     this.relays = new RelayPolicy(this);
     this.pump = new FloodPump(this);
+    this.warmUp = new WarmUp(this);
+    // Last: it takes the parts it passes each chunk to.
+    this.outputPath = new OutputPath(this);
     // Everyone who waits for the agent's end is told, first of all.
     end.onEnded((e, reason) => {
       this.session.exited(e.code, e.signal, reason);
@@ -216,7 +212,7 @@ export class Supervisor implements RequestHost, StatusHost, InputHost, EndHost, 
       this.viewers.agentEnded();
       this.waits.agentEnded();
     });
-    this.screen.onParsed = () => this.parsed();
+    this.screen.onParsed = () => this.outputPath.parsed();
     this.screen.onKeyModes = (seq, leave) => this.viewers.keyModesChanged(seq, leave);
     // Answers to the agent's queries (DA, CPR…) from the headless terminal reach the
     // agent only while no viewer's real terminal is there to answer.
@@ -234,6 +230,11 @@ export class Supervisor implements RequestHost, StatusHost, InputHost, EndHost, 
     return this.end.exitInfo;
   }
 
+  /** Bytes of output the agent wrote so far. */
+  get bytesIn(): number {
+    return this.outputPath.bytesIn;
+  }
+
   /** Everyone connected (the native relay looks for its viewer among them). */
   get conns(): Set<Connection> {
     return this.viewers.conns;
@@ -246,7 +247,7 @@ export class Supervisor implements RequestHost, StatusHost, InputHost, EndHost, 
   start(): void {
     const c = this.config;
     const early = this.early;
-    early.output.deliverTo((d) => this.output(d));
+    early.output.deliverTo((d) => this.outputPath.output(d));
     early.connections.deliverTo((socket) => this.viewers.accept(socket));
     this.agent.onExit((e) => void this.end.exited(e));
     this.session.started();
@@ -265,56 +266,9 @@ export class Supervisor implements RequestHost, StatusHost, InputHost, EndHost, 
     this.viewers.input(c, data, alreadyWritten);
   }
 
-  /** Agent output; `from`: a viewer whose terminal the native relay already wrote it to. */
+  /** Agent output; `from`: a viewer whose terminal the native relay already wrote it to (output-path.ts). */
   output(data: Buffer, from: Connection | null = null): void {
-    this.bytesIn += data.length;
-    // Claude Code's state probe is answered before anyone else's DA1 answer (state-probe.ts).
-    for (let n = this.probe.scan(data); n > 0; n--) this.agent.write(PROBE_ANSWER);
-    // Viewers first (keystroke echo latency), the mirror after: the chunk gets the next
-    // sequence number either way, and a viewer not yet live gets it with its snapshot.
-    this.viewers.broadcast(data, this.screen.seq + 1, from);
-    // Recorded before the mirror has it: a part's first screen then never holds a chunk
-    // that part also records (recording/rotation.ts).
-    this.recording.output(data);
-    this.screen.write(data);
-    if (this.screen.unparsedBytes > Flood.ParseHighWater) this.agent.pause();
-    if (from === null) this.pump.consider();
-    this.activity.output();
-    this.published.output(this.activity.lastOutputAt);
-    this.session.output();
-    this.delivery.output();
-    this.warmSoon();
-  }
-
-  /**
-   * Once the output has been quiet for WARM_AFTER_MS, serialize the screen in advance: an
-   * attach then shows it at once instead of paying for the serialization (~30 ms per
-   * 1 000 lines of history); after a burst, collect garbage (settle-gc.ts). One timer,
-   * re-armed only when it fires, so a flood costs nothing per chunk.
-   */
-  private warmSoon(): void {
-    if (this.warmTimer) return;
-    const fire = () => {
-      const quiet = Date.now() - this.activity.lastOutputAt;
-      if (quiet < WARM_AFTER_MS) {
-        this.warmTimer = setTimeout(fire, WARM_AFTER_MS - quiet);
-        return;
-      }
-      this.warmTimer = null;
-      if (this.ended) return;
-      if (this.screen.historyLines >= WARM_MIN_LINES) this.screen.warm();
-      this.collector.calm(this.bytesIn); // after the warm-up: its garbage too
-    };
-    this.warmTimer = setTimeout(fire, WARM_AFTER_MS);
-  }
-
-  private parsed(): void {
-    if (this.screen.unparsedBytes < Flood.ParseLowWater) this.agent.resume();
-    if (!this.activity.hasDrawn && this.screen.hasContent()) {
-      this.activity.drew();
-      this.session.output(); // no longer starting: the state may change sooner now
-    }
-    this.waits.screenChanged();
+    this.outputPath.output(data, from);
   }
 
   // ---- what requests ask (requests.ts) ------------------------------------------------
