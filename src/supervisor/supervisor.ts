@@ -1,8 +1,6 @@
-import * as net from 'node:net';
-import type { KeyMode } from '../keys/encode';
-import { ProtocolError } from '../protocol/messages';
+import type * as net from 'node:net';
 import { knownAgent } from '../agents/known-agents';
-import type { ArgsOf, CaptureReply, EventsReply, OpCall, SignalArgs, SignalReply, StatusReply, TaskInfo, WaitReply } from '../protocol/ops';
+import type { OpCall, TaskInfo } from '../protocol/ops';
 import { RECORDING_OFF } from '../recording/settings';
 import { liveStatusFileOf } from '../store/live-status';
 import { type SessionFiles, type SupervisorConfig, sessionFilesIn } from '../store/session-dir';
@@ -10,44 +8,60 @@ import type { ProcessInfo } from '../sys/process-tree';
 import { VERSION } from '../version';
 import { Activity } from './driving/activity';
 import { TaskDelivery } from './driving/delivery';
-import { SessionState } from './driving/session-state';
 import { TaskQueue } from './driving/queue';
-import { type WaitCondition, Waits } from './driving/waits';
+import { SessionState } from './driving/session-state';
+import { Waits } from './driving/waits';
+import { type InputHost, InputPath } from './input-path';
+import { AgentEnd, type EndHost } from './lifecycle/agent-end';
 import type { AgentExit, AgentProcess } from './lifecycle/agent-process';
 import type { EarlyStart } from './lifecycle/early-start';
-import { AgentEnd, type EndHost } from './lifecycle/agent-end';
 import { type ShutdownHost, shutdownSoon } from './lifecycle/shutdown';
 import { type TerminateHost, terminate } from './lifecycle/terminate';
 import { Screen } from './mirror/screen';
 import { relayBinary } from './native/fast-relay';
-import { FloodPump } from './native/flood-pump';
-import { RelayPolicy } from './native/relay-policy';
+import { FloodPump, type PumpHost } from './native/flood-pump';
+import { RelayPolicy, type RelayHost } from './native/relay-policy';
+import { type OutputHost, OutputPath } from './output-path';
 import { type RecordingSink, startRecording } from './recording/recorder';
-import { type RequestHost, handleRequest } from './requests';
+import { type AnswerHost, RequestAnswers } from './request-answers';
+import { handleRequest } from './requests';
 import { StatusPublisher } from './status/publisher';
 import { type StatusHost, StatusReport } from './status/report';
-import { type InputHost, InputPath } from './input-path';
-import { type OutputHost, OutputPath } from './output-path';
-import { type WarmHost, WarmUp } from './warm-up';
 import type { Connection } from './viewers/connection';
 import { ViewerHub } from './viewers/hub';
+import { type WarmHost, WarmUp } from './warm-up';
 
 // One supervisor per agent: it owns the agent's pty, mirrors its screen, serves viewers
 // and control requests on a Unix socket, and records how the agent ended. This class
-// puts the parts together and runs the agent's life; each part does one job.
+// puts the parts together: each does one job in its own module (the output's path, the
+// input's, the requests' answers, the status, the end), and here each part is built and
+// told what it needs to hear of the others.
 
-export class Supervisor implements RequestHost, StatusHost, InputHost, OutputHost, WarmHost, EndHost, ShutdownHost, TerminateHost {
-  readonly screen: Screen;
-  readonly activity: Activity;
-  readonly queue: TaskQueue;
-  readonly waits: Waits;
-  readonly viewers: ViewerHub;
+export class Supervisor implements AnswerHost, StatusHost, InputHost, OutputHost, WarmHost, EndHost, ShutdownHost, TerminateHost, RelayHost, PumpHost {
+  readonly files: SessionFiles;
   readonly agent: AgentProcess;
   readonly server: net.Server;
   /** The agent and the socket, with what arrived before the rest of the supervisor loaded. */
   private readonly early: EarlyStart;
+  /** The native helper taken at start (binary.ts): the relay's and the terminal hand-over's check. */
+  readonly nativeBinary: string | null;
+  /** The native helper's binary, taken at start (null: keys and floods go through Node). */
+  readonly relayBinary: string | null;
+  readonly screen: Screen;
+  /** The session on the record (recording/): started with the agent. */
+  readonly recording: RecordingSink;
   /** The agent's end, and what waits for it (lifecycle/agent-end.ts). */
   readonly end: AgentEnd;
+  /** What the supervisor says of itself (status/report.ts)… */
+  readonly report: StatusReport;
+  /** …and the status file `list` reads instead of asking (status/publisher.ts). */
+  readonly published: StatusPublisher;
+  readonly activity: Activity;
+  readonly queue: TaskQueue;
+  /** The state, the events and the user's hooks (session-state.ts). */
+  readonly session: SessionState;
+  readonly waits: Waits;
+  readonly viewers: ViewerHub;
   /** Input for the agent from viewers, `send` and the queue (input-path.ts). */
   readonly inputPath: InputPath;
   readonly delivery: TaskDelivery;
@@ -55,23 +69,12 @@ export class Supervisor implements RequestHost, StatusHost, InputHost, OutputHos
   readonly relays: RelayPolicy;
   /** The native reader of the agent's output during a flood (flood-pump.ts). */
   readonly pump: FloodPump;
-  /** After the output has been quiet a moment: the snapshot prepared, garbage collected (warm-up.ts). */
+  /** Once the output is quiet: the snapshot prepared, garbage collected (warm-up.ts). */
   readonly warmUp: WarmUp;
-  /** Where each chunk of output goes (output-path.ts). */
+  /** Where each chunk of the agent's output goes (output-path.ts). */
   readonly outputPath: OutputPath;
-  readonly files: SessionFiles;
-  /** The native helper's binary, taken at start (null: keys and floods go through Node). */
-  readonly relayBinary: string | null;
-  /** The native helper taken at start (binary.ts): the relay's and the terminal hand-over's check. */
-  readonly nativeBinary: string | null;
-  /** The session on the record (recording/): started with the agent. */
-  readonly recording: RecordingSink;
-  /** The state, the events and the user's hooks (session-state.ts). */
-  readonly session: SessionState;
-  /** What the supervisor says of itself (status/report.ts)… */
-  private readonly report: StatusReport;
-  /** …and the status file `list` reads instead of asking (status/publisher.ts). */
-  readonly published: StatusPublisher;
+  /** The supervisor's side of the control requests (request-answers.ts). */
+  readonly answers: RequestAnswers;
 
   /**
    * Takes over the agent and the socket started before the rest of the supervisor loaded
@@ -84,11 +87,11 @@ export class Supervisor implements RequestHost, StatusHost, InputHost, OutputHos
     early: EarlyStart,
   ) {
     this.files = sessionFilesIn(config.sessionDir);
-    this.nativeBinary = nativeBinary;
-    this.relayBinary = relayBinary(this.nativeBinary);
-    this.early = early;
     this.agent = early.agent;
     this.server = early.server;
+    this.early = early;
+    this.nativeBinary = nativeBinary;
+    this.relayBinary = relayBinary(nativeBinary);
     const screen = new Screen(config.cols, config.rows, config.scrollbackLines, config.scrollbackBytes);
     this.screen = screen;
     this.recording = startRecording(
@@ -119,66 +122,46 @@ export class Supervisor implements RequestHost, StatusHost, InputHost, OutputHos
       hooks: config.hooks ?? null,
       quietFor: () => this.activity.quietFor(),
       hadOutput: () => this.activity.hasDrawn,
-      latestSeq: () => this.screen.seq,
+      latestSeq: () => screen.seq,
       agentPid: () => this.agent.pid,
-      visibleText: () => this.screen.visibleText(),
+      visibleText: () => screen.visibleText(),
       lastTypedAt: () => this.viewers?.lastTypedAt() ?? 0,
     });
-    this.screen.onSignal((sig) => this.session.signal(sig, this.screen.parsingSeq));
-    const sup = this;
     this.waits = new Waits({
       get ended() {
-        return sup.ended;
+        return end.ended;
       },
       get exitInfo() {
-        return sup.exitInfo;
+        return end.exitInfo;
       },
       state: () => this.session.current.state,
       stateWith: (ms) => this.session.stateWith(ms),
       nextCheckMs: (ms) => this.session.nextCheckMs(ms),
       task: (index) => this.queue.get(index),
-      visibleText: () => this.screen.visibleText(),
+      visibleText: () => screen.visibleText(),
     });
     this.viewers = new ViewerHub({
       id: config.id,
       sizePolicy: config.sizePolicy,
       serverName: `symposium-mcp-supervisor/${VERSION}`,
-      screen: this.screen,
+      screen,
       get ended() {
-        return sup.ended;
+        return end.ended;
       },
       get exitInfo() {
-        return sup.exitInfo;
+        return end.exitInfo;
       },
       agentPid: () => this.agent.pid,
       agentTerminal: () => this.agent.terminalPath,
       nativeBinary: () => this.nativeBinary,
       writeToAgent: (data, from) => this.inputPath.writeFor(from, data),
-      resizeAgent: (cols, rows) => {
-        this.agent.resize(cols, rows);
-        this.screen.resize(cols, rows);
-        this.recording.resized(cols, rows);
-        this.session.event({ type: 'resize', cols, rows });
-        this.published.changed();
-      },
+      resizeAgent: (cols, rows) => this.resized(cols, rows),
       nudgeRedraw: () => this.agent.nudgeRedraw(),
-      request: (c: Connection, id: number, call: OpCall, done: () => void) => handleRequest(this, c, id, call, done),
+      request: (c: Connection, id: number, call: OpCall, done: () => void) => handleRequest(this.answers, c, id, call, done),
       terminalLive: (c) => this.relays.consider(c),
       releaseRelay: (c) => this.relays.releaseFor(c),
-      connectionClosed: (c) => {
-        this.waits.ownerGone(c);
-        this.session.ownerGone(c);
-        this.relays.viewerLeft();
-        this.recording.viewerLeft(c.id);
-        if (c.isViewer && c.attachedOnce) this.session.event({ type: 'viewer', action: 'detached', readOnly: c.readOnly, viewers: this.viewerCount() });
-        if (c.attachedOnce) this.published.changed();
-      },
-      viewerAttached: (c) => {
-        c.attachedOnce = true;
-        this.recording.viewerAttached(c.id, c.readOnly);
-        this.session.event({ type: 'viewer', action: 'attached', readOnly: c.readOnly, viewers: this.viewerCount() });
-        this.published.changed();
-      },
+      connectionClosed: (c) => this.connectionClosed(c),
+      viewerAttached: (c) => this.viewerAttached(c),
       inputReached: (data) => this.recording.input(data),
     });
     this.inputPath = new InputPath(this);
@@ -186,25 +169,36 @@ export class Supervisor implements RequestHost, StatusHost, InputHost, OutputHos
       queue: this.queue,
       idleMs: config.idleMs,
       // Not while the agent has input it did not read (the drain check schedules again).
-      accepting: () => !this.ended && this.inputBacklog === 0,
+      accepting: () => !end.ended && this.inputPath.backlog === 0,
       state: () => this.session.current.state,
       nextCheckMs: () => this.session.nextCheckMs(),
       lastTypedAt: () => this.viewers.lastTypedAt(),
-      type: (parts) => this.type(parts),
-      cursorLine: () => this.screen.cursorLine,
+      type: (parts) => this.inputPath.type(parts),
+      cursorLine: () => screen.cursorLine,
       stepped: (task) => this.taskStepped(task),
+    });
+    this.relays = new RelayPolicy(this);
+    this.pump = new FloodPump(this);
+    this.warmUp = new WarmUp(this);
+    // After every part it passes the output to: it keeps them.
+    this.outputPath = new OutputPath(this);
+    this.answers = new RequestAnswers(this);
+
+    // ---- who hears of what
+    screen.onSignal((sig) => this.session.signal(sig, screen.parsingSeq));
+    screen.onParsed = () => this.outputPath.parsed();
+    screen.onKeyModes = (seq, leave) => this.viewers.keyModesChanged(seq, leave);
+    // Answers to the agent's queries (DA, CPR…) from the headless terminal reach the
+    // agent only while no viewer's real terminal is there to answer.
+    screen.onAnswer((answer) => {
+      if (!this.viewers.answering()) this.agent.write(answer);
     });
     this.session.onChange((now) => {
       this.delivery.stateChanged(now.state);
       this.waits.stateChanged();
       this.published.changed();
     });
-    this.relays = new RelayPolicy(this);
-    this.pump = new FloodPump(this);
-    this.warmUp = new WarmUp(this);
-    // Last: it takes the parts it passes each chunk to.
-    this.outputPath = new OutputPath(this);
-    // Everyone who waits for the agent's end is told, first of all.
+    // Before anyone else who waits for the end (a kill request).
     end.onEnded((e, reason) => {
       this.session.exited(e.code, e.signal, reason);
       this.published.flush();
@@ -212,32 +206,6 @@ export class Supervisor implements RequestHost, StatusHost, InputHost, OutputHos
       this.viewers.agentEnded();
       this.waits.agentEnded();
     });
-    this.screen.onParsed = () => this.outputPath.parsed();
-    this.screen.onKeyModes = (seq, leave) => this.viewers.keyModesChanged(seq, leave);
-    // Answers to the agent's queries (DA, CPR…) from the headless terminal reach the
-    // agent only while no viewer's real terminal is there to answer.
-    this.screen.onAnswer((answer) => {
-      if (!this.viewers.answering()) this.agent.write(answer);
-    });
-  }
-
-  /** Set once the agent has ended and its output is all parsed (lifecycle/agent-end.ts). */
-  get ended(): boolean {
-    return this.end.ended;
-  }
-
-  get exitInfo(): AgentExit | null {
-    return this.end.exitInfo;
-  }
-
-  /** Bytes of output the agent wrote so far. */
-  get bytesIn(): number {
-    return this.outputPath.bytesIn;
-  }
-
-  /** Everyone connected (the native relay looks for its viewer among them). */
-  get conns(): Set<Connection> {
-    return this.viewers.conns;
   }
 
   /**
@@ -256,14 +224,38 @@ export class Supervisor implements RequestHost, StatusHost, InputHost, OutputHos
     this.delivery.schedule();
   }
 
+  /**
+   * SIGTERM to the supervisor, or a kill request: ends the agent and its process tree
+   * (lifecycle/terminate.ts).
+   */
+  terminate(graceMs: number): Promise<ProcessInfo[]> {
+    return terminate(this, graceMs);
+  }
+
+  // ---- the state the parts read (the native helpers among them) -----------------------
+
+  /** Set once the agent has ended and its output is all parsed (lifecycle/agent-end.ts). */
+  get ended(): boolean {
+    return this.end.ended;
+  }
+
+  get exitInfo(): AgentExit | null {
+    return this.end.exitInfo;
+  }
+
+  /** Bytes of output the agent wrote so far. */
+  get bytesIn(): number {
+    return this.outputPath.bytesIn;
+  }
+
   /** Input written or accepted for the agent that it has not read yet. */
   get inputBacklog(): number {
     return this.inputPath.backlog;
   }
 
-  /** Keys from a viewer (the native relay reports what it wrote itself). */
-  input(c: Connection, data: Buffer, alreadyWritten = false): void {
-    this.viewers.input(c, data, alreadyWritten);
+  /** Everyone connected (the native relay looks for its viewer among them). */
+  get conns(): Set<Connection> {
+    return this.viewers.conns;
   }
 
   /** Agent output; `from`: a viewer whose terminal the native relay already wrote it to (output-path.ts). */
@@ -271,40 +263,37 @@ export class Supervisor implements RequestHost, StatusHost, InputHost, OutputHos
     this.outputPath.output(data, from);
   }
 
-  // ---- what requests ask (requests.ts) ------------------------------------------------
-
-  get idleMs(): number {
-    return this.config.idleMs;
+  /** Keys from a viewer (the native relay reports what it wrote itself). */
+  input(c: Connection, data: Buffer, alreadyWritten = false): void {
+    this.viewers.input(c, data, alreadyWritten);
   }
 
-  /** Brings the status file up to date: what a reply tells, `list` reads right after. */
-  publishStatus(): void {
-    this.published.flush();
+  // ---- what the parts tell each other ------------------------------------------------
+
+  /** The size the viewers chose (size-policy.ts). */
+  private resized(cols: number, rows: number): void {
+    this.agent.resize(cols, rows);
+    this.screen.resize(cols, rows);
+    this.recording.resized(cols, rows);
+    this.session.event({ type: 'resize', cols, rows });
+    this.published.changed();
   }
 
-  status(): StatusReply {
-    return this.report.reply();
+  private viewerAttached(c: Connection): void {
+    c.attachedOnce = true;
+    this.recording.viewerAttached(c.id, c.readOnly);
+    this.session.event({ type: 'viewer', action: 'attached', readOnly: c.readOnly, viewers: this.viewerCount() });
+    this.published.changed();
   }
 
-  async capture(args: ArgsOf<'capture'>, from: Connection): Promise<CaptureReply> {
-    // What is parsed up to now, after the output received so far has been parsed.
-    await this.screen.flush();
-    // Megabytes with the scrollback: not for a client that has gone meanwhile.
-    if (from.closed) throw new ProtocolError('closed', 'the connection closed');
-    return { ...this.screen.capture(args), final: this.ended };
-  }
-
-  wait(cond: WaitCondition, timeoutMs: number | null, from: Connection): Promise<WaitReply> {
-    return this.waits.add(from, cond, timeoutMs);
-  }
-
-  events(args: ArgsOf<'events'>, from: Connection): Promise<EventsReply> {
-    return this.session.read(args, from);
-  }
-
-  signal(args: SignalArgs): SignalReply {
-    if (this.ended) return { state: 'exited', reason: this.session.current.reason };
-    return this.session.hook(args);
+  /** What a connection owned goes with it (its waits, polls, the relay's terminal). */
+  private connectionClosed(c: Connection): void {
+    this.waits.ownerGone(c);
+    this.session.ownerGone(c);
+    this.relays.viewerLeft();
+    this.recording.viewerLeft(c.id);
+    if (c.isViewer && c.attachedOnce) this.session.event({ type: 'viewer', action: 'detached', readOnly: c.readOnly, viewers: this.viewerCount() });
+    if (c.attachedOnce) this.published.changed();
   }
 
   private viewerCount(): number {
@@ -320,23 +309,5 @@ export class Supervisor implements RequestHost, StatusHost, InputHost, OutputHos
     if (task.state === 'typed' && !task.sent) this.recording.taskDelivered(task.index);
     if (task.state === 'submitted') this.session.submitted(task.index);
     this.waits.stateChanged();
-  }
-
-  /** Types for `send` and the queue (see typing.ts). */
-  type(parts: Array<{ data: Buffer; paste: boolean }>): Promise<void> {
-    return this.inputPath.type(parts);
-  }
-
-  async keyMode(): Promise<KeyMode> {
-    await this.screen.flush(); // the mirror may be behind the output: a mode set just now counts
-    return this.screen.keyMode();
-  }
-
-  /**
-   * SIGTERM to the supervisor, or a kill request: ends the agent and its process tree
-   * (lifecycle/terminate.ts).
-   */
-  terminate(graceMs: number): Promise<ProcessInfo[]> {
-    return terminate(this, graceMs);
   }
 }
