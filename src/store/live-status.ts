@@ -5,7 +5,7 @@ import { readFileOrNull } from '../sys/read-file';
 // publishes of its status for `agent list`, so that listing a hundred agents reads a
 // hundred small files instead of making a hundred socket round trips (each 1.6-3.1 ms of
 // a supervisor's CPU plus the client's connection). The supervisor replaces it atomically
-// when something `list` shows changes (status-publisher.ts), and removes it when it exits.
+// when something `list` shows changes (supervisor/status/publisher.ts), and removes it when it exits.
 // It is the supervisor's word only while that supervisor lives: a reader checks that its
 // pid is still that process first (its start time, one read of /proc), and asks on the socket when the file is missing,
 // malformed, of another version, or its writer is stopped (backends/pty/index.ts). In the

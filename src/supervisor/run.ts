@@ -98,8 +98,8 @@ async function main(): Promise<void> {
   // Synchronously from here to start(): no output or client can come in between (they are
   // held anyway, early-start.ts).
   try {
-    const sup = new (loadSupervisor().Supervisor)(config, nativeBinary);
-    sup.start(early);
+    const sup = new (loadSupervisor().Supervisor)(config, nativeBinary, early);
+    sup.start();
     const stop = () => void sup.terminate(3000);
     process.on('SIGTERM', stop);
     process.on('SIGINT', stop);

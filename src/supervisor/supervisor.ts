@@ -1,99 +1,116 @@
-import * as fs from 'node:fs';
-import * as net from 'node:net';
-import { RUN_MARKER, runMarker } from '../agent-marker';
-import type { KeyMode } from '../keys/encode';
-import { ProtocolError } from '../protocol/messages';
+import type * as net from 'node:net';
 import { knownAgent } from '../agents/known-agents';
-import type { ArgsOf, CaptureReply, EventsReply, OpCall, SignalArgs, SignalReply, StatusReply, TaskInfo, WaitReply } from '../protocol/ops';
-import { Recording } from '../recording/limits';
+import type { OpCall, TaskInfo } from '../protocol/ops';
 import { RECORDING_OFF } from '../recording/settings';
-import { LIVE_STATUS_VERSION, type LiveStatus, liveStatusFileOf } from '../store/live-status';
+import { liveStatusFileOf } from '../store/live-status';
 import { type SessionFiles, type SupervisorConfig, sessionFilesIn } from '../store/session-dir';
-import { procStat } from '../sys/proc';
-import { type ProcessInfo, ProcessTree, leftTheTree } from '../sys/process-tree';
+import type { ProcessInfo } from '../sys/process-tree';
 import { VERSION } from '../version';
 import { Activity } from './driving/activity';
 import { TaskDelivery } from './driving/delivery';
-import { SessionState } from './driving/session-state';
-import { StateProbe, PROBE_ANSWER } from './driving/state-probe';
 import { TaskQueue } from './driving/queue';
-import { Typing } from './driving/typing';
-import { type WaitCondition, Waits } from './driving/waits';
-import { Flood } from './flood';
+import { SessionState } from './driving/session-state';
+import { Waits } from './driving/waits';
+import { type InputHost, InputPath } from './input-path';
+import { AgentEnd, type EndHost } from './lifecycle/agent-end';
 import type { AgentExit, AgentProcess } from './lifecycle/agent-process';
 import type { EarlyStart } from './lifecycle/early-start';
-import { EndSaver } from './lifecycle/end-files';
-import { log } from './lifecycle/log';
-import { CalmCollector } from './lifecycle/settle-gc';
+import { type ShutdownHost, shutdownSoon } from './lifecycle/shutdown';
+import { type TerminateHost, terminate } from './lifecycle/terminate';
 import { Screen } from './mirror/screen';
 import { relayBinary } from './native/fast-relay';
-import { FloodPump } from './native/flood-pump';
-import { RelayPolicy } from './native/relay-policy';
-import { NOT_RECORDING, type RecordingSink, startRecording } from './recording/recorder';
-import { type RequestHost, handleRequest } from './requests';
-import { StatusPublisher } from './status-publisher';
+import { FloodPump, type PumpHost } from './native/flood-pump';
+import { RelayPolicy, type RelayHost } from './native/relay-policy';
+import { type OutputHost, OutputPath } from './output-path';
+import { type RecordingSink, startRecording } from './recording/recorder';
+import { type AnswerHost, RequestAnswers } from './request-answers';
+import { handleRequest } from './requests';
+import { StatusPublisher } from './status/publisher';
+import { type StatusHost, StatusReport } from './status/report';
 import type { Connection } from './viewers/connection';
 import { ViewerHub } from './viewers/hub';
+import { type WarmHost, WarmUp } from './warm-up';
 
 // One supervisor per agent: it owns the agent's pty, mirrors its screen, serves viewers
 // and control requests on a Unix socket, and records how the agent ended. This class
-// puts the parts together and runs the agent's life; each part does one job.
+// puts the parts together: each does one job in its own module (the output's path, the
+// input's, the requests' answers, the status, the end), and here each part is built and
+// told what it needs to hear of the others.
 
-/** Quiet output after which the snapshot is prepared in advance. */
-const WARM_AFTER_MS = 500;
-/** Shorter histories serialize in a few ms anyway; preparing them would only grow the idle heap. */
-const WARM_MIN_LINES = 1000;
-/** While a writer waits for the agent to read its input, how often that is checked. */
-const INPUT_CHECK_MS = 50;
-
-export class Supervisor implements RequestHost {
+export class Supervisor implements AnswerHost, StatusHost, InputHost, OutputHost, WarmHost, EndHost, ShutdownHost, TerminateHost, RelayHost, PumpHost {
+  readonly files: SessionFiles;
+  readonly agent: AgentProcess;
+  readonly server: net.Server;
+  /** The agent and the socket, with what arrived before the rest of the supervisor loaded. */
+  private readonly early: EarlyStart;
+  /** The native helper taken at start (binary.ts): the relay's and the terminal hand-over's check. */
+  readonly nativeBinary: string | null;
+  /** The native helper's binary, taken at start (null: keys and floods go through Node). */
+  readonly relayBinary: string | null;
   readonly screen: Screen;
+  /** The session on the record (recording/): started with the agent. */
+  readonly recording: RecordingSink;
+  /** The agent's end, and what waits for it (lifecycle/agent-end.ts). */
+  readonly end: AgentEnd;
+  /** What the supervisor says of itself (status/report.ts)… */
+  readonly report: StatusReport;
+  /** …and the status file `list` reads instead of asking (status/publisher.ts). */
+  readonly published: StatusPublisher;
   readonly activity: Activity;
   readonly queue: TaskQueue;
+  /** The state, the events and the user's hooks (session-state.ts). */
+  readonly session: SessionState;
   readonly waits: Waits;
   readonly viewers: ViewerHub;
-  agent!: AgentProcess;
-  private server!: net.Server;
-  private warmTimer: NodeJS.Timeout | null = null;
-  private readonly collector = new CalmCollector();
-  /** Bytes of output the agent wrote so far. */
-  bytesIn = 0;
-  exitInfo: AgentExit | null = null;
-  /** Set once the agent has ended and its output is all parsed (its exit saved, or kept until a disk takes it). */
-  ended = false;
-  private endedWaiters: Array<() => void> = [];
-  private readonly typing: Typing;
+  /** Input for the agent from viewers, `send` and the queue (input-path.ts). */
+  readonly inputPath: InputPath;
   readonly delivery: TaskDelivery;
   /** The native key relay for one handed-over terminal at a time (relay-policy.ts). */
   readonly relays: RelayPolicy;
   /** The native reader of the agent's output during a flood (flood-pump.ts). */
-  private readonly pump: FloodPump;
-  private readonly files: SessionFiles;
-  /** The native helper's binary, taken at start (null: keys and floods go through Node). */
-  readonly relayBinary: string | null;
-  /** The native helper taken at start (binary.ts): the relay's and the terminal hand-over's check. */
-  private readonly nativeBinary: string | null;
-  /** The session on the record (recording/): started with the agent. */
-  private recording: RecordingSink = NOT_RECORDING;
-  private recordingClosed: Promise<void> = Promise.resolve();
-  /** The state, the events and the user's hooks (session-state.ts). */
-  readonly session: SessionState;
-  private readonly probe = new StateProbe();
-  /** The status `list` reads instead of asking (status-publisher.ts). */
-  private readonly published: StatusPublisher;
-  /** This process's start time, as readers of its status file check it ('' unknown: they ask instead). */
-  private readonly startTicks = procStat(process.pid)?.startTicks ?? '';
+  readonly pump: FloodPump;
+  /** Once the output is quiet: the snapshot prepared, garbage collected (warm-up.ts). */
+  readonly warmUp: WarmUp;
+  /** Where each chunk of the agent's output goes (output-path.ts). */
+  readonly outputPath: OutputPath;
+  /** The supervisor's side of the control requests (request-answers.ts). */
+  readonly answers: RequestAnswers;
 
-  /** @param nativeBinary its own copy of the native helper (takeNativeBinary, before `ready`) */
+  /**
+   * Takes over the agent and the socket started before the rest of the supervisor loaded
+   * (early-start.ts); the recording starts first, before any output is mirrored.
+   * @param nativeBinary its own copy of the native helper (takeNativeBinary, before `ready`)
+   */
   constructor(
     readonly config: SupervisorConfig,
     nativeBinary: string | null,
+    early: EarlyStart,
   ) {
     this.files = sessionFilesIn(config.sessionDir);
+    this.agent = early.agent;
+    this.server = early.server;
+    this.early = early;
     this.nativeBinary = nativeBinary;
-    this.relayBinary = relayBinary(this.nativeBinary);
-    this.screen = new Screen(config.cols, config.rows, config.scrollbackLines, config.scrollbackBytes);
-    this.published = new StatusPublisher(liveStatusFileOf(config.socketPath), () => this.liveStatus());
+    this.relayBinary = relayBinary(nativeBinary);
+    const screen = new Screen(config.cols, config.rows, config.scrollbackLines, config.scrollbackBytes);
+    this.screen = screen;
+    this.recording = startRecording(
+      { id: config.id, dir: config.sessionDir, command: config.command, cols: config.cols, rows: config.rows, settings: config.recording ?? RECORDING_OFF },
+      {
+        snapshot: (cb) => screen.snapshot(cb, false),
+        get mirrorBacklog() {
+          return screen.unparsedBytes;
+        },
+        get flooding() {
+          return screen.flooding;
+        },
+      },
+    );
+    const end = new AgentEnd(this, () => shutdownSoon(this));
+    this.end = end;
+    const report = new StatusReport(this);
+    this.report = report;
+    this.published = new StatusPublisher(liveStatusFileOf(config.socketPath), () => report.live());
     this.activity = new Activity(config.idleMs);
     this.queue = new TaskQueue(this.files);
     this.session = new SessionState({
@@ -105,105 +122,135 @@ export class Supervisor implements RequestHost {
       hooks: config.hooks ?? null,
       quietFor: () => this.activity.quietFor(),
       hadOutput: () => this.activity.hasDrawn,
-      latestSeq: () => this.screen.seq,
-      agentPid: () => this.agent?.pid ?? null,
-      visibleText: () => this.screen.visibleText(),
+      latestSeq: () => screen.seq,
+      agentPid: () => this.agent.pid,
+      visibleText: () => screen.visibleText(),
       lastTypedAt: () => this.viewers?.lastTypedAt() ?? 0,
     });
-    this.screen.onSignal((sig) => this.session.signal(sig, this.screen.parsingSeq));
-    const sup = this;
     this.waits = new Waits({
       get ended() {
-        return sup.ended;
+        return end.ended;
       },
       get exitInfo() {
-        return sup.exitInfo;
+        return end.exitInfo;
       },
       state: () => this.session.current.state,
       stateWith: (ms) => this.session.stateWith(ms),
       nextCheckMs: (ms) => this.session.nextCheckMs(ms),
       task: (index) => this.queue.get(index),
-      visibleText: () => this.screen.visibleText(),
+      visibleText: () => screen.visibleText(),
     });
     this.viewers = new ViewerHub({
       id: config.id,
       sizePolicy: config.sizePolicy,
       serverName: `symposium-mcp-supervisor/${VERSION}`,
-      screen: this.screen,
+      screen,
       get ended() {
-        return sup.ended;
+        return end.ended;
       },
       get exitInfo() {
-        return sup.exitInfo;
+        return end.exitInfo;
       },
       agentPid: () => this.agent.pid,
       agentTerminal: () => this.agent.terminalPath,
       nativeBinary: () => this.nativeBinary,
-      writeToAgent: (data, from) => this.writeFor(from, data),
-      resizeAgent: (cols, rows) => {
-        this.agent.resize(cols, rows);
-        this.screen.resize(cols, rows);
-        this.recording.resized(cols, rows);
-        this.session.event({ type: 'resize', cols, rows });
-        this.published.changed();
-      },
+      writeToAgent: (data, from) => this.inputPath.writeFor(from, data),
+      resizeAgent: (cols, rows) => this.resized(cols, rows),
       nudgeRedraw: () => this.agent.nudgeRedraw(),
-      request: (c: Connection, id: number, call: OpCall, done: () => void) => handleRequest(this, c, id, call, done),
+      request: (c: Connection, id: number, call: OpCall, done: () => void) => handleRequest(this.answers, c, id, call, done),
       terminalLive: (c) => this.relays.consider(c),
       releaseRelay: (c) => this.relays.releaseFor(c),
-      connectionClosed: (c) => {
-        this.waits.ownerGone(c);
-        this.session.ownerGone(c);
-        this.relays.viewerLeft();
-        this.recording.viewerLeft(c.id);
-        if (c.isViewer && c.attachedOnce) this.session.event({ type: 'viewer', action: 'detached', readOnly: c.readOnly, viewers: this.viewerCount() });
-        if (c.attachedOnce) this.published.changed();
-      },
-      viewerAttached: (c) => {
-        c.attachedOnce = true;
-        this.recording.viewerAttached(c.id, c.readOnly);
-        this.session.event({ type: 'viewer', action: 'attached', readOnly: c.readOnly, viewers: this.viewerCount() });
-        this.published.changed();
-      },
+      connectionClosed: (c) => this.connectionClosed(c),
+      viewerAttached: (c) => this.viewerAttached(c),
       inputReached: (data) => this.recording.input(data),
     });
+    this.inputPath = new InputPath(this);
     this.delivery = new TaskDelivery({
       queue: this.queue,
       idleMs: config.idleMs,
       // Not while the agent has input it did not read (the drain check schedules again).
-      accepting: () => this.agent !== undefined && !this.ended && this.inputBacklog === 0,
+      accepting: () => !end.ended && this.inputPath.backlog === 0,
       state: () => this.session.current.state,
       nextCheckMs: () => this.session.nextCheckMs(),
       lastTypedAt: () => this.viewers.lastTypedAt(),
-      type: (parts) => this.type(parts),
-      cursorLine: () => this.screen.cursorLine,
+      type: (parts) => this.inputPath.type(parts),
+      cursorLine: () => screen.cursorLine,
       stepped: (task) => this.taskStepped(task),
+    });
+    this.relays = new RelayPolicy(this);
+    this.pump = new FloodPump(this);
+    this.warmUp = new WarmUp(this);
+    // After every part it passes the output to: it keeps them.
+    this.outputPath = new OutputPath(this);
+    this.answers = new RequestAnswers(this);
+
+    // ---- who hears of what
+    screen.onSignal((sig) => this.session.signal(sig, screen.parsingSeq));
+    screen.onParsed = () => this.outputPath.parsed();
+    screen.onKeyModes = (seq, leave) => this.viewers.keyModesChanged(seq, leave);
+    // Answers to the agent's queries (DA, CPR…) from the headless terminal reach the
+    // agent only while no viewer's real terminal is there to answer.
+    screen.onAnswer((answer) => {
+      if (!this.viewers.answering()) this.agent.write(answer);
     });
     this.session.onChange((now) => {
       this.delivery.stateChanged(now.state);
       this.waits.stateChanged();
       this.published.changed();
     });
-    // What `send` and the queue type goes on the record too (when input is recorded).
-    const typist = {
-      write: (data: Buffer) => {
-        this.recording.input(data);
-        this.agent.write(data);
-      },
-    };
-    this.typing = new Typing(
-      () => typist,
-      () => this.screen.bracketedPaste,
-    );
-    this.relays = new RelayPolicy(this);
-    this.pump = new FloodPump(this);
-    this.screen.onParsed = () => this.parsed();
-    this.screen.onKeyModes = (seq, leave) => this.viewers.keyModesChanged(seq, leave);
-    // Answers to the agent's queries (DA, CPR…) from the headless terminal reach the
-    // agent only while no viewer's real terminal is there to answer.
-    this.screen.onAnswer((answer) => {
-      if (!this.viewers.answering()) this.agent.write(answer);
+    // Before anyone else who waits for the end (a kill request).
+    end.onEnded((e, reason) => {
+      this.session.exited(e.code, e.signal, reason);
+      this.published.flush();
+      this.delivery.agentEnded();
+      this.viewers.agentEnded();
+      this.waits.agentEnded();
     });
+  }
+
+  /**
+   * Runs the agent's life: the output held since the start is mirrored, recorded and
+   * broadcast like any later output, and the held clients served.
+   */
+  start(): void {
+    const c = this.config;
+    const early = this.early;
+    early.output.deliverTo((d) => this.outputPath.output(d));
+    early.connections.deliverTo((socket) => this.viewers.accept(socket));
+    this.agent.onExit((e) => void this.end.exited(e));
+    this.session.started();
+    this.published.start();
+    this.session.event({ type: 'spawned', command: c.command, workdir: c.workdir, restart: c.restart === true });
+    this.delivery.schedule();
+  }
+
+  /**
+   * SIGTERM to the supervisor, or a kill request: ends the agent and its process tree
+   * (lifecycle/terminate.ts).
+   */
+  terminate(graceMs: number): Promise<ProcessInfo[]> {
+    return terminate(this, graceMs);
+  }
+
+  // ---- the state the parts read (the native helpers among them) -----------------------
+
+  /** Set once the agent has ended and its output is all parsed (lifecycle/agent-end.ts). */
+  get ended(): boolean {
+    return this.end.ended;
+  }
+
+  get exitInfo(): AgentExit | null {
+    return this.end.exitInfo;
+  }
+
+  /** Bytes of output the agent wrote so far. */
+  get bytesIn(): number {
+    return this.outputPath.bytesIn;
+  }
+
+  /** Input written or accepted for the agent that it has not read yet. */
+  get inputBacklog(): number {
+    return this.inputPath.backlog;
   }
 
   /** Everyone connected (the native relay looks for its viewer among them). */
@@ -211,211 +258,42 @@ export class Supervisor implements RequestHost {
     return this.viewers.conns;
   }
 
-  /**
-   * Takes over the agent and the socket started before the rest of the supervisor loaded
-   * (early-start.ts): the recording starts first, then the output held meanwhile is
-   * mirrored, recorded and broadcast like any later output, and the held clients served.
-   */
-  start(early: EarlyStart): void {
-    const c = this.config;
-    const screen = this.screen;
-    this.recording = startRecording(
-      { id: c.id, dir: c.sessionDir, command: c.command, cols: c.cols, rows: c.rows, settings: c.recording ?? RECORDING_OFF },
-      {
-        snapshot: (cb) => screen.snapshot(cb, false),
-        get mirrorBacklog() {
-          return screen.unparsedBytes;
-        },
-        get flooding() {
-          return screen.flooding;
-        },
-      },
-    );
-    this.server = early.server;
-    this.agent = early.agent;
-    early.output.deliverTo((d) => this.output(d));
-    early.connections.deliverTo((socket) => this.viewers.accept(socket));
-    this.agent.onExit((e) => void this.agentExited(e));
-    this.session.started();
-    this.published.start();
-    this.session.event({ type: 'spawned', command: c.command, workdir: c.workdir, restart: c.restart === true });
-    this.delivery.schedule();
+  /** Agent output; `from`: a viewer whose terminal the native relay already wrote it to (output-path.ts). */
+  output(data: Buffer, from: Connection | null = null): void {
+    this.outputPath.output(data, from);
   }
-
-  /** Input written or accepted for the agent that it has not read yet. */
-  get inputBacklog(): number {
-    return (this.agent?.inputWaiting ?? 0) + this.typing.pendingBytes;
-  }
-
-  /**
-   * Keys or input of a connection for the agent: past Flood.AgentInputBytes not read by
-   * it, that connection's next keys and frames wait until the agent has read all but
-   * Flood.AgentInputLowWater (checked every INPUT_CHECK_MS while someone waits).
-   */
-  private writeFor(from: Connection, data: Buffer): void {
-    this.agent.write(data);
-    if (this.inputBacklog <= Flood.AgentInputBytes) return;
-    from.waitForAgentInput();
-    if (this.inputWatch) return;
-    this.inputWatch = setInterval(() => {
-      if (this.inputBacklog > Flood.AgentInputLowWater && !this.ended) return;
-      clearInterval(this.inputWatch!);
-      this.inputWatch = null;
-      for (const c of this.conns) c.agentInputDrained();
-      this.delivery.schedule();
-    }, INPUT_CHECK_MS);
-  }
-
-  private inputWatch: NodeJS.Timeout | null = null;
 
   /** Keys from a viewer (the native relay reports what it wrote itself). */
   input(c: Connection, data: Buffer, alreadyWritten = false): void {
     this.viewers.input(c, data, alreadyWritten);
   }
 
-  /** Agent output; `from`: a viewer whose terminal the native relay already wrote it to. */
-  output(data: Buffer, from: Connection | null = null): void {
-    this.bytesIn += data.length;
-    // Claude Code's state probe is answered before anyone else's DA1 answer (state-probe.ts).
-    for (let n = this.probe.scan(data); n > 0; n--) this.agent.write(PROBE_ANSWER);
-    // Viewers first (keystroke echo latency), the mirror after: the chunk gets the next
-    // sequence number either way, and a viewer not yet live gets it with its snapshot.
-    this.viewers.broadcast(data, this.screen.seq + 1, from);
-    // Recorded before the mirror has it: a part's first screen then never holds a chunk
-    // that part also records (recording/rotation.ts).
-    this.recording.output(data);
-    this.screen.write(data);
-    if (this.screen.unparsedBytes > Flood.ParseHighWater) this.agent.pause();
-    if (from === null) this.pump.consider();
-    this.activity.output();
-    this.published.output(this.activity.lastOutputAt);
-    this.session.output();
-    this.delivery.output();
-    this.warmSoon();
+  // ---- what the parts tell each other ------------------------------------------------
+
+  /** The size the viewers chose (size-policy.ts). */
+  private resized(cols: number, rows: number): void {
+    this.agent.resize(cols, rows);
+    this.screen.resize(cols, rows);
+    this.recording.resized(cols, rows);
+    this.session.event({ type: 'resize', cols, rows });
+    this.published.changed();
   }
 
-  /**
-   * Once the output has been quiet for WARM_AFTER_MS, serialize the screen in advance: an
-   * attach then shows it at once instead of paying for the serialization (~30 ms per
-   * 1 000 lines of history); after a burst, collect garbage (settle-gc.ts). One timer,
-   * re-armed only when it fires, so a flood costs nothing per chunk.
-   */
-  private warmSoon(): void {
-    if (this.warmTimer) return;
-    const fire = () => {
-      const quiet = Date.now() - this.activity.lastOutputAt;
-      if (quiet < WARM_AFTER_MS) {
-        this.warmTimer = setTimeout(fire, WARM_AFTER_MS - quiet);
-        return;
-      }
-      this.warmTimer = null;
-      if (this.ended) return;
-      if (this.screen.historyLines >= WARM_MIN_LINES) this.screen.warm();
-      this.collector.calm(this.bytesIn); // after the warm-up: its garbage too
-    };
-    this.warmTimer = setTimeout(fire, WARM_AFTER_MS);
+  private viewerAttached(c: Connection): void {
+    c.attachedOnce = true;
+    this.recording.viewerAttached(c.id, c.readOnly);
+    this.session.event({ type: 'viewer', action: 'attached', readOnly: c.readOnly, viewers: this.viewerCount() });
+    this.published.changed();
   }
 
-  private parsed(): void {
-    if (this.screen.unparsedBytes < Flood.ParseLowWater) this.agent.resume();
-    if (!this.activity.hasDrawn && this.screen.hasContent()) {
-      this.activity.drew();
-      this.session.output(); // no longer starting: the state may change sooner now
-    }
-    this.waits.screenChanged();
-  }
-
-  // ---- what requests ask (requests.ts) ------------------------------------------------
-
-  get idleMs(): number {
-    return this.config.idleMs;
-  }
-
-  /** Brings the status file up to date: what a reply tells, `list` reads right after. */
-  publishStatus(): void {
-    this.published.flush();
-  }
-
-  /** What the status file holds: the part of `status()` that `list` shows. */
-  private liveStatus(): LiveStatus {
-    let viewers = 0;
-    for (const c of this.conns) if (c.isViewer) viewers++;
-    const s = this.session.current;
-    return {
-      v: LIVE_STATUS_VERSION,
-      id: this.config.id,
-      createdAtMs: this.config.createdAtMs,
-      supervisorPid: process.pid,
-      supervisorStarted: this.startTicks,
-      agentPid: this.agent.pid,
-      cols: this.screen.cols,
-      rows: this.screen.rows,
-      viewers,
-      lastOutputAt: this.activity.lastOutputAt || null,
-      activity: this.ended ? null : this.activityWord(),
-      state: s.state,
-      stateReason: s.reason,
-      stateSince: s.since,
-      queued: this.queue.queuedCount,
-      ended: this.ended,
-      exitCode: this.exitInfo?.code ?? null,
-      exitSignal: this.exitInfo?.signal ?? null,
-    };
-  }
-
-  status(): StatusReply {
-    const viewers = [...this.conns].filter((c) => c.isViewer);
-    return {
-      id: this.config.id,
-      supervisorPid: process.pid,
-      agentPid: this.agent.pid,
-      cols: this.screen.cols,
-      rows: this.screen.rows,
-      sizePolicy: this.config.sizePolicy,
-      viewers: viewers.length,
-      readOnlyViewers: viewers.filter((c) => c.readOnly).length,
-      lastOutputAt: this.activity.lastOutputAt || null,
-      idleMs: this.config.idleMs,
-      activity: this.ended ? null : this.activityWord(),
-      state: this.session.current.state,
-      stateReason: this.session.current.reason,
-      stateSince: this.session.current.since,
-      title: this.screen.title,
-      seq: this.screen.seq,
-      ended: this.ended,
-      exitCode: this.exitInfo?.code ?? null,
-      exitSignal: this.exitInfo?.signal ?? null,
-      queued: this.queue.queuedCount,
-      connections: this.conns.size,
-      bufferedBytes: [...this.conns].reduce((n, c) => n + c.bufferedBytes, 0) + this.inputBacklog,
-    };
-  }
-
-  async capture(args: ArgsOf<'capture'>, from: Connection): Promise<CaptureReply> {
-    // What is parsed up to now, after the output received so far has been parsed.
-    await this.screen.flush();
-    // Megabytes with the scrollback: not for a client that has gone meanwhile.
-    if (from.closed) throw new ProtocolError('closed', 'the connection closed');
-    return { ...this.screen.capture(args), final: this.ended };
-  }
-
-  wait(cond: WaitCondition, timeoutMs: number | null, from: Connection): Promise<WaitReply> {
-    return this.waits.add(from, cond, timeoutMs);
-  }
-
-  events(args: ArgsOf<'events'>, from: Connection): Promise<EventsReply> {
-    return this.session.read(args, from);
-  }
-
-  signal(args: SignalArgs): SignalReply {
-    if (this.ended) return { state: 'exited', reason: this.session.current.reason };
-    return this.session.hook(args);
-  }
-
-  /** The state as the two words of earlier versions (`activity`). */
-  private activityWord(): 'idle' | 'working' {
-    const s = this.session.current.state;
-    return s === 'idle' || s === 'blocked' ? 'idle' : 'working';
+  /** What a connection owned goes with it (its waits, polls, the relay's terminal). */
+  private connectionClosed(c: Connection): void {
+    this.waits.ownerGone(c);
+    this.session.ownerGone(c);
+    this.relays.viewerLeft();
+    this.recording.viewerLeft(c.id);
+    if (c.isViewer && c.attachedOnce) this.session.event({ type: 'viewer', action: 'detached', readOnly: c.readOnly, viewers: this.viewerCount() });
+    if (c.attachedOnce) this.published.changed();
   }
 
   private viewerCount(): number {
@@ -431,114 +309,5 @@ export class Supervisor implements RequestHost {
     if (task.state === 'typed' && !task.sent) this.recording.taskDelivered(task.index);
     if (task.state === 'submitted') this.session.submitted(task.index);
     this.waits.stateChanged();
-  }
-
-  /** Types for `send` and the queue (see typing.ts). */
-  type(parts: Array<{ data: Buffer; paste: boolean }>): Promise<void> {
-    return this.typing.type(parts);
-  }
-
-  async keyMode(): Promise<KeyMode> {
-    await this.screen.flush(); // the mirror may be behind the output: a mode set just now counts
-    return this.screen.keyMode();
-  }
-
-  // ---- the end ---------------------------------------------------------------------
-
-  onEnded(cb: () => void): void {
-    if (this.ended) cb();
-    else this.endedWaiters.push(cb);
-  }
-
-  private async agentExited(e: AgentExit): Promise<void> {
-    // node-pty reports the exit once the pty stream has ended (AgentProcess makes sure the
-    // kernel had nothing left): all output is here, xterm only has to parse it.
-    this.agent.resume();
-    const exitAt = Date.now();
-    await this.screen.flush();
-    const flushedAt = Date.now();
-    this.exitInfo = e;
-    // On the record before the exit record: `logs --follow` ends at this marker with every line.
-    this.recordingClosed = this.recording.ended(e);
-    const saver = new EndSaver(this.files, this.config);
-    saver.exit(e, e.signal ? `killed by ${e.signal}` : `exited with code ${e.code}`);
-    const recordedAt = Date.now();
-    this.ended = true;
-    this.session.exited(e.code, e.signal, e.signal ? `killed by ${e.signal}` : `exited with code ${e.code}`);
-    this.published.flush();
-    this.delivery.agentEnded();
-    this.viewers.agentEnded();
-    this.waits.agentEnded();
-    for (const w of this.endedWaiters) w();
-    this.endedWaiters = [];
-    // The final screen (megabytes with a full scrollback: a few hundred ms) once everyone
-    // has been told, and after the terminals let go; until it is on disk, `capture` asks
-    // this supervisor, which listens until then (as long as no disk takes it: end-files.ts).
-    setTimeout(() => {
-      const screenAt = Date.now();
-      saver.finalScreen(this.screen);
-      const gone = this.agent.goneAt ? `${exitAt - this.agent.goneAt} ms after the child was seen gone, ` : '';
-      log(
-        `agent ended (${JSON.stringify(e)}) after ${this.bytesIn} bytes of output, ${this.screen.skippedBytes} fast-forwarded; ` +
-          `exit reported ${gone}mirror flushed in ${flushedAt - exitAt} ms, recorded in ${recordedAt - flushedAt} ms, ` +
-          `final screen written in ${Date.now() - screenAt} ms`,
-      );
-      void saver.done().then(() => this.shutdownSoon());
-    }, 0);
-  }
-
-  /** Lets viewers and pending requests receive their last frames, then exits. */
-  private shutdownSoon(): void {
-    const finish = () => {
-      try {
-        this.server.close();
-        fs.unlinkSync(this.config.socketPath);
-      } catch {
-        /* gone */
-      }
-      this.published.close();
-      // The helper was this supervisor's own copy (binary.ts): nobody runs it after us.
-      if (this.nativeBinary) fs.rmSync(this.nativeBinary, { force: true });
-      const late = new Promise<void>((r) => setTimeout(r, Recording.CloseWaitMs).unref());
-      // The user's hooks (an on-exit notification) end first: each is killed by its timeout at the latest.
-      void Promise.all([Promise.race([this.recordingClosed, late]), this.session.settled()]).then(() => process.exit(0));
-    };
-    // Viewers get the exit and close; control connections may still ask for the final
-    // screen for a moment (a `wait --exit` racing the end).
-    const afterReleases = (fn: () => void) => void Promise.all(this.viewers.releasing).then(() => setTimeout(fn, 100));
-    afterReleases(() => {
-      // Ending a connection drops it from the set at once: keep them to watch their flush.
-      const ending = [...this.conns];
-      for (const c of ending) c.end();
-      const deadline = Date.now() + 2000;
-      const poll = setInterval(() => {
-        const pending = ending.some((c) => !c.socket.destroyed && c.backlog > 0);
-        if (!pending || Date.now() > deadline) {
-          clearInterval(poll);
-          finish();
-        }
-      }, 10);
-    });
-  }
-
-  private get marker(): string {
-    return runMarker(this.config.id, this.config.createdAtMs);
-  }
-
-  /**
-   * SIGTERM to the supervisor, or a kill request: end the agent the polite way first, with
-   * every process that descends from it. Resolves with the processes of this run that had
-   * left its tree before (they daemonised themselves): those are left running.
-   */
-  async terminate(graceMs: number): Promise<ProcessInfo[]> {
-    let left: ProcessInfo[] = [];
-    if (!this.ended) {
-      const tree = new ProcessTree([this.agent.pid]);
-      left = leftTheTree(RUN_MARKER, this.marker, tree, [this.agent.pid]);
-      await this.agent.terminate(graceMs, tree);
-    }
-    await new Promise<void>((r) => this.onEnded(r));
-    if (left.length > 0) log(`left running, not the agent's any more (daemonised): ${left.map((p) => `${p.pid} ${p.command}`).join('; ')}`);
-    return left;
   }
 }

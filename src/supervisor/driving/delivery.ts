@@ -24,7 +24,7 @@ export interface DeliveryHost {
   nextCheckMs(): number | null;
   /** When a viewer last typed a real key (0: never). */
   lastTypedAt(): number;
-  /** Types the parts in order, as one unit (see Supervisor.type). */
+  /** Types the parts in order, as one unit (see typing.ts). */
   type(parts: Array<{ data: Buffer; paste: boolean }>): Promise<void>;
   /** The cursor's absolute line (null on the alternate screen). */
   cursorLine(): number | null;

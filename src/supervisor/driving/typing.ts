@@ -2,7 +2,7 @@ import { KEY_GAP_MS } from '../../keys/gap';
 import type { AgentProcess } from '../lifecycle/agent-process';
 
 // Typing into the agent on behalf of `send` and the task queue (viewers' keys go straight
-// to the agent, see supervisor.ts).
+// to the agent, see ../input-path.ts).
 
 export class Typing {
   /** The end of the typing in progress. */

@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 // node-pty's own queue: it retries a refused write at once, again and again (an agent that
 // did not read its input kept the supervisor at 63 % CPU), and it holds any amount. Here a
 // refused write is tried again after a growing pause, and the bytes waiting are counted,
-// so that writers can be held back past Flood.AgentInputBytes (supervisor.ts).
+// so that writers can be held back past Flood.AgentInputBytes (../input-path.ts).
 
 /** Pauses between tries while the agent takes nothing: short at first, then at most this (ms)… */
 const RETRY_MAX_MS = 50;

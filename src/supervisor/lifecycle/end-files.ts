@@ -10,7 +10,7 @@ import { log } from './log';
 // final screen (for `capture` after the end, written once everyone has been told). Each
 // goes to the session's directory, or, when that disk is full or read-only, beside the
 // socket in the runtime directory, where the CLI looks too (backends/pty/index.ts). When
-// neither takes it, the supervisor keeps it and tries again (supervisor.ts).
+// neither takes it, the supervisor keeps it and tries again, and leaves only then (agent-end.ts).
 
 type Where = 'session' | 'runtime';
 

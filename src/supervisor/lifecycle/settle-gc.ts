@@ -33,7 +33,7 @@ export const SETTLE_GC_DELAY_MS = 2000;
  *  redrawn by an agent is ~10 KB, a build log or a history replay megabytes. */
 export const BURST_BYTES = 1 << 20;
 
-/** From a calm moment (WARM_AFTER_MS = 500 ms of quiet, supervisor.ts) to the collection:
+/** From a calm moment (WARM_AFTER_MS = 500 ms of quiet, ../warm-up.ts) to the collection:
  *  past V8's 5 s window of allocation rate, with a margin. */
 export const COLLECT_AFTER_CALM_MS = 6000;
 

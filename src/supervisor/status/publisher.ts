@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
-import type { LiveStatus } from '../store/live-status';
-import { writeFileAtomic } from '../sys/atomic-write';
-import { log } from './lifecycle/log';
+import type { LiveStatus } from '../../store/live-status';
+import { writeFileAtomic } from '../../sys/atomic-write';
+import { log } from '../lifecycle/log';
 
 // Keeps the status file (store/live-status.ts) up to date, so that `agent list` reads it
 // instead of asking. Written only when something it holds changed, and at most once per
