@@ -21,6 +21,22 @@ function listed(s: Sandbox, id: string): Json {
   return all.find((a) => a.id === id)!;
 }
 
+/** Waits until the listed agent is in `state`; a timeout says what it was instead. */
+async function waitState(s: Sandbox, id: string, state: string, timeoutMs = 20_000): Promise<void> {
+  let last: Json | undefined;
+  await waitFor(() => (last = listed(s, id)).state === state, timeoutMs).catch((err: Error) => {
+    throw new Error(`${err.message}; ${id} was listed as ${JSON.stringify(last)}; supervisor log:\n${supervisorLogOf(s, id)}`);
+  });
+}
+
+function supervisorLogOf(s: Sandbox, id: string): string {
+  try {
+    return fs.readFileSync(path.join(s.home, 'sessions', id, 'supervisor.log'), 'utf8');
+  } catch (err) {
+    return String(err);
+  }
+}
+
 function spawnOk(s: Sandbox, id: string, args: string[], env: NodeJS.ProcessEnv = {}): void {
   const r = s.run(['agent', 'spawn', '--uuid', id, '--workdir', s.work, ...args], { env });
   expect(r, r.stderr).toMatchObject({ code: 0 });
@@ -66,7 +82,7 @@ describe('states', { timeout: 90_000 }, () => {
   it("a shell's silent foreground job is working: wait --idle returns after it, and a task queued meanwhile is typed after it", async () => {
     const s = sandbox();
     spawnOk(s, 'sh1', ['--idle', '1', '--', 'bash', '--norc', '--noprofile']);
-    await waitFor(() => listed(s, 'sh1').state === 'idle', 20_000);
+    await waitState(s, 'sh1', 'idle');
     expect(s.run(['agent', 'send', 'sh1', 'sleep 3; echo slept', '--enter']).code).toBe(0);
     await waitFor(() => listed(s, 'sh1').stateReason === 'sleep runs in the foreground');
     expect(listed(s, 'sh1')).toMatchObject({ state: 'working', activity: 'working' });
@@ -99,7 +115,7 @@ describe('states', { timeout: 90_000 }, () => {
   it('three tasks queued while busy: each done before the next is typed, with receipts, wait --task and capture --task', async () => {
     const s = sandbox();
     spawnOk(s, 'q1', ['--idle', '1', '--', 'bash', '--norc', '--noprofile']);
-    await waitFor(() => listed(s, 'q1').state === 'idle', 20_000);
+    await waitState(s, 'q1', 'idle', 20_000);
     // (--key Enter: typed, but not a task of its own; --enter would make it task 1)
     expect(s.run(['agent', 'send', 'q1', 'sleep 2', '--key', 'Enter']).code).toBe(0);
     for (const t of ['sleep 1; echo one', 'echo two', 'sleep 1; echo three']) expect(s.run(['agent', 'queue', 'q1', t]).code).toBe(0);
@@ -137,7 +153,7 @@ describe('states', { timeout: 90_000 }, () => {
     // The record keeps the command as given: the wiring is per run.
     expect(s.readSessions().c1!.agent_command).toEqual(['claude', '--model', 'x']);
     expect(s.run(['agent', 'send', 'c1', 'hello', '--enter']).code).toBe(0);
-    await waitFor(() => listed(s, 'c1').state === 'idle');
+    await waitState(s, 'c1', 'idle');
     expect(listed(s, 'c1').stateReason).toBe('hook: Stop');
     // Its clock keeps printing, yet it stays idle: the hook said so.
     await new Promise((r) => setTimeout(r, 1500));
@@ -148,7 +164,7 @@ describe('states', { timeout: 90_000 }, () => {
     expect(listed(s, 'c1').stateReason).toBe('hook: PermissionRequest: approve Bash: rm -rf build');
     expect(s.run(['agent', 'list']).stdout).toContain('[blocked: hook: PermissionRequest: approve Bash: rm -rf build');
     expect(s.run(['agent', 'send', 'c1', 'y', '--enter']).code).toBe(0);
-    await waitFor(() => listed(s, 'c1').state === 'idle');
+    await waitState(s, 'c1', 'idle');
     expect(s.run(['agent', 'kill', 'c1']).code).toBe(0);
     await waitFor(() => f.lines.filter((e) => e.id === 'c1' && e.type === 'state' && e.state === 'idle').length === 2, 15_000);
     await f.stop();
@@ -209,7 +225,7 @@ describe('states', { timeout: 90_000 }, () => {
     await waitFor(() => fs.existsSync(log) && fs.readFileSync(log, 'utf8').includes('idle u1 quiet for 1 s'), 20_000);
     // An OSC 9 notification: blocked, and it reaches the viewer's terminal as it was sent.
     expect(s.run(['agent', 'send', 'u1', "printf '\\033]9;need input\\007'; read x", '--enter']).code).toBe(0);
-    await waitFor(() => listed(s, 'u1').state === 'blocked');
+    await waitState(s, 'u1', 'blocked');
     expect(listed(s, 'u1').stateReason).toBe('notification: need input');
     await viewer.next((m) => m.t === 'output' && Buffer.from(m.data as Uint8Array).toString('latin1').includes('\x1b]9;need input\x07'));
     viewer.destroy();
@@ -232,14 +248,14 @@ describe('states', { timeout: 90_000 }, () => {
     expect(got.startsWith('\x1b]7501;?')).toBe(true);
     expect(got.indexOf('\x1b]7501;?')).toBeLessThan(got.indexOf('\x1b[?'));
     expect(s.run(['agent', 'send', 'p1', '--key', 'Enter']).code).toBe(0);
-    await waitFor(() => listed(s, 'p1').state === 'blocked');
+    await waitState(s, 'p1', 'blocked');
     expect(listed(s, 'p1').stateReason).toBe('OSC 7501: blocked: approve rm');
   });
 
   it('text sent with --enter is a task too: its number, receipts, wait --task and capture --task; a queued task waits for its turn', async () => {
     const s = sandbox();
     spawnOk(s, 's1', ['--idle', '1', '--', 'bash', '--norc', '--noprofile']);
-    await waitFor(() => listed(s, 's1').state === 'idle', 20_000);
+    await waitState(s, 's1', 'idle', 20_000);
     const sent = s.run(['agent', 'send', 's1', 'sleep 2; echo sent-one', '--enter', '--json']);
     expect(sent.code, sent.stderr).toBe(0);
     const task = (JSON.parse(sent.stdout) as { task: Json }).task;
