@@ -562,7 +562,10 @@ export class Screen {
     // (Only the normal screen scrolling from its top row feeds the history; what is
     // skipped is plain text, so neither changes during the skip.)
     if (this.term.buffer.active.type === 'normal' && (scrollRegion(this.term)?.top ?? 0) === 0) {
-      this.trimmedLines += linesIn(chunks.map((c) => c.data), bytes, this.term.cols);
+      // Counted from the cursor's column: the parse stopped where a chunk ended, often
+      // inside a line, and the rest of that line counted from column 0 wrapped one time
+      // fewer (numbers one line behind a full parse's; fast-forward.ts's linesIn).
+      this.trimmedLines += linesIn(chunks.map((c) => c.data), bytes, this.term.cols, this.term.buffer.normal.cursorX);
       // What follows the cut fills the whole history: every older line goes.
       this.history.clear();
       this.archive.clear();
