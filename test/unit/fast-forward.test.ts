@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { Unicode11Addon } from '@xterm/addon-unicode11';
 import { Terminal } from '@xterm/headless';
 import { linesIn, skippable } from '../../src/supervisor/mirror/fast-forward';
-import { LIVE_HISTORY_LINES, Screen } from '../../src/supervisor/mirror/screen';
+import { LIVE_HISTORY_LINES } from '../../src/supervisor/mirror/history-tuning';
+import { Screen } from '../../src/supervisor/mirror/screen';
 
 // The mirror may skip the start of a plain-text flood. The screen, scrollback, cursor
 // and modes after a fast-forwarded parse must equal those of a full parse, byte for byte

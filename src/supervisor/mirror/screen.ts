@@ -10,7 +10,8 @@ import { ModeTracker } from './modes';
 import { QueryAnswers, type TerminalFacts } from './query-answers';
 import { log } from '../lifecycle/log';
 import { HistoryArchive } from './history-archive';
-import { HISTORY_CHUNK_LINES, HISTORY_MIN_LINES, HistoryCache } from './history-cache';
+import { HistoryCache } from './history-cache';
+import { ARCHIVING_FEED_BYTES, BYTES_PER_CELL, FLOOD_SKIP_QUIET_MS, HISTORY_BUSY_MS, HISTORY_CHUNK_LINES, HISTORY_MIN_LINES, LIVE_HISTORY_LINES, SCROLLBACK_GROW_LINES } from './history-tuning';
 import { flat, renderAnsiLines } from './render';
 import { maxScrolls } from './scroll-bound';
 import { loadSerializeAddon } from './serialize-addon';
@@ -67,58 +68,6 @@ export interface CaptureOptions {
   /** From this absolute line on (a previous capture's nextLine), history included. */
   since: number | null;
 }
-
-/** Output within this long counts as still coming: history chunks then take turns with the parser. */
-const HISTORY_BUSY_MS = 100;
-
-/** ~12 bytes per cell in xterm's buffer (measured; shared/lessons.md). */
-const BYTES_PER_CELL = 12;
-
-/**
- * Lines of history xterm keeps live (cells, reflowed by a resize, read by capture as they
- * are); older ones are kept serialized (history-archive.ts), ~13 times smaller. Measured
- * in-process (10 000 coloured 120-column lines, 2.5 s after): PSS 22.8 / 23.5 / 24.3 / 26.3
- * MiB with 250 / 500 / 1 000 / 2 000 lines live; the bench's supervisor was at 25.3 [24.2-
- * 27.9] MiB with 500, on the 25 MiB goal. 250: several screens of recent output still
- * reflow on a resize, and a `capture --since` further back replays ~1-3 ms per 256 lines.
- */
-export const LIVE_HISTORY_LINES = 250;
-
-/**
- * When xterm must keep more lines than its live window for a while (a burst not serialized
- * yet, a flood), its scrollback grows by at least this much at once: each change of it
- * copies xterm's list of lines.
- */
-const SCROLLBACK_GROW_LINES = 256;
-
-/**
- * A flood skipped part of itself this recently: the lines parsed now will most likely be
- * pushed out by the rest of it, so they are not serialized as they come (xterm's scrollback
- * grows instead, as before the archive; they are serialized once the flood ends). Serializing
- * them costs ~5 times parsing them: a 100 MB flood parses ~10 000 lines per batch.
- */
-const FLOOD_SKIP_QUIET_MS = 1000;
-
-/*
- * A burst (output without a pause of HISTORY_BUSY_MS) has its lines serialized as they come
- * only up to as many lines as the history keeps: past that, it pushes its own first lines
- * out, and what was serialized of them is thrown away; the rest waits in xterm, as before
- * the archive, until the output pauses. A build log (10 000 coloured lines, 1.3 MB) is
- * still serialized as it comes. Measured with a 61 MB plain flood (supervisor CPU, four
- * runs each, load 3-7): 242-309 ticks when a burst's first 4 MB were serialized, 162-224
- * with none, 138-161 before the archive; a full history's PSS was 16.1 MiB with them, 20.0
- * with none (xterm grew, and kept what it freed).
- */
-
-/**
- * Bytes handed to xterm at a time while the history is serialized as it is parsed: what is
- * in flight is what xterm may have to keep live unserialized (scroll-bound.ts counts it), so
- * less of it keeps the buffer near its live window through a burst (Flood.FeedBytes, 256 KiB,
- * is ~2 400 lines of 110 bytes, 16 KiB ~250 counted for coloured ones). The parse is not slowed: xterm takes the next chunk within
- * the same slice.
- */
-const ARCHIVING_FEED_BYTES = 16 * 1024;
-
 
 /** The final screen as it is kept on disk for `capture` after the end. */
 export interface FinalScreenData {
