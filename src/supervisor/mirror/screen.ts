@@ -21,7 +21,8 @@ import { type ScreenSnapshot, Snapshots } from './snapshots';
 //   flood-skip.ts      when the start of a flood is skipped (fast-forward.ts: what may be)
 //   history-keeper.ts  the history kept in step with the parse: xterm's live window, the
 //                      chunks serialized in advance, the archive, absolute line numbers
-//   snapshots.ts       the screen serialized at a point of the queue, cached
+//                      (line-numbers.ts)
+//   snapshots.ts       the screen serialized at a point of the queue, cached (serializer.ts)
 //   capture.ts         the screen as text
 // and the trackers of what xterm does not keep or serialize (modes.ts, key-modes.ts,
 // query-answers.ts). The figures they are tuned by are in history-tuning.ts and ../flood.ts.
