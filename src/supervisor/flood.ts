@@ -19,7 +19,7 @@ export const Flood = {
   /** How often a running flood pump, or a key relay waiting for calm, looks again. */
   CalmCheckMs: 250,
 
-  // ---- the mirror (mirror/screen.ts) -----------------------------------------------
+  // ---- the mirror (mirror/parse-queue.ts, flood-skip.ts, history-keeper.ts) --------
   /** Bytes handed to xterm and not yet parsed, at most (xterm parses in ~12 ms slices). */
   FeedBytes: 256 * 1024,
   /**

@@ -1,17 +1,27 @@
 import { describe, expect, it } from 'vitest';
-import { skippable } from '../../src/supervisor/mirror/fast-forward';
+import { Unicode11Addon } from '@xterm/addon-unicode11';
+import { Terminal } from '@xterm/headless';
+import { linesIn, skippable } from '../../src/supervisor/mirror/fast-forward';
+import { LIVE_HISTORY_LINES } from '../../src/supervisor/mirror/history-tuning';
 import { Screen } from '../../src/supervisor/mirror/screen';
 
 // The mirror may skip the start of a plain-text flood. The screen, scrollback, cursor
 // and modes after a fast-forwarded parse must equal those of a full parse, byte for byte
 // of the serialized snapshot.
 
-function run(data: Buffer, fastForward: boolean, cols = 80, rows = 24, scrollback = 500): Promise<Screen> {
-  // The whole history live in xterm, as the comparison of line numbers below was made for:
-  // with a smaller live window the mirror feeds xterm 16 KiB at a time until a skip, the
-  // cuts fall elsewhere, and on the wide-character case the skip's count ran one line
-  // behind a full parse's (65 998 against 65 999): an open question of linesIn's count.
-  const s = new Screen(cols, rows, scrollback, 64 * 1024 * 1024, fastForward, undefined, undefined, scrollback);
+/**
+ * The history's bound, and the lines of it xterm keeps live: all of it (`live` = scrollback),
+ * or the production window (LIVE_HISTORY_LINES, the rest archived: xterm is then fed 16 KiB
+ * at a time until a skip, and the cuts fall elsewhere, often inside a line).
+ */
+const SCROLLBACK = 500;
+const WINDOWS = [
+  { name: 'whole history live', live: SCROLLBACK },
+  { name: 'production live window', live: LIVE_HISTORY_LINES },
+] as const;
+
+function run(data: Buffer, fastForward: boolean, live: number, cols = 80, rows = 24, scrollback = SCROLLBACK): Promise<Screen> {
+  const s = new Screen(cols, rows, scrollback, 64 * 1024 * 1024, fastForward, undefined, undefined, live);
   // Queue everything at once, as a pty flood does while the parser is behind.
   for (let i = 0; i < data.length; i += 65536) s.write(data.subarray(i, i + 65536));
   return s.flush().then(() => s);
@@ -21,25 +31,30 @@ function snapshotOf(s: Screen): Promise<string> {
   return new Promise((resolve) => s.snapshot((snap) => resolve(snap.bytes.toString('utf8'))));
 }
 
+/** The fast-forwarded parse against a full one, with each live window. */
 async function same(data: Buffer, expectSkip: boolean, exactLines = true): Promise<void> {
-  const fast = await run(data, true);
-  const full = await run(data, false);
-  expect(fast.skippedBytes > 0).toBe(expectSkip);
-  expect(full.skippedBytes).toBe(0);
-  expect(await snapshotOf(fast)).toBe(await snapshotOf(full));
+  for (const { name, live } of WINDOWS) await sameWith(data, expectSkip, exactLines, live, name);
+}
+
+async function sameWith(data: Buffer, expectSkip: boolean, exactLines: boolean, live: number, name: string): Promise<void> {
+  const fast = await run(data, true, live);
+  const full = await run(data, false, live);
+  expect(fast.skippedBytes > 0, name).toBe(expectSkip);
+  expect(full.skippedBytes, name).toBe(0);
+  expect(await snapshotOf(fast), name).toBe(await snapshotOf(full));
   const f = fast.capture({ lines: null, scrollback: true, ansi: true, since: null });
   const g = full.capture({ lines: null, scrollback: true, ansi: true, since: null });
-  expect({ ...f, firstLine: 0, nextLine: 0 }).toEqual({ ...g, firstLine: 0, nextLine: 0 });
+  expect({ ...f, firstLine: 0, nextLine: 0 }, name).toEqual({ ...g, firstLine: 0, nextLine: 0 });
   // Line numbers count the skipped lines. They may run ahead of a full parse's, never
   // behind: where a character's width is not certain (taken as wide), and by one line per
-  // skip that began inside a line (the rest of that line skipped, the next one printed from
-  // that column wraps where it would not have).
+  // skip (the text kept after it is printed from the column the cursor had before the skip,
+  // up to its first carriage return, and may wrap where it would not have).
   if (g.alternate) {
-    expect([f.firstLine, f.nextLine]).toEqual([null, null]);
+    expect([f.firstLine, f.nextLine], name).toEqual([null, null]);
   } else {
-    expect(f.nextLine! - f.firstLine!).toBe(g.nextLine! - g.firstLine!);
-    expect(f.nextLine!).toBeGreaterThanOrEqual(g.nextLine!);
-    if (exactLines) expect(f.nextLine! - g.nextLine!).toBeLessThanOrEqual(4);
+    expect(f.nextLine! - f.firstLine!, name).toBe(g.nextLine! - g.firstLine!);
+    expect(f.nextLine!, name).toBeGreaterThanOrEqual(g.nextLine!);
+    if (exactLines) expect(f.nextLine! - g.nextLine!, name).toBeLessThanOrEqual(4);
   }
   fast.dispose();
   full.dispose();
@@ -137,6 +152,71 @@ describe('fast-forward of plain floods', () => {
     }
     // Too long for an SGR (over 64 bytes): not skipped.
     expect(cut(`a\r\n\x1b[${'1;'.repeat(40)}mb\r\nc\r\n`, 1)[0]).toBe(3);
+  });
+
+  it('counts the skipped lines from the cursor\'s column, never fewer than a parse makes', async () => {
+    // A parse stopped inside a line (a chunk ended there), then the bytes a skip would pass:
+    // the lines they make, as xterm parses them, against linesIn's count.
+    const parsed = async (cols: number, before: Buffer, skipped: Buffer): Promise<{ column: number; lines: number }> => {
+      const term = new Terminal({ cols, rows: 5, scrollback: 100_000, allowProposedApi: true, logLevel: 'off' });
+      term.loadAddon(new Unicode11Addon());
+      term.unicode.activeVersion = '11';
+      const write = (b: Buffer) => new Promise<void>((resolve) => term.write(b, resolve));
+      const line = () => term.buffer.normal.baseY + term.buffer.normal.cursorY;
+      await write(before);
+      const column = term.buffer.normal.cursorX;
+      const from = line();
+      await write(skipped);
+      const lines = line() - from;
+      term.dispose();
+      return { column, lines };
+    };
+    const check = async (cols: number, before: string | Buffer, skipped: string | Buffer, exact: boolean, label: string) => {
+      const b = Buffer.isBuffer(before) ? before : Buffer.from(before);
+      const k = Buffer.isBuffer(skipped) ? skipped : Buffer.from(skipped);
+      const want = await parsed(cols, b, k);
+      // Cut anywhere: the count must not depend on how the skipped bytes were chunked.
+      for (const at of [k.length, 1, k.length >> 1]) {
+        const chunks = at >= k.length ? [k] : [k.subarray(0, at), k.subarray(at)];
+        const got = linesIn(chunks, k.length, cols, want.column);
+        expect(got, `${label} (split at ${at})`).toBeGreaterThanOrEqual(want.lines);
+        if (exact) expect(got, `${label} (split at ${at})`).toBe(want.lines);
+      }
+    };
+    // The case the flood test met: the rest of a line of wide characters, begun at column 14.
+    const wide = 'wide 中文 😀 '.repeat(12);
+    await check(80, wide.slice(0, 13), `${wide.slice(13)}\t392\r0\r\nnext\r\n`, false, 'rest of a wide line');
+    await check(80, 'x'.repeat(70), `${'y'.repeat(20)}\r\nz\r\n`, true, 'rest of a line, short but past the edge');
+    await check(80, 'x'.repeat(80), 'y\r\n', true, 'a wrap pending at the cut');
+    // Bare line feeds keep the column: the next line starts where the one before ended.
+    await check(20, 'a\r\n', `${'b'.repeat(15)}\n${'c'.repeat(10)}\r\nd\r\n`, true, 'bare line feed');
+    // A character split by the cut: its first bytes parsed, the rest skipped (counted wide).
+    const cjk = Buffer.from(`${'x'.repeat(78)}中y\r\nz\r\n`);
+    await check(80, cjk.subarray(0, 79), cjk.subarray(79), true, 'character split by the cut');
+    // Tabs: short in bytes, wide on the screen.
+    await check(20, 'a\r\n', `${'\t'.repeat(4)}ab\r\nc\r\n`, false, 'tabs to the last column');
+    // Random text: plain, wide and narrow multi-byte characters, tabs, BS, CR, SGR, line
+    // feeds with and without CR, cut anywhere (inside a character too).
+    const pieces = ['a', 'bc', 'word ', '中', '文', '😀', 'é', '\t', '\b', '\r', '\x1b[31m', '\x1b[0m', '\r\n', '\r\n', '\n'];
+    let seed = 777;
+    const rand = (n: number) => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return (seed >>> 8) % n;
+    };
+    for (let round = 0; round < 150; round++) {
+      const cols = 8 + rand(40);
+      const uncertain = rand(2) === 0; // tabs, BS and narrow multi-byte characters allowed
+      const allowed = uncertain ? pieces : pieces.filter((p) => !['\t', '\b', 'é'].includes(p));
+      let text = '';
+      while (text.length < 200 + rand(400)) text += allowed[rand(allowed.length)]!.repeat(1 + rand(rand(4) === 0 ? 30 : 3));
+      const bytes = Buffer.from(`${text}\r\n`);
+      // The skip ends right after a line feed; the parse before it stopped anywhere.
+      const stop = rand(bytes.length - 1);
+      let end = bytes.lastIndexOf(0x0a, bytes.length - 1);
+      if (end <= stop) end = bytes.length - 1;
+      const split = stop > 0 && bytes[stop]! >= 0x80 && bytes[stop]! < 0xc0;
+      await check(cols, bytes.subarray(0, stop), bytes.subarray(stop, end + 1), !uncertain && !split, `round ${round}`);
+    }
   });
 
   it('agrees with a byte-by-byte reading on random text, SGR, other sequences, controls and chunkings', () => {

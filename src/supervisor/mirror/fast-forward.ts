@@ -269,28 +269,37 @@ function firstNotPlain(v: Words, from: number, n: number): number {
 }
 
 /**
- * How many lines of the buffer the first `bytes` of the stream would have made: one per
- * line feed, plus one per wrap of a line wider than the window. A line of at most `cols`
- * bytes cannot wrap (the usual case: found with indexOf, at memchr speed); a longer one is
- * played column by column (lineWraps). Where the width of a character is not certain (a
- * three-byte UTF-8 one may be narrow or wide) it is taken as wide. So numbers after a skip
- * may run ahead of a full parse's, never behind it (also by one when a skip began inside a
- * line: the next line, printed from that column, may wrap where it would not have), and a
- * reader asking for the lines after a number sees a few again rather than missing some.
+ * How many lines of the buffer the first `bytes` of the stream would have made, printed
+ * from the cursor's column `column`: one per line feed, plus one per wrap. A line that
+ * starts at column 0, holds at most `cols` bytes and no tab, and ends with a carriage
+ * return cannot wrap and leaves the next one at column 0 (the usual case: found with
+ * indexOf, at memchr speed; a character split by the cut fits too, its extra column paid
+ * by the CR's byte). Any other line is played column by column (lineWraps) from where the
+ * line before left the cursor: a line feed keeps the column. Where the width of a character
+ * is not certain (a three-byte UTF-8 one may be narrow or wide) it is taken as wide. So
+ * numbers after a skip may run ahead of a full parse's, never behind it.
+ *
+ * The first line's column is the one that mattered: the parser stops wherever a chunk
+ * ended, so a skip often begins inside a line, and the rest of it, counted from column 0,
+ * wrapped one time fewer than from the cursor's column (numbers one line behind).
  */
-export function linesIn(chunks: readonly Buffer[], bytes: number, cols: number): number {
+export function linesIn(chunks: readonly Buffer[], bytes: number, cols: number, column = 0): number {
   let lines = 0;
   let left = bytes;
-  let pending: Buffer[] = []; // the current line's bytes, when it may be long
+  let pending: Buffer[] = []; // the current line's bytes from earlier chunks
   let pendingBytes = 0;
+  const at: Cursor = { col: column };
   for (const c of chunks) {
     if (left <= 0) break;
     const n = Math.min(c.length, left);
     left -= n;
     let from = 0;
+    let tab = c.indexOf(0x09); // the first tab at or after `from`, or -1
     for (let lf = c.indexOf(0x0a, from); lf >= 0 && lf < n; lf = c.indexOf(0x0a, from)) {
+      if (tab >= 0 && tab < from) tab = c.indexOf(0x09, from);
       const len = pendingBytes + lf - from;
-      if (len > cols) lines += lineWraps(pendingBytes > 0 ? Buffer.concat([...pending, c.subarray(from, lf)]) : c.subarray(from, lf), cols);
+      const simple = pendingBytes === 0 && at.col === 0 && len <= cols && lf > from && c[lf - 1] === 0x0d && !(tab >= 0 && tab < lf);
+      if (!simple) lines += lineWraps(pendingBytes > 0 ? Buffer.concat([...pending, c.subarray(from, lf)]) : c.subarray(from, lf), cols, at);
       lines++;
       pending = [];
       pendingBytes = 0;
@@ -304,29 +313,54 @@ export function linesIn(chunks: readonly Buffer[], bytes: number, cols: number):
   return lines;
 }
 
-/** The wraps of one line (no line feed in it) printed from column 0 on a `cols` window. */
-function lineWraps(line: Buffer, cols: number): number {
+/** The cursor's column as lineWraps leaves it (cols: a wrap is pending). */
+interface Cursor {
+  col: number;
+}
+
+/**
+ * The wraps of one line (no line feed in it) printed from column `at.col` on a `cols`
+ * window; `at.col` is left where the line ends. Continuation bytes with no first byte
+ * before them (at the start of a skip: the character's first bytes were parsed before it)
+ * count as one wide character.
+ */
+function lineWraps(line: Buffer, cols: number, at: Cursor): number {
   let wraps = 0;
-  let col = 0;
-  const put = (w: number) => {
-    if (col + w > cols) {
-      wraps++;
-      col = 0;
-    }
-    col += w;
-  };
+  let col = at.col;
+  let follow = 0; // continuation bytes the current character may still have
   for (let i = 0; i < line.length; i++) {
     const b = line[i]!;
-    if (b === 0x1b) {
-      // A CSI sequence (colours: the only ones a skip passes) takes no column.
-      if (line[i + 1] === 0x5b) for (i += 2; i < line.length && (line[i]! < 0x40 || line[i]! > 0x7e); i++);
-      else i++;
-    } else if (b === 0x0d) col = 0;
-    else if (b === 0x09) col = Math.min(cols, (col + 8) & ~7);
-    else if (b === 0x08) col = Math.max(0, col - 1);
-    else if (b < 0x20 || b === 0x7f || (b >= 0x80 && b < 0xc0)) {
-      // other controls and UTF-8 continuation bytes: no column
-    } else put(b >= 0xe0 ? 2 : 1); // three- and four-byte characters: wide, at most
+    let width = 0;
+    if (b >= 0x80 && b < 0xc0) {
+      // a continuation byte: part of the character before, or the end of one begun before the skip
+      if (follow > 0) follow--;
+      else {
+        width = 2;
+        follow = 2;
+      }
+    } else {
+      follow = 0;
+      if (b === 0x1b) {
+        // A CSI sequence (colours: the only ones a skip passes) takes no column.
+        if (line[i + 1] === 0x5b) for (i += 2; i < line.length && (line[i]! < 0x40 || line[i]! > 0x7e); i++);
+        else i++;
+      } else if (b === 0x0d) col = 0;
+      else if (b === 0x09) col = Math.min(cols, (col + 8) & ~7);
+      else if (b === 0x08) col = Math.max(0, col - 1);
+      else if (b >= 0xc0) {
+        // three- and four-byte characters: wide, at most
+        width = b >= 0xe0 ? 2 : 1;
+        follow = b >= 0xf0 ? 3 : b >= 0xe0 ? 2 : 1;
+      } else if (b >= 0x20 && b !== 0x7f) width = 1; // other controls: no column
+    }
+    if (width > 0) {
+      if (col + width > cols) {
+        wraps++;
+        col = 0;
+      }
+      col += width;
+    }
   }
+  at.col = col;
   return wraps;
 }

@@ -1,6 +1,7 @@
 import type { SerializeAddon } from '@xterm/addon-serialize';
 import type { Terminal } from '@xterm/headless';
 import type { HistoryArchive } from './history-archive';
+import { HISTORY_CHUNK_LINES, HISTORY_MIN_LINES } from './history-tuning';
 import { plainRowsText } from './plain-rows';
 import { type LineList, normalLines } from './xterm-internals';
 
@@ -19,18 +20,8 @@ import { type LineList, normalLines } from './xterm-internals';
 // ends only before a line that does not continue it (not wrapped), so every break between
 // chunks is a real line break. (Checked cell by cell: test/unit/serialize-roundtrip.test.ts.)
 
-/** Lines per chunk: ~3-6 ms of serializing each, done as the output comes; the part made at a snapshot is at most this plus the screen. */
-export const HISTORY_CHUNK_LINES = 256;
-
-/**
- * Below this much history nothing is made in advance: it serializes in a few ms at an
- * attach, and the serializer itself (~0.8 MB, loaded on first use) would be paid by every
- * agent with a little history (the same reasoning as the supervisor's WARM_MIN_LINES).
- */
-export const HISTORY_MIN_LINES = 1000;
-
 interface Chunk {
-  /** Absolute numbers of its first and last line (see Screen's lineBase). */
+  /** Absolute numbers of its first and last line (line-numbers.ts). */
   start: number;
   end: number;
   /** The line objects it was made from: a trimmed or replaced line is not the same object there. */

@@ -3,7 +3,7 @@
 // the C1 bytes 0x84 / 0x85 wherever they appear, also inside UTF-8 characters) scrolls at
 // most one line, and an automatic wrap needs a line's width of printed cells since the last
 // line break, each cell at least a byte. An overestimate is fine: it only makes the mirror
-// keep a few more lines live for a moment (screen.ts's keepUnmade). Measured: ~0.3 ms per
+// keep a few more lines live for a moment (history-keeper.ts's keepUnmade). Measured: ~0.3 ms per
 // 256 KiB.
 
 export function maxScrolls(data: Uint8Array, cols: number): number {
