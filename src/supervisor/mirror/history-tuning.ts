@@ -60,6 +60,6 @@ export const HISTORY_CHUNK_LINES = 256;
 /**
  * Below this much history nothing is made in advance: it serializes in a few ms at an
  * attach, and the serializer itself (~0.8 MB, loaded on first use) would be paid by every
- * agent with a little history (the same reasoning as the supervisor's WARM_MIN_LINES).
+ * agent with a little history (the same reasoning as WARM_MIN_LINES in ../warm-up.ts).
  */
 export const HISTORY_MIN_LINES = 1000;

@@ -132,6 +132,12 @@ export class ParseQueue {
     this.batchTimer = null;
   }
 
+  /** The terminal goes: a pending batch's timer must not parse into it. */
+  dispose(): void {
+    if (this.batchTimer) clearTimeout(this.batchTimer);
+    this.batchTimer = null;
+  }
+
   private pump(): void {
     if (this.queue.length === 0) this.batchReleased = false;
     while (this.queue.length > 0) {

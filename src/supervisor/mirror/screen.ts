@@ -232,6 +232,7 @@ export class Screen {
 
   /** Frees the terminal (tests compare mirrors and dispose of them). */
   dispose(): void {
+    this.queue.dispose();
     this.history.dispose();
     this.term.dispose();
   }
