@@ -1,0 +1,93 @@
+import * as fs from 'node:fs';
+import Module from 'node:module';
+import * as path from 'node:path';
+import * as vm from 'node:vm';
+
+// A program of ours as the build writes it (scripts/bundle.js): one bundled file, and V8's
+// code cache for it, which the launchers run (the CLI's launch.ts, the supervisor's
+// supervisor/launch.ts). Only Node's built-in modules here: both launchers load this file
+// through Node's module loader before anything else of ours.
+
+const ID_LENGTH = 16;
+
+/** A bundle and its code cache, as the build writes them. */
+export class Bundle {
+  readonly cacheFile: string;
+
+  /**
+   * `label`: the words of the build id line; `encoding`: how the launcher reads the file
+   * (latin1 for a bundle the build made ASCII only: no UTF-8 decoding at every start).
+   */
+  constructor(
+    readonly file: string,
+    private readonly label: string,
+    private readonly encoding: 'latin1' | 'utf8',
+  ) {
+    this.cacheFile = `${file}.cache`;
+  }
+
+  /** The line the build appends to the bundle; the cache starts with the same id, so a
+   *  cache from another build is never used (V8 itself only checks the source's length). */
+  idLine(id: string): string {
+    return `\n// ${this.label} ${id}\n`;
+  }
+
+  /**
+   * The bundle's text as the build writes it: already wrapped as a CommonJS module's
+   * function, so that the launcher compiles the file's text as it was read. Wrapped at each
+   * start, V8 flattened the joined text into a copy of all of it first: for the CLI ~216
+   * more pages touched at ~20 µs each here (`agent list` at 100 agents, see
+   * docs/benchmarks.md); a supervisor kept the copy of its 1 MB until a full collection.
+   */
+  wrap(code: string): string {
+    return Module.wrap(code);
+  }
+
+  read(): string {
+    return fs.readFileSync(this.file, this.encoding);
+  }
+
+  /** Compiled the way the build compiled it when it made the cache: the same text, the same name. */
+  compile(source: string, cachedData?: Buffer): vm.Script {
+    return new vm.Script(source, { filename: this.file, cachedData });
+  }
+
+  /** Runs the bundle's top level as a CommonJS module and returns its exports. */
+  run<T>(script: vm.Script): T {
+    const fn = script.runInThisContext() as (exports: object, require: NodeJS.Require, module: { exports: object }, filename: string, dirname: string) => void;
+    const mod = { exports: {} };
+    fn.call(mod.exports, mod.exports, Module.createRequire(this.file), mod, this.file, path.dirname(this.file));
+    return mod.exports as T;
+  }
+
+  /** The V8 data in a cache file's bytes, if they were made for this very bundle source. */
+  cachedCode(source: string, file: Buffer): Buffer | undefined {
+    if (file.length <= ID_LENGTH) return undefined;
+    const id = file.subarray(0, ID_LENGTH).toString('latin1');
+    return source.endsWith(this.idLine(id)) ? file.subarray(ID_LENGTH) : undefined;
+  }
+
+  /** For the build: the cache file's bytes, the id first. */
+  cacheBytes(id: string, script: vm.Script): Buffer {
+    if (id.length !== ID_LENGTH) throw new Error(`build id must be ${ID_LENGTH} characters`);
+    return Buffer.concat([Buffer.from(id, 'latin1'), script.createCachedData()]);
+  }
+
+  /** The bundle's exports, run with its cache when it fits; null when there is no bundle. */
+  start<T>(): T | null {
+    let source: string;
+    try {
+      source = this.read();
+    } catch {
+      return null;
+    }
+    let cache: Buffer | undefined;
+    try {
+      cache = this.cachedCode(source, fs.readFileSync(this.cacheFile));
+    } catch {
+      cache = undefined;
+    }
+    return this.run<T>(this.compile(source, cache));
+  }
+}
+
