@@ -1,17 +1,106 @@
+import * as fs from 'node:fs';
+import Module from 'node:module';
 import * as path from 'node:path';
-import { Bundle } from './bundle-file';
+import * as vm from 'node:vm';
 
-// Starts the CLI from its one-file bundle with V8's code cache (bundle-file.ts), both made
-// by the build (scripts/bundle.js). Start-up is part of what a user waits for on every
-// command, `attach` most of all: loaded as ~45 modules (resolved, read and compiled one by
-// one) the CLI took ~26 ms before `attach` could connect; the bundle with its cache takes
-// ~5. Without a bundle (only `tsc` ran) the modules load as they are. This file and
-// bundle-file.ts are the only ones of ours that the CLI loads through Node's module loader.
+// Starts a program of ours from its one-file bundle with V8's code cache, both made by the
+// build (scripts/bundle.js): the CLI here (bin/symposium-mcp calls launch()), the
+// supervisor through supervisor/launch.ts. Start-up is part of what a user waits for on
+// every command, `attach` most of all: loaded as ~45 modules (resolved, read and compiled
+// one by one) the CLI took ~26 ms before `attach` could connect; the bundle with its cache
+// takes ~5. This file is the only one of ours that the CLI loads through Node's module
+// loader (a second one cost ~1 ms more per command here), and it needs Node's built-in
+// modules only, so that the supervisor's launcher may share it.
+
+const ID_LENGTH = 16;
+
+/** A bundle and its code cache, as the build writes them. */
+export class Bundle {
+  readonly cacheFile: string;
+
+  /**
+   * `label`: the words of the build id line; `encoding`: how the launcher reads the file
+   * (latin1 for a bundle the build made ASCII only: no UTF-8 decoding at every start).
+   */
+  constructor(
+    readonly file: string,
+    private readonly label: string,
+    private readonly encoding: 'latin1' | 'utf8',
+  ) {
+    this.cacheFile = `${file}.cache`;
+  }
+
+  /** The line the build appends to the bundle; the cache starts with the same id, so a
+   *  cache from another build is never used (V8 itself only checks the source's length). */
+  idLine(id: string): string {
+    return `\n// ${this.label} ${id}\n`;
+  }
+
+  /**
+   * The bundle's text as the build writes it: already wrapped as a CommonJS module's
+   * function, so that the launcher compiles the file's text as it was read. Wrapped at each
+   * start, V8 flattened the joined text into a copy of all of it first: for the CLI ~216
+   * more pages touched at ~20 µs each here (`agent list` at 100 agents, see
+   * docs/benchmarks.md); a supervisor kept the copy of its 1 MB until a full collection.
+   */
+  wrap(code: string): string {
+    return Module.wrap(code);
+  }
+
+  read(): string {
+    return fs.readFileSync(this.file, this.encoding);
+  }
+
+  /** Compiled the way the build compiled it when it made the cache: the same text, the same name. */
+  compile(source: string, cachedData?: Buffer): vm.Script {
+    return new vm.Script(source, { filename: this.file, cachedData });
+  }
+
+  /** Runs the bundle's top level as a CommonJS module and returns its exports. */
+  run<T>(script: vm.Script): T {
+    const fn = script.runInThisContext() as (exports: object, require: NodeJS.Require, module: { exports: object }, filename: string, dirname: string) => void;
+    const mod = { exports: {} };
+    fn.call(mod.exports, mod.exports, Module.createRequire(this.file), mod, this.file, path.dirname(this.file));
+    return mod.exports as T;
+  }
+
+  /** The V8 data in a cache file's bytes, if they were made for this very bundle source. */
+  cachedCode(source: string, file: Buffer): Buffer | undefined {
+    if (file.length <= ID_LENGTH) return undefined;
+    const id = file.subarray(0, ID_LENGTH).toString('latin1');
+    return source.endsWith(this.idLine(id)) ? file.subarray(ID_LENGTH) : undefined;
+  }
+
+  /** For the build: the cache file's bytes, the id first. */
+  cacheBytes(id: string, script: vm.Script): Buffer {
+    if (id.length !== ID_LENGTH) throw new Error(`build id must be ${ID_LENGTH} characters`);
+    return Buffer.concat([Buffer.from(id, 'latin1'), script.createCachedData()]);
+  }
+
+  /** The bundle's exports, run with its cache when it fits; null when there is no bundle. */
+  start<T>(): T | null {
+    let source: string;
+    try {
+      source = this.read();
+    } catch {
+      return null;
+    }
+    let cache: Buffer | undefined;
+    try {
+      cache = this.cachedCode(source, fs.readFileSync(this.cacheFile));
+    } catch {
+      cache = undefined;
+    }
+    return this.run<T>(this.compile(source, cache));
+  }
+}
 
 export const CLI_BUNDLE = new Bundle(path.join(__dirname, 'cli.bundle.js'), 'symposium build', 'latin1');
 
-export function launch(): void {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const cli = CLI_BUNDLE.start<{ run: () => void }>() ?? (require('./cli/main') as { run: () => void });
+/** Runs the CLI from its bundle; false when there is none (only `tsc` ran: the launcher then loads dist/cli/main.js). */
+export function launch(): boolean {
+  const cli = CLI_BUNDLE.start<{ run: () => void }>();
+  if (!cli) return false;
   cli.run();
+  return true;
 }

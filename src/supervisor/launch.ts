@@ -1,7 +1,7 @@
 import * as path from 'node:path';
-import { Bundle } from '../bundle-file';
+import { Bundle } from '../launch';
 
-// Starts the supervisor from its one-file bundle with V8's code cache (../bundle-file.ts),
+// Starts the supervisor from its one-file bundle with V8's code cache (../launch.ts),
 // without them (only `tsc` ran) from its modules. Compiling the 1 MB bundle was ~60 ms of
 // each spawn at load ~2, ~25 ms with the cache.
 //

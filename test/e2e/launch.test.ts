@@ -73,8 +73,8 @@ describe('CLI start-up', () => {
     expect(code).toBe(0);
     expect(stdout).toBe('No active agent sessions\n');
     expect(probe.cache).toBe('taken');
-    // Of our files only the launcher (and the bundle's reader) go through Node's module loader.
-    expect(probe.files.map((f) => path.relative(ROOT, f))).toEqual(['dist/launch.js', 'dist/bundle-file.js']);
+    // Of our files only the launcher goes through Node's module loader.
+    expect(probe.files.map((f) => path.relative(ROOT, f))).toEqual(['dist/launch.js']);
     // Its answer goes out without process.stdout, which loads node:net and the streams for
     // a pipe (cli/output.ts), and without the socket's client (backends/pty/index.ts).
     expect(probe.everLoaded).not.toContain('net');

@@ -73,7 +73,7 @@ function listed(): string[] {
 describe('the package', () => {
   it('ships what runs and nothing only the repository needs', () => {
     const files = listed();
-    for (const f of ['bin/symposium-mcp', 'dist/launch.js', 'dist/bundle-file.js', 'dist/cli.bundle.js', 'dist/supervisor/main.js', 'dist/supervisor/launch.js', 'dist/client/index.js', 'dist/client/index.d.ts', 'native/relay.c', 'native/addon.c', 'scripts/build-relay.js', 'README.md', 'LICENSE', 'protocol.md', 'package.json', 'web/index.html', 'web/app.js']) {
+    for (const f of ['bin/symposium-mcp', 'dist/launch.js', 'dist/cli.bundle.js', 'dist/supervisor/main.js', 'dist/supervisor/launch.js', 'dist/client/index.js', 'dist/client/index.d.ts', 'native/relay.c', 'native/addon.c', 'scripts/build-relay.js', 'README.md', 'LICENSE', 'protocol.md', 'package.json', 'web/index.html', 'web/app.js']) {
       expect(files, f).toContain(f);
     }
     for (const prefix of ['src/', 'test/', '.ci/', 'bench/', 'dist-bench/', 'node_modules/']) {
