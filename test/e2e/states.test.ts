@@ -220,21 +220,27 @@ describe('states', { timeout: 90_000 }, () => {
       '--norc',
       '--noprofile',
     ]);
+    // On a timeout: what the hooks wrote and what the supervisor logged.
+    const hooksLog = (pred: (text: string) => boolean, timeoutMs = 10_000) =>
+      waitFor(() => fs.existsSync(log) && pred(fs.readFileSync(log, 'utf8')), timeoutMs).catch((err: Error) => {
+        const text = fs.existsSync(log) ? fs.readFileSync(log, 'utf8') : '(none)';
+        throw new Error(`${err.message}; listed as ${JSON.stringify(listed(s, 'u1'))}; hooks.log:\n${text}\nevents:\n${s.run(['agent', 'events', 'u1']).stdout}\nsupervisor log:\n${supervisorLogOf(s, 'u1')}`);
+      });
     const sock = socketOf(s.runtime, 'u1');
     const viewer = await RawClient.hello(sock, { mode: 'attach', readOnly: true, cols: 80, rows: 24 });
-    await waitFor(() => fs.existsSync(log) && fs.readFileSync(log, 'utf8').includes('idle u1 quiet for 1 s'), 20_000);
+    await hooksLog((t) => t.includes('idle u1 quiet for 1 s'), 20_000);
     // An OSC 9 notification: blocked, and it reaches the viewer's terminal as it was sent.
     expect(s.run(['agent', 'send', 'u1', "printf '\\033]9;need input\\007'; read x", '--enter']).code).toBe(0);
     await waitState(s, 'u1', 'blocked');
     expect(listed(s, 'u1').stateReason).toBe('notification: need input');
     await viewer.next((m) => m.t === 'output' && Buffer.from(m.data as Uint8Array).toString('latin1').includes('\x1b]9;need input\x07'));
     viewer.destroy();
-    await waitFor(() => fs.readFileSync(log, 'utf8').includes('blocked need input'));
+    await hooksLog((t) => t.includes('blocked need input'));
     // The blocked hook hangs: the agent goes on, and the idle hook runs again.
     expect(s.run(['agent', 'send', 'u1', 'y', '--enter']).code).toBe(0);
-    await waitFor(() => fs.readFileSync(log, 'utf8').split('\n').filter((l) => l.startsWith('idle')).length === 2);
+    await hooksLog((t) => t.split('\n').filter((l) => l.startsWith('idle')).length === 2);
     expect(s.run(['agent', 'send', 'u1', 'exit 3', '--enter']).code).toBe(0);
-    await waitFor(() => fs.readFileSync(log, 'utf8').includes('exit 3'));
+    await hooksLog((t) => t.includes('exit 3'));
     // The supervisor ends, and the hanging hook with it.
     await waitFor(() => s.processes().length === 0, 10_000);
     expect(fs.readFileSync(path.join(s.home, 'sessions', 'u1', 'supervisor.log'), 'utf8')).toMatch(/hook\(s\) still ran at the end: killed/);

@@ -44,6 +44,25 @@ describe('waits', () => {
     expect(await idle).toMatchObject({ satisfied: true });
   });
 
+  it('an idle wait whose threshold passes between the look at the state and the look for the next check is answered, not left', async () => {
+    const h = host();
+    const w = new Waits(h);
+    h.idleAt = 1500;
+    // The clock moves between the two: the state is still working, no threshold is ahead.
+    let looks = 0;
+    h.stateWith = function () {
+      looks++;
+      return looks === 1 ? 'working' : this.state();
+    };
+    h.nextCheckMs = () => {
+      vi.setSystemTime(1500);
+      return null;
+    };
+    const idle = w.add({}, { until: 'idle', idleMs: 500 }, 1000);
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(await idle).toMatchObject({ satisfied: true }); // not its timeout's satisfied: false
+  });
+
   it('a text wait matches after the screen changes, and at the end checks the final screen once', async () => {
     const h = host();
     const w = new Waits(h);

@@ -234,8 +234,16 @@ export class SessionState {
    * comes up, so that a flood costs a comparison per chunk.
    */
   private arm(): void {
-    const ms = this.state.nextCheckMs();
-    if (ms === null) return;
+    let ms = this.state.nextCheckMs();
+    if (ms === null) {
+      // Every threshold has passed, perhaps since the state was decided: the clock moves
+      // between the two (seen: the check after a task's idle time found the output 999 ms
+      // quiet and decided `working`, then no threshold was left ahead at 1000 ms, and the
+      // agent stayed `working` for good). Decided again now, it holds.
+      this.state.update();
+      ms = this.state.nextCheckMs();
+      if (ms === null) return;
+    }
     const at = Date.now() + ms;
     if (this.timer && this.timerAt <= at + 5) return;
     if (this.timer) clearTimeout(this.timer);

@@ -102,7 +102,13 @@ export class Waits {
     for (const w of [...this.waiters]) {
       if (w.cond.until === 'idle') {
         if (WAITING.has(this.host.stateWith(w.cond.idleMs))) this.answer(w, true);
-        else nextIdle = Math.min(nextIdle, this.host.nextCheckMs(w.cond.idleMs) ?? Infinity);
+        else {
+          const next = this.host.nextCheckMs(w.cond.idleMs);
+          // No threshold left ahead: the last may have passed since the state was looked at
+          // (session-state.ts, arm): looked at again, it holds.
+          if (next === null && WAITING.has(this.host.stateWith(w.cond.idleMs))) this.answer(w, true);
+          else nextIdle = Math.min(nextIdle, next ?? Infinity);
+        }
       } else if (w.cond.until === 'state') {
         if (w.cond.states.includes(this.host.state())) this.answer(w, true);
       } else if (w.cond.until === 'task') {
