@@ -61,12 +61,19 @@ static napi_value int_value(napi_env env, int32_t n) {
   return v;
 }
 
-/* peer(fd): [pid, uid, gid] of the socket's other end, or -errno (-EBADF for a bad fd). */
-static napi_value peer(napi_env env, napi_callback_info info) {
+/* The call's one argument, a descriptor: -1 when there is none or it is not one. */
+static int32_t fd_arg(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1] = {NULL};
   int32_t fd = -1;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != 0 || argc < 1 || napi_get_value_int32(env, argv[0], &fd) != 0 || fd < 0) return int_value(env, -EBADF);
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != 0 || argc < 1 || napi_get_value_int32(env, argv[0], &fd) != 0) return -1;
+  return fd < 0 ? -1 : fd;
+}
+
+/* peer(fd): [pid, uid, gid] of the socket's other end, or -errno (-EBADF for a bad fd). */
+static napi_value peer(napi_env env, napi_callback_info info) {
+  int32_t fd = fd_arg(env, info);
+  if (fd < 0) return int_value(env, -EBADF);
   struct ucred cred;
   socklen_t len = sizeof cred;
   if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) return int_value(env, -errno);
@@ -82,10 +89,8 @@ static napi_value peer(napi_env env, napi_callback_info info) {
 
 /* rawOutput(fd): 0, or -errno. */
 static napi_value raw_output(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1] = {NULL};
-  int32_t fd = -1;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != 0 || argc < 1 || napi_get_value_int32(env, argv[0], &fd) != 0 || fd < 0) return int_value(env, -EBADF);
+  int32_t fd = fd_arg(env, info);
+  if (fd < 0) return int_value(env, -EBADF);
   struct termios t;
   if (tcgetattr(fd, &t) != 0) return int_value(env, -errno);
   if (!(t.c_oflag & OPOST)) return int_value(env, 0);

@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { RawClient, socketOf } from '../helpers/raw-client';
+import { supervisorLog } from '../helpers/relay-procs';
 import { CLI, ROOT, type Sandbox, sandboxPerTest, waitFor } from '../helpers/sandbox';
 
 // What every agent is doing, with evidence: a shell's silent foreground job is working;
@@ -25,16 +26,8 @@ function listed(s: Sandbox, id: string): Json {
 async function waitState(s: Sandbox, id: string, state: string, timeoutMs = 20_000): Promise<void> {
   let last: Json | undefined;
   await waitFor(() => (last = listed(s, id)).state === state, timeoutMs).catch((err: Error) => {
-    throw new Error(`${err.message}; ${id} was listed as ${JSON.stringify(last)}; supervisor log:\n${supervisorLogOf(s, id)}`);
+    throw new Error(`${err.message}; ${id} was listed as ${JSON.stringify(last)}; supervisor log:\n${supervisorLog(s, id)}`);
   });
-}
-
-function supervisorLogOf(s: Sandbox, id: string): string {
-  try {
-    return fs.readFileSync(path.join(s.home, 'sessions', id, 'supervisor.log'), 'utf8');
-  } catch (err) {
-    return String(err);
-  }
 }
 
 function spawnOk(s: Sandbox, id: string, args: string[], env: NodeJS.ProcessEnv = {}): void {
@@ -224,7 +217,7 @@ describe('states', { timeout: 90_000 }, () => {
     const hooksLog = (pred: (text: string) => boolean, timeoutMs = 10_000) =>
       waitFor(() => fs.existsSync(log) && pred(fs.readFileSync(log, 'utf8')), timeoutMs).catch((err: Error) => {
         const text = fs.existsSync(log) ? fs.readFileSync(log, 'utf8') : '(none)';
-        throw new Error(`${err.message}; listed as ${JSON.stringify(listed(s, 'u1'))}; hooks.log:\n${text}\nevents:\n${s.run(['agent', 'events', 'u1']).stdout}\nsupervisor log:\n${supervisorLogOf(s, 'u1')}`);
+        throw new Error(`${err.message}; listed as ${JSON.stringify(listed(s, 'u1'))}; hooks.log:\n${text}\nevents:\n${s.run(['agent', 'events', 'u1']).stdout}\nsupervisor log:\n${supervisorLog(s, 'u1')}`);
       });
     const sock = socketOf(s.runtime, 'u1');
     const viewer = await RawClient.hello(sock, { mode: 'attach', readOnly: true, cols: 80, rows: 24 });
@@ -243,7 +236,7 @@ describe('states', { timeout: 90_000 }, () => {
     await hooksLog((t) => t.includes('exit 3'));
     // The supervisor ends, and the hanging hook with it.
     await waitFor(() => s.processes().length === 0, 10_000);
-    expect(fs.readFileSync(path.join(s.home, 'sessions', 'u1', 'supervisor.log'), 'utf8')).toMatch(/hook\(s\) still ran at the end: killed/);
+    expect(supervisorLog(s, 'u1')).toMatch(/hook\(s\) still ran at the end: killed/);
   });
 
   it("Claude Code's state probe is answered before its DA1 sentinel, and its OSC 7501 state is taken", async () => {

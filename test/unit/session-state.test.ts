@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { SessionState } from '../../src/supervisor/driving/session-state';
 
 // The session's state over time, on a fake clock: its one timer must look again at every
@@ -9,6 +9,7 @@ import { SessionState } from '../../src/supervisor/driving/session-state';
 // next threshold.
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sy-state-'));
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 describe('session state', () => {
   beforeEach(() => vi.useFakeTimers({ now: 0 }));
@@ -46,6 +47,5 @@ describe('session state', () => {
     await vi.advanceTimersByTimeAsync(1100);
     expect(session.current).toMatchObject({ state: 'idle', reason: 'quiet for 1 s' });
     await session.settled();
-    fs.rmSync(dir, { recursive: true, force: true });
   });
 });
