@@ -170,7 +170,9 @@ describe('recordings', () => {
     const s = sandbox();
     const lines = Array.from({ length: 9000 }, (_, i) => `line ${String(i).padStart(5, '0')} ${'.'.repeat(60)}\n`);
     // In bursts of 200 lines, as an agent prints: each later part can begin with the screen.
-    const burst = `import os, time\nfor k in range(45):\n    os.write(1, ''.join('line %05d %s\\n' % (i, '.' * 60) for i in range(k * 200, k * 200 + 200)).encode()); time.sleep(0.01)`;
+    // Each burst ends half-way through a line (72 bytes each): a part that begins with a
+    // burst (on a loaded machine a burst is read in one go) still begins inside a line.
+    const burst = `import os, time\ndata = ''.join('line %05d %s\\n' % (i, '.' * 60) for i in range(9000)).encode()\nfor off in range(0, len(data), 200 * 72 + 36):\n    os.write(1, data[off:off + 200 * 72 + 36]); time.sleep(0.01)`;
     spawnOk(s, 'rot', ['python3', '-c', burst], ['--record-cap', '256K']);
     await waitExit(s, 'rot');
     const files = parts(s, 'rot');
