@@ -53,3 +53,10 @@ if (relayFailed) process.stderr.write(`symposium-mcp: the native key relay was n
 // and `attach` runs stty.
 const addonFailed = build(path.join(root, 'native', 'addon.c'), path.join(root, 'dist', 'symposium-addon.node'), ['-shared', '-fPIC']);
 if (addonFailed) process.stderr.write(`symposium-mcp: the native addon was not built (${addonFailed}); supervisors keep some freed memory and attach takes a little longer.\n`);
+// The native front ends of `agent attach` and `agent spawn` (bin/symposium-mcp starts
+// them): without them those verbs start Node like every other, only later.
+for (const verb of ['attach', 'spawn']) {
+  if (!fs.existsSync(path.join(root, 'native', `${verb}.c`))) continue; // a checkout older than it
+  const failed = build(path.join(root, 'native', `${verb}.c`), path.join(root, 'dist', `symposium-${verb}`), []);
+  if (failed) process.stderr.write(`symposium-mcp: the native front end of \`agent ${verb}\` was not built (${failed}); it starts Node instead.\n`);
+}
