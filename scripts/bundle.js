@@ -164,12 +164,49 @@ async function main() {
     fs.rmSync(cliBundle.cacheFile, { force: true });
     console.warn('bundle: this Node does not take the code cache; the CLI starts without it.');
   }
+  cliCacheUnderSupervisorFlags(id);
+}
+
+/**
+ * The CLI's cache for `agent spawn`'s front end, which starts the CLI under the
+ * supervisor's flags (src/launch.ts): made by a Node under those flags, trained on what a
+ * spawn compiles before it starts the agent (its options refused at the working
+ * directory), then checked by a fresh one.
+ */
+function cliCacheUnderSupervisorFlags(id) {
+  const launchJs = JSON.stringify(path.join(dist, 'launch.js'));
+  const flagsBundle = require(path.join(dist, 'launch.js')).CLI_BUNDLE_SUPERVISOR_FLAGS;
+  fs.rmSync(flagsBundle.cacheFile, { force: true });
+  const { SUPERVISOR_NODE_FLAGS } = require(path.join(dist, 'held-env.js'));
+  const os = require('node:os');
+  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'symposium-bundle-'));
+  const tmp = `${flagsBundle.cacheFile}.${process.pid}.tmp`;
+  const make = `const b = require(${launchJs}).CLI_BUNDLE_SUPERVISOR_FLAGS, fs = require('fs'), s = b.read(), script = b.compile(s), cli = b.run(script);
+(async () => {
+  for (const argv of [['--help'], ['agent', 'list'], ['agent', 'spawn', '--uuid', 'x', '--workdir', ${JSON.stringify(path.join(home, 'none'))}, '--', 'true']]) await cli.main(['node', 'symposium-mcp', ...argv]);
+  require('v8').setFlagsFromString('--no-compilation-cache'); // as it is when the cache is taken (src/launch.ts)
+  fs.writeFileSync(${JSON.stringify(tmp)}, b.cacheBytes(${JSON.stringify(id)}, script));
+  fs.renameSync(${JSON.stringify(tmp)}, b.cacheFile);
+  process.exit(0);
+})();`;
+  const check = `const b = require(${launchJs}).CLI_BUNDLE_SUPERVISOR_FLAGS, fs = require('fs'), s = b.read(), c = b.cachedCode(s, fs.readFileSync(b.cacheFile));
+process.exit(c && b.compile(s, c).cachedDataRejected === false ? 0 : 1);`;
+  const env = { ...process.env, SYMPOSIUM_HOME: path.join(home, 'home'), SYMPOSIUM_RUNTIME_DIR: path.join(home, 'run'), MSGPACKR_NATIVE_ACCELERATION_DISABLED: 'true' };
+  const node = (code, stdio) => require('node:child_process').spawnSync(process.execPath, [...SUPERVISOR_NODE_FLAGS, '-e', code], { stdio, env }).status === 0;
+  try {
+    if (!node(make, 'ignore') || !node(check, 'inherit')) {
+      fs.rmSync(flagsBundle.cacheFile, { force: true });
+      console.warn('bundle: this Node does not take the CLI\'s code cache under the supervisor\'s flags; spawns start without it.');
+    }
+  } finally {
+    fs.rmSync(home, { recursive: true, force: true });
+  }
 }
 
 /**
  * Builtins the CLI's top level would load for commands that never use them, loaded on
  * first use instead: child_process (to start something: spawn, attach's stty, tmux),
- * crypto (the store's lock, the sockets' home tag) and v8 (`wait --text`). Each alone in a
+ * crypto (nothing common any more) and v8 (`wait --text`). Each alone in a
  * fresh Node: crypto 5-6 ms, child_process 5 (1.5 once net is loaded, as it is for a
  * terminal or a pipe), v8 3.5-4 (median of 12, load ~8). Each becomes a module whose
  * properties load the real one when read: the compiled code only reads properties of
@@ -247,7 +284,7 @@ function supervisorWithCache(text) {
   const id = crypto.randomBytes(8).toString('hex');
   const bundle = require(SUPERVISOR_LAUNCH).SUPERVISOR_BUNDLE;
   writeAtomically(SUPERVISOR_BUNDLE, bundle.wrap(text) + bundle.idLine(id));
-  const { SUPERVISOR_NODE_FLAGS } = require(path.join(dist, 'backends', 'pty', 'start-supervisor.js'));
+  const { SUPERVISOR_NODE_FLAGS } = require(path.join(dist, 'held-env.js'));
   const l = `const b = require(${JSON.stringify(SUPERVISOR_LAUNCH)}).SUPERVISOR_BUNDLE, fs = require('fs'), s = b.read();`;
   const make = `${l} const script = b.compile(s); b.run(script).loadAll();
 fs.writeFileSync(${JSON.stringify(`${SUPERVISOR_CACHE}.${process.pid}.tmp`)}, b.cacheBytes(${JSON.stringify(id)}, script));

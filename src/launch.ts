@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import Module from 'node:module';
 import * as path from 'node:path';
 import * as vm from 'node:vm';
+import type * as V8 from 'node:v8';
 
 // Starts a program of ours from its one-file bundle with V8's code cache, both made by the
 // build (scripts/bundle.js): the CLI here (bin/symposium-mcp calls launch()), the
@@ -26,8 +27,10 @@ export class Bundle {
     readonly file: string,
     private readonly label: string,
     private readonly encoding: 'latin1' | 'utf8',
+    cacheName = 'cache',
+    private readonly outsideCompilationCache = false,
   ) {
-    this.cacheFile = `${file}.cache`;
+    this.cacheFile = `${file}.${cacheName}`;
   }
 
   /** The line the build appends to the bundle; the cache starts with the same id, so a
@@ -51,9 +54,24 @@ export class Bundle {
     return fs.readFileSync(this.file, this.encoding);
   }
 
-  /** Compiled the way the build compiled it when it made the cache: the same text, the same name. */
+  /**
+   * Compiled the way the build compiled it when it made the cache: the same text, the same
+   * name. Outside V8's compilation cache for a bundle whose code is dropped while the
+   * process lives on (the CLI that becomes a supervisor): that cache holds a script it
+   * compiled, its source and what was compiled from it, until memory runs short (measured:
+   * 1 MB per supervisor, after any number of collections). V8 takes a code cache only under
+   * the flags it was made with: the build makes this one with the flag off too.
+   */
   compile(source: string, cachedData?: Buffer): vm.Script {
-    return new vm.Script(source, { filename: this.file, cachedData });
+    if (!this.outsideCompilationCache) return new vm.Script(source, { filename: this.file, cachedData });
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const v8 = require('node:v8') as typeof V8; // the supervisor loads it anyway (its GC settling)
+    v8.setFlagsFromString('--no-compilation-cache');
+    try {
+      return new vm.Script(source, { filename: this.file, cachedData });
+    } finally {
+      v8.setFlagsFromString('--compilation-cache');
+    }
   }
 
   /** Runs the bundle's top level as a CommonJS module and returns its exports. */
@@ -96,10 +114,17 @@ export class Bundle {
 }
 
 export const CLI_BUNDLE = new Bundle(path.join(__dirname, 'cli.bundle.js'), 'symposium build', 'latin1');
+/**
+ * The CLI's cache for a CLI started under the supervisor's Node flags (by `agent spawn`'s
+ * front end, native/spawn.c, to become the agent's supervisor): V8 takes a cache only
+ * under the flags it was made with (--max-semi-space-size and --expose-gc count).
+ */
+export const CLI_BUNDLE_SUPERVISOR_FLAGS = new Bundle(CLI_BUNDLE.file, 'symposium build', 'latin1', 'supervisor-flags.cache', true);
 
 /** Runs the CLI from its bundle; false when there is none (only `tsc` ran: the launcher then loads dist/cli/main.js). */
 export function launch(): boolean {
-  const cli = CLI_BUNDLE.start<{ run: () => void }>();
+  const bundle = process.execArgv.length === 0 ? CLI_BUNDLE : CLI_BUNDLE_SUPERVISOR_FLAGS;
+  const cli = bundle.start<{ run: () => void }>();
   if (!cli) return false;
   cli.run();
   return true;

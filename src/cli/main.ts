@@ -3,7 +3,8 @@ import { SymposiumClient } from '../client/client';
 import { UserError, debugEnabled } from '../errors';
 import { restoreHeld } from '../held-env';
 import { VERSION } from '../version';
-import { exitQuietlyOnClosedStdout } from './output';
+import { finishFrontEnd, takeFrontEnd } from '../spawn-front-end';
+import { exitQuietlyOnClosedStdout, writeErr } from './output';
 import type { VerbEntry } from './verb';
 import { AGENT_VERBS } from './verbs';
 import { MCP_OPTIONS, mcpServeVerb, runMcpServer } from './verbs/mcp-serve';
@@ -115,25 +116,29 @@ export async function main(argv: string[]): Promise<number> {
       return 1;
     }
     if (err instanceof UserError) {
-      process.stderr.write(`Error: ${err.message}\n`);
-      if (debugEnabled() && err.stack) process.stderr.write(`${err.stack}\n`);
+      writeErr(`Error: ${err.message}\n`);
+      if (debugEnabled() && err.stack) writeErr(`${err.stack}\n`);
       return err.exitCode;
     }
-    process.stderr.write(`Error: ${err instanceof Error ? err.message : String(err)}\n`);
-    if (debugEnabled() && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
-    else process.stderr.write('(set SYMPOSIUM_DEBUG=1 for details)\n');
+    writeErr(`Error: ${err instanceof Error ? err.message : String(err)}\n`);
+    if (debugEnabled() && err instanceof Error && err.stack) writeErr(`${err.stack}\n`);
+    else writeErr('(set SYMPOSIUM_DEBUG=1 for details)\n');
     return 1;
   }
 }
 
 /** Entry point used by bin/symposium-mcp. */
 export function run(): void {
+  // `agent spawn`'s native front end started us: its pipe, before anything starts a child.
+  takeFrontEnd();
   // The launcher held these back from our own start-up; what we start gets them (held-env.ts).
   restoreHeld(process.env);
   // `agent capture ID | head`: the reader is gone; stop at once and quietly.
-  exitQuietlyOnClosedStdout();
+  const undoQuietExit = exitQuietlyOnClosedStdout();
   main(process.argv).then(
     (code) => {
+      // This process became the agent's supervisor: it lives on, the command is done.
+      if (finishFrontEnd(code)) return undoQuietExit();
       process.exitCode = code;
       // Nothing left running (a command that printed its answer): leave now. Node would
       // first free the heap, page by page: ~260 syscalls of `agent list` (under strace).
@@ -145,7 +150,8 @@ export function run(): void {
       });
     },
     (err: unknown) => {
-      process.stderr.write(`Error: ${String(err)}\n`);
+      writeErr(`Error: ${String(err)}\n`);
+      if (finishFrontEnd(1)) return undoQuietExit();
       process.exitCode = 1;
     },
   );

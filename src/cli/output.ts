@@ -1,4 +1,5 @@
 import * as fs from 'node:fs';
+import { errFd, outFd, supervisingHere } from '../spawn-front-end';
 
 // What the verbs print, written straight to file descriptor 1. Node makes process.stdout
 // on first use, and for a pipe (how scripts, MCP clients and the benchmark read us) that
@@ -16,19 +17,36 @@ function pipeClosed(err: unknown): boolean {
 
 /** Writes all of `text` to standard output before it returns. */
 export function writeOut(text: string): void {
+  writeAll(outFd(), 1, text);
+}
+
+/** Writes all of `text` to standard error (warnings, errors). */
+export function writeErr(text: string): void {
+  writeAll(errFd(), 2, text);
+}
+
+/**
+ * The user's stdout or stderr is `fd`: 1 or 2, or another descriptor when this process
+ * became an agent's supervisor (spawn-front-end.ts), whose reader gone must not end it.
+ */
+function writeAll(fd: number, std: 1 | 2, text: string): void {
   const buf = Buffer.from(text);
   let off = 0;
   while (off < buf.length) {
     try {
-      off += fs.writeSync(1, buf, off, buf.length - off);
+      off += fs.writeSync(fd, buf, off, buf.length - off);
     } catch (err) {
-      if (pipeClosed(err)) process.exit(EXIT_PIPE_CLOSED);
+      if (pipeClosed(err)) {
+        if (supervisingHere()) return;
+        process.exit(EXIT_PIPE_CLOSED);
+      }
       // A descriptor left non-blocking by whoever started us (EAGAIN): the stream waits
       // for the reader as it always did.
-      if ((err as NodeJS.ErrnoException).code === 'EAGAIN') {
-        process.stdout.write(buf.subarray(off));
+      if ((err as NodeJS.ErrnoException).code === 'EAGAIN' && fd === std) {
+        (std === 1 ? process.stdout : process.stderr).write(buf.subarray(off));
         return;
       }
+      if (fd !== std) return; // the user's descriptor, away from a supervisor's log: given up
       throw err;
     }
   }
@@ -37,9 +55,10 @@ export function writeOut(text: string): void {
 /**
  * process.stdout, once something makes it, exits quietly when its reader is gone (Node
  * ignores SIGPIPE and would print a stack instead). Attached when the stream is made, not
- * before: making it is what writeOut spares.
+ * before: making it is what writeOut spares. Returns what takes it away (for a process
+ * that outlives the CLI, spawn-front-end.ts: nothing of the CLI may stay reachable).
  */
-export function exitQuietlyOnClosedStdout(): void {
+export function exitQuietlyOnClosedStdout(): () => void {
   const made = Object.getOwnPropertyDescriptor(process, 'stdout');
   const onError = (err: unknown): void => {
     if (pipeClosed(err)) process.exit(EXIT_PIPE_CLOSED);
@@ -47,7 +66,7 @@ export function exitQuietlyOnClosedStdout(): void {
   };
   if (!made?.get || !made.configurable) {
     process.stdout.on('error', onError);
-    return;
+    return () => process.stdout.off('error', onError);
   }
   const make = made.get;
   Object.defineProperty(process, 'stdout', {
@@ -60,4 +79,9 @@ export function exitQuietlyOnClosedStdout(): void {
       return stream;
     },
   });
+  return () => {
+    const now = Object.getOwnPropertyDescriptor(process, 'stdout');
+    if (now?.get !== made.get) Object.defineProperty(process, 'stdout', made);
+    else process.stdout.off('error', onError);
+  };
 }

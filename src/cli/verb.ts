@@ -1,5 +1,5 @@
 import type { SymposiumClient } from '../client/client';
-import { writeOut } from './output';
+import { writeErr, writeOut } from './output';
 
 // A verb of the command line, described once and declaratively (as tmux describes a
 // command in its cmd_entry): its name, arguments, options, examples and what it runs.
@@ -48,7 +48,7 @@ export function print(text: string): void {
 }
 
 export function warn(text: string): void {
-  process.stderr.write(text.endsWith('\n') ? text : `${text}\n`);
+  writeErr(text.endsWith('\n') ? text : `${text}\n`);
 }
 
 /** JSON for --json: two-space indented, one trailing newline. */

@@ -1,4 +1,3 @@
-import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import { UserError, describeFsError, fsErrorAdvice } from '../errors';
 import { cmdline, pidAlive, procStat } from '../sys/proc';
@@ -11,6 +10,17 @@ import { readFileOrNull } from '../sys/read-file';
 // holder is never robbed: a waiter gives up after the timeout with an error naming it.
 
 const DEFAULT_TIMEOUT_MS = 15_000;
+
+/**
+ * Hex digits that tell this process's lock files apart: unique, not secret, so not from
+ * node:crypto, whose OpenSSL costs a command ~5 ms to load and a process that becomes an
+ * agent's supervisor (spawn-front-end.ts) 0.8 MB for good (measured).
+ */
+function nonce(bytes: number): string {
+  let out = '';
+  for (let i = 0; i < bytes; i++) out += Math.floor(Math.random() * 256).toString(16).padStart(2, '0');
+  return out;
+}
 
 /** SYMPOSIUM_LOCK_TIMEOUT (seconds) overrides the default wait. */
 export function lockTimeoutMs(): number {
@@ -44,7 +54,7 @@ function holderAlive(h: Holder): boolean {
 
 /** Removes a stale lock only if it is still the same lock we judged stale. */
 function breakStale(lockPath: string, staleContent: string): void {
-  const aside = `${lockPath}.stale-${process.pid}-${crypto.randomBytes(4).toString('hex')}`;
+  const aside = `${lockPath}.stale-${process.pid}-${nonce(4)}`;
   try {
     fs.renameSync(lockPath, aside);
   } catch {
@@ -64,7 +74,7 @@ function breakStale(lockPath: string, staleContent: string): void {
 
 /** Makes the lock in one step; false when someone else holds it. */
 function tryCreate(lockPath: string, content: string): boolean {
-  const tmp = `${lockPath}.new-${process.pid}-${crypto.randomBytes(4).toString('hex')}`;
+  const tmp = `${lockPath}.new-${process.pid}-${nonce(4)}`;
   try {
     fs.writeFileSync(tmp, content, { mode: 0o600, flag: 'wx' });
     fs.linkSync(tmp, lockPath);
@@ -98,7 +108,7 @@ function describeHolder(h: Holder | null, ageMs: number | null): string {
 }
 
 function lockContent(): string {
-  return `${process.pid} ${procStat(process.pid)?.startTicks ?? '-'} ${crypto.randomBytes(8).toString('hex')}`;
+  return `${process.pid} ${procStat(process.pid)?.startTicks ?? '-'} ${nonce(8)}`;
 }
 
 /**

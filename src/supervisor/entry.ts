@@ -2,7 +2,7 @@
 // main.ts: msgpackr's native decoder off before anything loads msgpackr.
 process.env.MSGPACKR_NATIVE_ACCELERATION_DISABLED = 'true';
 
-export { run } from './run';
+export { run, runHere } from './run';
 
 /** Loads every module a supervisor loads at start, running none: what the build's code cache is made of. */
 export function loadAll(): void {

@@ -15,6 +15,7 @@ export const SUPERVISOR_BUNDLE = new Bundle(path.join(__dirname, '..', 'supervis
 /** The bundle's entry (entry.ts). */
 export interface SupervisorEntry {
   run: () => void;
+  runHere: (configPath: string, tell: (line: string) => void) => Promise<void>;
   loadAll: () => void;
 }
 
@@ -23,6 +24,12 @@ export function launchSupervisor(): void {
   if (entry) entry.run();
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   else require('./main');
+}
+
+/** The supervisor's entry for a process that becomes one (the spawning CLI's, start-supervisor.ts). */
+export function supervisorEntry(): SupervisorEntry {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return SUPERVISOR_BUNDLE.start<SupervisorEntry>() ?? (require('./entry') as SupervisorEntry);
 }
 
 if (require.main === module) launchSupervisor();

@@ -25,34 +25,50 @@ const loadSupervisor = () => require('./supervisor') as typeof import('./supervi
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const loadSerializeAddon = () => require('./mirror/serialize-addon') as typeof import('./mirror/serialize-addon');
 
+/**
+ * Where the start is told: `started PID` first thing, then `ready AGENT_PID` or `error
+ * MESSAGE` once. A supervisor of its own process tells the CLI that started it through a
+ * pipe, fd 3 (readyPipe); one that the spawning CLI's process became tells that CLI in
+ * place (runHere). `fail` ends a start that said `error`.
+ */
+export interface StartReport {
+  say(line: string): void;
+  /** The last word. */
+  last(line: string): void;
+  fail(code: number): never;
+  /** Between `ready` and loading the rest: what the process owes first (the CLI's answer, when it is that CLI). */
+  afterReady?: () => Promise<void>;
+}
+
 const READY_FD = 3;
 
-function say(line: string): void {
-  try {
-    fs.writeSync(READY_FD, `${line}\n`);
-  } catch {
-    /* the CLI is gone: nobody to tell */
-  }
-}
+const readyPipe: StartReport = {
+  say(line) {
+    try {
+      fs.writeSync(READY_FD, `${line}\n`);
+    } catch {
+      /* the CLI is gone: nobody to tell */
+    }
+  },
+  last(line) {
+    readyPipe.say(line);
+    try {
+      fs.closeSync(READY_FD);
+    } catch {
+      /* closed */
+    }
+  },
+  fail: (code) => process.exit(code),
+};
 
-/** The last word on the readiness pipe. */
-function report(line: string): void {
-  say(line);
-  try {
-    fs.closeSync(READY_FD);
-  } catch {
-    /* closed */
-  }
-}
-
-async function main(): Promise<void> {
+async function main(configPath: string | undefined, start: StartReport): Promise<void> {
+  const report = (line: string) => start.last(line);
   // First thing: what started us (systemd-run, for a scope) did its part.
-  say(`started ${process.pid}`);
-  const configPath = process.argv[2];
+  start.say(`started ${process.pid}`);
   const config = configPath ? readSupervisorConfig(configPath) : null;
   if (!config) {
     report(`error invalid supervisor config ${configPath ?? '(none)'}`);
-    process.exit(2);
+    return start.fail(2);
   }
   process.title = `symposium-supervisor ${config.id}`;
   // Detached in our own session: no terminal can hang us up, but be explicit.
@@ -70,7 +86,7 @@ async function main(): Promise<void> {
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     report(`error working directory ${config.workdir}: ${e.code === 'ENOENT' ? 'does not exist' : e.message}`);
-    process.exit(1);
+    return start.fail(1);
   }
   let early: EarlyStart;
   try {
@@ -78,7 +94,7 @@ async function main(): Promise<void> {
     early = await startEarly(config);
   } catch (err) {
     report(`error ${(err as Error).message}`);
-    process.exit(1);
+    return start.fail(1);
   }
   // What it needs from the install directory is taken before `ready`: once the CLI has its
   // answer, an upgrade may replace that directory (the package test moves it away).
@@ -91,9 +107,10 @@ async function main(): Promise<void> {
     early.agent.signalGroup('SIGKILL');
     fs.rmSync(config.socketPath, { force: true });
     report(`error ${(err as Error).message}`);
-    process.exit(1);
+    return start.fail(1);
   }
   report(`ready ${early.agent.pid}`);
+  if (start.afterReady) await start.afterReady();
   const readyAt = performance.now();
   // Synchronously from here to start(): no output or client can come in between (they are
   // held anyway, early-start.ts).
@@ -120,5 +137,37 @@ async function main(): Promise<void> {
 }
 
 export function run(): void {
-  void main();
+  void main(process.argv[2], readyPipe);
+}
+
+/** A start that said `error` in place: the process carries on as the CLI it was. */
+class StartRefused extends Error {}
+
+/**
+ * Supervises the agent of `configPath` in this very process, which the spawning CLI was
+ * (src/spawn-front-end.ts has made it a process of its own session, its log under fds 1
+ * and 2); `tell` hears the start's lines. Resolves once the agent runs or the start
+ * said `error`.
+ */
+export function runHere(configPath: string, tell: (line: string) => void): Promise<void> {
+  // `tell` is the CLI's: dropped after the last word, or what lives on here (a signal
+  // handler's scope holds this report) would hold the whole CLI, 1.7 MB measured.
+  let listener: ((line: string) => void) | null = tell;
+  return new Promise((resolve, reject) => {
+    const start: StartReport = {
+      say: (line) => listener?.(line),
+      last(line) {
+        listener?.(line);
+        listener = null;
+        resolve();
+      },
+      fail: () => {
+        throw new StartRefused();
+      },
+      // The CLI's answer first (its record, its output: a few ms), the rest of us after:
+      // what arrives meanwhile is held (early-start.ts).
+      afterReady: () => new Promise((r) => setImmediate(r)),
+    };
+    main(configPath, start).then(resolve, (err: unknown) => (err instanceof StartRefused ? resolve() : reject(err)));
+  });
 }

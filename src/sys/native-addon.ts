@@ -17,6 +17,12 @@ interface Addon {
   peer(fd: number): number[] | number;
   /** 0, or a negative errno. */
   rawOutput(fd: number): number;
+  /** The new session's id, or a negative errno. */
+  setsid(): number;
+  /** A new descriptor (closed on exec) for the file of `fd`, or a negative errno. */
+  dupCloexec(fd: number): number;
+  /** 0, or a negative errno. */
+  dup2(from: number, to: number): number;
 }
 
 let loaded: Addon | null = null;
@@ -24,15 +30,15 @@ let loaded: Addon | null = null;
 /** Loads the addon; false when it is not there, does not load, or lacks a call. */
 export function loadAddon(file = ADDON): boolean {
   if (loaded && file === ADDON) return true;
-  const mod: { exports: { trim?: unknown; peer?: unknown; rawOutput?: unknown } } = { exports: {} };
+  const mod: { exports: Record<string, unknown> } = { exports: {} };
   try {
     process.dlopen(mod, file);
   } catch {
     return false;
   }
-  const { trim, peer, rawOutput } = mod.exports;
-  if (typeof trim !== 'function' || typeof peer !== 'function' || typeof rawOutput !== 'function') return false;
-  loaded = { trim: trim as Addon['trim'], peer: peer as Addon['peer'], rawOutput: rawOutput as Addon['rawOutput'] };
+  const calls: Array<keyof Addon> = ['trim', 'peer', 'rawOutput', 'setsid', 'dupCloexec', 'dup2'];
+  if (!calls.every((name) => typeof mod.exports[name] === 'function')) return false;
+  loaded = mod.exports as unknown as Addon;
   return true;
 }
 
@@ -48,6 +54,11 @@ export function socketPeer(fd: number): { pid: number; uid: number; gid: number 
   if (typeof r === 'number') return { errno: -r };
   if (!Array.isArray(r) || r.length !== 3 || !r.every((n) => Number.isInteger(n))) return { errno: 0 };
   return { pid: r[0], uid: r[1], gid: r[2] };
+}
+
+/** The process calls that detach it (src/spawn-front-end.ts); null without the addon. */
+export function processCalls(): Pick<Addon, 'setsid' | 'dupCloexec' | 'dup2'> | null {
+  return loaded;
 }
 
 /** Output processing off on the terminal `fd`: true when done, null without the addon. */

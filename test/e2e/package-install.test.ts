@@ -73,7 +73,7 @@ function listed(): string[] {
 describe('the package', () => {
   it('ships what runs and nothing only the repository needs', () => {
     const files = listed();
-    for (const f of ['bin/symposium-mcp', 'dist/launch.js', 'dist/cli.bundle.js', 'dist/supervisor/main.js', 'dist/supervisor/launch.js', 'dist/client/index.js', 'dist/client/index.d.ts', 'native/relay.c', 'native/addon.c', 'scripts/build-relay.js', 'README.md', 'LICENSE', 'protocol.md', 'package.json', 'web/index.html', 'web/app.js']) {
+    for (const f of ['bin/symposium-mcp', 'dist/launch.js', 'dist/cli.bundle.js', 'dist/supervisor/main.js', 'dist/supervisor/launch.js', 'dist/client/index.js', 'dist/client/index.d.ts', 'native/relay.c', 'native/addon.c', 'native/spawn.c', 'dist/cli.bundle.js.supervisor-flags.cache', 'scripts/build-relay.js', 'README.md', 'LICENSE', 'protocol.md', 'package.json', 'web/index.html', 'web/app.js']) {
       expect(files, f).toContain(f);
     }
     for (const prefix of ['src/', 'test/', '.ci/', 'bench/', 'dist-bench/', 'node_modules/']) {
@@ -82,12 +82,14 @@ describe('the package', () => {
     // A relay compiled on the packer's machine must not ship: the install compiles its own.
     expect(files).not.toContain('dist/symposium-relay');
     expect(files).not.toContain('dist/symposium-addon.node');
+    expect(files).not.toContain('dist/symposium-spawn');
   });
 
   it('installs with npm install -g: both native parts built, no build tools needed at run time', () => {
     expect(fs.existsSync(bin)).toBe(true);
     expect(fs.statSync(path.join(installed, 'dist', 'symposium-relay')).mode & 0o111).not.toBe(0);
     expect(fs.existsSync(path.join(installed, 'dist', 'symposium-addon.node'))).toBe(true);
+    expect(fs.statSync(path.join(installed, 'dist', 'symposium-spawn')).mode & 0o111).not.toBe(0);
     expect(fs.existsSync(path.join(installed, 'node_modules', 'node-pty', 'build', 'Release', 'pty.node'))).toBe(true);
     for (const dev of ['typescript', 'esbuild', 'vitest']) expect(fs.existsSync(path.join(installed, 'node_modules', dev)), dev).toBe(false);
     expect(installLog).not.toMatch(/native key relay was not built/);
@@ -110,6 +112,10 @@ describe('the package', () => {
         status: 0,
         stdout: 'Agent session spawned successfully\n',
       });
+      // Through the installed binary's link, the spawn's native front end ran: the
+      // supervisor is the process it started (native/spawn.c names its pipe to it).
+      const sup = (JSON.parse(fs.readFileSync(path.join(sb.home, 'agent-sessions.json'), 'utf8')) as Record<string, { supervisor_pid: number }>).inst!.supervisor_pid;
+      expect(fs.readFileSync(`/proc/${sup}/environ`, 'latin1').split('\0')).toContain('SYMPOSIUM_SPAWN_REPORT_FD=3');
       expect(run(['agent', 'list']).stdout).toMatch(/^Active agent sessions:\n {2}inst - Running \(symposium-agent-inst\)/);
       expect(run(['agent', 'send', 'inst', 'echo installed-$((40+2))', '--enter']).status).toBe(0);
       await waitFor(() => run(['agent', 'capture', 'inst']).stdout.includes('installed-42'));

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as fs from 'node:fs';
@@ -105,5 +106,31 @@ describe('the native addon', () => {
     } finally {
       fs.closeSync(file);
     }
+  });
+
+  it('leaves the session and moves descriptors, in a process of its own', () => {
+    // setsid in a child: the test's own process must keep its session.
+    const log = path.join(dir, 'moved.log');
+    const code = `const fs = require('fs'); const m = { exports: {} }; process.dlopen(m, ${JSON.stringify(BUILT)}); const a = m.exports;
+const leader = a.setsid(); // not a process group leader here: it may
+const sid = Number(fs.readFileSync('/proc/self/stat', 'latin1').split(') ')[1].split(' ')[3]);
+const saved = a.dupCloexec(1);
+const logFd = fs.openSync(${JSON.stringify(log)}, 'a');
+const moved = a.dup2(logFd, 1);
+fs.writeSync(1, 'to the log\\n');
+fs.writeSync(saved, JSON.stringify({ leader, sid, pid: process.pid, saved, moved, bad: [a.dupCloexec(-1), a.dupCloexec(999999), a.dup2(999999, 1), a.dup2(1, -1)] }));`;
+    const r = spawnSync(process.execPath, ['-e', code], { encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout) as { leader: number; sid: number; pid: number; saved: number; moved: number; bad: number[] };
+    expect(out.leader).toBe(out.pid); // not a group leader: a session of its own, named by its pid
+    expect(out.sid).toBe(out.pid);
+    expect(out.saved).toBeGreaterThan(2);
+    expect(out.moved).toBe(0);
+    expect(out.bad).toEqual([-os.constants.errno.EBADF, -os.constants.errno.EBADF, -os.constants.errno.EBADF, -os.constants.errno.EBADF]);
+    expect(fs.readFileSync(log, 'utf8')).toBe('to the log\n');
+    // A process group leader cannot: the errno, nothing changed.
+    // (setsid(1) makes the program a session leader, so a process group leader.)
+    const leader = spawnSync('setsid', ['-w', process.execPath, '-e', `const m = { exports: {} }; process.dlopen(m, ${JSON.stringify(BUILT)}); console.log(m.exports.setsid())`], { encoding: 'utf8' });
+    expect(leader.stdout.trim()).toBe(String(-os.constants.errno.EPERM));
   });
 });

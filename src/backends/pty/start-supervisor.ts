@@ -3,28 +3,24 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DIST_DIR } from '../../dist-dir';
 import { UserError, describeFsError, fsErrorAdvice } from '../../errors';
-import { supervisorEnv } from '../../held-env';
+import { SUPERVISOR_NODE_FLAGS, supervisorEnv } from '../../held-env';
 import type { SupervisorConfig } from '../../store/session-dir';
 import { openForAppend, readFileNoFollow } from '../../sys/read-file';
+import { leaveTerminal, mayBecomeSupervisor, nowSupervising } from '../../spawn-front-end';
 import { scopePrefix } from './user-scope';
 
 // Starts a supervisor detached in its own session (setsid), stdio to its log, and waits
 // for its readiness report on fd 3: `started PID` first thing, then `ready AGENT_PID` or
 // `error MESSAGE`. Started in a user systemd scope of its own when one can be made
 // (user-scope.ts): an attempt whose supervisor never said `started` is made again plainly.
+// Started by `agent spawn`'s native front end, the CLI's own process becomes the
+// supervisor instead (spawn-front-end.ts), when no scope is to be made: the same lines,
+// told in place.
 
 /** Runs the supervisor's one-file bundle with its code cache, else its modules (supervisor/launch.ts). */
 const SUPERVISOR_MAIN = path.join(DIST_DIR, 'supervisor', 'launch.js');
 const READY_TIMEOUT_MS = 15_000;
 
-/** V8 flags that keep an idle supervisor small: one V8 worker thread instead of four, GC on
- *  the main thread (~0.7 MB less private memory each), a young generation capped at 4 MB
- *  (an idle one stays at 1 MB either way; measured: 1 MB cost a 100 MB flood 5-8 % in GC,
- *  4 MB raised its peak from 129 to 137 MB, 8 MB gained nothing more; a burst grows it to twice the
- *  cap, given back by V8's memory reducer ~10 s after: 2 MB saved 2.5 MiB of a full history's
- *  PSS read 3 s after its output, nothing once idle), and `gc` exposed for one collection
- *  after start-up (settle-gc.ts). */
-export const SUPERVISOR_NODE_FLAGS = ['--max-semi-space-size=4', '--v8-pool-size=1', '--single-threaded-gc', '--expose-gc'];
 
 /** What one attempt to start the supervisor came to. */
 type Outcome =
@@ -47,7 +43,11 @@ export async function startSupervisor(
   const node = [process.execPath, ...SUPERVISOR_NODE_FLAGS, SUPERVISOR_MAIN, configPath];
   // In a user scope of its own when systemd can make one (user-scope.ts), else as it is.
   const scope = scopePrefix(env, `symposium-agent-${config.id}-${config.createdAtMs}`);
-  let outcome: Outcome = scope ? await attempt([...scope, ...node], config, logPath, env, SCOPE_START_TIMEOUT_MS) : { kind: 'not-started' };
+  let outcome: Outcome = scope
+    ? await attempt([...scope, ...node], config, logPath, env, SCOPE_START_TIMEOUT_MS)
+    : mayBecomeSupervisor()
+      ? await becomeSupervisor(config, configPath, logPath)
+      : { kind: 'not-started' };
   if (outcome.kind === 'not-started') outcome = await attempt(node, config, logPath, env, null);
   switch (outcome.kind) {
     case 'ready':
@@ -59,6 +59,51 @@ export async function startSupervisor(
     default:
       throw new UserError(`The supervisor of ${config.id} exited before it was ready. See ${logPath}:\n${tail(logPath)}`);
   }
+}
+
+/** The supervisor's entry, as supervisor/launch.ts gives it (loaded by path: it is not part of the CLI's bundle). */
+interface SupervisorEntry {
+  runHere(configPath: string, tell: (line: string) => void): Promise<void>;
+}
+const SUPERVISOR_LAUNCH = path.join(DIST_DIR, 'supervisor', 'launch.js');
+
+/** This process becomes the supervisor (spawn-front-end.ts); `not-started` when it cannot. */
+async function becomeSupervisor(config: SupervisorConfig, configPath: string, logPath: string): Promise<Outcome> {
+  let logFd: number;
+  try {
+    logFd = openForAppend(logPath);
+  } catch (err) {
+    throw new UserError(`Cannot open the supervisor's log ${logPath}: ${describeFsError(err)}. ${fsErrorAdvice(err)}`, { cause: err });
+  }
+  let left: boolean;
+  try {
+    left = leaveTerminal(logFd, config.workdir);
+  } finally {
+    fs.closeSync(logFd);
+  }
+  if (!left) return { kind: 'not-started' };
+  const lines: string[] = [];
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const entry = (require(SUPERVISOR_LAUNCH) as { supervisorEntry(): SupervisorEntry }).supervisorEntry();
+  try {
+    await entry.runHere(configPath, (line) => lines.push(line));
+  } catch (err) {
+    lines.push(`error ${(err as Error).message}`);
+  }
+  const outcome = outcomeOf(lines, true, process.pid) ?? { kind: 'died' };
+  if (outcome.kind === 'ready') nowSupervising();
+  return outcome;
+}
+
+/** What the start's lines (`started PID`, then `ready AGENT_PID` or `error MESSAGE`) come to; null: not yet. */
+function outcomeOf(lines: string[], ended: boolean, supervisorPid: number): Outcome | null {
+  const started = lines.some((l) => l.startsWith('started '));
+  const line = lines.find((l) => l !== '' && !l.startsWith('started '));
+  if (line === undefined) return ended ? (started ? { kind: 'died' } : { kind: 'not-started' }) : null;
+  const ready = /^ready (\d+)$/.exec(line);
+  if (ready) return { kind: 'ready', supervisorPid, agentPid: Number(ready[1]) };
+  if (line.startsWith('error ')) return { kind: 'refused', message: line.slice(6) };
+  return { kind: 'died' };
 }
 
 /**
@@ -113,17 +158,11 @@ function attempt(argv: string[], config: SupervisorConfig, logPath: string, env:
             kill();
             settle({ kind: 'not-started' });
           }, startMs);
-    const lines = () => text.split('\n').filter((l) => l !== '' && !l.startsWith('started '));
     const check = (ended: boolean) => {
-      const line = lines()[0];
-      if (line === undefined) {
-        if (ended) settle(started() ? { kind: 'died' } : { kind: 'not-started' });
-        return;
-      }
-      const ready = /^ready (\d+)$/.exec(line);
-      if (ready) return settle({ kind: 'ready', supervisorPid: child.pid!, agentPid: Number(ready[1]) });
-      if (line.startsWith('error ')) return settle({ kind: 'refused', message: line.slice(6) });
-      settle({ kind: 'died' });
+      // Whole lines only until the end: the last may still be coming.
+      const parts = text.split('\n');
+      const outcome = outcomeOf(ended ? parts : parts.slice(0, -1), ended, child.pid!);
+      if (outcome) settle(outcome);
     };
     pipe?.setEncoding('utf8');
     pipe?.on('data', (d: string) => {

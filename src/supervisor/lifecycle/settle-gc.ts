@@ -39,7 +39,7 @@ export const COLLECT_AFTER_CALM_MS = 6000;
 
 type Gc = () => void;
 
-/** `gc` exists when Node runs with --expose-gc (backends/pty/start-supervisor.ts passes it); made compacting. */
+/** `gc` exists when Node runs with --expose-gc (SUPERVISOR_NODE_FLAGS, held-env.ts); made compacting. */
 function exposedGc(): Gc | null {
   const gc: unknown = (globalThis as { gc?: unknown }).gc;
   return typeof gc === 'function' ? compacting(gc as Gc) : null;
