@@ -320,57 +320,66 @@ function garbage(rand: () => number, i: number): Buffer[] {
   return cases[i % cases.length]!();
 }
 
-describe('native attach client against a broken supervisor', { timeout: 180_000 }, () => {
-  it('ends every attach with a line, a restored terminal and an exit code: never a crash or a hang', async () => {
+/** A session record in the sandbox's sessions file whose socket is a server of the test's own. */
+async function fakeSupervisor(id: string, onHello: (c: net.Socket, hello: { [k: string]: Mp }) => void): Promise<void> {
+  fs.mkdirSync(sb.home, { mode: 0o700, recursive: true });
+  fs.mkdirSync(sb.runtime, { mode: 0o700, recursive: true });
+  const sockPath = path.join(sb.runtime, `00000000-${id}.sock`);
+  const time = { secs_since_epoch: Math.floor(Date.now() / 1000), nanos_since_epoch: 0 };
+  const rec = {
+    uuid: id,
+    tmux_session_name: `symposium-agent-${id}`,
+    agent_command: ['sleep', '1000'],
+    working_directory: sb.work,
+    status: 'Running',
+    created_at: time,
+    last_attached: null,
+    backend: 'pty',
+    supervisor_pid: process.pid,
+    agent_pid: process.pid,
+    socket_path: sockPath,
+  };
+  fs.writeFileSync(sb.sessionsFile(), JSON.stringify({ [id]: rec }, null, 2), { mode: 0o600 });
+  const server = net.createServer((c) => {
+    c.on('error', () => {});
+    let got = Buffer.alloc(0);
+    c.on('data', (d) => {
+      got = Buffer.concat([got, d]);
+      if (got.length < 4 || got.length < 4 + got.readUInt32BE(0)) return;
+      const hello = unmp(got.subarray(4, 4 + got.readUInt32BE(0))) as { [k: string]: Mp };
+      got = Buffer.alloc(0);
+      if (hello.t === 'hello') onHello(c, hello);
+    });
+  });
+  servers.push(server);
+  await new Promise<void>((r) => server.listen(sockPath, r));
+  fs.chmodSync(sockPath, 0o600);
+}
+
+function welcome(id: string, terminal: boolean): Buffer {
+  return frame({
+    t: 'welcome',
+    protocol: 1,
+    server: 'fake/1',
+    features: ['key-modes', 'records-attach'],
+    session: { id, supervisorPid: process.pid, agentPid: process.pid, cols: 100, rows: 30, viewerId: 1, readOnly: false, terminal, terminalError: terminal ? null : 'not taken' },
+  });
+}
+
+describe('native attach client against a fake supervisor', { timeout: 180_000 }, () => {
+  it('ends every attach with a line, a restored terminal and an exit code when the frames are garbage: never a crash or a hang', async () => {
     sb = new Sandbox();
-    fs.mkdirSync(sb.home, { mode: 0o700 });
-    fs.mkdirSync(sb.runtime, { mode: 0o700 });
     const id = 'f1';
-    const sockPath = path.join(sb.runtime, `00000000-${id}.sock`);
-    const time = { secs_since_epoch: Math.floor(Date.now() / 1000), nanos_since_epoch: 0 };
-    const rec = {
-      uuid: id,
-      tmux_session_name: `symposium-agent-${id}`,
-      agent_command: ['sleep', '1000'],
-      working_directory: sb.work,
-      status: 'Running',
-      created_at: time,
-      last_attached: null,
-      backend: 'pty',
-      supervisor_pid: process.pid,
-      agent_pid: process.pid,
-      socket_path: sockPath,
-    };
-    fs.writeFileSync(sb.sessionsFile(), JSON.stringify({ [id]: rec }, null, 2), { mode: 0o600 });
     let plan: Buffer[] = [];
     const clients: string[] = [];
-    const server = net.createServer((c) => {
-      c.on('error', () => {});
-      let got = Buffer.alloc(0);
-      c.on('data', (d) => {
-        got = Buffer.concat([got, d]);
-        if (got.length < 4 || got.length < 4 + got.readUInt32BE(0)) return;
-        const hello = unmp(got.subarray(4, 4 + got.readUInt32BE(0))) as { [k: string]: Mp };
-        got = Buffer.alloc(0);
-        if (hello.t !== 'hello') return;
-        clients.push(hello.client as string);
-        const welcome = {
-          t: 'welcome',
-          protocol: 1,
-          server: 'fake/1',
-          features: ['key-modes', 'records-attach'],
-          session: { id, supervisorPid: process.pid, agentPid: process.pid, cols: 100, rows: 30, viewerId: 1, readOnly: false, terminal: true, terminalError: null },
-        };
-        c.write(frame(welcome as unknown as Mp));
-        c.write(frame({ t: 'shown', seq: 0, cols: 100, rows: 30, reason: 'attach' }));
-        for (const part of plan) c.write(part);
-        // Some cases leave the frame incomplete: the client waits; the close ends it.
-        setTimeout(() => c.destroy(), 300);
-      });
+    await fakeSupervisor(id, (c, hello) => {
+      clients.push(hello.client as string);
+      c.write(welcome(id, true));
+      c.write(frame({ t: 'shown', seq: 0, cols: 100, rows: 30, reason: 'attach' }));
+      for (const part of plan) c.write(part);
+      // Some cases leave the frame incomplete: the client waits; the close ends it.
+      setTimeout(() => c.destroy(), 300);
     });
-    servers.push(server);
-    await new Promise<void>((r) => server.listen(sockPath, r));
-    fs.chmodSync(sockPath, 0o600);
     const rand = prng(20240607);
     for (let i = 0; i < 32; i++) {
       plan = garbage(rand, i);
@@ -384,5 +393,30 @@ describe('native attach client against a broken supervisor', { timeout: 180_000 
       expectCooked(r.stty);
       a.t.kill();
     }
+  });
+
+  it('a welcome that did not take the terminal: the native client lets go, restores what it changed and hands over to Node', async () => {
+    sb = new Sandbox();
+    const id = 'f2';
+    const hellos: Array<{ [k: string]: Mp }> = [];
+    await fakeSupervisor(id, (c, hello) => {
+      hellos.push(hello);
+      c.write(welcome(id, false));
+      c.write(frame({ t: 'snapshot', seq: 0, cols: 100, rows: 30, reason: 'attach', data: 'picture\r\n', leave: '' }));
+      setTimeout(() => c.end(), 300);
+    });
+    const a = attach(['agent', 'attach', id]);
+    const r = await a.done();
+    // The native client's hello, then Node's own connections (its sync asks first: this
+    // fake does not answer that as a supervisor would, so Node reports the session gone).
+    expect(hellos[0]).toMatchObject({ client: 'symposium-mcp/native-attach', mode: 'attach' });
+    expect(hellos.length).toBeGreaterThan(1);
+    expect(hellos.slice(1).every((h) => /^symposium-mcp\/\d/.test(h.client as string))).toBe(true);
+    expect(a.t.raw).not.toContain('picture'); // the native client drew nothing
+    // What it changed is undone before Node starts: the title pushed, then popped.
+    expect(a.t.raw.startsWith('\x1b[22;0t\x1b[23;0t')).toBe(true);
+    expect(r.code).toBe(1);
+    expect(a.t.text()).toMatch(/^Error: Agent session f2 has ended/m);
+    expectCooked(r.stty);
   });
 });
