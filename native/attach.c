@@ -1207,6 +1207,7 @@ int main(int argc, char **argv) {
   if (tcgetattr(0, &saved_tio) != 0) hand_over();
   struct termios raw = saved_tio;
   raw.c_iflag &= ~(tcflag_t)(BRKINT | ICRNL | INPCK | ISTRIP | IXON);
+  raw.c_oflag |= ONLCR;
   raw.c_oflag &= ~(tcflag_t)OPOST;
   raw.c_cflag |= CS8;
   raw.c_lflag &= ~(tcflag_t)(ECHO | ICANON | IEXTEN | ISIG);

@@ -65,6 +65,7 @@ function attach(args: string[], opts: { env?: NodeJS.ProcessEnv; cols?: number; 
     t,
     done: async () => {
       await waitFor(() => fs.existsSync(`${dir}/rc`), 30_000);
+      await t.waitText(/\[shell after attach\]/); // the attach's last words are on the screen too
       return { code: Number(fs.readFileSync(`${dir}/rc`, 'utf8').trim()), stty: fs.readFileSync(`${dir}/stty`, 'utf8') };
     },
     pid: () =>
