@@ -1021,9 +1021,9 @@ static void __attribute__((noreturn)) finish(const char *line, size_t line_len, 
   _exit(code);
 }
 
-static void finish_str(const char *line, int code) { finish(line, line ? strlen(line) : 0, code, 1); }
+static void __attribute__((noreturn)) finish_str(const char *line, int code) { finish(line, line ? strlen(line) : 0, code, 1); }
 
-static void lost(void) {
+static void __attribute__((noreturn)) lost(void) {
   char line[MAX_ID + 32];
   snprintf(line, sizeof line, "[lost connection to %s]", id);
   finish_str(line, 1);
