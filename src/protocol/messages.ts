@@ -26,7 +26,9 @@ export { UnsupportedRequest } from './ops';
 
 export const PROTOCOL_VERSION = 1;
 /** Features this implementation speaks; a peer ignores names it does not know. */
-export const FEATURES = ['snapshot-seq', 'read-only', 'resync', 'requests', 'queue', 'wait', 'terminal', 'key-modes', 'redraw', 'key-names'] as const;
+/** The welcome feature of a supervisor that writes the session's last_attached itself (protocol.md §4). */
+export const RECORDS_ATTACH = 'records-attach';
+export const FEATURES = ['snapshot-seq', 'read-only', 'resync', 'requests', 'queue', 'wait', 'terminal', 'key-modes', 'redraw', 'key-names', 'records-attach'] as const;
 
 export type Mode = 'attach' | 'control';
 

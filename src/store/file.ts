@@ -66,9 +66,9 @@ export function updateSessions<T>(file: string, fn: (map: SessionMap) => T, opts
 }
 
 /** updateSessions without waiting: LOCK_BUSY when another process holds the lock now (for the supervisor). */
-export function tryUpdateSessions<T>(file: string, fn: (map: SessionMap) => T): T | typeof LOCK_BUSY {
+export function tryUpdateSessions<T>(file: string, fn: (map: SessionMap) => T, opts: UpdateOptions = {}): T | typeof LOCK_BUSY {
   ensurePrivateDir(path.dirname(file));
-  return tryLockSync(`${file}.lock`, () => readModifyWrite(file, fn, true));
+  return tryLockSync(`${file}.lock`, () => readModifyWrite(file, fn, opts.durable !== false));
 }
 
 function readModifyWrite<T>(file: string, fn: (map: SessionMap) => T, durable: boolean): T {

@@ -279,7 +279,15 @@ export class Supervisor implements AnswerHost, StatusHost, InputHost, OutputHost
     this.published.changed();
   }
 
+  /** last_attached in the session's record (lifecycle/record-attach.ts): loaded at the first attach. */
+  private attachRecord: import('./lifecycle/record-attach').AttachRecord | null = null;
+
   private viewerAttached(c: Connection): void {
+    if (!c.attachedOnce) {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      this.attachRecord ??= new (require('./lifecycle/record-attach') as typeof import('./lifecycle/record-attach')).AttachRecord(this.config);
+      this.attachRecord.attached();
+    }
     c.attachedOnce = true;
     this.recording.viewerAttached(c.id, c.readOnly);
     this.session.event({ type: 'viewer', action: 'attached', readOnly: c.readOnly, viewers: this.viewerCount() });

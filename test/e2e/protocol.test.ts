@@ -128,7 +128,11 @@ describe('supervisor conformance', () => {
     expect(w.t).toBe('welcome');
     expect(w.protocol).toBe(1);
     expect(typeof w.server).toBe('string');
-    expect(w.features).toEqual(expect.arrayContaining(['snapshot-seq', 'read-only', 'resync', 'requests', 'terminal', 'key-modes', 'redraw', 'key-names']));
+    expect(w.features).toEqual(expect.arrayContaining(['snapshot-seq', 'read-only', 'resync', 'requests', 'terminal', 'key-modes', 'redraw', 'key-names', 'records-attach']));
+    // §4 lists exactly what a supervisor sends.
+    const listed = /Version 1 supervisors send `\[([^\]]*)\]`/.exec(DOC.replace(/\n\s*/g, ' '));
+    expect(listed, 'the features list of protocol.md §4').not.toBeNull();
+    expect(JSON.parse(`[${listed![1]}]`)).toEqual(w.features);
     const s = w.session as Msg;
     expect(s.id).toBe('p1');
     expect(s.cols).toBe(120);

@@ -1,7 +1,7 @@
 import { StringDecoder } from 'node:string_decoder';
 import { UserError } from '../../errors';
 import { SupervisorLink } from '../../link/supervisor-link';
-import type { ServerMessage } from '../../protocol/messages';
+import { RECORDS_ATTACH, type ServerMessage } from '../../protocol/messages';
 import { BEFORE_REPLAY, LEGACY_KEY_RESET, ON_LEAVE } from '../../terminal-modes';
 import type { AttachStream, Disposable, StreamAttachOptions, StreamEnd } from '../backend';
 
@@ -32,11 +32,14 @@ class PtyAttachStream implements AttachStream {
   /** What undoes the keyboard modes the replay and the agent set (null: none replayed yet, or an older supervisor). */
   private keyLeave: string | null = null;
   private replayed = false;
+  /** The supervisor writes the session's last_attached itself (see recordedBySupervisor in client/verbs/attach.ts). */
+  readonly supervisorRecords: boolean;
 
   constructor(
     private readonly link: SupervisorLink,
     private readonly readOnly: boolean,
   ) {
+    this.supervisorRecords = link.welcome.features.includes(RECORDS_ATTACH);
     this.cols = link.welcome.session.cols;
     this.rows = link.welcome.session.rows;
     link.onClose = (err) => this.finish({ reason: 'lost', message: err?.message ?? 'the supervisor closed the connection' });

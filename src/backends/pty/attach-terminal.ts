@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import { TitleHint } from '../../attach-hint';
 import { DetachKeyFilter } from '../../detach-key';
 import { UserError } from '../../errors';
-import type { ServerMessage, TerminalHandover } from '../../protocol/messages';
+import { RECORDS_ATTACH, type ServerMessage, type TerminalHandover } from '../../protocol/messages';
 import { BEFORE_REPLAY, LEGACY_KEY_RESET, ON_ENTER, ON_LEAVE, TITLE_RESTORE } from '../../terminal-modes';
 import { SupervisorLink } from '../../link/supervisor-link';
 import { loadAddon, terminalRawOutput } from '../../sys/native-addon';
@@ -56,6 +56,8 @@ export async function attachTerminal(id: string, socketPath: string, opts: Termi
   const handedOver = client.welcome.session.terminal;
   // A supervisor that knows key modes undoes them itself in a terminal it was handed.
   const supervisorUndoes = handedOver && client.welcome.features.includes('key-modes');
+  // A supervisor that records the attach itself (last_attached) spares us the session file.
+  const supervisorRecords = client.welcome.features.includes(RECORDS_ATTACH);
 
   return new Promise<number>((resolve) => {
     let replayed = false;
@@ -144,7 +146,7 @@ export async function attachTerminal(id: string, socketPath: string, opts: Termi
     };
     const shown = (cols: number, rows: number) => {
       agentSize = { cols, rows };
-      if (!replayed) {
+      if (!replayed && !supervisorRecords) {
         try {
           opts.onAttached();
         } catch {

@@ -40,11 +40,16 @@ export async function attach(ctx: Context, rawId: string, opts: AttachOptions): 
   requireRunning(rec, 'attach');
   const stream = await ctx.backends.for(rec).attach(rec, { cols: opts.cols, rows: opts.rows, readOnly: opts.readOnly === true });
   try {
-    recordAttached(ctx, rec.uuid);
+    if (!recordedBySupervisor(stream)) recordAttached(ctx, rec.uuid);
   } catch {
     /* the record is best effort: the attach goes on */
   }
   return stream;
+}
+
+/** A pty supervisor that says `records-attach` writes last_attached itself (tmux and older supervisors do not). */
+function recordedBySupervisor(stream: AttachStream): boolean {
+  return (stream as { supervisorRecords?: unknown }).supervisorRecords === true;
 }
 
 /** Attaches this process's own terminal (the CLI's `agent attach`); returns its exit code. */
