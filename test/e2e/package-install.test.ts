@@ -73,7 +73,7 @@ function listed(): string[] {
 describe('the package', () => {
   it('ships what runs and nothing only the repository needs', () => {
     const files = listed();
-    for (const f of ['bin/symposium-mcp', 'dist/launch.js', 'dist/cli.bundle.js', 'dist/supervisor/main.js', 'dist/supervisor/launch.js', 'dist/client/index.js', 'dist/client/index.d.ts', 'native/relay.c', 'native/addon.c', 'native/spawn.c', 'dist/cli.bundle.js.supervisor-flags.cache', 'scripts/build-relay.js', 'README.md', 'LICENSE', 'protocol.md', 'package.json', 'web/index.html', 'web/app.js']) {
+    for (const f of ['bin/symposium-mcp', 'dist/launch.js', 'dist/cli.bundle.js', 'dist/supervisor/main.js', 'dist/supervisor/launch.js', 'dist/client/index.js', 'dist/client/index.d.ts', 'native/relay.c', 'native/addon.c', 'native/spawn.c', 'native/attach.c', 'dist/cli.bundle.js.supervisor-flags.cache', 'scripts/build-relay.js', 'README.md', 'LICENSE', 'protocol.md', 'package.json', 'web/index.html', 'web/app.js']) {
       expect(files, f).toContain(f);
     }
     for (const prefix of ['src/', 'test/', '.ci/', 'bench/', 'dist-bench/', 'node_modules/']) {
@@ -83,6 +83,7 @@ describe('the package', () => {
     expect(files).not.toContain('dist/symposium-relay');
     expect(files).not.toContain('dist/symposium-addon.node');
     expect(files).not.toContain('dist/symposium-spawn');
+    expect(files).not.toContain('dist/symposium-attach');
   });
 
   it('installs with npm install -g: both native parts built, no build tools needed at run time', () => {
@@ -90,6 +91,7 @@ describe('the package', () => {
     expect(fs.statSync(path.join(installed, 'dist', 'symposium-relay')).mode & 0o111).not.toBe(0);
     expect(fs.existsSync(path.join(installed, 'dist', 'symposium-addon.node'))).toBe(true);
     expect(fs.statSync(path.join(installed, 'dist', 'symposium-spawn')).mode & 0o111).not.toBe(0);
+    expect(fs.statSync(path.join(installed, 'dist', 'symposium-attach')).mode & 0o111).not.toBe(0);
     expect(fs.existsSync(path.join(installed, 'node_modules', 'node-pty', 'build', 'Release', 'pty.node'))).toBe(true);
     for (const dev of ['typescript', 'esbuild', 'vitest']) expect(fs.existsSync(path.join(installed, 'node_modules', dev)), dev).toBe(false);
     expect(installLog).not.toMatch(/native key relay was not built/);
