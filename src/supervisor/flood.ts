@@ -11,6 +11,19 @@ export const Flood = {
   /** Output faster than this per window (10 MB/s) is a flood: the mirror batches it. */
   FloodBytesPerWindow: 512 * 1024,
   /**
+   * A read this large found the pty's buffer full (the kernel hands out 4095 bytes at most
+   * per read; a flood's reads are all that size, an agent's redraws far smaller, measured).
+   */
+  FullReadBytes: 4000,
+  /**
+   * This many full reads in a row, each within SaturatedGapMs of the last, are a flood too,
+   * whatever the rate: the agent writes faster than we read, and on a slow machine our own
+   * reading (a terminal attached: ~5 MB/s on a 2-vCPU VM, measured) never reaches the rate
+   * above, so neither the batching nor the flood pump, which would speed it up, came.
+   */
+  SaturatedReads: 32,
+  SaturatedGapMs: 2,
+  /**
    * Output under this rate (bytes/s) is calm: the key relay may start, the flood pump
    * stops. One figure for both, so they never disagree about whose turn it is. A spinner
    * or a redraw is calm, a flood is not.
@@ -111,6 +124,9 @@ export class RateMeter {
   private windowBytes = 0;
   /** Bytes received in the last complete window. */
   private lastWindowBytes = 0;
+  /** Full reads in a row, each soon after the last (Flood.SaturatedReads). */
+  private fullReads = 0;
+  private lastAt = 0;
 
   constructor(private readonly now: () => number = Date.now) {}
 
@@ -123,15 +139,23 @@ export class RateMeter {
       this.windowBytes = 0;
     }
     this.windowBytes += bytes;
+    if (bytes < Flood.FullReadBytes) this.fullReads = 0;
+    else this.fullReads = now - this.lastAt <= Flood.SaturatedGapMs ? this.fullReads + 1 : 1;
+    this.lastAt = now;
+  }
+
+  private get saturated(): boolean {
+    return this.fullReads >= Flood.SaturatedReads;
   }
 
   get flooding(): boolean {
-    return this.lastWindowBytes >= Flood.FloodBytesPerWindow && this.now() - this.windowStart < 2 * Flood.RateWindowMs;
+    const recent = this.now() - this.windowStart < 2 * Flood.RateWindowMs;
+    return recent && (this.lastWindowBytes >= Flood.FloodBytesPerWindow || (this.saturated && this.now() - this.lastAt < 2 * Flood.RateWindowMs));
   }
 
   /** The last complete window was a flood, however long ago (the mirror's batching asks this). */
   get lastWindowFlooded(): boolean {
-    return this.lastWindowBytes >= Flood.FloodBytesPerWindow;
+    return this.lastWindowBytes >= Flood.FloodBytesPerWindow || this.saturated;
   }
 }
 
