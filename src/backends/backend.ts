@@ -105,6 +105,11 @@ export interface StreamAttachOptions {
   rows: number;
   /** Watch only: no input, no resizing. */
   readOnly: boolean;
+  /**
+   * Called once the stream is set up when the caller must record the attach (the
+   * session's last_attached) itself: not when the supervisor does (`records-attach`).
+   */
+  onAttached?: () => void;
 }
 
 /** How an attach stream ended. */

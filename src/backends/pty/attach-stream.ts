@@ -32,14 +32,10 @@ class PtyAttachStream implements AttachStream {
   /** What undoes the keyboard modes the replay and the agent set (null: none replayed yet, or an older supervisor). */
   private keyLeave: string | null = null;
   private replayed = false;
-  /** The supervisor writes the session's last_attached itself (see recordedBySupervisor in client/verbs/attach.ts). */
-  readonly supervisorRecords: boolean;
-
   constructor(
     private readonly link: SupervisorLink,
     private readonly readOnly: boolean,
   ) {
-    this.supervisorRecords = link.welcome.features.includes(RECORDS_ATTACH);
     this.cols = link.welcome.session.cols;
     this.rows = link.welcome.session.rows;
     link.onClose = (err) => this.finish({ reason: 'lost', message: err?.message ?? 'the supervisor closed the connection' });
@@ -159,5 +155,8 @@ export async function attachStream(id: string, socketPath: string, opts: StreamA
   } catch (err) {
     throw new UserError(`Cannot attach to agent session ${id}: ${(err as Error).message}`);
   }
-  return new PtyAttachStream(link, opts.readOnly);
+  const stream = new PtyAttachStream(link, opts.readOnly);
+  // A supervisor that says records-attach writes last_attached itself; older ones leave it to us.
+  if (!link.welcome.features.includes(RECORDS_ATTACH)) opts.onAttached?.();
+  return stream;
 }

@@ -38,18 +38,14 @@ function recordAttached(ctx: Context, id: string): void {
 export async function attach(ctx: Context, rawId: string, opts: AttachOptions): Promise<AttachStream> {
   const rec = await findSession(ctx.backends, rawId);
   requireRunning(rec, 'attach');
-  const stream = await ctx.backends.for(rec).attach(rec, { cols: opts.cols, rows: opts.rows, readOnly: opts.readOnly === true });
-  try {
-    if (!recordedBySupervisor(stream)) recordAttached(ctx, rec.uuid);
-  } catch {
-    /* the record is best effort: the attach goes on */
-  }
-  return stream;
-}
-
-/** A pty supervisor that says `records-attach` writes last_attached itself (tmux and older supervisors do not). */
-function recordedBySupervisor(stream: AttachStream): boolean {
-  return (stream as { supervisorRecords?: unknown }).supervisorRecords === true;
+  const onAttached = () => {
+    try {
+      recordAttached(ctx, rec.uuid);
+    } catch {
+      /* the record is best effort: the attach goes on */
+    }
+  };
+  return ctx.backends.for(rec).attach(rec, { cols: opts.cols, rows: opts.rows, readOnly: opts.readOnly === true, onAttached });
 }
 
 /** Attaches this process's own terminal (the CLI's `agent attach`); returns its exit code. */
