@@ -370,6 +370,36 @@ static int jlit(Json *j, const char *lit) {
   return 1;
 }
 
+/* A container's opening `open`: 0 when it is not there; `*empty` when `close` follows at once (consumed). */
+static int jopen(Json *j, unsigned char open, unsigned char close, int *empty) {
+  jws(j);
+  if (j->p >= j->end || *j->p != open) return 0;
+  j->p++;
+  jws(j);
+  *empty = j->p < j->end && *j->p == close;
+  if (*empty) j->p++;
+  return 1;
+}
+
+/* An object's key (as jstr reads it) and its colon. */
+static int jkey(Json *j, char *key, size_t cap, size_t *len, int *odd) {
+  jws(j);
+  if (!jstr(j, key, cap, len, odd)) return 0;
+  jws(j);
+  return j->p < j->end && *j->p++ == ':';
+}
+
+/* After a member or an element: 1 when another follows, 0 when `close` ends the container, -1 otherwise. */
+static int jnext(Json *j, unsigned char close) {
+  jws(j);
+  if (j->p >= j->end) return -1;
+  if (*j->p == ',') {
+    j->p++;
+    return 1;
+  }
+  return *j->p++ == close ? 0 : -1;
+}
+
 /* Any value, checked and skipped. */
 static int jskip(Json *j) {
   jws(j);
@@ -383,33 +413,17 @@ static int jskip(Json *j) {
   if (c == '{' || c == '[') {
     if (++j->depth > MAX_JSON_DEPTH) return 0;
     unsigned char close = c == '{' ? '}' : ']';
-    j->p++;
-    jws(j);
-    if (j->p < j->end && *j->p == close) {
-      j->p++;
-      j->depth--;
-      return 1;
-    }
-    for (;;) {
-      if (c == '{') {
+    int empty, more = 0;
+    if (!jopen(j, c, close, &empty)) return 0;
+    if (!empty) do {
         size_t len;
         int odd;
-        jws(j);
-        if (!jstr(j, NULL, 0, &len, &odd)) return 0;
-        jws(j);
-        if (j->p >= j->end || *j->p++ != ':') return 0;
-      }
-      if (!jskip(j)) return 0;
-      jws(j);
-      if (j->p >= j->end) return 0;
-      if (*j->p == ',') {
-        j->p++;
-        continue;
-      }
-      if (*j->p++ != close) return 0;
-      j->depth--;
-      return 1;
-    }
+        if (c == '{' && !jkey(j, NULL, 0, &len, &odd)) return 0;
+        if (!jskip(j)) return 0;
+      } while ((more = jnext(j, close)) > 0);
+    if (more < 0) return 0;
+    j->depth--;
+    return 1;
   }
   if (c == 't') return jlit(j, "true");
   if (c == 'f') return jlit(j, "false");
@@ -450,20 +464,13 @@ typedef struct {
 
 /* {secs_since_epoch, nanos_since_epoch}: both plain integers in range, other keys anything. */
 static int jtime(Json *j) {
-  jws(j);
-  if (j->p >= j->end || *j->p != '{') return 0;
-  j->p++;
-  int seen = 0;
-  jws(j);
-  if (j->p < j->end && *j->p == '}') return 0;
-  for (;;) {
+  int empty, seen = 0, more;
+  if (!jopen(j, '{', '}', &empty) || empty) return 0;
+  do {
     char key[32];
     size_t len;
     int odd;
-    jws(j);
-    if (!jstr(j, key, sizeof key, &len, &odd)) return 0;
-    jws(j);
-    if (j->p >= j->end || *j->p++ != ':') return 0;
+    if (!jkey(j, key, sizeof key, &len, &odd)) return 0;
     int which = len < sizeof key && !odd ? (!strcmp(key, "secs_since_epoch") ? 1 : !strcmp(key, "nanos_since_epoch") ? 2 : 0) : 0;
     if (which) {
       int integer;
@@ -472,33 +479,20 @@ static int jtime(Json *j) {
       if ((seen & which) || !jnum(j, &integer, &v) || !integer || v < 0 || (which == 2 && v > 999999999)) return 0;
       seen |= which;
     } else if (!jskip(j)) return 0;
-    jws(j);
-    if (j->p >= j->end) return 0;
-    if (*j->p == ',') {
-      j->p++;
-      continue;
-    }
-    if (*j->p++ != '}') return 0;
-    return seen == 3;
-  }
+  } while ((more = jnext(j, '}')) > 0);
+  return more == 0 && seen == 3;
 }
 
 /* One record, checked as decodeRecord does; `rec` filled when it is the one we want. 0: hand over. */
 static int jrecord(Json *j, Record *rec) {
-  jws(j);
-  if (j->p >= j->end || *j->p != '{') return 0;
-  j->p++;
   unsigned seen = 0;
-  jws(j);
-  if (j->p < j->end && *j->p == '}') return 0; /* the required fields are missing */
-  for (;;) {
+  int empty, more;
+  if (!jopen(j, '{', '}', &empty) || empty) return 0; /* empty: the required fields are missing */
+  do {
     char key[32];
     size_t len;
     int odd;
-    jws(j);
-    if (!jstr(j, key, sizeof key, &len, &odd)) return 0;
-    jws(j);
-    if (j->p >= j->end || *j->p++ != ':') return 0;
+    if (!jkey(j, key, sizeof key, &len, &odd)) return 0;
     size_t f = NFIELDS;
     if (len < sizeof key && !odd)
       for (f = 0; f < NFIELDS && strcmp(FIELDS[f].name, key); f++) {
@@ -536,24 +530,15 @@ static int jrecord(Json *j, Record *rec) {
           }
         }
       } else if (kind == F_STRARRAY) {
-        if (j->p >= j->end || *j->p++ != '[') return 0;
-        jws(j);
-        if (j->p < j->end && *j->p == ']') j->p++;
-        else
-          for (;;) {
+        int none, next = 0;
+        if (!jopen(j, '[', ']', &none)) return 0;
+        if (!none) do {
             size_t vlen;
             int vodd;
             jws(j);
             if (!jstr(j, NULL, 0, &vlen, &vodd)) return 0;
-            jws(j);
-            if (j->p >= j->end) return 0;
-            if (*j->p == ',') {
-              j->p++;
-              continue;
-            }
-            if (*j->p++ != ']') return 0;
-            break;
-          }
+          } while ((next = jnext(j, ']')) > 0);
+        if (next < 0) return 0;
       } else if (kind == F_TIME || kind == F_OPTTIME) {
         if (!jtime(j)) return 0;
       } else { /* F_OPTINT */
@@ -562,17 +547,11 @@ static int jrecord(Json *j, Record *rec) {
         if (!jnum(j, &integer, &v) || !integer) return 0;
       }
     }
-    jws(j);
-    if (j->p >= j->end) return 0;
-    if (*j->p == ',') {
-      j->p++;
-      continue;
-    }
-    if (*j->p++ != '}') return 0;
-    for (unsigned f2 = 0; f2 < REQUIRED_FIELDS; f2++)
-      if (!(seen & (1u << f2))) return 0;
-    return 1;
-  }
+  } while ((more = jnext(j, '}')) > 0);
+  if (more < 0) return 0;
+  for (unsigned f2 = 0; f2 < REQUIRED_FIELDS; f2++)
+    if (!(seen & (1u << f2))) return 0;
+  return 1;
 }
 
 /* Reads the sessions file and finds `id`'s record: 1 found, 0 anything else (hand over). */
@@ -598,39 +577,26 @@ static int find_record(const char *file, const char *id, Record *rec) {
   }
   close(fd);
   Json j = {buf, buf + got, 0};
-  int found = 0, ok = 0;
-  jws(&j);
-  if (j.p < j.end && *j.p == '{') {
-    j.p++;
-    jws(&j);
-    if (j.p < j.end && *j.p == '}') {
-      j.p++;
-      ok = 1;
-    } else
-      for (;;) {
+  int found = 0, ok = 0, empty, more = 0;
+  if (jopen(&j, '{', '}', &empty)) {
+    if (!empty) do {
         char key[MAX_ID + 2];
         size_t len;
         int odd;
-        jws(&j);
-        if (!jstr(&j, key, sizeof key, &len, &odd)) break;
-        jws(&j);
-        if (j.p >= j.end || *j.p++ != ':') break;
-        int mine = !odd && len == strlen(id) && !strcmp(key, id);
-        if (len == 9 && !memcmp(key, "__proto__", 9)) break;
-        if (mine && found) break; /* twice */
-        if (!jrecord(&j, mine ? rec : NULL)) break;
-        found |= mine;
-        jws(&j);
-        if (j.p >= j.end) break;
-        if (*j.p == ',') {
-          j.p++;
-          continue;
+        if (!jkey(&j, key, sizeof key, &len, &odd)) {
+          more = -1;
+          break;
         }
-        if (*j.p++ == '}') ok = 1;
-        break;
-      }
+        int mine = !odd && len == strlen(id) && !strcmp(key, id);
+        /* __proto__, the id twice, or a record Node would refuse: Node decides */
+        if ((len == 9 && !memcmp(key, "__proto__", 9)) || (mine && found) || !jrecord(&j, mine ? rec : NULL)) {
+          more = -1;
+          break;
+        }
+        found |= mine;
+      } while ((more = jnext(&j, '}')) > 0);
     jws(&j);
-    if (j.p != j.end) ok = 0;
+    ok = more == 0 && j.p == j.end;
   }
   free(buf);
   return ok && found && !rec->unusable;
