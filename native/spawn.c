@@ -34,16 +34,21 @@ static const char *const MALLOC_VALUES[] = {"1", "65536"};
 #define HELD_PREFIX "SYMPOSIUM_HELD_"
 #define REPORT_FD 3
 
-/* Starts Node on BIN with the arguments as they came (no front end: nothing can loop). */
-static void plain_node(char **argv, int argc) {
-  char **args = calloc((size_t)argc + 1, sizeof *args);
+/* Starts `node FLAGS BIN agent spawn ARGS...` (argv[1..]); does not return. */
+static void exec_node(char **argv, int argc, const char *const *flags, size_t nflags) {
+  size_t n = 0;
+  char **args = calloc((size_t)argc + nflags + 1, sizeof *args);
   if (!args) _exit(1);
-  args[0] = "node";
-  for (int i = 1; i < argc; i++) args[i] = argv[i]; /* BIN, agent, spawn, ARGS... */
+  args[n++] = "node";
+  for (size_t i = 0; i < nflags; i++) args[n++] = (char *)flags[i];
+  for (int i = 1; i < argc; i++) args[n++] = argv[i];
   execvp("node", args);
   fprintf(stderr, "symposium-mcp: cannot start node: %s\n", strerror(errno));
   _exit(127);
 }
+
+/* Node on BIN with the arguments as they came, the CLI as usual (nothing can loop). */
+static void plain_node(char **argv, int argc) { exec_node(argv, argc, NULL, 0); }
 
 static int set_supervisor_env(void) {
   char held[128];
@@ -95,15 +100,7 @@ int main(int argc, char **argv) {
       _exit(1);
     }
     setenv("SYMPOSIUM_SPAWN_REPORT_FD", "3", 1);
-    size_t n = 0;
-    char **args = calloc((size_t)argc + NODE_FLAG_COUNT + 1, sizeof *args);
-    if (!args) _exit(1);
-    args[n++] = "node";
-    for (size_t i = 0; i < NODE_FLAG_COUNT; i++) args[n++] = (char *)NODE_FLAGS[i];
-    for (int i = 1; i < argc; i++) args[n++] = argv[i];
-    execvp("node", args);
-    fprintf(stderr, "symposium-mcp: cannot start node: %s\n", strerror(errno));
-    _exit(127);
+    exec_node(argv, argc, NODE_FLAGS, NODE_FLAG_COUNT);
   }
   close(p[1]);
   int code = read_exit_code(p[0]);

@@ -189,12 +189,9 @@ function cliCacheUnderSupervisorFlags(id) {
   fs.renameSync(${JSON.stringify(tmp)}, b.cacheFile);
   process.exit(0);
 })();`;
-  const check = `const b = require(${launchJs}).CLI_BUNDLE_SUPERVISOR_FLAGS, fs = require('fs'), s = b.read(), c = b.cachedCode(s, fs.readFileSync(b.cacheFile));
-process.exit(c && b.compile(s, c).cachedDataRejected === false ? 0 : 1);`;
   const env = { ...process.env, SYMPOSIUM_HOME: path.join(home, 'home'), SYMPOSIUM_RUNTIME_DIR: path.join(home, 'run'), MSGPACKR_NATIVE_ACCELERATION_DISABLED: 'true' };
-  const node = (code, stdio) => require('node:child_process').spawnSync(process.execPath, [...SUPERVISOR_NODE_FLAGS, '-e', code], { stdio, env }).status === 0;
   try {
-    if (!node(make, 'ignore') || !node(check, 'inherit')) {
+    if (!freshNode(SUPERVISOR_NODE_FLAGS, make, { stdio: 'ignore', env }) || !freshNode(SUPERVISOR_NODE_FLAGS, cacheCheckCode(`require(${launchJs}).CLI_BUNDLE_SUPERVISOR_FLAGS`), { env })) {
       fs.rmSync(flagsBundle.cacheFile, { force: true });
       console.warn('bundle: this Node does not take the CLI\'s code cache under the supervisor\'s flags; spawns start without it.');
     }
@@ -289,20 +286,25 @@ function supervisorWithCache(text) {
   const make = `${l} const script = b.compile(s); b.run(script).loadAll();
 fs.writeFileSync(${JSON.stringify(`${SUPERVISOR_CACHE}.${process.pid}.tmp`)}, b.cacheBytes(${JSON.stringify(id)}, script));
 fs.renameSync(${JSON.stringify(`${SUPERVISOR_CACHE}.${process.pid}.tmp`)}, b.cacheFile); process.exit(0);`;
-  const check = `${l} const c = b.cachedCode(s, fs.readFileSync(b.cacheFile));
-process.exit(c && b.compile(s, c).cachedDataRejected === false ? 0 : 1);`;
-  const node = (code) => require('node:child_process').spawnSync(process.execPath, [...SUPERVISOR_NODE_FLAGS, '-e', code], { stdio: 'inherit' }).status === 0;
-  if (!node(make) || !node(check)) {
+  if (!freshNode(SUPERVISOR_NODE_FLAGS, make) || !freshNode(SUPERVISOR_NODE_FLAGS, cacheCheckCode(`require(${JSON.stringify(SUPERVISOR_LAUNCH)}).SUPERVISOR_BUNDLE`))) {
     fs.rmSync(SUPERVISOR_CACHE, { force: true });
     console.warn('bundle: this Node does not take the supervisor\'s code cache; supervisors start without it.');
   }
 }
 
 function cacheTaken() {
-  const check = `const b = require(${JSON.stringify(path.join(dist, 'launch.js'))}).CLI_BUNDLE, fs = require('fs');
-const s = b.read(), c = b.cachedCode(s, fs.readFileSync(b.cacheFile));
+  return freshNode([], cacheCheckCode(`require(${JSON.stringify(path.join(dist, 'launch.js'))}).CLI_BUNDLE`));
+}
+
+/** Code for a fresh Node that exits 0 when V8 takes the cache file of the bundle `bundleExpr` names. */
+function cacheCheckCode(bundleExpr) {
+  return `const b = ${bundleExpr}, fs = require('fs'), s = b.read(), c = b.cachedCode(s, fs.readFileSync(b.cacheFile));
 process.exit(c && b.compile(s, c).cachedDataRejected === false ? 0 : 1);`;
-  return require('node:child_process').spawnSync(process.execPath, ['-e', check], { stdio: 'inherit' }).status === 0;
+}
+
+/** Runs `code` in a fresh Node under `flags`; true when it exits 0. */
+function freshNode(flags, code, opts = {}) {
+  return require('node:child_process').spawnSync(process.execPath, [...flags, '-e', code], { stdio: 'inherit', ...opts }).status === 0;
 }
 
 main().catch((err) => {

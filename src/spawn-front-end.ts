@@ -76,7 +76,8 @@ export function leaveTerminal(logFd: number, workdir: string): boolean {
   const moved = out >= 0 && err >= 0 && nullFd >= 0 && calls.dup2(nullFd, 0) === 0 && calls.dup2(logFd, 1) === 0 && calls.dup2(logFd, 2) === 0;
   if (nullFd >= 0) closeQuietly(nullFd);
   if (!moved) {
-    // Put back what moved: the CLI goes on as before (its session is its own now, harmless).
+    // Put back stdout and stderr: the CLI goes on as before (its session is its own now,
+    // and stdin may be /dev/null: harmless, spawn reads neither).
     if (out >= 0) calls.dup2(out, 1);
     if (err >= 0) calls.dup2(err, 2);
     for (const fd of [out, err]) if (fd >= 0) closeQuietly(fd);

@@ -2,9 +2,11 @@ import * as path from 'node:path';
 import { DIST_DIR } from '../dist-dir';
 
 // The project's Node addon (native/addon.c, built at install next to the relay): glibc's
-// malloc_trim(0) and SO_PEERCRED for the supervisor, output processing off for `attach`.
+// malloc_trim(0) and SO_PEERCRED for the supervisor, output processing off for `attach`,
+// and setsid / dup for a spawning CLI that becomes its agent's supervisor.
 // It is optional: without it (no compiler at install, another libc) nothing is trimmed,
-// the relay's "peer" mode tells who connected, and `attach` runs `stty -opost`. The
+// the relay's "peer" mode tells who connected, `attach` runs `stty -opost`, and a spawn
+// starts its supervisor as a Node of its own. The
 // supervisor loads it before `ready`, like everything else it reads from the install
 // directory; the CLI only when it attaches.
 

@@ -22,6 +22,12 @@ afterEach(() => {
   sb?.dispose();
 });
 
+/** Spawns `argv` and waits until its screen says `ready`. */
+async function spawnReady(id: string, argv: string[]): Promise<void> {
+  spawn(id, argv);
+  await waitFor(() => sb.run(['agent', 'capture', id]).stdout.includes('ready'));
+}
+
 function spawn(id: string, argv: string[], cols = 100, rows = 30): void {
   const r = sb.run(['agent', 'spawn', '--uuid', id, '--workdir', sb.work, '--cols', String(cols), '--rows', String(rows), '--', ...argv]);
   expect(r).toMatchObject({ code: 0, stderr: '' });
@@ -105,8 +111,7 @@ function verdict(t: PtyTerminal): string {
 describe('native attach client', { timeout: 120_000 }, () => {
   it('is the process that attaches, shows the screen and the history, passes keys and sizes, detaches with the key and restores the terminal', async () => {
     sb = new Sandbox();
-    spawn('n1', ['bash', '--norc', '--noprofile', script('agent.sh', AGENT)]);
-    await waitFor(() => sb.run(['agent', 'capture', 'n1']).stdout.includes('ready'));
+    await spawnReady('n1', ['bash', '--norc', '--noprofile', script('agent.sh', AGENT)]);
     const a = attach(['agent', 'attach', 'n1']);
     await a.t.waitText(/^ready$/m);
     // Not Node: the native binary itself (the launcher exec'd it in place).
@@ -126,8 +131,7 @@ describe('native attach client', { timeout: 120_000 }, () => {
 
   it('--read-only: keys do not reach the agent, the detach key still works; the size notice as Node words it', async () => {
     sb = new Sandbox();
-    spawn('n2', ['bash', '--norc', '--noprofile', script('agent.sh', AGENT)]);
-    await waitFor(() => sb.run(['agent', 'capture', 'n2']).stdout.includes('ready'));
+    await spawnReady('n2', ['bash', '--norc', '--noprofile', script('agent.sh', AGENT)]);
     const a = attach(['agent', 'attach', 'n2', '--read-only', '--detach-key', 'C-]'], { cols: 90, rows: 24 });
     await a.t.waitText(/^ready$/m);
     a.t.write('ignored\r');
@@ -142,8 +146,7 @@ describe('native attach client', { timeout: 120_000 }, () => {
 
   it('says how the agent ended: exit code, and a killed supervisor is a lost connection (exit 1)', async () => {
     sb = new Sandbox();
-    spawn('n3', ['bash', '-c', 'echo ready; read -r x; exit 7']);
-    await waitFor(() => sb.run(['agent', 'capture', 'n3']).stdout.includes('ready'));
+    await spawnReady('n3', ['bash', '-c', 'echo ready; read -r x; exit 7']);
     const a = attach(['agent', 'attach', 'n3']);
     await a.t.waitText(/^ready$/m);
     expect(exeOf(await a.pid())).toBe(NATIVE);
@@ -153,8 +156,7 @@ describe('native attach client', { timeout: 120_000 }, () => {
     expect(verdict(a.t)).toBe('[n3 exited with code 7]');
     expectCooked(r.stty);
 
-    spawn('n4', ['bash', '-c', 'echo ready; exec sleep 1000']);
-    await waitFor(() => sb.run(['agent', 'capture', 'n4']).stdout.includes('ready'));
+    await spawnReady('n4', ['bash', '-c', 'echo ready; exec sleep 1000']);
     const b = attach(['agent', 'attach', 'n4']);
     await b.t.waitText(/^ready$/m);
     process.kill(sb.readSessions().n4!.supervisor_pid as number, 'SIGKILL');
@@ -166,8 +168,7 @@ describe('native attach client', { timeout: 120_000 }, () => {
 
   it('SIGTERM detaches (the supervisor lets go first) and restores the terminal', async () => {
     sb = new Sandbox();
-    spawn('n5', ['bash', '-c', 'echo ready; exec sleep 1000']);
-    await waitFor(() => sb.run(['agent', 'capture', 'n5']).stdout.includes('ready'));
+    await spawnReady('n5', ['bash', '-c', 'echo ready; exec sleep 1000']);
     const a = attach(['agent', 'attach', 'n5']);
     await a.t.waitText(/^ready$/m);
     const pid = await a.pid();
@@ -255,8 +256,7 @@ describe('native attach client', { timeout: 120_000 }, () => {
 
   it('--print, stdout not the terminal, SYMPOSIUM_ATTACH_RELAY=1: Node attaches (relaying where the terminal is not whole)', async () => {
     sb = new Sandbox();
-    spawn('r1', ['bash', '--norc', '--noprofile', script('agent.sh', AGENT)]);
-    await waitFor(() => sb.run(['agent', 'capture', 'r1']).stdout.includes('ready'));
+    await spawnReady('r1', ['bash', '--norc', '--noprofile', script('agent.sh', AGENT)]);
     const isNode = (exe: string) => expect(path.basename(exe)).toMatch(/^node/);
     for (const [args, env] of [
       [['--print'], {}],

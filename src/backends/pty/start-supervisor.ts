@@ -61,6 +61,15 @@ export async function startSupervisor(
   }
 }
 
+/** The supervisor's log, opened for its standard output and error. */
+function openLog(logPath: string): number {
+  try {
+    return openForAppend(logPath);
+  } catch (err) {
+    throw new UserError(`Cannot open the supervisor's log ${logPath}: ${describeFsError(err)}. ${fsErrorAdvice(err)}`, { cause: err });
+  }
+}
+
 /** The supervisor's entry, as supervisor/launch.ts gives it (loaded by path: it is not part of the CLI's bundle). */
 interface SupervisorEntry {
   runHere(configPath: string, tell: (line: string) => void): Promise<void>;
@@ -69,12 +78,7 @@ const SUPERVISOR_LAUNCH = path.join(DIST_DIR, 'supervisor', 'launch.js');
 
 /** This process becomes the supervisor (spawn-front-end.ts); `not-started` when it cannot. */
 async function becomeSupervisor(config: SupervisorConfig, configPath: string, logPath: string): Promise<Outcome> {
-  let logFd: number;
-  try {
-    logFd = openForAppend(logPath);
-  } catch (err) {
-    throw new UserError(`Cannot open the supervisor's log ${logPath}: ${describeFsError(err)}. ${fsErrorAdvice(err)}`, { cause: err });
-  }
+  const logFd = openLog(logPath);
   let left: boolean;
   try {
     left = leaveTerminal(logFd, config.workdir);
@@ -112,12 +116,7 @@ function outcomeOf(lines: string[], ended: boolean, supervisorPid: number): Outc
  * long the supervisor may take to say it started (null: as long as READY_TIMEOUT_MS).
  */
 function attempt(argv: string[], config: SupervisorConfig, logPath: string, env: NodeJS.ProcessEnv, startMs: number | null): Promise<Outcome> {
-  let logFd: number;
-  try {
-    logFd = openForAppend(logPath);
-  } catch (err) {
-    throw new UserError(`Cannot open the supervisor's log ${logPath}: ${describeFsError(err)}. ${fsErrorAdvice(err)}`, { cause: err });
-  }
+  const logFd = openLog(logPath);
   const child = spawn(argv[0]!, argv.slice(1), {
     detached: true,
     cwd: config.workdir,
