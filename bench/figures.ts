@@ -5,7 +5,7 @@ import { pidAlive } from '../src/sys/proc';
 import { Sampler, readMem } from './memory';
 import { OuterTerm } from './outer';
 import type { Sandbox } from './sandbox';
-import { type Column, type Size, type System, type SystemName, pokeFifo } from './systems';
+import { type Column, PtySystem, type Size, type System, type SystemName, pokeFifo } from './systems';
 import { BenchError, errorText, liveChildren, mapLimit, now, percentile, run, sleep, waitUntil, withTimeout } from './util';
 
 // The measurements. Each figure is a function of (column, run) that starts its own
@@ -96,8 +96,9 @@ async function cleanup(s: System, id: string, outer: OuterTerm | null): Promise<
  * From the spawn command's start until both: the command has returned (the session exists)
  * and the agent process has started (it creates a file first thing). Also: until the
  * agent's first line is visible through the system's own capture command, polled.
+ * `cold`: without the standby a previous spawn left (pty; tmux has none: the same spawn).
  */
-export async function figSpawn(ctx: Ctx, col: Column): Promise<Values> {
+export async function figSpawn(ctx: Ctx, col: Column, cold = false): Promise<Values> {
   const id = nextId('sp');
   const started = path.join(ctx.sb.work, `started-${id}`);
   const mark = `SPAWN-MARK-${id}`;
@@ -116,7 +117,7 @@ export async function figSpawn(ctx: Ctx, col: Column): Promise<Values> {
   }
   const s = sys(ctx, col);
   const t0 = now();
-  const spawned = s.spawn(id, ['sh', '-c', script], ctx.size);
+  const spawned = s.spawn(id, ['sh', '-c', script], ctx.size, cold ? { SYMPOSIUM_STANDBY: '0' } : {});
   const agentUp = waitUntil(startedAt, 20_000, 'the agent to start', 1);
   agentUp.catch(() => undefined);
   try {
@@ -500,7 +501,10 @@ export async function figMemory(ctx: Ctx, col: Column): Promise<Values> {
     }
     let agentPss = 0;
     for (const pid of await s.agentPids(ids)) agentPss += readMem(pid)?.pssKiB ?? 0;
+    // The standby (pty): one per user, not per session; reported apart.
+    const standby = s instanceof PtySystem ? s.standbyPids().map((pid) => readMem(pid)) : [];
     return {
+      ...(standby[0] ? { standby_pss_mib: standby[0].pssKiB / 1024, standby_anon_mib: standby[0].pssAnonKiB / 1024 } : {}),
       pss_per_session_mib: pss / n / 1024,
       anon_per_session_mib: anon / n / 1024,
       rss_per_session_mib: rss / n / 1024,

@@ -365,6 +365,7 @@ async function main(): Promise<number> {
     for (const f of opts.figures) {
       if (f === 'spawn') {
         jobs.push({ figure: 'spawn', cols: columns, runs: plan.runs.spawn, fn: (col) => figSpawn(c, col) });
+        jobs.push({ figure: 'spawn-cold', cols: columns, runs: plan.runs.spawn, fn: (col) => figSpawn(c, col, true) });
         jobs.push({ figure: 'startup', cols: columns, runs: plan.runs.spawn, fn: (col) => figStartup(c, col) });
       }
       if (f === 'flood') {

@@ -23,8 +23,8 @@ export interface ExitWaiter {
 
 export interface System {
   readonly name: SystemName;
-  /** Runs the spawn command to completion; throws when it fails. */
-  spawn(id: string, command: string[], size: Size): Promise<ProcResult>;
+  /** Runs the spawn command to completion (`env`: more environment for it); throws when it fails. */
+  spawn(id: string, command: string[], size: Size, env?: NodeJS.ProcessEnv): Promise<ProcResult>;
   /** The screen as text. */
   capture(id: string): Promise<string>;
   /** Waits (not timed) until the screen shows `text` (a plain string of letters, digits, -). */
@@ -79,13 +79,25 @@ export class PtySystem implements System {
 
   constructor(private readonly sb: Sandbox) {}
 
-  cli(args: string[], timeoutMs = CLI_TIMEOUT, check = true): Promise<ProcResult> {
-    return run(this.sb.cli, args, { env: this.sb.env, cwd: this.sb.work, timeoutMs, check });
+  cli(args: string[], timeoutMs = CLI_TIMEOUT, check = true, env: NodeJS.ProcessEnv = {}): Promise<ProcResult> {
+    return run(this.sb.cli, args, { env: { ...this.sb.env, ...env }, cwd: this.sb.work, timeoutMs, check });
   }
 
-  spawn(id: string, command: string[], size: Size): Promise<ProcResult> {
+  spawn(id: string, command: string[], size: Size, env: NodeJS.ProcessEnv = {}): Promise<ProcResult> {
     this.known.add(id);
-    return this.cli(['agent', 'spawn', '--uuid', id, '--workdir', this.sb.work, '--backend', 'pty', '--cols', String(size.cols), '--rows', String(size.rows), '--', ...command]);
+    const args = ['agent', 'spawn', '--uuid', id, '--workdir', this.sb.work, '--backend', 'pty', '--cols', String(size.cols), '--rows', String(size.rows), '--', ...command];
+    return this.cli(args, CLI_TIMEOUT, true, env);
+  }
+
+  /** The standby waiting for the next spawn (src/standby/), if one is. */
+  standbyPids(): number[] {
+    return this.sb.processes().filter((pid) => {
+      try {
+        return fs.readFileSync(`/proc/${pid}/cmdline`, 'latin1').split('\0').some((a) => a.endsWith('standby/main.js'));
+      } catch {
+        return false;
+      }
+    });
   }
 
   async capture(id: string): Promise<string> {

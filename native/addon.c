@@ -26,12 +26,21 @@
  *   second Node for it (~40 ms of each spawn and ~50 ms of CPU here). Each answers a
  *   descriptor or 0, or a negative errno.
  *
+ * receive(fd, max, ms): one request to the standby (src/standby/serve.ts): a 4-byte length,
+ *   then that many bytes (at most `max`), with the descriptors the client sent along
+ *   (SCM_RIGHTS), read within `ms` from the connected socket `fd`: [body, fd...], or a
+ *   negative errno. Node's sockets read bytes only and close what comes along.
+ *
  * Built by scripts/build-relay.js with the plain C compiler, without Node's headers: the
  * few Node-API declarations it needs are here, the symbols come from the node binary.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <malloc.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
@@ -55,6 +64,7 @@ extern napi_status napi_create_int32(napi_env, int32_t, napi_value *);
 extern napi_status napi_create_uint32(napi_env, uint32_t, napi_value *);
 extern napi_status napi_create_array_with_length(napi_env, size_t, napi_value *);
 extern napi_status napi_set_element(napi_env, napi_value, uint32_t, napi_value);
+extern napi_status napi_create_buffer_copy(napi_env, size_t, const void *, void **, napi_value *);
 
 /* trim(): true when memory was given back. */
 static napi_value trim(napi_env env, napi_callback_info info) {
@@ -137,6 +147,72 @@ static napi_value dup_to(napi_env env, napi_callback_info info) {
   return int_value(env, r < 0 ? -errno : 0);
 }
 
+#define RECEIVE_MAX_FDS 4
+
+static long long now_ms(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* receive(fd, max, ms): [body, fd...] or -errno (-ETIMEDOUT, -EMSGSIZE, -ECONNRESET at EOF). */
+static napi_value receive(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3] = {NULL, NULL, NULL};
+  int32_t fd = -1, max = 0, ms = 0;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != 0 || argc < 3 || napi_get_value_int32(env, argv[0], &fd) != 0 ||
+      napi_get_value_int32(env, argv[1], &max) != 0 || napi_get_value_int32(env, argv[2], &ms) != 0 || fd < 0 || max < 0 || ms < 0)
+    return int_value(env, -EINVAL);
+  unsigned char head[4];
+  unsigned char *body = NULL;
+  uint32_t need = 0;
+  size_t have = 0; /* bytes of head and body so far */
+  int fds[RECEIVE_MAX_FDS], nfds = 0, err = 0;
+  long long deadline = now_ms() + ms;
+  while (!err && (have < 4 || have < 4 + (size_t)need)) {
+    long long left = deadline - now_ms();
+    struct pollfd p = {fd, POLLIN, 0};
+    int r = left > 0 ? poll(&p, 1, (int)left) : 0;
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) {
+      err = r < 0 ? errno : ETIMEDOUT;
+      break;
+    }
+    char ctl[CMSG_SPACE(sizeof(int) * RECEIVE_MAX_FDS)];
+    struct iovec iov = have < 4 ? (struct iovec){head + have, 4 - have} : (struct iovec){body + have - 4, 4 + need - have};
+    struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl, .msg_controllen = sizeof ctl};
+    ssize_t n = recvmsg(fd, &m, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+    if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+    for (struct cmsghdr *c = n >= 0 ? CMSG_FIRSTHDR(&m) : NULL; c; c = CMSG_NXTHDR(&m, c)) {
+      if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
+      size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+      for (size_t i = 0; i < count; i++) {
+        int got;
+        memcpy(&got, CMSG_DATA(c) + i * sizeof(int), sizeof got);
+        if (nfds < RECEIVE_MAX_FDS) fds[nfds++] = got;
+        else close(got);
+      }
+    }
+    if (n < 0 || (m.msg_flags & MSG_CTRUNC)) err = n < 0 ? errno : EMSGSIZE;
+    else if (n == 0) err = ECONNRESET;
+    else if ((have += (size_t)n) == 4) {
+      need = (uint32_t)head[0] << 24 | (uint32_t)head[1] << 16 | (uint32_t)head[2] << 8 | head[3];
+      if (need > (uint32_t)max) err = EMSGSIZE;
+      else if (!(body = malloc(need ? need : 1))) err = ENOMEM;
+    }
+  }
+  napi_value out = NULL, v = NULL;
+  if (!err && (napi_create_array_with_length(env, 1 + (size_t)nfds, &out) != 0 || napi_create_buffer_copy(env, need, body, NULL, &v) != 0 ||
+               napi_set_element(env, out, 0, v) != 0))
+    err = ENOMEM;
+  for (int i = 0; !err && i < nfds; i++)
+    if (napi_create_int32(env, fds[i], &v) != 0 || napi_set_element(env, out, (uint32_t)i + 1, v) != 0) err = ENOMEM;
+  free(body);
+  if (!err) return out;
+  for (int i = 0; i < nfds; i++) close(fds[i]);
+  return int_value(env, -err);
+}
+
 static void define(napi_env env, napi_value exports, const char *name, napi_callback cb) {
   napi_value fn;
   if (napi_create_function(env, name, NAPI_AUTO_LENGTH, cb, NULL, &fn) == 0) napi_set_named_property(env, exports, name, fn);
@@ -149,5 +225,6 @@ __attribute__((visibility("default"))) napi_value napi_register_module_v1(napi_e
   define(env, exports, "setsid", new_session);
   define(env, exports, "dupCloexec", dup_cloexec);
   define(env, exports, "dup2", dup_to);
+  define(env, exports, "receive", receive);
   return exports;
 }

@@ -9,6 +9,14 @@
  * A CLI that did not become a supervisor (an error, help, the tmux backend) says nothing
  * and ends: its own exit status is the answer, once it is gone.
  *
+ * First it asks the standby, when one is listening (src/standby/): a process that is already
+ * the CLI under those flags, its bundles loaded, waiting for a spawn. It takes the
+ * arguments, environment, directory, umask and terminal size, and our stdout and stderr
+ * (SCM_RIGHTS), runs the command as the CLI would, becomes the supervisor, and says
+ * `exit N` on the socket. No Node starts for that spawn (~55 ms of ~120 here). Anything
+ * but `ok` to the request (no standby, another build, busy) and nothing has happened:
+ * the CLI starts as below.
+ *
  * FLAGS and the allocator's settings are the supervisor's (src/held-env.ts:
  * SUPERVISOR_NODE_FLAGS, SUPERVISOR_MALLOC_ENV; a test compares them): glibc reads its
  * settings once, as the process starts, and V8 its flags. The CLI checks the flags before
@@ -18,11 +26,20 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
+
+#include "places.h"
 
 static const char *const NODE_FLAGS[] = {"--max-semi-space-size=4", "--v8-pool-size=1", "--single-threaded-gc", "--expose-gc"};
 #define NODE_FLAG_COUNT (sizeof NODE_FLAGS / sizeof NODE_FLAGS[0])
@@ -81,6 +98,217 @@ static int read_exit_code(int fd) {
   }
 }
 
+/* ---- the standby (src/standby/wire.ts: the request and the words, the same) ---------- */
+
+#define STANDBY_SOCKET "standby.sock"
+#define STANDBY_LOG "standby.log"
+#define STANDBY_STARTING "standby.starting"
+#define STANDBY_START_STALE_S 30       /* a start that has not listened by then never will */
+#define STANDBY_HELLO "symposium-standby 1"
+#define STANDBY_MAX_REQUEST (1u << 20) /* [MAX_REQUEST] larger: the CLI starts as usual */
+#define STANDBY_OK_WAIT_MS 5000        /* a standby that does not take it in this long: as usual */
+
+extern char **environ;
+
+typedef struct {
+  char *b;
+  size_t len, cap;
+} Buf;
+
+static int add(Buf *b, const char *s) {
+  size_t n = strlen(s) + 1;
+  if (b->len + n > STANDBY_MAX_REQUEST) return 0;
+  if (b->len + n > b->cap) {
+    size_t cap = b->cap ? b->cap : 4096;
+    while (cap < b->len + n) cap *= 2;
+    char *nb = realloc(b->b, cap);
+    if (!nb) return 0;
+    b->b = nb, b->cap = cap;
+  }
+  memcpy(b->b + b->len, s, n);
+  b->len += n;
+  return 1;
+}
+
+static int add_num(Buf *b, long v) {
+  char n[32];
+  snprintf(n, sizeof n, "%ld", v);
+  return add(b, n);
+}
+
+/* The install's dist directory, as a real path: BIN cut at its last /bin/, then /dist (as the launcher finds us). */
+static int dist_of(const char *bin, char *out, size_t cap) {
+  char dist[PATH_MAX + 8];
+  const char *cut = NULL;
+  for (const char *q = strstr(bin, "/bin/"); q; q = strstr(q + 1, "/bin/")) cut = q;
+  if (!cut || (size_t)(cut - bin) + 6 > sizeof dist || cap < PATH_MAX) return 0;
+  memcpy(dist, bin, (size_t)(cut - bin));
+  strcpy(dist + (cut - bin), "/dist");
+  return realpath(dist, out) != NULL;
+}
+
+/* The request: NUL-ended strings after a 4-byte length (wire.ts). */
+static int standby_request(Buf *b, char **argv, int argc) {
+  char cwd[PATH_MAX], dist[PATH_MAX];
+  const char *bin = argv[1];
+  if (!dist_of(bin, dist, sizeof dist) || !getcwd(cwd, sizeof cwd)) return 0;
+  mode_t mask = umask(0);
+  umask(mask);
+  struct winsize ws;
+  int tty = isatty(1) && ioctl(1, TIOCGWINSZ, &ws) == 0;
+  size_t envc = 0;
+  while (environ[envc]) envc++;
+  b->len = 4;
+  if (!add(b, STANDBY_HELLO) || !add(b, dist) || !add(b, "spawn") || !add(b, cwd) || !add_num(b, (long)mask)) return 0;
+  if (!add_num(b, tty ? ws.ws_col : 0) || !add_num(b, tty ? ws.ws_row : 0) || !add(b, bin) || !add_num(b, argc - 2)) return 0;
+  for (int i = 2; i < argc; i++)
+    if (!add(b, argv[i])) return 0;
+  if (!add_num(b, (long)envc)) return 0;
+  for (size_t i = 0; i < envc; i++)
+    if (!add(b, environ[i])) return 0;
+  uint32_t n = (uint32_t)(b->len - 4);
+  b->b[0] = (char)(n >> 24), b->b[1] = (char)(n >> 16), b->b[2] = (char)(n >> 8), b->b[3] = (char)n;
+  return 1;
+}
+
+/* Sends the request with our stdout and stderr; 0 when it did not all go. */
+static int send_request(int s, const Buf *b) {
+  int fds[2] = {1, 2};
+  char ctl[CMSG_SPACE(sizeof fds)];
+  memset(ctl, 0, sizeof ctl);
+  struct iovec iov = {b->b, b->len};
+  struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl, .msg_controllen = sizeof ctl};
+  struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+  c->cmsg_level = SOL_SOCKET, c->cmsg_type = SCM_RIGHTS, c->cmsg_len = CMSG_LEN(sizeof fds);
+  memcpy(CMSG_DATA(c), fds, sizeof fds);
+  ssize_t w;
+  while ((w = sendmsg(s, &m, MSG_NOSIGNAL)) < 0 && errno == EINTR) {
+  }
+  if (w <= 0) return 0;
+  for (size_t off = (size_t)w; off < b->len; off += (size_t)w) {
+    while ((w = send(s, b->b + off, b->len - off, MSG_NOSIGNAL)) < 0 && errno == EINTR) {
+    }
+    if (w <= 0) return 0;
+  }
+  return 1;
+}
+
+/* One line from the standby (without its newline), waiting up to `ms` (-1: for ever); 0 on EOF, error or timeout. */
+static int read_line(int s, char *line, size_t cap, int ms) {
+  size_t len = 0;
+  while (len + 1 < cap) {
+    struct pollfd p = {s, POLLIN, 0};
+    int r = poll(&p, 1, ms);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) return 0;
+    ssize_t n = read(s, line + len, 1); /* byte by byte: nothing past the line is ours */
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return 0;
+    if (line[len] == '\n') {
+      line[len] = 0;
+      return 1;
+    }
+    len++;
+  }
+  return 0;
+}
+
+/* Whether standbys are used here, and where: the runtime directory, private and ours. */
+static int standby_dir(char *base, size_t cap) {
+  const char *off = getenv("SYMPOSIUM_STANDBY");
+  if (off && !strcmp(off, "0")) return 0;
+  return runtime_base(base, cap) && private_dir(base);
+}
+
+/* What became of asking the standby. */
+enum { STANDBY_NONE, STANDBY_TAKEN, STANDBY_BUSY };
+
+/*
+ * The spawn through the standby: STANDBY_TAKEN with *code and *supervising (the process
+ * runs on as the agent's supervisor), or STANDBY_NONE (none answers there, or it was of
+ * another build) or STANDBY_BUSY (taken by another spawn), and nothing happened.
+ */
+static int try_standby(const char *base, char **argv, int argc, int *code, int *supervising) {
+  char path[PATH_MAX];
+  struct sockaddr_un addr;
+  memset(&addr, 0, sizeof addr);
+  addr.sun_family = AF_UNIX;
+  struct stat st;
+  if (!join(base, STANDBY_SOCKET, path, sizeof path) || strlen(path) >= sizeof addr.sun_path) return STANDBY_NONE;
+  if (lstat(path, &st) != 0 || !S_ISSOCK(st.st_mode) || st.st_uid != getuid()) return STANDBY_NONE;
+  strcpy(addr.sun_path, path);
+  Buf b = {0};
+  if (!standby_request(&b, argv, argc)) {
+    free(b.b);
+    return STANDBY_BUSY; /* it is there, but cannot be asked: none is started either */
+  }
+  int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  char line[64];
+  int answered = s >= 0 && connect(s, (struct sockaddr *)&addr, sizeof addr) == 0 && send_request(s, &b) &&
+                 read_line(s, line, sizeof line, STANDBY_OK_WAIT_MS);
+  free(b.b);
+  if (!answered || strcmp(line, "ok") != 0) {
+    if (s >= 0) close(s);
+    return answered && !strcmp(line, "busy") ? STANDBY_BUSY : STANDBY_NONE;
+  }
+  /* Taken: the command runs there, printing to our stdout and stderr; then its code. */
+  char word[8];
+  if (read_line(s, line, sizeof line, -1) && sscanf(line, "%7s %d", word, code) == 2 && *code >= 0 && *code <= 255 &&
+      (!strcmp(word, "exit") || !strcmp(word, "ended"))) {
+    *supervising = !strcmp(word, "exit");
+    return STANDBY_TAKEN;
+  }
+  fprintf(stderr, "symposium-mcp: the process running this spawn ended without an answer (its log, if any: %s/" STANDBY_LOG ")\n", base);
+  *code = 1, *supervising = 0;
+  return STANDBY_TAKEN;
+}
+
+/*
+ * Starts a standby for the next spawn, unless another start is under way: `node FLAGS
+ * DIST/standby/main.js`, in a session of its own, no child of ours (we exit now), its
+ * stderr in the runtime directory's standby.log. The environment is ours: the supervisor's
+ * settings over the user's (the standby takes each spawn's own environment).
+ */
+static void start_standby(const char *base, const char *bin) {
+  char lock[PATH_MAX], log[PATH_MAX], dist[PATH_MAX], main_js[PATH_MAX + 32];
+  if (!join(base, STANDBY_STARTING, lock, sizeof lock) || !join(base, STANDBY_LOG, log, sizeof log) || !dist_of(bin, dist, sizeof dist)) return;
+  snprintf(main_js, sizeof main_js, "%s/standby/main.js", dist);
+  if (access(main_js, R_OK) != 0) return;
+  int l = open(lock, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  struct stat st;
+  if (l < 0 && errno == EEXIST && lstat(lock, &st) == 0 && time(NULL) - st.st_mtime > STANDBY_START_STALE_S) {
+    unlink(lock); /* a start that never listened */
+    l = open(lock, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  }
+  if (l < 0) return;
+  close(l);
+  pid_t pid = fork();
+  if (pid < 0) {
+    unlink(lock);
+    return;
+  }
+  if (pid == 0) {
+    if (setsid() < 0 || fork() != 0) _exit(0);
+    int null_fd = open("/dev/null", O_RDWR);
+    int log_fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, 0600);
+    if (null_fd < 0 || log_fd < 0 || dup2(null_fd, 0) < 0 || dup2(null_fd, 1) < 0 || dup2(log_fd, 2) < 0 || chdir("/") != 0) {
+      unlink(lock);
+      _exit(1);
+    }
+    char *args[NODE_FLAG_COUNT + 3];
+    size_t n = 0;
+    args[n++] = "node";
+    for (size_t i = 0; i < NODE_FLAG_COUNT; i++) args[n++] = (char *)NODE_FLAGS[i];
+    args[n++] = main_js;
+    args[n] = NULL;
+    execvp("node", args);
+    unlink(lock);
+    _exit(127);
+  }
+  while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {
+  }
+}
+
 int main(int argc, char **argv) {
   if (argc < 4) {
     fprintf(stderr, "usage: symposium-spawn BIN agent spawn ARGS...\n");
@@ -88,8 +316,18 @@ int main(int argc, char **argv) {
   }
   /* Nothing of ours must start a second front end. */
   setenv("SYMPOSIUM_NATIVE_CLIENT", "0", 1);
+  if (set_supervisor_env() != 0) plain_node(argv, argc);
+  char base[PATH_MAX];
+  int standbys = standby_dir(base, sizeof base);
+  int code = 0, supervising = 0;
+  int asked = standbys ? try_standby(base, argv, argc, &code, &supervising) : STANDBY_NONE;
+  if (asked == STANDBY_TAKEN) {
+    /* That standby is a supervisor now: another for the next spawn. */
+    if (supervising) start_standby(base, argv[1]);
+    return code;
+  }
   int p[2];
-  if (pipe2(p, O_CLOEXEC) != 0 || set_supervisor_env() != 0) plain_node(argv, argc);
+  if (pipe2(p, O_CLOEXEC) != 0) plain_node(argv, argc);
   pid_t child = fork();
   if (child < 0) plain_node(argv, argc);
   if (child == 0) {
@@ -103,8 +341,13 @@ int main(int argc, char **argv) {
     exec_node(argv, argc, NODE_FLAGS, NODE_FLAG_COUNT);
   }
   close(p[1]);
-  int code = read_exit_code(p[0]);
-  if (code >= 0) return code;
+  code = read_exit_code(p[0]);
+  if (code >= 0) {
+    /* The CLI became the supervisor (the case a standby serves): one for the next spawn,
+       unless one is there, taken by another spawn (which starts the next). */
+    if (asked == STANDBY_NONE && (standbys || standby_dir(base, sizeof base))) start_standby(base, argv[1]); /* the CLI may just have made the directory */
+    return code;
+  }
   /* No word: the CLI ended (or is ending); its status is the answer. */
   int status;
   while (waitpid(child, &status, 0) < 0) {

@@ -23,7 +23,9 @@ function mtime(p) {
 
 /** Compiles `src` into `out` unless it is newer; on failure removes `out` and returns why. */
 function build(src, out, flags) {
-  if (mtime(out) >= mtime(src) && mtime(out) >= mtime(__filename)) return null;
+  // The front ends include native/places.h.
+  const inputs = [src, __filename, path.join(root, 'native', 'places.h')];
+  if (inputs.every((p) => mtime(out) >= mtime(p))) return null;
   fs.mkdirSync(path.dirname(out), { recursive: true });
   const tmp = `${out}.${process.pid}.tmp`;
   let r = null;

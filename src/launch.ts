@@ -129,3 +129,10 @@ export function launch(): boolean {
   cli.run();
   return true;
 }
+
+/** Runs the standby (src/standby/serve.ts) from the CLI's bundle, under the supervisor's flags. */
+export function launchStandby(): void {
+  const cli = CLI_BUNDLE_SUPERVISOR_FLAGS.start<{ standby: () => void }>();
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  (cli ?? (require('./cli/main') as { standby: () => void })).standby();
+}

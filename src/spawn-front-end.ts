@@ -14,6 +14,8 @@ import { loadAddon, processCalls } from './sys/native-addon';
 // descriptors of their own for what the CLI still prints. Once the command is done, the
 // front end hears its code and the CLI lets go of them; the supervisor lives on. A CLI
 // that did not become one ends as any, and the front end answers with its exit status.
+// A standby (src/standby/serve.ts) takes the same place later, from a front end that is
+// not its parent (adoptFrontEnd): it says the code however the command ends.
 
 /** The environment variable naming the front end's pipe. */
 export const REPORT_FD_ENV = 'SYMPOSIUM_SPAWN_REPORT_FD';
@@ -28,6 +30,11 @@ interface FrontEnd {
   supervising: boolean;
   /** It tried: only one supervisor per process. */
   tried: boolean;
+  /** A standby took the command (src/standby/serve.ts): the front end is not our parent,
+   *  so it hears the code however the command ends (`ended N` when nothing runs on). */
+  standby: boolean;
+  /** The front end's terminal, as it measured it (a standby's stdout was not it at start). */
+  size: { cols: number; rows: number } | null;
 }
 
 let frontEnd: FrontEnd | null = null;
@@ -45,7 +52,41 @@ export function takeFrontEnd(env: NodeJS.ProcessEnv = process.env): void {
   const report = calls ? calls.dupCloexec(fd) : -1;
   if (fd > 2) closeQuietly(fd);
   if (report < 0) return; // no addon: the front end hears the exit code as the process ends
-  frontEnd = { report, out: 1, err: 2, supervising: false, tried: false };
+  frontEnd = { report, out: 1, err: 2, supervising: false, tried: false, standby: false, size: null };
+}
+
+/**
+ * A standby takes the front end's command: `report` is the front end's socket, the user's
+ * stdout and stderr are on fds 1 and 2 already. The code is said however the process ends
+ * (process.exit included); once said, nothing more.
+ */
+export function adoptFrontEnd(report: number, size: { cols: number; rows: number } | null): void {
+  frontEnd = { report, out: 1, err: 2, supervising: false, tried: false, standby: true, size };
+  process.on('exit', tellOnExit);
+}
+
+function tellOnExit(code: number): void {
+  tell(`ended ${code}`);
+}
+
+/** The size of the user's terminal when stdout is one (the default size of what a verb starts). */
+export function userTerminalSize(): { cols: number | undefined; rows: number | undefined } | null {
+  if (frontEnd?.standby) return frontEnd.size;
+  return process.stdout.isTTY ? { cols: process.stdout.columns, rows: process.stdout.rows } : null;
+}
+
+function tell(line: string): void {
+  if (!frontEnd || frontEnd.report < 0) return;
+  try {
+    fs.writeSync(frontEnd.report, `${line}\n`);
+  } catch {
+    /* the front end is gone (killed with the user's Ctrl-C): nobody to tell */
+  }
+  closeQuietly(frontEnd.report);
+  frontEnd.report = -1;
+  // Nothing of the CLI may stay reachable in a process that supervises on (a listener of
+  // the bundle's keeps all of its code: 1.3 MB measured).
+  process.off('exit', tellOnExit);
 }
 
 /** Whether this process may become the supervisor it is about to start (once, under the supervisor's flags). */
@@ -108,21 +149,15 @@ export function supervisingHere(): boolean {
 }
 
 /**
- * The command is done. A process that became a supervisor tells the front end `code` and
- * lets go of the user's descriptors, and returns true: it lives on. Any other ends as a
- * CLI does, and the front end takes its exit status, once it is gone.
+ * The command is done. A process that became a supervisor tells the front end `exit code`
+ * and lets go of the user's descriptors, and returns true: it lives on. Any other ends as
+ * a CLI does: the front end takes its exit status once it is gone, or, from a standby,
+ * hears `ended code`.
  */
 export function finishFrontEnd(code: number): boolean {
+  if (frontEnd?.standby && !frontEnd.supervising) tell(`ended ${code}`);
   if (!frontEnd?.supervising) return false;
-  if (frontEnd.report >= 0) {
-    try {
-      fs.writeSync(frontEnd.report, `exit ${code}\n`);
-    } catch {
-      /* the front end is gone (killed with the user's Ctrl-C): nobody to tell */
-    }
-    closeQuietly(frontEnd.report);
-    frontEnd.report = -1;
-  }
+  tell(`exit ${code}`);
   for (const fd of [frontEnd.out, frontEnd.err]) if (fd > 2) closeQuietly(fd);
   // Anything printed from now on (nothing, normally) goes to the log.
   frontEnd.out = 1;

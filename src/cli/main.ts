@@ -131,6 +131,18 @@ export async function main(argv: string[]): Promise<number> {
 export function run(): void {
   // `agent spawn`'s native front end started us: its pipe, before anything starts a child.
   takeFrontEnd();
+  runCommand();
+}
+
+/** The standby's entry (src/standby/main.ts): the command comes later, from a front end. */
+export function standby(): void {
+  // Loaded here only: it needs node:net, which no other command's start should pay for.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  (require('../standby/serve') as typeof import('../standby/serve')).serveStandby(runCommand);
+}
+
+/** Runs the command of process.argv, as this process's end (or its start as a supervisor). */
+function runCommand(): void {
   // The launcher held these back from our own start-up; what we start gets them (held-env.ts).
   restoreHeld(process.env);
   // `agent capture ID | head`: the reader is gone; stop at once and quietly.

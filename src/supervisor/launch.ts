@@ -26,10 +26,12 @@ export function launchSupervisor(): void {
   else require('./main');
 }
 
-/** The supervisor's entry for a process that becomes one (the spawning CLI's, start-supervisor.ts). */
+let entry: SupervisorEntry | null = null;
+
+/** The supervisor's entry for a process that becomes one (the spawning CLI's, start-supervisor.ts), loaded once (a standby loads it ahead, src/standby/serve.ts). */
 export function supervisorEntry(): SupervisorEntry {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return SUPERVISOR_BUNDLE.start<SupervisorEntry>() ?? (require('./entry') as SupervisorEntry);
+  return (entry ??= SUPERVISOR_BUNDLE.start<SupervisorEntry>() ?? (require('./entry') as SupervisorEntry));
 }
 
 if (require.main === module) launchSupervisor();

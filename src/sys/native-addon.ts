@@ -3,7 +3,8 @@ import { DIST_DIR } from '../dist-dir';
 
 // The project's Node addon (native/addon.c, built at install next to the relay): glibc's
 // malloc_trim(0) and SO_PEERCRED for the supervisor, output processing off for `attach`,
-// and setsid / dup for a spawning CLI that becomes its agent's supervisor.
+// setsid / dup for a spawning CLI that becomes its agent's supervisor, and a request with
+// descriptors for the standby (src/standby/).
 // It is optional: without it (no compiler at install, another libc) nothing is trimmed,
 // the relay's "peer" mode tells who connected, `attach` runs `stty -opost`, and a spawn
 // starts its supervisor as a Node of its own. The
@@ -25,6 +26,8 @@ interface Addon {
   dupCloexec(fd: number): number;
   /** 0, or a negative errno. */
   dup2(from: number, to: number): number;
+  /** [body, fd...] of one length-prefixed request, or a negative errno. */
+  receive(fd: number, max: number, ms: number): unknown[] | number;
 }
 
 let loaded: Addon | null = null;
@@ -38,7 +41,7 @@ export function loadAddon(file = ADDON): boolean {
   } catch {
     return false;
   }
-  const calls: Array<keyof Addon> = ['trim', 'peer', 'rawOutput', 'setsid', 'dupCloexec', 'dup2'];
+  const calls: Array<keyof Addon> = ['trim', 'peer', 'rawOutput', 'setsid', 'dupCloexec', 'dup2', 'receive'];
   if (!calls.every((name) => typeof mod.exports[name] === 'function')) return false;
   loaded = mod.exports as unknown as Addon;
   return true;
@@ -66,4 +69,18 @@ export function processCalls(): Pick<Addon, 'setsid' | 'dupCloexec' | 'dup2'> | 
 /** Output processing off on the terminal `fd`: true when done, null without the addon. */
 export function terminalRawOutput(fd: number): boolean | null {
   return loaded ? loaded.rawOutput(fd) === 0 : null;
+}
+
+/**
+ * One request read from the connected Unix socket `fd` within `ms`: a 4-byte big-endian
+ * length, then at most `max` bytes, and the descriptors sent along with them (ours now,
+ * closed on exec). Null without the addon.
+ */
+export function receiveWithDescriptors(fd: number, max: number, ms: number): { body: Buffer; fds: number[] } | { errno: number } | null {
+  if (!loaded) return null;
+  const r = loaded.receive(fd, max, ms);
+  if (typeof r === 'number') return { errno: -r };
+  const [body, ...fds] = r;
+  if (!Buffer.isBuffer(body) || !fds.every((n): n is number => Number.isInteger(n))) return { errno: 0 };
+  return { body, fds };
 }

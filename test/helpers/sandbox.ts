@@ -3,12 +3,12 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach } from 'vitest';
-import { pidsWithEnv } from '../../src/sys/proc';
+import { allPids, cmdline, pidsWithEnv, readProcText } from '../../src/sys/proc';
 
 // One private world per test: its own SYMPOSIUM_HOME, runtime directory and tmux server
-// (TMUX_TMPDIR). dispose() kills every process that carries this sandbox's home in its
-// environment (supervisors, agents, the tmux server), so nothing outlives a test even
-// when it fails.
+// (TMUX_TMPDIR). dispose() kills every process that carries a home or runtime directory
+// of this sandbox's in its environment (supervisors, agents, the tmux server, the standby
+// that waits for the next spawn), so nothing outlives a test even when it fails.
 
 export const ROOT = path.resolve(__dirname, '..', '..');
 export const CLI = path.join(ROOT, 'bin', 'symposium-mcp');
@@ -100,15 +100,25 @@ export class Sandbox {
     return JSON.parse(fs.readFileSync(this.sessionsFile(), 'utf8')) as Record<string, Record<string, unknown>>;
   }
 
-  /** Pids of every live process whose environment names this sandbox's home. */
+  /**
+   * Pids of every live process whose environment names this sandbox's home, but a standby
+   * (src/standby/): it waits for the next spawn by design, and is no agent's.
+   */
   processes(): number[] {
-    return pidsWithEnv('SYMPOSIUM_HOME', this.home);
+    return pidsWithEnv('SYMPOSIUM_HOME', this.home).filter((pid) => !isStandby(pid));
+  }
+
+  /** Every live process with a home or runtime directory under this sandbox's directory (a test may use a second home). */
+  private everything(): number[] {
+    const mine = (text: string | null): boolean =>
+      text !== null && text.split('\0').some((kv) => (kv.startsWith('SYMPOSIUM_HOME=') || kv.startsWith('SYMPOSIUM_RUNTIME_DIR=')) && kv.slice(kv.indexOf('=') + 1).startsWith(`${this.dir}/`));
+    return allPids().filter((pid) => pid !== process.pid && mine(readProcText(`/proc/${pid}/environ`)));
   }
 
   dispose(): void {
     spawnSync('tmux', ['kill-server'], { env: this.env, timeout: 5000 });
     for (let round = 0; round < 3; round++) {
-      const pids = this.processes();
+      const pids = this.everything();
       if (pids.length === 0) break;
       for (const pid of pids) {
         try {
@@ -121,6 +131,11 @@ export class Sandbox {
     }
     fs.rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+/** A standby of ours, still waiting (once it runs a spawn it is that agent's supervisor). */
+export function isStandby(pid: number): boolean {
+  return cmdline(pid).includes(path.join('dist', 'standby', 'main.js'));
 }
 
 export async function waitFor<T>(fn: () => T | undefined | false | null | Promise<T | undefined | false | null>, timeoutMs = 10_000, stepMs = 25): Promise<T> {

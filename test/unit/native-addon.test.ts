@@ -1,11 +1,11 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as pty from 'node-pty';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadAddon, mallocTrim, socketPeer, terminalRawOutput } from '../../src/sys/native-addon';
+import { loadAddon, mallocTrim, receiveWithDescriptors, socketPeer, terminalRawOutput } from '../../src/sys/native-addon';
 import { helperPeer, peerCredentials } from '../../src/supervisor/native/peer-credentials';
 
 // The addon the build makes from native/addon.c (scripts/build-relay.js), and
@@ -85,6 +85,49 @@ describe('the native addon', () => {
     }
     expect(socketPeer(1_000_000)).toEqual({ errno: os.constants.errno.EBADF });
     expect(socketPeer(-1)).toEqual({ errno: os.constants.errno.EBADF });
+  });
+
+  it('reads one length-prefixed request within its time: whole across writes; too long, silent or cut short, an error number', async () => {
+    expect(loadAddon(BUILT)).toBe(true);
+    const file = path.join(dir, `r${Math.random().toString(36).slice(2)}.sock`);
+    const server = net.createServer({ pauseOnConnect: true });
+    await new Promise<void>((r) => server.listen(file, r));
+    const { ETIMEDOUT, EMSGSIZE, ECONNRESET } = os.constants.errno;
+    async function receive(write: (c: net.Socket) => void, max = 100, ms = 300): Promise<ReturnType<typeof receiveWithDescriptors>> {
+      const accepted = new Promise<net.Socket>((r) => server.once('connection', r));
+      const client = net.connect(file);
+      const s = await accepted;
+      write(client);
+      try {
+        // Read off the event loop's thread as the standby does: the bytes come meanwhile.
+        return await new Promise((resolve) => setTimeout(() => resolve(receiveWithDescriptors(fdOf(s), max, ms)), 20));
+      } finally {
+        client.destroy();
+        s.destroy();
+      }
+    }
+    try {
+      const frame = (text: string): Buffer => Buffer.concat([Buffer.from([0, 0, 0, Buffer.byteLength(text)]), Buffer.from(text)]);
+      expect(await receive((c) => c.write(frame('hello\0')))).toEqual({ body: Buffer.from('hello\0'), fds: [] });
+      // In pieces, the last ones late, from another process (the read blocks this one).
+      const accepted = new Promise<net.Socket>((r) => server.once('connection', r));
+      const writer = `const c = require('net').connect(process.argv[1]); const f = Buffer.from('0000000d73706c69742072657175657374', 'hex');
+        c.write(f.subarray(0, 2)); setTimeout(() => c.write(f.subarray(2, 9)), 40); setTimeout(() => c.end(f.subarray(9)), 120);`;
+      const child = spawn(process.execPath, ['-e', writer, file], { stdio: 'ignore' });
+      const s = await accepted;
+      try {
+        expect(receiveWithDescriptors(fdOf(s), 100, 5000)).toEqual({ body: Buffer.from('split request'), fds: [] });
+      } finally {
+        s.destroy();
+        child.kill();
+      }
+      expect(await receive((c) => c.write(frame('x'.repeat(101))))).toEqual({ errno: EMSGSIZE });
+      expect(await receive(() => undefined)).toEqual({ errno: ETIMEDOUT });
+      expect(await receive((c) => c.end(frame('whole').subarray(0, 6)))).toEqual({ errno: ECONNRESET });
+      expect(receiveWithDescriptors(-1, 10, 10)).toEqual({ errno: os.constants.errno.EINVAL });
+    } finally {
+      server.close();
+    }
   });
 
   it('turns output processing off on a real terminal, and says so', async () => {

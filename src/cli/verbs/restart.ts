@@ -1,4 +1,5 @@
 import { UserError } from '../../errors';
+import { userTerminalSize } from '../../spawn-front-end';
 import { type VerbEntry, options, print, warn } from '../verb';
 
 interface Flags {
@@ -17,8 +18,8 @@ export const restartVerb: VerbEntry = {
   examples: ['symposium-mcp agent restart my-agent-1', 'symposium-mcp agent restart --all', 'symposium-mcp agent restart my-agent-1 --fresh'],
   async run(client, [id], raw) {
     const f = options<Flags>(raw);
-    const tty = process.stdout.isTTY ? process.stdout : null;
-    const size = { cols: tty?.columns, rows: tty?.rows, fresh: f.fresh === true };
+    const tty = userTerminalSize();
+    const size = { cols: tty?.cols, rows: tty?.rows, fresh: f.fresh === true };
     if (f.all) {
       if (id !== undefined) throw new UserError('Give a session id or --all, not both');
       const done = await client.restartAll(size);

@@ -5,6 +5,7 @@ import { knownAgent } from '../../agents/known-agents';
 import { RELAY_BINARY } from '../../dist-dir';
 import { UserError } from '../../errors';
 import type { BackendName } from '../../store/types';
+import { userTerminalSize } from '../../spawn-front-end';
 import { type VerbEntry, options, print, warn } from '../verb';
 import { positiveInt, seconds, size } from '../parse';
 
@@ -98,7 +99,7 @@ export const spawnVerb: VerbEntry = {
   async run(client, [command], raw) {
     const f = options<Flags>(raw);
     optionsAfterCommand(command as string[]);
-    const tty = process.stdout.isTTY ? process.stdout : null;
+    const tty = userTerminalSize();
     const size = f.size ?? 'latest';
     if (size !== 'latest' && size !== 'smallest') throw new UserError(`Unknown size policy ${JSON.stringify(size)}: use latest or smallest`);
     await client.spawn({
@@ -106,7 +107,7 @@ export const spawnVerb: VerbEntry = {
       workdir: f.workdir,
       command: command as string[],
       backend: f.backend as BackendName | undefined,
-      cols: f.cols ?? tty?.columns,
+      cols: f.cols ?? tty?.cols,
       rows: f.rows ?? tty?.rows,
       sizePolicy: size,
       idleMs: f.idle !== undefined ? Math.round(f.idle * 1000) : undefined,

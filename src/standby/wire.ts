@@ -1,0 +1,96 @@
+// The standby's request and answers (native/spawn.c writes the request and reads the
+// answers; the same names and limits there). A request is a 4-byte big-endian length, then
+// strings, each ended by a NUL:
+//
+//   HELLO, the install's dist directory (its real path), the kind (`spawn` or `stop`), then
+//   for `spawn`: the working directory, the umask (decimal), the terminal's columns and
+//   rows (0 0: stdout is not a terminal), BIN (the launcher's path, argv[1]), the number of
+//   arguments and the arguments (`agent spawn ...`), the number of environment entries and
+//   the entries (NAME=value).
+//
+// sent with two descriptors (SCM_RIGHTS): the client's stdout and stderr. Answers are
+// lines: `ok` (taken: the command runs here), then `exit N` (the command is done and this
+// process supervises the agent it started) or `ended N` (done, and nothing runs on);
+// instead of `ok`, `busy`, `stale` or `refused WHY`: nothing happened, the client runs the
+// command itself. A `stop` is answered `stopping`.
+
+export const HELLO = 'symposium-standby 1';
+/** The socket's name in the runtime directory. */
+export const SOCKET_NAME = 'standby.sock';
+/** What a standby's Node writes to its stderr (errors at start-up), in the runtime directory. */
+export const LOG_NAME = 'standby.log';
+/** Made by the client that starts a standby, removed by the standby once it listens: one start at a time. */
+export const STARTING_NAME = 'standby.starting';
+/** Larger requests are refused (native/spawn.c sends none larger). */
+export const MAX_REQUEST = 1 << 20;
+/** A client sends its request right after it connects; one that has not in this long is dropped. */
+export const REQUEST_WAIT_MS = 1000;
+
+export type Answer = 'ok' | 'busy' | 'stale' | 'stopping' | `refused ${string}` | `exit ${number}` | `ended ${number}`;
+
+export interface SpawnRequest {
+  kind: 'spawn';
+  dist: string;
+  cwd: string;
+  umask: number;
+  /** The client's terminal, when its stdout is one. */
+  size: { cols: number; rows: number } | null;
+  bin: string;
+  args: string[];
+  env: Record<string, string>;
+}
+
+export interface StopRequest {
+  kind: 'stop';
+  dist: string;
+}
+
+export type Request = SpawnRequest | StopRequest;
+
+/** The request in `body` (after the length), or why it is not one. */
+export function decodeRequest(body: Buffer): Request | { error: string } {
+  const parts = body.toString('utf8').split('\0');
+  if (parts.pop() !== '') return { error: 'not NUL-ended' };
+  let at = 0;
+  const next = (): string | undefined => parts[at++];
+  const count = (): number | null => {
+    const v = next();
+    return v !== undefined && /^\d{1,7}$/.test(v) ? Number(v) : null;
+  };
+  if (next() !== HELLO) return { error: 'not a standby request of this version' };
+  const dist = next();
+  const kind = next();
+  if (dist === undefined || !dist.startsWith('/')) return { error: 'no dist directory' };
+  if (kind === 'stop') return at === parts.length ? { kind, dist } : { error: 'more after stop' };
+  if (kind !== 'spawn') return { error: `unknown kind ${String(kind)}` };
+  const cwd = next();
+  const umask = count();
+  const cols = count();
+  const rows = count();
+  const bin = next();
+  if (cwd === undefined || !cwd.startsWith('/') || umask === null || umask > 0o777 || cols === null || rows === null || bin === undefined) {
+    return { error: 'a malformed spawn request' };
+  }
+  const argc = count();
+  if (argc === null || at + argc > parts.length) return { error: 'a malformed argument list' };
+  const args = parts.slice(at, (at += argc));
+  const envc = count();
+  if (envc === null || at + envc !== parts.length) return { error: 'a malformed environment' };
+  const env: Record<string, string> = Object.create(null) as Record<string, string>;
+  for (const entry of parts.slice(at)) {
+    const eq = entry.indexOf('=');
+    if (eq <= 0) continue; // as Node's process.env skips it
+    const name = entry.slice(0, eq);
+    if (!(name in env)) env[name] = entry.slice(eq + 1); // the first one wins, as getenv's
+  }
+  const size = cols > 0 && rows > 0 ? { cols, rows } : null;
+  return { kind, dist, cwd, umask, size, bin, args, env };
+}
+
+/** A request as the native client writes it (for `stop`, and for tests). */
+export function encodeRequest(strings: string[]): Buffer {
+  const body = Buffer.from(strings.map((s) => `${s}\0`).join(''), 'utf8');
+  const head = Buffer.alloc(4);
+  head.writeUInt32BE(body.length);
+  return Buffer.concat([head, body]);
+}

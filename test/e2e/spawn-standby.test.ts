@@ -1,0 +1,261 @@
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { SUPERVISOR_MALLOC_ENV, SUPERVISOR_NODE_FLAGS } from '../../src/held-env';
+import { HELLO, SOCKET_NAME, STARTING_NAME, encodeRequest } from '../../src/standby/wire';
+import { PtyTerminal } from '../helpers/pty-terminal';
+import { pidsWithEnv } from '../../src/sys/proc';
+import { CLI, ROOT, type Sandbox, isStandby, sandboxPerTest, waitFor } from '../helpers/sandbox';
+
+// The standby (src/standby/serve.ts): after a spawn, `agent spawn`'s native front end
+// (native/spawn.c) starts a CLI that waits under the supervisor's flags; the next spawn is
+// handed to it and it becomes that agent's supervisor. Real front end, real standby, real
+// supervisors; hostile clients through real sockets.
+
+const FRONT_END = path.join(ROOT, 'dist', 'symposium-spawn');
+const ADDON = path.join(ROOT, 'dist', 'symposium-addon.node');
+const sandbox = sandboxPerTest({ SYMPOSIUM_AGENT_BACKEND: 'pty', SYMPOSIUM_STANDBY: '1' });
+const SPAWNED = 'Agent session spawned successfully\n';
+
+function spawnOk(s: Sandbox, id: string, cmd: string[], env: NodeJS.ProcessEnv = {}): void {
+  const r = s.run(['agent', 'spawn', '--uuid', id, '--workdir', s.work, '--', ...cmd], { env });
+  expect(r, r.stderr).toEqual({ code: 0, stdout: SPAWNED, stderr: '' });
+}
+
+function supervisorPid(s: Sandbox, id: string): number {
+  const rec = s.readSessions()[id]!;
+  expect(rec.status, JSON.stringify(rec)).toBe('Running');
+  return rec.supervisor_pid as number;
+}
+
+function cmdline(pid: number): string[] {
+  return fs.readFileSync(`/proc/${pid}/cmdline`, 'latin1').split('\0').slice(0, -1);
+}
+
+/** The standbys waiting in this sandbox. */
+function standbys(s: Sandbox): number[] {
+  return pidsWithEnv('SYMPOSIUM_HOME', s.home).filter(isStandby);
+}
+
+/** The standby of this sandbox once it listens: its pid. */
+async function standbyPid(s: Sandbox, other = -1): Promise<number> {
+  return waitFor(() => {
+    if (!fs.existsSync(path.join(s.runtime, SOCKET_NAME)) || fs.existsSync(path.join(s.runtime, STARTING_NAME))) return null;
+    const pid = standbys(s).find((p) => p !== other);
+    return pid ?? null;
+  }, 20_000);
+}
+
+/** Sends `request` to the standby's socket and returns all it answers before it hangs up. */
+function ask(s: Sandbox, request: Buffer): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const c = net.connect(path.join(s.runtime, SOCKET_NAME));
+    let got = '';
+    c.on('connect', () => c.write(request));
+    c.on('data', (d) => (got += d.toString('utf8')));
+    c.on('close', () => resolve(got));
+    c.on('error', reject);
+  });
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function fdTargets(pid: number): string[] {
+  return fs.readdirSync(`/proc/${pid}/fd`).map((fd) => {
+    try {
+      return fs.readlinkSync(`/proc/${pid}/fd/${fd}`);
+    } catch {
+      return '';
+    }
+  });
+}
+
+describe.skipIf(!fs.existsSync(FRONT_END) || !fs.existsSync(ADDON))('agent spawn through the standby', () => {
+  it('a spawn starts a standby; the next spawn is run by it, which becomes that agent supervisor, as the CLI would have', async () => {
+    const s = sandbox();
+    spawnOk(s, 'st1', ['cat']);
+    const standby = await standbyPid(s);
+    // Under the supervisor's flags and allocator settings, in a session of its own, no child of the first.
+    expect(cmdline(standby).slice(1, 1 + SUPERVISOR_NODE_FLAGS.length)).toEqual(SUPERVISOR_NODE_FLAGS);
+    expect(fs.statSync(path.join(s.runtime, SOCKET_NAME)).mode & 0o777).toBe(0o600);
+    // The second spawn: its own environment, directory (a relative --workdir) and umask,
+    // the caller's stdout and stderr files, its output exact.
+    const sub = path.join(s.work, 'sub');
+    fs.mkdirSync(sub);
+    const out = path.join(s.dir, 'out.txt');
+    const err = path.join(s.dir, 'err.txt');
+    const agent = 'env > env.txt; umask > umask.txt; exec cat';
+    const cmd = `umask 027; cd "$1" && "$0" agent spawn --uuid st2 --workdir sub -- sh -c '${agent}' > "$2" 2> "$3"`;
+    const r = spawnSync('sh', ['-c', cmd, CLI, s.work, out, err], { env: { ...s.env, ONLY_SECOND: 'yes', MALLOC_ARENA_MAX: '4' }, timeout: 30_000 });
+    expect(r.status, fs.readFileSync(err, 'utf8')).toBe(0);
+    expect(fs.readFileSync(out, 'utf8')).toBe(SPAWNED);
+    expect(fs.readFileSync(err, 'utf8')).toBe('');
+    expect(supervisorPid(s, 'st2')).toBe(standby);
+    expect(cmdline(standby)[0]).toMatch(/^symposium-supervisor st2\b/);
+    const env = await waitFor(() => fs.existsSync(path.join(sub, 'umask.txt')) && fs.readFileSync(path.join(sub, 'env.txt'), 'utf8'));
+    expect(env).toContain('ONLY_SECOND=yes\n');
+    expect(env).toContain('MALLOC_ARENA_MAX=4\n'); // the user's, not the supervisor's
+    expect(env).not.toMatch(/SYMPOSIUM_HELD_|SYMPOSIUM_SUPERVISOR_SET|MALLOC_TRIM_THRESHOLD_/);
+    expect(fs.readFileSync(path.join(sub, 'umask.txt'), 'utf8').trim()).toBe('0027');
+    // As a supervisor started by the CLI: its log under 1 and 2, nothing of the caller held.
+    const log = path.join(s.home, 'sessions', 'st2', 'supervisor.log');
+    const fds = fdTargets(standby);
+    expect(fds[0]).toBe('/dev/null');
+    expect(fds.filter((t) => t === log).length).toBeGreaterThanOrEqual(2);
+    expect(fds.filter((t) => t === out || t === err)).toEqual([]);
+    expect(fs.readlinkSync(`/proc/${standby}/cwd`)).toBe(sub);
+    // The agent works, and the next standby is there, another process.
+    const sent = s.run(['agent', 'send', 'st2', 'hello standby']);
+    expect(sent.code, sent.stderr).toBe(0);
+    await waitFor(() => s.run(['agent', 'capture', 'st2']).stdout.includes('hello standby'));
+    const next = await standbyPid(s, standby);
+    expect(next).not.toBe(standby);
+    // Killing the first agent leaves the second and the standby alone.
+    expect(s.run(['agent', 'kill', 'st1']).code).toBe(0);
+    expect(alive(standby) && alive(next)).toBe(true);
+  });
+
+  it("the caller's terminal size is the agent's default, as without a standby", async () => {
+    const s = sandbox();
+    spawnOk(s, 'sz1', ['cat']);
+    const standby = await standbyPid(s);
+    const t = new PtyTerminal([CLI, 'agent', 'spawn', '--uuid', 'sz2', '--workdir', s.work, '--', 'sh', '-c', 'stty size > size.txt; exec cat'], {
+      cols: 91,
+      rows: 33,
+      env: s.env,
+      cwd: s.work,
+    });
+    expect(await t.exited).toBe(0);
+    expect(t.text()).toContain('Agent session spawned successfully');
+    expect(supervisorPid(s, 'sz2')).toBe(standby);
+    expect(await waitFor(() => fs.existsSync(path.join(s.work, 'size.txt')) && fs.readFileSync(path.join(s.work, 'size.txt'), 'utf8'))).toBe('33 91\n');
+  });
+
+  it('errors, help and unknown options answer exactly as without a standby; a standby spent on one is not replaced', async () => {
+    const s = sandbox();
+    spawnOk(s, 'er1', ['cat']);
+    const cases: string[][] = [
+      ['agent', 'spawn', '--uuid', 'er1', '--workdir', s.work, '--', 'cat'], // taken
+      ['agent', 'spawn', '--uuid', 'er2', '--workdir', path.join(s.work, 'missing'), '--', 'cat'],
+      ['agent', 'spawn', '--bogus'],
+      ['agent', 'spawn', '--help'],
+    ];
+    for (const args of cases) {
+      const standby = await standbyPid(s);
+      const cold = s.run(args, { env: { SYMPOSIUM_STANDBY: '0' } });
+      const warm = s.run(args);
+      expect(warm, args.join(' ')).toEqual(cold);
+      // It ran there (and ended): gone, and no other started by that spawn.
+      await waitFor(() => !alive(standby));
+      expect(fs.existsSync(path.join(s.runtime, SOCKET_NAME))).toBe(false);
+      spawnOk(s, `again-${cases.indexOf(args)}`, ['cat'], { SYMPOSIUM_STANDBY: '1' }); // cold: starts the next
+    }
+  });
+
+  it('spawns at once: one is run by the standby, the others start as usual, all run; then one standby', async () => {
+    const s = sandbox();
+    spawnOk(s, 'c0', ['cat']);
+    const standby = await standbyPid(s);
+    const ids = ['c1', 'c2', 'c3', 'c4', 'c5'];
+    const results = await Promise.all(ids.map((id) => s.runAsync(['agent', 'spawn', '--uuid', id, '--workdir', s.work, '--', 'cat'])));
+    for (const r of results) expect(r, r.stderr).toEqual({ code: 0, stdout: SPAWNED, stderr: '' });
+    const pids = ids.map((id) => supervisorPid(s, id));
+    expect(pids.filter((p) => p === standby)).toHaveLength(1);
+    await standbyPid(s, standby);
+    await new Promise((r) => setTimeout(r, 1500)); // any second start would have listened by now
+    expect(standbys(s)).toHaveLength(1);
+  });
+
+  it('hostile and broken clients: garbage, silence, a huge length, another install; it serves on, or ends for another install', async () => {
+    const s = sandbox();
+    spawnOk(s, 'h1', ['cat']);
+    const standby = await standbyPid(s);
+    const dist = fs.realpathSync(path.join(ROOT, 'dist'));
+    expect(await ask(s, encodeRequest(['nonsense']))).toMatch(/^refused not a standby request/);
+    expect(await ask(s, encodeRequest([HELLO, dist, 'spawn', '/', 'x']))).toMatch(/^refused a malformed spawn request/);
+    const huge = Buffer.alloc(4);
+    huge.writeUInt32BE(0x7fffffff);
+    expect(await ask(s, huge)).toBe('');
+    // Silence: dropped after its second, the standby still there.
+    const silent = net.connect(path.join(s.runtime, SOCKET_NAME));
+    await new Promise<void>((resolve) => silent.on('close', () => resolve()));
+    // A spawn request without descriptors (Node cannot send them): refused, nothing run.
+    expect(await ask(s, encodeRequest([HELLO, dist, 'spawn', s.work, '18', '0', '0', CLI, '2', 'agent', 'spawn', '0']))).toMatch(/^refused a spawn request without stdout/);
+    expect(alive(standby)).toBe(true);
+    // Still serves a spawn.
+    spawnOk(s, 'h2', ['cat']);
+    expect(supervisorPid(s, 'h2')).toBe(standby);
+    // Another install (or build): `stale`, and that standby ends; the spawn then runs as usual.
+    const next = await standbyPid(s, standby);
+    expect(await ask(s, encodeRequest([HELLO, '/elsewhere/dist', 'spawn', s.work, '18', '0', '0', CLI, '0', '0']))).toBe('stale\n');
+    await waitFor(() => !alive(next));
+  });
+
+  it('SYMPOSIUM_STANDBY=0: none is asked, none is started; stop; a symlink in the socket\'s place is never followed; the idle time', async () => {
+    const s = sandbox();
+    spawnOk(s, 'o1', ['cat'], { SYMPOSIUM_STANDBY: '0' });
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(fs.existsSync(path.join(s.runtime, SOCKET_NAME))).toBe(false);
+    spawnOk(s, 'o2', ['cat']);
+    const standby = await standbyPid(s);
+    spawnOk(s, 'o3', ['cat'], { SYMPOSIUM_STANDBY: '0' });
+    expect(supervisorPid(s, 'o3')).not.toBe(standby);
+    expect(alive(standby)).toBe(true);
+    // `stop` ends it and takes its socket away.
+    const dist = fs.realpathSync(path.join(ROOT, 'dist'));
+    expect(await ask(s, encodeRequest([HELLO, dist, 'stop']))).toBe('stopping\n');
+    await waitFor(() => !alive(standby));
+    expect(fs.existsSync(path.join(s.runtime, SOCKET_NAME))).toBe(false);
+    // A symlink in the socket's place (to a listener of someone else's): never connected to.
+    const evil = path.join(s.dir, 'evil.sock');
+    let connected = 0;
+    const listener = net.createServer((c) => {
+      connected++;
+      c.destroy();
+    });
+    await new Promise<void>((resolve) => listener.listen(evil, resolve));
+    try {
+      fs.symlinkSync(evil, path.join(s.runtime, SOCKET_NAME));
+      spawnOk(s, 'o4', ['cat'], { SYMPOSIUM_STANDBY_IDLE: '1' });
+      expect(connected).toBe(0);
+    } finally {
+      listener.close();
+    }
+    // The standby o4's spawn started replaced the symlink; unused for SYMPOSIUM_STANDBY_IDLE seconds, it ends.
+    const idle = await standbyPid(s);
+    expect(fs.lstatSync(path.join(s.runtime, SOCKET_NAME)).isSocket()).toBe(true);
+    await waitFor(() => !alive(idle), 10_000);
+    expect(fs.existsSync(path.join(s.runtime, SOCKET_NAME))).toBe(false);
+  });
+
+  it("a standby stopped, then killed before it answers: the spawn runs as usual; the standby's allocator settings are the supervisor's", async () => {
+    const s = sandbox();
+    spawnOk(s, 'k1', ['cat']);
+    const standby = await standbyPid(s);
+    const env = new Map(
+      fs
+        .readFileSync(`/proc/${standby}/environ`, 'latin1')
+        .split('\0')
+        .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
+    );
+    for (const [name, value] of Object.entries(SUPERVISOR_MALLOC_ENV)) expect(env.get(name), name).toBe(value);
+    process.kill(standby, 'SIGSTOP');
+    const pending = s.runAsync(['agent', 'spawn', '--uuid', 'k2', '--workdir', s.work, '--', 'cat']);
+    // It took the request (the kernel queued it); killed before it answers: no `ok`, so after
+    // the front end's wait the spawn runs as usual.
+    await new Promise((r) => setTimeout(r, 300));
+    process.kill(standby, 'SIGKILL');
+    const r = await pending;
+    expect(r, r.stderr).toEqual({ code: 0, stdout: SPAWNED, stderr: '' });
+    expect(supervisorPid(s, 'k2')).not.toBe(standby);
+  });
+});
