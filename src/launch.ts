@@ -130,9 +130,11 @@ export function launch(): boolean {
   return true;
 }
 
-/** Runs the standby (src/standby/serve.ts) from the CLI's bundle, under the supervisor's flags. */
-export function launchStandby(): void {
+/** Runs the standby (src/standby/serve.ts) from the CLI's bundle, under the supervisor's
+ *  flags; false without a bundle (a standby loaded module by module would save nothing). */
+export function launchStandby(): boolean {
   const cli = CLI_BUNDLE_SUPERVISOR_FLAGS.start<{ standby: () => void }>();
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  (cli ?? (require('./cli/main') as { standby: () => void })).standby();
+  if (!cli) return false;
+  cli.standby();
+  return true;
 }

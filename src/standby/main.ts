@@ -4,4 +4,7 @@ import { launchStandby } from '../launch';
 
 // As bin/symposium-mcp, before msgpackr loads.
 process.env.MSGPACKR_NATIVE_ACCELERATION_DISABLED = 'true';
-launchStandby();
+if (!launchStandby()) {
+  process.stderr.write('standby: no CLI bundle (only tsc ran): no standby\n');
+  process.exitCode = 1;
+}

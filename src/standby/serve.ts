@@ -2,7 +2,6 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { DIST_DIR } from '../dist-dir';
-import { CLI_BUNDLE } from '../launch';
 import { Places } from '../places';
 import { adoptFrontEnd } from '../spawn-front-end';
 import { loadAddon, mallocTrim, processCalls, receiveWithDescriptors, socketPeer } from '../sys/native-addon';
@@ -34,7 +33,7 @@ type Command = () => void;
 /** The build ids of the bundles as they are on disk now (the launcher's id lines). */
 function buildIds(): string {
   const ids: string[] = [];
-  for (const file of [CLI_BUNDLE.file, path.join(DIST_DIR, 'supervisor.bundle.js')]) {
+  for (const file of ['cli.bundle.js', 'supervisor.bundle.js'].map((name) => path.join(DIST_DIR, name))) {
     try {
       const fd = fs.openSync(file, 'r');
       try {
