@@ -482,6 +482,7 @@ async function main(): Promise<number> {
   } finally {
     // The orderly way first, then the sweep for anything left.
     await pty.reset().catch(() => undefined);
+    await pty.stopStandby().catch(() => undefined);
     await tmux.shutdown().catch(() => undefined);
     for (const t of liveTerms) t.killNow();
     const left = sb.dispose(opts.keep);

@@ -1,4 +1,7 @@
+import * as net from 'node:net';
+import * as path from 'node:path';
 import * as fs from 'node:fs';
+import { HELLO, SOCKET_NAME, encodeRequest } from '../src/standby/wire';
 import { commOf } from './memory';
 import { OuterTerm } from './outer';
 import type { Sandbox } from './sandbox';
@@ -184,6 +187,20 @@ export class PtySystem implements System {
       await this.cli(['agent', 'kill', id], 15_000, false).catch(() => undefined);
       this.known.delete(id);
     }
+  }
+
+  /** Asks the standby, if one waits, to end (src/standby/wire.ts `stop`); resolves once it hung up. */
+  async stopStandby(): Promise<void> {
+    const socket = path.join(this.sb.runtime, SOCKET_NAME);
+    if (!fs.existsSync(socket)) return;
+    const dist = fs.realpathSync(path.join(path.dirname(path.dirname(this.sb.cli)), 'dist'));
+    await new Promise<void>((resolve) => {
+      const c = net.connect(socket, () => c.end(encodeRequest([HELLO, dist, 'stop'])));
+      c.on('data', () => undefined);
+      c.on('close', () => resolve());
+      c.on('error', () => resolve());
+    });
+    for (let i = 0; i < 40 && this.standbyPids().length > 0; i++) await sleep(25);
   }
 }
 

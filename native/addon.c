@@ -178,9 +178,12 @@ static napi_value receive(napi_env env, napi_callback_info info) {
       err = r < 0 ? errno : ETIMEDOUT;
       break;
     }
-    char ctl[CMSG_SPACE(sizeof(int) * RECEIVE_MAX_FDS)];
+    union {
+      struct cmsghdr align;
+      char b[CMSG_SPACE(sizeof(int) * RECEIVE_MAX_FDS)];
+    } ctl;
     struct iovec iov = have < 4 ? (struct iovec){head + have, 4 - have} : (struct iovec){body + have - 4, 4 + need - have};
-    struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl, .msg_controllen = sizeof ctl};
+    struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.b, .msg_controllen = sizeof ctl.b};
     ssize_t n = recvmsg(fd, &m, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
     if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
     for (struct cmsghdr *c = n >= 0 ? CMSG_FIRSTHDR(&m) : NULL; c; c = CMSG_NXTHDR(&m, c)) {

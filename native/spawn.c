@@ -34,6 +34,7 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -174,10 +175,13 @@ static int standby_request(Buf *b, char **argv, int argc) {
 /* Sends the request with our stdout and stderr; 0 when it did not all go. */
 static int send_request(int s, const Buf *b) {
   int fds[2] = {1, 2};
-  char ctl[CMSG_SPACE(sizeof fds)];
-  memset(ctl, 0, sizeof ctl);
+  union {
+    struct cmsghdr align;
+    char b[CMSG_SPACE(sizeof fds)];
+  } ctl;
+  memset(&ctl, 0, sizeof ctl);
   struct iovec iov = {b->b, b->len};
-  struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl, .msg_controllen = sizeof ctl};
+  struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.b, .msg_controllen = sizeof ctl.b};
   struct cmsghdr *c = CMSG_FIRSTHDR(&m);
   c->cmsg_level = SOL_SOCKET, c->cmsg_type = SCM_RIGHTS, c->cmsg_len = CMSG_LEN(sizeof fds);
   memcpy(CMSG_DATA(c), fds, sizeof fds);
@@ -191,6 +195,30 @@ static int send_request(int s, const Buf *b) {
     if (w <= 0) return 0;
   }
   return 1;
+}
+
+static volatile pid_t standby_pid; /* the standby running our spawn: what a Ctrl-C is passed to */
+
+/* The listener is of our uid, as the kernel says (the directory was checked before: this
+   is for a path that changed since). Notes its pid. */
+static int ours(int s) {
+  struct ucred cred;
+  socklen_t len = sizeof cred;
+  if (getsockopt(s, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 || len != sizeof cred || cred.uid != getuid()) return 0;
+  standby_pid = cred.pid;
+  return 1;
+}
+
+/*
+ * The user's Ctrl-C, Ctrl-\ or hang-up reach us (the terminal's process group) but not the
+ * standby (a session of its own): passed on as SIGUSR2, which ends it until it leaves the
+ * terminal and is ignored after (src/spawn-front-end.ts), as the CLI in our process group
+ * would have ended, or not. Then we end by the signal, as we would have.
+ */
+static void pass_on(int sig) {
+  if (standby_pid > 0) kill(standby_pid, SIGUSR2);
+  signal(sig, SIG_DFL);
+  raise(sig);
 }
 
 /* One line from the standby (without its newline), waiting up to `ms` (-1: for ever); 0 on EOF, error or timeout. */
@@ -243,15 +271,27 @@ static int try_standby(const char *base, char **argv, int argc, int *code, int *
     return STANDBY_BUSY; /* it is there, but cannot be asked: none is started either */
   }
   int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  char line[64];
-  int answered = s >= 0 && connect(s, (struct sockaddr *)&addr, sizeof addr) == 0 && send_request(s, &b) &&
+  char line[512];
+  int answered = s >= 0 && connect(s, (struct sockaddr *)&addr, sizeof addr) == 0 && ours(s) && send_request(s, &b) &&
                  read_line(s, line, sizeof line, STANDBY_OK_WAIT_MS);
   free(b.b);
-  if (!answered || strcmp(line, "ok") != 0) {
+  /* `go` (an empty request) once `ok` came: without it the standby runs nothing. */
+  static const char go[4] = {0, 0, 0, 0};
+  if (!answered || strcmp(line, "ok") != 0 || send(s, go, sizeof go, MSG_NOSIGNAL) != (ssize_t)sizeof go) {
     if (s >= 0) close(s);
-    return answered && !strcmp(line, "busy") ? STANDBY_BUSY : STANDBY_NONE;
+    /* `busy`, `refused`: that standby stays (and no other is started for it); none, `stale`: none is left */
+    return answered && (!strcmp(line, "busy") || !strncmp(line, "refused ", 8)) ? STANDBY_BUSY : STANDBY_NONE;
   }
   /* Taken: the command runs there, printing to our stdout and stderr; then its code. */
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = pass_on;
+  for (int i = 0; i < 3; i++) {
+    int sig = (int[]){SIGINT, SIGQUIT, SIGHUP}[i];
+    struct sigaction old;
+    /* One ignored by whoever started us (`nohup`, `cmd &`) stays ignored, as for the CLI. */
+    if (sigaction(sig, NULL, &old) == 0 && old.sa_handler != SIG_IGN) sigaction(sig, &sa, NULL);
+  }
   char word[8];
   if (read_line(s, line, sizeof line, -1) && sscanf(line, "%7s %d", word, code) == 2 && *code >= 0 && *code <= 255 &&
       (!strcmp(word, "exit") || !strcmp(word, "ended"))) {
@@ -288,12 +328,22 @@ static void start_standby(const char *base, const char *bin) {
     return;
   }
   if (pid == 0) {
-    if (setsid() < 0 || fork() != 0) _exit(0);
+    pid_t second = setsid() < 0 ? -1 : fork();
+    if (second != 0) {
+      if (second < 0) unlink(lock);
+      _exit(0);
+    }
     int null_fd = open("/dev/null", O_RDWR);
     int log_fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, 0600);
     if (null_fd < 0 || log_fd < 0 || dup2(null_fd, 0) < 0 || dup2(null_fd, 1) < 0 || dup2(log_fd, 2) < 0 || chdir("/") != 0) {
       unlink(lock);
       _exit(1);
+    }
+    /* Nothing of the caller's beyond 0-2 (a pipe a script waits on must not stay open for
+       the standby's life, then its supervisor's). */
+    if (syscall(SYS_close_range, 3u, ~0u, 0u) != 0) {
+      long max = sysconf(_SC_OPEN_MAX);
+      for (long fd = 3; fd < (max > 0 && max < 65536 ? max : 65536); fd++) close((int)fd);
     }
     char *args[NODE_FLAG_COUNT + 3];
     size_t n = 0;

@@ -89,6 +89,16 @@ function tell(line: string): void {
   process.off('exit', tellOnExit);
 }
 
+/**
+ * SIGUSR2 is how a standby's front end passes on the user's Ctrl-C or hang-up (native/
+ * spawn.c): by default it ends the process, as those end the CLI in the user's process
+ * group, until the process leaves the terminal; from then on it is ignored, as a CLI in a
+ * session of its own does not hear them. Function.prototype: a no-op that keeps nothing
+ * of the CLI's bundle reachable in a process that supervises on.
+ */
+const INTERRUPT_FORWARDED = 'SIGUSR2';
+const IGNORE = Function.prototype as () => void;
+
 /** Whether this process may become the supervisor it is about to start (once, under the supervisor's flags). */
 export function mayBecomeSupervisor(): boolean {
   if (!frontEnd || frontEnd.tried) return false;
@@ -105,6 +115,7 @@ export function leaveTerminal(logFd: number, workdir: string): boolean {
   const calls = processCalls();
   if (!frontEnd || !calls) return false;
   frontEnd.tried = true;
+  if (frontEnd.standby) process.on(INTERRUPT_FORWARDED, IGNORE);
   if (calls.setsid() < 0) return false;
   const out = calls.dupCloexec(1);
   const err = calls.dupCloexec(2);

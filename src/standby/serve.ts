@@ -5,7 +5,8 @@ import { DIST_DIR } from '../dist-dir';
 import { Places } from '../places';
 import { adoptFrontEnd } from '../spawn-front-end';
 import { loadAddon, mallocTrim, processCalls, receiveWithDescriptors, socketPeer } from '../sys/native-addon';
-import { type Answer, MAX_REQUEST, REQUEST_WAIT_MS, SOCKET_NAME, STARTING_NAME, type SpawnRequest, decodeRequest } from './wire';
+import { contextDifference, nodeOnPath, processContext, startEnv } from './context';
+import { type Answer, GO_WAIT_MS, MAX_REQUEST, REQUEST_WAIT_MS, SOCKET_NAME, STARTING_NAME, type SpawnRequest, decodeRequest } from './wire';
 
 // The standby: the CLI, started under the supervisor's Node flags by `agent spawn`'s native
 // front end after a spawn (native/spawn.c), with its bundle and the supervisor's loaded,
@@ -112,6 +113,10 @@ export function serveStandby(runCommand: Command): void {
   }
   const dist = fs.realpathSync(DIST_DIR);
   const ids = buildIds();
+  // What this process inherited and read as it started: a spawn must come with the same.
+  const context = processContext('self');
+  const startEnvironment = startEnv(process.env);
+  const node = fs.realpathSync(process.execPath);
   // What becoming a supervisor loads (start-supervisor.ts), loaded now.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   (require(path.join(DIST_DIR, 'supervisor', 'launch.js')) as { supervisorEntry(): unknown }).supervisorEntry();
@@ -153,39 +158,45 @@ export function serveStandby(runCommand: Command): void {
       socket.destroy(); // a probe's hang-up, or a client that sent nothing in time
       return;
     }
+    const refuse = (answer: Answer, fds: number[] = got.fds): void => {
+      closeAll(fds);
+      say(fd, answer);
+      socket.destroy();
+    };
     const req = decodeRequest(got.body);
-    if ('error' in req || req.kind === 'stop' || req.dist !== dist || buildIds() !== ids) {
-      closeAll(got.fds);
-      if ('error' in req) say(fd, `refused ${req.error}`);
-      else say(fd, req.kind === 'stop' ? 'stopping' : 'stale');
-      socket.destroy();
-      if (!('error' in req)) stop(); // asked to, or another install or build: of no use any more
+    if ('error' in req) {
+      refuse(req.otherVersion ? 'stale' : `refused ${req.error}`);
+      if (req.otherVersion) stop(); // another version's front ends would start a standby of theirs in vain
       return;
     }
-    if (got.fds.length !== 2) {
-      closeAll(got.fds);
-      say(fd, 'refused a spawn request without stdout and stderr');
-      socket.destroy();
+    if (req.kind === 'stop' || req.dist !== dist || buildIds() !== ids) {
+      refuse(req.kind === 'stop' ? 'stopping' : 'stale');
+      stop(); // asked to, or another install or build: of no use any more
       return;
     }
+    if (got.fds.length !== 2) return refuse('refused a spawn request without stdout and stderr');
+    const other = contextDifference(context, processContext(peer.pid));
+    if (other) return refuse(`refused another context than this standby's: ${other}`);
+    if (startEnv(req.env) !== startEnvironment) return refuse("refused another start-up environment than this standby's (NODE_*, LD_*, MALLOC_*...)");
+    if (nodeOnPath(req.env.PATH) !== node) return refuse("refused another node on PATH than this standby's");
     const report = processCalls()!.dupCloexec(fd);
+    if (report < 0) return refuse('refused no descriptor left');
     try {
       process.chdir(req.cwd);
     } catch (err) {
-      closeAll([...got.fds, ...(report >= 0 ? [report] : [])]);
-      say(fd, `refused cannot enter ${req.cwd}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
-      socket.destroy();
-      return;
+      return refuse(`refused cannot enter ${req.cwd}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`, [...got.fds, report]);
     }
-    if (report < 0 || !say(fd, 'ok')) {
-      closeAll([...got.fds, ...(report >= 0 ? [report] : [])]);
+    // `ok`, then the client's `go`: without it (it gave up waiting) nothing runs here.
+    const go = say(fd, 'ok') ? receiveWithDescriptors(fd, 0, GO_WAIT_MS) : null;
+    if (!go || 'errno' in go || go.body.length !== 0 || go.fds.length !== 0) {
+      closeAll([...got.fds, report, ...(go && 'fds' in go ? go.fds : [])]);
       process.chdir('/');
       socket.destroy();
       return;
     }
     busy = true;
     close();
-    socket.destroy();
+    socket.destroy(); // `report` holds the connection
     becomeClient(req, got.fds[0], got.fds[1], report);
     runCommand();
   });
@@ -235,7 +246,7 @@ function becomeClient(req: SpawnRequest, out: number, err: number, report: numbe
   process.umask(req.umask);
   process.argv = [process.execPath, req.bin, ...req.args];
   const calls = processCalls()!;
-  calls.dup2(out, 1);
+  calls.dup2(out, 1); // descriptors we hold, on 1 and 2: it cannot fail
   calls.dup2(err, 2);
   closeAll([out, err]);
   adoptFrontEnd(report, req.size);

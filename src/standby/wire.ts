@@ -9,10 +9,14 @@
 //   the entries (NAME=value).
 //
 // sent with two descriptors (SCM_RIGHTS): the client's stdout and stderr. Answers are
-// lines: `ok` (taken: the command runs here), then `exit N` (the command is done and this
-// process supervises the agent it started) or `ended N` (done, and nothing runs on);
-// instead of `ok`, `busy`, `stale` or `refused WHY`: nothing happened, the client runs the
-// command itself. A `stop` is answered `stopping`.
+// lines: `ok`, to which the client says `go` (an empty request: a length of 0) within
+// GO_WAIT_MS, and only then the command runs here (a client that gave up waiting for `ok`
+// and runs the command itself never says it: the command never runs twice); then `exit N`
+// (the command is done and this process supervises the agent it started) or `ended N`
+// (done, and nothing runs on). Instead of `ok`: `stale` (another install, build or
+// version: this standby ends, the client may start another) or `refused WHY` (this
+// request, or this client, is not one to take: the standby stays); nothing happened, the
+// client runs the command itself. A `stop` is answered `stopping`.
 
 export const HELLO = 'symposium-standby 1';
 /** The socket's name in the runtime directory. */
@@ -25,6 +29,8 @@ export const STARTING_NAME = 'standby.starting';
 export const MAX_REQUEST = 1 << 20;
 /** A client sends its request right after it connects; one that has not in this long is dropped. */
 export const REQUEST_WAIT_MS = 1000;
+/** After `ok`, the client's `go`: it answers at once (one round trip), or has given up. */
+export const GO_WAIT_MS = 1000;
 
 export type Answer = 'ok' | 'busy' | 'stale' | 'stopping' | `refused ${string}` | `exit ${number}` | `ended ${number}`;
 
@@ -47,8 +53,8 @@ export interface StopRequest {
 
 export type Request = SpawnRequest | StopRequest;
 
-/** The request in `body` (after the length), or why it is not one. */
-export function decodeRequest(body: Buffer): Request | { error: string } {
+/** The request in `body` (after the length), or why it is not one (`otherVersion`: a standby request of another version). */
+export function decodeRequest(body: Buffer): Request | { error: string; otherVersion?: true } {
   const parts = body.toString('utf8').split('\0');
   if (parts.pop() !== '') return { error: 'not NUL-ended' };
   let at = 0;
@@ -57,7 +63,8 @@ export function decodeRequest(body: Buffer): Request | { error: string } {
     const v = next();
     return v !== undefined && /^\d{1,7}$/.test(v) ? Number(v) : null;
   };
-  if (next() !== HELLO) return { error: 'not a standby request of this version' };
+  const hello = next();
+  if (hello !== HELLO) return hello?.startsWith('symposium-standby ') ? { error: 'a standby request of another version', otherVersion: true } : { error: 'not a standby request' };
   const dist = next();
   const kind = next();
   if (dist === undefined || !dist.startsWith('/')) return { error: 'no dist directory' };

@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { SUPERVISOR_MALLOC_ENV, SUPERVISOR_NODE_FLAGS } from '../../src/held-env';
 import { HELLO, SOCKET_NAME, STARTING_NAME, encodeRequest } from '../../src/standby/wire';
 import { PtyTerminal } from '../helpers/pty-terminal';
-import { pidsWithEnv } from '../../src/sys/proc';
+import { pidsWithEnv, procStat } from '../../src/sys/proc';
 import { CLI, ROOT, type Sandbox, isStandby, sandboxPerTest, waitFor } from '../helpers/sandbox';
 
 // The standby (src/standby/serve.ts): after a spawn, `agent spawn`'s native front end
@@ -235,6 +235,61 @@ describe.skipIf(!fs.existsSync(FRONT_END) || !fs.existsSync(ADDON))('agent spawn
     expect(fs.lstatSync(path.join(s.runtime, SOCKET_NAME)).isSocket()).toBe(true);
     await waitFor(() => !alive(idle), 10_000);
     expect(fs.existsSync(path.join(s.runtime, SOCKET_NAME))).toBe(false);
+  });
+
+  it('a caller of another context (limits, niceness) is refused: its spawn runs as usual, with its own, and the standby stays', async () => {
+    const s = sandbox();
+    spawnOk(s, 'cx1', ['cat']);
+    const standby = await standbyPid(s);
+    const agent = `ulimit -Hn > limit.txt; cut -d' ' -f19 /proc/$$/stat > nice.txt; exec cat`;
+    const cases: Array<[string, string, string]> = [
+      ['ulimit -n 2000', 'limit.txt', '2000'],
+      ['renice -n 7 -p $$ > /dev/null', 'nice.txt', '7'],
+    ];
+    for (const [prefix, file, expected] of cases) {
+      const id = `cx${cases.findIndex((c) => c[0] === prefix) + 2}`;
+      const dir = path.join(s.work, id);
+      fs.mkdirSync(dir);
+      const r = spawnSync('sh', ['-c', `${prefix}; exec "$0" agent spawn --uuid ${id} --workdir "$1" -- sh -c "$2"`, CLI, dir, agent], { env: s.env, encoding: 'utf8', timeout: 30_000 });
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stdout).toBe(SPAWNED);
+      expect(supervisorPid(s, id)).not.toBe(standby);
+      expect(await waitFor(() => fs.existsSync(path.join(dir, file)) && fs.readFileSync(path.join(dir, file), 'utf8').trim())).toBe(expected);
+    }
+    expect(alive(standby)).toBe(true);
+    // The same context as its own: taken.
+    spawnOk(s, 'cx9', ['cat']);
+    expect(supervisorPid(s, 'cx9')).toBe(standby);
+  });
+
+  it("the user's Ctrl-C while the standby runs the spawn, before it left the terminal: both end, nothing is made, as without a standby", async () => {
+    const s = sandbox();
+    spawnOk(s, 'in1', ['cat']);
+    const standby = await standbyPid(s);
+    // The sessions file's lock, held by this process: the spawn waits for it.
+    const lock = `${path.join(s.home, 'agent-sessions.json')}.lock`;
+    fs.writeFileSync(lock, `${process.pid} ${procStat(process.pid)!.startTicks} test`);
+    const child = spawn(CLI, ['agent', 'spawn', '--uuid', 'in2', '--workdir', s.work, '--', 'cat'], { env: { ...s.env, SYMPOSIUM_LOCK_TIMEOUT: '30' }, stdio: 'ignore' });
+    const ended = new Promise<string | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
+    try {
+      // Taken: the standby no longer listens.
+      await waitFor(() => !fs.existsSync(path.join(s.runtime, SOCKET_NAME)));
+      child.kill('SIGINT');
+      expect(await ended).toBe('SIGINT');
+      await waitFor(() => !alive(standby));
+    } finally {
+      fs.rmSync(lock, { force: true });
+    }
+    expect(s.readSessions().in2).toBeUndefined();
+    expect(s.processes().filter((p) => cmdline(p)[0]?.startsWith('symposium-supervisor in2'))).toEqual([]);
+    // Past the terminal, a Ctrl-C no longer reaches it: a spawn interrupted after its answer stays.
+    spawnOk(s, 'in3', ['cat']); // cold: starts the next standby
+    await standbyPid(s);
+    spawnOk(s, 'in4', ['cat']);
+    const sup = supervisorPid(s, 'in4');
+    process.kill(sup, 'SIGUSR2');
+    await new Promise((r) => setTimeout(r, 300));
+    expect(alive(sup)).toBe(true);
   });
 
   it("a standby stopped, then killed before it answers: the spawn runs as usual; the standby's allocator settings are the supervisor's", async () => {
