@@ -303,6 +303,22 @@ static int try_standby(const char *base, char **argv, int argc, int *code, int *
   return STANDBY_TAKEN;
 }
 
+/* Whether a standby of ours listens there now (a connect and a hang-up: it goes on waiting). */
+static int standby_listening(const char *base) {
+  char path[PATH_MAX];
+  struct sockaddr_un addr;
+  memset(&addr, 0, sizeof addr);
+  addr.sun_family = AF_UNIX;
+  struct stat st;
+  if (!join(base, STANDBY_SOCKET, path, sizeof path) || strlen(path) >= sizeof addr.sun_path) return 0;
+  if (lstat(path, &st) != 0 || !S_ISSOCK(st.st_mode)) return 0;
+  strcpy(addr.sun_path, path);
+  int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  int up = s >= 0 && connect(s, (struct sockaddr *)&addr, sizeof addr) == 0;
+  if (s >= 0) close(s);
+  return up;
+}
+
 /*
  * Starts a standby for the next spawn, unless another start is under way: `node FLAGS
  * DIST/standby/main.js`, in a session of its own, no child of ours (we exit now), its
@@ -312,6 +328,9 @@ static int try_standby(const char *base, char **argv, int argc, int *code, int *
 static void start_standby(const char *base, const char *bin) {
   char lock[PATH_MAX], log[PATH_MAX], dist[PATH_MAX], main_js[PATH_MAX + 32];
   if (!join(base, STANDBY_STARTING, lock, sizeof lock) || !join(base, STANDBY_LOG, log, sizeof log) || !dist_of(bin, dist, sizeof dist)) return;
+  /* Another spawn's start may have made one since we asked (many spawns at once: each
+     would start a Node that finds it and leaves, ~100 ms of CPU each). */
+  if (standby_listening(base)) return;
   snprintf(main_js, sizeof main_js, "%s/standby/main.js", dist);
   if (access(main_js, R_OK) != 0) return;
   int l = open(lock, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
