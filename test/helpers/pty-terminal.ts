@@ -27,7 +27,7 @@ export class PtyTerminal {
       this.raw += d;
       this.term.write(d);
     });
-    this.keepReadingAfterExit();
+    this.realDestroy = keepReadingAfterExit(this.proc, () => this.lastDataAt);
     // Resolved once xterm has parsed everything the program wrote: its last words (a
     // detach message) are on text() when a test reads it after the exit.
     this.exited = new Promise((resolve) =>
@@ -40,41 +40,6 @@ export class PtyTerminal {
 
   private lastDataAt = Date.now();
   private realDestroy: (() => void) | null = null;
-
-  /**
-   * node-pty destroys its stream 200 ms after the program exits (node-pty #726), and drops
-   * what this process has not read yet: a test far behind a flood lost the program's last
-   * words. As the supervisor does (agent-process.ts): hold the slave open so the master
-   * never reads EIO early; after the exit, close it once output has been quiet for 100 ms,
-   * and let the stream end by itself.
-   */
-  private keepReadingAfterExit(): void {
-    const sock = (this.proc as unknown as { _socket?: { destroy: () => void; destroyed: boolean } })._socket;
-    const ptsName = (this.proc as unknown as { ptsName?: unknown }).ptsName;
-    if (!sock || typeof ptsName !== 'string') throw new Error('node-pty internals changed: _socket / ptsName');
-    let holdFd: number | null = fs.openSync(ptsName, fs.constants.O_RDWR | fs.constants.O_NOCTTY);
-    const realDestroy = sock.destroy.bind(sock);
-    this.realDestroy = () => {
-      if (holdFd !== null) fs.closeSync(holdFd);
-      holdFd = null;
-      realDestroy();
-    };
-    let releasing = false;
-    sock.destroy = () => {
-      if (holdFd === null) return realDestroy();
-      if (releasing) return;
-      releasing = true;
-      const started = Date.now();
-      const check = () => {
-        if (holdFd === null) return;
-        if (Date.now() - this.lastDataAt < 100 && Date.now() - started < 20_000) return void setTimeout(check, 20);
-        fs.closeSync(holdFd);
-        holdFd = null;
-        setTimeout(() => sock.destroyed || realDestroy(), 2000); // should the end never come
-      };
-      check();
-    };
-  }
 
   get pid(): number {
     return this.proc.pid;
@@ -130,4 +95,40 @@ export class PtyTerminal {
       /* gone */
     }
   }
+}
+
+/**
+ * node-pty destroys its stream 200 ms after the program exits (node-pty #726), and drops
+ * what this process has not read yet: a test far behind a flood lost the program's last
+ * words, and a loaded machine a detaching client's. As the supervisor does (agent-process.ts):
+ * hold the slave open so the master never reads EIO early; after the exit, close it once
+ * output has been quiet for 100 ms (`lastDataAt`), and let the stream end by itself.
+ * Returns what closes everything at once (for a test that kills the program).
+ */
+export function keepReadingAfterExit(proc: pty.IPty, lastDataAt: () => number): () => void {
+  const sock = (proc as unknown as { _socket?: { destroy: () => void; destroyed: boolean } })._socket;
+  const ptsName = (proc as unknown as { ptsName?: unknown }).ptsName;
+  if (!sock || typeof ptsName !== 'string') throw new Error('node-pty internals changed: _socket / ptsName');
+  let holdFd: number | null = fs.openSync(ptsName, fs.constants.O_RDWR | fs.constants.O_NOCTTY);
+  const realDestroy = sock.destroy.bind(sock);
+  let releasing = false;
+  sock.destroy = () => {
+    if (holdFd === null) return realDestroy();
+    if (releasing) return;
+    releasing = true;
+    const started = Date.now();
+    const check = () => {
+      if (holdFd === null) return;
+      if (Date.now() - lastDataAt() < 100 && Date.now() - started < 20_000) return void setTimeout(check, 20);
+      fs.closeSync(holdFd);
+      holdFd = null;
+      setTimeout(() => sock.destroyed || realDestroy(), 2000); // should the end never come
+    };
+    check();
+  };
+  return () => {
+    if (holdFd !== null) fs.closeSync(holdFd);
+    holdFd = null;
+    realDestroy();
+  };
 }

@@ -5,6 +5,7 @@ import { type IPty, spawn as ptySpawn } from 'node-pty';
 import { SupervisorLink } from '../../src/link/supervisor-link';
 import type { StatusReply } from '../../src/protocol/ops';
 import type { ServerMessage } from '../../src/protocol/messages';
+import { keepReadingAfterExit } from './pty-terminal';
 import { CLI, type Sandbox } from './sandbox';
 
 // A raw protocol viewer for tests: it speaks the real wire protocol to a real supervisor
@@ -231,10 +232,14 @@ export class CliViewer {
     });
     // Like a real terminal, answer the queries that pass through (DA, CPR).
     this.term.onData((d) => this.proc.write(d));
+    let lastDataAt = Date.now();
     this.proc.onData((d) => {
+      lastDataAt = Date.now();
       this.raw += d;
       this.term.write(d);
     });
+    // The client's last words (the detach line) are in `raw` once it has exited.
+    keepReadingAfterExit(this.proc, () => lastDataAt);
     this.exited = new Promise((resolve) =>
       this.proc.onExit(({ exitCode, signal }) => {
         this.exitCode = exitCode;
