@@ -92,7 +92,9 @@ describe('disk trouble', () => {
 
   it('a session directory and runtime directory removed under a running agent: its supervisor leaves once the agent ends, it does not retry for ever', async () => {
     const s = sandbox();
-    const r = s.run(['agent', 'spawn', '--uuid', 'gone', '--workdir', s.work, '--', 'sh', '-c', 'sleep 2; echo bye']);
+    // No standby: one starting after this spawn would write into the runtime directory as
+    // the test removes it (ENOTEMPTY, seen once in a fresh-clone run).
+    const r = s.run(['agent', 'spawn', '--uuid', 'gone', '--workdir', s.work, '--', 'sh', '-c', 'sleep 2; echo bye'], { env: { SYMPOSIUM_STANDBY: '0' } });
     expect(r, r.stderr).toEqual({ code: 0, stdout: 'Agent session spawned successfully\n', stderr: '' });
     const pid = s.readSessions().gone!.supervisor_pid as number;
     fs.rmSync(path.join(s.home, 'sessions', 'gone'), { recursive: true, force: true });

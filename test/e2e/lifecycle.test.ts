@@ -2,7 +2,8 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { type Sandbox, sandboxPerTest, waitFor } from '../helpers/sandbox';
+import { pidsWithEnv } from '../../src/sys/proc';
+import { type Sandbox, isStandby, sandboxPerTest, waitFor } from '../helpers/sandbox';
 
 // Issue 7: the truth about every agent after crashes, file loss and reboots; restart and
 // prune. Real supervisors killed with SIGKILL, real orphaned process groups.
@@ -176,6 +177,9 @@ describe('agent restart', () => {
       process.kill(old[id]!.supervisor_pid as number, 'SIGKILL');
     }
     await waitFor(() => ['r1', 'r2'].every((id) => !alive(old[id]!.supervisor_pid as number) && groupMembers(old[id]!.agent_pid as number).length === 0));
+    // The standby waiting for the next spawn dies with them (and writes nothing more there).
+    for (const pid of pidsWithEnv('SYMPOSIUM_HOME', s.home).filter(isStandby)) process.kill(pid, 'SIGKILL');
+    await waitFor(() => pidsWithEnv('SYMPOSIUM_HOME', s.home).filter(isStandby).length === 0);
     fs.rmSync(s.runtime, { recursive: true, force: true });
 
     const list = s.run(['agent', 'list']);
