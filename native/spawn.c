@@ -14,8 +14,8 @@
  * arguments, environment, directory, umask and terminal size, and our stdout and stderr
  * (SCM_RIGHTS), runs the command as the CLI would, becomes the supervisor, and says
  * `exit N` on the socket. No Node starts for that spawn (~55 ms of ~120 here). Anything
- * but `ok` to the request (no standby, another build, busy) and nothing has happened:
- * the CLI starts as below.
+ * but `ok` to the request (no standby, another build, another context) and nothing has
+ * happened: the CLI starts as below.
  *
  * FLAGS and the allocator's settings are the supervisor's (src/held-env.ts:
  * SUPERVISOR_NODE_FLAGS, SUPERVISOR_MALLOC_ENV; a test compares them): glibc reads its
@@ -249,38 +249,46 @@ static int standby_dir(char *base, size_t cap) {
 }
 
 /* What became of asking the standby. */
-enum { STANDBY_NONE, STANDBY_TAKEN, STANDBY_BUSY };
+enum { STANDBY_NONE, STANDBY_TAKEN, STANDBY_REFUSED };
 
 /*
- * The spawn through the standby: STANDBY_TAKEN with *code and *supervising (the process
- * runs on as the agent's supervisor), or STANDBY_NONE (none answers there, or it was of
- * another build) or STANDBY_BUSY (taken by another spawn), and nothing happened.
+ * A connection to the standby of this runtime directory: its socket a socket of ours (never
+ * a symlink followed), its listener of our uid; -1 when none listens there.
  */
-static int try_standby(const char *base, char **argv, int argc, int *code, int *supervising) {
+static int standby_connect(const char *base) {
   char path[PATH_MAX];
   struct sockaddr_un addr;
   memset(&addr, 0, sizeof addr);
   addr.sun_family = AF_UNIX;
   struct stat st;
-  if (!join(base, STANDBY_SOCKET, path, sizeof path) || strlen(path) >= sizeof addr.sun_path) return STANDBY_NONE;
-  if (lstat(path, &st) != 0 || !S_ISSOCK(st.st_mode) || st.st_uid != getuid()) return STANDBY_NONE;
+  if (!join(base, STANDBY_SOCKET, path, sizeof path) || strlen(path) >= sizeof addr.sun_path) return -1;
+  if (lstat(path, &st) != 0 || !S_ISSOCK(st.st_mode) || st.st_uid != getuid()) return -1;
   strcpy(addr.sun_path, path);
-  Buf b = {0};
-  if (!standby_request(&b, argv, argc)) {
-    free(b.b);
-    return STANDBY_BUSY; /* it is there, but cannot be asked: none is started either */
-  }
   int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (s >= 0 && connect(s, (struct sockaddr *)&addr, sizeof addr) == 0 && ours(s)) return s;
+  if (s >= 0) close(s);
+  return -1;
+}
+
+/*
+ * The spawn through the standby: STANDBY_TAKEN with *code and *supervising (the process
+ * runs on as the agent's supervisor), or STANDBY_NONE (none answers there, or it was of
+ * another build and ends) or STANDBY_REFUSED (it stays, but does not take this spawn), and
+ * nothing happened.
+ */
+static int try_standby(const char *base, char **argv, int argc, int *code, int *supervising) {
+  int s = standby_connect(base);
+  if (s < 0) return STANDBY_NONE;
+  Buf b = {0};
   char line[512];
-  int answered = s >= 0 && connect(s, (struct sockaddr *)&addr, sizeof addr) == 0 && ours(s) && send_request(s, &b) &&
-                 read_line(s, line, sizeof line, STANDBY_OK_WAIT_MS);
+  int answered = standby_request(&b, argv, argc) && send_request(s, &b) && read_line(s, line, sizeof line, STANDBY_OK_WAIT_MS);
   free(b.b);
   /* `go` (an empty request) once `ok` came: without it the standby runs nothing. */
   static const char go[4] = {0, 0, 0, 0};
   if (!answered || strcmp(line, "ok") != 0 || send(s, go, sizeof go, MSG_NOSIGNAL) != (ssize_t)sizeof go) {
-    if (s >= 0) close(s);
-    /* `busy`, `refused`: that standby stays (and no other is started for it); none, `stale`: none is left */
-    return answered && (!strcmp(line, "busy") || !strncmp(line, "refused ", 8)) ? STANDBY_BUSY : STANDBY_NONE;
+    close(s);
+    /* `refused`: that standby stays, and no other is started for it; none, `stale`: none is left */
+    return answered && !strncmp(line, "refused ", 8) ? STANDBY_REFUSED : STANDBY_NONE;
   }
   /* Taken: the command runs there, printing to our stdout and stderr; then its code. */
   struct sigaction sa;
@@ -305,18 +313,9 @@ static int try_standby(const char *base, char **argv, int argc, int *code, int *
 
 /* Whether a standby of ours listens there now (a connect and a hang-up: it goes on waiting). */
 static int standby_listening(const char *base) {
-  char path[PATH_MAX];
-  struct sockaddr_un addr;
-  memset(&addr, 0, sizeof addr);
-  addr.sun_family = AF_UNIX;
-  struct stat st;
-  if (!join(base, STANDBY_SOCKET, path, sizeof path) || strlen(path) >= sizeof addr.sun_path) return 0;
-  if (lstat(path, &st) != 0 || !S_ISSOCK(st.st_mode)) return 0;
-  strcpy(addr.sun_path, path);
-  int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  int up = s >= 0 && connect(s, (struct sockaddr *)&addr, sizeof addr) == 0;
+  int s = standby_connect(base);
   if (s >= 0) close(s);
-  return up;
+  return s >= 0;
 }
 
 /*

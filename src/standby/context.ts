@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { procStat, readProcText } from '../sys/proc';
 
 // What a process inherits besides its environment, arguments, directory, umask and
 // descriptors: its limits, cgroup (a systemd scope with a memory cap), groups, privileges
@@ -19,18 +20,14 @@ const NAMESPACES = ['cgroup', 'ipc', 'mnt', 'net', 'pid', 'time', 'user', 'uts']
 const START_ENV = /^(NODE_|UV_|LD_|MALLOC_|GLIBC_TUNABLES$)/;
 
 function read(file: string): string {
-  try {
-    return fs.readFileSync(file, 'latin1');
-  } catch {
-    return '';
-  }
+  return readProcText(file) ?? '';
 }
 
 /**
  * /proc/PID/limits, but only the hard limit of open files: Node raises its soft limit to
  * the hard one as it starts (the cold path's CLI, and so its agent, get the same).
  */
-function limits(pid: string): string {
+function limits(pid: number): string {
   return read(`/proc/${pid}/limits`)
     .split('\n')
     .map((line) => {
@@ -40,24 +37,22 @@ function limits(pid: string): string {
     .join('\n');
 }
 
-/** The inherited context of `pid` ('self' for this process), as comparable text, one item per entry. */
-export function processContext(pid: number | 'self'): Map<string, string> {
-  const p = String(pid);
+/** The inherited context of `pid`, as comparable text, one item per entry. */
+export function processContext(pid: number): Map<string, string> {
   const out = new Map<string, string>();
-  out.set('limits', limits(p));
-  out.set('cgroup', read(`/proc/${p}/cgroup`));
-  const status = read(`/proc/${p}/status`);
+  out.set('limits', limits(pid));
+  out.set('cgroup', read(`/proc/${pid}/cgroup`));
+  const status = read(`/proc/${pid}/status`);
   for (const field of STATUS_FIELDS) out.set(field, new RegExp(`^${field}:[ \\t]*(.*)$`, 'm').exec(status)?.[1] ?? '');
   for (const ns of NAMESPACES) {
     try {
-      out.set(`ns/${ns}`, fs.readlinkSync(`/proc/${p}/ns/${ns}`));
+      out.set(`ns/${ns}`, fs.readlinkSync(`/proc/${pid}/ns/${ns}`));
     } catch {
       out.set(`ns/${ns}`, '');
     }
   }
-  out.set('security label', read(`/proc/${p}/attr/current`));
-  const stat = read(`/proc/${p}/stat`);
-  out.set('nice', stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16] ?? '');
+  out.set('security label', read(`/proc/${pid}/attr/current`));
+  out.set('nice', String(procStat(pid)?.nice ?? ''));
   return out;
 }
 

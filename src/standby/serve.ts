@@ -5,6 +5,7 @@ import { DIST_DIR } from '../dist-dir';
 import { Places } from '../places';
 import { adoptFrontEnd } from '../spawn-front-end';
 import { loadAddon, mallocTrim, processCalls, receiveWithDescriptors, socketPeer } from '../sys/native-addon';
+import { socketDescriptor } from '../sys/socket-reads';
 import { contextDifference, nodeOnPath, processContext, startEnv } from './context';
 import { type Answer, GO_WAIT_MS, MAX_REQUEST, REQUEST_WAIT_MS, SOCKET_NAME, STARTING_NAME, type SpawnRequest, decodeRequest } from './wire';
 
@@ -78,12 +79,6 @@ function unlinkQuietly(p: string): void {
   }
 }
 
-/** The socket's descriptor, as libuv holds it (paused: nothing read from it). */
-function descriptorOf(socket: net.Socket): number {
-  const fd = (socket as unknown as { _handle?: { fd?: unknown } | null })._handle?.fd;
-  return typeof fd === 'number' && fd >= 0 ? fd : -1;
-}
-
 /** Whether a standby answers at `socketPath` (a connect, then a hang-up: it goes on). */
 function answers(socketPath: string): Promise<boolean> {
   return new Promise((resolve) => {
@@ -114,14 +109,13 @@ export function serveStandby(runCommand: Command): void {
   const dist = fs.realpathSync(DIST_DIR);
   const ids = buildIds();
   // What this process inherited and read as it started: a spawn must come with the same.
-  const context = processContext('self');
+  const context = processContext(process.pid);
   const startEnvironment = startEnv(process.env);
   const node = fs.realpathSync(process.execPath);
   // What becoming a supervisor loads (start-supervisor.ts), loaded now.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   (require(path.join(DIST_DIR, 'supervisor', 'launch.js')) as { supervisorEntry(): unknown }).supervisorEntry();
 
-  let busy = false;
   let ino = -1;
   const server = net.createServer({ pauseOnConnect: true });
   const idle = setTimeout(() => stop(), idleMs(process.env));
@@ -142,14 +136,9 @@ export function serveStandby(runCommand: Command): void {
   }
 
   server.on('connection', (socket: net.Socket) => {
-    const fd = descriptorOf(socket);
+    const fd = socketDescriptor(socket); // paused: libuv has read nothing from it
     const peer = fd >= 0 ? socketPeer(fd) : null;
     if (!peer || !('uid' in peer) || peer.uid !== process.getuid!()) {
-      socket.destroy();
-      return;
-    }
-    if (busy) {
-      say(fd, 'busy');
       socket.destroy();
       return;
     }
@@ -194,8 +183,7 @@ export function serveStandby(runCommand: Command): void {
       socket.destroy();
       return;
     }
-    busy = true;
-    close();
+    close(); // in this same turn: a client that connects now finds no standby
     socket.destroy(); // `report` holds the connection
     becomeClient(req, got.fds[0], got.fds[1], report);
     runCommand();

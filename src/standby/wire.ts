@@ -32,7 +32,7 @@ export const REQUEST_WAIT_MS = 1000;
 /** After `ok`, the client's `go`: it answers at once (one round trip), or has given up. */
 export const GO_WAIT_MS = 1000;
 
-export type Answer = 'ok' | 'busy' | 'stale' | 'stopping' | `refused ${string}` | `exit ${number}` | `ended ${number}`;
+export type Answer = 'ok' | 'stale' | 'stopping' | `refused ${string}` | `exit ${number}` | `ended ${number}`;
 
 export interface SpawnRequest {
   kind: 'spawn';

@@ -21,6 +21,8 @@ export interface ProcStat {
   /** CPU time used in user and kernel mode, in clock ticks (USER_HZ: 100 a second). */
   utimeTicks: number;
   stimeTicks: number;
+  /** Its niceness, -20 to 19. */
+  nice: number;
   /** Start time in clock ticks since boot, as the kernel wrote it (exact: compare these). */
   startTicks: string;
   /** Start time in ms since the epoch (to the tick: 10 ms). */
@@ -81,6 +83,7 @@ export function procStat(pid: number): ProcStat | null {
     tpgid: num(5),
     utimeTicks: num(11),
     stimeTicks: num(12),
+    nice: num(16),
     startTicks: f[19]!,
     startedAtMs: bootTimeMs() + (num(19) * 1000) / TICKS_PER_SECOND,
   };

@@ -1,5 +1,6 @@
-// Stopping and restarting a libuv stream's reads at once, for a second reader of the same
-// descriptor (the native relay, fast-relay.ts). Node has no public call for this.
+// A net.Socket's libuv internals that Node has no public call for: stopping and restarting
+// its reads at once, for a second reader of the same descriptor (the native relay,
+// fast-relay.ts), and its descriptor (for the addon's calls on it).
 
 /** The parts of a net.Socket that a hard stop of its reads needs. */
 export interface ReadSocket {
@@ -35,4 +36,10 @@ export function unhaltSocket(s: ReadSocket): void {
     h.readStart();
   }
   s.resume();
+}
+
+/** The descriptor libuv holds for `socket`, or -1 (not connected, or not a Unix stream). */
+export function socketDescriptor(socket: object): number {
+  const fd = (socket as { _handle?: { fd?: unknown } | null })._handle?.fd;
+  return typeof fd === 'number' && fd >= 0 ? fd : -1;
 }

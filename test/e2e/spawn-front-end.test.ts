@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SUPERVISOR_MALLOC_ENV, SUPERVISOR_NODE_FLAGS } from '../../src/held-env';
 import { REPORT_FD_ENV } from '../../src/spawn-front-end';
+import { environ, fdTargets } from '../helpers/proc-files';
 import { ROOT, type Sandbox, sandboxPerTest, waitFor } from '../helpers/sandbox';
 
 // `agent spawn` through its native front end (native/spawn.c): the CLI's own process
@@ -24,32 +25,10 @@ function supervisorPid(s: Sandbox, id: string): number {
   return rec.supervisor_pid as number;
 }
 
-function environ(pid: number): Map<string, string> {
-  const text = fs.readFileSync(`/proc/${pid}/environ`, 'latin1');
-  return new Map(
-    text
-      .split('\0')
-      .filter((kv) => kv.includes('='))
-      .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
-  );
-}
-
 /** Field 6 of /proc/PID/stat: the session id. */
 function sessionOf(pid: number): number {
   const stat = fs.readFileSync(`/proc/${pid}/stat`, 'latin1');
   return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[3]);
-}
-
-function fdTargets(pid: number): Map<number, string> {
-  const out = new Map<number, string>();
-  for (const fd of fs.readdirSync(`/proc/${pid}/fd`)) {
-    try {
-      out.set(Number(fd), fs.readlinkSync(`/proc/${pid}/fd/${fd}`));
-    } catch {
-      /* closed meanwhile */
-    }
-  }
-  return out;
 }
 
 describe.skipIf(!fs.existsSync(FRONT_END))('agent spawn through its native front end', () => {

@@ -6,7 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { SUPERVISOR_MALLOC_ENV, SUPERVISOR_NODE_FLAGS } from '../../src/held-env';
 import { HELLO, SOCKET_NAME, STARTING_NAME, encodeRequest } from '../../src/standby/wire';
 import { PtyTerminal } from '../helpers/pty-terminal';
-import { pidsWithEnv, procStat } from '../../src/sys/proc';
+import { argv as cmdline, pidAlive as alive, pidsWithEnv, procStat } from '../../src/sys/proc';
+import { environ, fdTargets } from '../helpers/proc-files';
 import { CLI, ROOT, type Sandbox, isStandby, sandboxPerTest, waitFor } from '../helpers/sandbox';
 
 // The standby (src/standby/serve.ts): after a spawn, `agent spawn`'s native front end
@@ -30,9 +31,6 @@ function supervisorPid(s: Sandbox, id: string): number {
   return rec.supervisor_pid as number;
 }
 
-function cmdline(pid: number): string[] {
-  return fs.readFileSync(`/proc/${pid}/cmdline`, 'latin1').split('\0').slice(0, -1);
-}
 
 /** The standbys waiting in this sandbox. */
 function standbys(s: Sandbox): number[] {
@@ -60,24 +58,6 @@ function ask(s: Sandbox, request: Buffer): Promise<string> {
   });
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function fdTargets(pid: number): string[] {
-  return fs.readdirSync(`/proc/${pid}/fd`).map((fd) => {
-    try {
-      return fs.readlinkSync(`/proc/${pid}/fd/${fd}`);
-    } catch {
-      return '';
-    }
-  });
-}
 
 describe.skipIf(!fs.existsSync(FRONT_END) || !fs.existsSync(ADDON))('agent spawn through the standby', () => {
   it('a spawn starts a standby; the next spawn is run by it, which becomes that agent supervisor, as the CLI would have', async () => {
@@ -109,9 +89,9 @@ describe.skipIf(!fs.existsSync(FRONT_END) || !fs.existsSync(ADDON))('agent spawn
     // As a supervisor started by the CLI: its log under 1 and 2, nothing of the caller held.
     const log = path.join(s.home, 'sessions', 'st2', 'supervisor.log');
     const fds = fdTargets(standby);
-    expect(fds[0]).toBe('/dev/null');
-    expect(fds.filter((t) => t === log).length).toBeGreaterThanOrEqual(2);
-    expect(fds.filter((t) => t === out || t === err)).toEqual([]);
+    expect(fds.get(0)).toBe('/dev/null');
+    expect([...fds.values()].filter((t) => t === log).length).toBeGreaterThanOrEqual(2);
+    expect([...fds.values()].filter((t) => t === out || t === err)).toEqual([]);
     expect(fs.readlinkSync(`/proc/${standby}/cwd`)).toBe(sub);
     // The agent works, and the next standby is there, another process.
     const sent = s.run(['agent', 'send', 'st2', 'hello standby']);
@@ -296,12 +276,7 @@ describe.skipIf(!fs.existsSync(FRONT_END) || !fs.existsSync(ADDON))('agent spawn
     const s = sandbox();
     spawnOk(s, 'k1', ['cat']);
     const standby = await standbyPid(s);
-    const env = new Map(
-      fs
-        .readFileSync(`/proc/${standby}/environ`, 'latin1')
-        .split('\0')
-        .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
-    );
+    const env = environ(standby);
     for (const [name, value] of Object.entries(SUPERVISOR_MALLOC_ENV)) expect(env.get(name), name).toBe(value);
     process.kill(standby, 'SIGSTOP');
     const pending = s.runAsync(['agent', 'spawn', '--uuid', 'k2', '--workdir', s.work, '--', 'cat']);

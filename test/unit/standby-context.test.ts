@@ -22,13 +22,13 @@ async function child(script: string): Promise<number> {
 
 describe("a standby's context check", () => {
   it('a child inherits ours: no difference (the soft limit of open files aside, which Node raises)', async () => {
-    const me = processContext('self');
+    const me = processContext(process.pid);
     expect(me.get('Groups')).not.toMatch(/:/); // the field's own value, never the next line
     expect(contextDifference(me, processContext(await child('ulimit -Sn 512')))).toBeNull();
   });
 
   it('another hard limit, niceness or CPU set is a difference, named', async () => {
-    const me = processContext('self');
+    const me = processContext(process.pid);
     expect(contextDifference(me, processContext(await child('ulimit -n 1000')))).toBe('limits');
     expect(contextDifference(me, processContext(await child('renice -n 5 -p $$ > /dev/null')))).toBe('nice');
     expect(contextDifference(me, processContext(await child('taskset -p 1 $$ > /dev/null')))).toBe('Cpus_allowed_list');

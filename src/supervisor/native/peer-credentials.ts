@@ -1,4 +1,5 @@
 import type * as net from 'node:net';
+import { socketDescriptor } from '../../sys/socket-reads';
 import { socketPeer } from '../../sys/native-addon';
 
 // Who is at the other end of a client's connection, as the kernel recorded it when the
@@ -17,8 +18,8 @@ export interface PeerCredentials {
 const PEER_TIMEOUT_MS = 2000;
 
 export function peerCredentials(binary: string | null, socket: net.Socket): Promise<PeerCredentials> {
-  const fd = (socket as unknown as { _handle?: { fd?: unknown } | null })._handle?.fd;
-  if (typeof fd !== 'number' || fd < 0) return Promise.reject(new Error('the connection has no descriptor'));
+  const fd = socketDescriptor(socket);
+  if (fd < 0) return Promise.reject(new Error('the connection has no descriptor'));
   const asked = socketPeer(fd);
   if (asked) return 'errno' in asked ? Promise.reject(new Error(`getsockopt failed (errno ${asked.errno})`)) : Promise.resolve(asked);
   if (!binary) return Promise.reject(new Error('neither the native addon nor the native helper was built'));
