@@ -2,7 +2,7 @@ import { execFileSync, spawn as spawnChild } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { pidAlive } from '../src/sys/proc';
-import { Sampler, readMem } from './memory';
+import { Sampler, memPartsValues, readMem } from './memory';
 import { OuterTerm } from './outer';
 import type { Sandbox } from './sandbox';
 import { type Column, PtySystem, type Size, type System, type SystemName, pokeFifo } from './systems';
@@ -65,13 +65,13 @@ function nextId(prefix: string): string {
   return `${prefix}${idCounter}`;
 }
 
-function outerFor(ctx: Ctx, file: string, args: string[], track = true): OuterTerm {
-  return new OuterTerm(file, args, { cols: ctx.size.cols, rows: ctx.size.rows, cwd: ctx.sb.work, env: ctx.sb.env, track });
+function outerFor(ctx: Ctx, file: string, args: string[], track = true, keepRaw = false): OuterTerm {
+  return new OuterTerm(file, args, { cols: ctx.size.cols, rows: ctx.size.rows, cwd: ctx.sb.work, env: ctx.sb.env, track, keepRaw });
 }
 
-function attach(ctx: Ctx, sys: System, id: string): OuterTerm {
+function attach(ctx: Ctx, sys: System, id: string, keepRaw = false): OuterTerm {
   const [file, args] = sys.attachArgv(id);
-  return outerFor(ctx, file, args);
+  return outerFor(ctx, file, args, true, keepRaw);
 }
 
 function sys(ctx: Ctx, col: Column): System {
@@ -454,7 +454,7 @@ export async function figAttach(ctx: Ctx, col: Column, cold = false): Promise<Va
     // supervisor to have prepared its snapshot after 0.5 s of quiet, as it does).
     if (!cold) await sleep(1000);
     const t0 = now();
-    outer = attach(ctx, s, id);
+    outer = attach(ctx, s, id, true);
     const t1 = await outer.waitText(mark, 10_000);
     await outer.quiet(150, 5000);
     return {
@@ -462,9 +462,31 @@ export async function figAttach(ctx: Ctx, col: Column, cold = false): Promise<Va
       first_byte_ms: (outer.firstDataAt ?? t1) - t0,
       attach_kchars: outer.chars / 1000,
       history_replayed: outer.seen('history line 00001:'),
+      floor_ms: await sameBytesByCat(ctx, id, outer.rawText(), mark),
     };
   } finally {
     await cleanup(s, id, outer);
+  }
+}
+
+/**
+ * Where an attach's time goes besides the system's own work: the same characters the
+ * attach wrote, written by `cat` in a terminal of the same size, until the same mark shows.
+ * That is the terminal's part (the pty in 4 KiB reads, this process's handling of each),
+ * which any program that replays the history pays.
+ */
+async function sameBytesByCat(ctx: Ctx, id: string, bytes: string, mark: string): Promise<number> {
+  const file = path.join(ctx.sb.dir, `${id}.replay`);
+  fs.writeFileSync(file, bytes);
+  const t0 = now();
+  const term = outerFor(ctx, 'cat', [file]);
+  try {
+    const t1 = await term.waitText(mark, 10_000);
+    await term.exited;
+    return t1 - t0;
+  } finally {
+    await term.close().catch(() => undefined);
+    fs.rmSync(file, { force: true });
   }
 }
 
@@ -507,6 +529,8 @@ export async function figMemory(ctx: Ctx, col: Column): Promise<Values> {
       ...(standby[0] ? { standby_pss_mib: standby[0].pssKiB / 1024, standby_anon_mib: standby[0].pssAnonKiB / 1024 } : {}),
       pss_per_session_mib: pss / n / 1024,
       anon_per_session_mib: anon / n / 1024,
+      shared_share_mib: (pss - anon) / n / 1024,
+      ...memPartsValues(pids, n),
       rss_per_session_mib: rss / n / 1024,
       server_processes: pids.length,
       total_pss_mib: pss / 1024,

@@ -65,6 +65,8 @@ export interface OuterOptions {
   env: NodeJS.ProcessEnv;
   /** Keep the visible text (default true); turn off during floods to only count bytes. */
   track?: boolean;
+  /** Keep every character received, as received (rawText()). */
+  keepRaw?: boolean;
 }
 
 interface Waiter {
@@ -103,6 +105,7 @@ export class OuterTerm {
   /** The last characters received, raw, always kept. */
   tail = '';
   track: boolean;
+  private readonly raw: string[] | null;
   exit: { code: number; signal: number | undefined; at: number } | null = null;
   readonly exited: Promise<{ code: number; signal: number | undefined; at: number }>;
   private readonly stripper = new AnsiStripper();
@@ -112,6 +115,7 @@ export class OuterTerm {
   constructor(file: string, args: string[], opts: OuterOptions) {
     this.what = [file, ...args].join(' ');
     this.track = opts.track !== false;
+    this.raw = opts.keepRaw ? [] : null;
     this.startedAt = now();
     this.p = pty.spawn(file, args, {
       name: 'xterm-256color',
@@ -137,6 +141,7 @@ export class OuterTerm {
     if (this.firstDataAt === null) this.firstDataAt = t;
     this.lastDataAt = t;
     this.chars += d.length;
+    this.raw?.push(d);
     this.tail = d.length >= TAIL ? d.slice(-TAIL) : (this.tail + d).slice(-TAIL);
     if (!this.track) {
       if (this.waiters.size) this.checkWaiters(t);
@@ -163,6 +168,12 @@ export class OuterTerm {
         w.resolve(t);
       }
     }
+  }
+
+  /** Everything received so far, as received (with keepRaw). */
+  rawText(): string {
+    if (!this.raw) throw new BenchError('this terminal keeps no raw text (keepRaw)');
+    return this.raw.join('');
   }
 
   /** Position (absolute) of the end of the visible text so far. */

@@ -1,5 +1,6 @@
 import type { Ctx, Values } from './figures';
-import { readMem } from './memory';
+import * as os from 'node:os';
+import { machineCpu, memPartsValues, readCpuSeconds, readMem } from './memory';
 import { PtySystem, type System, TmuxSystem } from './systems';
 import { BenchError, errorText, mapLimit, median, now, percentile, sleep } from './util';
 
@@ -37,10 +38,19 @@ function colouredHistoryScript(mark: string): string {
   return `awk '${awk}'; echo ${mark}; exec cat`;
 }
 
+/** Idle agents beside the full history's for its second measure: "10-20 agents for days". */
+export const HISTORY_NEIGHBOURS = 19;
+/** Long enough for the neighbours' supervisors to have started and collected (SETTLE_GC_DELAY_MS 2 s). */
+const NEIGHBOURS_SETTLE_MS = 4000;
+
 /**
  * One agent whose history is full: 10 000 coloured lines of ~110 columns on a 120-column
  * screen. After the settle time, the PSS of its supervisor (or of a fresh tmux server holding
- * only it, with the same 10 000-line history limit).
+ * only it, with the same 10 000-line history limit), its private part, and where that goes
+ * (memory.ts, readMemParts). Then again with HISTORY_NEIGHBOURS idle agents
+ * beside it: PSS shares the pages of the node binary and its libraries among the processes
+ * that map them (~14 MiB of a lone supervisor's PSS), so alone it carries all of them
+ * (tmux: the whole server, then holding all 20 sessions).
  */
 export async function figHistoryMemory(ctx: Ctx, col: string): Promise<Values> {
   const s = sysOf(ctx, col);
@@ -48,15 +58,30 @@ export async function figHistoryMemory(ctx: Ctx, col: string): Promise<Values> {
   const id = nextId('hm');
   const mark = `HISTORY-FULL-${id}`;
   await s.spawn(id, ['sh', '-c', colouredHistoryScript(mark)], ctx.size);
+  const neighbours: string[] = [];
   try {
     await s.waitText(id, mark, 30_000);
     await sleep(ctx.plan.memorySettleMs);
     const m = await serverPss(s, [id]);
-    return { history_pss_mib: m.pss, history_anon_mib: m.anon };
-  } finally {
-    await s.kill(id).catch((err) => {
-      throw new BenchError(`could not kill session ${id}: ${errorText(err)}`);
+    const parts = memPartsValues(await s.serverPids([id]), 1, 'history_');
+    const ids = Array.from({ length: HISTORY_NEIGHBOURS }, () => nextId('hn'));
+    await mapLimit(ids, s.name === 'pty' ? 4 : 1, async (n) => {
+      await s.spawn(n, ['cat'], ctx.size);
+      neighbours.push(n);
     });
+    await sleep(NEIGHBOURS_SETTLE_MS);
+    const beside = await serverPss(s, [id]);
+    return {
+      history_pss_mib: m.pss,
+      history_anon_mib: m.anon,
+      history_shared_share_mib: m.pss - m.anon,
+      history_pss_beside_mib: beside.pss,
+      ...parts,
+    };
+  } finally {
+    const errs: string[] = [];
+    await mapLimit([id, ...neighbours], 10, (n) => s.kill(n).catch((e) => void errs.push(errorText(e))));
+    if (errs.length) throw new BenchError(`could not kill ${errs.length} sessions: ${errs[0]}`);
   }
 }
 
@@ -82,13 +107,20 @@ export async function figScale(ctx: Ctx, col: string): Promise<Values> {
   const ids = Array.from({ length: n }, () => nextId('sc'));
   const spawned: string[] = [];
   try {
+    const cpu0 = machineCpu();
     const t0 = now();
     await mapLimit(ids, 10, async (id) => {
       await s.spawn(id, ['cat'], ctx.size);
       spawned.push(id);
     });
     const stormMs = now() - t0;
+    const cpu1 = machineCpu();
     await sleep(ctx.plan.memorySettleMs);
+    // Where the storm's time goes: the CPU each agent's process used from its start (the CLI
+    // that became its supervisor, then the supervisor) until settled, and how busy the whole
+    // machine was meanwhile; a storm that keeps every core busy lasts at least n × that / cores.
+    let agentCpu = 0;
+    for (const pid of await s.serverPids(ids)) agentCpu += readCpuSeconds(pid) ?? 0;
     const mem = await serverPss(s, ids);
     const list: number[] = [];
     const listJson: number[] = [];
@@ -114,6 +146,9 @@ export async function figScale(ctx: Ctx, col: string): Promise<Values> {
     return {
       agents: n,
       storm_s: stormMs / 1000,
+      storm_busy_pct: (100 * (cpu1.busy - cpu0.busy)) / (cpu1.total - cpu0.total),
+      cpu_per_agent_ms: (1000 * agentCpu) / n,
+      storm_cpu_floor_s: agentCpu / os.availableParallelism(),
       total_pss_mib: mem.pss,
       pss_per_agent_mib: mem.pss / n,
       list_ms: median(list),

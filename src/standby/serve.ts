@@ -5,6 +5,7 @@ import { DIST_DIR } from '../dist-dir';
 import { Places } from '../places';
 import { adoptFrontEnd } from '../spawn-front-end';
 import { loadAddon, mallocTrim, processCalls, receiveWithDescriptors, socketPeer } from '../sys/native-addon';
+import { keepInspectorClosed } from '../sys/inspector-signal';
 import { socketDescriptor } from '../sys/socket-reads';
 import { contextDifference, nodeOnPath, processContext, startEnv } from './context';
 import { type Answer, GO_WAIT_MS, MAX_REQUEST, REQUEST_WAIT_MS, SOCKET_NAME, STARTING_NAME, type SpawnRequest, decodeRequest } from './wire';
@@ -92,6 +93,7 @@ function answers(socketPath: string): Promise<boolean> {
 }
 
 export function serveStandby(runCommand: Command): void {
+  keepInspectorClosed();
   let dir: string;
   try {
     dir = new Places(process.env).runtimeDir();

@@ -4,6 +4,7 @@ import { resolveCommand } from './lifecycle/resolve-command';
 import { collectAfterStart } from './lifecycle/settle-gc';
 import { takeNativeBinary } from './native/binary';
 import { loadAddon } from '../sys/native-addon';
+import { keepInspectorClosed } from '../sys/inspector-signal';
 import { log } from './lifecycle/log';
 import { type EarlyStart, startEarly } from './lifecycle/early-start';
 
@@ -74,6 +75,7 @@ async function main(configPath: string | undefined, start: StartReport): Promise
   // Detached in our own session: no terminal can hang us up, but be explicit.
   process.on('SIGHUP', () => {});
   process.on('SIGPIPE', () => {});
+  keepInspectorClosed();
   // The log is a file: on a full or read-only disk its writes fail (asynchronously); that
   // must neither crash the supervisor nor, logged as uncaught, fail again in a loop.
   process.stderr.on('error', () => {});

@@ -1,8 +1,9 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CLI, type RunResult, type Sandbox, sandboxPerTest, waitFor } from '../helpers/sandbox';
+import { pidAlive, pidsWithEnv } from '../../src/sys/proc';
+import { CLI, type RunResult, type Sandbox, isStandby, sandboxPerTest, waitFor } from '../helpers/sandbox';
 import { TmuxView } from '../helpers/tmux-view';
 
 // Issue 7: nobody else gets in (another uid cannot reach a supervisor or read the files;
@@ -101,6 +102,57 @@ describe('another user', () => {
       );
     }
     expect(s.run(['agent', 'list']).stdout).toMatch(/^Active agent sessions:\n {2}secret - Running/);
+  });
+});
+
+/** Whether `pid` holds a listening TCP socket (of /proc/net/tcp and tcp6, matched by inode). */
+function listensOnTcp(pid: number): boolean {
+  const listening = new Set<string>();
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    for (const line of fs.readFileSync(table, 'latin1').split('\n').slice(1)) {
+      const f = line.trim().split(/\s+/);
+      if (f[3] === '0A') listening.add(f[9]!); // st LISTEN; f[9] the inode
+    }
+  }
+  return fs.readdirSync(`/proc/${pid}/fd`).some((fd) => {
+    try {
+      return listening.has(/^socket:\[(\d+)\]$/.exec(fs.readlinkSync(`/proc/${pid}/fd/${fd}`))?.[1] ?? '');
+    } catch {
+      return false;
+    }
+  });
+}
+
+describe("Node's inspector", () => {
+  it('SIGUSR1 opens no debugging port in a supervisor, the standby or the MCP server (anyone could connect to it); each goes on', async () => {
+    const s = sandbox();
+    spawnOk(s, 'u1', ['cat']);
+    const supervisor = s.readSessions().u1!.supervisor_pid as number;
+    const standby = await waitFor(() => pidsWithEnv('SYMPOSIUM_HOME', s.home).find(isStandby), 20_000);
+    const mcp = spawn(CLI, ['mcp', 'serve'], { env: s.env, cwd: s.work, stdio: ['pipe', 'pipe', 'ignore'] });
+    try {
+      // Up once it answers.
+      let out = '';
+      mcp.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      mcp.stdin.write(`${JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 't', version: '0' } } })}\n`);
+      await waitFor(() => out.includes('"id":1'), 20_000);
+      const pids = [supervisor, standby, mcp.pid!];
+      for (const pid of pids) expect(listensOnTcp(pid), `pid ${pid}`).toBe(false);
+      for (const pid of pids) process.kill(pid, 'SIGUSR1');
+      await new Promise((r) => setTimeout(r, 1000));
+      for (const pid of pids) {
+        expect(pidAlive(pid), `pid ${pid}`).toBe(true);
+        expect(listensOnTcp(pid), `pid ${pid}`).toBe(false);
+      }
+      expect(fs.readFileSync(path.join(s.home, 'sessions', 'u1', 'supervisor.log'), 'utf8')).not.toContain('Debugger');
+      // The agent and the standby still serve.
+      expect(s.run(['agent', 'send', 'u1', 'still here']).code).toBe(0);
+      await waitFor(() => s.run(['agent', 'capture', 'u1']).stdout.includes('still here'));
+      spawnOk(s, 'u2', ['cat']);
+      expect(s.readSessions().u2!.supervisor_pid).toBe(standby);
+    } finally {
+      mcp.kill('SIGKILL');
+    }
   });
 });
 
