@@ -455,11 +455,14 @@ export async function figAttach(ctx: Ctx, col: Column, cold = false): Promise<Va
     if (!cold) await sleep(1000);
     const t0 = now();
     outer = attach(ctx, s, id, true);
+    // Only a system that replays the history shows its first line (tmux shows the screen).
+    const firstLine = outer.waitText('history line 00001:', 10_000).catch(() => NaN);
     const t1 = await outer.waitText(mark, 10_000);
     await outer.quiet(150, 5000);
     return {
       attach_ms: t1 - t0,
       first_byte_ms: (outer.firstDataAt ?? t1) - t0,
+      first_line_ms: outer.seen('history line 00001:') ? (await firstLine) - t0 : NaN,
       attach_kchars: outer.chars / 1000,
       history_replayed: outer.seen('history line 00001:'),
       floor_ms: await sameBytesByCat(ctx, id, outer.rawText(), mark),
@@ -479,10 +482,11 @@ async function sameBytesByCat(ctx: Ctx, id: string, bytes: string, mark: string)
   const file = path.join(ctx.sb.dir, `${id}.replay`);
   fs.writeFileSync(file, bytes);
   const t0 = now();
-  const term = outerFor(ctx, 'cat', [file]);
+  // cat stays in the terminal until closed: node-pty may drop what a child wrote just
+  // before it exited (shared/lessons.md).
+  const term = outerFor(ctx, 'sh', ['-c', 'cat "$0"; exec sleep 60', file]);
   try {
     const t1 = await term.waitText(mark, 10_000);
-    await term.exited;
     return t1 - t0;
   } finally {
     await term.close().catch(() => undefined);
