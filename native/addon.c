@@ -31,6 +31,14 @@
  *   (SCM_RIGHTS), read within `ms` from the connected socket `fd`: [body, fd...], or a
  *   negative errno. Node's sockets read bytes only and close what comes along.
  *
+ * mapText(path): a file's bytes as a Latin-1 string that V8 reads from a read-only map of
+ *   the file (an external string), or a negative errno (-ENOSYS: this Node has no external
+ *   strings, 20.4 and later). A supervisor holds its bundle's source for as long as it runs
+ *   (V8 compiles functions from it when first called): read into V8's heap, 0.65 MB of
+ *   private memory in each; mapped, pages of the page cache that all supervisors share
+ *   (src/supervisor/launch.ts). The file must not change in place while mapped: the build
+ *   and npm replace files (a new inode), they never write into them.
+ *
  * Built by scripts/build-relay.js with the plain C compiler, without Node's headers: the
  * few Node-API declarations it needs are here, the symbols come from the node binary.
  */
@@ -43,7 +51,9 @@
 #include <time.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <fcntl.h>
 #include <termios.h>
 #include <unistd.h>
@@ -65,6 +75,11 @@ extern napi_status napi_create_uint32(napi_env, uint32_t, napi_value *);
 extern napi_status napi_create_array_with_length(napi_env, size_t, napi_value *);
 extern napi_status napi_set_element(napi_env, napi_value, uint32_t, napi_value);
 extern napi_status napi_create_buffer_copy(napi_env, size_t, const void *, void **, napi_value *);
+extern napi_status napi_get_value_string_utf8(napi_env, napi_value, char *, size_t, size_t *);
+typedef void (*napi_finalize)(napi_env, void *, void *);
+/* Weak: a Node without it (before 20.4) still loads the addon; mapText then says -ENOSYS. */
+extern napi_status node_api_create_external_string_latin1(napi_env, char *, size_t, napi_finalize, void *, napi_value *, _Bool *)
+    __attribute__((weak));
 
 /* trim(): true when memory was given back. */
 static napi_value trim(napi_env env, napi_callback_info info) {
@@ -216,6 +231,39 @@ static napi_value receive(napi_env env, napi_callback_info info) {
   return int_value(env, -err);
 }
 
+static void unmap_text(napi_env env, void *data, void *hint) {
+  (void)env;
+  munmap(data, (size_t)(uintptr_t)hint);
+}
+
+/* mapText(path): an external Latin-1 string over a read-only map of the file, or -errno. */
+static napi_value map_text(napi_env env, napi_callback_info info) {
+  if (!node_api_create_external_string_latin1) return int_value(env, -ENOSYS);
+  size_t argc = 1, len = 0;
+  napi_value argv[1] = {NULL};
+  char path[4096];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != 0 || argc < 1 || napi_get_value_string_utf8(env, argv[0], path, sizeof path, &len) != 0 ||
+      len == 0 || len >= sizeof path - 1)
+    return int_value(env, -EINVAL);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return int_value(env, -errno);
+  struct stat st;
+  int err = fstat(fd, &st) != 0 ? errno : !S_ISREG(st.st_mode) || st.st_size <= 0 ? EINVAL : 0;
+  void *p = MAP_FAILED;
+  if (!err && (p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0)) == MAP_FAILED) err = errno;
+  close(fd);
+  if (err) return int_value(env, -err);
+  size_t size = (size_t)st.st_size;
+  napi_value s = NULL;
+  _Bool copied = 0;
+  /* Copied (V8 declined to keep it outside its heap): the finalizer has already unmapped it. */
+  if (node_api_create_external_string_latin1(env, p, size, unmap_text, (void *)(uintptr_t)size, &s, &copied) != 0) {
+    munmap(p, size);
+    return int_value(env, -ENOMEM);
+  }
+  return s;
+}
+
 static void define(napi_env env, napi_value exports, const char *name, napi_callback cb) {
   napi_value fn;
   if (napi_create_function(env, name, NAPI_AUTO_LENGTH, cb, NULL, &fn) == 0) napi_set_named_property(env, exports, name, fn);
@@ -229,5 +277,6 @@ __attribute__((visibility("default"))) napi_value napi_register_module_v1(napi_e
   define(env, exports, "dupCloexec", dup_cloexec);
   define(env, exports, "dup2", dup_to);
   define(env, exports, "receive", receive);
+  define(env, exports, "mapText", map_text);
   return exports;
 }

@@ -29,6 +29,8 @@ export class Bundle {
     private readonly encoding: 'latin1' | 'utf8',
     cacheName = 'cache',
     private readonly outsideCompilationCache = false,
+    /** Another way to read the file's text (null: it cannot), tried first. */
+    private readonly readMapped: ((file: string) => string | null) | null = null,
   ) {
     this.cacheFile = `${file}.${cacheName}`;
   }
@@ -51,7 +53,7 @@ export class Bundle {
   }
 
   read(): string {
-    return fs.readFileSync(this.file, this.encoding);
+    return this.readMapped?.(this.file) ?? fs.readFileSync(this.file, this.encoding);
   }
 
   /**

@@ -28,6 +28,8 @@ interface Addon {
   dup2(from: number, to: number): number;
   /** [body, fd...] of one length-prefixed request, or a negative errno. */
   receive(fd: number, max: number, ms: number): unknown[] | number;
+  /** The file as a Latin-1 string V8 reads from a map of it, or a negative errno. */
+  mapText(file: string): string | number;
 }
 
 let loaded: Addon | null = null;
@@ -41,10 +43,21 @@ export function loadAddon(file = ADDON): boolean {
   } catch {
     return false;
   }
-  const calls: Array<keyof Addon> = ['trim', 'peer', 'rawOutput', 'setsid', 'dupCloexec', 'dup2', 'receive'];
+  const calls: Array<keyof Addon> = ['trim', 'peer', 'rawOutput', 'setsid', 'dupCloexec', 'dup2', 'receive', 'mapText'];
   if (!calls.every((name) => typeof mod.exports[name] === 'function')) return false;
   loaded = mod.exports as unknown as Addon;
   return true;
+}
+
+/**
+ * An ASCII or Latin-1 file's text, held by V8 outside its heap over a read-only map of the
+ * file (native/addon.c, mapText): its pages are the page cache's, shared by every process
+ * that maps the file. Null when the addon or this Node cannot; read the file then.
+ */
+export function mappedText(file: string): string | null {
+  if (!loadAddon()) return null;
+  const r = loaded!.mapText(file);
+  return typeof r === 'string' ? r : null;
 }
 
 /** Gives the allocator's free pages back; true when some were. False when not loaded. */

@@ -121,6 +121,19 @@ describe.skipIf(!fs.existsSync(FRONT_END))('agent spawn through its native front
     expect(env.has(REPORT_FD_ENV)).toBe(false);
     for (const [name, value] of Object.entries(SUPERVISOR_MALLOC_ENV)) expect(env.get(name), name).toBe(value);
   });
+
+  it("either way, a supervisor holds its bundle's source as a map of the file (shared), not as a copy in its heap", () => {
+    const s = sandbox();
+    spawnOk(s, 'm1', ['cat'], { SYMPOSIUM_STANDBY: '0' });
+    spawnOk(s, 'm2', ['cat'], { SYMPOSIUM_STANDBY: '0', SYMPOSIUM_NATIVE_CLIENT: '0' });
+    const bundle = path.join(ROOT, 'dist', 'supervisor.bundle.js');
+    for (const id of ['m1', 'm2']) {
+      const maps = fs.readFileSync(`/proc/${supervisorPid(s, id)}/maps`, 'latin1').split('\n');
+      expect(maps.filter((l) => l.endsWith(bundle)).length, id).toBeGreaterThan(0);
+      // Read-only and private: V8 never writes it, and the file is not written through it.
+      for (const l of maps.filter((x) => x.endsWith(bundle))) expect(l.split(/\s+/)[1], id).toBe('r--p');
+    }
+  });
 });
 
 describe.skipIf(!fs.existsSync(FRONT_END))('the spawn front end alone, against a stand-in node', () => {

@@ -99,6 +99,8 @@ describe.skipIf(!fs.existsSync(FRONT_END) || !fs.existsSync(ADDON))('agent spawn
     await waitFor(() => s.run(['agent', 'capture', 'st2']).stdout.includes('hello standby'));
     const next = await standbyPid(s, standby);
     expect(next).not.toBe(standby);
+    // As a supervisor started by the CLI: its bundle's source is a map of the file, not in its heap.
+    expect(fs.readFileSync(`/proc/${standby}/maps`, 'latin1')).toContain(path.join(ROOT, 'dist', 'supervisor.bundle.js'));
     // Killing the first agent leaves the second and the standby alone.
     expect(s.run(['agent', 'kill', 'st1']).code).toBe(0);
     expect(alive(standby) && alive(next)).toBe(true);

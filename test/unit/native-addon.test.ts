@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as pty from 'node-pty';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadAddon, mallocTrim, receiveWithDescriptors, socketPeer, terminalRawOutput } from '../../src/sys/native-addon';
+import { loadAddon, mallocTrim, mappedText, receiveWithDescriptors, socketPeer, terminalRawOutput } from '../../src/sys/native-addon';
 import { helperPeer, peerCredentials } from '../../src/supervisor/native/peer-credentials';
 
 // The addon the build makes from native/addon.c (scripts/build-relay.js), and
@@ -175,5 +175,29 @@ fs.writeSync(saved, JSON.stringify({ leader, sid, pid: process.pid, saved, moved
     // (setsid(1) makes the program a session leader, so a process group leader.)
     const leader = spawnSync('setsid', ['-w', process.execPath, '-e', `const m = { exports: {} }; process.dlopen(m, ${JSON.stringify(BUILT)}); console.log(m.exports.setsid())`], { encoding: 'utf8' });
     expect(leader.stdout.trim()).toBe(String(-os.constants.errno.EPERM));
+  });
+
+  it('maps a file as a string outside V8\'s heap: the same text as read; errors as error numbers', () => {
+    expect(loadAddon(BUILT)).toBe(true);
+    const file = path.join(dir, 'text.js');
+    const text = `${'const x = "ascii and Latin-1 \u00e9";\n'.repeat(20_000)}// end\n`;
+    fs.writeFileSync(file, text, 'latin1');
+    expect(mappedText(file)).toBe(fs.readFileSync(file, 'latin1'));
+    // In a process of its own: V8's heap does not grow by the file's size, and the file is mapped.
+    const code = `const m = { exports: {} }; process.dlopen(m, ${JSON.stringify(BUILT)}); const fs = require('fs');
+gc(); const before = process.memoryUsage().heapUsed;
+const s = m.exports.mapText(${JSON.stringify(file)});
+gc(); const after = process.memoryUsage().heapUsed;
+const mapped = fs.readFileSync('/proc/self/maps', 'latin1').includes(${JSON.stringify(file)});
+const e = fs.mkdtempSync(${JSON.stringify(path.join(dir, 'e-'))}); fs.writeFileSync(e + '/empty', '');
+console.log(JSON.stringify({ length: s.length, grew: after - before, mapped, missing: m.exports.mapText(e + '/none'), dir: m.exports.mapText(e), empty: m.exports.mapText(e + '/empty'), none: m.exports.mapText('') }));`;
+    const r = spawnSync(process.execPath, ['--expose-gc', '-e', code], { encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout) as { length: number; grew: number; mapped: boolean; missing: number; dir: number; empty: number; none: number };
+    expect(out.length).toBe(text.length);
+    expect(out.grew).toBeLessThan(text.length / 10);
+    expect(out.mapped).toBe(true);
+    const { ENOENT, EINVAL } = os.constants.errno;
+    expect([out.missing, out.dir, out.empty, out.none]).toEqual([-ENOENT, -EINVAL, -EINVAL, -EINVAL]);
   });
 });
