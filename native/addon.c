@@ -36,8 +36,10 @@
  *   strings, 20.4 and later). A supervisor holds its bundle's source for as long as it runs
  *   (V8 compiles functions from it when first called): read into V8's heap, 0.65 MB of
  *   private memory in each; mapped, pages of the page cache that all supervisors share
- *   (src/supervisor/launch.ts). The file must not change in place while mapped: the build
- *   and npm replace files (a new inode), they never write into them.
+ *   (src/supervisor/launch.ts). The file must not change in place while mapped (cut short,
+ *   a supervisor would fault compiling a function past its end), as node-pty's and this
+ *   addon's own .node files, which every supervisor maps too: the build and npm replace
+ *   files (a new inode, the old one stays while mapped), they never write into them.
  *
  * Built by scripts/build-relay.js with the plain C compiler, without Node's headers: the
  * few Node-API declarations it needs are here, the symbols come from the node binary.
@@ -239,13 +241,15 @@ static void unmap_text(napi_env env, void *data, void *hint) {
 /* mapText(path): an external Latin-1 string over a read-only map of the file, or -errno. */
 static napi_value map_text(napi_env env, napi_callback_info info) {
   if (!node_api_create_external_string_latin1) return int_value(env, -ENOSYS);
-  size_t argc = 1, len = 0;
+  size_t argc = 1, len = 0, got = 0;
   napi_value argv[1] = {NULL};
   char path[4096];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != 0 || argc < 1 || napi_get_value_string_utf8(env, argv[0], path, sizeof path, &len) != 0 ||
-      len == 0 || len >= sizeof path - 1)
+  /* The whole path or nothing (a long one would come back cut short), and no NUL inside. */
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != 0 || argc < 1 || napi_get_value_string_utf8(env, argv[0], NULL, 0, &len) != 0 ||
+      len == 0 || len >= sizeof path || napi_get_value_string_utf8(env, argv[0], path, sizeof path, &got) != 0 || got != len || strlen(path) != len)
     return int_value(env, -EINVAL);
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  /* O_NONBLOCK: a FIFO in its place must not hold the event loop until a writer comes. */
+  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) return int_value(env, -errno);
   struct stat st;
   int err = fstat(fd, &st) != 0 ? errno : !S_ISREG(st.st_mode) || st.st_size <= 0 ? EINVAL : 0;

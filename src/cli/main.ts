@@ -2,6 +2,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { SymposiumClient } from '../client/client';
 import { UserError, debugEnabled } from '../errors';
 import { restoreHeld } from '../held-env';
+import { keepInspectorClosed } from '../sys/inspector-signal';
 import { VERSION } from '../version';
 import { finishFrontEnd, takeFrontEnd } from '../spawn-front-end';
 import { exitQuietlyOnClosedStdout, writeErr } from './output';
@@ -143,6 +144,8 @@ export function standby(): void {
 
 /** Runs the command of process.argv, as this process's end (or its start as a supervisor). */
 function runCommand(): void {
+  // Some commands run for hours (mcp serve, web, attach, logs --follow, wait).
+  keepInspectorClosed();
   // The launcher held these back from our own start-up; what we start gets them (held-env.ts).
   restoreHeld(process.env);
   // `agent capture ID | head`: the reader is gone; stop at once and quietly.

@@ -28,8 +28,9 @@ interface Addon {
   dup2(from: number, to: number): number;
   /** [body, fd...] of one length-prefixed request, or a negative errno. */
   receive(fd: number, max: number, ms: number): unknown[] | number;
-  /** The file as a Latin-1 string V8 reads from a map of it, or a negative errno. */
-  mapText(file: string): string | number;
+  /** The file as a Latin-1 string V8 reads from a map of it, or a negative errno (optional:
+   *  an addon built before it still does the rest). */
+  mapText?(file: string): string | number;
 }
 
 let loaded: Addon | null = null;
@@ -43,7 +44,7 @@ export function loadAddon(file = ADDON): boolean {
   } catch {
     return false;
   }
-  const calls: Array<keyof Addon> = ['trim', 'peer', 'rawOutput', 'setsid', 'dupCloexec', 'dup2', 'receive', 'mapText'];
+  const calls: Array<keyof Addon> = ['trim', 'peer', 'rawOutput', 'setsid', 'dupCloexec', 'dup2', 'receive'];
   if (!calls.every((name) => typeof mod.exports[name] === 'function')) return false;
   loaded = mod.exports as unknown as Addon;
   return true;
@@ -55,7 +56,7 @@ export function loadAddon(file = ADDON): boolean {
  * that maps the file. Null when the addon or this Node cannot; read the file then.
  */
 export function mappedText(file: string): string | null {
-  if (!loadAddon()) return null;
+  if (!loadAddon() || typeof loaded!.mapText !== 'function') return null;
   const r = loaded!.mapText(file);
   return typeof r === 'string' ? r : null;
 }

@@ -189,15 +189,25 @@ gc(); const before = process.memoryUsage().heapUsed;
 const s = m.exports.mapText(${JSON.stringify(file)});
 gc(); const after = process.memoryUsage().heapUsed;
 const mapped = fs.readFileSync('/proc/self/maps', 'latin1').includes(${JSON.stringify(file)});
+const maps = () => fs.readFileSync('/proc/self/maps', 'latin1').split(${JSON.stringify(file)}).length - 1;
+const withOne = maps();
+(() => m.exports.mapText(${JSON.stringify(file)}).length)(); // a second map, dropped at once
+const withTwo = maps();
 const e = fs.mkdtempSync(${JSON.stringify(path.join(dir, 'e-'))}); fs.writeFileSync(e + '/empty', '');
-console.log(JSON.stringify({ length: s.length, grew: after - before, mapped, missing: m.exports.mapText(e + '/none'), dir: m.exports.mapText(e), empty: m.exports.mapText(e + '/empty'), none: m.exports.mapText('') }));`;
+const result = { length: s.length, grew: after - before, mapped, missing: m.exports.mapText(e + '/none'), dir: m.exports.mapText(e), empty: m.exports.mapText(e + '/empty'), none: m.exports.mapText(''), nul: m.exports.mapText(${JSON.stringify(file)} + '\\0tail'), long: m.exports.mapText('/' + 'a/'.repeat(2100)), fifo: (() => { require('child_process').execFileSync('mkfifo', [e + '/fifo']); return m.exports.mapText(e + '/fifo'); })() };
+// Collected, the dropped string's map goes (its finalizer may run after the collection's turn).
+(async () => { let unmapped = false; for (let i = 0; i < 50 && !unmapped; i++) { gc(); await new Promise((r) => setTimeout(r, 10)); unmapped = maps() === withOne; }
+console.log(JSON.stringify({ ...result, withOne, withTwo, unmapped, kept: s.length })); })();`;
     const r = spawnSync(process.execPath, ['--expose-gc', '-e', code], { encoding: 'utf8' });
     expect(r.status, r.stderr).toBe(0);
-    const out = JSON.parse(r.stdout) as { length: number; grew: number; mapped: boolean; missing: number; dir: number; empty: number; none: number };
+    const out = JSON.parse(r.stdout) as { length: number; grew: number; mapped: boolean; missing: number; dir: number; empty: number; none: number; nul: number; long: number; fifo: number; withOne: number; withTwo: number; unmapped: boolean };
     expect(out.length).toBe(text.length);
+    expect(out.withTwo).toBe(out.withOne + 1);
+    expect(out.unmapped).toBe(true);
     expect(out.grew).toBeLessThan(text.length / 10);
     expect(out.mapped).toBe(true);
     const { ENOENT, EINVAL } = os.constants.errno;
-    expect([out.missing, out.dir, out.empty, out.none]).toEqual([-ENOENT, -EINVAL, -EINVAL, -EINVAL]);
+    // A NUL inside, a path longer than the addon takes, a FIFO (not waited on: no writer ever comes).
+    expect([out.missing, out.dir, out.empty, out.none, out.nul, out.long, out.fifo]).toEqual([-ENOENT, -EINVAL, -EINVAL, -EINVAL, -EINVAL, -EINVAL, -EINVAL]);
   });
 });

@@ -1,5 +1,4 @@
 import { parseTier } from '../../mcp/tiers';
-import { keepInspectorClosed } from '../../sys/inspector-signal';
 import { type VerbEntry, options } from '../verb';
 import { seconds } from '../parse';
 
@@ -20,7 +19,6 @@ export const MCP_OPTIONS: VerbEntry['options'] = [
 export async function runMcpServer(raw: Record<string, unknown>): Promise<void> {
   const f = options<McpFlags>(raw);
   const tier = parseTier(f.allow);
-  keepInspectorClosed();
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { serve } = require('../../mcp/server') as typeof import('../../mcp/server');
   await serve({ tier, waitCapMs: f.waitCap !== undefined ? Math.round(f.waitCap * 1000) : undefined });

@@ -1,5 +1,4 @@
 import { InvalidArgumentError } from 'commander';
-import { keepInspectorClosed } from '../../sys/inspector-signal';
 import { type VerbEntry, options, print, warn } from '../verb';
 
 // `symposium-mcp web`: every agent in a browser. A top-level command (the bare command is
@@ -51,7 +50,6 @@ export const webVerb: VerbEntry = {
   ],
   async run(client, _args, raw) {
     const f = options<Flags>(raw);
-    keepInspectorClosed();
     const { startWebServer } = await import('../../web/server');
     const stopped = stopRequested();
     const server = await startWebServer({

@@ -5,8 +5,10 @@ import { loadSerializeAddon } from './serialize-addon';
 
 /**
  * The mirror's serializer (the patched addon, serialize-addon.ts), loaded into its terminal
- * on first use, a snapshot or history serialized in advance: ~0.8 MB an agent nobody
- * attaches to never pays.
+ * on first use: a snapshot, coloured history serialized in advance, or the first quiet
+ * moment with 1 000 lines of history or more (snapshots.ts, warm). An agent with less
+ * history that nobody attaches to never pays it (~0.8 MB measured before the bundle's
+ * source was shared between supervisors).
  */
 export class LazySerializer {
   private addon: SerializeAddon | null = null;

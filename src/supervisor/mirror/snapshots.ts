@@ -28,6 +28,12 @@ export interface ScreenSnapshot {
 
 type Serialized = Omit<ScreenSnapshot, 'after'>;
 
+/**
+ * A prepared rest larger than this is not kept: the chunks could not be made (a line
+ * wrapped up to the screen) and the rest is most of the buffer, held twice. ~25 KB is usual.
+ */
+const PREPARED_MAX_BYTES = 256 * 1024;
+
 /** What the history's chunks lack (about one chunk and the screen), serialized in advance. */
 interface PreparedRest {
   /** The state it was made in: the parse queue's chunk, the size, the first line no chunk holds. */
@@ -85,14 +91,18 @@ export class Snapshots {
    * and the rest, about one chunk and the screen, is serialized and kept while nothing
    * changes (~25 KB for 120 columns). Serialized at the attach instead, that rest was most
    * of a first attach's wait: 30 ms of 47 before the first line of 5 000 (CPU profile),
-   * cold code included. Keeping the whole snapshot would hold the history twice (1.3 MB
-   * more for 10 000 coloured lines of 120 columns).
+   * cold code included. A plain history is chunked without the serializer: preparing
+   * loads it (serializer.ts) at the first quiet moment instead of at the first attach.
+   * Keeping the whole snapshot would hold the history twice (1.3 MB more for 10 000
+   * coloured lines of 120 columns).
    */
   warm(): void {
     this.queue.mark(() => {
       this.history.catchUp();
+      this.prepared = null;
       const { next } = this.history.prefix();
-      this.prepared = { seq: this.queue.parsedSeq, sizeVersion: this.sizeVersion, next, bytes: Buffer.from(this.serializeRest(next), 'utf8') };
+      const bytes = Buffer.from(this.serializeRest(next), 'utf8');
+      if (bytes.length <= PREPARED_MAX_BYTES) this.prepared = { seq: this.queue.parsedSeq, sizeVersion: this.sizeVersion, next, bytes };
     });
   }
 
