@@ -168,11 +168,15 @@ export function supervisingHere(): boolean {
 export function finishFrontEnd(code: number): boolean {
   if (frontEnd?.standby && !frontEnd.supervising) tell(`ended ${code}`);
   if (!frontEnd?.supervising) return false;
-  tell(`exit ${code}`);
-  for (const fd of [frontEnd.out, frontEnd.err]) if (fd > 2) closeQuietly(fd);
+  // The user's descriptors first, then the word: once the front end exits, nothing of ours
+  // holds the caller's output (a `| cat` sees its end at once; 1 failure in a fresh-clone
+  // run found both still open in the moment between).
+  const held = [frontEnd.out, frontEnd.err];
   // Anything printed from now on (nothing, normally) goes to the log.
   frontEnd.out = 1;
   frontEnd.err = 2;
+  for (const fd of held) if (fd > 2) closeQuietly(fd);
+  tell(`exit ${code}`);
   return true;
 }
 
