@@ -30,8 +30,11 @@ import { mallocTrim } from '../../sys/native-addon';
 export const SETTLE_GC_DELAY_MS = 2000;
 
 /** Output since the last collection that makes a calm moment worth one: a full screen
- *  redrawn by an agent is ~10 KB, a build log or a history replay megabytes. */
-export const BURST_BYTES = 1 << 20;
+ *  redrawn by an agent is ~10 KB, a build log or a history replay megabytes. At 1 MiB, 5 000
+ *  coloured lines (~450 KB) left a supervisor at 18.8 MB private for over 40 s (V8's own
+ *  reducer got it to 10.7 by 70 s); at 256 KiB it is 11.7 MB 10 s after, for one
+ *  collection (~40 ms of CPU with that heap) per such calm moment. */
+export const BURST_BYTES = 256 * 1024;
 
 /** From a calm moment (WARM_AFTER_MS = 500 ms of quiet, ../warm-up.ts) to the collection:
  *  past V8's 5 s window of allocation rate, with a margin. */
