@@ -5,7 +5,7 @@ import { pidAlive } from '../src/sys/proc';
 import { Sampler, memPartsValues, readMem } from './memory';
 import { OuterTerm } from './outer';
 import type { Sandbox } from './sandbox';
-import { type Column, PtySystem, type Size, type System, type SystemName, pokeFifo } from './systems';
+import { type Column, PtySystem, type Size, type System, type SystemName, killAll, pokeFifo } from './systems';
 import { BenchError, errorText, liveChildren, mapLimit, now, percentile, run, sleep, waitUntil, withTimeout } from './util';
 
 // The measurements. Each figure is a function of (column, run) that starts its own
@@ -541,10 +541,7 @@ export async function figMemory(ctx: Ctx, col: Column): Promise<Values> {
       agent_pss_mib: agentPss / n / 1024,
     };
   } finally {
-    const errs: string[] = [];
-    // `agent kill` mostly waits (the agent's exit, the supervisor's end): many at once.
-    await mapLimit(spawned, 10, (id) => s.kill(id).catch((e) => void errs.push(errorText(e))));
-    if (errs.length) throw new BenchError(`could not kill ${errs.length} idle sessions: ${errs[0]}`);
+    await killAll(s, spawned);
   }
 }
 

@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
-import { procStat } from '../src/sys/proc';
+import { procStat, readProcText } from '../src/sys/proc';
+import { BenchError } from './util';
 
 // Memory and CPU of processes, from /proc: PSS (proportional set size: private pages plus
 // a fair share of the shared ones) from smaps_rollup, RSS, and CPU time from stat.
@@ -13,12 +14,8 @@ export interface MemSample {
 
 /** PSS and RSS of one process, or null when it is gone. */
 export function readMem(pid: number): MemSample | null {
-  let text: string;
-  try {
-    text = fs.readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
-  } catch {
-    return null;
-  }
+  const text = readProcText(`/proc/${pid}/smaps_rollup`);
+  if (text === null) return null;
   const pss = /^Pss:\s+(\d+) kB/m.exec(text);
   const rss = /^Rss:\s+(\d+) kB/m.exec(text);
   const anon = /^Pss_Anon:\s+(\d+) kB/m.exec(text);
@@ -45,14 +42,12 @@ export interface MemParts {
   files: number;
 }
 
+const noParts = (): MemParts => ({ v8: 0, malloc: 0, stacks: 0, files: 0 });
+
 export function readMemParts(pid: number): MemParts | null {
-  let text: string;
-  try {
-    text = fs.readFileSync(`/proc/${pid}/smaps`, 'latin1');
-  } catch {
-    return null;
-  }
-  const parts: MemParts = { v8: 0, malloc: 0, stacks: 0, files: 0 };
+  const text = readProcText(`/proc/${pid}/smaps`);
+  if (text === null) return null;
+  const parts = noParts();
   let kind: keyof MemParts = 'malloc';
   for (const line of text.split('\n')) {
     const head = /^([0-9a-f]+)-([0-9a-f]+) (\S+) \S+ \S+ \S+\s*(.*)$/.exec(line);
@@ -75,7 +70,7 @@ export function readMemParts(pid: number): MemParts | null {
 
 /** readMemParts of `pids` summed and divided by `per`, in MiB, as figure values named `prefix` + part. */
 export function memPartsValues(pids: number[], per: number, prefix = ''): Record<string, number> {
-  const sum: MemParts = { v8: 0, malloc: 0, stacks: 0, files: 0 };
+  const sum = noParts();
   for (const pid of pids) {
     const p = readMemParts(pid);
     if (!p) continue;
@@ -99,7 +94,9 @@ export function readCpuSeconds(pid: number): number | null {
 
 /** The machine's CPU time so far, all cores, in clock ticks (/proc/stat): busy, and in total. */
 export function machineCpu(): { busy: number; total: number } {
-  const line = fs.readFileSync('/proc/stat', 'latin1').split('\n', 1)[0]!;
+  const text = readProcText('/proc/stat');
+  if (text === null) throw new BenchError('cannot read /proc/stat');
+  const line = text.split('\n', 1)[0]!;
   const f = line.trim().split(/\s+/).slice(1).map(Number);
   // user nice system idle iowait irq softirq steal (guest time is already in user)
   const total = f.slice(0, 8).reduce((a, b) => a + b, 0);

@@ -1,8 +1,8 @@
 import type { Ctx, Values } from './figures';
 import * as os from 'node:os';
 import { machineCpu, memPartsValues, readCpuSeconds, readMem } from './memory';
-import { PtySystem, type System, TmuxSystem } from './systems';
-import { BenchError, errorText, mapLimit, median, now, percentile, sleep } from './util';
+import { PtySystem, type System, TmuxSystem, killAll } from './systems';
+import { BenchError, mapLimit, median, now, percentile, sleep } from './util';
 
 // The figures of many agents and of a long history (issue 23): what people who run 10-20
 // agents for days, or a hundred on one machine, live with. Each figure starts its own
@@ -17,17 +17,18 @@ function sysOf(ctx: Ctx, col: string): System {
   return s;
 }
 
-/** PSS of the processes a system spends on `ids` (supervisors and their helpers, or the tmux server). */
-async function serverPss(s: System, ids: string[]): Promise<{ pss: number; anon: number }> {
+/** PSS (MiB) of the processes a system spends on `ids` (supervisors and their helpers, or the tmux server), and their pids. */
+async function serverPss(s: System, ids: string[]): Promise<{ pss: number; anon: number; pids: number[] }> {
   let pss = 0;
   let anon = 0;
-  for (const pid of await s.serverPids(ids)) {
+  const pids = await s.serverPids(ids);
+  for (const pid of pids) {
     const m = readMem(pid);
     if (!m) throw new BenchError(`process ${pid} (${s.name}) is gone: cannot read its memory`);
     pss += m.pssKiB;
     anon += m.pssAnonKiB;
   }
-  return { pss: pss / 1024, anon: anon / 1024 };
+  return { pss: pss / 1024, anon: anon / 1024, pids };
 }
 
 /** Lines coloured as compilers and ls print them (a bold coloured head, a green word), 10 000 of them. */
@@ -63,7 +64,7 @@ export async function figHistoryMemory(ctx: Ctx, col: string): Promise<Values> {
     await s.waitText(id, mark, 30_000);
     await sleep(ctx.plan.memorySettleMs);
     const m = await serverPss(s, [id]);
-    const parts = memPartsValues(await s.serverPids([id]), 1, 'history_');
+    const parts = memPartsValues(m.pids, 1, 'history_');
     const ids = Array.from({ length: HISTORY_NEIGHBOURS }, () => nextId('hn'));
     await mapLimit(ids, s.name === 'pty' ? 4 : 1, async (n) => {
       await s.spawn(n, ['cat'], ctx.size);
@@ -79,9 +80,7 @@ export async function figHistoryMemory(ctx: Ctx, col: string): Promise<Values> {
       ...parts,
     };
   } finally {
-    const errs: string[] = [];
-    await mapLimit([id, ...neighbours], 10, (n) => s.kill(n).catch((e) => void errs.push(errorText(e))));
-    if (errs.length) throw new BenchError(`could not kill ${errs.length} sessions: ${errs[0]}`);
+    await killAll(s, [id, ...neighbours]);
   }
 }
 
@@ -119,9 +118,9 @@ export async function figScale(ctx: Ctx, col: string): Promise<Values> {
     // Where the storm's time goes: the CPU each agent's process used from its start (the CLI
     // that became its supervisor, then the supervisor) until settled, and how busy the whole
     // machine was meanwhile; a storm that keeps every core busy lasts at least n × that / cores.
-    let agentCpu = 0;
-    for (const pid of await s.serverPids(ids)) agentCpu += readCpuSeconds(pid) ?? 0;
     const mem = await serverPss(s, ids);
+    let agentCpu = 0;
+    for (const pid of mem.pids) agentCpu += readCpuSeconds(pid) ?? 0;
     const list: number[] = [];
     const listJson: number[] = [];
     for (let i = 0; i < LIST_REPEATS; i++) {
@@ -164,9 +163,7 @@ export async function figScale(ctx: Ctx, col: string): Promise<Values> {
       calls_failed: failed,
     };
   } finally {
-    const errs: string[] = [];
-    await mapLimit(spawned, 10, (id) => s.kill(id).catch((e) => void errs.push(errorText(e))));
-    if (errs.length) throw new BenchError(`could not kill ${errs.length} of ${spawned.length} sessions: ${errs[0]}`);
+    await killAll(s, spawned);
   }
 }
 

@@ -5,7 +5,7 @@ import { HELLO, SOCKET_NAME, encodeRequest } from '../src/standby/wire';
 import { commOf } from './memory';
 import { OuterTerm } from './outer';
 import type { Sandbox } from './sandbox';
-import { BenchError, type ProcResult, type Running, now, run, sleep, start, waitUntil, withTimeout } from './util';
+import { BenchError, type ProcResult, type Running, errorText, mapLimit, now, run, sleep, start, waitUntil, withTimeout } from './util';
 
 // The two systems under test, driven from the outside exactly as a user or a script would:
 // symposium-mcp through its CLI (pty backend), and tmux through its own commands on a
@@ -22,6 +22,16 @@ export interface Size {
 export interface ExitWaiter {
   /** Resolves with the monotonic time at which the agent's exit was known. */
   done: Promise<number>;
+}
+
+/**
+ * Removes `ids`' sessions, ten at a time (`agent kill` mostly waits: the agent's exit, the
+ * supervisor's end); then reports the first failure, if any, after trying them all.
+ */
+export async function killAll(s: System, ids: string[]): Promise<void> {
+  const errs: string[] = [];
+  await mapLimit(ids, 10, (id) => s.kill(id).catch((e) => void errs.push(errorText(e))));
+  if (errs.length) throw new BenchError(`could not kill ${errs.length} of ${ids.length} sessions: ${errs[0]}`);
 }
 
 export interface System {

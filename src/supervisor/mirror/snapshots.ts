@@ -7,8 +7,8 @@ import type { LazySerializer } from './serializer';
 
 // Snapshots: the screen serialized at a point of the parse queue, "the screen after chunk
 // N", with the chunks received after N to send right after it. The history comes from the
-// chunks serialized in advance (history-keeper.ts); only the rest is serialized at the
-// request, and an unchanged screen reuses the last one.
+// chunks serialized in advance (history-keeper.ts); only the rest is serialized, at the
+// request or at the last quiet moment, and kept while nothing changes.
 
 export interface ScreenSnapshot {
   seq: number;
@@ -29,13 +29,14 @@ export interface ScreenSnapshot {
 type Serialized = Omit<ScreenSnapshot, 'after'>;
 
 /**
- * A prepared rest larger than this is not kept: the chunks could not be made (a line
- * wrapped up to the screen) and the rest is most of the buffer, held twice. ~25 KB is usual.
+ * A rest larger than this is not kept: the chunks could not be made (a line wrapped up to
+ * the screen, a flood being skipped) and the rest is most of the buffer, held twice. ~25 KB
+ * is usual with a long history, a small one's whole screen and history less.
  */
-const PREPARED_MAX_BYTES = 256 * 1024;
+const KEPT_REST_MAX_BYTES = 256 * 1024;
 
-/** What the history's chunks lack (about one chunk and the screen), serialized in advance. */
-interface PreparedRest {
+/** What the history's chunks lack (about one chunk and the screen), as last serialized. */
+interface KeptRest {
   /** The state it was made in: the parse queue's chunk, the size, the first line no chunk holds. */
   seq: number;
   sizeVersion: number;
@@ -46,11 +47,10 @@ interface PreparedRest {
 export class Snapshots {
   private waiters: Array<{ cb: (s: ScreenSnapshot) => void; scrollback: boolean }> = [];
   private queued = false;
-  private cached: Serialized | null = null;
   /** Counts resizes: a snapshot made at another size (the same chunk number) is not reused. */
   private sizeVersion = 0;
-  private cachedSizeVersion = -1;
-  private prepared: PreparedRest | null = null;
+  /** Made at the last quiet moment (warm) or by the last snapshot; used only in the state it was made in. */
+  private rest: KeptRest | null = null;
 
   constructor(
     private readonly term: Terminal,
@@ -99,10 +99,7 @@ export class Snapshots {
   warm(): void {
     this.queue.mark(() => {
       this.history.catchUp();
-      this.prepared = null;
-      const { next } = this.history.prefix();
-      const bytes = Buffer.from(this.serializeRest(next), 'utf8');
-      if (bytes.length <= PREPARED_MAX_BYTES) this.prepared = { seq: this.queue.parsedSeq, sizeVersion: this.sizeVersion, next, bytes };
+      this.restFrom(this.history.prefix().next);
     });
   }
 
@@ -112,26 +109,25 @@ export class Snapshots {
   }
 
   private serializeNow(): Serialized {
-    const c = this.cached;
-    if (c && c.seq === this.queue.parsedSeq && this.cachedSizeVersion === this.sizeVersion) return c;
-    // The history in chunks (archived or made in advance), then the rest from the first line
-    // they lack: prepared at the last quiet moment if nothing changed since.
+    // The history in chunks (archived or made in advance), then the rest from the first line they lack.
     const { parts, next } = this.history.prefix();
-    const p = this.prepared;
-    const fresh = p !== null && p.seq === this.queue.parsedSeq && p.sizeVersion === this.sizeVersion && p.next === next;
-    if (!fresh) this.prepared = null;
-    const snap = this.serialized(parts, fresh ? p.bytes : Buffer.from(this.serializeRest(next), 'utf8'));
-    // Kept for the next request at the same point only while small: a long history is in
-    // the chunks already, and a copy of it would double it.
-    this.cached = parts.length === 0 ? snap : null;
-    this.cachedSizeVersion = this.sizeVersion;
-    return snap;
+    return this.serialized(parts, this.restFrom(next));
   }
 
-  /** The lines from `next` (the first no history chunk holds) to the end, and the screen. */
-  private serializeRest(next: number): string {
+  /**
+   * The lines from `next` (the first no history chunk holds) to the end, and the screen:
+   * the kept one if made in this very state (the chunk parsed, the size, `next`), else
+   * serialized now and kept (when small). A chunk parsed or a resize changes the key;
+   * nothing else writes to the terminal.
+   */
+  private restFrom(next: number): Buffer {
+    const k = this.rest;
+    if (k && k.seq === this.queue.parsedSeq && k.sizeVersion === this.sizeVersion && k.next === next) return k.bytes;
     const serializer = this.serializer.get();
-    return next === 0 ? serializer.serialize() : serializer.serialize({ scrollback: Math.max(0, this.term.buffer.normal.length - this.term.rows - next) });
+    const text = next === 0 ? serializer.serialize() : serializer.serialize({ scrollback: Math.max(0, this.term.buffer.normal.length - this.term.rows - next) });
+    const bytes = Buffer.from(text, 'utf8');
+    this.rest = bytes.length <= KEPT_REST_MAX_BYTES ? { seq: this.queue.parsedSeq, sizeVersion: this.sizeVersion, next, bytes } : null;
+    return bytes;
   }
 
   private serializeVisible(): Serialized {
