@@ -1,5 +1,5 @@
 import * as fs from 'node:fs';
-import { procStat, readProcText } from '../src/sys/proc';
+import { type MachineCpu, machineCpu as readMachineCpu, procStat, readProcText } from '../src/sys/proc';
 import { BenchError } from './util';
 
 // Memory and CPU of processes, from /proc: PSS (proportional set size: private pages plus
@@ -93,14 +93,10 @@ export function readCpuSeconds(pid: number): number | null {
 }
 
 /** The machine's CPU time so far, all cores, in clock ticks (/proc/stat): busy, and in total. */
-export function machineCpu(): { busy: number; total: number } {
-  const text = readProcText('/proc/stat');
-  if (text === null) throw new BenchError('cannot read /proc/stat');
-  const line = text.split('\n', 1)[0]!;
-  const f = line.trim().split(/\s+/).slice(1).map(Number);
-  // user nice system idle iowait irq softirq steal (guest time is already in user)
-  const total = f.slice(0, 8).reduce((a, b) => a + b, 0);
-  return { busy: total - f[3]! - f[4]!, total };
+export function machineCpu(): MachineCpu {
+  const cpu = readMachineCpu();
+  if (cpu === null) throw new BenchError('cannot read /proc/stat');
+  return cpu;
 }
 
 export interface SamplerResult {

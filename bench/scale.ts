@@ -1,6 +1,7 @@
 import type { Ctx, Values } from './figures';
 import * as os from 'node:os';
 import { machineCpu, memPartsValues, readCpuSeconds, readMem } from './memory';
+import { busyShare } from '../src/sys/proc';
 import { PtySystem, type System, TmuxSystem, killAll } from './systems';
 import { BenchError, mapLimit, median, now, percentile, sleep } from './util';
 
@@ -145,7 +146,7 @@ export async function figScale(ctx: Ctx, col: string): Promise<Values> {
     return {
       agents: n,
       storm_s: stormMs / 1000,
-      storm_busy_pct: (100 * (cpu1.busy - cpu0.busy)) / (cpu1.total - cpu0.total),
+      storm_busy_pct: 100 * busyShare(cpu0, cpu1),
       cpu_per_agent_ms: (1000 * agentCpu) / n,
       storm_cpu_floor_s: agentCpu / os.availableParallelism(),
       total_pss_mib: mem.pss,

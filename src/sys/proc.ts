@@ -63,6 +63,30 @@ export function readProcText(file: string, encoding: BufferEncoding = 'latin1', 
   }
 }
 
+/** The whole machine's CPU time so far, in ticks: all of it, and what was not idle. */
+export interface MachineCpu {
+  busy: number;
+  total: number;
+}
+
+/** /proc/stat's first line (all CPUs); null where there is none. */
+export function machineCpu(): MachineCpu | null {
+  const text = readProcText('/proc/stat');
+  const line = text?.split('\n', 1)[0];
+  if (!line?.startsWith('cpu ')) return null;
+  const f = line.trim().split(/\s+/).slice(1, 9).map(Number);
+  if (f.length < 8 || f.some((n) => !Number.isFinite(n))) return null;
+  // user nice system idle iowait irq softirq steal (guest time is already in user)
+  const total = f.reduce((a, b) => a + b, 0);
+  return { busy: total - f[3]! - f[4]!, total };
+}
+
+/** The share of the machine's CPU time that was busy between two readings (0 when none passed). */
+export function busyShare(from: MachineCpu, to: MachineCpu): number {
+  const total = to.total - from.total;
+  return total > 0 ? (to.busy - from.busy) / total : 0;
+}
+
 /** /proc/PID/stat, parsed; null when the process is gone. */
 export function procStat(pid: number): ProcStat | null {
   const text = readProcText(`/proc/${pid}/stat`, 'latin1', true);

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { BURST_BYTES, COLLECT_AFTER_CALM_MS, CalmCollector } from '../../src/supervisor/lifecycle/settle-gc';
+import { BURST_BYTES, CALM_MACHINE_SHARE, COLLECT_AFTER_CALM_MS, CalmCollector, SETTLE_GC_DELAY_MS, SETTLE_GC_MAX_LOOKS, collectAfterStart } from '../../src/supervisor/lifecycle/settle-gc';
+import { type MachineCpu, busyShare, machineCpu } from '../../src/sys/proc';
 
 describe('CalmCollector', () => {
   beforeEach(() => vi.useFakeTimers());
@@ -29,5 +30,102 @@ describe('CalmCollector', () => {
     const c = new CalmCollector(null);
     c.calm(10 * BURST_BYTES);
     expect(vi.getTimerCount()).toBe(0);
+  });
+});
+
+describe('collectAfterStart', () => {
+  beforeEach(() => vi.useFakeTimers());
+  afterEach(() => vi.useRealTimers());
+
+  /** A machine whose CPUs were busy `share` of the time up to the next reading (100 ticks between readings). */
+  function machine(): { read: () => MachineCpu; busy(share: number): void } {
+    let busy = 0;
+    let total = 0;
+    let rate = 0;
+    return {
+      read: () => {
+        busy += 100 * rate;
+        total += 100;
+        return { busy, total };
+      },
+      busy(share: number) {
+        rate = share;
+      },
+    };
+  }
+
+  it('collects at the first look that finds the machine calm', () => {
+    const m = machine();
+    let runs = 0;
+    collectAfterStart(() => runs++, m.read);
+    vi.advanceTimersByTime(SETTLE_GC_DELAY_MS - 1);
+    expect(runs).toBe(0);
+    vi.advanceTimersByTime(1);
+    expect(runs).toBe(1);
+    vi.advanceTimersByTime(100 * SETTLE_GC_DELAY_MS);
+    expect(runs).toBe(1); // once
+  });
+
+  it('waits while the machine is busy (a spawn storm), then collects once', () => {
+    const m = machine();
+    m.busy(1);
+    let runs = 0;
+    collectAfterStart(() => runs++, m.read);
+    vi.advanceTimersByTime(3 * SETTLE_GC_DELAY_MS);
+    expect(runs).toBe(0);
+    m.busy(CALM_MACHINE_SHARE + 0.01);
+    vi.advanceTimersByTime(SETTLE_GC_DELAY_MS);
+    expect(runs).toBe(0);
+    m.busy(CALM_MACHINE_SHARE); // at the threshold: calm enough
+    vi.advanceTimersByTime(SETTLE_GC_DELAY_MS);
+    expect(runs).toBe(1);
+    vi.advanceTimersByTime(100 * SETTLE_GC_DELAY_MS);
+    expect(runs).toBe(1);
+  });
+
+  it('collects anyway on a machine busy for good, after its last look', () => {
+    const m = machine();
+    m.busy(1);
+    let runs = 0;
+    collectAfterStart(() => runs++, m.read);
+    vi.advanceTimersByTime((SETTLE_GC_MAX_LOOKS - 1) * SETTLE_GC_DELAY_MS);
+    expect(runs).toBe(0);
+    vi.advanceTimersByTime(SETTLE_GC_DELAY_MS);
+    expect(runs).toBe(1);
+    vi.advanceTimersByTime(100 * SETTLE_GC_DELAY_MS);
+    expect(runs).toBe(1);
+  });
+
+  it('collects at the first look where the machine cannot be read', () => {
+    let runs = 0;
+    collectAfterStart(() => runs++, () => null);
+    vi.advanceTimersByTime(SETTLE_GC_DELAY_MS);
+    expect(runs).toBe(1);
+  });
+
+  it('does nothing without an exposed gc, and keeps nothing alive', () => {
+    collectAfterStart(null, () => null);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+});
+
+describe('machineCpu', () => {
+  it('reads this machine: busy within total, both growing, a share between 0 and 1', async () => {
+    const a = machineCpu();
+    expect(a).not.toBeNull();
+    expect(a!.busy).toBeGreaterThan(0);
+    expect(a!.busy).toBeLessThanOrEqual(a!.total);
+    const until = Date.now() + 50;
+    while (Date.now() < until) {
+      /* a little CPU */
+    }
+    await new Promise((r) => setTimeout(r, 30));
+    const b = machineCpu()!;
+    expect(b.total).toBeGreaterThan(a!.total);
+    expect(b.busy).toBeGreaterThan(a!.busy);
+    const share = busyShare(a!, b);
+    expect(share).toBeGreaterThan(0);
+    expect(share).toBeLessThanOrEqual(1);
+    expect(busyShare(b, b)).toBe(0);
   });
 });
