@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Screen } from '../../src/supervisor/mirror/screen';
+import type { LazySerializer } from '../../src/supervisor/mirror/serializer';
 import { BEFORE_REPLAY } from '../../src/terminal-modes';
 import { diff, picture, term, write } from '../helpers/cells';
 
@@ -127,3 +128,49 @@ describe('the replay is exact, cell by cell', () => {
 });
 
 
+
+describe('the rest of a snapshot: the history no chunk holds goes in a chunk\'s form, the screen through the serializer', () => {
+  const CHUNK = 16;
+
+  /** What the serializer is asked for while a snapshot is made: the scrollback of each call, or 'range' (a chunk's lines). */
+  async function asked(input: string): Promise<Array<number | 'range' | 'all'>> {
+    const s = new Screen(COLS, ROWS, 100, 1 << 20, false, CHUNK, 0);
+    s.write(Buffer.from(input, 'utf8'));
+    await s.flush();
+    const addon = (s as unknown as { snapshots: { serializer: LazySerializer } }).snapshots.serializer.get();
+    const real = addon.serialize.bind(addon);
+    const calls: Array<number | 'range' | 'all'> = [];
+    addon.serialize = (o) => {
+      calls.push(o?.range ? 'range' : (o?.scrollback ?? 'all'));
+      return real(o);
+    };
+    await new Promise<void>((resolve) => s.snapshot(() => resolve()));
+    s.dispose();
+    return calls;
+  }
+
+  const plain = Array.from({ length: 90 }, (_, i) => `plain line ${i}`).join('\r\n');
+  const coloured = Array.from({ length: 90 }, (_, i) => `\x1b[1;3${i % 8}m${i}\x1b[0m coloured \x1b[4mline\x1b[24m`).join('\r\n');
+  const prompt = '\r\n\x1b[32m$\x1b[0m \x1b[7m \x1b[27m';
+
+  it('plain lines: written out without the serializer, which takes one line of history and the screen', async () => {
+    expect(await roundTrip(plain + prompt, 'Pq', CHUNK)).toEqual([]);
+    expect(await asked(plain + prompt)).toEqual([1]);
+  });
+
+  it('coloured lines: serialized as a chunk is, then one line and the screen', async () => {
+    expect(await roundTrip(coloured + prompt, 'Pq', CHUNK)).toEqual([]);
+    const calls = await asked(coloured + prompt);
+    expect(calls.at(-1)).toBe(1);
+    expect(calls.slice(0, -1).every((c) => c === 'range')).toBe(true);
+  });
+
+  it('a screen whose first row continues the history: all of the rest through the serializer, as before', async () => {
+    // The last line wraps over more rows than the screen has: the screen's top row continues it.
+    const long = `${plain}\r\n${'w'.repeat(COLS * (ROWS + 2))}`;
+    expect(await roundTrip(long, 'Pq', CHUNK)).toEqual([]);
+    const calls = await asked(long);
+    expect(calls).toHaveLength(1);
+    expect(calls[0]).toBeGreaterThan(1);
+  });
+});

@@ -142,9 +142,26 @@ export class HistoryCache {
     return this.term.buffer.normal.getLine(index)?.isWrapped ?? false;
   }
 
-  private add(lines: LineList, from: number, end: number): void {
+  /**
+   * The lines `from` to before `top` (buffer indexes) as a chunk's text, to be followed by
+   * the screen serialized from `top` on: '' when there are none, null when the line at `top`
+   * continues them (the break is not a real one: serialize them with the screen instead).
+   * For a snapshot's rest, not kept: the lines may still change.
+   */
+  restText(from: number, top: number): string | null {
+    if (from >= top) return '';
+    if (this.wrapped(top)) return null;
+    return this.chunkText(from, top - 1);
+  }
+
+  /** What a chunk of the rows `from` to `end` holds: plain rows without the serializer, then a full reset and a line break. */
+  private chunkText(from: number, end: number): string {
     const text = plainRowsText(this.term, from, end) ?? this.serializer().serialize({ range: { start: from, end }, excludeAltBuffer: true, excludeModes: true });
-    const bytes = Buffer.from(`${text}\x1b[0m\r\n`, 'utf8');
+    return `${text}\x1b[0m\r\n`;
+  }
+
+  private add(lines: LineList, from: number, end: number): void {
+    const bytes = Buffer.from(this.chunkText(from, end), 'utf8');
     const base = this.base();
     this.chunks.push({ start: from + base, end: end + base, first: lines.get(from), last: lines.get(end), bytes });
     this.bytes += bytes.length;

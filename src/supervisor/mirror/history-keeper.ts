@@ -167,6 +167,11 @@ export class HistoryKeeper {
     return this.cache.prefix();
   }
 
+  /** The lines `from` to before `top` in a chunk's form, or null (history-cache.ts, restText). */
+  restText(from: number, top: number): string | null {
+    return this.cache.restText(from, top);
+  }
+
   /** The agent went quiet: every chunk that can be made is made, and xterm goes back to its live window. */
   catchUp(): void {
     this.cache.extend();
