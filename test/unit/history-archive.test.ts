@@ -72,7 +72,25 @@ describe('HistoryArchive', () => {
     expect([a.first, a.next]).toEqual([15, 20]);
     a.add(chunk(30, 34)); // lines 20-29 lost: the older ones go too
     expect([a.first, a.next]).toEqual([30, 35]);
-    expect(a.bytes).toBe(chunk(30, 34).bytes.length);
+    expect(a.parts()).toEqual([chunk(30, 34).bytes]);
+  });
+
+  it('keeps its chunks compressed, each in memory of its own size, and gives back the very bytes made', () => {
+    const a = new HistoryArchive();
+    const made = [chunk(0, 199), chunk(200, 399), chunk(400, 599)];
+    for (const c of made) a.add(c);
+    const raw = made.reduce((n, c) => n + c.bytes.length, 0);
+    expect(a.parts()).toEqual(made.map((c) => c.bytes));
+    // Coloured lines much alike, as a build log's: several times smaller.
+    expect(a.bytes).toBeGreaterThan(0);
+    expect(a.bytes).toBeLessThan(raw / 4);
+    // Not slices of zlib's 16 KiB output buffer, which a kept slice would hold whole.
+    const packed = (a as unknown as { chunks: Array<{ packed: Buffer }> }).chunks.map((c) => c.packed);
+    expect(packed.reduce((n, p) => n + p.buffer.byteLength, 0)).toBe(a.bytes);
+    a.keepFrom(200);
+    expect(a.bytes).toBe(packed[1]!.length + packed[2]!.length);
+    a.clear();
+    expect([a.bytes, a.first]).toEqual([0, null]);
   });
 
   it('reads its lines back, plain and with colours', () => {

@@ -1,11 +1,15 @@
+import type * as Zlib from 'node:zlib';
 import { renderChunkLines } from './history-text';
+import { ARCHIVE_DEFLATE_LEVEL } from './history-tuning';
 
 // The history that has left xterm's buffer, kept as the chunks the history cache
-// serialized (history-cache.ts): ~110 bytes per coloured 120-column line in a Buffer
-// (outside V8's heap), against ~1 440 bytes per line as xterm's cells. A replay joins the
-// chunks as they are; a capture of these lines replays the chunks it needs into a scratch
-// terminal of the width they were made at (history-text.ts), so capture and replay read
-// the same bytes and cannot disagree. Lines here are no longer reflowed by a resize.
+// serialized (history-cache.ts), compressed: ~100-130 bytes per coloured 120-column line
+// serialized, ~17 compressed for source-like lines (5 for the bench's, much alike), in
+// Buffers outside V8's heap, against ~1 440 bytes per line as xterm's cells. Each replay
+// and capture inflates what it reads: ~5 ms for a full history of 1.3 MB serialized. A replay joins the chunks as they were made; a capture
+// of these lines replays the chunks it needs into a scratch terminal of the width they
+// were made at (history-text.ts), so capture and replay read the same bytes and cannot
+// disagree. Lines here are no longer reflowed by a resize.
 //
 // The chunks are contiguous (each starts at the line after the previous one ends): a chunk
 // that would leave a gap means the lines between were lost (a flood skipped them, or they
@@ -20,9 +24,36 @@ export interface ArchivedChunk {
   bytes: Buffer;
 }
 
+/** A chunk as kept: its bytes compressed (raw deflate). */
+interface PackedChunk {
+  start: number;
+  end: number;
+  cols: number;
+  packed: Buffer;
+}
+
+// zlib is loaded with the first chunk archived: an agent with a short history never pays
+// it (~2.6 ms of CPU and ~160 KB of heap, measured in a bare Node).
+let zlib: typeof Zlib | null = null;
+function z(): typeof Zlib {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return (zlib ??= require('node:zlib') as typeof Zlib);
+}
+
+/**
+ * The bytes in memory of their own size: zlib returns its output as a slice of the 16 KiB
+ * buffer it wrote into, which a kept slice would hold whole (a chunk compresses to a few KB).
+ */
+function exact(b: Buffer): Buffer {
+  if (b.byteOffset === 0 && b.byteLength === b.buffer.byteLength) return b;
+  const own = Buffer.allocUnsafeSlow(b.byteLength);
+  b.copy(own);
+  return own;
+}
+
 export class HistoryArchive {
-  private chunks: ArchivedChunk[] = [];
-  /** Bytes held (for the memory figures). */
+  private chunks: PackedChunk[] = [];
+  /** Bytes held, compressed (for the memory figures). */
   bytes = 0;
 
   /** The absolute number of the oldest line kept, or null when empty. */
@@ -48,13 +79,14 @@ export class HistoryArchive {
       if (chunk.end < next) return; // already here (a chunk moved twice)
       this.clear();
     }
-    this.chunks.push(chunk);
-    this.bytes += chunk.bytes.length;
+    const packed = exact(z().deflateRawSync(chunk.bytes, { level: ARCHIVE_DEFLATE_LEVEL }));
+    this.chunks.push({ start: chunk.start, end: chunk.end, cols: chunk.cols, packed });
+    this.bytes += packed.length;
   }
 
   /** Drops the chunks whose every line is older than `line` (the history's bound). */
   keepFrom(line: number): void {
-    while (this.chunks.length > 0 && this.chunks[0]!.end < line) this.bytes -= this.chunks.shift()!.bytes.length;
+    while (this.chunks.length > 0 && this.chunks[0]!.end < line) this.bytes -= this.chunks.shift()!.packed.length;
   }
 
   clear(): void {
@@ -62,9 +94,9 @@ export class HistoryArchive {
     this.bytes = 0;
   }
 
-  /** The serialized chunks, oldest first: the history's replay. */
+  /** The serialized chunks, oldest first, as they were made: the history's replay. */
   parts(): Buffer[] {
-    return this.chunks.map((c) => c.bytes);
+    return this.chunks.map((c) => z().inflateRawSync(c.packed));
   }
 
   /**
@@ -80,7 +112,7 @@ export class HistoryArchive {
   read(from: number, to: number, want: { plain: boolean; ansi: boolean }): { plain: string[] | null; ansi: string[] | null } {
     const wanted = this.chunks.filter((c) => c.end >= from && c.start < to);
     const rendered = renderChunkLines(
-      wanted.map((c) => ({ bytes: c.bytes, cols: c.cols, count: c.end - c.start + 1 })),
+      wanted.map((c) => ({ bytes: z().inflateRawSync(c.packed), cols: c.cols, count: c.end - c.start + 1 })),
       want,
     );
     const pick = (perChunk: string[][] | null): string[] | null => {
