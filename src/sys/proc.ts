@@ -72,7 +72,12 @@ export interface MachineCpu {
 /** /proc/stat's first line (all CPUs); null where there is none. */
 export function machineCpu(): MachineCpu | null {
   const text = readProcText('/proc/stat');
-  const line = text?.split('\n', 1)[0];
+  return text === null ? null : parseMachineCpu(text);
+}
+
+/** The first line of /proc/stat's text, read; null when it is not the all-CPUs line. */
+export function parseMachineCpu(text: string): MachineCpu | null {
+  const line = text.split('\n', 1)[0];
   if (!line?.startsWith('cpu ')) return null;
   const f = line.trim().split(/\s+/).slice(1, 9).map(Number);
   if (f.length < 8 || f.some((n) => !Number.isFinite(n))) return null;

@@ -132,7 +132,10 @@ describe('the replay is exact, cell by cell', () => {
 describe('the rest of a snapshot: the history no chunk holds goes in a chunk\'s form, the screen through the serializer', () => {
   const CHUNK = 16;
 
-  /** What the serializer is asked for while a snapshot is made: the scrollback of each call, or 'range' (a chunk's lines). */
+  /**
+   * What the serializer is asked for while a snapshot is made: the scrollback of each call,
+   * or 'range' (a chunk's lines); and how many history lines went in a chunk's form.
+   */
   async function asked(input: string): Promise<Array<number | 'range' | 'all'>> {
     const s = new Screen(COLS, ROWS, 100, 1 << 20, false, CHUNK, 0);
     s.write(Buffer.from(input, 'utf8'));
@@ -143,6 +146,13 @@ describe('the rest of a snapshot: the history no chunk holds goes in a chunk\'s 
     addon.serialize = (o) => {
       calls.push(o?.range ? 'range' : (o?.scrollback ?? 'all'));
       return real(o);
+    };
+    const history = (s as unknown as { history: { restText(from: number, to: number): string | null } }).history;
+    const restText = history.restText.bind(history);
+    history.restText = (from, to) => {
+      const text = restText(from, to);
+      if (text) calls.push(-(text.match(/\r\n/g)?.length ?? 0)); // the lines it held, negative
+      return text;
     };
     await new Promise<void>((resolve) => s.snapshot(() => resolve()));
     s.dispose();
@@ -155,14 +165,39 @@ describe('the rest of a snapshot: the history no chunk holds goes in a chunk\'s 
 
   it('plain lines: written out without the serializer, which takes one line of history and the screen', async () => {
     expect(await roundTrip(plain + prompt, 'Pq', CHUNK)).toEqual([]);
-    expect(await asked(plain + prompt)).toEqual([1]);
+    const calls = await asked(plain + prompt);
+    expect(calls).toHaveLength(2);
+    expect(calls[0]).toBeLessThan(-1); // lines in a chunk's form
+    expect(calls[1]).toBe(1);
   });
 
   it('coloured lines: serialized as a chunk is, then one line and the screen', async () => {
     expect(await roundTrip(coloured + prompt, 'Pq', CHUNK)).toEqual([]);
     const calls = await asked(coloured + prompt);
     expect(calls.at(-1)).toBe(1);
-    expect(calls.slice(0, -1).every((c) => c === 'range')).toBe(true);
+    expect(calls.at(-2)).toBeLessThan(-1);
+    expect(calls.slice(0, -2).every((c) => c === 'range')).toBe(true);
+  });
+
+  it('a line that starts just above the screen and wraps onto it goes whole to the serializer', async () => {
+    // Two rows: the line above the screen and the screen's first row.
+    const input = `${plain}\r\n${'v'.repeat(COLS + 5)}\r\n${'s'.repeat(3)}${'\r\n'.repeat(ROWS - 2)}$ `;
+    expect(await roundTrip(input, 'Pq', CHUNK)).toEqual([]);
+    const calls = await asked(input);
+    expect(calls.at(-1)).toBe(1);
+    expect(calls.at(-2)).toBeLessThan(-1);
+    // Three rows, from two above the screen: no real break above the screen, all goes to the serializer.
+    const three = `${plain}\r\n${'t'.repeat(2 * COLS + 5)}\r\n${'s'.repeat(3)}${'\r\n'.repeat(ROWS - 2)}$ `;
+    expect(await roundTrip(three, 'Pq', CHUNK)).toEqual([]);
+    const all = await asked(three);
+    expect(all).toHaveLength(1);
+    expect(all[0]).toBeGreaterThan(1);
+  });
+
+  it('the alternate screen on, the history behind it', async () => {
+    const input = `${coloured}\r\n\x1b[?1049h\x1b[H\x1b[44malternate\x1b[0m\x1b[3;4Hx`;
+    expect(await roundTrip(input, 'Pq\x1b[?1049lback', CHUNK)).toEqual([]);
+    expect((await asked(input)).at(-1)).toBe(1);
   });
 
   it('a screen whose first row continues the history: all of the rest through the serializer, as before', async () => {

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { BURST_BYTES, CALM_MACHINE_SHARE, COLLECT_AFTER_CALM_MS, CalmCollector, SETTLE_GC_DELAY_MS, SETTLE_GC_MAX_LOOKS, collectAfterStart } from '../../src/supervisor/lifecycle/settle-gc';
-import { type MachineCpu, busyShare, machineCpu } from '../../src/sys/proc';
+import { type MachineCpu, busyShare, parseMachineCpu } from '../../src/sys/proc';
 
 describe('CalmCollector', () => {
   beforeEach(() => vi.useFakeTimers());
@@ -109,23 +109,18 @@ describe('collectAfterStart', () => {
   });
 });
 
-describe('machineCpu', () => {
-  it('reads this machine: busy within total, both growing, a share between 0 and 1', async () => {
-    const a = machineCpu();
-    expect(a).not.toBeNull();
-    expect(a!.busy).toBeGreaterThan(0);
-    expect(a!.busy).toBeLessThanOrEqual(a!.total);
-    const until = Date.now() + 50;
-    while (Date.now() < until) {
-      /* a little CPU */
-    }
-    await new Promise((r) => setTimeout(r, 30));
-    const b = machineCpu()!;
-    expect(b.total).toBeGreaterThan(a!.total);
-    expect(b.busy).toBeGreaterThan(a!.busy);
-    const share = busyShare(a!, b);
-    expect(share).toBeGreaterThan(0);
-    expect(share).toBeLessThanOrEqual(1);
-    expect(busyShare(b, b)).toBe(0);
+describe('parseMachineCpu', () => {
+  it('reads the all-CPUs line: busy is all but idle and iowait; guest time is not counted twice', () => {
+    const text = 'cpu  100 20 30 400 50 6 7 8 90 10\ncpu0 1 2 3 4 5 6 7 8 9 10\nbtime 1\n';
+    expect(parseMachineCpu(text)).toEqual({ busy: 100 + 20 + 30 + 6 + 7 + 8, total: 100 + 20 + 30 + 400 + 50 + 6 + 7 + 8 });
+    expect(busyShare({ busy: 10, total: 100 }, { busy: 60, total: 200 })).toBe(0.5);
+    expect(busyShare({ busy: 10, total: 100 }, { busy: 10, total: 100 })).toBe(0);
+  });
+
+  it('refuses what is not that line', () => {
+    expect(parseMachineCpu('')).toBeNull();
+    expect(parseMachineCpu('cpu0 1 2 3 4 5 6 7 8\n')).toBeNull();
+    expect(parseMachineCpu('cpu  1 2 3\n')).toBeNull();
+    expect(parseMachineCpu('cpu  1 2 x 4 5 6 7 8\n')).toBeNull();
   });
 });

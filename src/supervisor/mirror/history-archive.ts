@@ -6,10 +6,11 @@ import { ARCHIVE_DEFLATE_LEVEL } from './history-tuning';
 // serialized (history-cache.ts), compressed: ~100-130 bytes per coloured 120-column line
 // serialized, ~17 compressed for source-like lines (5 for the bench's, much alike), in
 // Buffers outside V8's heap, against ~1 440 bytes per line as xterm's cells. Each replay
-// and capture inflates what it reads: ~5 ms for a full history of 1.3 MB serialized. A replay joins the chunks as they were made; a capture
-// of these lines replays the chunks it needs into a scratch terminal of the width they
-// were made at (history-text.ts), so capture and replay read the same bytes and cannot
-// disagree. Lines here are no longer reflowed by a resize.
+// and capture inflates what it reads: ~5 ms for a full history of 1.3 MB serialized. A
+// replay joins the chunks as they were made; a capture of these lines replays the chunks
+// it needs into a scratch terminal of the width they were made at (history-text.ts), so
+// capture and replay read the same bytes and cannot disagree. Lines here are no longer
+// reflowed by a resize.
 //
 // The chunks are contiguous (each starts at the line after the previous one ends): a chunk
 // that would leave a gap means the lines between were lost (a flood skipped them, or they
@@ -24,12 +25,13 @@ export interface ArchivedChunk {
   bytes: Buffer;
 }
 
-/** A chunk as kept: its bytes compressed (raw deflate). */
+/** A chunk as kept: its bytes compressed (raw deflate), and how many they are. */
 interface PackedChunk {
   start: number;
   end: number;
   cols: number;
   packed: Buffer;
+  size: number;
 }
 
 // zlib is loaded with the first chunk archived: an agent with a short history never pays
@@ -49,6 +51,12 @@ function exact(b: Buffer): Buffer {
   const own = Buffer.allocUnsafeSlow(b.byteLength);
   b.copy(own);
   return own;
+}
+
+/** A chunk's bytes as made, in one buffer: zlib's output room is the size known (by default
+ *  it writes 16 KiB pieces and joins them). */
+function inflated(c: PackedChunk): Buffer {
+  return z().inflateRawSync(c.packed, { chunkSize: Math.max(64, c.size + 1) });
 }
 
 export class HistoryArchive {
@@ -80,7 +88,7 @@ export class HistoryArchive {
       this.clear();
     }
     const packed = exact(z().deflateRawSync(chunk.bytes, { level: ARCHIVE_DEFLATE_LEVEL }));
-    this.chunks.push({ start: chunk.start, end: chunk.end, cols: chunk.cols, packed });
+    this.chunks.push({ start: chunk.start, end: chunk.end, cols: chunk.cols, packed, size: chunk.bytes.length });
     this.bytes += packed.length;
   }
 
@@ -96,7 +104,7 @@ export class HistoryArchive {
 
   /** The serialized chunks, oldest first, as they were made: the history's replay. */
   parts(): Buffer[] {
-    return this.chunks.map((c) => z().inflateRawSync(c.packed));
+    return this.chunks.map(inflated);
   }
 
   /**
@@ -112,7 +120,7 @@ export class HistoryArchive {
   read(from: number, to: number, want: { plain: boolean; ansi: boolean }): { plain: string[] | null; ansi: string[] | null } {
     const wanted = this.chunks.filter((c) => c.end >= from && c.start < to);
     const rendered = renderChunkLines(
-      wanted.map((c) => ({ bytes: z().inflateRawSync(c.packed), cols: c.cols, count: c.end - c.start + 1 })),
+      wanted.map((c) => ({ bytes: inflated(c), cols: c.cols, count: c.end - c.start + 1 })),
       want,
     );
     const pick = (perChunk: string[][] | null): string[] | null => {

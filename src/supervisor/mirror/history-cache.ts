@@ -6,8 +6,8 @@ import { plainRowsText } from './plain-rows';
 import { type LineList, normalLines } from './xterm-internals';
 
 // The history serialized in advance, chunk by chunk, as lines enter it: a snapshot then
-// serializes only the lines after the last whole chunk (about one chunk plus the screen)
-// and joins the rest. Measured on 5 000 lines of 120 columns: the first snapshot took
+// makes only the lines after the last whole chunk (less than a chunk, in a chunk's form:
+// restText) and serializes one line and the screen, and joins the rest. Measured on 5 000 lines of 120 columns: the first snapshot took
 // 95-124 ms, nearly all of it in the serializer (2 cores under load); an attach right
 // after the output paid all of it, since the advance snapshot (warm) waits for 500 ms of
 // quiet. History lines never change until they leave the buffer (trimmed from the top,
@@ -143,15 +143,16 @@ export class HistoryCache {
   }
 
   /**
-   * The lines `from` to before `top` (buffer indexes) as a chunk's text, to be followed by
-   * the screen serialized from `top` on: '' when there are none, null when the line at `top`
-   * continues them (the break is not a real one: serialize them with the screen instead).
-   * For a snapshot's rest, not kept: the lines may still change.
+   * The lines `from` to before `serializedFrom` (buffer indexes) as a chunk's text, to be
+   * followed by what the serializer writes from `serializedFrom` on (a snapshot's: one line
+   * above the screen, and the screen): '' when there are none, null when the line at
+   * `serializedFrom` continues them (the break is not a real one: serialize them with the
+   * rest instead). For a snapshot's rest, not kept: the lines may still change.
    */
-  restText(from: number, top: number): string | null {
-    if (from >= top) return '';
-    if (this.wrapped(top)) return null;
-    return this.chunkText(from, top - 1);
+  restText(from: number, serializedFrom: number): string | null {
+    if (from >= serializedFrom) return '';
+    if (this.wrapped(serializedFrom)) return null;
+    return this.chunkText(from, serializedFrom - 1);
   }
 
   /** What a chunk of the rows `from` to `end` holds: plain rows without the serializer, then a full reset and a line break. */

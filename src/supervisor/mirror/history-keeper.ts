@@ -167,9 +167,17 @@ export class HistoryKeeper {
     return this.cache.prefix();
   }
 
-  /** The lines `from` to before `top` in a chunk's form, or null (history-cache.ts, restText). */
-  restText(from: number, top: number): string | null {
-    return this.cache.restText(from, top);
+  /** What `prefix()` gives as `next`, without the chunks: the archive's are not inflated for it. */
+  prefixNext(): number {
+    this.sync();
+    this.cache.extend();
+    this.cache.moveLeft();
+    return this.cache.firstUnmade();
+  }
+
+  /** The lines `from` to before `serializedFrom` in a chunk's form, or null (history-cache.ts, restText). */
+  restText(from: number, serializedFrom: number): string | null {
+    return this.cache.restText(from, serializedFrom);
   }
 
   /** The agent went quiet: every chunk that can be made is made, and xterm goes back to its live window. */

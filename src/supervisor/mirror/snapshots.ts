@@ -99,7 +99,7 @@ export class Snapshots {
   warm(): void {
     this.queue.mark(() => {
       this.history.catchUp();
-      this.restFrom(this.history.prefix().next);
+      this.restFrom(this.history.prefixNext());
     });
   }
 
