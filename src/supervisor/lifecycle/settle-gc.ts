@@ -39,6 +39,7 @@ export const SETTLE_GC_DELAY_MS = 2000;
  * the storm is over. A machine busy for good gets it after SETTLE_GC_MAX_LOOKS looks.
  */
 export const CALM_MACHINE_SHARE = 0.5;
+/** Looks before it collects however busy the machine is: 30 s after start at the latest. */
 export const SETTLE_GC_MAX_LOOKS = 15;
 
 /** Output since the last collection that makes a calm moment worth one: a full screen

@@ -7,8 +7,8 @@ import { type LineList, normalLines } from './xterm-internals';
 
 // The history serialized in advance, chunk by chunk, as lines enter it: a snapshot then
 // makes only the lines after the last whole chunk (less than a chunk, in a chunk's form:
-// restText) and serializes one line and the screen, and joins the rest. Measured on 5 000 lines of 120 columns: the first snapshot took
-// 95-124 ms, nearly all of it in the serializer (2 cores under load); an attach right
+// restText), serializes one line and the screen, and joins the rest. Measured on 5 000
+// lines of 120 columns: the first snapshot took 95-124 ms, nearly all of it in the serializer (2 cores under load); an attach right
 // after the output paid all of it, since the advance snapshot (warm) waits for 500 ms of
 // quiet. History lines never change until they leave the buffer (trimmed from the top,
 // cleared by ED 3, reflowed by a resize, or replaced by a reset), so a chunk made once
@@ -128,14 +128,9 @@ export class HistoryCache {
     if (lines) this.sync(lines);
   }
 
-  /**
-   * The chunks that hold the history from its first line on (the archive's, then ours), and
-   * the index in the buffer of the first line they do not hold (0: none).
-   */
-  prefix(): { parts: Buffer[]; next: number } {
-    const lines = this.list();
-    if (lines) this.sync(lines);
-    return { parts: [...this.archive.parts(), ...this.chunks.map((c) => c.bytes)], next: this.firstUnmade() };
+  /** The chunks that hold the history from its first line on (the archive's, then ours), as of the last moveLeft. */
+  parts(): Buffer[] {
+    return [...this.archive.parts(), ...this.chunks.map((c) => c.bytes)];
   }
 
   private wrapped(index: number): boolean {
@@ -145,12 +140,12 @@ export class HistoryCache {
   /**
    * The lines `from` to before `serializedFrom` (buffer indexes) as a chunk's text, to be
    * followed by what the serializer writes from `serializedFrom` on (a snapshot's: one line
-   * above the screen, and the screen): '' when there are none, null when the line at
+   * above the screen, and the screen); null when the line at
    * `serializedFrom` continues them (the break is not a real one: serialize them with the
-   * rest instead). For a snapshot's rest, not kept: the lines may still change.
+   * rest instead). `from` is before `serializedFrom`. For a snapshot's rest, not kept: the
+   * lines may still change.
    */
   restText(from: number, serializedFrom: number): string | null {
-    if (from >= serializedFrom) return '';
     if (this.wrapped(serializedFrom)) return null;
     return this.chunkText(from, serializedFrom - 1);
   }

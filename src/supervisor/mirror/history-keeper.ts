@@ -162,9 +162,8 @@ export class HistoryKeeper {
    * none): a snapshot serializes only the rest.
    */
   prefix(): { parts: Buffer[]; next: number } {
-    this.sync();
-    this.cache.extend();
-    return this.cache.prefix();
+    const next = this.prefixNext();
+    return { parts: this.cache.parts(), next };
   }
 
   /** What `prefix()` gives as `next`, without the chunks: the archive's are not inflated for it. */
