@@ -10,10 +10,11 @@
  * and ends: its own exit status is the answer, once it is gone.
  *
  * First it asks the standby, when one is listening (src/standby/): a process that is already
- * the CLI under those flags, its bundles loaded, waiting for a spawn. It takes the
+ * the CLI under those flags, its bundles loaded, waiting for spawns. It takes the
  * arguments, environment, directory, umask and terminal size, and our stdout and stderr
- * (SCM_RIGHTS), runs the command as the CLI would, becomes the supervisor, and says
- * `exit N` on the socket. No Node starts for that spawn (~55 ms of ~120 here). Anything
+ * (SCM_RIGHTS), and a copy of it (a fork) says its pid, runs the command as the CLI would,
+ * becomes the supervisor, and says `exit N` on the socket. No Node starts for that spawn
+ * (~55 ms of ~120 here, and ~100 ms of CPU). Anything
  * but `ok` to the request (no standby, another build, another context) and nothing has
  * happened: the CLI starts as below.
  *
@@ -42,7 +43,7 @@
 
 #include "places.h"
 
-static const char *const NODE_FLAGS[] = {"--max-semi-space-size=4", "--v8-pool-size=1", "--single-threaded-gc", "--expose-gc"};
+static const char *const NODE_FLAGS[] = {"--max-semi-space-size=4", "--v8-pool-size=1", "--single-threaded-gc", "--single-threaded", "--expose-gc"};
 #define NODE_FLAG_COUNT (sizeof NODE_FLAGS / sizeof NODE_FLAGS[0])
 
 /* The supervisor's allocator settings: the user's own values travel under a held name and
@@ -105,9 +106,15 @@ static int read_exit_code(int fd) {
 #define STANDBY_LOG "standby.log"
 #define STANDBY_STARTING "standby.starting"
 #define STANDBY_START_STALE_S 30       /* a start that has not listened by then never will */
-#define STANDBY_HELLO "symposium-standby 1"
+#define STANDBY_HELLO "symposium-standby 2"
 #define STANDBY_MAX_REQUEST (1u << 20) /* [MAX_REQUEST] larger: the CLI starts as usual */
 #define STANDBY_OK_WAIT_MS 5000        /* a standby that does not take it in this long: as usual */
+/* Another spawn is starting one: we wait for it this long at most, then start the CLI as
+   usual. Spawns at once (10 at a time) each started a Node of their own until the first
+   standby listened, ~170 ms of CPU each against ~50 for a copy of the standby; a standby
+   listens ~150 ms after its start here, more on a busy machine. */
+#define STANDBY_START_WAIT_MS 3000
+#define STANDBY_POLL_MS 5
 
 extern char **environ;
 
@@ -197,16 +204,15 @@ static int send_request(int s, const Buf *b) {
   return 1;
 }
 
-static volatile pid_t standby_pid; /* the standby running our spawn: what a Ctrl-C is passed to */
+static volatile pid_t standby_pid; /* the standby's copy running our spawn: what a Ctrl-C is passed to */
+static volatile sig_atomic_t held_sig; /* one that came before we knew that copy */
 
 /* The listener is of our uid, as the kernel says (the directory was checked before: this
-   is for a path that changed since). Notes its pid. */
+   is for a path that changed since). */
 static int ours(int s) {
   struct ucred cred;
   socklen_t len = sizeof cred;
-  if (getsockopt(s, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 || len != sizeof cred || cred.uid != getuid()) return 0;
-  standby_pid = cred.pid;
-  return 1;
+  return getsockopt(s, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0 && len == sizeof cred && cred.uid == getuid();
 }
 
 /*
@@ -216,7 +222,11 @@ static int ours(int s) {
  * would have ended, or not. Then we end by the signal, as we would have.
  */
 static void pass_on(int sig) {
-  if (standby_pid > 0) kill(standby_pid, SIGUSR2);
+  if (standby_pid <= 0) {
+    held_sig = sig; /* passed on once the copy says its pid (`running PID`) */
+    return;
+  }
+  kill(standby_pid, SIGUSR2);
   signal(sig, SIG_DFL);
   raise(sig);
 }
@@ -271,12 +281,11 @@ static int standby_connect(const char *base) {
 }
 
 /*
- * The spawn through the standby: STANDBY_TAKEN with *code and *supervising (the process
- * runs on as the agent's supervisor), or STANDBY_NONE (none answers there, or it was of
+ * The spawn through the standby: STANDBY_TAKEN with *code, or STANDBY_NONE (none answers there, or it was of
  * another build and ends) or STANDBY_REFUSED (it stays, but does not take this spawn), and
  * nothing happened.
  */
-static int try_standby(const char *base, char **argv, int argc, int *code, int *supervising) {
+static int try_standby(const char *base, char **argv, int argc, int *code) {
   int s = standby_connect(base);
   if (s < 0) return STANDBY_NONE;
   Buf b = {0};
@@ -301,13 +310,17 @@ static int try_standby(const char *base, char **argv, int argc, int *code, int *
     if (sigaction(sig, NULL, &old) == 0 && old.sa_handler != SIG_IGN) sigaction(sig, &sa, NULL);
   }
   char word[8];
-  if (read_line(s, line, sizeof line, -1) && sscanf(line, "%7s %d", word, code) == 2 && *code >= 0 && *code <= 255 &&
+  int pid = 0;
+  if (read_line(s, line, sizeof line, -1) && sscanf(line, "running %d", &pid) == 1 && pid > 0) {
+    standby_pid = pid;
+    if (held_sig) pass_on(held_sig);
+  }
+  if (pid > 0 && read_line(s, line, sizeof line, -1) && sscanf(line, "%7s %d", word, code) == 2 && *code >= 0 && *code <= 255 &&
       (!strcmp(word, "exit") || !strcmp(word, "ended"))) {
-    *supervising = !strcmp(word, "exit");
     return STANDBY_TAKEN;
   }
   fprintf(stderr, "symposium-mcp: the process running this spawn ended without an answer (its log, if any: %s/" STANDBY_LOG ")\n", base);
-  *code = 1, *supervising = 0;
+  *code = 1;
   return STANDBY_TAKEN;
 }
 
@@ -316,6 +329,25 @@ static int standby_listening(const char *base) {
   int s = standby_connect(base);
   if (s >= 0) close(s);
   return s >= 0;
+}
+
+/* Whether another spawn is starting a standby there now (its start not stale). */
+static int standby_starting(const char *base) {
+  char lock[PATH_MAX];
+  struct stat st;
+  return join(base, STANDBY_STARTING, lock, sizeof lock) && lstat(lock, &st) == 0 && time(NULL) - st.st_mtime <= STANDBY_START_STALE_S;
+}
+
+/* Waits while a standby starts there: 1 once one listens, 0 when the start ended without
+   one or took too long. */
+static int standby_started(const char *base) {
+  for (int waited = 0; waited < STANDBY_START_WAIT_MS; waited += STANDBY_POLL_MS) {
+    if (standby_listening(base)) return 1;
+    if (!standby_starting(base)) return standby_listening(base);
+    struct timespec t = {0, STANDBY_POLL_MS * 1000000L};
+    nanosleep(&t, NULL);
+  }
+  return 0;
 }
 
 /*
@@ -387,11 +419,23 @@ int main(int argc, char **argv) {
   if (set_supervisor_env() != 0) plain_node(argv, argc);
   char base[PATH_MAX];
   int standbys = standby_dir(base, sizeof base);
-  int code = 0, supervising = 0;
-  int asked = standbys ? try_standby(base, argv, argc, &code, &supervising) : STANDBY_NONE;
+  int code = 0;
+  int asked = standbys ? try_standby(base, argv, argc, &code) : STANDBY_NONE;
+  int starting = 0; /* a standby is starting for the spawns that follow */
+  if (asked == STANDBY_NONE && standbys) {
+    /* None listens: wait for the one another spawn is starting, or start one now, while
+       ours runs as usual. */
+    if (standby_starting(base)) {
+      starting = 1;
+      if (standby_started(base)) asked = try_standby(base, argv, argc, &code);
+    } else {
+      start_standby(base, argv[1]);
+      starting = 1;
+    }
+  }
   if (asked == STANDBY_TAKEN) {
-    /* That standby is a supervisor now: another for the next spawn. */
-    if (supervising) start_standby(base, argv[1]);
+    /* A copy of the standby ran it; the standby waits for the next (or, when it could not
+       make a copy, ran it itself: the next spawn finds none and starts one). */
     return code;
   }
   int p[2];
@@ -413,7 +457,7 @@ int main(int argc, char **argv) {
   if (code >= 0) {
     /* The CLI became the supervisor (the case a standby serves): one for the next spawn,
        unless one is there, taken by another spawn (which starts the next). */
-    if (asked == STANDBY_NONE && (standbys || standby_dir(base, sizeof base))) start_standby(base, argv[1]); /* the CLI may just have made the directory */
+    if (asked == STANDBY_NONE && !starting && (standbys || standby_dir(base, sizeof base))) start_standby(base, argv[1]); /* the CLI may just have made the directory */
     return code;
   }
   /* No word: the CLI ended (or is ending); its status is the answer. */

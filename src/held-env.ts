@@ -19,9 +19,12 @@ export const SUPERVISOR_MALLOC_ENV = { MALLOC_ARENA_MAX: '1', MALLOC_TRIM_THRESH
  *  (an idle one stays at 1 MB either way; measured: 1 MB cost a 100 MB flood 5-8 % in GC,
  *  4 MB raised its peak from 129 to 137 MB, 8 MB gained nothing more; a burst grows it to twice the
  *  cap, given back by V8's memory reducer ~10 s after: 2 MB saved 2.5 MiB of a full history's
- *  PSS read 3 s after its output, nothing once idle), and `gc` exposed for one collection
- *  after start-up (supervisor/lifecycle/settle-gc.ts). native/spawn.c starts a would-be supervisor with the same. */
-export const SUPERVISOR_NODE_FLAGS = ['--max-semi-space-size=4', '--v8-pool-size=1', '--single-threaded-gc', '--expose-gc'];
+ *  PSS read 3 s after its output, nothing once idle), no V8 work on other threads at all
+ *  (--single-threaded: a copy of the standby, standby/copy.ts, has its main thread only, and
+ *  optimizing compiles handed to a worker would never come back), and `gc` exposed for one
+ *  collection after start-up (supervisor/lifecycle/settle-gc.ts). native/spawn.c starts a
+ *  would-be supervisor with the same. */
+export const SUPERVISOR_NODE_FLAGS = ['--max-semi-space-size=4', '--v8-pool-size=1', '--single-threaded-gc', '--single-threaded', '--expose-gc'];
 
 /** Names the variables set over the user's environment for the supervisor only. */
 const SET_FOR_SUPERVISOR = 'SYMPOSIUM_SUPERVISOR_SET';

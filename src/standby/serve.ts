@@ -4,23 +4,26 @@ import * as path from 'node:path';
 import { DIST_DIR } from '../dist-dir';
 import { Places } from '../places';
 import { adoptFrontEnd } from '../spawn-front-end';
-import { loadAddon, mallocTrim, processCalls, receiveWithDescriptors, socketPeer } from '../sys/native-addon';
+import { copyCalls, loadAddon, mallocTrim, processCalls, receiveWithDescriptors, socketPeer } from '../sys/native-addon';
 import { keepInspectorClosed } from '../sys/inspector-signal';
 import { socketDescriptor } from '../sys/socket-reads';
 import { contextDifference, nodeOnPath, processContext, startEnv } from './context';
+import { forkStandby } from './copy';
 import { type Answer, GO_WAIT_MS, MAX_REQUEST, REQUEST_WAIT_MS, SOCKET_NAME, STARTING_NAME, type SpawnRequest, decodeRequest } from './wire';
 
 // The standby: the CLI, started under the supervisor's Node flags by `agent spawn`'s native
 // front end after a spawn (native/spawn.c), with its bundle and the supervisor's loaded,
-// waiting on a socket in the runtime directory for the next spawn. That one then costs no
-// Node start-up and no bundle (~55 ms of a spawn's ~120 here): the front end hands it the
-// command, environment, directory, umask and its stdout and stderr, this process runs the
-// command as the CLI it would have started, becomes the agent's supervisor, and says the
-// exit code. Each process serves one spawn; the front end starts the next standby.
+// waiting on a socket in the runtime directory for the next spawns. Each then costs no Node
+// start-up and no bundle: the front end hands over the command, environment, directory,
+// umask and its stdout and stderr; the standby forks a copy of itself (copy.ts, ~1.5 ms),
+// which says its pid, runs the command as the CLI would have, becomes the agent's
+// supervisor and says the exit code, while the standby waits for the next. A spawn was
+// ~100 ms of CPU for a Node started for it (and, before copies, for the next standby).
 //
-// A standby is one per runtime directory (a user's), costs an idle supervisor's memory, and
-// ends after STANDBY_IDLE_MS without a spawn, when its install's build changes, or when
-// asked (`stop`). SYMPOSIUM_STANDBY=0 turns it off (native/spawn.c neither asks nor starts one).
+// A standby is one per runtime directory (a user's), costs an idle supervisor's memory
+// (its copies share its pages until they write them), and ends after STANDBY_IDLE_MS
+// without a spawn, when its install's build changes, or when asked (`stop`).
+// SYMPOSIUM_STANDBY=0 turns it off (native/spawn.c neither asks nor starts one).
 
 /** Unused this long, a standby ends: the memory of one idle supervisor, for at most this.
  *  SYMPOSIUM_STANDBY_IDLE (seconds) sets another. */
@@ -32,6 +35,10 @@ function idleMs(env: NodeJS.ProcessEnv): number {
 }
 
 type Command = () => void;
+
+/** How the front end passes on the user's Ctrl-C (src/spawn-front-end.ts, native/spawn.c). */
+const INTERRUPT_FORWARDED = 'SIGUSR2';
+const IGNORE = Function.prototype as () => void;
 
 /** The build ids of the bundles as they are on disk now (the launcher's id lines). */
 function buildIds(): string {
@@ -103,7 +110,8 @@ export function serveStandby(runCommand: Command): void {
   }
   const socketPath = path.join(dir, SOCKET_NAME);
   const startingPath = path.join(dir, STARTING_NAME);
-  if (!loadAddon() || !processCalls()) {
+  const copies = loadAddon() ? copyCalls() : null;
+  if (!copies || !processCalls()) {
     process.stderr.write('standby: the native addon is not built: no standby\n');
     unlinkQuietly(startingPath);
     process.exit(1);
@@ -114,28 +122,38 @@ export function serveStandby(runCommand: Command): void {
   const context = processContext(process.pid);
   const startEnvironment = startEnv(process.env);
   const node = fs.realpathSync(process.execPath);
-  // What becoming a supervisor loads (start-supervisor.ts), loaded now.
+  // What becoming a supervisor loads (start-supervisor.ts) and runs first, loaded and
+  // compiled now, once for every copy.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  (require(path.join(DIST_DIR, 'supervisor', 'launch.js')) as { supervisorEntry(): unknown }).supervisorEntry();
+  (require(path.join(DIST_DIR, 'supervisor', 'launch.js')) as typeof import('../supervisor/launch')).supervisorEntry().rehearse();
 
   let ino = -1;
+  const boundAt = path.join(dir, `.${SOCKET_NAME}.${process.pid}`);
   const server = net.createServer({ pauseOnConnect: true });
   const idle = setTimeout(() => stop(), idleMs(process.env));
 
-  /** No more requests: the socket goes (if it is still ours), the process ends once idle. */
-  function close(): void {
+  /**
+   * No more requests here: the listener closes and, in the standby, its socket goes (if it
+   * is still ours; a copy leaves it to the standby). The process ends once idle.
+   */
+  function close(who: 'standby' | 'copy'): void {
     clearTimeout(idle);
     server.close();
+    if (who === 'copy') return;
     try {
       if (fs.lstatSync(socketPath).ino === ino) fs.unlinkSync(socketPath);
     } catch {
       /* gone */
     }
+    unlinkQuietly(boundAt);
   }
-  function stop(): void {
-    close();
+  function stop(): never {
+    close('standby');
     process.exit(0);
   }
+  // The front end passes the user's Ctrl-C to the copy running its spawn, never here; one
+  // sent here by mistake must not end the standby.
+  process.on(INTERRUPT_FORWARDED, IGNORE);
 
   server.on('connection', (socket: net.Socket) => {
     const fd = socketDescriptor(socket); // paused: libuv has read nothing from it
@@ -185,42 +203,74 @@ export function serveStandby(runCommand: Command): void {
       socket.destroy();
       return;
     }
-    close(); // in this same turn: a client that connects now finds no standby
-    socket.destroy(); // `report` holds the connection
-    becomeClient(req, got.fds[0], got.fds[1], report);
-    runCommand();
+    const pid = forkStandby(copies);
+    if (pid === 0 || pid < 0) {
+      // The copy (or, when no copy can be made, this process: it stops being the standby).
+      // Its listener goes in this same turn; the socket's path is the standby's (libuv
+      // unlinks only the name it bound, long gone: see publish).
+      close(pid === 0 ? 'copy' : 'standby');
+      process.off(INTERRUPT_FORWARDED, IGNORE);
+      socket.destroy(); // `report` holds the connection
+      if (!say(report, `running ${process.pid}`)) process.exit(1); // the client is gone: nothing runs
+      becomeClient(req, got.fds[0], got.fds[1], report);
+      runCommand();
+      return;
+    }
+    closeAll([...got.fds, report]);
+    process.chdir('/');
+    socket.destroy();
+    idle.refresh();
   });
 
   server.on('error', (err: NodeJS.ErrnoException) => {
-    if (err.code !== 'EADDRINUSE') {
-      process.stderr.write(`standby: cannot listen on ${socketPath}: ${err.message}\n`);
-      unlinkQuietly(startingPath);
-      process.exit(1);
-    }
-    // A socket is there: a standby that answers stays the one; a dead one's file goes, as
-    // does anything else in its place (never followed).
-    let isSocket = false;
-    try {
-      isSocket = fs.lstatSync(socketPath).isSocket();
-    } catch {
-      /* gone meanwhile */
-    }
-    void (isSocket ? answers(socketPath) : Promise.resolve(false)).then((alive) => {
-      if (alive) {
-        unlinkQuietly(startingPath);
-        process.exit(0);
-      }
-      unlinkQuietly(socketPath);
-      server.listen(socketPath);
-    });
+    process.stderr.write(`standby: cannot listen on ${boundAt}: ${err.message}\n`);
+    unlinkQuietly(startingPath);
+    process.exit(1);
   });
-  server.listen(socketPath, () => {
-    fs.chmodSync(socketPath, 0o600); // the directory is private already; the socket too
+
+  /**
+   * The listener is bound at a name of its own and linked at SOCKET_NAME: a copy closes its
+   * listener (libuv then unlinks the bound name) without taking the standby's away. A
+   * socket already there: a standby that answers stays the one; a dead one's file goes, as
+   * does anything else in its place (never followed).
+   */
+  function publish(): void {
+    try {
+      fs.linkSync(boundAt, socketPath);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') {
+        process.stderr.write(`standby: cannot listen on ${socketPath}: ${(err as Error).message}\n`);
+        unlinkQuietly(startingPath);
+        stop();
+      }
+      let isSocket = false;
+      try {
+        isSocket = fs.lstatSync(socketPath).isSocket();
+      } catch {
+        /* gone meanwhile */
+      }
+      void (isSocket ? answers(socketPath) : Promise.resolve(false)).then((alive) => {
+        if (alive) {
+          unlinkQuietly(startingPath);
+          stop();
+        }
+        unlinkQuietly(socketPath);
+        publish();
+      });
+      return;
+    }
+    unlinkQuietly(boundAt);
     ino = fs.lstatSync(socketPath).ino;
     unlinkQuietly(startingPath);
-    // Small while it waits, as an idle supervisor is after its first collection.
+    // Small while it waits, as an idle supervisor is after its first collection; its copies
+    // start from here.
     (globalThis as { gc?: () => void }).gc?.();
     mallocTrim();
+  }
+  unlinkQuietly(boundAt);
+  server.listen(boundAt, () => {
+    fs.chmodSync(boundAt, 0o600); // the directory is private already; the socket too
+    publish();
   });
 }
 

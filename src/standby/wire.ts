@@ -10,15 +10,16 @@
 //
 // sent with two descriptors (SCM_RIGHTS): the client's stdout and stderr. Answers are
 // lines: `ok`, to which the client says `go` (an empty request: a length of 0) within
-// GO_WAIT_MS, and only then the command runs here (a client that gave up waiting for `ok`
-// and runs the command itself never says it: the command never runs twice); then `exit N`
-// (the command is done and this process supervises the agent it started) or `ended N`
-// (done, and nothing runs on). Instead of `ok`: `stale` (another install, build or
+// GO_WAIT_MS, and only then the command runs (a client that gave up waiting for `ok` and
+// runs the command itself never says it: the command never runs twice); then `running PID`
+// (the process that runs it, a copy of the standby: where the client passes the user's
+// Ctrl-C), then `exit N` (the command is done and that process supervises the agent it
+// started) or `ended N` (done, and nothing runs on). Instead of `ok`: `stale` (another install, build or
 // version: this standby ends, the client may start another) or `refused WHY` (this
 // request, or this client, is not one to take: the standby stays); nothing happened, the
 // client runs the command itself. A `stop` is answered `stopping`.
 
-export const HELLO = 'symposium-standby 1';
+export const HELLO = 'symposium-standby 2';
 /** The socket's name in the runtime directory. */
 export const SOCKET_NAME = 'standby.sock';
 /** What a standby's Node writes to its stderr (errors at start-up), in the runtime directory. */
@@ -32,7 +33,7 @@ export const REQUEST_WAIT_MS = 1000;
 /** After `ok`, the client's `go`: it answers at once (one round trip), or has given up. */
 export const GO_WAIT_MS = 1000;
 
-export type Answer = 'ok' | 'stale' | 'stopping' | `refused ${string}` | `exit ${number}` | `ended ${number}`;
+export type Answer = 'ok' | 'stale' | 'stopping' | `refused ${string}` | `running ${number}` | `exit ${number}` | `ended ${number}`;
 
 export interface SpawnRequest {
   kind: 'spawn';

@@ -18,8 +18,17 @@ const DEFAULT_TIMEOUT_MS = 15_000;
  */
 function nonce(bytes: number): string {
   let out = '';
-  for (let i = 0; i < bytes; i++) out += Math.floor(Math.random() * 256).toString(16).padStart(2, '0');
+  for (let i = 0; i < bytes; i++) out += Math.floor(random() * 256).toString(16).padStart(2, '0');
   return out;
+}
+
+/**
+ * Math.random, shifted by an amount of this process's own: the copies of the standby
+ * (standby/copy.ts) start from its Math.random state, so each would draw the same numbers
+ * and back off in step.
+ */
+function random(): number {
+  return (Math.random() + ((process.pid * 0.6180339887498949) % 1)) % 1;
 }
 
 /** SYMPOSIUM_LOCK_TIMEOUT (seconds) overrides the default wait. */
@@ -132,7 +141,7 @@ function acquire(lockPath: string, content: string, deadline: number | null, tim
       const todo = holder ? `If that process is stuck, end it (kill ${holder.pid}) and try again.` : `If no symposium-mcp command is running, remove that file.`;
       throw new UserError(`Timed out after ${Math.round(timeoutMs / 1000)} s waiting for the lock ${lockPath}, held by ${by}. ${todo}`);
     }
-    sleepSync(delay + Math.random() * delay);
+    sleepSync(delay + random() * delay);
     delay = Math.min(delay * 2, 50);
   }
   return true;

@@ -31,6 +31,11 @@ interface Addon {
   /** The file as a Latin-1 string V8 reads from a map of it, or a negative errno (optional:
    *  an addon built before it still does the rest). */
   mapText?(file: string): string | number;
+  /** A copy of this process, detached (native/addon.c): its pid here, 0 in it, or a
+   *  negative errno (optional, as mapText). */
+  forkDetached?(): number;
+  /** _exit(code), without Node's teardown (optional, as mapText). */
+  exitNow?(code: number): never;
 }
 
 let loaded: Addon | null = null;
@@ -59,6 +64,13 @@ export function mappedText(file: string): string | null {
   if (!loadAddon() || typeof loaded!.mapText !== 'function') return null;
   const r = loaded!.mapText(file);
   return typeof r === 'string' ? r : null;
+}
+
+/** The calls of a process copied from a warm one (src/standby/copy.ts); null when the addon lacks them. */
+export function copyCalls(): { forkDetached(): number; exitNow(code: number): never } | null {
+  if (!loaded || typeof loaded.forkDetached !== 'function' || typeof loaded.exitNow !== 'function') return null;
+  const { forkDetached, exitNow } = loaded;
+  return { forkDetached, exitNow };
 }
 
 /** Gives the allocator's free pages back; true when some were. False when not loaded. */

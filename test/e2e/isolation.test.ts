@@ -154,7 +154,13 @@ describe("Node's inspector", () => {
       expect(s.run(['agent', 'send', 'u1', 'still here']).code).toBe(0);
       await waitFor(() => s.run(['agent', 'capture', 'u1']).stdout.includes('still here'));
       spawnOk(s, 'u2', ['cat']);
-      expect(s.readSessions().u2!.supervisor_pid).toBe(standby);
+      // Run by a copy of the standby, which keeps the inspector closed too.
+      const copy = s.readSessions().u2!.supervisor_pid as number;
+      expect(copy).not.toBe(standby);
+      expect(pidAlive(standby)).toBe(true);
+      process.kill(copy, 'SIGUSR1');
+      await new Promise((r) => setTimeout(r, 500));
+      expect(pidAlive(copy) && !listensOnTcp(copy)).toBe(true);
     } finally {
       mcp.kill('SIGKILL');
     }

@@ -10,10 +10,11 @@ import { argv as cmdline, pidAlive as alive, pidsWithEnv, procStat } from '../..
 import { environ, fdTargets } from '../helpers/proc-files';
 import { CLI, ROOT, type Sandbox, isStandby, sandboxPerTest, waitFor } from '../helpers/sandbox';
 
-// The standby (src/standby/serve.ts): after a spawn, `agent spawn`'s native front end
-// (native/spawn.c) starts a CLI that waits under the supervisor's flags; the next spawn is
-// handed to it and it becomes that agent's supervisor. Real front end, real standby, real
-// supervisors; hostile clients through real sockets.
+// The standby (src/standby/serve.ts): a spawn that finds none, `agent spawn`'s native front
+// end (native/spawn.c) starts a CLI that waits under the supervisor's flags; the next
+// spawns are handed to it, and a copy of it (a fork, src/standby/copy.ts) runs each and
+// becomes that agent's supervisor, while the standby waits for the next. Real front end,
+// real standby, real supervisors; hostile clients through real sockets.
 
 const FRONT_END = path.join(ROOT, 'dist', 'symposium-spawn');
 const ADDON = path.join(ROOT, 'dist', 'symposium-addon.node');
@@ -32,9 +33,16 @@ function supervisorPid(s: Sandbox, id: string): number {
 }
 
 
-/** The standbys waiting in this sandbox. */
+/** The standbys waiting in this sandbox (and copies of one still running a command: they
+ *  are named as it is until they become a supervisor). */
 function standbys(s: Sandbox): number[] {
   return pidsWithEnv('SYMPOSIUM_HOME', s.home).filter(isStandby);
+}
+
+/** The parent pid of `pid`. */
+function parentOf(pid: number): number {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
 }
 
 /** The standby of this sandbox once it listens: its pid. */
@@ -60,7 +68,7 @@ function ask(s: Sandbox, request: Buffer): Promise<string> {
 
 
 describe.skipIf(!fs.existsSync(FRONT_END) || !fs.existsSync(ADDON))('agent spawn through the standby', () => {
-  it('a spawn starts a standby; the next spawn is run by it, which becomes that agent supervisor, as the CLI would have', async () => {
+  it('a spawn starts a standby; the next spawns are run by copies of it, each its agent supervisor as the CLI would have made it; the standby stays', async () => {
     const s = sandbox();
     spawnOk(s, 'st1', ['cat']);
     const standby = await standbyPid(s);
@@ -79,8 +87,11 @@ describe.skipIf(!fs.existsSync(FRONT_END) || !fs.existsSync(ADDON))('agent spawn
     expect(r.status, fs.readFileSync(err, 'utf8')).toBe(0);
     expect(fs.readFileSync(out, 'utf8')).toBe(SPAWNED);
     expect(fs.readFileSync(err, 'utf8')).toBe('');
-    expect(supervisorPid(s, 'st2')).toBe(standby);
-    expect(cmdline(standby)[0]).toMatch(/^symposium-supervisor st2\b/);
+    const sup = supervisorPid(s, 'st2');
+    expect(sup).not.toBe(standby);
+    expect(parentOf(sup)).not.toBe(standby); // detached: nobody here waits for it
+    expect(cmdline(sup)[0]).toMatch(/^symposium-supervisor st2\b/);
+    expect(alive(standby)).toBe(true);
     const env = await waitFor(() => fs.existsSync(path.join(sub, 'umask.txt')) && fs.readFileSync(path.join(sub, 'env.txt'), 'utf8'));
     expect(env).toContain('ONLY_SECOND=yes\n');
     expect(env).toContain('MALLOC_ARENA_MAX=4\n'); // the user's, not the supervisor's
@@ -88,22 +99,30 @@ describe.skipIf(!fs.existsSync(FRONT_END) || !fs.existsSync(ADDON))('agent spawn
     expect(fs.readFileSync(path.join(sub, 'umask.txt'), 'utf8').trim()).toBe('0027');
     // As a supervisor started by the CLI: its log under 1 and 2, nothing of the caller held.
     const log = path.join(s.home, 'sessions', 'st2', 'supervisor.log');
-    const fds = fdTargets(standby);
+    const fds = fdTargets(sup);
     expect(fds.get(0)).toBe('/dev/null');
     expect([...fds.values()].filter((t) => t === log).length).toBeGreaterThanOrEqual(2);
     expect([...fds.values()].filter((t) => t === out || t === err)).toEqual([]);
-    expect(fs.readlinkSync(`/proc/${standby}/cwd`)).toBe(sub);
-    // The agent works, and the next standby is there, another process.
+    expect(fs.readlinkSync(`/proc/${sup}/cwd`)).toBe(sub);
+    expect(fs.readlinkSync(`/proc/${standby}/cwd`)).toBe('/');
+    // The agent works; its supervisor tells its own pid; the standby still waits, the same.
     const sent = s.run(['agent', 'send', 'st2', 'hello standby']);
     expect(sent.code, sent.stderr).toBe(0);
     await waitFor(() => s.run(['agent', 'capture', 'st2']).stdout.includes('hello standby'));
-    const next = await standbyPid(s, standby);
-    expect(next).not.toBe(standby);
+    expect(await standbyPid(s)).toBe(standby);
+    expect(JSON.parse(fs.readFileSync(path.join(s.runtime, fs.readdirSync(s.runtime).find((f) => f.endsWith('-st2.status.json'))!), 'utf8')).supervisorPid).toBe(sup);
     // As a supervisor started by the CLI: its bundle's source is a map of the file, not in its heap.
-    expect(fs.readFileSync(`/proc/${standby}/maps`, 'latin1')).toContain(path.join(ROOT, 'dist', 'supervisor.bundle.js'));
-    // Killing the first agent leaves the second and the standby alone.
+    expect(fs.readFileSync(`/proc/${sup}/maps`, 'latin1')).toContain(path.join(ROOT, 'dist', 'supervisor.bundle.js'));
+    // A third spawn: another copy.
+    spawnOk(s, 'st3', ['cat']);
+    const third = supervisorPid(s, 'st3');
+    expect(new Set([standby, sup, third]).size).toBe(3);
+    // Killing agents leaves the others and the standby alone; a copy ends as a supervisor does.
     expect(s.run(['agent', 'kill', 'st1']).code).toBe(0);
-    expect(alive(standby) && alive(next)).toBe(true);
+    expect(s.run(['agent', 'kill', 'st2']).code).toBe(0);
+    await waitFor(() => !alive(sup));
+    expect(alive(standby) && alive(third)).toBe(true);
+    expect(standbys(s)).toEqual([standby]);
   });
 
   it("the caller's terminal size is the agent's default, as without a standby", async () => {
@@ -118,11 +137,12 @@ describe.skipIf(!fs.existsSync(FRONT_END) || !fs.existsSync(ADDON))('agent spawn
     });
     expect(await t.exited).toBe(0);
     expect(t.text()).toContain('Agent session spawned successfully');
-    expect(supervisorPid(s, 'sz2')).toBe(standby);
+    expect(supervisorPid(s, 'sz2')).not.toBe(standby);
+    expect(alive(standby)).toBe(true);
     expect(await waitFor(() => fs.existsSync(path.join(s.work, 'size.txt')) && fs.readFileSync(path.join(s.work, 'size.txt'), 'utf8'))).toBe('33 91\n');
   });
 
-  it('errors, help and unknown options answer exactly as without a standby; a standby spent on one is not replaced', async () => {
+  it('errors, help and unknown options answer exactly as without a standby; the copy that answered ends, the standby stays', async () => {
     const s = sandbox();
     spawnOk(s, 'er1', ['cat']);
     const cases: string[][] = [
@@ -131,30 +151,42 @@ describe.skipIf(!fs.existsSync(FRONT_END) || !fs.existsSync(ADDON))('agent spawn
       ['agent', 'spawn', '--bogus'],
       ['agent', 'spawn', '--help'],
     ];
+    const standby = await standbyPid(s);
     for (const args of cases) {
-      const standby = await standbyPid(s);
       const cold = s.run(args, { env: { SYMPOSIUM_STANDBY: '0' } });
       const warm = s.run(args);
       expect(warm, args.join(' ')).toEqual(cold);
-      // It ran there (and ended): gone, and no other started by that spawn.
-      await waitFor(() => !alive(standby));
-      expect(fs.existsSync(path.join(s.runtime, SOCKET_NAME))).toBe(false);
-      spawnOk(s, `again-${cases.indexOf(args)}`, ['cat'], { SYMPOSIUM_STANDBY: '1' }); // cold: starts the next
+      // A copy ran it and ended (through every way out Node has, none of which may hang
+      // without Node's worker threads); the standby waits on.
+      await waitFor(() => standbys(s).length === 1);
+      expect(standbys(s)).toEqual([standby]);
     }
+    spawnOk(s, 'again', ['cat']);
+    expect(supervisorPid(s, 'again')).not.toBe(standby);
   });
 
-  it('spawns at once: one is run by the standby, the others start as usual, all run; then one standby', async () => {
+  it('spawns at once, from none: one starts the standby and runs as usual, the others wait for it; all run, each its own supervisor; one standby', async () => {
     const s = sandbox();
-    spawnOk(s, 'c0', ['cat']);
-    const standby = await standbyPid(s);
-    const ids = ['c1', 'c2', 'c3', 'c4', 'c5'];
+    spawnOk(s, 'c0', ['cat'], { SYMPOSIUM_STANDBY: '0' }); // the runtime directory made, no standby
+    const ids = ['c1', 'c2', 'c3', 'c4', 'c5', 'c6'];
     const results = await Promise.all(ids.map((id) => s.runAsync(['agent', 'spawn', '--uuid', id, '--workdir', s.work, '--', 'cat'])));
     for (const r of results) expect(r, r.stderr).toEqual({ code: 0, stdout: SPAWNED, stderr: '' });
+    const standby = await standbyPid(s);
     const pids = ids.map((id) => supervisorPid(s, id));
-    expect(pids.filter((p) => p === standby)).toHaveLength(1);
-    await standbyPid(s, standby);
+    expect(new Set(pids).size).toBe(ids.length);
+    expect(pids).not.toContain(standby);
     await new Promise((r) => setTimeout(r, 1500)); // any second start would have listened by now
-    expect(standbys(s)).toHaveLength(1);
+    expect(standbys(s)).toEqual([standby]);
+    // Then at once again: all copies.
+    const more = ['d1', 'd2', 'd3', 'd4'];
+    const again = await Promise.all(more.map((id) => s.runAsync(['agent', 'spawn', '--uuid', id, '--workdir', s.work, '--', 'cat'])));
+    for (const r of again) expect(r, r.stderr).toEqual({ code: 0, stdout: SPAWNED, stderr: '' });
+    for (const id of more) {
+      const pid = supervisorPid(s, id);
+      expect(pid).not.toBe(standby);
+      expect(pidsWithEnv('SYMPOSIUM_HOME', s.home)).toContain(pid);
+    }
+    expect(standbys(s)).toEqual([standby]);
   });
 
   it('hostile and broken clients: garbage, silence, a huge length, another install; it serves on, or ends for another install', async () => {
@@ -175,11 +207,11 @@ describe.skipIf(!fs.existsSync(FRONT_END) || !fs.existsSync(ADDON))('agent spawn
     expect(alive(standby)).toBe(true);
     // Still serves a spawn.
     spawnOk(s, 'h2', ['cat']);
-    expect(supervisorPid(s, 'h2')).toBe(standby);
+    expect(supervisorPid(s, 'h2')).not.toBe(standby);
+    expect(await standbyPid(s)).toBe(standby);
     // Another install (or build): `stale`, and that standby ends; the spawn then runs as usual.
-    const next = await standbyPid(s, standby);
     expect(await ask(s, encodeRequest([HELLO, '/elsewhere/dist', 'spawn', s.work, '18', '0', '0', CLI, '0', '0']))).toBe('stale\n');
-    await waitFor(() => !alive(next));
+    await waitFor(() => !alive(standby));
   });
 
   it('SYMPOSIUM_STANDBY=0: none is asked, none is started; stop; a symlink in the socket\'s place is never followed; the idle time', async () => {
@@ -241,10 +273,11 @@ describe.skipIf(!fs.existsSync(FRONT_END) || !fs.existsSync(ADDON))('agent spawn
     expect(alive(standby)).toBe(true);
     // The same context as its own: taken.
     spawnOk(s, 'cx9', ['cat']);
-    expect(supervisorPid(s, 'cx9')).toBe(standby);
+    expect(supervisorPid(s, 'cx9')).not.toBe(standby);
+    expect(alive(standby)).toBe(true);
   });
 
-  it("the user's Ctrl-C while the standby runs the spawn, before it left the terminal: both end, nothing is made, as without a standby", async () => {
+  it("the user's Ctrl-C while a copy of the standby runs the spawn, before it left the terminal: both end, nothing is made, as without a standby; the standby stays", async () => {
     const s = sandbox();
     spawnOk(s, 'in1', ['cat']);
     const standby = await standbyPid(s);
@@ -254,19 +287,18 @@ describe.skipIf(!fs.existsSync(FRONT_END) || !fs.existsSync(ADDON))('agent spawn
     const child = spawn(CLI, ['agent', 'spawn', '--uuid', 'in2', '--workdir', s.work, '--', 'cat'], { env: { ...s.env, SYMPOSIUM_LOCK_TIMEOUT: '30' }, stdio: 'ignore' });
     const ended = new Promise<string | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
     try {
-      // Taken: the standby no longer listens.
-      await waitFor(() => !fs.existsSync(path.join(s.runtime, SOCKET_NAME)));
+      // Taken: a copy runs it (named as the standby until it becomes a supervisor).
+      const copy = await waitFor(() => standbys(s).find((p) => p !== standby));
       child.kill('SIGINT');
       expect(await ended).toBe('SIGINT');
-      await waitFor(() => !alive(standby));
+      await waitFor(() => !alive(copy));
+      expect(alive(standby)).toBe(true);
     } finally {
       fs.rmSync(lock, { force: true });
     }
     expect(s.readSessions().in2).toBeUndefined();
     expect(s.processes().filter((p) => cmdline(p)[0]?.startsWith('symposium-supervisor in2'))).toEqual([]);
     // Past the terminal, a Ctrl-C no longer reaches it: a spawn interrupted after its answer stays.
-    spawnOk(s, 'in3', ['cat']); // cold: starts the next standby
-    await standbyPid(s);
     spawnOk(s, 'in4', ['cat']);
     const sup = supervisorPid(s, 'in4');
     process.kill(sup, 'SIGUSR2');

@@ -44,7 +44,7 @@ describe('standby request', () => {
     const good = spawnOf(['a'], ['X=1']);
     const cases: Array<[string[] | Buffer, RegExp]> = [
       [Buffer.from('no nul'), /NUL/],
-      [['symposium-standby 2', '/d', 'stop'], /another version/],
+      [['symposium-standby 1', '/d', 'stop'], /another version/],
       [[HELLO, 'relative', 'stop'], /dist/],
       [[HELLO, '/d', 'stop', 'more'], /more after stop/],
       [[HELLO, '/d', 'launch'], /unknown kind/],
