@@ -3,7 +3,7 @@ import * as util from 'node:util';
 
 // A copy of the standby (native/addon.c, forkDetached), made for each spawn it serves: Node
 // started, both bundles loaded and their code compiled already, so a spawn costs a fork
-// (~1.5 ms) instead of a Node start (~100 ms of CPU). A copy is the standby's one thread
+// (~6 ms, 3 of them CPU) instead of a Node start (~100 ms of CPU). A copy is the standby's one thread
 // only: Node's worker threads are not there. The supervisor's flags keep V8 from handing
 // them work (--single-threaded), and the copy must never end through Node's teardown,
 // which waits on them for ever (measured: a copy that returned from its last callback,

@@ -15,7 +15,7 @@ import { type Answer, GO_WAIT_MS, MAX_REQUEST, REQUEST_WAIT_MS, SOCKET_NAME, STA
 // front end after a spawn (native/spawn.c), with its bundle and the supervisor's loaded,
 // waiting on a socket in the runtime directory for the next spawns. Each then costs no Node
 // start-up and no bundle: the front end hands over the command, environment, directory,
-// umask and its stdout and stderr; the standby forks a copy of itself (copy.ts, ~1.5 ms),
+// umask and its stdout and stderr; the standby forks a copy of itself (copy.ts, ~6 ms),
 // which says its pid, runs the command as the CLI would have, becomes the agent's
 // supervisor and says the exit code, while the standby waits for the next. A spawn was
 // ~100 ms of CPU for a Node started for it (and, before copies, for the next standby).
@@ -123,9 +123,9 @@ export function serveStandby(runCommand: Command): void {
   const startEnvironment = startEnv(process.env);
   const node = fs.realpathSync(process.execPath);
   // What becoming a supervisor loads (start-supervisor.ts) and runs first, loaded and
-  // compiled now, once for every copy.
+  // compiled now, once for every copy; it listens once that is done.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  (require(path.join(DIST_DIR, 'supervisor', 'launch.js')) as typeof import('../supervisor/launch')).supervisorEntry().rehearse();
+  const rehearsed = (require(path.join(DIST_DIR, 'supervisor', 'launch.js')) as typeof import('../supervisor/launch')).supervisorEntry().rehearse();
 
   let ino = -1;
   const boundAt = path.join(dir, `.${SOCKET_NAME}.${process.pid}`);
@@ -267,10 +267,16 @@ export function serveStandby(runCommand: Command): void {
     (globalThis as { gc?: () => void }).gc?.();
     mallocTrim();
   }
-  unlinkQuietly(boundAt);
-  server.listen(boundAt, () => {
-    fs.chmodSync(boundAt, 0o600); // the directory is private already; the socket too
-    publish();
+  const listen = (): void => {
+    unlinkQuietly(boundAt);
+    server.listen(boundAt, () => {
+      fs.chmodSync(boundAt, 0o600); // the directory is private already; the socket too
+      publish();
+    });
+  };
+  rehearsed.then(listen, (err: Error) => {
+    process.stderr.write(`standby: the rehearsal failed (copies compile what it would have): ${err.stack ?? err.message}\n`);
+    listen();
   });
 }
 

@@ -29,7 +29,7 @@ export interface SupervisorEntry {
   run: () => void;
   runHere: (configPath: string, tell: (line: string) => void) => Promise<void>;
   loadAll: () => void;
-  rehearse: () => void;
+  rehearse: () => Promise<void>;
 }
 
 export function launchSupervisor(): void {
