@@ -303,19 +303,25 @@ static int try_standby(const char *base, char **argv, int argc, int *code) {
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);
   sa.sa_handler = pass_on;
+  static const int passed[3] = {SIGINT, SIGQUIT, SIGHUP};
+  struct sigaction before[3];
   for (int i = 0; i < 3; i++) {
-    int sig = (int[]){SIGINT, SIGQUIT, SIGHUP}[i];
-    struct sigaction old;
     /* One ignored by whoever started us (`nohup`, `cmd &`) stays ignored, as for the CLI. */
-    if (sigaction(sig, NULL, &old) == 0 && old.sa_handler != SIG_IGN) sigaction(sig, &sa, NULL);
+    if (sigaction(passed[i], NULL, &before[i]) == 0 && before[i].sa_handler != SIG_IGN) sigaction(passed[i], &sa, NULL);
   }
   char word[8];
   int pid = 0;
-  if (read_line(s, line, sizeof line, -1) && sscanf(line, "running %d", &pid) == 1 && pid > 0) {
-    standby_pid = pid;
-    if (held_sig) pass_on(held_sig);
+  if (!read_line(s, line, sizeof line, -1) || sscanf(line, "running %d", &pid) != 1 || pid <= 0) {
+    /* Nothing runs there (a copy says `running` before it runs anything): as if no standby
+       had answered, the user's Ctrl-C ours again. */
+    close(s);
+    for (int i = 0; i < 3; i++) sigaction(passed[i], &before[i], NULL);
+    if (held_sig) raise(held_sig);
+    return STANDBY_NONE;
   }
-  if (pid > 0 && read_line(s, line, sizeof line, -1) && sscanf(line, "%7s %d", word, code) == 2 && *code >= 0 && *code <= 255 &&
+  standby_pid = pid;
+  if (held_sig) pass_on(held_sig);
+  if (read_line(s, line, sizeof line, -1) && sscanf(line, "%7s %d", word, code) == 2 && *code >= 0 && *code <= 255 &&
       (!strcmp(word, "exit") || !strcmp(word, "ended"))) {
     return STANDBY_TAKEN;
   }
@@ -330,6 +336,9 @@ static int standby_listening(const char *base) {
   if (s >= 0) close(s);
   return s >= 0;
 }
+
+/* What start_standby did. */
+enum { START_NONE, START_OURS, START_OTHERS };
 
 /* Whether another spawn is starting a standby there now (its start not stale). */
 static int standby_starting(const char *base) {
@@ -356,26 +365,29 @@ static int standby_started(const char *base) {
  * stderr in the runtime directory's standby.log. The environment is ours: the supervisor's
  * settings over the user's (the standby takes each spawn's own environment).
  */
-static void start_standby(const char *base, const char *bin) {
+static int start_standby(const char *base, const char *bin) {
   char lock[PATH_MAX], log[PATH_MAX], dist[PATH_MAX], main_js[PATH_MAX + 32];
-  if (!join(base, STANDBY_STARTING, lock, sizeof lock) || !join(base, STANDBY_LOG, log, sizeof log) || !dist_of(bin, dist, sizeof dist)) return;
+  if (!join(base, STANDBY_STARTING, lock, sizeof lock) || !join(base, STANDBY_LOG, log, sizeof log) || !dist_of(bin, dist, sizeof dist)) return START_NONE;
   /* Another spawn's start may have made one since we asked (many spawns at once: each
      would start a Node that finds it and leaves, ~100 ms of CPU each). */
-  if (standby_listening(base)) return;
+  if (standby_listening(base)) return START_OTHERS;
   snprintf(main_js, sizeof main_js, "%s/standby/main.js", dist);
-  if (access(main_js, R_OK) != 0) return;
+  char bundle[PATH_MAX + 32];
+  snprintf(bundle, sizeof bundle, "%s/cli.bundle.js", dist);
+  /* Without the CLI's bundle (only tsc ran) a standby would end at once, saving nothing. */
+  if (access(main_js, R_OK) != 0 || access(bundle, R_OK) != 0) return START_NONE;
   int l = open(lock, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
   struct stat st;
   if (l < 0 && errno == EEXIST && lstat(lock, &st) == 0 && time(NULL) - st.st_mtime > STANDBY_START_STALE_S) {
     unlink(lock); /* a start that never listened */
     l = open(lock, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
   }
-  if (l < 0) return;
+  if (l < 0) return errno == EEXIST ? START_OTHERS : START_NONE;
   close(l);
   pid_t pid = fork();
   if (pid < 0) {
     unlink(lock);
-    return;
+    return START_NONE;
   }
   if (pid == 0) {
     pid_t second = setsid() < 0 ? -1 : fork();
@@ -407,6 +419,7 @@ static void start_standby(const char *base, const char *bin) {
   }
   while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {
   }
+  return START_OURS;
 }
 
 int main(int argc, char **argv) {
@@ -423,15 +436,11 @@ int main(int argc, char **argv) {
   int asked = standbys ? try_standby(base, argv, argc, &code) : STANDBY_NONE;
   int starting = 0; /* a standby is starting for the spawns that follow */
   if (asked == STANDBY_NONE && standbys) {
-    /* None listens: wait for the one another spawn is starting, or start one now, while
-       ours runs as usual. */
-    if (standby_starting(base)) {
-      starting = 1;
-      if (standby_started(base)) asked = try_standby(base, argv, argc, &code);
-    } else {
-      start_standby(base, argv[1]);
-      starting = 1;
-    }
+    /* None listens: start one now, while ours runs as usual, or wait for the one another
+       spawn is starting (or that listens since we asked). */
+    int start = start_standby(base, argv[1]);
+    starting = start != START_NONE;
+    if (start == START_OTHERS && standby_started(base)) asked = try_standby(base, argv, argc, &code);
   }
   if (asked == STANDBY_TAKEN) {
     /* A copy of the standby ran it; the standby waits for the next (or, when it could not

@@ -110,10 +110,13 @@ export function serveStandby(runCommand: Command): void {
   }
   const socketPath = path.join(dir, SOCKET_NAME);
   const startingPath = path.join(dir, STARTING_NAME);
+  // However this process ends before it listens, the start it was is over: front ends
+  // waiting for it (native/spawn.c) go on at once.
+  const startOver = (): void => unlinkQuietly(startingPath);
+  process.on('exit', startOver);
   const copies = loadAddon() ? copyCalls() : null;
   if (!copies || !processCalls()) {
     process.stderr.write('standby: the native addon is not built: no standby\n');
-    unlinkQuietly(startingPath);
     process.exit(1);
   }
   const dist = fs.realpathSync(DIST_DIR);
@@ -128,7 +131,8 @@ export function serveStandby(runCommand: Command): void {
   const rehearsed = (require(path.join(DIST_DIR, 'supervisor', 'launch.js')) as typeof import('../supervisor/launch')).supervisorEntry().rehearse();
 
   let ino = -1;
-  const boundAt = path.join(dir, `.${SOCKET_NAME}.${process.pid}`);
+  // Shorter than SOCKET_NAME: a runtime directory whose socket path fits fits this one too.
+  const boundAt = path.join(dir, `.s${process.pid}`);
   const server = net.createServer({ pauseOnConnect: true });
   const idle = setTimeout(() => stop(), idleMs(process.env));
 
@@ -224,7 +228,6 @@ export function serveStandby(runCommand: Command): void {
 
   server.on('error', (err: NodeJS.ErrnoException) => {
     process.stderr.write(`standby: cannot listen on ${boundAt}: ${err.message}\n`);
-    unlinkQuietly(startingPath);
     process.exit(1);
   });
 
@@ -234,14 +237,14 @@ export function serveStandby(runCommand: Command): void {
    * socket already there: a standby that answers stays the one; a dead one's file goes, as
    * does anything else in its place (never followed).
    */
-  function publish(): void {
+  function publish(retry = true): void {
     try {
       fs.linkSync(boundAt, socketPath);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || !retry) {
         process.stderr.write(`standby: cannot listen on ${socketPath}: ${(err as Error).message}\n`);
-        unlinkQuietly(startingPath);
-        stop();
+        close('standby');
+        process.exit(1);
       }
       let isSocket = false;
       try {
@@ -250,18 +253,16 @@ export function serveStandby(runCommand: Command): void {
         /* gone meanwhile */
       }
       void (isSocket ? answers(socketPath) : Promise.resolve(false)).then((alive) => {
-        if (alive) {
-          unlinkQuietly(startingPath);
-          stop();
-        }
+        if (alive) stop();
         unlinkQuietly(socketPath);
-        publish();
+        publish(false);
       });
       return;
     }
     unlinkQuietly(boundAt);
     ino = fs.lstatSync(socketPath).ino;
     unlinkQuietly(startingPath);
+    process.off('exit', startOver); // later starts are other processes'; copies must not touch it
     // Small while it waits, as an idle supervisor is after its first collection; its copies
     // start from here.
     (globalThis as { gc?: () => void }).gc?.();

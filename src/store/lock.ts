@@ -23,12 +23,22 @@ function nonce(bytes: number): string {
 }
 
 /**
- * Math.random, shifted by an amount of this process's own: the copies of the standby
- * (standby/copy.ts) start from its Math.random state, so each would draw the same numbers
- * and back off in step.
+ * Numbers in [0, 1) of this process's own (xorshift32, seeded from the pid and the clock):
+ * the copies of the standby (standby/copy.ts) start from its Math.random state, so with it
+ * each would draw the same numbers and back off in step.
  */
+let seed = 0;
+let seededBy = 0;
 function random(): number {
-  return (Math.random() + ((process.pid * 0.6180339887498949) % 1)) % 1;
+  if (seededBy !== process.pid) {
+    seededBy = process.pid;
+    seed = (Math.imul(process.pid, 0x9e3779b1) ^ Number(process.hrtime.bigint() & 0xffffffffn)) >>> 0 || 1;
+  }
+  seed ^= seed << 13;
+  seed ^= seed >>> 17;
+  seed ^= seed << 5;
+  seed >>>= 0;
+  return seed / 0x100000000;
 }
 
 /** SYMPOSIUM_LOCK_TIMEOUT (seconds) overrides the default wait. */

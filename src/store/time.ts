@@ -8,7 +8,13 @@ export interface SystemTime {
 }
 
 export function now(): SystemTime {
-  const ns = process.hrtime.bigint() - hrtimeOrigin + wallOriginNs;
+  let ns = process.hrtime.bigint() - hrtimeOrigin + wallOriginNs;
+  const wall = BigInt(Date.now()) * 1_000_000n;
+  if (ns - wall > REANCHOR_NS || wall - ns > REANCHOR_NS) {
+    hrtimeOrigin = process.hrtime.bigint();
+    wallOriginNs = wall;
+    ns = wall;
+  }
   return {
     secs_since_epoch: Number(ns / 1_000_000_000n),
     nanos_since_epoch: Number(ns % 1_000_000_000n),
@@ -16,8 +22,12 @@ export function now(): SystemTime {
 }
 
 // Wall-clock nanoseconds: Date.now() anchors, hrtime adds the sub-millisecond part.
-const hrtimeOrigin = process.hrtime.bigint();
-const wallOriginNs = BigInt(Date.now()) * 1_000_000n;
+let hrtimeOrigin = process.hrtime.bigint();
+let wallOriginNs = BigInt(Date.now()) * 1_000_000n;
+/** Further apart than this, hrtime's count and the wall clock are anchored again: the
+ *  monotonic clock stops while the machine sleeps, the wall clock may be set, and a copy of
+ *  the standby (standby/copy.ts) inherits an anchor taken hours before. */
+const REANCHOR_NS = 1_000_000_000n;
 
 export function fromMillis(ms: number): SystemTime {
   const whole = Math.floor(ms);

@@ -36,6 +36,8 @@ interface Addon {
   forkDetached?(): number;
   /** _exit(code), without Node's teardown (optional, as mapText). */
   exitNow?(code: number): never;
+  /** getpid() (optional, as mapText). */
+  ownPid?(): number;
 }
 
 let loaded: Addon | null = null;
@@ -67,10 +69,10 @@ export function mappedText(file: string): string | null {
 }
 
 /** The calls of a process copied from a warm one (src/standby/copy.ts); null when the addon lacks them. */
-export function copyCalls(): { forkDetached(): number; exitNow(code: number): never } | null {
-  if (!loaded || typeof loaded.forkDetached !== 'function' || typeof loaded.exitNow !== 'function') return null;
-  const { forkDetached, exitNow } = loaded;
-  return { forkDetached, exitNow };
+export function copyCalls(): { forkDetached(): number; exitNow(code: number): never; ownPid(): number } | null {
+  if (!loaded || typeof loaded.forkDetached !== 'function' || typeof loaded.exitNow !== 'function' || typeof loaded.ownPid !== 'function') return null;
+  const { forkDetached, exitNow, ownPid } = loaded;
+  return { forkDetached, exitNow, ownPid };
 }
 
 /** Gives the allocator's free pages back; true when some were. False when not loaded. */

@@ -169,12 +169,19 @@ describe.skipIf(!fs.existsSync(FRONT_END) || !fs.existsSync(ADDON))('agent spawn
     const s = sandbox();
     spawnOk(s, 'c0', ['cat'], { SYMPOSIUM_STANDBY: '0' }); // the runtime directory made, no standby
     const ids = ['c1', 'c2', 'c3', 'c4', 'c5', 'c6'];
-    const results = await Promise.all(ids.map((id) => s.runAsync(['agent', 'spawn', '--uuid', id, '--workdir', s.work, '--', 'cat'])));
+    const results = await Promise.all(ids.map((id) => s.runAsync(['agent', 'spawn', '--uuid', id, '--workdir', s.work, '--', 'cat'], { env: { SPAWN_MARK: id } })));
     for (const r of results) expect(r, r.stderr).toEqual({ code: 0, stdout: SPAWNED, stderr: '' });
     const standby = await standbyPid(s);
     const pids = ids.map((id) => supervisorPid(s, id));
     expect(new Set(pids).size).toBe(ids.length);
     expect(pids).not.toContain(standby);
+    // A process's first environment is what it was started with: a copy's is the standby's
+    // (its starter's mark), a CLI started for its own spawn has its own. One started the
+    // standby and ran as usual; the others waited for it (one more may have found it late).
+    const cold = ids.filter((id, i) => environ(pids[i]!).get('SPAWN_MARK') === id);
+    expect(cold.length, `started as usual: ${cold.join(' ')}`).toBeGreaterThanOrEqual(1);
+    expect(cold.length, `started as usual: ${cold.join(' ')}`).toBeLessThanOrEqual(2);
+    expect(environ(standby).get('SPAWN_MARK')).toBe(cold[0]);
     await new Promise((r) => setTimeout(r, 1500)); // any second start would have listened by now
     expect(standbys(s)).toEqual([standby]);
     // Then at once again: all copies.
@@ -184,7 +191,7 @@ describe.skipIf(!fs.existsSync(FRONT_END) || !fs.existsSync(ADDON))('agent spawn
     for (const id of more) {
       const pid = supervisorPid(s, id);
       expect(pid).not.toBe(standby);
-      expect(pidsWithEnv('SYMPOSIUM_HOME', s.home)).toContain(pid);
+      expect(environ(pid).get('SPAWN_MARK')).toBe(cold[0]); // a copy
     }
     expect(standbys(s)).toEqual([standby]);
   });
