@@ -21,7 +21,13 @@ const IS_ROOT = process.getuid?.() === 0;
 /** Mounts something for this test; null (and why) when this machine does not allow it. */
 function mount(args: string[], target: string): string | null {
   if (!IS_ROOT) return 'the tests do not run as root';
-  const r = spawnSync('mount', [...args, target], { encoding: 'utf8' });
+  let r = spawnSync('mount', [...args, target], { encoding: 'utf8' });
+  // A read-only remount is refused while a file is open for writing through the mount: the
+  // agent's supervisor may still be opening its files just after the spawn answered.
+  for (let tries = 0; r.status !== 0 && /busy/.test(r.stderr) && tries < 20; tries++) {
+    spawnSync('sleep', ['0.1']);
+    r = spawnSync('mount', [...args, target], { encoding: 'utf8' });
+  }
   if (r.status !== 0) return `mount ${args.join(' ')} failed: ${(r.stderr || String(r.error)).trim()}`;
   if (!mounts.includes(target)) mounts.push(target);
   return null;
