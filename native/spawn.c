@@ -281,9 +281,9 @@ static int standby_connect(const char *base) {
 }
 
 /*
- * The spawn through the standby: STANDBY_TAKEN with *code, or STANDBY_NONE (none answers there, or it was of
- * another build and ends) or STANDBY_REFUSED (it stays, but does not take this spawn), and
- * nothing happened.
+ * The spawn through the standby: STANDBY_TAKEN with *code, or STANDBY_NONE (none answers
+ * there, it was of another build and ends, or its copy ended before `running`) or
+ * STANDBY_REFUSED (it stays, but does not take this spawn), and nothing happened.
  */
 static int try_standby(const char *base, char **argv, int argc, int *code) {
   int s = standby_connect(base);
@@ -434,13 +434,10 @@ int main(int argc, char **argv) {
   int standbys = standby_dir(base, sizeof base);
   int code = 0;
   int asked = standbys ? try_standby(base, argv, argc, &code) : STANDBY_NONE;
-  int starting = 0; /* a standby is starting for the spawns that follow */
   if (asked == STANDBY_NONE && standbys) {
     /* None listens: start one now, while ours runs as usual, or wait for the one another
        spawn is starting (or that listens since we asked). */
-    int start = start_standby(base, argv[1]);
-    starting = start != START_NONE;
-    if (start == START_OTHERS && standby_started(base)) asked = try_standby(base, argv, argc, &code);
+    if (start_standby(base, argv[1]) == START_OTHERS && standby_started(base)) asked = try_standby(base, argv, argc, &code);
   }
   if (asked == STANDBY_TAKEN) {
     /* A copy of the standby ran it; the standby waits for the next (or, when it could not
@@ -464,9 +461,10 @@ int main(int argc, char **argv) {
   close(p[1]);
   code = read_exit_code(p[0]);
   if (code >= 0) {
-    /* The CLI became the supervisor (the case a standby serves): one for the next spawn,
-       unless one is there, taken by another spawn (which starts the next). */
-    if (asked == STANDBY_NONE && !starting && (standbys || standby_dir(base, sizeof base))) start_standby(base, argv[1]); /* the CLI may just have made the directory */
+    /* The CLI became the supervisor. The runtime directory was not there when we asked
+       (the first spawn makes it): a standby for the spawns that follow. Otherwise one was
+       started, or found, above. */
+    if (!standbys && standby_dir(base, sizeof base)) start_standby(base, argv[1]);
     return code;
   }
   /* No word: the CLI ended (or is ending); its status is the answer. */

@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import * as util from 'node:util';
+import type { CopyCalls } from '../sys/native-addon';
 
 // A copy of the standby (native/addon.c, forkDetached), made for each spawn it serves: Node
 // started, both bundles loaded and their code compiled already, so a spawn costs a fork
@@ -10,12 +11,6 @@ import * as util from 'node:util';
 // callback, called process.exit or threw hung in pthread_cond_destroy of the workers'
 // queue). So every way out goes to _exit once the 'exit' listeners have run, as Node would
 // run them. The copy also has its own pid, which Node read once at its start.
-
-interface CopyCalls {
-  forkDetached(): number;
-  exitNow(code: number): never;
-  ownPid(): number;
-}
 
 /** Node's exit code for an uncaught exception. */
 const UNCAUGHT_EXIT_CODE = 1;

@@ -68,8 +68,11 @@ export function mappedText(file: string): string | null {
   return typeof r === 'string' ? r : null;
 }
 
-/** The calls of a process copied from a warm one (src/standby/copy.ts); null when the addon lacks them. */
-export function copyCalls(): { forkDetached(): number; exitNow(code: number): never; ownPid(): number } | null {
+/** The calls of a process copied from a warm one (src/standby/copy.ts). */
+export type CopyCalls = Required<Pick<Addon, 'forkDetached' | 'exitNow' | 'ownPid'>>;
+
+/** The copy calls; null when the addon lacks them. */
+export function copyCalls(): CopyCalls | null {
   if (!loaded || typeof loaded.forkDetached !== 'function' || typeof loaded.exitNow !== 'function' || typeof loaded.ownPid !== 'function') return null;
   const { forkDetached, exitNow, ownPid } = loaded;
   return { forkDetached, exitNow, ownPid };

@@ -8,11 +8,12 @@ import { type LineList, normalLines } from './xterm-internals';
 // The history serialized in advance, chunk by chunk, as lines enter it: a snapshot then
 // makes only the lines after the last whole chunk (less than a chunk, in a chunk's form:
 // restText), serializes one line and the screen, and joins the rest. Measured on 5 000
-// lines of 120 columns: the first snapshot took 95-124 ms, nearly all of it in the serializer (2 cores under load); an attach right
-// after the output paid all of it, since the advance snapshot (warm) waits for 500 ms of
-// quiet. History lines never change until they leave the buffer (trimmed from the top,
-// cleared by ED 3, reflowed by a resize, or replaced by a reset), so a chunk made once
-// stays right; each is checked against the line objects it was made from before use.
+// lines of 120 columns: the first snapshot took 95-124 ms, nearly all of it in the
+// serializer (2 cores under load); an attach right after the output paid all of it, since
+// the advance snapshot (warm) waits for 500 ms of quiet. History lines never change until
+// they leave the buffer (trimmed from the top, cleared by ED 3, reflowed by a resize, or
+// replaced by a reset), so a chunk made once stays right; each is checked against the line
+// objects it was made from before use.
 //
 // Each chunk is what the serializer writes for its rows on its own (it starts from the
 // default pen, no link open), then a full SGR reset and a line break: joined, they put
