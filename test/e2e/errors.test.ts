@@ -121,6 +121,10 @@ describe('disk trouble', () => {
   it('a read-only SYMPOSIUM_HOME: a clear error, the file intact, list still works', async (ctx) => {
     const s = sandbox();
     spawnOk(s, 'a1');
+    // The supervisor opens its recording and log after the spawn answered: once through the
+    // bind mount, a file open for writing keeps the mount from going read-only.
+    const log = path.join(s.home, 'sessions', 'a1', 'supervisor.log');
+    await waitFor(() => fs.existsSync(log) && fs.readFileSync(log, 'utf8').includes('supervising'));
     const before = fs.readFileSync(s.sessionsFile(), 'utf8');
     const why = mount(['--bind', s.home], s.home) ?? mount(['-o', 'remount,bind,ro'], s.home);
     if (why) {
