@@ -9,6 +9,7 @@ import { keepInspectorClosed } from '../sys/inspector-signal';
 import { socketDescriptor } from '../sys/socket-reads';
 import { contextDifference, nodeOnPath, processContext, startEnv } from './context';
 import { forkStandby } from './copy';
+import { type KeptRehearsal, keepRehearsal } from './rehearsal';
 import { type Answer, GO_WAIT_MS, MAX_REQUEST, REQUEST_WAIT_MS, SOCKET_NAME, STARTING_NAME, type SpawnRequest, decodeRequest } from './wire';
 
 // The standby: the CLI, started under the supervisor's Node flags by `agent spawn`'s native
@@ -213,6 +214,7 @@ export function serveStandby(runCommand: Command): void {
       // Its listener goes in this same turn; the socket's path is the standby's (libuv
       // unlinks only the name it bound, long gone: see publish).
       close(pid === 0 ? 'copy' : 'standby');
+      kept?.release();
       process.off(INTERRUPT_FORWARDED, IGNORE);
       socket.destroy(); // `report` holds the connection
       if (!say(report, `running ${process.pid}`)) process.exit(1); // the client is gone: nothing runs
@@ -263,9 +265,9 @@ export function serveStandby(runCommand: Command): void {
     ino = fs.lstatSync(socketPath).ino;
     unlinkQuietly(startingPath);
     process.off('exit', startOver); // later starts are other processes'; copies must not touch it
-    // Small while it waits, as an idle supervisor is after its first collection; its copies
-    // start from here.
-    (globalThis as { gc?: () => void }).gc?.();
+    // Small while it waits (its copies start from here): its young generation emptied, not a
+    // full collection, which would throw away the code the rehearsal optimized (rehearsal.ts).
+    (globalThis as { gc?: (options: { type: 'minor' }) => void }).gc?.({ type: 'minor' });
     mallocTrim();
   }
   const listen = (): void => {
@@ -275,10 +277,17 @@ export function serveStandby(runCommand: Command): void {
       publish();
     });
   };
-  rehearsed.then(listen, (err: Error) => {
-    process.stderr.write(`standby: the rehearsal failed (copies compile what it would have): ${err.stack ?? err.message}\n`);
-    listen();
-  });
+  let kept: KeptRehearsal | null = null;
+  rehearsed.then(
+    (rehearsal) => {
+      kept = keepRehearsal(rehearsal);
+      listen();
+    },
+    (err: Error) => {
+      process.stderr.write(`standby: the rehearsal failed (copies compile what it would have): ${err.stack ?? err.message}\n`);
+      listen();
+    },
+  );
 }
 
 /**

@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import { Bundle } from '../launch';
 import { mappedText } from '../sys/native-addon';
+import type { Rehearsal } from './entry';
 
 // Starts the supervisor from its one-file bundle with V8's code cache (../launch.ts),
 // without them (only `tsc` ran) from its modules. Compiling the 1 MB bundle was ~60 ms of
@@ -29,7 +30,7 @@ export interface SupervisorEntry {
   run: () => void;
   runHere: (configPath: string, tell: (line: string) => void) => Promise<void>;
   loadAll: () => void;
-  rehearse: () => Promise<void>;
+  rehearse: () => Promise<Rehearsal>;
 }
 
 export function launchSupervisor(): void {
