@@ -130,6 +130,8 @@ export function serveStandby(runCommand: Command): void {
   // compiled now, once for every copy; it listens once that is done.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const rehearsed = (require(path.join(DIST_DIR, 'supervisor', 'launch.js')) as typeof import('../supervisor/launch')).supervisorEntry().rehearse();
+  /** Its mirror, kept in effect while this process is the standby (rehearsal.ts). */
+  let kept: KeptRehearsal | null = null;
 
   let ino = -1;
   // Shorter than SOCKET_NAME: a runtime directory whose socket path fits fits this one too.
@@ -277,7 +279,6 @@ export function serveStandby(runCommand: Command): void {
       publish();
     });
   };
-  let kept: KeptRehearsal | null = null;
   rehearsed.then(
     (rehearsal) => {
       kept = keepRehearsal(rehearsal);
