@@ -1,6 +1,8 @@
 /*
- * `agent spawn`'s native front end. bin/symposium-mcp starts it as
- *   symposium-spawn BIN agent spawn ARGS...
+ * `agent spawn`'s native front end, and `agent list`'s. bin/symposium-mcp starts it as
+ *   symposium-spawn BIN agent spawn|list ARGS...
+ * A list runs in a copy of the standby when one listens (a `run` request, below), else as
+ * the CLI; it never starts a standby. The rest of this says what a spawn does.
  * (BIN: the launcher's real path). It starts the CLI, `node FLAGS BIN agent spawn ARGS...`,
  * under the supervisor's own Node flags and allocator settings, with a pipe as fd 3 named by
  * SYMPOSIUM_SPAWN_REPORT_FD, and exits with the code the CLI writes there (`exit N`). The
@@ -156,7 +158,7 @@ static int dist_of(const char *bin, char *out, size_t cap) {
 }
 
 /* The request: NUL-ended strings after a 4-byte length (wire.ts). */
-static int standby_request(Buf *b, char **argv, int argc) {
+static int standby_request(Buf *b, const char *kind, char **argv, int argc) {
   char cwd[PATH_MAX], dist[PATH_MAX];
   const char *bin = argv[1];
   if (!dist_of(bin, dist, sizeof dist) || !getcwd(cwd, sizeof cwd)) return 0;
@@ -167,7 +169,7 @@ static int standby_request(Buf *b, char **argv, int argc) {
   size_t envc = 0;
   while (environ[envc]) envc++;
   b->len = 4;
-  if (!add(b, STANDBY_HELLO) || !add(b, dist) || !add(b, "spawn") || !add(b, cwd) || !add_num(b, (long)mask)) return 0;
+  if (!add(b, STANDBY_HELLO) || !add(b, dist) || !add(b, kind) || !add(b, cwd) || !add_num(b, (long)mask)) return 0;
   if (!add_num(b, tty ? ws.ws_col : 0) || !add_num(b, tty ? ws.ws_row : 0) || !add(b, bin) || !add_num(b, argc - 2)) return 0;
   for (int i = 2; i < argc; i++)
     if (!add(b, argv[i])) return 0;
@@ -281,16 +283,17 @@ static int standby_connect(const char *base) {
 }
 
 /*
- * The spawn through the standby: STANDBY_TAKEN with *code, or STANDBY_NONE (none answers
- * there, it was of another build and ends, or its copy ended before `running`) or
- * STANDBY_REFUSED (it stays, but does not take this spawn), and nothing happened.
+ * The command through the standby (`kind`: wire.ts): STANDBY_TAKEN with *code, or
+ * STANDBY_NONE (none answers there, it was of another build and ends, or its copy ended
+ * before `running`) or STANDBY_REFUSED (it stays, but does not take this command), and
+ * nothing happened.
  */
-static int try_standby(const char *base, char **argv, int argc, int *code) {
+static int try_standby(const char *base, const char *kind, char **argv, int argc, int *code) {
   int s = standby_connect(base);
   if (s < 0) return STANDBY_NONE;
   Buf b = {0};
   char line[512];
-  int answered = standby_request(&b, argv, argc) && send_request(s, &b) && read_line(s, line, sizeof line, STANDBY_OK_WAIT_MS);
+  int answered = standby_request(&b, kind, argv, argc) && send_request(s, &b) && read_line(s, line, sizeof line, STANDBY_OK_WAIT_MS);
   free(b.b);
   /* `go` (an empty request) once `ok` came: without it the standby runs nothing. */
   static const char go[4] = {0, 0, 0, 0};
@@ -325,7 +328,7 @@ static int try_standby(const char *base, char **argv, int argc, int *code) {
       (!strcmp(word, "exit") || !strcmp(word, "ended"))) {
     return STANDBY_TAKEN;
   }
-  fprintf(stderr, "symposium-mcp: the process running this spawn ended without an answer (its log, if any: %s/" STANDBY_LOG ")\n", base);
+  fprintf(stderr, "symposium-mcp: the process running this command ended without an answer (its log, if any: %s/" STANDBY_LOG ")\n", base);
   *code = 1;
   return STANDBY_TAKEN;
 }
@@ -423,8 +426,8 @@ static int start_standby(const char *base, const char *bin) {
 }
 
 int main(int argc, char **argv) {
-  if (argc < 4) {
-    fprintf(stderr, "usage: symposium-spawn BIN agent spawn ARGS...\n");
+  if (argc < 4 || (strcmp(argv[3], "spawn") != 0 && strcmp(argv[3], "list") != 0)) {
+    fprintf(stderr, "usage: symposium-spawn BIN agent spawn|list ARGS...\n");
     return 2;
   }
   /* Nothing of ours must start a second front end. */
@@ -433,11 +436,17 @@ int main(int argc, char **argv) {
   char base[PATH_MAX];
   int standbys = standby_dir(base, sizeof base);
   int code = 0;
-  int asked = standbys ? try_standby(base, argv, argc, &code) : STANDBY_NONE;
+  if (!strcmp(argv[3], "list")) {
+    /* `agent list` runs in a copy of the standby when one listens (a fork, ~6 ms, against
+       a Node start, ~70 ms of its ~90 at 100 agents); never starts one. */
+    if (standbys && try_standby(base, "run", argv, argc, &code) == STANDBY_TAKEN) return code;
+    plain_node(argv, argc);
+  }
+  int asked = standbys ? try_standby(base, "spawn", argv, argc, &code) : STANDBY_NONE;
   if (asked == STANDBY_NONE && standbys) {
     /* None listens: start one now, while ours runs as usual, or wait for the one another
        spawn is starting (or that listens since we asked). */
-    if (start_standby(base, argv[1]) == START_OTHERS && standby_started(base)) asked = try_standby(base, argv, argc, &code);
+    if (start_standby(base, argv[1]) == START_OTHERS && standby_started(base)) asked = try_standby(base, "spawn", argv, argc, &code);
   }
   if (asked == STANDBY_TAKEN) {
     /* A copy of the standby ran it; the standby waits for the next (or, when it could not

@@ -69,6 +69,11 @@ function tellOnExit(code: number): void {
   tell(`ended ${code}`);
 }
 
+/** This process is a copy of the standby running the front end's command (src/standby/serve.ts). */
+export function inStandbyCopy(): boolean {
+  return frontEnd?.standby === true;
+}
+
 /** The size of the user's terminal when stdout is one (the default size of what a verb starts). */
 export function userTerminalSize(): { cols: number | undefined; rows: number | undefined } | null {
   if (frontEnd?.standby) return frontEnd.size;

@@ -10,7 +10,7 @@ import { socketDescriptor } from '../sys/socket-reads';
 import { contextDifference, nodeOnPath, processContext, startEnv } from './context';
 import { forkStandby } from './copy';
 import { type KeptRehearsal, keepRehearsal } from './rehearsal';
-import { type Answer, GO_WAIT_MS, MAX_REQUEST, REQUEST_WAIT_MS, SOCKET_NAME, STARTING_NAME, type SpawnRequest, decodeRequest } from './wire';
+import { type Answer, GO_WAIT_MS, MAX_REQUEST, REQUEST_WAIT_MS, SOCKET_NAME, STARTING_NAME, type CommandRequest, decodeRequest } from './wire';
 
 // The standby: the CLI, started under the supervisor's Node flags by `agent spawn`'s native
 // front end after a spawn (native/spawn.c), with its bundle and the supervisor's loaded,
@@ -190,7 +190,7 @@ export function serveStandby(runCommand: Command): void {
       stop(); // asked to, or another install or build: of no use any more
       return;
     }
-    if (got.fds.length !== 2) return refuse('refused a spawn request without stdout and stderr');
+    if (got.fds.length !== 2) return refuse(`refused a ${req.kind} request without stdout and stderr`);
     const other = contextDifference(context, processContext(peer.pid));
     if (other) return refuse(`refused another context than this standby's: ${other}`);
     if (startEnv(req.env) !== startEnvironment) return refuse("refused another start-up environment than this standby's (NODE_*, LD_*, MALLOC_*...)");
@@ -296,7 +296,7 @@ export function serveStandby(runCommand: Command): void {
  * stdout and stderr, and the socket for the exit code, as the CLI the front end would have
  * started would have them.
  */
-function becomeClient(req: SpawnRequest, out: number, err: number, report: number): void {
+function becomeClient(req: CommandRequest, out: number, err: number, report: number): void {
   for (const name of Object.keys(process.env)) delete process.env[name];
   Object.assign(process.env, req.env);
   process.env.MSGPACKR_NATIVE_ACCELERATION_DISABLED = 'true'; // as bin/symposium-mcp sets it

@@ -2,11 +2,13 @@
 // answers; the same names and limits there). A request is a 4-byte big-endian length, then
 // strings, each ended by a NUL:
 //
-//   HELLO, the install's dist directory (its real path), the kind (`spawn` or `stop`), then
-//   for `spawn`: the working directory, the umask (decimal), the terminal's columns and
-//   rows (0 0: stdout is not a terminal), BIN (the launcher's path, argv[1]), the number of
-//   arguments and the arguments (`agent spawn ...`), the number of environment entries and
-//   the entries (NAME=value).
+//   HELLO, the install's dist directory (its real path), the kind (`spawn`, `run` or
+//   `stop`), then for `spawn` and `run`: the working directory, the umask (decimal), the
+//   terminal's columns and rows (0 0: stdout is not a terminal), BIN (the launcher's path,
+//   argv[1]), the number of arguments and the arguments (`agent spawn ...` for a spawn,
+//   `agent list ...` for a run: a command that ends), the number of environment entries
+//   and the entries (NAME=value). A standby runs both the same way; one that knows no
+//   `run` refuses it (`refused`), and the client runs the command itself.
 //
 // sent with two descriptors (SCM_RIGHTS): the client's stdout and stderr. Answers are
 // lines: `ok`, to which the client says `go` (an empty request: a length of 0) within
@@ -35,8 +37,9 @@ export const GO_WAIT_MS = 1000;
 
 export type Answer = 'ok' | 'stale' | 'stopping' | `refused ${string}` | `running ${number}` | `exit ${number}` | `ended ${number}`;
 
-export interface SpawnRequest {
-  kind: 'spawn';
+/** A command to run in a copy: a spawn (its copy may become the supervisor) or a run (a command that ends). */
+export interface CommandRequest {
+  kind: 'spawn' | 'run';
   dist: string;
   cwd: string;
   umask: number;
@@ -52,7 +55,7 @@ export interface StopRequest {
   dist: string;
 }
 
-export type Request = SpawnRequest | StopRequest;
+export type Request = CommandRequest | StopRequest;
 
 /** The request in `body` (after the length), or why it is not one (`otherVersion`: a standby request of another version). */
 export function decodeRequest(body: Buffer): Request | { error: string; otherVersion?: true } {
@@ -70,14 +73,14 @@ export function decodeRequest(body: Buffer): Request | { error: string; otherVer
   const kind = next();
   if (dist === undefined || !dist.startsWith('/')) return { error: 'no dist directory' };
   if (kind === 'stop') return at === parts.length ? { kind, dist } : { error: 'more after stop' };
-  if (kind !== 'spawn') return { error: `unknown kind ${String(kind)}` };
+  if (kind !== 'spawn' && kind !== 'run') return { error: `unknown kind ${String(kind)}` };
   const cwd = next();
   const umask = count();
   const cols = count();
   const rows = count();
   const bin = next();
   if (cwd === undefined || !cwd.startsWith('/') || umask === null || umask > 0o777 || cols === null || rows === null || bin === undefined) {
-    return { error: 'a malformed spawn request' };
+    return { error: `a malformed ${kind} request` };
   }
   const argc = count();
   if (argc === null || at + argc > parts.length) return { error: 'a malformed argument list' };

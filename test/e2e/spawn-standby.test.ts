@@ -313,6 +313,40 @@ describe.skipIf(!fs.existsSync(FRONT_END) || !fs.existsSync(ADDON))('agent spawn
     expect(alive(sup)).toBe(true);
   });
 
+  it('agent list runs in a copy of the standby when one listens, answering exactly as without one; it never starts one', async () => {
+    const s = sandbox();
+    // None listens: the list runs as usual and starts none.
+    expect(s.run(['agent', 'list'])).toEqual({ code: 0, stdout: 'No active agent sessions\n', stderr: '' });
+    spawnOk(s, 'l1', ['cat'], { SYMPOSIUM_STANDBY: '0' });
+    expect(s.run(['agent', 'list']).code).toBe(0);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(fs.existsSync(path.join(s.runtime, SOCKET_NAME))).toBe(false);
+    // A standby unused for 4 s ends; lists every ~0.3 s keep it for twice that: each ran in a copy of it.
+    spawnOk(s, 'l2', ['cat'], { SYMPOSIUM_STANDBY_IDLE: '4' });
+    const standby = await standbyPid(s);
+    await waitFor(() => s.readSessions().l2?.status === 'Running');
+    const until = Date.now() + 8000;
+    while (Date.now() < until) {
+      expect(s.run(['agent', 'list']).code).toBe(0);
+      await new Promise((r) => setTimeout(r, 300));
+    }
+    expect(alive(standby)).toBe(true);
+    // The same answers as without it: the table, JSON, an error, the help (compared once
+    // the agents' states are settled: a list reads them live).
+    for (const args of [['agent', 'list'], ['agent', 'list', '--json'], ['agent', 'list', '--bogus'], ['agent', 'list', '--help']]) {
+      await waitFor(() => {
+        const cold = s.run(args, { env: { SYMPOSIUM_STANDBY: '0' } });
+        const warm = s.run(args);
+        return JSON.stringify(warm) === JSON.stringify(cold) ? true : null;
+      }, 10_000);
+    }
+    expect(s.run(['agent', 'list', '--bogus'])).toMatchObject({ code: 1, stdout: '', stderr: "Error: unknown option '--bogus'\n" });
+    // A copy ran each and ended; the standby waits on, then ends unused.
+    await waitFor(() => standbys(s).length === 1);
+    expect(standbys(s)).toEqual([standby]);
+    await waitFor(() => !alive(standby), 15_000);
+  });
+
   it("a standby stopped, then killed before it answers: the spawn runs as usual; the standby's allocator settings are the supervisor's", async () => {
     const s = sandbox();
     spawnOk(s, 'k1', ['cat']);

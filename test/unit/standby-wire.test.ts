@@ -32,6 +32,14 @@ describe('standby request', () => {
     expect('env' in proto && Object.keys(proto.env)).toEqual(['__proto__']);
   });
 
+  it('decodes a run (a command that ends) as a spawn, but for its kind', () => {
+    const strings = spawnOf(['agent', 'list', '--json'], ['PATH=/bin']);
+    strings[2] = 'run';
+    expect(decodeRequest(body(strings))).toMatchObject({ kind: 'run', args: ['agent', 'list', '--json'], env: { PATH: '/bin' } });
+    strings[3] = 'relative';
+    expect(decodeRequest(body(strings))).toEqual({ error: 'a malformed run request' });
+  });
+
   it('no terminal: size null; stop: the dist only', () => {
     const s = spawnOf([], []);
     s[5] = '0';
