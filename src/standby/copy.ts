@@ -10,7 +10,10 @@ import type { CopyCalls } from '../sys/native-addon';
 // teardown, which waits on them for ever (measured: a copy that returned from its last
 // callback, called process.exit or threw hung in pthread_cond_destroy of the workers'
 // queue). So every way out goes to _exit once the 'exit' listeners have run, as Node would
-// run them. The copy also has its own pid, which Node read once at its start.
+// run them. The end of the event loop itself is no way out for a copy: before 'exit', Node
+// waits for the tasks handed to its worker threads, and a full collection hands some even
+// under --single-threaded; the CLI leaves a copy as soon as its command is done
+// (src/cli/main.ts). The copy also has its own pid, which Node read once at its start.
 
 /** Node's exit code for an uncaught exception. */
 const UNCAUGHT_EXIT_CODE = 1;

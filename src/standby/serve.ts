@@ -21,6 +21,8 @@ import { type Answer, GO_WAIT_MS, MAX_REQUEST, REQUEST_WAIT_MS, SOCKET_NAME, STA
 // supervisor and says the exit code, while the standby waits for the next. A spawn was
 // ~100 ms of CPU for a Node started for it (and, before copies, for the next standby).
 //
+// `agent list` is handed over the same way (a `run`: the copy prints the list and ends).
+//
 // A standby is one per runtime directory (a user's), costs ~17.6 MiB of PSS while it waits
 // (its copies share its pages until they write them), and ends after STANDBY_IDLE_MS
 // without a spawn, when its install's build changes, or when asked (`stop`).
