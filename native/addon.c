@@ -54,9 +54,12 @@
  *   (exitNow). Measured: 5.7-8.2 ms, 2.5-3.5 ms of its CPU, for a standby of 57 MB
  *   resident (two forks: page tables copied twice).
  *
- * exitNow(code): _exit(code), for such a copy, once its 'exit' listeners ran: what Node
- *   would have lost at its own exit (output queued for a pipe that was full) is lost as
- *   well; files are written synchronously. ownPid(): getpid(), for the copy's process.pid.
+ * exitNow(code): _exit(code), for such a copy, once its 'exit' listeners ran, the status
+ *   flags of 0-2 put back as dup2 found them (Node's exit would have: a pipe it made
+ *   non-blocking is the caller's too); restoreStdio() puts them back earlier, before the
+ *   copy tells the front end it ended. Output still queued for a full pipe is lost, as at
+ *   Node's own exit: the CLI waits for it first (src/cli/main.ts). ownPid(): getpid(), for
+ *   the copy's process.pid.
  *
  * Built by scripts/build-relay.js with the plain C compiler, without Node's headers: the
  * few Node-API declarations it needs are here, the symbols come from the node binary.
@@ -172,6 +175,11 @@ static napi_value dup_cloexec(napi_env env, napi_callback_info info) {
   return int_value(env, out < 0 ? -errno : out);
 }
 
+/* The status flags of 0-2 as dup2 put them there, for exitNow to put back: Node makes a
+   pipe it writes to non-blocking (libuv's uv_pipe_open), on the open file description it
+   shares with whoever handed it over, and only its own exit (ResetStdio) undoes that. */
+static int stdio_flags[3] = {-1, -1, -1};
+
 /* dup2(from, to): 0, or -errno. `to` is not closed on exec (it is a standard descriptor). */
 static napi_value dup_to(napi_env env, napi_callback_info info) {
   size_t argc = 2;
@@ -183,6 +191,7 @@ static napi_value dup_to(napi_env env, napi_callback_info info) {
   int r;
   do r = dup2(from, to);
   while (r < 0 && errno == EINTR);
+  if (r >= 0 && to <= 2) stdio_flags[to] = fcntl(to, F_GETFL);
   return int_value(env, r < 0 ? -errno : 0);
 }
 
@@ -391,12 +400,25 @@ static napi_value own_pid(napi_env env, napi_callback_info info) {
   return int_value(env, (int32_t)getpid());
 }
 
+static void put_back_stdio_flags(void) {
+  for (int fd = 0; fd <= 2; fd++)
+    if (stdio_flags[fd] >= 0) fcntl(fd, F_SETFL, stdio_flags[fd]);
+}
+
+/* restoreStdio(): the status flags of 0-2 put back as dup2 found them. */
+static napi_value restore_stdio(napi_env env, napi_callback_info info) {
+  (void)info;
+  put_back_stdio_flags();
+  return NULL;
+}
+
 /* exitNow(code): does not return. */
 static napi_value exit_now(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1] = {NULL};
   int32_t code = 1;
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != 0 || argc < 1 || napi_get_value_int32(env, argv[0], &code) != 0) code = 1;
+  put_back_stdio_flags();
   _exit(code & 0xff);
 }
 
@@ -417,5 +439,6 @@ __attribute__((visibility("default"))) napi_value napi_register_module_v1(napi_e
   define(env, exports, "forkDetached", fork_detached);
   define(env, exports, "exitNow", exit_now);
   define(env, exports, "ownPid", own_pid);
+  define(env, exports, "restoreStdio", restore_stdio);
   return exports;
 }

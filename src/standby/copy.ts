@@ -28,7 +28,7 @@ export function forkStandby(calls: CopyCalls): number {
   return pid;
 }
 
-function becomeCopy({ exitNow, ownPid }: CopyCalls): void {
+function becomeCopy({ exitNow, ownPid, restoreStdio }: CopyCalls): void {
   const codeOr = (fallback: number): number => {
     const code = process.exitCode;
     return typeof code === 'number' ? code : typeof code === 'string' && /^\d+$/.test(code) ? Number(code) : fallback;
@@ -41,6 +41,9 @@ function becomeCopy({ exitNow, ownPid }: CopyCalls): void {
   const emit = process.emit.bind(process) as (event: string | symbol, ...args: unknown[]) => boolean;
   (process as { emit: (event: string | symbol, ...args: unknown[]) => boolean }).emit = (event, ...args) => {
     if (event !== 'exit') return emit(event, ...args);
+    // Before a listener tells the front end that the command ended (spawn-front-end.ts): the
+    // caller's stdout and stderr as they were handed over, blocking (Node's exit would have).
+    restoreStdio();
     try {
       emit(event, ...args);
     } finally {

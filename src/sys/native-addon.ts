@@ -38,6 +38,8 @@ interface Addon {
   exitNow?(code: number): never;
   /** getpid() (optional, as mapText). */
   ownPid?(): number;
+  /** Puts back the status flags dup2 found on 0-2 (Node makes a pipe it writes to non-blocking). */
+  restoreStdio?(): void;
 }
 
 let loaded: Addon | null = null;
@@ -69,13 +71,14 @@ export function mappedText(file: string): string | null {
 }
 
 /** The calls of a process copied from a warm one (src/standby/copy.ts). */
-export type CopyCalls = Required<Pick<Addon, 'forkDetached' | 'exitNow' | 'ownPid'>>;
+export type CopyCalls = Required<Pick<Addon, 'forkDetached' | 'exitNow' | 'ownPid' | 'restoreStdio'>>;
 
 /** The copy calls; null when the addon lacks them. */
 export function copyCalls(): CopyCalls | null {
-  if (!loaded || typeof loaded.forkDetached !== 'function' || typeof loaded.exitNow !== 'function' || typeof loaded.ownPid !== 'function') return null;
-  const { forkDetached, exitNow, ownPid } = loaded;
-  return { forkDetached, exitNow, ownPid };
+  if (!loaded) return null;
+  const { forkDetached, exitNow, ownPid, restoreStdio } = loaded;
+  if (typeof forkDetached !== 'function' || typeof exitNow !== 'function' || typeof ownPid !== 'function' || typeof restoreStdio !== 'function') return null;
+  return { forkDetached, exitNow, ownPid, restoreStdio };
 }
 
 /** Gives the allocator's free pages back; true when some were. False when not loaded. */

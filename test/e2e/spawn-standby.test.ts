@@ -341,6 +341,11 @@ describe.skipIf(!fs.existsSync(FRONT_END) || !fs.existsSync(ADDON))('agent spawn
       }, 10_000);
     }
     expect(s.run(['agent', 'list', '--bogus'])).toMatchObject({ code: 1, stdout: '', stderr: "Error: unknown option '--bogus'\n" });
+    // The caller's pipe is as it was handed over once the command is done (Node makes a pipe
+    // it writes to non-blocking, and only its exit undoes that): what comes next in the
+    // same pipe reads its flags (octal, 04000 = O_NONBLOCK).
+    const flags = spawnSync('sh', ['-c', `"$0" agent list --help; sed -n 's/^flags:[[:space:]]*//p' /proc/self/fdinfo/1`, CLI], { env: s.env, cwd: s.work, encoding: 'utf8' });
+    expect(Number.parseInt(flags.stdout.trim().split('\n').pop()!, 8) & 0o4000, flags.stdout).toBe(0);
     // A copy ran each and ended; the standby waits on, then ends unused.
     await waitFor(() => standbys(s).length === 1);
     expect(standbys(s)).toEqual([standby]);
