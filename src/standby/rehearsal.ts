@@ -23,9 +23,20 @@ export interface KeptRehearsal {
 
 export function keepRehearsal(rehearsal: Rehearsal): KeptRehearsal {
   let timer: NodeJS.Timeout | null = null;
+  /** The snapshots being made again, if they are. */
+  let making: Promise<void> | null = null;
+  let released = false;
   const again = (): void => {
     timer = null;
-    rehearsal.again().catch((err: Error) => process.stderr.write(`standby: the rehearsal's snapshots failed: ${err.stack ?? err.message}\n`));
+    making = rehearsal
+      .again()
+      .catch((err: Error) => {
+        // Released meanwhile, this is a copy: its stderr is its caller's, nothing to say there.
+        if (!released) process.stderr.write(`standby: the rehearsal's snapshots failed: ${err.stack ?? err.message}\n`);
+      })
+      .finally(() => {
+        making = null;
+      });
   };
   const watch = new PerformanceObserver((list) => {
     const full = list.getEntries().some((e) => (e as PerformanceEntry & { detail?: NodeGCPerformanceDetail }).detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR);
@@ -37,10 +48,13 @@ export function keepRehearsal(rehearsal: Rehearsal): KeptRehearsal {
   watch.observe({ entryTypes: ['gc'] });
   return {
     release(): void {
+      released = true;
       watch.disconnect();
       if (timer) clearTimeout(timer);
       timer = null;
-      rehearsal.drop();
+      // Forked while the snapshots were being made: the mirror goes once they are done, not under them.
+      if (making) void making.then(() => rehearsal.drop());
+      else rehearsal.drop();
     },
   };
 }

@@ -25,7 +25,7 @@ import { type Answer, GO_WAIT_MS, MAX_REQUEST, REQUEST_WAIT_MS, SOCKET_NAME, STA
 //
 // A standby is one per runtime directory (a user's), costs ~17.6 MiB of PSS while it waits
 // (its copies share its pages until they write them), and ends after STANDBY_IDLE_MS
-// without a spawn, when its install's build changes, or when asked (`stop`).
+// without a spawn or a list, when its install's build changes, or when asked (`stop`).
 // SYMPOSIUM_STANDBY=0 turns it off (native/spawn.c neither asks nor starts one).
 
 /** Unused this long, a standby ends: the memory of one idle supervisor, for at most this.
@@ -192,6 +192,9 @@ export function serveStandby(runCommand: Command): void {
       stop(); // asked to, or another install or build: of no use any more
       return;
     }
+    // A run is a command that prints and ends: `agent list` only (its copy leaves as soon as
+    // the command is done, src/cli/main.ts; a server or a follower would be cut short).
+    if (req.kind === 'run' && !(req.args[0] === 'agent' && req.args[1] === 'list')) return refuse('refused a run of another command than agent list');
     if (got.fds.length !== 2) return refuse(`refused a ${req.kind} request without stdout and stderr`);
     const other = contextDifference(context, processContext(peer.pid));
     if (other) return refuse(`refused another context than this standby's: ${other}`);

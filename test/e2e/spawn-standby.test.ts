@@ -321,6 +321,8 @@ describe.skipIf(!fs.existsSync(FRONT_END) || !fs.existsSync(ADDON))('agent spawn
     expect(s.run(['agent', 'list']).code).toBe(0);
     await new Promise((r) => setTimeout(r, 500));
     expect(fs.existsSync(path.join(s.runtime, SOCKET_NAME))).toBe(false);
+    expect(fs.existsSync(path.join(s.runtime, STARTING_NAME))).toBe(false);
+    expect(standbys(s)).toEqual([]);
     // A standby unused for 4 s ends; lists every ~0.3 s keep it for twice that: each ran in a copy of it.
     spawnOk(s, 'l2', ['cat'], { SYMPOSIUM_STANDBY_IDLE: '4' });
     const standby = await standbyPid(s);
@@ -341,6 +343,11 @@ describe.skipIf(!fs.existsSync(FRONT_END) || !fs.existsSync(ADDON))('agent spawn
       }, 10_000);
     }
     expect(s.run(['agent', 'list', '--bogus'])).toMatchObject({ code: 1, stdout: '', stderr: "Error: unknown option '--bogus'\n" });
+    // A run of another command than `agent list` is refused (its copy would leave as soon
+    // as the command's answer is out: a server or a follower would be cut short).
+    const dist = fs.realpathSync(path.join(ROOT, 'dist'));
+    const other = encodeRequest([HELLO, dist, 'run', s.work, '18', '0', '0', CLI, '2', 'agent', 'status', '1', `PATH=${process.env.PATH}`]);
+    expect(await ask(s, other)).toBe('refused a run of another command than agent list\n');
     // The caller's pipe is as it was handed over once the command is done (Node makes a pipe
     // it writes to non-blocking, and only its exit undoes that): what comes next in the
     // same pipe reads its flags (octal, 04000 = O_NONBLOCK).
