@@ -7,8 +7,9 @@
 //   terminal's columns and rows (0 0: stdout is not a terminal), BIN (the launcher's path,
 //   argv[1]), the number of arguments and the arguments (`agent spawn ...` for a spawn,
 //   `agent list ...` for a run: a command that ends), the number of environment entries
-//   and the entries (NAME=value). A standby runs both the same way; one that knows no
-//   `run` refuses it (`refused`), and the client runs the command itself.
+//   and the entries (NAME=value). A standby runs both the same way, and takes a run of
+//   `agent list` only; one that knows no `run` refuses it (`refused`), and the client runs
+//   the command itself.
 //
 // sent with two descriptors (SCM_RIGHTS): the client's stdout and stderr. Answers are
 // lines: `ok`, to which the client says `go` (an empty request: a length of 0) within
