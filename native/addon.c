@@ -54,12 +54,12 @@
  *   (exitNow). Measured: 5.7-8.2 ms, 2.5-3.5 ms of its CPU, for a standby of 57 MB
  *   resident (two forks: page tables copied twice).
  *
- * exitNow(code): _exit(code), for such a copy, once its 'exit' listeners ran, the status
- *   flags of 0-2 put back as dup2 found them (Node's exit would have: a pipe it made
- *   non-blocking is the caller's too); restoreStdio() puts them back earlier, before the
- *   copy tells the front end it ended. Output still queued for a full pipe is lost, as at
- *   Node's own exit: the CLI waits for it first (src/cli/main.ts). ownPid(): getpid(), for
- *   the copy's process.pid.
+ * exitNow(code): _exit(code), for such a copy, once its 'exit' listeners ran. Output still
+ *   queued for a full pipe is lost, as at Node's own exit: the CLI waits for it first
+ *   (src/cli/main.ts). restoreStdio(): the status flags of 0-2 put back as dup2 found them,
+ *   as Node's exit would have (a pipe it made non-blocking is the caller's too); a copy
+ *   calls it before its 'exit' listeners, the first of which tells the front end it ended.
+ *   ownPid(): getpid(), for the copy's process.pid.
  *
  * Built by scripts/build-relay.js with the plain C compiler, without Node's headers: the
  * few Node-API declarations it needs are here, the symbols come from the node binary.
@@ -175,7 +175,7 @@ static napi_value dup_cloexec(napi_env env, napi_callback_info info) {
   return int_value(env, out < 0 ? -errno : out);
 }
 
-/* The status flags of 0-2 as dup2 put them there, for exitNow to put back: Node makes a
+/* The status flags of 0-2 as dup2 put them there, for restoreStdio to put back: Node makes a
    pipe it writes to non-blocking (libuv's uv_pipe_open), on the open file description it
    shares with whoever handed it over, and only its own exit (ResetStdio) undoes that. */
 static int stdio_flags[3] = {-1, -1, -1};
@@ -400,15 +400,12 @@ static napi_value own_pid(napi_env env, napi_callback_info info) {
   return int_value(env, (int32_t)getpid());
 }
 
-static void put_back_stdio_flags(void) {
-  for (int fd = 0; fd <= 2; fd++)
-    if (stdio_flags[fd] >= 0) fcntl(fd, F_SETFL, stdio_flags[fd]);
-}
-
 /* restoreStdio(): the status flags of 0-2 put back as dup2 found them. */
 static napi_value restore_stdio(napi_env env, napi_callback_info info) {
+  (void)env;
   (void)info;
-  put_back_stdio_flags();
+  for (int fd = 0; fd <= 2; fd++)
+    if (stdio_flags[fd] >= 0) fcntl(fd, F_SETFL, stdio_flags[fd]);
   return NULL;
 }
 
@@ -418,7 +415,6 @@ static napi_value exit_now(napi_env env, napi_callback_info info) {
   napi_value argv[1] = {NULL};
   int32_t code = 1;
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != 0 || argc < 1 || napi_get_value_int32(env, argv[0], &code) != 0) code = 1;
-  put_back_stdio_flags();
   _exit(code & 0xff);
 }
 
