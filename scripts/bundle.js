@@ -127,7 +127,7 @@ async function main() {
     plugins: [patchSerialize(), sharedImportStar()],
     ...SMALL,
   });
-  supervisorWithCache(asciiOnly(supervisor.outputFiles[0].text));
+  const supervisorId = writeSupervisorBundle(asciiOnly(supervisor.outputFiles[0].text));
 
   // The agents' hook (`spawn --hooks`): one file, copied into each session's directory at its
   // start, so that an upgrade of the install cannot break the hooks of a running agent.
@@ -164,7 +164,65 @@ async function main() {
     fs.rmSync(cliBundle.cacheFile, { force: true });
     console.warn('bundle: this Node does not take the code cache; the CLI starts without it.');
   }
-  cliCacheUnderSupervisorFlags(id);
+  if (!trainSpawn(id, supervisorId)) {
+    console.warn('bundle: the training spawn failed; the caches for spawns hold what loading compiles only.');
+    supervisorCacheAtLoad(supervisorId);
+    cliCacheUnderSupervisorFlags(id);
+  }
+  checkSpawnCaches();
+}
+
+/**
+ * Both caches a spawn uses, from one training run of it (scripts/train-spawn.js): the CLI's
+ * under the supervisor's flags and the supervisor's. Each then holds what a spawn compiles
+ * up to its agent's first second, which every copy of the standby would otherwise compile
+ * on its own (docs/benchmarks.md, round twelve). False when the run did not write them (no
+ * pty here, or it did not end in time).
+ */
+function trainSpawn(cliId, supervisorId) {
+  const { CLI_BUNDLE_SUPERVISOR_FLAGS: flagsBundle } = require(path.join(dist, 'launch.js'));
+  const { SUPERVISOR_NODE_FLAGS } = require(path.join(dist, 'held-env.js'));
+  const os = require('node:os');
+  fs.rmSync(flagsBundle.cacheFile, { force: true });
+  fs.rmSync(SUPERVISOR_CACHE, { force: true });
+  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'symposium-bundle-'));
+  const env = {
+    ...process.env,
+    SYMPOSIUM_HOME: path.join(home, 'home'),
+    SYMPOSIUM_RUNTIME_DIR: path.join(home, 'run'),
+    SYMPOSIUM_SPAWN_REPORT_FD: '3',
+    SYMPOSIUM_SYSTEMD_SCOPE: '0',
+    MSGPACKR_NATIVE_ACCELERATION_DISABLED: 'true',
+    TERM: 'xterm-256color',
+  };
+  try {
+    const run = require('node:child_process').spawnSync(
+      process.execPath,
+      [...SUPERVISOR_NODE_FLAGS, path.join(__dirname, 'train-spawn.js'), cliId, supervisorId, home],
+      { cwd: home, env, stdio: ['ignore', 'ignore', 'ignore', 'pipe'], timeout: TRAINING_TIMEOUT_MS, killSignal: 'SIGKILL' },
+    );
+    return run.status === 0 && fs.existsSync(flagsBundle.cacheFile) && fs.existsSync(SUPERVISOR_CACHE);
+  } finally {
+    fs.rmSync(home, { recursive: true, force: true });
+  }
+}
+
+/** The training's own limit is 30 s; past this the build stops waiting for it. */
+const TRAINING_TIMEOUT_MS = 40_000;
+
+/** A fresh Node under the supervisor's flags takes each cache a spawn uses, or it is removed. */
+function checkSpawnCaches() {
+  const { SUPERVISOR_NODE_FLAGS } = require(path.join(dist, 'held-env.js'));
+  const launchJs = JSON.stringify(path.join(dist, 'launch.js'));
+  const flagsBundle = require(path.join(dist, 'launch.js')).CLI_BUNDLE_SUPERVISOR_FLAGS;
+  if (fs.existsSync(flagsBundle.cacheFile) && !freshNode(SUPERVISOR_NODE_FLAGS, cacheCheckCode(`require(${launchJs}).CLI_BUNDLE_SUPERVISOR_FLAGS`))) {
+    fs.rmSync(flagsBundle.cacheFile, { force: true });
+    console.warn('bundle: this Node does not take the CLI\'s code cache under the supervisor\'s flags; spawns start without it.');
+  }
+  if (fs.existsSync(SUPERVISOR_CACHE) && !freshNode(SUPERVISOR_NODE_FLAGS, cacheCheckCode(`require(${JSON.stringify(SUPERVISOR_LAUNCH)}).SUPERVISOR_BUNDLE`))) {
+    fs.rmSync(SUPERVISOR_CACHE, { force: true });
+    console.warn('bundle: this Node does not take the supervisor\'s code cache; supervisors start without it.');
+  }
 }
 
 /**
@@ -191,10 +249,7 @@ function cliCacheUnderSupervisorFlags(id) {
 })();`;
   const env = { ...process.env, SYMPOSIUM_HOME: path.join(home, 'home'), SYMPOSIUM_RUNTIME_DIR: path.join(home, 'run'), MSGPACKR_NATIVE_ACCELERATION_DISABLED: 'true' };
   try {
-    if (!freshNode(SUPERVISOR_NODE_FLAGS, make, { stdio: 'ignore', env }) || !freshNode(SUPERVISOR_NODE_FLAGS, cacheCheckCode(`require(${launchJs}).CLI_BUNDLE_SUPERVISOR_FLAGS`), { env })) {
-      fs.rmSync(flagsBundle.cacheFile, { force: true });
-      console.warn('bundle: this Node does not take the CLI\'s code cache under the supervisor\'s flags; spawns start without it.');
-    }
+    if (!freshNode(SUPERVISOR_NODE_FLAGS, make, { stdio: 'ignore', env })) fs.rmSync(flagsBundle.cacheFile, { force: true });
   } finally {
     fs.rmSync(home, { recursive: true, force: true });
   }
@@ -272,24 +327,26 @@ async function trainCli(source) {
   }
 }
 
-/**
- * The supervisor's bundle, and its code cache (src/supervisor/launch.ts): made by a Node
- * running under the supervisor's own flags, once the bundle's modules are loaded, then
- * checked by a fresh one; left out when this Node does not take it.
- */
-function supervisorWithCache(text) {
+/** The supervisor's bundle (its cache comes later: trainSpawn); returns its build id. */
+function writeSupervisorBundle(text) {
   const id = crypto.randomBytes(8).toString('hex');
   const bundle = require(SUPERVISOR_LAUNCH).SUPERVISOR_BUNDLE;
   writeAtomically(SUPERVISOR_BUNDLE, bundle.wrap(text) + bundle.idLine(id));
+  return id;
+}
+
+/**
+ * The supervisor's cache when the training spawn cannot run: made by a Node under the
+ * supervisor's own flags once the bundle's modules are loaded (what every supervisor
+ * compiles at start).
+ */
+function supervisorCacheAtLoad(id) {
   const { SUPERVISOR_NODE_FLAGS } = require(path.join(dist, 'held-env.js'));
   const l = `const b = require(${JSON.stringify(SUPERVISOR_LAUNCH)}).SUPERVISOR_BUNDLE, fs = require('fs'), s = b.read();`;
   const make = `${l} const script = b.compile(s); b.run(script).loadAll();
 fs.writeFileSync(${JSON.stringify(`${SUPERVISOR_CACHE}.${process.pid}.tmp`)}, b.cacheBytes(${JSON.stringify(id)}, script));
 fs.renameSync(${JSON.stringify(`${SUPERVISOR_CACHE}.${process.pid}.tmp`)}, b.cacheFile); process.exit(0);`;
-  if (!freshNode(SUPERVISOR_NODE_FLAGS, make) || !freshNode(SUPERVISOR_NODE_FLAGS, cacheCheckCode(`require(${JSON.stringify(SUPERVISOR_LAUNCH)}).SUPERVISOR_BUNDLE`))) {
-    fs.rmSync(SUPERVISOR_CACHE, { force: true });
-    console.warn('bundle: this Node does not take the supervisor\'s code cache; supervisors start without it.');
-  }
+  if (!freshNode(SUPERVISOR_NODE_FLAGS, make)) fs.rmSync(SUPERVISOR_CACHE, { force: true });
 }
 
 function cacheTaken() {

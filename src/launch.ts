@@ -18,6 +18,8 @@ const ID_LENGTH = 16;
 /** A bundle and its code cache, as the build writes them. */
 export class Bundle {
   readonly cacheFile: string;
+  /** What start() compiled: the build takes its code cache from it (scripts/train-spawn.js). */
+  started: vm.Script | null = null;
 
   /**
    * `label`: the words of the build id line; `encoding`: how the launcher reads the file
@@ -111,7 +113,8 @@ export class Bundle {
     } catch {
       cache = undefined;
     }
-    return this.run<T>(this.compile(source, cache));
+    this.started = this.compile(source, cache);
+    return this.run<T>(this.started);
   }
 }
 

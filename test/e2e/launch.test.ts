@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { SUPERVISOR_NODE_FLAGS } from '../../src/held-env';
 import { CLI_BUNDLE } from '../../src/launch';
 import { SUPERVISOR_BUNDLE } from '../../src/supervisor/launch';
 import { ROOT, Sandbox } from '../helpers/sandbox';
@@ -135,5 +136,22 @@ describe('CLI start-up', () => {
     // One's cache is never taken for the other's bundle.
     const cli = `x;${CLI_BUNDLE.idLine('00112233aabbccdd')}`;
     expect(SUPERVISOR_BUNDLE.cachedCode(cli, Buffer.from('00112233aabbccddv8'))).toBeUndefined();
+  });
+
+  it('gives spawns caches from a whole training spawn, which a supervisor takes: more than loading compiles', () => {
+    const launch = JSON.stringify(path.join(ROOT, 'dist', 'supervisor', 'launch.js'));
+    const fresh = (code: string) => {
+      const r = spawnSync(process.execPath, [...SUPERVISOR_NODE_FLAGS, '-e', code], { encoding: 'utf8' });
+      expect(r.status, r.stderr).toBe(0);
+      return JSON.parse(r.stdout) as Record<string, number | boolean>;
+    };
+    const start = `const b = require(${launch}).SUPERVISOR_BUNDLE, fs = require('fs'), s = b.read();`;
+    const built = fresh(`${start} const c = b.cachedCode(s, fs.readFileSync(b.cacheFile));
+console.log(JSON.stringify({ taken: !!c && b.compile(s, c).cachedDataRejected === false, bytes: c ? c.length : 0 }));`);
+    expect(built.taken).toBe(true);
+    // What a cache made once the modules are loaded holds (the build's fallback): the
+    // training's holds the spawn's functions too (512 against 729 KB when written).
+    const loaded = fresh(`${start} const script = b.compile(s); b.run(script).loadAll(); console.log(JSON.stringify({ bytes: script.createCachedData().length }));`);
+    expect(built.bytes as number).toBeGreaterThan(1.2 * (loaded.bytes as number));
   });
 });
