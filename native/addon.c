@@ -61,6 +61,19 @@
  *   calls it before its 'exit' listeners, the first of which tells the front end it ended.
  *   ownPid(): getpid(), for the copy's process.pid.
  *
+ * ptySpawn(file, args, env, cwd, cols, rows, utf8, onexit): the agent started on a new
+ *   pseudo-terminal as node-pty's own fork does (its termios, the window size, a session
+ *   of its own with the terminal as its controlling one, every signal at its default and
+ *   none blocked, `cwd`, `env` as given, the program looked up in that env's PATH), but with
+ *   posix_spawn, which clones without copying the page tables: a supervisor copied from
+ *   the standby has ~57 MB mapped, which node-pty's forkpty copied for each agent (and
+ *   the child tore down again at its exec), and every page the supervisor wrote after it
+ *   faulted once more (src/supervisor/lifecycle/pty-spawn.ts has the figures).
+ *   { fd, pid, pty } as node-pty's fork answers, the master non-blocking; `onexit(code,
+ *   signal)` is called on the main thread once the child is reaped (a thread waits for it,
+ *   as node-pty's does). A negative errno when it cannot (then nothing was started, no
+ *   descriptor is left: the caller falls back to node-pty's fork).
+ *
  * Built by scripts/build-relay.js with the plain C compiler, without Node's headers: the
  * few Node-API declarations it needs are here, the symbols come from the node binary.
  */
@@ -81,6 +94,10 @@
 #include <fcntl.h>
 #include <termios.h>
 #include <unistd.h>
+#include <pthread.h>
+#include <spawn.h>
+#include <signal.h>
+#include <sys/ioctl.h>
 
 typedef struct napi_env__ *napi_env;
 typedef struct napi_value__ *napi_value;
@@ -104,6 +121,21 @@ struct uv_loop_s;
 extern napi_status napi_get_uv_event_loop(napi_env, struct uv_loop_s **);
 extern int uv_loop_fork(struct uv_loop_s *);
 typedef void (*napi_finalize)(napi_env, void *, void *);
+typedef struct napi_threadsafe_function__ *napi_threadsafe_function;
+typedef void (*napi_threadsafe_function_call_js)(napi_env, napi_value, void *, void *);
+extern napi_status napi_create_threadsafe_function(napi_env, napi_value, napi_value, napi_value, size_t, size_t, void *, napi_finalize, void *,
+                                                   napi_threadsafe_function_call_js, napi_threadsafe_function *);
+extern napi_status napi_call_threadsafe_function(napi_threadsafe_function, void *, int);
+extern napi_status napi_release_threadsafe_function(napi_threadsafe_function, int);
+extern napi_status napi_call_function(napi_env, napi_value, napi_value, size_t, const napi_value *, napi_value *);
+extern napi_status napi_get_undefined(napi_env, napi_value *);
+extern napi_status napi_create_object(napi_env, napi_value *);
+extern napi_status napi_create_string_utf8(napi_env, const char *, size_t, napi_value *);
+extern napi_status napi_get_array_length(napi_env, napi_value, uint32_t *);
+extern napi_status napi_get_element(napi_env, napi_value, uint32_t, napi_value *);
+extern napi_status napi_get_value_bool(napi_env, napi_value, _Bool *);
+#define NAPI_TSFN_RELEASE 0
+#define NAPI_TSFN_BLOCKING 1
 /* Weak: a Node without it (before 20.4) still loads the addon; mapText then says -ENOSYS. */
 extern napi_status node_api_create_external_string_latin1(napi_env, char *, size_t, napi_finalize, void *, napi_value *, _Bool *)
     __attribute__((weak));
@@ -418,6 +450,265 @@ static napi_value exit_now(napi_env env, napi_callback_info info) {
   _exit(code & 0xff);
 }
 
+/* A JS string argument, malloc'd (NULL when it is not one). */
+static char *string_arg(napi_env env, napi_value v) {
+  size_t len = 0;
+  if (napi_get_value_string_utf8(env, v, NULL, 0, &len) != 0) return NULL;
+  char *s = malloc(len + 1);
+  if (!s) return NULL;
+  if (napi_get_value_string_utf8(env, v, s, len + 1, &len) != 0) {
+    free(s);
+    return NULL;
+  }
+  return s;
+}
+
+static void free_strings(char **list) {
+  if (!list) return;
+  for (char **p = list; *p; p++) free(*p);
+  free(list);
+}
+
+/* A JS array of strings as a NULL-ended list, `first` (if any) put before them. */
+static char **string_list(napi_env env, napi_value v, const char *first) {
+  uint32_t n = 0;
+  if (napi_get_array_length(env, v, &n) != 0) return NULL;
+  size_t extra = first ? 1 : 0;
+  char **list = calloc(n + extra + 1, sizeof *list);
+  if (!list) return NULL;
+  if (first && !(list[0] = strdup(first))) {
+    free(list);
+    return NULL;
+  }
+  for (uint32_t i = 0; i < n; i++) {
+    napi_value item;
+    if (napi_get_element(env, v, i, &item) != 0 || !(list[extra + i] = string_arg(env, item))) {
+      free_strings(list);
+      return NULL;
+    }
+  }
+  return list;
+}
+
+/* `file` as execvp finds it, with the PATH of `envp` (glibc's default when it has none):
+   malloc'd, or NULL when no candidate is an executable regular file (the caller's fallback
+   then fails the way node-pty's fork does). */
+static char *find_program(const char *file, char **envp) {
+  if (strchr(file, '/')) return strdup(file);
+  const char *path = "/bin:/usr/bin";
+  for (char **e = envp; *e; e++)
+    if (strncmp(*e, "PATH=", 5) == 0) path = *e + 5;
+  size_t flen = strlen(file);
+  for (const char *p = path;; p++) {
+    const char *end = strchr(p, ':');
+    size_t dlen = end ? (size_t)(end - p) : strlen(p);
+    char *full = malloc(dlen + flen + 3);
+    if (!full) return NULL;
+    if (dlen == 0) snprintf(full, dlen + flen + 3, "%s", file); /* an empty entry: the current directory */
+    else snprintf(full, dlen + flen + 3, "%.*s/%s", (int)dlen, p, file);
+    struct stat st;
+    if (stat(full, &st) == 0 && S_ISREG(st.st_mode) && access(full, X_OK) == 0) return full;
+    free(full);
+    if (!end) return NULL;
+    p = end;
+  }
+}
+
+/* node-pty 1.1.0's termios for a new pty (src/unix/pty.cc, PtyFork), byte for byte. */
+static void agent_termios(struct termios *t, int utf8) {
+  memset(t, 0, sizeof *t);
+  t->c_iflag = ICRNL | IXON | IXANY | IMAXBEL | BRKINT;
+  if (utf8) t->c_iflag |= IUTF8;
+  t->c_oflag = OPOST | ONLCR;
+  t->c_cflag = CREAD | CS8 | HUPCL;
+  t->c_lflag = ICANON | ISIG | IEXTEN | ECHO | ECHOE | ECHOK | ECHOKE | ECHOCTL;
+  t->c_cc[VEOF] = 4;
+  t->c_cc[VEOL] = (cc_t)-1;
+  t->c_cc[VEOL2] = (cc_t)-1;
+  t->c_cc[VERASE] = 0x7f;
+  t->c_cc[VWERASE] = 23;
+  t->c_cc[VKILL] = 21;
+  t->c_cc[VREPRINT] = 18;
+  t->c_cc[VINTR] = 3;
+  t->c_cc[VQUIT] = 0x1c;
+  t->c_cc[VSUSP] = 26;
+  t->c_cc[VSTART] = 17;
+  t->c_cc[VSTOP] = 19;
+  t->c_cc[VLNEXT] = 22;
+  t->c_cc[VDISCARD] = 15;
+  t->c_cc[VMIN] = 1;
+  t->c_cc[VTIME] = 0;
+  cfsetispeed(t, B38400);
+  cfsetospeed(t, B38400);
+}
+
+struct exit_watch {
+  pid_t pid;
+  napi_threadsafe_function tsfn;
+};
+
+struct exit_status {
+  int32_t code;
+  int32_t signal;
+};
+
+/* On the main thread: onexit(code, signal). */
+static void call_onexit(napi_env env, napi_value onexit, void *context, void *data) {
+  (void)context;
+  struct exit_status *st = data;
+  if (env && onexit) {
+    napi_value args[2], undefined, result;
+    napi_create_int32(env, st->code, &args[0]);
+    napi_create_int32(env, st->signal, &args[1]);
+    napi_get_undefined(env, &undefined);
+    napi_call_function(env, undefined, onexit, 2, args, &result);
+  }
+  free(st);
+}
+
+static void *wait_for_exit(void *arg) {
+  struct exit_watch *w = arg;
+  int status = 0;
+  pid_t r;
+  do r = waitpid(w->pid, &status, 0);
+  while (r < 0 && errno == EINTR);
+  struct exit_status *st = calloc(1, sizeof *st);
+  if (st) {
+    /* As node-pty: the code when it exited, the signal when one ended it (ECHILD: 0, 0). */
+    if (r == w->pid && WIFEXITED(status)) st->code = WEXITSTATUS(status);
+    if (r == w->pid && WIFSIGNALED(status)) st->signal = WTERMSIG(status);
+    if (napi_call_threadsafe_function(w->tsfn, st, NAPI_TSFN_BLOCKING) != 0) free(st);
+  }
+  napi_release_threadsafe_function(w->tsfn, NAPI_TSFN_RELEASE);
+  free(w);
+  return NULL;
+}
+
+/* The spawn itself; 0 with *pid and *master set, or an errno with nothing left open. */
+static int spawn_on_pty(const char *program, char **argv, char **envp, const char *cwd, int cols, int rows, int utf8, pid_t *pid,
+                        int *master_out, char *name, size_t name_size) {
+  int master = posix_openpt(O_RDWR | O_NOCTTY);
+  if (master < 0) return errno;
+  int err = 0, slave = -1;
+  if (grantpt(master) != 0 || unlockpt(master) != 0 || ptsname_r(master, name, name_size) != 0) err = errno ? errno : EIO;
+  if (!err && (slave = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC)) < 0) err = errno;
+  struct termios t;
+  struct winsize ws = {.ws_row = (unsigned short)rows, .ws_col = (unsigned short)cols};
+  agent_termios(&t, utf8);
+  if (!err && (tcsetattr(slave, TCSAFLUSH, &t) != 0 || ioctl(slave, TIOCSWINSZ, &ws) != 0)) err = errno;
+  posix_spawn_file_actions_t fa;
+  posix_spawnattr_t attr;
+  int fa_ok = 0, attr_ok = 0;
+  if (!err) err = posix_spawn_file_actions_init(&fa);
+  if (!err) fa_ok = 1;
+  if (!err) err = posix_spawnattr_init(&attr);
+  if (!err) attr_ok = 1;
+  sigset_t all, none;
+  /* Every signal back to its default, glibc's own two (32, 33) too: sigfillset leaves them
+     out, and posix_spawn then leaves them ignored in the agent (node-pty's fork does not). */
+  memset(&all, 0xff, sizeof all);
+  sigemptyset(&none);
+  /* In the child, in this order: a session of its own (the attribute, before the actions),
+     the directory, the terminal opened as fd 0 (it becomes the controlling terminal), then
+     on 1 and 2; the master is not the child's. */
+  if (!err) err = posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+  if (!err) err = posix_spawnattr_setsigdefault(&attr, &all);
+  if (!err) err = posix_spawnattr_setsigmask(&attr, &none);
+  if (!err && cwd[0]) err = posix_spawn_file_actions_addchdir_np(&fa, cwd);
+  if (!err) err = posix_spawn_file_actions_addclose(&fa, master);
+  if (!err) err = posix_spawn_file_actions_addopen(&fa, 0, name, O_RDWR, 0);
+  if (!err) err = posix_spawn_file_actions_adddup2(&fa, 0, 1);
+  if (!err) err = posix_spawn_file_actions_adddup2(&fa, 0, 2);
+  if (!err) err = posix_spawn(pid, program, &fa, &attr, argv, envp);
+  if (fa_ok) posix_spawn_file_actions_destroy(&fa);
+  if (attr_ok) posix_spawnattr_destroy(&attr);
+  if (slave >= 0) close(slave);
+  if (!err) {
+    int flags = fcntl(master, F_GETFL);
+    if (flags < 0 || fcntl(master, F_SETFL, flags | O_NONBLOCK) != 0) err = errno;
+    if (err) {
+      /* Started but unusable: it goes, reaped here, before we say so. */
+      kill(*pid, SIGKILL);
+      while (waitpid(*pid, NULL, 0) < 0 && errno == EINTR) {
+      }
+    }
+  }
+  if (err) {
+    close(master);
+    return err;
+  }
+  *master_out = master;
+  return 0;
+}
+
+/* ptySpawn(file, args, env, cwd, cols, rows, utf8, onexit): { fd, pid, pty }, or -errno. */
+static napi_value pty_spawn(napi_env env, napi_callback_info info) {
+  size_t argc = 8;
+  napi_value a[8] = {NULL};
+  if (napi_get_cb_info(env, info, &argc, a, NULL, NULL) != 0 || argc < 8) return int_value(env, -EINVAL);
+  int32_t cols = 0, rows = 0;
+  _Bool utf8 = 0;
+  if (napi_get_value_int32(env, a[4], &cols) != 0 || napi_get_value_int32(env, a[5], &rows) != 0 || napi_get_value_bool(env, a[6], &utf8) != 0 ||
+      cols <= 0 || rows <= 0 || cols > 0xffff || rows > 0xffff)
+    return int_value(env, -EINVAL);
+  char *file = string_arg(env, a[0]);
+  char *cwd = string_arg(env, a[3]);
+  char **argv = file ? string_list(env, a[1], file) : NULL;
+  char **envp = string_list(env, a[2], NULL);
+  char *program = file && envp ? find_program(file, envp) : NULL;
+  struct exit_watch *w = calloc(1, sizeof *w);
+  napi_value name_value = NULL;
+  int err = 0;
+  if (!file || !cwd || !argv || !envp || !w) err = EINVAL;
+  else if (!program) err = ENOENT;
+  if (!err && (napi_create_string_utf8(env, "symposium-pty-exit", NAPI_AUTO_LENGTH, &name_value) != 0 ||
+               napi_create_threadsafe_function(env, a[7], NULL, name_value, 0, 1, NULL, NULL, NULL, call_onexit, &w->tsfn) != 0))
+    err = EINVAL;
+  int master = -1;
+  char name[128];
+  pid_t pid = 0;
+  if (!err) {
+    err = spawn_on_pty(program, argv, envp, cwd, cols, rows, utf8, &pid, &master, name, sizeof name);
+    if (err) napi_release_threadsafe_function(w->tsfn, NAPI_TSFN_RELEASE);
+  }
+  free(file);
+  free(cwd);
+  free(program);
+  free_strings(argv);
+  free_strings(envp);
+  if (err) {
+    free(w);
+    return int_value(env, -err);
+  }
+  w->pid = pid;
+  pthread_t thread;
+  pthread_attr_t ta;
+  pthread_attr_init(&ta);
+  pthread_attr_setdetachstate(&ta, PTHREAD_CREATE_DETACHED);
+  pthread_attr_setstacksize(&ta, 64 * 1024); /* it only waits */
+  int terr = pthread_create(&thread, &ta, wait_for_exit, w);
+  pthread_attr_destroy(&ta);
+  if (terr != 0) {
+    /* Nobody could reap it or say it ended: not started after all. */
+    kill(pid, SIGKILL);
+    while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {
+    }
+    close(master);
+    napi_release_threadsafe_function(w->tsfn, NAPI_TSFN_RELEASE);
+    free(w);
+    return int_value(env, -terr);
+  }
+  napi_value out = NULL, v;
+  napi_create_object(env, &out);
+  napi_create_int32(env, master, &v);
+  napi_set_named_property(env, out, "fd", v);
+  napi_create_int32(env, pid, &v);
+  napi_set_named_property(env, out, "pid", v);
+  napi_create_string_utf8(env, name, NAPI_AUTO_LENGTH, &v);
+  napi_set_named_property(env, out, "pty", v);
+  return out;
+}
+
 static void define(napi_env env, napi_value exports, const char *name, napi_callback cb) {
   napi_value fn;
   if (napi_create_function(env, name, NAPI_AUTO_LENGTH, cb, NULL, &fn) == 0) napi_set_named_property(env, exports, name, fn);
@@ -436,5 +727,6 @@ __attribute__((visibility("default"))) napi_value napi_register_module_v1(napi_e
   define(env, exports, "exitNow", exit_now);
   define(env, exports, "ownPid", own_pid);
   define(env, exports, "restoreStdio", restore_stdio);
+  define(env, exports, "ptySpawn", pty_spawn);
   return exports;
 }

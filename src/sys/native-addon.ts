@@ -40,7 +40,22 @@ interface Addon {
   ownPid?(): number;
   /** Puts back the status flags dup2 found on 0-2 (Node makes a pipe it writes to non-blocking). */
   restoreStdio?(): void;
+  /** An agent started on a new pty without a fork: as node-pty's fork answers, or a negative
+   *  errno (optional, as mapText). */
+  ptySpawn?: PtySpawn;
 }
+
+/** What the addon's ptySpawn takes and answers (native/addon.c). */
+export type PtySpawn = (
+  file: string,
+  args: string[],
+  env: string[],
+  cwd: string,
+  cols: number,
+  rows: number,
+  utf8: boolean,
+  onexit: (code: number, signal: number) => void,
+) => { fd: number; pid: number; pty: string } | number;
 
 let loaded: Addon | null = null;
 
@@ -79,6 +94,12 @@ export function copyCalls(): CopyCalls | null {
   const { forkDetached, exitNow, ownPid, restoreStdio } = loaded;
   if (typeof forkDetached !== 'function' || typeof exitNow !== 'function' || typeof ownPid !== 'function' || typeof restoreStdio !== 'function') return null;
   return { forkDetached, exitNow, ownPid, restoreStdio };
+}
+
+/** The addon's spawn on a new pty (src/supervisor/lifecycle/pty-spawn.ts); null when it lacks it. */
+export function ptySpawnCall(): PtySpawn | null {
+  if (!loadAddon() || typeof loaded!.ptySpawn !== 'function') return null;
+  return loaded!.ptySpawn;
 }
 
 /** Gives the allocator's free pages back; true when some were. False when not loaded. */

@@ -7,6 +7,7 @@ import { ProcessTree } from '../../sys/process-tree';
 import { type ReadSocket, haltSocket, unhaltSocket } from '../../sys/socket-reads';
 import { AgentInput } from './agent-input';
 import { masterFd, queuedWrites, readStream, slavePath } from './pty-internals';
+import { spawnWithoutFork } from './pty-spawn';
 
 // The agent in its pseudo-terminal. It owns the node-pty child and the two traps of
 // node-pty listed in shared/lessons.md: output lost when the pty is paused at exit
@@ -72,6 +73,7 @@ export class AgentProcess {
     Object.assign(env, extraEnv);
     delete env.MSGPACKR_NATIVE_ACCELERATION_DISABLED; // ours, not the agent's
     restoreHeld(env); // held back from the supervisor's own start-up only
+    spawnWithoutFork();
     this.pty = pty.spawn(command[0]!, command.slice(1), {
       name: 'xterm-256color',
       cols,
