@@ -91,19 +91,32 @@ function breakStale(lockPath: string, staleContent: string): void {
   fs.rmSync(aside, { force: true });
 }
 
-/** Makes the lock in one step; false when someone else holds it. */
-function tryCreate(lockPath: string, content: string): boolean {
+/**
+ * The lock's content, complete in a file of this taker's own, made once per acquire: every
+ * try is then one link. (A file made and removed at each try, while ten spawns wait for the
+ * lock, cost each spawn ~10 ms of CPU more than one alone: ext4 looks past the inodes freed
+ * in the last seconds for each new one.)
+ */
+function makeCandidate(lockPath: string, content: string): string {
   const tmp = `${lockPath}.new-${process.pid}-${nonce(4)}`;
   try {
     fs.writeFileSync(tmp, content, { mode: 0o600, flag: 'wx' });
-    fs.linkSync(tmp, lockPath);
+  } catch (err) {
+    fs.rmSync(tmp, { force: true });
+    throw new UserError(`Cannot create the lock file ${lockPath}: ${describeFsError(err)}. Nothing was changed. ${fsErrorAdvice(err)}`, { cause: err });
+  }
+  return tmp;
+}
+
+/** Makes the lock in one step (a link of the candidate); false when someone else holds it. */
+function tryLink(candidate: string, lockPath: string): boolean {
+  try {
+    fs.linkSync(candidate, lockPath);
     return true;
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     if (e.code === 'EEXIST') return false;
     throw new UserError(`Cannot create the lock file ${lockPath}: ${describeFsError(e)}. Nothing was changed. ${fsErrorAdvice(e)}`, { cause: err });
-  } finally {
-    fs.rmSync(tmp, { force: true });
   }
 }
 
@@ -135,26 +148,31 @@ function lockContent(): string {
  * `deadline` is null, else once the deadline has passed: then a UserError names it).
  */
 function acquire(lockPath: string, content: string, deadline: number | null, timeoutMs: number): boolean {
-  let delay = 2;
-  while (!tryCreate(lockPath, content)) {
-    const held = readLock(lockPath);
-    if (held === null) continue; // released meanwhile
-    const holder = parseHolder(held);
-    // Unreadable content is not ours; give a writer of another version a moment anyway.
-    if ((holder === null && (lockAgeMs(lockPath) ?? 0) > 2000) || (holder !== null && !holderAlive(holder))) {
-      breakStale(lockPath, held);
-      continue;
+  const candidate = makeCandidate(lockPath, content);
+  try {
+    let delay = 2;
+    while (!tryLink(candidate, lockPath)) {
+      const held = readLock(lockPath);
+      if (held === null) continue; // released meanwhile
+      const holder = parseHolder(held);
+      // Unreadable content is not ours; give a writer of another version a moment anyway.
+      if ((holder === null && (lockAgeMs(lockPath) ?? 0) > 2000) || (holder !== null && !holderAlive(holder))) {
+        breakStale(lockPath, held);
+        continue;
+      }
+      if (deadline === null) return false;
+      if (Date.now() > deadline) {
+        const by = describeHolder(holder, lockAgeMs(lockPath));
+        const todo = holder ? `If that process is stuck, end it (kill ${holder.pid}) and try again.` : `If no symposium-mcp command is running, remove that file.`;
+        throw new UserError(`Timed out after ${Math.round(timeoutMs / 1000)} s waiting for the lock ${lockPath}, held by ${by}. ${todo}`);
+      }
+      sleepSync(delay + random() * delay);
+      delay = Math.min(delay * 2, 50);
     }
-    if (deadline === null) return false;
-    if (Date.now() > deadline) {
-      const by = describeHolder(holder, lockAgeMs(lockPath));
-      const todo = holder ? `If that process is stuck, end it (kill ${holder.pid}) and try again.` : `If no symposium-mcp command is running, remove that file.`;
-      throw new UserError(`Timed out after ${Math.round(timeoutMs / 1000)} s waiting for the lock ${lockPath}, held by ${by}. ${todo}`);
-    }
-    sleepSync(delay + random() * delay);
-    delay = Math.min(delay * 2, 50);
+    return true;
+  } finally {
+    fs.rmSync(candidate, { force: true }); // linked or not: the lock, if ours, is the other name
   }
-  return true;
 }
 
 function runLocked<T>(lockPath: string, content: string, fn: () => T): T {
