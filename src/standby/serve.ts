@@ -222,6 +222,7 @@ export function serveStandby(runCommand: Command): void {
       // unlinks only the name it bound, long gone: see publish).
       close(pid === 0 ? 'copy' : 'standby');
       kept?.release();
+      kept = null; // the rehearsal's mirror is garbage now, for the copy's first collection
       process.off(INTERRUPT_FORWARDED, IGNORE);
       socket.destroy(); // `report` holds the connection
       if (!say(report, `running ${process.pid}`)) process.exit(1); // the client is gone: nothing runs

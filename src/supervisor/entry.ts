@@ -29,7 +29,7 @@ const REHEARSAL_SNAPSHOTS = 12;
 export interface Rehearsal {
   /** Its snapshots again: a full collection threw away the code they had optimized. */
   again(): Promise<void>;
-  /** Lets the mirror go. */
+  /** Lets the mirror go (its timers stopped; freed by the next collection). */
   drop(): void;
 }
 
@@ -71,5 +71,5 @@ export async function rehearse(): Promise<Rehearsal> {
     screen.dispose();
     throw err;
   }
-  return { again: snapshots, drop: () => screen.dispose() };
+  return { again: snapshots, drop: () => screen.letGo() };
 }

@@ -232,8 +232,17 @@ export class Screen {
 
   /** Frees the terminal (tests compare mirrors and dispose of them). */
   dispose(): void {
+    this.letGo();
+    this.term.dispose();
+  }
+
+  /**
+   * Stops its timers only, for a mirror that is simply dropped: the next collection frees
+   * it. xterm's dispose walks every line, and in a copy of the standby writes to pages it
+   * shares with the standby: the rehearsal's mirror took a copy 2.4 ms and 150 page copies.
+   */
+  letGo(): void {
     this.queue.dispose();
     this.history.dispose();
-    this.term.dispose();
   }
 }
