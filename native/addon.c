@@ -71,8 +71,10 @@
  *   faulted once more (src/supervisor/lifecycle/pty-spawn.ts has the figures).
  *   { fd, pid, pty } as node-pty's fork answers, the master non-blocking; `onexit(code,
  *   signal)` is called on the main thread once the child is reaped (a thread waits for it,
- *   as node-pty's does). A negative errno when it cannot (then nothing was started, no
- *   descriptor is left: the caller falls back to node-pty's fork).
+ *   as node-pty's does, made before the agent starts). A negative errno when it cannot,
+ *   then nothing was started and no descriptor is left, and the caller falls back to
+ *   node-pty's fork: -ENOENT for a program it does not find, -ENOSYS where its lookup could
+ *   differ from execvp's (a relative PATH entry) or glibc is older than 2.29.
  *
  * Built by scripts/build-relay.js with the plain C compiler, without Node's headers: the
  * few Node-API declarations it needs are here, the symbols come from the node binary.
@@ -98,6 +100,7 @@
 #include <spawn.h>
 #include <signal.h>
 #include <sys/ioctl.h>
+#include <semaphore.h>
 
 typedef struct napi_env__ *napi_env;
 typedef struct napi_value__ *napi_value;
@@ -135,7 +138,9 @@ extern napi_status napi_get_array_length(napi_env, napi_value, uint32_t *);
 extern napi_status napi_get_element(napi_env, napi_value, uint32_t, napi_value *);
 extern napi_status napi_get_value_bool(napi_env, napi_value, _Bool *);
 #define NAPI_TSFN_RELEASE 0
-#define NAPI_TSFN_BLOCKING 1
+#define NAPI_TSFN_NONBLOCKING 0
+/* Weak: glibc has it from 2.29 (Node 20 runs on 2.28); without it ptySpawn says -ENOSYS. */
+extern int posix_spawn_file_actions_addchdir_np(posix_spawn_file_actions_t *, const char *) __attribute__((weak));
 /* Weak: a Node without it (before 20.4) still loads the addon; mapText then says -ENOSYS. */
 extern napi_status node_api_create_external_string_latin1(napi_env, char *, size_t, napi_finalize, void *, napi_value *, _Bool *)
     __attribute__((weak));
@@ -490,24 +495,42 @@ static char **string_list(napi_env env, napi_value v, const char *first) {
   return list;
 }
 
-/* `file` as execvp finds it, with the PATH of `envp` (glibc's default when it has none):
-   malloc'd, or NULL when no candidate is an executable regular file (the caller's fallback
-   then fails the way node-pty's fork does). */
-static char *find_program(const char *file, char **envp) {
-  if (strchr(file, '/')) return strdup(file);
+/* `file` as execvp finds it with the PATH of `envp` (its first; glibc's default without
+   one), malloc'd; NULL with *why: ENOENT when no candidate is an executable regular file
+   (the caller's fallback, node-pty's fork, then fails as it always did), ENOSYS where the
+   lookup could differ from execvp's in the child (a relative or empty PATH entry, which
+   it reads from the agent's directory; an error at which execvp stops). */
+static char *find_program(const char *file, char **envp, int *why) {
+  *why = ENOENT;
+  if (strchr(file, '/')) return strdup(file); /* relative ones: from the child's directory, as execvp */
   const char *path = "/bin:/usr/bin";
   for (char **e = envp; *e; e++)
-    if (strncmp(*e, "PATH=", 5) == 0) path = *e + 5;
+    if (strncmp(*e, "PATH=", 5) == 0) {
+      path = *e + 5;
+      break;
+    }
   size_t flen = strlen(file);
   for (const char *p = path;; p++) {
     const char *end = strchr(p, ':');
     size_t dlen = end ? (size_t)(end - p) : strlen(p);
-    char *full = malloc(dlen + flen + 3);
-    if (!full) return NULL;
-    if (dlen == 0) snprintf(full, dlen + flen + 3, "%s", file); /* an empty entry: the current directory */
-    else snprintf(full, dlen + flen + 3, "%.*s/%s", (int)dlen, p, file);
+    if (dlen == 0 || p[0] != '/') {
+      *why = ENOSYS;
+      return NULL;
+    }
+    char *full = malloc(dlen + flen + 2);
+    if (!full) {
+      *why = ENOMEM;
+      return NULL;
+    }
+    snprintf(full, dlen + flen + 2, "%.*s/%s", (int)dlen, p, file);
     struct stat st;
-    if (stat(full, &st) == 0 && S_ISREG(st.st_mode) && access(full, X_OK) == 0) return full;
+    if (stat(full, &st) == 0) {
+      if (S_ISREG(st.st_mode) && access(full, X_OK) == 0) return full;
+    } else if (errno != ENOENT && errno != ENOTDIR && errno != EACCES && errno != ESTALE && errno != ENODEV && errno != ETIMEDOUT) {
+      free(full);
+      *why = ENOSYS;
+      return NULL;
+    }
     free(full);
     if (!end) return NULL;
     p = end;
@@ -542,15 +565,42 @@ static void agent_termios(struct termios *t, int utf8) {
   cfsetospeed(t, B38400);
 }
 
+/* The thread that waits for the agent and the threadsafe function it calls through, which
+   Node may finalize first as its environment ends: each holds a reference, and `gone`
+   (under `lock`) tells the thread not to touch the function any more. */
 struct exit_watch {
-  pid_t pid;
+  pid_t pid; /* set before `started` is posted: the agent's, or -1 when none was started */
   napi_threadsafe_function tsfn;
+  pthread_mutex_t lock;
+  int gone;
+  int refs;
+  sem_t started;
 };
 
 struct exit_status {
   int32_t code;
   int32_t signal;
 };
+
+static void watch_unref(struct exit_watch *w) {
+  pthread_mutex_lock(&w->lock);
+  int left = --w->refs;
+  pthread_mutex_unlock(&w->lock);
+  if (left) return;
+  pthread_mutex_destroy(&w->lock);
+  sem_destroy(&w->started);
+  free(w);
+}
+
+static void watch_finalized(napi_env env, void *data, void *hint) {
+  (void)env;
+  (void)hint;
+  struct exit_watch *w = data;
+  pthread_mutex_lock(&w->lock);
+  w->gone = 1;
+  pthread_mutex_unlock(&w->lock);
+  watch_unref(w);
+}
 
 /* On the main thread: onexit(code, signal). */
 static void call_onexit(napi_env env, napi_value onexit, void *context, void *data) {
@@ -568,29 +618,42 @@ static void call_onexit(napi_env env, napi_value onexit, void *context, void *da
 
 static void *wait_for_exit(void *arg) {
   struct exit_watch *w = arg;
-  int status = 0;
-  pid_t r;
-  do r = waitpid(w->pid, &status, 0);
-  while (r < 0 && errno == EINTR);
-  struct exit_status *st = calloc(1, sizeof *st);
-  if (st) {
-    /* As node-pty: the code when it exited, the signal when one ended it (ECHILD: 0, 0). */
-    if (r == w->pid && WIFEXITED(status)) st->code = WEXITSTATUS(status);
-    if (r == w->pid && WIFSIGNALED(status)) st->signal = WTERMSIG(status);
-    if (napi_call_threadsafe_function(w->tsfn, st, NAPI_TSFN_BLOCKING) != 0) free(st);
+  while (sem_wait(&w->started) != 0 && errno == EINTR) {
   }
-  napi_release_threadsafe_function(w->tsfn, NAPI_TSFN_RELEASE);
-  free(w);
+  if (w->pid > 0) {
+    int status = 0;
+    pid_t r;
+    do r = waitpid(w->pid, &status, 0);
+    while (r < 0 && errno == EINTR);
+    struct exit_status *st = calloc(1, sizeof *st);
+    if (st) {
+      /* As node-pty: the code when it exited, the signal when one ended it (ECHILD: 0, 0). */
+      if (r == w->pid && WIFEXITED(status)) st->code = WEXITSTATUS(status);
+      if (r == w->pid && WIFSIGNALED(status)) st->signal = WTERMSIG(status);
+      pthread_mutex_lock(&w->lock);
+      if (!w->gone && napi_call_threadsafe_function(w->tsfn, st, NAPI_TSFN_NONBLOCKING) == 0) st = NULL; /* an unbounded queue */
+      pthread_mutex_unlock(&w->lock);
+      free(st);
+    }
+  }
+  pthread_mutex_lock(&w->lock);
+  if (!w->gone) napi_release_threadsafe_function(w->tsfn, NAPI_TSFN_RELEASE);
+  pthread_mutex_unlock(&w->lock);
+  watch_unref(w);
   return NULL;
 }
 
-/* The spawn itself; 0 with *pid and *master set, or an errno with nothing left open. */
+/* The spawn itself; 0 with *pid and *master set, or an errno with nothing started and
+   nothing left open. Once posix_spawn succeeds the agent runs: nothing may fail after it. */
 static int spawn_on_pty(const char *program, char **argv, char **envp, const char *cwd, int cols, int rows, int utf8, pid_t *pid,
                         int *master_out, char *name, size_t name_size) {
   int master = posix_openpt(O_RDWR | O_NOCTTY);
   if (master < 0) return errno;
   int err = 0, slave = -1;
-  if (grantpt(master) != 0 || unlockpt(master) != 0 || ptsname_r(master, name, name_size) != 0) err = errno ? errno : EIO;
+  int flags = fcntl(master, F_GETFL);
+  /* Non-blocking, as node-pty makes it; close-on-exec not, as openpty's is not. */
+  if (flags < 0 || fcntl(master, F_SETFL, flags | O_NONBLOCK) != 0) err = errno;
+  if (!err && (grantpt(master) != 0 || unlockpt(master) != 0 || ptsname_r(master, name, name_size) != 0)) err = errno ? errno : EIO;
   if (!err && (slave = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC)) < 0) err = errno;
   struct termios t;
   struct winsize ws = {.ws_row = (unsigned short)rows, .ws_col = (unsigned short)cols};
@@ -623,16 +686,6 @@ static int spawn_on_pty(const char *program, char **argv, char **envp, const cha
   if (fa_ok) posix_spawn_file_actions_destroy(&fa);
   if (attr_ok) posix_spawnattr_destroy(&attr);
   if (slave >= 0) close(slave);
-  if (!err) {
-    int flags = fcntl(master, F_GETFL);
-    if (flags < 0 || fcntl(master, F_SETFL, flags | O_NONBLOCK) != 0) err = errno;
-    if (err) {
-      /* Started but unusable: it goes, reaped here, before we say so. */
-      kill(*pid, SIGKILL);
-      while (waitpid(*pid, NULL, 0) < 0 && errno == EINTR) {
-      }
-    }
-  }
   if (err) {
     close(master);
     return err;
@@ -641,10 +694,12 @@ static int spawn_on_pty(const char *program, char **argv, char **envp, const cha
   return 0;
 }
 
-/* ptySpawn(file, args, env, cwd, cols, rows, utf8, onexit): { fd, pid, pty }, or -errno. */
+/* ptySpawn(file, args, env, cwd, cols, rows, utf8, onexit): { fd, pid, pty }, or -errno.
+   The thread that will wait is made first, so that nothing can fail once the agent runs. */
 static napi_value pty_spawn(napi_env env, napi_callback_info info) {
   size_t argc = 8;
   napi_value a[8] = {NULL};
+  if (!posix_spawn_file_actions_addchdir_np) return int_value(env, -ENOSYS);
   if (napi_get_cb_info(env, info, &argc, a, NULL, NULL) != 0 || argc < 8) return int_value(env, -EINVAL);
   int32_t cols = 0, rows = 0;
   _Bool utf8 = 0;
@@ -655,49 +710,58 @@ static napi_value pty_spawn(napi_env env, napi_callback_info info) {
   char *cwd = string_arg(env, a[3]);
   char **argv = file ? string_list(env, a[1], file) : NULL;
   char **envp = string_list(env, a[2], NULL);
-  char *program = file && envp ? find_program(file, envp) : NULL;
-  struct exit_watch *w = calloc(1, sizeof *w);
-  napi_value name_value = NULL;
   int err = 0;
-  if (!file || !cwd || !argv || !envp || !w) err = EINVAL;
-  else if (!program) err = ENOENT;
-  if (!err && (napi_create_string_utf8(env, "symposium-pty-exit", NAPI_AUTO_LENGTH, &name_value) != 0 ||
-               napi_create_threadsafe_function(env, a[7], NULL, name_value, 0, 1, NULL, NULL, NULL, call_onexit, &w->tsfn) != 0))
-    err = EINVAL;
+  char *program = NULL;
+  if (!file || !cwd || !argv || !envp) err = EINVAL;
+  else {
+    int why = 0;
+    if (!(program = find_program(file, envp, &why))) err = why;
+  }
+  struct exit_watch *w = NULL;
+  if (!err && !(w = calloc(1, sizeof *w))) err = ENOMEM;
+  if (!err) {
+    pthread_mutex_init(&w->lock, NULL);
+    sem_init(&w->started, 0, 0);
+    w->refs = 2; /* the thread's, the finalizer's */
+    napi_value name_value = NULL;
+    if (napi_create_string_utf8(env, "symposium-pty-exit", NAPI_AUTO_LENGTH, &name_value) != 0 ||
+        napi_create_threadsafe_function(env, a[7], NULL, name_value, 0, 1, w, watch_finalized, NULL, call_onexit, &w->tsfn) != 0) {
+      pthread_mutex_destroy(&w->lock);
+      sem_destroy(&w->started);
+      free(w);
+      w = NULL;
+      err = EINVAL;
+    }
+  }
+  if (!err) {
+    pthread_t thread;
+    pthread_attr_t ta;
+    pthread_attr_init(&ta);
+    pthread_attr_setdetachstate(&ta, PTHREAD_CREATE_DETACHED);
+    pthread_attr_setstacksize(&ta, 64 * 1024); /* it only waits */
+    err = pthread_create(&thread, &ta, wait_for_exit, w);
+    pthread_attr_destroy(&ta);
+    if (err) {
+      /* The thread's share: the function released (its finalizer drops the other). */
+      napi_release_threadsafe_function(w->tsfn, NAPI_TSFN_RELEASE);
+      watch_unref(w);
+      w = NULL;
+    }
+  }
   int master = -1;
   char name[128];
   pid_t pid = 0;
   if (!err) {
     err = spawn_on_pty(program, argv, envp, cwd, cols, rows, utf8, &pid, &master, name, sizeof name);
-    if (err) napi_release_threadsafe_function(w->tsfn, NAPI_TSFN_RELEASE);
+    w->pid = err ? -1 : pid;
+    sem_post(&w->started);
   }
   free(file);
   free(cwd);
   free(program);
   free_strings(argv);
   free_strings(envp);
-  if (err) {
-    free(w);
-    return int_value(env, -err);
-  }
-  w->pid = pid;
-  pthread_t thread;
-  pthread_attr_t ta;
-  pthread_attr_init(&ta);
-  pthread_attr_setdetachstate(&ta, PTHREAD_CREATE_DETACHED);
-  pthread_attr_setstacksize(&ta, 64 * 1024); /* it only waits */
-  int terr = pthread_create(&thread, &ta, wait_for_exit, w);
-  pthread_attr_destroy(&ta);
-  if (terr != 0) {
-    /* Nobody could reap it or say it ended: not started after all. */
-    kill(pid, SIGKILL);
-    while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {
-    }
-    close(master);
-    napi_release_threadsafe_function(w->tsfn, NAPI_TSFN_RELEASE);
-    free(w);
-    return int_value(env, -terr);
-  }
+  if (err) return int_value(env, -err);
   napi_value out = NULL, v;
   napi_create_object(env, &out);
   napi_create_int32(env, master, &v);

@@ -40,31 +40,40 @@ interface Run {
   signal: number;
 }
 
-/** Runs the cases in a fresh Node: node-pty's fork, then ptySpawn installed. */
-function runCases(): { before: Run[]; after: Run[]; installed: boolean; replaced: boolean } {
+/** Runs the cases in a fresh Node: node-pty's fork, then ptySpawn installed (counting the forks it leaves to node-pty). */
+function runCases(): { before: Run[]; after: Run[]; installed: boolean; replaced: boolean; forks: number[] } {
   const code = `
 const pty = require(${JSON.stringify(path.join(ROOT, 'node_modules', 'node-pty'))});
 const { spawnWithoutFork } = require(${JSON.stringify(path.join(DIST, 'supervisor', 'lifecycle', 'pty-spawn.js'))});
 const env = { ...process.env, PATH: ${JSON.stringify(`${bin}:/usr/bin:/bin`)}, PROBE_VAR: 'handed over' };
-const cases = [['probe-agent', []], ['sh', ['-c', 'kill -TERM $$']], ['no-such-program-here', []]];
-const run = ([file, args]) => new Promise((resolve) => {
-  const p = pty.spawn(file, args, { cols: 91, rows: 33, cwd: ${JSON.stringify(workdir)}, env, encoding: null });
+const cases = [
+  ['probe-agent', [], {}],
+  ['sh', ['-c', 'kill -TERM $$'], {}],
+  ['no-such-program-here', [], {}],
+  ['sh', ['-c', 'exit 3'], { PATH: ':/usr/bin:/bin' }], // an empty entry: execvp looks in the agent's directory
+];
+const run = ([file, args, more]) => new Promise((resolve) => {
+  const p = pty.spawn(file, args, { cols: 91, rows: 33, cwd: ${JSON.stringify(workdir)}, env: { ...env, ...more }, encoding: null });
   const chunks = [];
   p.onData((d) => chunks.push(Buffer.from(d)));
   p.onExit((e) => setTimeout(() => resolve({ out: Buffer.concat(chunks).toString('utf8'), exitCode: e.exitCode, signal: e.signal ?? 0 }), 100));
 });
-const native = () => require.cache[Object.keys(require.cache).find((k) => /node-pty.*pty\\.node$/.test(k))].exports.fork;
+const native = require.cache[Object.keys(require.cache).find((k) => /node-pty.*pty\\.node$/.test(k))].exports;
 (async () => {
   const before = []; for (const c of cases) before.push(await run(c));
-  const original = native();
+  const own = native.fork;
+  let forked = 0;
+  native.fork = function (...a) { forked++; return own.apply(this, a); };
+  const counting = native.fork;
   const installed = spawnWithoutFork();
-  const after = []; for (const c of cases) after.push(await run(c));
-  process.stdout.write(JSON.stringify({ before, after, installed, replaced: native() !== original }));
+  const after = [], forks = [];
+  for (const c of cases) { const n = forked; after.push(await run(c)); forks.push(forked - n); }
+  process.stdout.write(JSON.stringify({ before, after, installed, replaced: native.fork !== counting, forks }));
   process.exit(0);
 })();`;
   const r = spawnSync(process.execPath, ['-e', code], { encoding: 'utf8', timeout: 30_000 });
   expect(r.status, r.stderr).toBe(0);
-  return JSON.parse(r.stdout) as { before: Run[]; after: Run[]; installed: boolean; replaced: boolean };
+  return JSON.parse(r.stdout) as { before: Run[]; after: Run[]; installed: boolean; replaced: boolean; forks: number[] };
 }
 
 /** The terminal's number and the process ids differ from run to run. */
@@ -72,10 +81,13 @@ const same = (s: string) => s.replace(/\/dev\/pts\/\d+/g, '/dev/pts/N').replace(
 
 describe('the agent started without a fork', () => {
   it('gets the terminal, session, signals, directory, environment and exit node-pty\'s fork gives it', () => {
-    const { before, after, installed, replaced } = runCases();
+    const { before, after, installed, replaced, forks } = runCases();
     expect(installed).toBe(true);
     expect(replaced).toBe(true);
-    const [probe, signalled, missing] = after;
+    // node-pty forked only where ptySpawn could not: a program it does not find, a PATH it
+    // could read otherwise than execvp (the rest ran without a fork).
+    expect(forks).toEqual([0, 0, 1, 1]);
+    const [probe, signalled, missing, emptyEntry] = after;
     // What the probe saw, checked for itself...
     const text = same(probe!.out);
     expect(text).toMatch(/^\/dev\/pts\/N\n/);
@@ -96,6 +108,8 @@ describe('the agent started without a fork', () => {
     expect(missing!.exitCode).toBe(1);
     expect(missing!.out).toMatch(/execvp\(3\) failed/);
     expect(missing).toEqual(before[2]);
+    expect(emptyEntry).toEqual({ out: '', exitCode: 3, signal: 0 });
+    expect(emptyEntry).toEqual(before[3]);
   });
 
   it('is the addon\'s ptySpawn: a pty, the agent on it, its exit code on the main thread', async () => {
