@@ -164,12 +164,14 @@ async function main() {
     fs.rmSync(cliBundle.cacheFile, { force: true });
     console.warn('bundle: this Node does not take the code cache; the CLI starts without it.');
   }
-  if (!trainSpawn(id, supervisorId)) {
-    console.warn('bundle: the training spawn failed; the caches for spawns hold what loading compiles only.');
-    supervisorCacheAtLoad(supervisorId);
-    cliCacheUnderSupervisorFlags(id);
-  }
-  checkSpawnCaches();
+  if (!trainSpawn(id, supervisorId)) console.warn('bundle: the training spawn failed; the caches for spawns hold what loading compiles only.');
+  // Each cache a fresh Node does not take is made again the way that needs no spawn.
+  let taken = spawnCachesTaken();
+  if (!taken.supervisor) supervisorCacheAtLoad(supervisorId);
+  if (!taken.cli) cliCacheUnderSupervisorFlags(id);
+  if (!taken.supervisor || !taken.cli) taken = spawnCachesTaken();
+  if (!taken.cli) console.warn('bundle: this Node does not take the CLI\'s code cache under the supervisor\'s flags; spawns start without it.');
+  if (!taken.supervisor) console.warn('bundle: this Node does not take the supervisor\'s code cache; supervisors start without it.');
 }
 
 /**
@@ -210,19 +212,20 @@ function trainSpawn(cliId, supervisorId) {
 /** The training's own limit is 30 s; past this the build stops waiting for it. */
 const TRAINING_TIMEOUT_MS = 40_000;
 
-/** A fresh Node under the supervisor's flags takes each cache a spawn uses, or it is removed. */
-function checkSpawnCaches() {
+/** Whether a fresh Node under the supervisor's flags takes each cache a spawn uses; one it does not take is removed. */
+function spawnCachesTaken() {
   const { SUPERVISOR_NODE_FLAGS } = require(path.join(dist, 'held-env.js'));
   const launchJs = JSON.stringify(path.join(dist, 'launch.js'));
   const flagsBundle = require(path.join(dist, 'launch.js')).CLI_BUNDLE_SUPERVISOR_FLAGS;
-  if (fs.existsSync(flagsBundle.cacheFile) && !freshNode(SUPERVISOR_NODE_FLAGS, cacheCheckCode(`require(${launchJs}).CLI_BUNDLE_SUPERVISOR_FLAGS`))) {
-    fs.rmSync(flagsBundle.cacheFile, { force: true });
-    console.warn('bundle: this Node does not take the CLI\'s code cache under the supervisor\'s flags; spawns start without it.');
-  }
-  if (fs.existsSync(SUPERVISOR_CACHE) && !freshNode(SUPERVISOR_NODE_FLAGS, cacheCheckCode(`require(${JSON.stringify(SUPERVISOR_LAUNCH)}).SUPERVISOR_BUNDLE`))) {
-    fs.rmSync(SUPERVISOR_CACHE, { force: true });
-    console.warn('bundle: this Node does not take the supervisor\'s code cache; supervisors start without it.');
-  }
+  const taken = (file, bundleExpr) => {
+    if (fs.existsSync(file) && freshNode(SUPERVISOR_NODE_FLAGS, cacheCheckCode(bundleExpr))) return true;
+    fs.rmSync(file, { force: true });
+    return false;
+  };
+  return {
+    cli: taken(flagsBundle.cacheFile, `require(${launchJs}).CLI_BUNDLE_SUPERVISOR_FLAGS`),
+    supervisor: taken(SUPERVISOR_CACHE, `require(${JSON.stringify(SUPERVISOR_LAUNCH)}).SUPERVISOR_BUNDLE`),
+  };
 }
 
 /**
