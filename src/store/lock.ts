@@ -1,4 +1,5 @@
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { UserError, describeFsError, fsErrorAdvice } from '../errors';
 import { cmdline, pidAlive, procStat } from '../sys/proc';
 import { readFileOrNull } from '../sys/read-file';
@@ -124,9 +125,10 @@ function readLock(lockPath: string): string | null {
   return readFileOrNull(lockPath);
 }
 
+/** Since the lock was taken: the link changed the file's ctime (its mtime is when its taker began to wait). */
 function lockAgeMs(lockPath: string): number | null {
   try {
-    return Date.now() - fs.statSync(lockPath).mtimeMs;
+    return Date.now() - fs.statSync(lockPath).ctimeMs;
   } catch {
     return null;
   }
@@ -149,9 +151,11 @@ function lockContent(): string {
  */
 function acquire(lockPath: string, content: string, deadline: number | null, timeoutMs: number): boolean {
   const candidate = makeCandidate(lockPath, content);
+  let waited = false;
   try {
     let delay = 2;
     while (!tryLink(candidate, lockPath)) {
+      waited = true;
       const held = readLock(lockPath);
       if (held === null) continue; // released meanwhile
       const holder = parseHolder(held);
@@ -169,9 +173,31 @@ function acquire(lockPath: string, content: string, deadline: number | null, tim
       sleepSync(delay + random() * delay);
       delay = Math.min(delay * 2, 50);
     }
+    if (waited) sweepCandidates(lockPath);
     return true;
   } finally {
     fs.rmSync(candidate, { force: true }); // linked or not: the lock, if ours, is the other name
+  }
+}
+
+/**
+ * Removes the candidates of takers that are gone: one killed while it waited (Ctrl-C, kill
+ * -9 during its sleep) leaves its own behind. Looked for only after a wait, when there was
+ * someone to leave one.
+ */
+function sweepCandidates(lockPath: string): void {
+  const dir = path.dirname(lockPath);
+  const prefix = `${path.basename(lockPath)}.new-`;
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    if (!name.startsWith(prefix)) continue;
+    const pid = Number(/^(\d+)-/.exec(name.slice(prefix.length))?.[1]);
+    if (Number.isInteger(pid) && pid > 0 && !pidAlive(pid)) fs.rmSync(path.join(dir, name), { force: true });
   }
 }
 

@@ -208,6 +208,33 @@ describe('the lock on agent-sessions.json', () => {
       holder.kill('SIGKILL');
     }
   });
+
+  it('a taker killed while it waits leaves no file behind once the next one had to wait', async () => {
+    const s = sandbox();
+    fs.mkdirSync(s.home, { recursive: true, mode: 0o700 });
+    const candidates = () => fs.readdirSync(s.home).filter((n) => n.startsWith('agent-sessions.json.lock.new-'));
+    const holder = spawn('sleep', ['60'], { stdio: 'ignore' });
+    try {
+      fs.writeFileSync(lockOf(s), `${holder.pid} ${startTicks(holder.pid!)} cafe`);
+      // A spawn waits for the lock (its content written once, in a file of its own)...
+      const waiter = spawn(process.execPath, [CLI, 'agent', 'spawn', '--uuid', 'w1', '--workdir', s.work, '--', 'sleep', '60'], { env: s.env, cwd: s.work, stdio: 'ignore' });
+      const deadline = Date.now() + 10_000;
+      while (candidates().length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      expect(candidates()).toHaveLength(1);
+      // ...and is killed there: its file stays, until the next taker that waited sweeps it.
+      waiter.kill('SIGKILL');
+      await new Promise((r) => waiter.once('exit', r));
+      expect(candidates()).toHaveLength(1);
+      holder.kill('SIGKILL');
+      await_exit(holder.pid!);
+      const ok = s.run(['agent', 'spawn', '--uuid', 'w2', '--workdir', s.work, '--', 'sleep', '60']);
+      expect(ok, ok.stderr).toMatchObject({ code: 0 });
+      expect(candidates()).toEqual([]);
+      expect(fs.existsSync(lockOf(s))).toBe(false);
+    } finally {
+      holder.kill('SIGKILL');
+    }
+  });
 });
 
 function await_exit(pid: number): void {
