@@ -23,7 +23,7 @@ import { type Answer, GO_WAIT_MS, MAX_REQUEST, REQUEST_WAIT_MS, SOCKET_NAME, STA
 //
 // `agent list` is handed over the same way (a `run`: the copy prints the list and ends).
 //
-// A standby is one per runtime directory (a user's), costs ~17.6 MiB of PSS while it waits
+// A standby is one per runtime directory (a user's), costs ~19 MiB of PSS while it waits
 // (its copies share its pages until they write them), and ends after STANDBY_IDLE_MS
 // without a spawn or a list, when its install's build changes, or when asked (`stop`).
 // SYMPOSIUM_STANDBY=0 turns it off (native/spawn.c neither asks nor starts one).

@@ -1,3 +1,4 @@
+import { constants } from 'node:os';
 import * as path from 'node:path';
 import { DIST_DIR } from '../dist-dir';
 
@@ -42,10 +43,17 @@ interface Addon {
   restoreStdio?(): void;
   /** An agent started on a new pty without a fork: as node-pty's fork answers, or a negative
    *  errno (optional, as mapText). */
-  ptySpawn?: PtySpawn;
+  ptySpawn?(...args: Parameters<PtySpawn>): unknown;
 }
 
-/** What the addon's ptySpawn takes and answers (native/addon.c). */
+/** The agent started: the pty's master, the agent's pid, the slave's path (as node-pty's fork answers). */
+export interface PtySpawned {
+  fd: number;
+  pid: number;
+  pty: string;
+}
+
+/** What the addon's ptySpawn takes and answers (native/addon.c): the agent, or a negative errno. */
 export type PtySpawn = (
   file: string,
   args: string[],
@@ -55,7 +63,7 @@ export type PtySpawn = (
   rows: number,
   utf8: boolean,
   onexit: (code: number, signal: number) => void,
-) => { fd: number; pid: number; pty: string } | number;
+) => PtySpawned | number;
 
 let loaded: Addon | null = null;
 
@@ -99,7 +107,15 @@ export function copyCalls(): CopyCalls | null {
 /** The addon's spawn on a new pty (src/supervisor/lifecycle/pty-spawn.ts); null when it lacks it. */
 export function ptySpawnCall(): PtySpawn | null {
   if (!loadAddon() || typeof loaded!.ptySpawn !== 'function') return null;
-  return loaded!.ptySpawn;
+  const spawn = loaded!.ptySpawn.bind(loaded);
+  return (...args) => {
+    const r = spawn(...args);
+    if (typeof r === 'number') return r;
+    const o = r as Partial<PtySpawned> | null;
+    // Anything else is not an answer of this addon's: EPROTO, and the caller falls back.
+    const ok = o !== null && typeof o === 'object' && Number.isInteger(o.fd) && Number.isInteger(o.pid) && o.pid! > 0 && typeof o.pty === 'string';
+    return ok ? { fd: o.fd!, pid: o.pid!, pty: o.pty! } : -constants.errno.EPROTO;
+  };
 }
 
 /** Gives the allocator's free pages back; true when some were. False when not loaded. */

@@ -1,4 +1,4 @@
-import { type PtySpawn, ptySpawnCall } from '../../sys/native-addon';
+import { ptySpawnCall } from '../../sys/native-addon';
 
 // The agent started without a fork. node-pty (the pinned 1.1.0) starts it with forkpty: a
 // fork of the supervisor, whose page tables the kernel copies and the child tears down
@@ -38,10 +38,6 @@ function nodePtyNative(): { fork: NativeFork } | null {
   return exports as { fork: NativeFork };
 }
 
-function spawned(r: ReturnType<PtySpawn>): r is { fd: number; pid: number; pty: string } {
-  return typeof r === 'object' && r !== null && Number.isInteger(r.fd) && Number.isInteger(r.pid) && r.pid > 0 && typeof r.pty === 'string';
-}
-
 /**
  * Makes node-pty start agents with the addon's ptySpawn, once per process (node-pty must be
  * loaded: agent-process.ts imports it). False when it cannot: node-pty forks as before.
@@ -55,7 +51,7 @@ export function spawnWithoutFork(): boolean {
   native.fork = (file, args, env, cwd, cols, rows, uid, gid, utf8, helperPath, onexit) => {
     if (uid === -1 && gid === -1 && Array.isArray(args) && Array.isArray(env) && typeof onexit === 'function') {
       const r = spawn(file, args, env, cwd, cols, rows, utf8, onexit);
-      if (spawned(r)) return r;
+      if (typeof r !== 'number') return r;
     }
     return fork(file, args, env, cwd, cols, rows, uid, gid, utf8, helperPath, onexit);
   };
