@@ -63,7 +63,13 @@ export class ProcessTree {
  * in `tree` and not `except`: they left the agent's tree before the kill.
  */
 export function leftTheTree(name: string, value: string, tree: ProcessTree, except: number[]): ProcessInfo[] {
-  return pidsWithEnv(name, value)
+  // The marked ones first, the tree after: a child the agent started meanwhile (a shell's
+  // `sleep 1` loop starts one a second) is in the tree by then, its parent still alive.
+  // The other order named such a child: a fresh-clone run saw it, and
+  // test/unit/process-tree.test.ts does within its 100 looks.
+  const marked = pidsWithEnv(name, value);
+  tree.refresh();
+  return marked
     .filter((pid) => !tree.has(pid) && !except.includes(pid))
     .map((pid) => ({ pid, command: cmdline(pid) }))
     .filter((p) => p.command !== '');
