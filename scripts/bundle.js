@@ -13,6 +13,7 @@
 const crypto = require('node:crypto');
 const fs = require('node:fs');
 const path = require('node:path');
+const { writeAtomically } = require('./write-atomically');
 
 const dist = path.join(__dirname, '..', 'dist');
 const { CLI_BUNDLE: cliBundle } = require(path.join(dist, 'launch.js'));
@@ -20,12 +21,6 @@ const SUPERVISOR_BUNDLE = path.join(dist, 'supervisor.bundle.js');
 const HOOK_BUNDLE = path.join(dist, 'hook.bundle.js');
 const SUPERVISOR_LAUNCH = path.join(dist, 'supervisor', 'launch.js');
 const SUPERVISOR_CACHE = `${SUPERVISOR_BUNDLE}.cache`;
-
-function writeAtomically(file, data) {
-  const tmp = `${file}.${process.pid}.tmp`;
-  fs.writeFileSync(tmp, data);
-  fs.renameSync(tmp, file);
-}
 
 /**
  * @xterm/addon-serialize with our fixes, its patched code given our helpers as `__sx`; a

@@ -12,6 +12,7 @@
 // home; exits 0 once both caches are written.
 const fs = require('node:fs');
 const path = require('node:path');
+const { writeAtomically } = require('./write-atomically');
 
 const dist = path.join(__dirname, '..', 'dist');
 const { CLI_BUNDLE_SUPERVISOR_FLAGS: cliBundle } = require(path.join(dist, 'launch.js'));
@@ -33,9 +34,7 @@ const AGENT = [
 ].join('; ');
 
 function writeCache(bundle, id, script) {
-  const tmp = `${bundle.cacheFile}.${process.pid}.tmp`;
-  fs.writeFileSync(tmp, bundle.cacheBytes(id, script));
-  fs.renameSync(tmp, bundle.cacheFile);
+  writeAtomically(bundle.cacheFile, bundle.cacheBytes(id, script));
 }
 
 /** Both caches, each under the flags it is taken with: the supervisor's bundle inside V8's
